@@ -1,0 +1,60 @@
+import Foundation
+import WorkbenchCore
+import WorkbenchStore
+
+/// An eval set as the workbench uses it: its record and parsed settings.
+public struct LoadedEvalSet: Sendable {
+    public var record: EvalSetRecord
+    public var settings: EvalSetSettings
+
+    public var name: String { record.name }
+}
+
+extension Workspace {
+    /// The eval set called `name`, or a usage error suggesting the nearest.
+    public func evalset(named name: String) throws -> LoadedEvalSet {
+        guard let record = try store.evalset(named: name) else {
+            let names = try store.evalsets().map(\.name)
+            let hint = Suggest.nearest(to: name, in: names).map { "; did you mean \($0)?" } ?? ""
+            let known = names.isEmpty ? " (none is imported yet: run pwb import)" : hint
+            throw UsageError("there is no eval set \"\(name)\"\(known)")
+        }
+        return LoadedEvalSet(record: record, settings: try EvalSetSettings(parsing: record.settingsJSON))
+    }
+
+    /// The cases of an eval set as a JSONL text, one case per line, as `pwb import` reads them.
+    public func exportJSONL(_ cases: [StoredCase]) -> String {
+        var out = ""
+        for stored in cases {
+            let line: JSONValue = [
+                "id": .string(stored.evalCase.id), "vars": .object(stored.evalCase.vars),
+                "expected": stored.evalCase.expected, "split": .string(stored.evalCase.split.rawValue),
+            ]
+            var object = line.objectValue!
+            if !stored.evalCase.tags.isEmpty { object["tags"] = .array(stored.evalCase.tags.map { .string($0) }) }
+            out += JSONValue.object(object).serialized() + "\n"
+        }
+        return out
+    }
+
+    /// The cases as CSV: `id`, one column per variable, `expected`, `split`, `tags`.
+    public func exportCSV(_ cases: [StoredCase]) -> String {
+        let variables = Set(cases.flatMap(\.evalCase.vars.keys)).sorted()
+        var rows = [["id"] + variables + ["expected", "split", "tags"]]
+        for stored in cases {
+            let c = stored.evalCase
+            rows.append(
+                [c.id] + variables.map { c.vars[$0]?.text ?? "" } + [
+                    c.expected.text, c.split.rawValue, c.tags.joined(separator: ";"),
+                ])
+        }
+        return rows.map { $0.map(Workspace.csvField).joined(separator: ",") }.joined(separator: "\n") + "\n"
+    }
+
+    static func csvField(_ text: String) -> String {
+        if text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r\n" || $0 == "\r" }) {
+            return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+        return text
+    }
+}

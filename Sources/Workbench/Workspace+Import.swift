@@ -1,0 +1,276 @@
+import Foundation
+import WorkbenchCore
+import WorkbenchStore
+
+/// What one import did, file by file.
+public struct ImportReport: Sendable {
+    public enum TemplateOutcome: Sendable, Equatable {
+        case added(revision: Int)
+        case revised(revision: Int, changes: String)
+        case unchanged(revision: Int)
+    }
+
+    public struct TemplateEntry: Sendable {
+        public var template: String
+        public var variant: String
+        public var file: String
+        public var outcome: TemplateOutcome
+    }
+
+    public struct EvalSetEntry: Sendable {
+        public var name: String
+        public var file: String
+        public var created: Bool
+        public var settingsChanged: Bool
+        public var changes: CaseChanges
+        public var splitCounts: [Split: Int]
+    }
+
+    public var templates: [TemplateEntry] = []
+    public var evalsets: [EvalSetEntry] = []
+    public var corpora: [CorpusImport] = []
+
+    /// True when the import added or changed nothing.
+    public var isUnchanged: Bool {
+        templates.allSatisfy { if case .unchanged = $0.outcome { true } else { false } }
+            && evalsets.allSatisfy { !$0.created && !$0.settingsChanged && $0.changes.isEmpty }
+            && corpora.allSatisfy { $0.added == 0 && $0.removed == 0 }
+    }
+}
+
+/// A parsed `.prompt` file waiting to be stored.
+struct PendingTemplate {
+    var template: String
+    var variant: String
+    var path: String
+    var file: PromptFile
+}
+
+/// A parsed eval set waiting to be stored.
+struct PendingEvalSet {
+    var name: String
+    var path: String
+    var settingsPath: String?
+    var settings: EvalSetSettings
+    var cases: [EvalCase]
+}
+
+extension Workspace {
+    /// The folders `pwb import` reads when given no paths.
+    public static let defaultImportFolders = ["templates", "evalsets", "corpora"]
+
+    /// Imports templates, eval sets and corpora from files and folders, all in one transaction:
+    /// either every file is stored or, on the first error, nothing is.
+    ///
+    /// Unchanged files add nothing; a changed prompt adds a revision; a changed eval set adds,
+    /// retires and replaces cases by id.
+    public func importFiles(_ paths: [String]) throws -> ImportReport {
+        var roots = paths.map { FileSystem.absolute($0, relativeTo: root) }
+        if paths.isEmpty {
+            roots = Workspace.defaultImportFolders.map { root + "/" + $0 }.filter(FileSystem.isDirectory)
+            guard !roots.isEmpty else {
+                throw UsageError(
+                    "nothing to import: there is no templates/, evalsets/ or corpora/ folder here; name the files or folders to import")
+            }
+        }
+        var templates: [PendingTemplate] = []
+        var evalsets: [PendingEvalSet] = []
+        var corpora: [PendingCorpus] = []
+        for path in roots {
+            guard FileSystem.exists(path) else { throw InputError(file: shown(path), "does not exist") }
+            if FileSystem.isDirectory(path) {
+                if isCorpusFolder(path) {
+                    corpora += try pendingCorpora(in: path)
+                    continue
+                }
+                let files = FileSystem.files(under: path)
+                try collect(files, explicit: false, templates: &templates, evalsets: &evalsets)
+            } else {
+                try collect([path], explicit: true, templates: &templates, evalsets: &evalsets)
+            }
+        }
+        try checkDuplicates(templates: templates, evalsets: evalsets)
+        try checkVariables(templates: templates, evalsets: evalsets)
+        return try store.transaction {
+            var report = ImportReport()
+            for pending in evalsets { report.evalsets.append(try storeEvalSet(pending)) }
+            for pending in templates { report.templates.append(try storeTemplate(pending)) }
+            for pending in corpora { report.corpora.append(try storeCorpus(pending)) }
+            return report
+        }
+    }
+
+    private func isCorpusFolder(_ path: String) -> Bool {
+        (path as NSString).lastPathComponent == "corpora"
+            || ((path as NSString).deletingLastPathComponent as NSString).lastPathComponent == "corpora"
+    }
+
+    private func collect(
+        _ files: [String], explicit: Bool, templates: inout [PendingTemplate], evalsets: inout [PendingEvalSet]
+    ) throws {
+        let all = Set(files)
+        for path in files {
+            let name = (path as NSString).lastPathComponent
+            let stem = (name as NSString).deletingPathExtension
+            switch (name as NSString).pathExtension.lowercased() {
+            case "prompt":
+                templates.append(try parseTemplate(at: path))
+            case "jsonl", "csv":
+                evalsets.append(try parseEvalSet(at: path))
+            case "json":
+                let folder = (path as NSString).deletingLastPathComponent
+                let hasCases = all.contains(folder + "/" + stem + ".jsonl") || all.contains(folder + "/" + stem + ".csv")
+                    || FileSystem.exists(folder + "/" + stem + ".jsonl") || FileSystem.exists(folder + "/" + stem + ".csv")
+                if !hasCases {
+                    throw InputError(
+                        file: shown(path),
+                        "is eval-set settings without cases; add \(stem).jsonl or \(stem).csv beside it")
+                }
+                if explicit && !all.contains(folder + "/" + stem + ".jsonl") && !all.contains(folder + "/" + stem + ".csv") {
+                    // Importing the settings alone re-imports its eval set with them.
+                    let data = FileSystem.exists(folder + "/" + stem + ".jsonl") ? stem + ".jsonl" : stem + ".csv"
+                    evalsets.append(try parseEvalSet(at: folder + "/" + data))
+                }
+            default:
+                if explicit {
+                    throw InputError(
+                        file: shown(path), "is not something pwb imports; use .prompt, .jsonl, .csv or a folder of them")
+                }
+            }
+        }
+    }
+
+    func parseTemplate(at path: String) throws -> PendingTemplate {
+        let shownPath = shown(path)
+        let variant = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        let template = ((path as NSString).deletingLastPathComponent as NSString).lastPathComponent
+        try Names.validate(template, kind: "template name (the folder of \(shownPath))", file: shownPath)
+        try Names.validate(variant, kind: "variant name", file: shownPath)
+        let text = try FileSystem.readText(path, limit: SourceFile.promptLimit, kind: "a prompt file", shownAs: shownPath)
+        do {
+            return PendingTemplate(template: template, variant: variant, path: path, file: try PromptFile(parsing: text))
+        } catch let error as InputError {
+            throw error.located(in: shownPath)
+        }
+    }
+
+    func parseEvalSet(at path: String) throws -> PendingEvalSet {
+        let shownPath = shown(path)
+        let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        try Names.validate(name, kind: "eval set name", file: shownPath)
+        let text = try FileSystem.readText(path, limit: SourceFile.evalSetLimit, kind: "an eval set", shownAs: shownPath)
+        let settingsPath = (path as NSString).deletingPathExtension + ".json"
+        var settings = EvalSetSettings()
+        var foundSettings: String?
+        if FileSystem.exists(settingsPath) {
+            let settingsText = try FileSystem.readText(
+                settingsPath, limit: SourceFile.settingsLimit, kind: "eval-set settings", shownAs: shown(settingsPath))
+            do {
+                settings = try EvalSetSettings(parsing: settingsText)
+            } catch let error as InputError {
+                throw error.located(in: shown(settingsPath))
+            }
+            foundSettings = settingsPath
+        }
+        do {
+            let cases =
+                path.lowercased().hasSuffix(".csv")
+                ? try EvalSetParser.parseCSV(text) : try EvalSetParser.parseJSONL(text)
+            if let input = settings.input, let missing = cases.first(where: { $0.vars[input] == nil }) {
+                throw InputError(
+                    file: shown(foundSettings ?? path), field: "input",
+                    "names the variable \"\(input)\", which case \(missing.id) (line \(missing.line) of \(shownPath)) does not have")
+            }
+            return PendingEvalSet(name: name, path: path, settingsPath: foundSettings, settings: settings, cases: cases)
+        } catch let error as InputError {
+            throw error.located(in: shownPath)
+        }
+    }
+
+    private func checkDuplicates(templates: [PendingTemplate], evalsets: [PendingEvalSet]) throws {
+        var seenVariants: [String: String] = [:]
+        for pending in templates {
+            let key = pending.template + "/" + pending.variant
+            if let first = seenVariants[key], first != pending.path {
+                throw InputError(
+                    file: shown(pending.path), "is the variant \(key) again (also in \(shown(first))); import one of them")
+            }
+            seenVariants[key] = pending.path
+        }
+        var seenSets: [String: String] = [:]
+        for pending in evalsets {
+            if let first = seenSets[pending.name], first != pending.path {
+                throw InputError(
+                    file: shown(pending.path),
+                    "is the eval set \(pending.name) again (also in \(shown(first))); keep one file per eval set name")
+            }
+            seenSets[pending.name] = pending.path
+        }
+    }
+
+    /// Every variable a template uses must be defined by every case of its eval set, when that
+    /// eval set is known (being imported now, or already stored).
+    private func checkVariables(templates: [PendingTemplate], evalsets: [PendingEvalSet]) throws {
+        var casesBySet: [String: (cases: [EvalCase], path: String)] = [:]
+        for pending in evalsets { casesBySet[pending.name] = (pending.cases, shown(pending.path)) }
+        for pending in templates {
+            guard let setName = pending.file.settings.evalset else { continue }
+            let cases: [EvalCase]
+            let casesPath: String
+            if let found = casesBySet[setName] {
+                (cases, casesPath) = found
+            } else if let stored = try store.evalset(named: setName) {
+                cases = try store.cases(evalsetID: stored.id).map(\.evalCase)
+                casesPath = stored.source.isEmpty ? "eval set \(setName)" : stored.source
+                casesBySet[setName] = (cases, casesPath)
+            } else {
+                continue
+            }
+            for variable in pending.file.body.caseVariables {
+                guard let lacking = cases.first(where: { $0.vars[variable] == nil }) else { continue }
+                let defined = Set(cases.flatMap(\.vars.keys)).sorted().joined(separator: ", ")
+                let which =
+                    cases.allSatisfy({ $0.vars[variable] == nil })
+                    ? "no case of eval set \(setName) defines it (its cases have: \(defined))"
+                    : "case \(lacking.id) of eval set \(setName) (\(casesPath)) does not define it"
+                throw InputError(
+                    file: shown(pending.path), line: pending.file.body.line(of: variable),
+                    "{{\(variable)}}: \(which); rename the variable or add it to the cases")
+            }
+        }
+    }
+
+    private func storeTemplate(_ pending: PendingTemplate) throws -> ImportReport.TemplateEntry {
+        let template = try store.ensureTemplate(named: pending.template)
+        let variant = try store.ensureVariant(templateID: template.id, named: pending.variant)
+        let origin = shown(pending.path)
+        let entry = { (outcome: ImportReport.TemplateOutcome) in
+            ImportReport.TemplateEntry(
+                template: pending.template, variant: pending.variant, file: origin, outcome: outcome)
+        }
+        let hash = pending.file.contentHash
+        guard let latest = try store.latestRevision(variantID: variant.id) else {
+            let revision = try store.addRevision(
+                variantID: variant.id, source: pending.file.canonicalText, hash: hash, origin: origin,
+                note: "imported")
+            return entry(.added(revision: revision.number))
+        }
+        if latest.hash == hash { return entry(.unchanged(revision: latest.number)) }
+        let old = try PromptFile(parsing: latest.source)
+        let changes = pending.file.changes(from: old)
+        let revision = try store.addRevision(
+            variantID: variant.id, source: pending.file.canonicalText, hash: hash, origin: origin, note: changes)
+        return entry(.revised(revision: revision.number, changes: changes))
+    }
+
+    private func storeEvalSet(_ pending: PendingEvalSet) throws -> ImportReport.EvalSetEntry {
+        let existed = try store.evalset(named: pending.name) != nil
+        let (record, settingsChanged) = try store.upsertEvalset(
+            name: pending.name, settingsJSON: pending.settings.json.serialized(), source: shown(pending.path))
+        let changes = try store.syncCases(
+            evalsetID: record.id, cases: pending.cases, inputVariable: pending.settings.input)
+        return ImportReport.EvalSetEntry(
+            name: pending.name, file: shown(pending.path), created: !existed, settingsChanged: existed && settingsChanged,
+            changes: changes, splitCounts: try store.splitCounts(evalsetID: record.id))
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import WorkbenchCore
+import WorkbenchStore
+
+/// A revision resolved from a reference, with its parsed file.
+public struct ResolvedRevision: Sendable {
+    public var template: TemplateRecord
+    public var variant: VariantRecord
+    public var revision: RevisionRecord
+    public var file: PromptFile
+
+    /// `template/variant@N`
+    public var reference: String { "\(template.name)/\(variant.name)@\(revision.number)" }
+}
+
+extension Workspace {
+    /// The template named `name`, or a usage error that suggests the nearest one.
+    public func template(named name: String) throws -> TemplateRecord {
+        if let found = try store.template(named: name) { return found }
+        let names = try store.templates().map(\.name)
+        let hint = Suggest.nearest(to: name, in: names).map { "; did you mean \($0)?" } ?? ""
+        let known = names.isEmpty ? " (none is imported yet: run pwb import)" : hint
+        throw UsageError("there is no template \"\(name)\"\(known)")
+    }
+
+    public func variant(of template: TemplateRecord, named name: String) throws -> VariantRecord {
+        if let found = try store.variant(templateID: template.id, named: name) { return found }
+        let names = try store.variants(templateID: template.id).map(\.name)
+        let hint = Suggest.nearest(to: name, in: names).map { "did you mean \($0)? " } ?? ""
+        throw UsageError(
+            "template \(template.name) has no variant \"\(name)\"; \(hint)its variants: \(names.joined(separator: ", "))")
+    }
+
+    /// The revision a reference names: `@N`, or the newest. A bare template name is allowed only
+    /// when the template has one variant.
+    public func resolve(_ reference: RevisionReference) throws -> ResolvedRevision {
+        let template = try template(named: reference.template)
+        let variant: VariantRecord
+        if let name = reference.variant {
+            variant = try self.variant(of: template, named: name)
+        } else {
+            let variants = try store.variants(templateID: template.id)
+            guard variants.count == 1 else {
+                throw UsageError(
+                    "template \(template.name) has \(variants.count) variants; name one, e.g. \(template.name)/\(variants.first?.name ?? "VARIANT")")
+            }
+            variant = variants[0]
+        }
+        let revision: RevisionRecord
+        if let number = reference.number {
+            guard let found = try store.revision(variantID: variant.id, number: number) else {
+                let newest = try store.latestRevision(variantID: variant.id)?.number ?? 0
+                throw UsageError(
+                    "\(template.name)/\(variant.name) has no revision \(number); it has revisions 1 to \(newest)")
+            }
+            revision = found
+        } else {
+            guard let latest = try store.latestRevision(variantID: variant.id) else {
+                throw UsageError("\(template.name)/\(variant.name) has no revisions")
+            }
+            revision = latest
+        }
+        return ResolvedRevision(
+            template: template, variant: variant, revision: revision, file: try PromptFile(parsing: revision.source))
+    }
+
+    /// The newest revision of every variant of a template, in name order.
+    public func latestRevisions(of template: TemplateRecord) throws -> [ResolvedRevision] {
+        try store.variants(templateID: template.id).map {
+            try resolve(RevisionReference(template: template.name, variant: $0.name))
+        }
+    }
+
+    /// Saves `file` as the next revision of a variant, creating the variant when it is new.
+    /// Returns nil when the file equals the newest revision: nothing to save.
+    public func saveRevision(template: String, variant: String, file: PromptFile, origin: String) throws
+        -> ResolvedRevision?
+    {
+        try Names.validate(template, kind: "template name")
+        try Names.validate(variant, kind: "variant name")
+        return try store.transaction {
+            let templateRecord = try store.ensureTemplate(named: template)
+            let variantRecord = try store.ensureVariant(templateID: templateRecord.id, named: variant)
+            let latest = try store.latestRevision(variantID: variantRecord.id)
+            if latest?.hash == file.contentHash { return nil }
+            let note = try latest.map { file.changes(from: try PromptFile(parsing: $0.source)) } ?? "created"
+            let revision = try store.addRevision(
+                variantID: variantRecord.id, source: file.canonicalText, hash: file.contentHash, origin: origin,
+                note: note)
+            return ResolvedRevision(template: templateRecord, variant: variantRecord, revision: revision, file: file)
+        }
+    }
+
+    /// The unified diff between two revisions, with a header naming both.
+    public func diff(_ old: ResolvedRevision, _ new: ResolvedRevision) -> [String] {
+        let diff = LineDiff(old: old.file.canonicalText, new: new.file.canonicalText)
+        return ["--- \(old.reference)", "+++ \(new.reference)"] + diff.unified()
+    }
+
+    /// Writes the newest revision of each variant (or the one named) as `.prompt` files under
+    /// `folder`, as `folder/<template>/<variant>.prompt`. Returns the paths written.
+    public func exportTemplate(_ reference: RevisionReference, to folder: String) throws -> [String] {
+        let template = try template(named: reference.template)
+        let revisions =
+            reference.variant == nil ? try latestRevisions(of: template) : [try resolve(reference)]
+        var written: [String] = []
+        for resolved in revisions {
+            let path = FileSystem.absolute(folder, relativeTo: root) + "/\(template.name)/\(resolved.variant.name).prompt"
+            do {
+                try FileSystem.write(resolved.file.canonicalText, to: path)
+            } catch {
+                throw InputError(file: shown(path), "cannot be written: \(error.localizedDescription)")
+            }
+            written.append(shown(path))
+        }
+        return written
+    }
+}

@@ -1,0 +1,33 @@
+import Foundation
+import WorkbenchCore
+import WorkbenchStore
+
+/// A working directory and its store: where the user's files, `.pwb/` and the SQLite file live.
+/// The use cases of the workbench are methods on it, one file per concern.
+public final class Workspace {
+    /// The working directory, absolute.
+    public let root: String
+    /// `.pwb/` under the working directory: configuration, runtime log and pid, REPL history.
+    public let stateDirectory: String
+    public let storePath: String
+    public let store: Store
+
+    /// Opens the workspace at `root`, creating `.pwb/` and the store when needed.
+    /// - Parameter databasePath: another store file (`--db`, `PWB_DB`); relative to `root`.
+    public init(root: String, databasePath: String? = nil) throws {
+        self.root = (root as NSString).standardizingPath
+        stateDirectory = self.root + "/.pwb"
+        storePath = databasePath.map { FileSystem.absolute($0, relativeTo: root) } ?? stateDirectory + "/workbench.sqlite"
+        let folder = (storePath as NSString).deletingLastPathComponent
+        do {
+            try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw InputError(file: folder, "cannot be created: \(error.localizedDescription)")
+        }
+        store = try Store(path: storePath)
+    }
+
+    /// `path` as it should appear in messages: relative to the working directory when inside it.
+    public func shown(_ path: String) -> String { FileSystem.relative(path, to: root) }
+}

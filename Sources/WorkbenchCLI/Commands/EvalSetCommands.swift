@@ -1,0 +1,179 @@
+import Foundation
+import Workbench
+import WorkbenchCore
+import WorkbenchStore
+
+/// `pwb evalset list|show|export`.
+@MainActor
+enum EvalSetCommands {
+    static var all: [Command] { [list, show, export] }
+
+    static let splitOption = Option("split", value: "SPLIT", "only cases of this split: train, dev or test")
+
+    static func split(_ arguments: ParsedArguments) throws -> Split? {
+        guard let text = arguments.value("split") else { return nil }
+        guard let split = Split(rawValue: text) else { throw UsageError("--split is \"\(text)\"; use train, dev or test") }
+        return split
+    }
+
+    static let list = Command("evalset list", "list eval sets with their split sizes and scorers", options: [.json]) {
+        invocation in
+        let workspace = try invocation.session.workspace()
+        var rows: [(LoadedEvalSet, [Split: Int])] = []
+        for record in try workspace.store.evalsets() {
+            let loaded = try workspace.evalset(named: record.name)
+            rows.append((loaded, try workspace.store.splitCounts(evalsetID: record.id)))
+        }
+        if invocation.arguments.flag("json") {
+            let items: [JSONValue] = rows.map { loaded, counts in
+                [
+                    "name": .string(loaded.name), "description": .string(loaded.settings.description),
+                    "source": .string(loaded.record.source),
+                    "splits": .object(
+                        Dictionary(uniqueKeysWithValues: Split.allCases.map { ($0.rawValue, .number(Double(counts[$0] ?? 0))) })),
+                    "scorers": .array(loaded.settings.scorers.map(\.json)),
+                ]
+            }
+            invocation.output.line(JSONValue.array(items).serialized(pretty: true))
+            return
+        }
+        guard !rows.isEmpty else {
+            invocation.output.note("No eval sets yet. Add evalsets/<name>.jsonl and run pwb import.")
+            return
+        }
+        var table = Table([
+            .init("EVALSET"), .init("CASES", right: true), .init("TRAIN", right: true), .init("DEV", right: true),
+            .init("TEST", right: true), .init("SCORERS"), .init("DESCRIPTION", maxWidth: 48),
+        ])
+        for (loaded, counts) in rows {
+            table.add([
+                loaded.name, String(counts.values.reduce(0, +)), String(counts[.train] ?? 0), String(counts[.dev] ?? 0),
+                String(counts[.test] ?? 0), loaded.settings.scorers.map(\.name).joined(separator: ","),
+                loaded.settings.description,
+            ])
+        }
+        invocation.output.lines(table.render())
+    }
+
+    static let show = Command(
+        "evalset show", "show an eval set's settings and cases",
+        arguments: "NAME", min: 1, max: 1,
+        options: [
+            splitOption, Option("limit", value: "N", "show at most N cases (default 20; 0 for all)"), .json,
+        ]
+    ) { invocation in
+        let workspace = try invocation.session.workspace()
+        let loaded = try workspace.evalset(named: invocation.arguments.positionals[0])
+        let cases = try workspace.store.cases(evalsetID: loaded.record.id, split: split(invocation.arguments))
+        let limit = try invocation.arguments.int("limit", min: 0) ?? 20
+        let shown = limit == 0 ? cases : Array(cases.prefix(limit))
+        if invocation.arguments.flag("json") {
+            let value: JSONValue = [
+                "name": .string(loaded.name), "settings": loaded.settings.json, "source": .string(loaded.record.source),
+                "cases": .array(
+                    shown.map {
+                        [
+                            "id": .string($0.evalCase.id), "vars": .object($0.evalCase.vars), "expected": $0.evalCase.expected,
+                            "split": .string($0.evalCase.split.rawValue),
+                        ]
+                    }),
+                "total": .number(Double(cases.count)),
+            ]
+            invocation.output.line(value.serialized(pretty: true))
+            return
+        }
+        let counts = try workspace.store.splitCounts(evalsetID: loaded.record.id)
+        var lines = ["\(loaded.name)  (\(loaded.record.source))"]
+        if !loaded.settings.description.isEmpty { lines.append(loaded.settings.description) }
+        lines.append(
+            "cases: " + Split.allCases.map { "\($0.rawValue) \(counts[$0] ?? 0)" }.joined(separator: ", "))
+        lines.append("scorers: " + loaded.settings.scorers.map { $0.json.serialized() }.joined(separator: ", "))
+        if let input = loaded.settings.input { lines.append("input: \(input)") }
+        if let corpus = loaded.settings.corpus { lines.append("corpus: \(corpus)") }
+        lines.append("")
+        let variables = Set(shown.flatMap(\.evalCase.vars.keys)).sorted()
+        var table = Table(
+            [.init("ID"), .init("SPLIT")] + variables.map { .init($0.uppercased(), maxWidth: 60) }
+                + [.init("EXPECTED", maxWidth: 40)])
+        for stored in shown {
+            let c = stored.evalCase
+            table.add([c.id, c.split.rawValue] + variables.map { c.vars[$0]?.text ?? "" } + [c.expected.text])
+        }
+        lines += table.render()
+        if shown.count < cases.count { lines.append("… \(cases.count - shown.count) more (--limit 0 shows all)") }
+        invocation.output.lines(lines)
+    }
+
+    static let export = Command(
+        "evalset export", "write an eval set's cases as JSONL (default) or CSV",
+        arguments: "NAME", min: 1, max: 1,
+        options: [
+            splitOption, Option("format", value: "jsonl|csv", "the file format (default jsonl)"),
+            Option("out", value: "FILE", "write to FILE instead of standard output"),
+        ]
+    ) { invocation in
+        let workspace = try invocation.session.workspace()
+        let loaded = try workspace.evalset(named: invocation.arguments.positionals[0])
+        let cases = try workspace.store.cases(evalsetID: loaded.record.id, split: split(invocation.arguments))
+        let format = invocation.arguments.value("format") ?? "jsonl"
+        let text: String
+        switch format {
+        case "jsonl": text = workspace.exportJSONL(cases)
+        case "csv": text = workspace.exportCSV(cases)
+        default: throw UsageError("--format is \"\(format)\"; use jsonl or csv")
+        }
+        if let out = invocation.arguments.value("out") {
+            try writeFile(text, to: out, in: workspace)
+            invocation.output.note("wrote \(cases.count) cases to \(out)")
+        } else {
+            invocation.output.raw(text)
+        }
+    }
+
+    static func writeFile(_ text: String, to path: String, in workspace: Workspace) throws {
+        let absolute = (path as NSString).isAbsolutePath ? path : workspace.root + "/" + path
+        do {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: absolute), options: .atomic)
+        } catch {
+            throw InputError(file: path, "cannot be written: \(error.localizedDescription)")
+        }
+    }
+}
+
+/// `pwb corpus add|list|search`.
+@MainActor
+enum CorpusCommands {
+    static var all: [Command] { [add, list] }
+
+    static let add = Command(
+        "corpus add", "index documents (text, markdown, JSONL) into a corpus for retrieval",
+        arguments: "NAME PATH…", min: 2, max: Int.max,
+        details: """
+            Text and markdown files are cut into passages at headings and paragraphs. A JSONL file holds one
+            document per line: {"id": "…", "title": "…", "text": "…"}. Folders are read recursively.
+            Attach a corpus to an eval set with "corpus": "NAME" in its settings.
+            """
+    ) { invocation in
+        let workspace = try invocation.session.workspace()
+        let name = invocation.arguments.positionals[0]
+        let result = try workspace.addToCorpus(name, paths: Array(invocation.arguments.positionals.dropFirst()))
+        invocation.output.line(
+            "corpus \(result.name): \(result.sources) documents, \(result.passages) passages (\(result.added) added, \(result.removed) removed)"
+        )
+    }
+
+    static let list = Command("corpus list", "list corpora with their documents and passages", options: [.json]) {
+        invocation in
+        let corpora = try invocation.session.workspace().store.corpora()
+        if invocation.arguments.flag("json") {
+            let items: [JSONValue] = corpora.map {
+                ["name": .string($0.corpus.name), "documents": .number(Double($0.sources)), "passages": .number(Double($0.passages))]
+            }
+            invocation.output.line(JSONValue.array(items).serialized(pretty: true))
+            return
+        }
+        var table = Table([.init("CORPUS"), .init("DOCUMENTS", right: true), .init("PASSAGES", right: true)])
+        for entry in corpora { table.add([entry.corpus.name, String(entry.sources), String(entry.passages)]) }
+        invocation.output.lines(table.render())
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import WorkbenchCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Where commands write: results to standard output, messages and progress to standard error.
+/// Colour only when the stream is a terminal and `NO_COLOR` is unset.
+public final class Output: @unchecked Sendable {
+    // @unchecked: the only mutable state is behind `lock`; the file handles are thread-safe writers.
+    private let lock = NSLock()
+    private let stdout: FileHandle
+    private let stderr: FileHandle
+    public let stdoutIsTerminal: Bool
+    public let stderrIsTerminal: Bool
+    public let colorEnabled: Bool
+    private var failed = false
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        stdout = FileHandle.standardOutput
+        stderr = FileHandle.standardError
+        stdoutIsTerminal = isatty(STDOUT_FILENO) != 0
+        stderrIsTerminal = isatty(STDERR_FILENO) != 0
+        colorEnabled = stderrIsTerminal && environment["NO_COLOR"] == nil && environment["TERM"] != "dumb"
+    }
+
+    /// Writes one line (or several joined) to standard output.
+    public func line(_ text: String = "") {
+        write(text + "\n", to: stdout)
+    }
+
+    public func lines(_ texts: [String]) {
+        guard !texts.isEmpty else { return }
+        write(texts.joined(separator: "\n") + "\n", to: stdout)
+    }
+
+    /// Writes raw text to standard output, without adding a line break.
+    public func raw(_ text: String) {
+        write(text, to: stdout)
+    }
+
+    /// A message for the person, not the pipeline: standard error.
+    public func note(_ text: String) {
+        write(text + "\n", to: stderr)
+    }
+
+    /// `pwb: error: …` on standard error, red on a terminal.
+    public func error(_ text: String) {
+        let prefix = colorEnabled ? "\u{1B}[31mpwb: error:\u{1B}[0m " : "pwb: error: "
+        write(prefix + text + "\n", to: stderr)
+    }
+
+    public func warning(_ text: String) {
+        let prefix = colorEnabled ? "\u{1B}[33mpwb: warning:\u{1B}[0m " : "pwb: warning: "
+        write(prefix + text + "\n", to: stderr)
+    }
+
+    /// Progress text redrawn in place on a terminal's standard error; nothing when piped.
+    public func progress(_ text: String) {
+        guard stderrIsTerminal else { return }
+        write("\r\u{1B}[K" + text, to: stderr)
+    }
+
+    public func clearProgress() {
+        guard stderrIsTerminal else { return }
+        write("\r\u{1B}[K", to: stderr)
+    }
+
+    public func bold(_ text: String) -> String {
+        stdoutIsTerminal && colorEnabled ? "\u{1B}[1m\(text)\u{1B}[0m" : text
+    }
+
+    private func write(_ text: String, to handle: FileHandle) {
+        lock.lock()
+        defer { lock.unlock() }
+        handle.write(Data(text.utf8))
+    }
+}
+
+/// An aligned text table; widths are measured in terminal columns, so Japanese lines up.
+public struct Table {
+    public struct Column {
+        public var title: String
+        public var alignRight: Bool
+        public var maxWidth: Int?
+
+        public init(_ title: String, right: Bool = false, maxWidth: Int? = nil) {
+            self.title = title
+            self.alignRight = right
+            self.maxWidth = maxWidth
+        }
+    }
+
+    public var columns: [Column]
+    public var rows: [[String]] = []
+
+    public init(_ columns: [Column]) {
+        self.columns = columns
+    }
+
+    public mutating func add(_ row: [String]) {
+        rows.append(row)
+    }
+
+    /// The table as lines: a header, a rule, then the rows, columns two spaces apart.
+    public func render() -> [String] {
+        let cells = rows.map { row in
+            columns.indices.map { index -> String in
+                let text = (index < row.count ? row[index] : "").replacingOccurrences(of: "\n", with: " ")
+                if let maxWidth = columns[index].maxWidth { return DisplayWidth.truncate(text, to: maxWidth) }
+                return text
+            }
+        }
+        var widths = columns.map { DisplayWidth.of($0.title) }
+        for row in cells {
+            for (index, cell) in row.enumerated() { widths[index] = max(widths[index], DisplayWidth.of(cell)) }
+        }
+        func format(_ row: [String]) -> String {
+            var parts: [String] = []
+            for (index, cell) in row.enumerated() {
+                let last = index == row.count - 1
+                if last && !columns[index].alignRight {
+                    parts.append(cell)
+                } else {
+                    parts.append(DisplayWidth.pad(cell, to: widths[index], right: columns[index].alignRight))
+                }
+            }
+            return parts.joined(separator: "  ")
+        }
+        var lines = [format(columns.map(\.title))]
+        lines.append(widths.map { String(repeating: "─", count: $0) }.joined(separator: "  "))
+        lines += cells.map(format)
+        return lines.map { $0.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) }
+    }
+}

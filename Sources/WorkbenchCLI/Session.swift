@@ -1,0 +1,41 @@
+import Foundation
+import Workbench
+import WorkbenchCore
+import WorkbenchStore
+
+/// The state one `pwb` process keeps between commands: where it works, the store (opened on
+/// first use, so `--help` creates nothing), and in the REPL the current template and variant.
+///
+/// Main-actor isolated: commands run one at a time, and the store's connection is used from
+/// this actor only; concurrent work (model calls) happens in child tasks that never touch it.
+@MainActor
+public final class Session {
+    public let output: Output
+    public let environment: [String: String]
+    public let directory: String
+    public var databasePath: String?
+    private var openWorkspace: Workspace?
+
+    /// The REPL's current template and variant (`use sentiment/question`).
+    public var currentTemplate: String?
+    public var currentVariant: String?
+    public var isInteractive = false
+
+    public init(directory: String, environment: [String: String], output: Output) {
+        self.directory = directory
+        self.environment = environment
+        self.output = output
+        self.databasePath = environment["PWB_DB"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// The workspace, opened (and the store created or migrated) on first use.
+    public func workspace() throws -> Workspace {
+        if let openWorkspace { return openWorkspace }
+        let workspace = try Workspace(root: directory, databasePath: databasePath)
+        openWorkspace = workspace
+        return workspace
+    }
+
+    /// Whether the store has been opened in this session.
+    public var hasOpenWorkspace: Bool { openWorkspace != nil }
+}

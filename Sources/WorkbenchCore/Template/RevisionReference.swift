@@ -1,0 +1,53 @@
+/// How a revision is named on the command line: `template/variant@N`; without `@N` the newest,
+/// and without `/variant` every variant of the template.
+public struct RevisionReference: Sendable, Hashable, CustomStringConvertible {
+    public var template: String
+    public var variant: String?
+    public var number: Int?
+
+    public init(template: String, variant: String? = nil, number: Int? = nil) {
+        self.template = template
+        self.variant = variant
+        self.number = number
+    }
+
+    /// Parses `template`, `template/variant` or `template/variant@N`.
+    public init(parsing text: String) throws {
+        var rest = Substring(text)
+        var number: Int?
+        if let at = rest.lastIndex(of: "@") {
+            let digits = rest[rest.index(after: at)...]
+            guard let n = Int(digits), n > 0 else {
+                throw UsageError("\"\(text)\": the revision after '@' must be a number from 1, as in sentiment/question@2")
+            }
+            number = n
+            rest = rest[..<at]
+        }
+        let parts = rest.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count <= 2, !parts[0].isEmpty, parts.count == 1 || !parts[1].isEmpty else {
+            throw UsageError("\"\(text)\" is not a template reference; write template, template/variant or template/variant@N")
+        }
+        if number != nil && parts.count == 1 {
+            throw UsageError("\"\(text)\": name the variant before '@', as in \(parts[0])/VARIANT@\(number!)")
+        }
+        self.init(template: String(parts[0]), variant: parts.count == 2 ? String(parts[1]) : nil, number: number)
+    }
+
+    public var description: String {
+        var text = template
+        if let variant { text += "/" + variant }
+        if let number { text += "@\(number)" }
+        return text
+    }
+}
+
+/// The command line was used wrongly: a missing argument, an unknown option or name.
+public struct UsageError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+
+    public init(_ message: String) {
+        self.message = message
+    }
+
+    public var description: String { message }
+}

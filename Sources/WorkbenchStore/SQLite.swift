@@ -1,0 +1,249 @@
+import CSQLite
+
+/// A failed SQLite call: the extended result code, SQLite's message and the statement.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    public var code: Int32
+    public var message: String
+    public var sql: String?
+
+    public var description: String {
+        var text = "the store failed: \(message) (SQLite code \(code))"
+        if let sql { text += " in: \(sql.prefix(200))" }
+        return text
+    }
+
+    /// True when another process holds the database longer than the busy timeout.
+    public var isBusy: Bool { code & 0xFF == SQLITE_BUSY || code & 0xFF == SQLITE_LOCKED }
+}
+
+/// A value bound to, or read from, an SQL statement.
+public enum SQLValue: Sendable, Hashable {
+    case null
+    case integer(Int64)
+    case real(Double)
+    case text(String)
+}
+
+extension SQLValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByNilLiteral,
+    ExpressibleByFloatLiteral
+{
+    public init(stringLiteral value: String) { self = .text(value) }
+    public init(integerLiteral value: Int64) { self = .integer(value) }
+    public init(nilLiteral: ()) { self = .null }
+    public init(floatLiteral value: Double) { self = .real(value) }
+
+    public init(_ value: Int) { self = .integer(Int64(value)) }
+    public init(_ value: Int?) { self = value.map { .integer(Int64($0)) } ?? .null }
+    public init(_ value: Double?) { self = value.map { .real($0) } ?? .null }
+    public init(_ value: String?) { self = value.map { .text($0) } ?? .null }
+    public init(_ value: Bool) { self = .integer(value ? 1 : 0) }
+}
+
+/// SQLite's "copy the bytes now" destructor, defined once.
+private let SQLITE_TRANSIENT = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+/// One connection to a SQLite file: the only owner of a `sqlite3` pointer in the project.
+///
+/// Not `Sendable`: a connection is used from one task at a time, as SQLite's own rules ask.
+public final class Database {
+    private let handle: OpaquePointer
+    public let path: String
+    private var statements: [String: Statement] = [:]
+
+    /// Opens (creating when asked) the file at `path` with WAL, `synchronous=NORMAL`, foreign
+    /// keys and a busy timeout, so a second process waits instead of failing at once.
+    public init(path: String, create: Bool = true, busyTimeoutMilliseconds: Int32 = 10_000) throws {
+        var pointer: OpaquePointer?
+        let flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX
+        let code = sqlite3_open_v2(path, &pointer, flags, nil)
+        guard let pointer else { throw StoreError(code: code, message: "cannot open \(path)") }
+        guard code == SQLITE_OK else {
+            let message = String(cString: sqlite3_errmsg(pointer))
+            sqlite3_close_v2(pointer)
+            throw StoreError(code: code, message: "cannot open \(path): \(message)")
+        }
+        self.handle = pointer
+        self.path = path
+        sqlite3_extended_result_codes(handle, 1)
+        sqlite3_busy_timeout(handle, busyTimeoutMilliseconds)
+        try execute("PRAGMA journal_mode=WAL")
+        try execute("PRAGMA synchronous=NORMAL")
+        try execute("PRAGMA foreign_keys=ON")
+    }
+
+    deinit {
+        statements.removeAll()
+        sqlite3_close_v2(handle)
+    }
+
+    /// Runs one or more statements that take no parameters.
+    public func execute(_ sql: String) throws {
+        var errorMessage: UnsafeMutablePointer<CChar>?
+        let code = sqlite3_exec(handle, sql, nil, nil, &errorMessage)
+        if code != SQLITE_OK {
+            let message = errorMessage.map { String(cString: $0) } ?? lastMessage
+            sqlite3_free(errorMessage)
+            throw StoreError(code: code, message: message, sql: sql)
+        }
+    }
+
+    /// A prepared statement for `sql`, kept and reused for the life of the connection.
+    public func statement(_ sql: String) throws -> Statement {
+        if let cached = statements[sql] {
+            cached.reset()
+            return cached
+        }
+        let statement = try Statement(database: self, handle: handle, sql: sql)
+        statements[sql] = statement
+        return statement
+    }
+
+    /// Runs `sql` with `values` bound and returns the number of rows it changed.
+    @discardableResult
+    public func run(_ sql: String, _ values: SQLValue...) throws -> Int {
+        try statement(sql).run(values)
+        return Int(sqlite3_changes(handle))
+    }
+
+    /// Runs a query and maps each row.
+    public func query<T>(_ sql: String, _ values: SQLValue..., map: (Row) throws -> T) throws -> [T] {
+        try statement(sql).query(values, map: map)
+    }
+
+    /// The first row of a query, mapped, or nil when there is none.
+    public func queryFirst<T>(_ sql: String, _ values: SQLValue..., map: (Row) throws -> T) throws -> T? {
+        try statement(sql).queryFirst(values, map: map)
+    }
+
+    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+
+    /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
+    /// `IMMEDIATE` takes the write lock up front, so two writers wait rather than deadlock.
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    var lastMessage: String { String(cString: sqlite3_errmsg(handle)) }
+
+    func error(_ code: Int32, sql: String?) -> StoreError {
+        StoreError(code: sqlite3_extended_errcode(handle), message: lastMessage, sql: sql)
+    }
+}
+
+/// A row of a query result, valid only inside the `map` closure that receives it.
+public struct Row {
+    fileprivate let handle: OpaquePointer
+
+    public func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
+
+    public func int(_ column: Int32) -> Int { Int(sqlite3_column_int64(handle, column)) }
+
+    public func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
+
+    public func optionalInt(_ column: Int32) -> Int? { isNull(column) ? nil : int(column) }
+
+    public func double(_ column: Int32) -> Double { sqlite3_column_double(handle, column) }
+
+    public func optionalDouble(_ column: Int32) -> Double? { isNull(column) ? nil : double(column) }
+
+    public func text(_ column: Int32) -> String {
+        guard let bytes = sqlite3_column_text(handle, column) else { return "" }
+        let count = Int(sqlite3_column_bytes(handle, column))
+        return String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
+    }
+
+    public func optionalText(_ column: Int32) -> String? { isNull(column) ? nil : text(column) }
+
+    public func bool(_ column: Int32) -> Bool { int(column) != 0 }
+}
+
+/// A prepared statement; finalized when released.
+public final class Statement {
+    private let handle: OpaquePointer
+    private let databaseHandle: OpaquePointer
+    public let sql: String
+
+    fileprivate init(database: Database, handle databaseHandle: OpaquePointer, sql: String) throws {
+        var pointer: OpaquePointer?
+        let code = sqlite3_prepare_v3(databaseHandle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &pointer, nil)
+        guard code == SQLITE_OK, let pointer else {
+            throw StoreError(
+                code: code, message: String(cString: sqlite3_errmsg(databaseHandle)), sql: sql)
+        }
+        self.handle = pointer
+        self.databaseHandle = databaseHandle
+        self.sql = sql
+    }
+
+    deinit {
+        sqlite3_finalize(handle)
+    }
+
+    fileprivate func reset() {
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+    }
+
+    private func bind(_ values: [SQLValue]) throws {
+        sqlite3_reset(handle)
+        for (offset, value) in values.enumerated() {
+            let index = Int32(offset + 1)
+            let code: Int32
+            switch value {
+            case .null: code = sqlite3_bind_null(handle, index)
+            case .integer(let v): code = sqlite3_bind_int64(handle, index, v)
+            case .real(let v): code = sqlite3_bind_double(handle, index, v)
+            case .text(let v): code = sqlite3_bind_text(handle, index, v, -1, SQLITE_TRANSIENT)
+            }
+            guard code == SQLITE_OK else { throw failure(code) }
+        }
+    }
+
+    private func failure(_ code: Int32) -> StoreError {
+        StoreError(
+            code: sqlite3_extended_errcode(databaseHandle), message: String(cString: sqlite3_errmsg(databaseHandle)),
+            sql: sql)
+    }
+
+    /// Runs the statement to completion with `values` bound.
+    public func run(_ values: [SQLValue]) throws {
+        try bind(values)
+        defer { sqlite3_reset(handle) }
+        while true {
+            let code = sqlite3_step(handle)
+            if code == SQLITE_DONE { return }
+            if code != SQLITE_ROW { throw failure(code) }
+        }
+    }
+
+    public func query<T>(_ values: [SQLValue], map: (Row) throws -> T) throws -> [T] {
+        try bind(values)
+        defer { sqlite3_reset(handle) }
+        var rows: [T] = []
+        while true {
+            let code = sqlite3_step(handle)
+            if code == SQLITE_DONE { return rows }
+            guard code == SQLITE_ROW else { throw failure(code) }
+            let row = Row(handle: handle)
+            rows.append(try map(row))
+        }
+    }
+
+    public func queryFirst<T>(_ values: [SQLValue], map: (Row) throws -> T) throws -> T? {
+        try bind(values)
+        defer { sqlite3_reset(handle) }
+        let code = sqlite3_step(handle)
+        if code == SQLITE_DONE { return nil }
+        guard code == SQLITE_ROW else { throw failure(code) }
+        let row = Row(handle: handle)
+        return try map(row)
+    }
+}

@@ -1,0 +1,184 @@
+/// The store's schema, as an ordered list of migrations. `PRAGMA user_version` records how many
+/// have run; opening a file runs the missing ones in one transaction, and refuses a file written
+/// by a newer `pwb`. Never edit a migration that has shipped: add the next one.
+enum Schema {
+    static let migrations: [String] = [version1]
+
+    static var latestVersion: Int { migrations.count }
+
+    static let now = "(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))"
+
+    static let version1 = """
+        CREATE TABLE templates (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL DEFAULT \(now)
+        );
+
+        CREATE TABLE variants (
+            id INTEGER PRIMARY KEY,
+            template_id INTEGER NOT NULL REFERENCES templates(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            created_at TEXT NOT NULL DEFAULT \(now),
+            UNIQUE (template_id, name)
+        );
+
+        -- A revision is the whole text of a variant (canonical front matter + body) at one time.
+        -- Revisions are never rewritten: an edit adds the next number.
+        CREATE TABLE revisions (
+            id INTEGER PRIMARY KEY,
+            variant_id INTEGER NOT NULL REFERENCES variants(id) ON DELETE CASCADE,
+            number INTEGER NOT NULL,
+            hash TEXT NOT NULL,
+            source TEXT NOT NULL,
+            origin TEXT NOT NULL DEFAULT '',
+            note TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL DEFAULT \(now),
+            UNIQUE (variant_id, number)
+        );
+        CREATE INDEX revisions_by_hash ON revisions (variant_id, hash);
+        CREATE TRIGGER revisions_are_immutable BEFORE UPDATE ON revisions
+        BEGIN SELECT RAISE(ABORT, 'revisions are immutable; add a new one'); END;
+
+        CREATE TABLE evalsets (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            settings TEXT NOT NULL DEFAULT '{}',
+            source TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL DEFAULT \(now),
+            updated_at TEXT NOT NULL DEFAULT \(now)
+        );
+
+        -- A case whose content changes is retired and a new row takes its key, so results of
+        -- earlier runs still point at the case they were scored against.
+        CREATE TABLE cases (
+            id INTEGER PRIMARY KEY,
+            evalset_id INTEGER NOT NULL REFERENCES evalsets(id) ON DELETE CASCADE,
+            key TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            vars TEXT NOT NULL,
+            expected TEXT NOT NULL,
+            split TEXT NOT NULL CHECK (split IN ('train', 'dev', 'test')),
+            tags TEXT NOT NULL DEFAULT '[]',
+            input TEXT NOT NULL DEFAULT '',
+            hash TEXT NOT NULL,
+            retired INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE UNIQUE INDEX cases_active_key ON cases (evalset_id, key) WHERE retired = 0;
+        CREATE INDEX cases_by_split ON cases (evalset_id, split, position) WHERE retired = 0;
+
+        -- Similar-example search over the inputs of cases (trigram: works without spaces).
+        CREATE VIRTUAL TABLE cases_fts USING fts5 (
+            input, content = 'cases', content_rowid = 'id', tokenize = 'trigram'
+        );
+        CREATE TRIGGER cases_fts_insert AFTER INSERT ON cases BEGIN
+            INSERT INTO cases_fts (rowid, input) VALUES (new.id, new.input);
+        END;
+        CREATE TRIGGER cases_fts_delete AFTER DELETE ON cases BEGIN
+            INSERT INTO cases_fts (cases_fts, rowid, input) VALUES ('delete', old.id, old.input);
+        END;
+        CREATE TRIGGER cases_fts_update AFTER UPDATE OF input ON cases BEGIN
+            INSERT INTO cases_fts (cases_fts, rowid, input) VALUES ('delete', old.id, old.input);
+            INSERT INTO cases_fts (rowid, input) VALUES (new.id, new.input);
+        END;
+
+        CREATE TABLE corpora (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            description TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL DEFAULT \(now)
+        );
+
+        -- A document is one passage (chunk) of a source file or JSONL record.
+        CREATE TABLE documents (
+            id INTEGER PRIMARY KEY,
+            corpus_id INTEGER NOT NULL REFERENCES corpora(id) ON DELETE CASCADE,
+            source TEXT NOT NULL,
+            chunk INTEGER NOT NULL,
+            title TEXT NOT NULL DEFAULT '',
+            body TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            UNIQUE (corpus_id, source, chunk)
+        );
+        CREATE VIRTUAL TABLE documents_fts USING fts5 (
+            title, body, content = 'documents', content_rowid = 'id', tokenize = 'trigram'
+        );
+        CREATE TRIGGER documents_fts_insert AFTER INSERT ON documents BEGIN
+            INSERT INTO documents_fts (rowid, title, body) VALUES (new.id, new.title, new.body);
+        END;
+        CREATE TRIGGER documents_fts_delete AFTER DELETE ON documents BEGIN
+            INSERT INTO documents_fts (documents_fts, rowid, title, body)
+            VALUES ('delete', old.id, old.title, old.body);
+        END;
+        CREATE TRIGGER documents_fts_update AFTER UPDATE ON documents BEGIN
+            INSERT INTO documents_fts (documents_fts, rowid, title, body)
+            VALUES ('delete', old.id, old.title, old.body);
+            INSERT INTO documents_fts (rowid, title, body) VALUES (new.id, new.title, new.body);
+        END;
+
+        -- One run scores one revision with one model and one strategy on a list of cases.
+        -- Runs started together by one `pwb eval` share a batch.
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            batch TEXT NOT NULL,
+            template_id INTEGER NOT NULL REFERENCES templates(id),
+            revision_id INTEGER NOT NULL REFERENCES revisions(id),
+            evalset_id INTEGER NOT NULL REFERENCES evalsets(id),
+            split TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            model TEXT NOT NULL,
+            params TEXT NOT NULL DEFAULT '{}',
+            strategy TEXT NOT NULL DEFAULT '{}',
+            plan TEXT NOT NULL DEFAULT '[]',
+            status TEXT NOT NULL DEFAULT 'running'
+                CHECK (status IN ('running', 'completed', 'interrupted', 'failed')),
+            summary TEXT,
+            created_at TEXT NOT NULL DEFAULT \(now),
+            finished_at TEXT
+        );
+        CREATE INDEX runs_by_batch ON runs (batch);
+
+        -- The response cache: the key hashes everything that determines a response.
+        CREATE TABLE responses (
+            key TEXT PRIMARY KEY,
+            provider TEXT NOT NULL,
+            model TEXT NOT NULL,
+            request TEXT NOT NULL,
+            output TEXT NOT NULL,
+            finish_reason TEXT,
+            prompt_tokens INTEGER,
+            completion_tokens INTEGER,
+            latency_ms REAL NOT NULL,
+            logprobs TEXT,
+            timings TEXT,
+            created_at TEXT NOT NULL DEFAULT \(now)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE results (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            case_id INTEGER NOT NULL REFERENCES cases(id),
+            sample INTEGER NOT NULL DEFAULT 0,
+            response_key TEXT REFERENCES responses(key),
+            output TEXT,
+            score REAL,
+            scores TEXT NOT NULL DEFAULT '{}',
+            error TEXT,
+            prompt_tokens INTEGER,
+            completion_tokens INTEGER,
+            latency_ms REAL,
+            cached INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL DEFAULT \(now),
+            UNIQUE (run_id, case_id, sample)
+        );
+
+        CREATE TABLE advice (
+            id INTEGER PRIMARY KEY,
+            template_id INTEGER NOT NULL REFERENCES templates(id),
+            evalset_id INTEGER NOT NULL REFERENCES evalsets(id),
+            params TEXT NOT NULL DEFAULT '{}',
+            report TEXT NOT NULL,
+            created_at TEXT NOT NULL DEFAULT \(now)
+        );
+        """
+}

@@ -1,0 +1,123 @@
+import WorkbenchCore
+
+public struct CorpusRecord: Sendable, Hashable {
+    public var id: Int
+    public var name: String
+    public var description: String
+    public var createdAt: String
+}
+
+/// A stored passage with its place in the corpus.
+public struct DocumentRecord: Sendable, Hashable {
+    public var id: Int
+    public var source: String
+    public var chunk: Int
+    public var passage: Passage
+}
+
+/// A passage that retrieval found, with its BM25 rank (lower is better, as SQLite reports it).
+public struct RetrievedPassage: Sendable, Hashable {
+    public var document: DocumentRecord
+    public var rank: Double
+}
+
+extension Store {
+    public func corpus(named name: String) throws -> CorpusRecord? {
+        try database.queryFirst(
+            "SELECT id, name, description, created_at FROM corpora WHERE name = ?", .text(name), map: Store.corpus)
+    }
+
+    public func corpora() throws -> [(corpus: CorpusRecord, sources: Int, passages: Int)] {
+        try database.query(
+            """
+            SELECT c.id, c.name, c.description, c.created_at,
+                   (SELECT COUNT(DISTINCT source) FROM documents d WHERE d.corpus_id = c.id),
+                   (SELECT COUNT(*) FROM documents d WHERE d.corpus_id = c.id)
+            FROM corpora c ORDER BY c.name
+            """
+        ) { (Store.corpus($0), $0.int(4), $0.int(5)) }
+    }
+
+    public func ensureCorpus(named name: String) throws -> CorpusRecord {
+        if let existing = try corpus(named: name) { return existing }
+        try database.run("INSERT INTO corpora (name) VALUES (?)", .text(name))
+        return try corpus(named: name)!
+    }
+
+    /// Makes the passages of `sources` equal the given ones; other sources of the corpus are
+    /// kept unless `replaceAll` is set. Returns how many passages were added and removed.
+    public func syncDocuments(corpusID: Int, passagesBySource: [String: [Passage]], replaceAll: Bool) throws
+        -> (added: Int, removed: Int)
+    {
+        var existing: [String: [Int: (id: Int, hash: String)]] = [:]
+        for (id, source, chunk, hash) in try database.query(
+            "SELECT id, source, chunk, hash FROM documents WHERE corpus_id = ?", SQLValue(corpusID),
+            map: { ($0.int(0), $0.text(1), $0.int(2), $0.text(3)) })
+        {
+            existing[source, default: [:]][chunk] = (id, hash)
+        }
+        let delete = try database.statement("DELETE FROM documents WHERE id = ?")
+        let insert = try database.statement(
+            "INSERT INTO documents (corpus_id, source, chunk, title, body, hash) VALUES (?, ?, ?, ?, ?, ?)")
+        var added = 0
+        var removed = 0
+        for (source, passages) in passagesBySource {
+            let old = existing[source] ?? [:]
+            for (chunk, passage) in passages.enumerated() {
+                let hash = SHA256.hex(passage.title + "\u{1F}" + passage.body)
+                if let previous = old[chunk] {
+                    if previous.hash == hash { continue }
+                    try delete.run([SQLValue(previous.id)])
+                    removed += 1
+                }
+                try insert.run([
+                    SQLValue(corpusID), .text(source), SQLValue(chunk), .text(passage.title), .text(passage.body),
+                    .text(hash),
+                ])
+                added += 1
+            }
+            for (chunk, previous) in old where chunk >= passages.count {
+                try delete.run([SQLValue(previous.id)])
+                removed += 1
+            }
+        }
+        if replaceAll {
+            for (source, chunks) in existing where passagesBySource[source] == nil {
+                for (_, previous) in chunks {
+                    try delete.run([SQLValue(previous.id)])
+                    removed += 1
+                }
+            }
+        }
+        return (added, removed)
+    }
+
+    public func documents(corpusID: Int) throws -> [DocumentRecord] {
+        try database.query(
+            "SELECT id, source, chunk, title, body FROM documents WHERE corpus_id = ? ORDER BY source, chunk",
+            SQLValue(corpusID), map: Store.document)
+    }
+
+    /// The best passages for an FTS5 `match` expression, by BM25 (title weighted like body).
+    public func searchDocuments(corpusID: Int, match: String, limit: Int) throws -> [RetrievedPassage] {
+        try database.query(
+            """
+            SELECT d.id, d.source, d.chunk, d.title, d.body, bm25(documents_fts) AS rank
+            FROM documents_fts JOIN documents d ON d.id = documents_fts.rowid
+            WHERE documents_fts MATCH ? AND d.corpus_id = ?
+            ORDER BY rank LIMIT ?
+            """,
+            .text(match), SQLValue(corpusID), SQLValue(limit)
+        ) { RetrievedPassage(document: Store.document($0), rank: $0.double(5)) }
+    }
+
+    static func corpus(_ row: Row) -> CorpusRecord {
+        CorpusRecord(id: row.int(0), name: row.text(1), description: row.text(2), createdAt: row.text(3))
+    }
+
+    static func document(_ row: Row) -> DocumentRecord {
+        DocumentRecord(
+            id: row.int(0), source: row.text(1), chunk: row.int(2),
+            passage: Passage(title: row.text(3), body: row.text(4)))
+    }
+}

@@ -1,0 +1,175 @@
+import WorkbenchCore
+
+public struct EvalSetRecord: Sendable, Hashable {
+    public var id: Int
+    public var name: String
+    public var settingsJSON: String
+    public var source: String
+    public var createdAt: String
+    public var updatedAt: String
+}
+
+/// A case as stored: its row id (what results point at) and the case itself.
+public struct StoredCase: Sendable, Hashable {
+    public var rowID: Int
+    public var position: Int
+    public var hash: String
+    public var evalCase: EvalCase
+}
+
+/// What an import changed in an eval set's cases.
+public struct CaseChanges: Sendable, Equatable {
+    public var added: [String] = []
+    public var changed: [String] = []
+    public var removed: [String] = []
+    public var unchanged = 0
+
+    public var isEmpty: Bool { added.isEmpty && changed.isEmpty && removed.isEmpty }
+}
+
+extension Store {
+    public func evalset(named name: String) throws -> EvalSetRecord? {
+        try database.queryFirst(
+            "SELECT \(Store.evalsetColumns) FROM evalsets WHERE name = ?", .text(name), map: Store.evalset)
+    }
+
+    public func evalset(id: Int) throws -> EvalSetRecord? {
+        try database.queryFirst("SELECT \(Store.evalsetColumns) FROM evalsets WHERE id = ?", SQLValue(id), map: Store.evalset)
+    }
+
+    public func evalsets() throws -> [EvalSetRecord] {
+        try database.query("SELECT \(Store.evalsetColumns) FROM evalsets ORDER BY name", map: Store.evalset)
+    }
+
+    /// How many active cases each split of an eval set has.
+    public func splitCounts(evalsetID: Int) throws -> [Split: Int] {
+        let rows = try database.query(
+            "SELECT split, COUNT(*) FROM cases WHERE evalset_id = ? AND retired = 0 GROUP BY split",
+            SQLValue(evalsetID)
+        ) { ($0.text(0), $0.int(1)) }
+        var counts: [Split: Int] = [:]
+        for (split, count) in rows { if let split = Split(rawValue: split) { counts[split] = count } }
+        return counts
+    }
+
+    /// Creates the eval set or updates its settings and source.
+    /// Returns the record and whether its settings changed.
+    public func upsertEvalset(name: String, settingsJSON: String, source: String) throws
+        -> (record: EvalSetRecord, changed: Bool)
+    {
+        if let existing = try evalset(named: name) {
+            if existing.settingsJSON == settingsJSON && existing.source == source { return (existing, false) }
+            try database.run(
+                """
+                UPDATE evalsets SET settings = ?, source = ?,
+                    updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?
+                """,
+                .text(settingsJSON), .text(source), SQLValue(existing.id))
+            return (try evalset(id: existing.id)!, existing.settingsJSON != settingsJSON)
+        }
+        try database.run(
+            "INSERT INTO evalsets (name, settings, source) VALUES (?, ?, ?)",
+            .text(name), .text(settingsJSON), .text(source))
+        return (try evalset(id: Int(database.lastInsertRowID))!, true)
+    }
+
+    /// Makes the eval set's active cases equal `cases`: new keys are added, cases whose content
+    /// changed are retired and added anew, keys no longer present are retired. Old rows stay, so
+    /// results of earlier runs keep the case they were scored against.
+    public func syncCases(evalsetID: Int, cases: [EvalCase], inputVariable: String?) throws -> CaseChanges {
+        var existing: [String: (rowID: Int, hash: String, position: Int)] = [:]
+        for (rowID, key, hash, position) in try database.query(
+            "SELECT id, key, hash, position FROM cases WHERE evalset_id = ? AND retired = 0", SQLValue(evalsetID),
+            map: { ($0.int(0), $0.text(1), $0.text(2), $0.int(3)) })
+        {
+            existing[key] = (rowID, hash, position)
+        }
+        var changes = CaseChanges()
+        let insert = try database.statement(
+            """
+            INSERT INTO cases (evalset_id, key, position, vars, expected, split, tags, input, hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        let retire = try database.statement("UPDATE cases SET retired = 1 WHERE id = ?")
+        let move = try database.statement("UPDATE cases SET position = ? WHERE id = ?")
+        var seen = Set<String>()
+        seen.reserveCapacity(cases.count)
+        for (position, evalCase) in cases.enumerated() {
+            seen.insert(evalCase.id)
+            let vars = JSONValue.object(evalCase.vars).serialized()
+            let expected = evalCase.expected.serialized()
+            let tags = JSONValue.array(evalCase.tags.map { .string($0) }).serialized()
+            let hash = SHA256.hex(vars + "\u{1F}" + expected + "\u{1F}" + evalCase.split.rawValue + "\u{1F}" + tags)
+            if let old = existing[evalCase.id] {
+                if old.hash == hash {
+                    if old.position != position { try move.run([SQLValue(position), SQLValue(old.rowID)]) }
+                    changes.unchanged += 1
+                    continue
+                }
+                try retire.run([SQLValue(old.rowID)])
+                changes.changed.append(evalCase.id)
+            } else {
+                changes.added.append(evalCase.id)
+            }
+            try insert.run([
+                SQLValue(evalsetID), .text(evalCase.id), SQLValue(position), .text(vars), .text(expected),
+                .text(evalCase.split.rawValue), .text(tags), .text(evalCase.inputText(inputVariable: inputVariable)),
+                .text(hash),
+            ])
+        }
+        for (key, old) in existing where !seen.contains(key) {
+            try retire.run([SQLValue(old.rowID)])
+            changes.removed.append(key)
+        }
+        changes.removed.sort()
+        return changes
+    }
+
+    /// The active cases of an eval set, in file order; one split, or all when `split` is nil.
+    public func cases(evalsetID: Int, split: Split? = nil) throws -> [StoredCase] {
+        if let split {
+            return try database.query(
+                "SELECT \(Store.caseColumns) FROM cases WHERE evalset_id = ? AND retired = 0 AND split = ? ORDER BY position",
+                SQLValue(evalsetID), .text(split.rawValue), map: Store.storedCase)
+        }
+        return try database.query(
+            "SELECT \(Store.caseColumns) FROM cases WHERE evalset_id = ? AND retired = 0 ORDER BY position",
+            SQLValue(evalsetID), map: Store.storedCase)
+    }
+
+    /// The active case with `key`, or nil.
+    public func activeCase(evalsetID: Int, key: String) throws -> StoredCase? {
+        try database.queryFirst(
+            "SELECT \(Store.caseColumns) FROM cases WHERE evalset_id = ? AND retired = 0 AND key = ?",
+            SQLValue(evalsetID), .text(key), map: Store.storedCase)
+    }
+
+    /// Cases by row id, retired ones included (results point at them).
+    public func cases(rowIDs: [Int]) throws -> [Int: StoredCase] {
+        var found: [Int: StoredCase] = [:]
+        let statement = try database.statement("SELECT \(Store.caseColumns) FROM cases WHERE id = ?")
+        for id in rowIDs {
+            if let stored = try statement.queryFirst([SQLValue(id)], map: Store.storedCase) { found[id] = stored }
+        }
+        return found
+    }
+
+    static let evalsetColumns = "id, name, settings, source, created_at, updated_at"
+    static let caseColumns = "id, key, position, vars, expected, split, tags, hash"
+
+    static func evalset(_ row: Row) -> EvalSetRecord {
+        EvalSetRecord(
+            id: row.int(0), name: row.text(1), settingsJSON: row.text(2), source: row.text(3), createdAt: row.text(4),
+            updatedAt: row.text(5))
+    }
+
+    /// Stored JSON was written by `pwb` itself, so a parse failure means a damaged file.
+    static func storedCase(_ row: Row) throws -> StoredCase {
+        let vars = try JSONValue(parsing: row.text(3)).objectValue ?? [:]
+        let expected = try JSONValue(parsing: row.text(4))
+        let tags = try JSONValue(parsing: row.text(6)).arrayValue?.compactMap(\.stringValue) ?? []
+        let evalCase = EvalCase(
+            id: row.text(1), vars: vars, expected: expected, split: Split(rawValue: row.text(5)) ?? .dev, tags: tags)
+        return StoredCase(rowID: row.int(0), position: row.int(2), hash: row.text(7), evalCase: evalCase)
+    }
+}

@@ -1,0 +1,51 @@
+import WorkbenchCore
+
+/// The workbench's SQLite file: opening it migrates an older schema and refuses a newer one.
+public final class Store {
+    public let database: Database
+
+    /// Opens (creating) the store at `path` and brings its schema up to date.
+    public init(path: String) throws {
+        database = try Database(path: path)
+        try migrate()
+    }
+
+    /// The schema version this build of `pwb` writes.
+    public static var schemaVersion: Int { Schema.latestVersion }
+
+    /// The schema version of the open file.
+    public func userVersion() throws -> Int {
+        try database.queryFirst("PRAGMA user_version") { $0.int(0) } ?? 0
+    }
+
+    private func migrate() throws {
+        let current = try userVersion()
+        if current > Schema.latestVersion {
+            throw StoreVersionError(path: database.path, found: current, known: Schema.latestVersion)
+        }
+        guard current < Schema.latestVersion else { return }
+        try database.transaction {
+            for version in current..<Schema.latestVersion {
+                try database.execute(Schema.migrations[version])
+            }
+            try database.execute("PRAGMA user_version = \(Schema.latestVersion)")
+        }
+    }
+
+    /// Runs `body` in one transaction: all of it is stored, or none of it.
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        try database.transaction(body)
+    }
+}
+
+/// The file was written by a newer `pwb` whose schema this one does not know.
+public struct StoreVersionError: Error, Sendable, CustomStringConvertible {
+    public var path: String
+    public var found: Int
+    public var known: Int
+
+    public var description: String {
+        "\(path) was written by a newer pwb (schema version \(found); this pwb knows up to \(known)); "
+            + "upgrade pwb, or choose another store with --db PATH"
+    }
+}
