@@ -48,7 +48,9 @@ enum FileSystem {
     /// Writes `text` to `path` atomically, creating folders as needed.
     static func write(_ text: String, to path: String) throws {
         let folder = (path as NSString).deletingLastPathComponent
-        if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+        if !folder.isEmpty {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        }
         try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
     }
 

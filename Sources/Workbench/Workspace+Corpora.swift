@@ -5,6 +5,7 @@ import WorkbenchStore
 /// What adding documents to one corpus did.
 public struct CorpusImport: Sendable {
     public var name: String
+    public var created: Bool
     public var sources: Int
     public var passages: Int
     public var added: Int
@@ -85,7 +86,8 @@ extension Workspace {
     /// Passages by source: a file's path, or `path#id` for each JSONL document.
     private func readDocuments(_ path: String) throws -> [String: [Passage]] {
         let shownPath = shown(path)
-        let text = try FileSystem.readText(path, limit: SourceFile.documentLimit, kind: "a document", shownAs: shownPath)
+        let text = try FileSystem.readText(
+            path, limit: SourceFile.documentLimit, kind: "a document", shownAs: shownPath)
         let fallbackTitle = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
         guard path.lowercased().hasSuffix(".jsonl") else {
             return [shownPath: Chunker.passages(of: text, fallbackTitle: fallbackTitle)]
@@ -101,7 +103,8 @@ extension Workspace {
                 throw InputError(file: shownPath, line: lineNumber, "is not JSON: \(error)")
             }
             guard let body = value["text"]?.stringValue, !body.trimmingWhitespace().isEmpty else {
-                throw InputError(file: shownPath, line: lineNumber, field: "text", "is missing; a document needs its text")
+                throw InputError(
+                    file: shownPath, line: lineNumber, field: "text", "is missing; a document needs its text")
             }
             let id = value["id"].map(\.text) ?? String(lineNumber)
             let title = value["title"]?.stringValue ?? fallbackTitle
@@ -113,12 +116,14 @@ extension Workspace {
     }
 
     func storeCorpus(_ pending: PendingCorpus) throws -> CorpusImport {
+        let created = try store.corpus(named: pending.name) == nil
         let corpus = try store.ensureCorpus(named: pending.name)
         let (added, removed) = try store.syncDocuments(
             corpusID: corpus.id, passagesBySource: pending.passagesBySource, replaceAll: pending.replaceAll)
         let summary = try store.corpora().first { $0.corpus.id == corpus.id }
         return CorpusImport(
-            name: pending.name, sources: summary?.sources ?? 0, passages: summary?.passages ?? 0, added: added,
+            name: pending.name, created: created, sources: summary?.sources ?? 0, passages: summary?.passages ?? 0,
+            added: added,
             removed: removed)
     }
 }

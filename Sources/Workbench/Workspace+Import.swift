@@ -70,7 +70,8 @@ extension Workspace {
             roots = Workspace.defaultImportFolders.map { root + "/" + $0 }.filter(FileSystem.isDirectory)
             guard !roots.isEmpty else {
                 throw UsageError(
-                    "nothing to import: there is no templates/, evalsets/ or corpora/ folder here; name the files or folders to import")
+                    "nothing to import: there is no templates/, evalsets/ or corpora/ folder here; name the files or folders to import"
+                )
             }
         }
         var templates: [PendingTemplate] = []
@@ -119,14 +120,18 @@ extension Workspace {
                 evalsets.append(try parseEvalSet(at: path))
             case "json":
                 let folder = (path as NSString).deletingLastPathComponent
-                let hasCases = all.contains(folder + "/" + stem + ".jsonl") || all.contains(folder + "/" + stem + ".csv")
-                    || FileSystem.exists(folder + "/" + stem + ".jsonl") || FileSystem.exists(folder + "/" + stem + ".csv")
+                let hasCases =
+                    all.contains(folder + "/" + stem + ".jsonl") || all.contains(folder + "/" + stem + ".csv")
+                    || FileSystem.exists(folder + "/" + stem + ".jsonl")
+                    || FileSystem.exists(folder + "/" + stem + ".csv")
                 if !hasCases {
                     throw InputError(
                         file: shown(path),
                         "is eval-set settings without cases; add \(stem).jsonl or \(stem).csv beside it")
                 }
-                if explicit && !all.contains(folder + "/" + stem + ".jsonl") && !all.contains(folder + "/" + stem + ".csv") {
+                if explicit && !all.contains(folder + "/" + stem + ".jsonl")
+                    && !all.contains(folder + "/" + stem + ".csv")
+                {
                     // Importing the settings alone re-imports its eval set with them.
                     let data = FileSystem.exists(folder + "/" + stem + ".jsonl") ? stem + ".jsonl" : stem + ".csv"
                     evalsets.append(try parseEvalSet(at: folder + "/" + data))
@@ -134,7 +139,8 @@ extension Workspace {
             default:
                 if explicit {
                     throw InputError(
-                        file: shown(path), "is not something pwb imports; use .prompt, .jsonl, .csv or a folder of them")
+                        file: shown(path), "is not something pwb imports; use .prompt, .jsonl, .csv or a folder of them"
+                    )
                 }
             }
         }
@@ -146,9 +152,11 @@ extension Workspace {
         let template = ((path as NSString).deletingLastPathComponent as NSString).lastPathComponent
         try Names.validate(template, kind: "template name (the folder of \(shownPath))", file: shownPath)
         try Names.validate(variant, kind: "variant name", file: shownPath)
-        let text = try FileSystem.readText(path, limit: SourceFile.promptLimit, kind: "a prompt file", shownAs: shownPath)
+        let text = try FileSystem.readText(
+            path, limit: SourceFile.promptLimit, kind: "a prompt file", shownAs: shownPath)
         do {
-            return PendingTemplate(template: template, variant: variant, path: path, file: try PromptFile(parsing: text))
+            return PendingTemplate(
+                template: template, variant: variant, path: path, file: try PromptFile(parsing: text))
         } catch let error as InputError {
             throw error.located(in: shownPath)
         }
@@ -158,7 +166,8 @@ extension Workspace {
         let shownPath = shown(path)
         let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
         try Names.validate(name, kind: "eval set name", file: shownPath)
-        let text = try FileSystem.readText(path, limit: SourceFile.evalSetLimit, kind: "an eval set", shownAs: shownPath)
+        let text = try FileSystem.readText(
+            path, limit: SourceFile.evalSetLimit, kind: "an eval set", shownAs: shownPath)
         let settingsPath = (path as NSString).deletingPathExtension + ".json"
         var settings = EvalSetSettings()
         var foundSettings: String?
@@ -179,7 +188,8 @@ extension Workspace {
             if let input = settings.input, let missing = cases.first(where: { $0.vars[input] == nil }) {
                 throw InputError(
                     file: shown(foundSettings ?? path), field: "input",
-                    "names the variable \"\(input)\", which case \(missing.id) (line \(missing.line) of \(shownPath)) does not have")
+                    "names the variable \"\(input)\", which case \(missing.id) (line \(missing.line) of \(shownPath)) does not have"
+                )
             }
             return PendingEvalSet(name: name, path: path, settingsPath: foundSettings, settings: settings, cases: cases)
         } catch let error as InputError {
@@ -193,7 +203,8 @@ extension Workspace {
             let key = pending.template + "/" + pending.variant
             if let first = seenVariants[key], first != pending.path {
                 throw InputError(
-                    file: shown(pending.path), "is the variant \(key) again (also in \(shown(first))); import one of them")
+                    file: shown(pending.path),
+                    "is the variant \(key) again (also in \(shown(first))); import one of them")
             }
             seenVariants[key] = pending.path
         }
@@ -270,7 +281,8 @@ extension Workspace {
         let changes = try store.syncCases(
             evalsetID: record.id, cases: pending.cases, inputVariable: pending.settings.input)
         return ImportReport.EvalSetEntry(
-            name: pending.name, file: shown(pending.path), created: !existed, settingsChanged: existed && settingsChanged,
+            name: pending.name, file: shown(pending.path), created: !existed,
+            settingsChanged: existed && settingsChanged,
             changes: changes, splitCounts: try store.splitCounts(evalsetID: record.id))
     }
 }

@@ -28,7 +28,8 @@ extension Workspace {
         let names = try store.variants(templateID: template.id).map(\.name)
         let hint = Suggest.nearest(to: name, in: names).map { "did you mean \($0)? " } ?? ""
         throw UsageError(
-            "template \(template.name) has no variant \"\(name)\"; \(hint)its variants: \(names.joined(separator: ", "))")
+            "template \(template.name) has no variant \"\(name)\"; \(hint)its variants: \(names.joined(separator: ", "))"
+        )
     }
 
     /// The revision a reference names: `@N`, or the newest. A bare template name is allowed only
@@ -42,7 +43,8 @@ extension Workspace {
             let variants = try store.variants(templateID: template.id)
             guard variants.count == 1 else {
                 throw UsageError(
-                    "template \(template.name) has \(variants.count) variants; name one, e.g. \(template.name)/\(variants.first?.name ?? "VARIANT")")
+                    "template \(template.name) has \(variants.count) variants; name one, e.g. \(template.name)/\(variants.first?.name ?? "VARIANT")"
+                )
             }
             variant = variants[0]
         }
@@ -105,7 +107,8 @@ extension Workspace {
             reference.variant == nil ? try latestRevisions(of: template) : [try resolve(reference)]
         var written: [String] = []
         for resolved in revisions {
-            let path = FileSystem.absolute(folder, relativeTo: root) + "/\(template.name)/\(resolved.variant.name).prompt"
+            let path =
+                FileSystem.absolute(folder, relativeTo: root) + "/\(template.name)/\(resolved.variant.name).prompt"
             do {
                 try FileSystem.write(resolved.file.canonicalText, to: path)
             } catch {

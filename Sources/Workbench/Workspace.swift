@@ -17,7 +17,8 @@ public final class Workspace {
     public init(root: String, databasePath: String? = nil) throws {
         self.root = (root as NSString).standardizingPath
         stateDirectory = self.root + "/.pwb"
-        storePath = databasePath.map { FileSystem.absolute($0, relativeTo: root) } ?? stateDirectory + "/workbench.sqlite"
+        storePath =
+            databasePath.map { FileSystem.absolute($0, relativeTo: root) } ?? stateDirectory + "/workbench.sqlite"
         let folder = (storePath as NSString).deletingLastPathComponent
         do {
             try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)

@@ -127,7 +127,8 @@ public enum CLI {
             let names = group.map { $0.path.dropFirst().joined(separator: " ") }
             if let subcommand, !subcommand.hasPrefix("-") {
                 let hint = Suggest.nearest(to: subcommand, in: names).map { "did you mean \(first) \($0)? " } ?? ""
-                throw UsageError("\(first) has no subcommand \"\(subcommand)\"; \(hint)try: \(names.joined(separator: ", "))")
+                throw UsageError(
+                    "\(first) has no subcommand \"\(subcommand)\"; \(hint)try: \(names.joined(separator: ", "))")
             }
             throw UsageError("\(first) needs a subcommand: \(names.joined(separator: ", ")); see pwb help \(first)")
         }
@@ -146,7 +147,10 @@ public enum CLI {
             return ExitCode.ok
         }
         let group = commands.filter { $0.path.first == words[0] }
-        guard !group.isEmpty else { _ = try find(words); return ExitCode.usage }
+        guard !group.isEmpty else {
+            _ = try find(words)
+            return ExitCode.usage
+        }
         session.output.lines(group.map { "  " + DisplayWidth.pad($0.name, to: 22) + "  " + $0.summary })
         return ExitCode.ok
     }

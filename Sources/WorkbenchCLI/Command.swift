@@ -35,7 +35,8 @@ public struct Command: Sendable {
 
     public init(
         _ path: String, _ summary: String, arguments: String = "", min: Int = 0, max: Int = 0,
-        options: [Option] = [], details: String = "", run: @escaping @MainActor @Sendable (Invocation) async throws -> Void
+        options: [Option] = [], details: String = "",
+        run: @escaping @MainActor @Sendable (Invocation) async throws -> Void
     ) {
         self.path = path.split(separator: " ").map(String.init)
         self.summary = summary
@@ -61,7 +62,9 @@ public struct Command: Sendable {
         var lines = ["usage: \(usage)", "", summary]
         if !options.isEmpty {
             lines += ["", "options:"]
-            let shown = options.map { option in ("--" + option.name + (option.value.map { " " + $0 } ?? ""), option.help) }
+            let shown = options.map { option in
+                ("--" + option.name + (option.value.map { " " + $0 } ?? ""), option.help)
+            }
             let width = shown.map { DisplayWidth.of($0.0) }.max() ?? 0
             for (left, help) in shown { lines.append("  " + DisplayWidth.pad(left, to: width) + "  " + help) }
         }

@@ -68,12 +68,11 @@ enum Schema {
         CREATE INDEX cases_by_split ON cases (evalset_id, split, position) WHERE retired = 0;
 
         -- Similar-example search over the inputs of cases (trigram: works without spaces).
+        -- New rows are indexed in bulk by the import (one statement, not a trigger per row:
+        -- FTS5 flushes its buffer at every statement savepoint a trigger opens).
         CREATE VIRTUAL TABLE cases_fts USING fts5 (
             input, content = 'cases', content_rowid = 'id', tokenize = 'trigram'
         );
-        CREATE TRIGGER cases_fts_insert AFTER INSERT ON cases BEGIN
-            INSERT INTO cases_fts (rowid, input) VALUES (new.id, new.input);
-        END;
         CREATE TRIGGER cases_fts_delete AFTER DELETE ON cases BEGIN
             INSERT INTO cases_fts (cases_fts, rowid, input) VALUES ('delete', old.id, old.input);
         END;
@@ -100,12 +99,10 @@ enum Schema {
             hash TEXT NOT NULL,
             UNIQUE (corpus_id, source, chunk)
         );
+        -- Like cases_fts, new documents are indexed in bulk by the code that adds them.
         CREATE VIRTUAL TABLE documents_fts USING fts5 (
             title, body, content = 'documents', content_rowid = 'id', tokenize = 'trigram'
         );
-        CREATE TRIGGER documents_fts_insert AFTER INSERT ON documents BEGIN
-            INSERT INTO documents_fts (rowid, title, body) VALUES (new.id, new.title, new.body);
-        END;
         CREATE TRIGGER documents_fts_delete AFTER DELETE ON documents BEGIN
             INSERT INTO documents_fts (documents_fts, rowid, title, body)
             VALUES ('delete', old.id, old.title, old.body);

@@ -59,7 +59,7 @@ extension Store {
         let delete = try database.statement("DELETE FROM documents WHERE id = ?")
         let insert = try database.statement(
             "INSERT INTO documents (corpus_id, source, chunk, title, body, hash) VALUES (?, ?, ?, ?, ?, ?)")
-        var added = 0
+        var inserted: [JSONValue] = []
         var removed = 0
         for (source, passages) in passagesBySource {
             let old = existing[source] ?? [:]
@@ -74,7 +74,7 @@ extension Store {
                     SQLValue(corpusID), .text(source), SQLValue(chunk), .text(passage.title), .text(passage.body),
                     .text(hash),
                 ])
-                added += 1
+                inserted.append(.number(Double(database.lastInsertRowID)))
             }
             for (chunk, previous) in old where chunk >= passages.count {
                 try delete.run([SQLValue(previous.id)])
@@ -89,7 +89,12 @@ extension Store {
                 }
             }
         }
-        return (added, removed)
+        try database.run(
+            """
+            INSERT INTO documents_fts (rowid, title, body)
+            SELECT id, title, body FROM documents WHERE id IN (SELECT value FROM json_each(?))
+            """, .text(JSONValue.array(inserted).serialized()))
+        return (inserted.count, removed)
     }
 
     public func documents(corpusID: Int) throws -> [DocumentRecord] {

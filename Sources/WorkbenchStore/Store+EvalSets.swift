@@ -34,7 +34,8 @@ extension Store {
     }
 
     public func evalset(id: Int) throws -> EvalSetRecord? {
-        try database.queryFirst("SELECT \(Store.evalsetColumns) FROM evalsets WHERE id = ?", SQLValue(id), map: Store.evalset)
+        try database.queryFirst(
+            "SELECT \(Store.evalsetColumns) FROM evalsets WHERE id = ?", SQLValue(id), map: Store.evalset)
     }
 
     public func evalsets() throws -> [EvalSetRecord] {
@@ -94,6 +95,7 @@ extension Store {
         let move = try database.statement("UPDATE cases SET position = ? WHERE id = ?")
         var seen = Set<String>()
         seen.reserveCapacity(cases.count)
+        var inserted: [JSONValue] = []
         for (position, evalCase) in cases.enumerated() {
             seen.insert(evalCase.id)
             let vars = JSONValue.object(evalCase.vars).serialized()
@@ -116,11 +118,15 @@ extension Store {
                 .text(evalCase.split.rawValue), .text(tags), .text(evalCase.inputText(inputVariable: inputVariable)),
                 .text(hash),
             ])
+            inserted.append(.number(Double(database.lastInsertRowID)))
         }
         for (key, old) in existing where !seen.contains(key) {
             try retire.run([SQLValue(old.rowID)])
             changes.removed.append(key)
         }
+        try database.run(
+            "INSERT INTO cases_fts (rowid, input) SELECT id, input FROM cases WHERE id IN (SELECT value FROM json_each(?))",
+            .text(JSONValue.array(inserted).serialized()))
         changes.removed.sort()
         return changes
     }

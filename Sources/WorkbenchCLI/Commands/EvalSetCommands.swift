@@ -12,7 +12,9 @@ enum EvalSetCommands {
 
     static func split(_ arguments: ParsedArguments) throws -> Split? {
         guard let text = arguments.value("split") else { return nil }
-        guard let split = Split(rawValue: text) else { throw UsageError("--split is \"\(text)\"; use train, dev or test") }
+        guard let split = Split(rawValue: text) else {
+            throw UsageError("--split is \"\(text)\"; use train, dev or test")
+        }
         return split
     }
 
@@ -30,7 +32,9 @@ enum EvalSetCommands {
                     "name": .string(loaded.name), "description": .string(loaded.settings.description),
                     "source": .string(loaded.record.source),
                     "splits": .object(
-                        Dictionary(uniqueKeysWithValues: Split.allCases.map { ($0.rawValue, .number(Double(counts[$0] ?? 0))) })),
+                        Dictionary(
+                            uniqueKeysWithValues: Split.allCases.map { ($0.rawValue, .number(Double(counts[$0] ?? 0))) }
+                        )),
                     "scorers": .array(loaded.settings.scorers.map(\.json)),
                 ]
             }
@@ -73,7 +77,8 @@ enum EvalSetCommands {
                 "cases": .array(
                     shown.map {
                         [
-                            "id": .string($0.evalCase.id), "vars": .object($0.evalCase.vars), "expected": $0.evalCase.expected,
+                            "id": .string($0.evalCase.id), "vars": .object($0.evalCase.vars),
+                            "expected": $0.evalCase.expected,
                             "split": .string($0.evalCase.split.rawValue),
                         ]
                     }),
@@ -167,7 +172,10 @@ enum CorpusCommands {
         let corpora = try invocation.session.workspace().store.corpora()
         if invocation.arguments.flag("json") {
             let items: [JSONValue] = corpora.map {
-                ["name": .string($0.corpus.name), "documents": .number(Double($0.sources)), "passages": .number(Double($0.passages))]
+                [
+                    "name": .string($0.corpus.name), "documents": .number(Double($0.sources)),
+                    "passages": .number(Double($0.passages)),
+                ]
             }
             invocation.output.line(JSONValue.array(items).serialized(pretty: true))
             return

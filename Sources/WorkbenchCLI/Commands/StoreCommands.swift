@@ -52,7 +52,8 @@ enum StoreCommands {
             let name = "\(entry.template)/\(entry.variant)"
             switch entry.outcome {
             case .added(let revision): table.add(["+", "template", name, "revision \(revision) (new)"])
-            case .revised(let revision, let changes): table.add(["~", "template", name, "revision \(revision): \(changes)"])
+            case .revised(let revision, let changes):
+                table.add(["~", "template", name, "revision \(revision): \(changes)"])
             case .unchanged(let revision): table.add(["=", "template", name, "unchanged (revision \(revision))"])
             }
         }
@@ -75,7 +76,9 @@ enum StoreCommands {
                     parts.append("\(entry.changes.removed.count) removed (\(sample(entry.changes.removed)))")
                 }
                 if entry.settingsChanged { parts.append("settings changed") }
-                table.add(["~", "evalset", entry.name, parts.joined(separator: ", ") + "; now \(total) cases (\(splits))"])
+                table.add([
+                    "~", "evalset", entry.name, parts.joined(separator: ", ") + "; now \(total) cases (\(splits))",
+                ])
             }
         }
         for entry in report.corpora {
@@ -83,7 +86,8 @@ enum StoreCommands {
                 entry.added == 0 && entry.removed == 0
                 ? "unchanged (\(entry.sources) documents, \(entry.passages) passages)"
                 : "\(entry.sources) documents, \(entry.passages) passages (\(entry.added) added, \(entry.removed) removed)"
-            table.add([entry.added == 0 && entry.removed == 0 ? "=" : "~", "corpus", entry.name, what])
+            let mark = entry.created ? "+" : entry.added == 0 && entry.removed == 0 ? "=" : "~"
+            table.add([mark, "corpus", entry.name, what])
         }
         var lines = Array(table.render().dropFirst(2))
         lines.append(report.isUnchanged ? "Nothing changed: everything was already imported." : summary(report))
@@ -135,7 +139,8 @@ enum StoreCommands {
                 "changed": .array(entry.changes.changed.map { .string($0) }),
                 "removed": .array(entry.changes.removed.map { .string($0) }),
                 "splits": .object(
-                    Dictionary(uniqueKeysWithValues: entry.splitCounts.map { ($0.key.rawValue, .number(Double($0.value))) })),
+                    Dictionary(
+                        uniqueKeysWithValues: entry.splitCounts.map { ($0.key.rawValue, .number(Double($0.value))) })),
             ]
         }
         let corpora: [JSONValue] = report.corpora.map {

@@ -29,14 +29,18 @@ enum TemplateCommands {
             return
         }
         guard !summaries.isEmpty else {
-            invocation.output.note("No templates yet. Add templates/<template>/<variant>.prompt files and run pwb import.")
+            invocation.output.note(
+                "No templates yet. Add templates/<template>/<variant>.prompt files and run pwb import.")
             return
         }
-        var table = Table([.init("TEMPLATE"), .init("VARIANT"), .init("REVISIONS", right: true), .init("HASH"), .init("UPDATED")])
+        var table = Table([
+            .init("TEMPLATE"), .init("VARIANT"), .init("REVISIONS", right: true), .init("HASH"), .init("UPDATED"),
+        ])
         for summary in summaries {
             for variant in summary.variants {
                 table.add([
-                    summary.template.name, variant.name, String(variant.revisions), String(variant.latestHash.prefix(8)),
+                    summary.template.name, variant.name, String(variant.revisions),
+                    String(variant.latestHash.prefix(8)),
                     shortTime(variant.updatedAt),
                 ])
             }
@@ -68,7 +72,9 @@ enum TemplateCommands {
 
     static func revisionJSON(_ resolved: ResolvedRevision) -> JSONValue {
         var settings: [String: JSONValue] = [:]
-        for key in PromptSettings.keys { if let value = resolved.file.settings.value(for: key) { settings[key] = value } }
+        for key in PromptSettings.keys {
+            if let value = resolved.file.settings.value(for: key) { settings[key] = value }
+        }
         return [
             "template": .string(resolved.template.name), "variant": .string(resolved.variant.name),
             "revision": .number(Double(resolved.revision.number)), "hash": .string(resolved.revision.hash),
@@ -83,16 +89,19 @@ enum TemplateCommands {
         arguments: "TEMPLATE/VARIANT", min: 1, max: 1, options: [.json]
     ) { invocation in
         let workspace = try invocation.session.workspace()
-        try printHistory(workspace, reference: RevisionReference(parsing: invocation.arguments.positionals[0]), invocation)
+        try printHistory(
+            workspace, reference: RevisionReference(parsing: invocation.arguments.positionals[0]), invocation)
     }
 
     static func printHistory(_ workspace: Workspace, reference: RevisionReference, _ invocation: Invocation) throws {
-        let resolved = try workspace.resolve(RevisionReference(template: reference.template, variant: reference.variant))
+        let resolved = try workspace.resolve(
+            RevisionReference(template: reference.template, variant: reference.variant))
         let revisions = try workspace.store.revisions(variantID: resolved.variant.id)
         if invocation.arguments.flag("json") {
             let items: [JSONValue] = revisions.map {
                 [
-                    "revision": .number(Double($0.number)), "hash": .string($0.hash), "created_at": .string($0.createdAt),
+                    "revision": .number(Double($0.number)), "hash": .string($0.hash),
+                    "created_at": .string($0.createdAt),
                     "origin": .string($0.origin), "note": .string($0.note),
                 ]
             }

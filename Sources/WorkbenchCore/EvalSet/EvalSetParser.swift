@@ -73,7 +73,8 @@ public enum EvalSetParser {
             }
             id = s
         case .number(let n)? where n.rounded() == n: id = JSONValue.format(n)
-        case let other?: throw InputError(line: line, field: "id", "must be text or a whole number, found \(other.kindName)")
+        case let other?:
+            throw InputError(line: line, field: "id", "must be text or a whole number, found \(other.kindName)")
         }
         let split: Split?
         switch fields["split"] {
@@ -83,7 +84,8 @@ public enum EvalSetParser {
                 throw InputError(line: line, field: "split", "is \"\(s)\"; use train, dev or test")
             }
             split = parsed
-        case let other?: throw InputError(line: line, field: "split", "must be train, dev or test, found \(other.kindName)")
+        case let other?:
+            throw InputError(line: line, field: "split", "must be train, dev or test, found \(other.kindName)")
         }
         var tags: [String] = []
         if let rawTags = fields["tags"] {
@@ -166,7 +168,8 @@ public enum EvalSetParser {
                         "repeats the case on line \(first) (same vars and expected); remove it or give each an id")
                 }
                 throw InputError(
-                    line: evalCase.line, field: "id", "\"\(evalCase.id)\" is already used on line \(first); ids must be unique")
+                    line: evalCase.line, field: "id",
+                    "\"\(evalCase.id)\" is already used on line \(first); ids must be unique")
             }
             lines[evalCase.id] = evalCase.line
         }
@@ -223,7 +226,8 @@ public enum CSV {
                 quoteLine = line
                 atFieldStart = false
             case "\"":
-                throw InputError(line: line, "a quote inside an unquoted field; quote the whole field and double the quote")
+                throw InputError(
+                    line: line, "a quote inside an unquoted field; quote the whole field and double the quote")
             case ",":
                 fields.append(field)
                 field = ""

@@ -51,13 +51,16 @@ public struct ScorerSpec: Sendable, Hashable {
         default: throw InputError(field: field, "must be a scorer name or an object with \"type\"")
         }
         guard let typeName = fields["type"]?.stringValue else {
-            throw InputError(field: field, "needs \"type\" (one of \(Kind.allCases.map(\.rawValue).joined(separator: ", ")))")
+            throw InputError(
+                field: field, "needs \"type\" (one of \(Kind.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         guard let kind = Kind(rawValue: typeName) else {
-            let hint = Suggest.nearest(to: typeName, in: Kind.allCases.map(\.rawValue)).map { " (did you mean \($0)?)" } ?? ""
+            let hint =
+                Suggest.nearest(to: typeName, in: Kind.allCases.map(\.rawValue)).map { " (did you mean \($0)?)" } ?? ""
             throw InputError(
                 field: field + ".type",
-                "\"\(typeName)\" is not a scorer\(hint); use one of \(Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+                "\"\(typeName)\" is not a scorer\(hint); use one of \(Kind.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
         }
         self.init(kind: kind)
         let allowed = Set(["type"] + (ScorerSpec.keys[kind] ?? []))
@@ -93,12 +96,16 @@ public struct ScorerSpec: Sendable, Hashable {
         case .json:
             if let raw = fields["fields"] {
                 guard let items = raw.arrayValue, items.allSatisfy({ $0.stringValue != nil }) else {
-                    throw InputError(field: field + ".fields", "must be a list of dotted paths such as \"address.city\"")
+                    throw InputError(
+                        field: field + ".fields", "must be a list of dotted paths such as \"address.city\"")
                 }
                 self.fields = items.compactMap(\.stringValue)
                 for path in self.fields
-                where path.isEmpty || path.split(separator: ".", omittingEmptySubsequences: false).contains(where: \.isEmpty) {
-                    throw InputError(field: field + ".fields", "\"\(path)\" is not a dotted path such as \"address.city\"")
+                where path.isEmpty
+                    || path.split(separator: ".", omittingEmptySubsequences: false).contains(where: \.isEmpty)
+                {
+                    throw InputError(
+                        field: field + ".fields", "\"\(path)\" is not a dotted path such as \"address.city\"")
                 }
             }
         case .numeric:
@@ -154,7 +161,8 @@ public struct EvalSetSettings: Sendable, Hashable {
         guard case .object(let fields) = value else { throw InputError("must be a JSON object") }
         for key in fields.keys.sorted() where !EvalSetSettings.keys.contains(key) {
             let hint = Suggest.nearest(to: key, in: EvalSetSettings.keys).map { "did you mean \"\($0)\"? " } ?? ""
-            throw InputError(field: key, "is not a setting; \(hint)settings are \(EvalSetSettings.keys.joined(separator: ", "))")
+            throw InputError(
+                field: key, "is not a setting; \(hint)settings are \(EvalSetSettings.keys.joined(separator: ", "))")
         }
         if let description = fields["description"] {
             guard let text = description.stringValue else { throw InputError(field: "description", "must be text") }

@@ -15,10 +15,13 @@ public enum Names {
             if scalar.properties.isAlphabetic || isDigit(scalar) || scalar == "-" || scalar == "_" || scalar == "." {
                 continue
             }
-            if scalar.properties.generalCategory == .nonspacingMark || scalar.properties.generalCategory == .spacingMark {
+            if scalar.properties.generalCategory == .nonspacingMark || scalar.properties.generalCategory == .spacingMark
+            {
                 continue
             }
-            let shown = scalar.value < 0x20 || scalar == " " ? "U+\(String(scalar.value, radix: 16, uppercase: true))" : String(scalar)
+            let shown =
+                scalar.value < 0x20 || scalar == " "
+                ? "U+\(String(scalar.value, radix: 16, uppercase: true))" : String(scalar)
             return "contains '\(shown)'; use letters, digits, '-', '_' and '.' only"
         }
         return nil

@@ -14,11 +14,11 @@ public struct SHA256: Sendable {
     public mutating func update(_ bytes: some Sequence<UInt8>) {
         for byte in bytes {
             buffer.append(byte)
+            length &+= 1
             if buffer.count == 64 {
                 compress(buffer)
                 buffer.removeAll(keepingCapacity: true)
             }
-            length &+= 1
         }
     }
 
@@ -76,7 +76,12 @@ public struct SHA256: Sendable {
     ]
 
     private mutating func compress(_ block: [UInt8]) {
-        var w = [UInt32](repeating: 0, count: 64)
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+            compress(block, schedule: w)
+        }
+    }
+
+    private mutating func compress(_ block: [UInt8], schedule w: UnsafeMutableBufferPointer<UInt32>) {
         for i in 0..<16 {
             w[i] =
                 UInt32(block[i * 4]) << 24 | UInt32(block[i * 4 + 1]) << 16 | UInt32(block[i * 4 + 2]) << 8

@@ -23,7 +23,7 @@ public struct PromptSettings: Sendable, Hashable {
     public init() {}
 
     public static let keys = [
-        "description", "evalset", "mode", "system", "stop", "max_tokens", "temperature", "top_p", "top_k",
+        "description", "evalset", "mode", "system", "max_tokens", "stop", "temperature", "top_p", "top_k",
         "example_format", "example_separator",
     ]
 }
@@ -64,7 +64,10 @@ public struct PromptFile: Sendable, Hashable {
                 }
                 if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
                 guard let colon = line.firstIndex(of: ":") else {
-                    throw InputError(line: lineNumber, "front matter line \"\(trimmed)\" is not 'key: value'")
+                    throw InputError(
+                        line: lineNumber,
+                        "front matter line \"\(trimmed)\" is not 'key: value' (if the body starts here, close the front matter with a '---' line above it)"
+                    )
                 }
                 let key = line[..<colon].trimmingWhitespace()
                 let raw = line[line.index(after: colon)...].trimmingWhitespace()
@@ -72,7 +75,8 @@ public struct PromptFile: Sendable, Hashable {
                     let hint = Suggest.nearest(to: key, in: PromptSettings.keys).map { " (did you mean \($0)?)" } ?? ""
                     throw InputError(
                         line: lineNumber,
-                        "unknown front matter key \"\(key)\"\(hint); known keys: \(PromptSettings.keys.joined(separator: ", "))")
+                        "unknown front matter key \"\(key)\"\(hint); known keys: \(PromptSettings.keys.joined(separator: ", "))"
+                    )
                 }
                 guard seen.insert(key).inserted else {
                     throw InputError(line: lineNumber, "front matter key \"\(key)\" is given twice")
@@ -109,7 +113,8 @@ public struct PromptFile: Sendable, Hashable {
             do {
                 return try JSONValue(parsing: raw)
             } catch {
-                throw InputError("value is not valid JSON (\(error)); quote it as a JSON string or drop the leading quote")
+                throw InputError(
+                    "value is not valid JSON (\(error)); quote it as a JSON string or drop the leading quote")
             }
         }
         return .string(raw)

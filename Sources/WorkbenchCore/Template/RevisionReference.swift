@@ -18,14 +18,16 @@ public struct RevisionReference: Sendable, Hashable, CustomStringConvertible {
         if let at = rest.lastIndex(of: "@") {
             let digits = rest[rest.index(after: at)...]
             guard let n = Int(digits), n > 0 else {
-                throw UsageError("\"\(text)\": the revision after '@' must be a number from 1, as in sentiment/question@2")
+                throw UsageError(
+                    "\"\(text)\": the revision after '@' must be a number from 1, as in sentiment/question@2")
             }
             number = n
             rest = rest[..<at]
         }
         let parts = rest.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count <= 2, !parts[0].isEmpty, parts.count == 1 || !parts[1].isEmpty else {
-            throw UsageError("\"\(text)\" is not a template reference; write template, template/variant or template/variant@N")
+            throw UsageError(
+                "\"\(text)\" is not a template reference; write template, template/variant or template/variant@N")
         }
         if number != nil && parts.count == 1 {
             throw UsageError("\"\(text)\": name the variant before '@', as in \(parts[0])/VARIANT@\(number!)")

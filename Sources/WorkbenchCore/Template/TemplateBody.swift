@@ -61,7 +61,8 @@ public struct TemplateBody: Sendable, Hashable {
                 } else if TemplateBody.slots.contains(name) {
                     value = ""
                 } else {
-                    throw InputError(line: line, "{{\(name)}} is not defined; give it a value (the case's vars or --var \(name)=…)")
+                    throw InputError(
+                        line: line, "{{\(name)}} is not defined; give it a value (the case's vars or --var \(name)=…)")
                 }
                 if value.isEmpty && standalone && TemplateBody.slots.contains(name) {
                     while let last = out.last, last == " " || last == "\t" { out.removeLast() }

@@ -16,7 +16,9 @@ public struct LineDiff: Sendable, Equatable {
         var prefix = 0
         while prefix < a.count && prefix < b.count && a[prefix] == b[prefix] { prefix += 1 }
         var suffix = 0
-        while suffix < a.count - prefix && suffix < b.count - prefix && a[a.count - 1 - suffix] == b[b.count - 1 - suffix] {
+        while suffix < a.count - prefix && suffix < b.count - prefix
+            && a[a.count - 1 - suffix] == b[b.count - 1 - suffix]
+        {
             suffix += 1
         }
         let midA = Array(a[prefix..<(a.count - suffix)])
@@ -35,12 +37,13 @@ public struct LineDiff: Sendable, Equatable {
                 result.append(.same(midA[i]))
                 i += 1
                 j += 1
-            } else if j < midB.count && (i == midA.count || table[i][j + 1] >= table[i + 1][j]) {
-                result.append(.added(midB[j]))
-                j += 1
-            } else {
+            } else if i < midA.count && (j == midB.count || table[i + 1][j] >= table[i][j + 1]) {
+                // Removals before additions, as `diff -u` shows a replaced line.
                 result.append(.removed(midA[i]))
                 i += 1
+            } else {
+                result.append(.added(midB[j]))
+                j += 1
             }
         }
         result += a[(a.count - suffix)...].map(Line.same)
@@ -74,7 +77,9 @@ public struct LineDiff: Sendable, Equatable {
             var newStart = 1
             for line in lines[..<hunk.lowerBound] {
                 switch line {
-                case .same: oldStart += 1; newStart += 1
+                case .same:
+                    oldStart += 1
+                    newStart += 1
                 case .removed: oldStart += 1
                 case .added: newStart += 1
                 }
@@ -84,9 +89,16 @@ public struct LineDiff: Sendable, Equatable {
             var body: [String] = []
             for line in lines[hunk] {
                 switch line {
-                case .same(let text): oldCount += 1; newCount += 1; body.append(" " + text)
-                case .removed(let text): oldCount += 1; body.append("-" + text)
-                case .added(let text): newCount += 1; body.append("+" + text)
+                case .same(let text):
+                    oldCount += 1
+                    newCount += 1
+                    body.append(" " + text)
+                case .removed(let text):
+                    oldCount += 1
+                    body.append("-" + text)
+                case .added(let text):
+                    newCount += 1
+                    body.append("+" + text)
                 }
             }
             out.append("@@ -\(oldStart),\(oldCount) +\(newStart),\(newCount) @@")

@@ -1,0 +1,193 @@
+import Foundation
+import Testing
+import WorkbenchCore
+
+@testable import WorkbenchStore
+
+/// A fresh store file in its own temporary folder, removed when the test ends.
+final class TemporaryStore {
+    let folder: String
+    let path: String
+
+    init() {
+        folder = NSTemporaryDirectory() + "pwb-store-" + UUID().uuidString
+        try! FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        path = folder + "/workbench.sqlite"
+    }
+
+    func open() throws -> Store { try Store(path: path) }
+
+    deinit { try? FileManager.default.removeItem(atPath: folder) }
+}
+
+struct MigrationTests {
+    @Test func aNewStoreHasTheLatestSchemaAndTheRightPragmas() throws {
+        let temporary = TemporaryStore()
+        let store = try temporary.open()
+        #expect(try store.userVersion() == Store.schemaVersion)
+        #expect(try store.database.queryFirst("PRAGMA journal_mode") { $0.text(0) } == "wal")
+        #expect(try store.database.queryFirst("PRAGMA foreign_keys") { $0.int(0) } == 1)
+        #expect(try store.database.queryFirst("PRAGMA synchronous") { $0.int(0) } == 1)
+        let tables = try store.database.query("SELECT name FROM sqlite_master WHERE type = 'table'") { $0.text(0) }
+        for table in [
+            "templates", "variants", "revisions", "evalsets", "cases", "corpora", "documents", "runs", "results",
+            "responses", "advice", "cases_fts", "documents_fts",
+        ] {
+            #expect(tables.contains(table), "missing table \(table)")
+        }
+    }
+
+    @Test func anOlderFileIsMigratedAndKeepsItsData() throws {
+        let temporary = TemporaryStore()
+        do {
+            // A file from before the first migration: it has a table of its own and version 0.
+            let database = try Database(path: temporary.path)
+            try database.execute("CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('kept')")
+        }
+        let store = try temporary.open()
+        #expect(try store.userVersion() == Store.schemaVersion)
+        #expect(try store.database.queryFirst("SELECT text FROM notes") { $0.text(0) } == "kept")
+        // Opening again runs nothing twice.
+        #expect(try temporary.open().userVersion() == Store.schemaVersion)
+    }
+
+    @Test func aFileFromANewerPwbIsRefusedAndLeftAlone() throws {
+        let temporary = TemporaryStore()
+        do {
+            let database = try Database(path: temporary.path)
+            try database.execute("PRAGMA user_version = 99")
+        }
+        let error = #expect(throws: StoreVersionError.self) { try temporary.open() }
+        #expect(error?.found == 99)
+        #expect(error?.description.contains("newer pwb") == true)
+        let database = try Database(path: temporary.path)
+        #expect(try database.queryFirst("PRAGMA user_version") { $0.int(0) } == 99)
+        #expect(try database.queryFirst("SELECT COUNT(*) FROM sqlite_master") { $0.int(0) } == 0)
+    }
+
+    @Test func aFailedTransactionLeavesNothingBehind() throws {
+        let temporary = TemporaryStore()
+        let store = try temporary.open()
+        struct Stop: Error {}
+        #expect(throws: Stop.self) {
+            try store.transaction {
+                _ = try store.ensureTemplate(named: "gone")
+                throw Stop()
+            }
+        }
+        #expect(try store.templates().isEmpty)
+    }
+}
+
+struct TemplateStoreTests {
+    @Test func revisionsAreNumberedAndImmutable() throws {
+        let temporary = TemporaryStore()
+        let store = try temporary.open()
+        let template = try store.ensureTemplate(named: "sentiment")
+        #expect(try store.ensureTemplate(named: "sentiment").id == template.id)
+        let variant = try store.ensureVariant(templateID: template.id, named: "question")
+        let first = try store.addRevision(variantID: variant.id, source: "A", hash: "h1", origin: "f", note: "imported")
+        let second = try store.addRevision(variantID: variant.id, source: "B", hash: "h2", origin: "repl", note: "body")
+        #expect([first.number, second.number] == [1, 2] as [Int])
+        #expect(try store.latestRevision(variantID: variant.id)?.source == "B")
+        #expect(try store.revision(variantID: variant.id, number: 1)?.source == "A")
+        #expect(throws: StoreError.self) {
+            try store.database.run("UPDATE revisions SET source = 'changed' WHERE id = ?", SQLValue(first.id))
+        }
+        #expect(try store.revision(id: first.id)?.source == "A")
+        let summaries = try store.templateSummaries()
+        #expect(summaries.count == 1)
+        #expect(summaries[0].variants.map(\.revisions) == [2] as [Int])
+    }
+
+    @Test func valuesThatLookLikeSQLAreStoredVerbatim() throws {
+        let temporary = TemporaryStore()
+        let store = try temporary.open()
+        let template = try store.ensureTemplate(named: "t")
+        let variant = try store.ensureVariant(templateID: template.id, named: "v")
+        let nasty = "x'); DROP TABLE templates; -- \"quoted\" 日本"
+        _ = try store.addRevision(variantID: variant.id, source: nasty, hash: nasty, origin: nasty, note: nasty)
+        #expect(try store.latestRevision(variantID: variant.id)?.source == nasty)
+        #expect(try store.templates().map(\.name) == ["t"])
+    }
+}
+
+struct CaseStoreTests {
+    func cases(_ specs: [(String, String, String)]) -> [EvalCase] {
+        specs.map { EvalCase(id: $0.0, vars: ["text": .string($0.1)], expected: .string($0.2), split: .dev) }
+    }
+
+    @Test func syncingAddsChangesAndRetiresCasesByID() throws {
+        let temporary = TemporaryStore()
+        let store = try temporary.open()
+        let (record, _) = try store.upsertEvalset(name: "s", settingsJSON: "{}", source: "evalsets/s.jsonl")
+        let first = try store.syncCases(
+            evalsetID: record.id, cases: cases([("a", "one", "x"), ("b", "two", "y"), ("c", "three", "z")]),
+            inputVariable: nil)
+        #expect(first.added == ["a", "b", "c"])
+        let oldB = try #require(try store.activeCase(evalsetID: record.id, key: "b"))
+
+        let second = try store.syncCases(
+            evalsetID: record.id, cases: cases([("b", "two", "CHANGED"), ("a", "one", "x"), ("d", "four", "w")]),
+            inputVariable: nil)
+        #expect(second.added == ["d"])
+        #expect(second.changed == ["b"])
+        #expect(second.removed == ["c"])
+        #expect(second.unchanged == 1)
+        let active = try store.cases(evalsetID: record.id)
+        #expect(active.map(\.evalCase.id) == ["b", "a", "d"])
+        #expect(active[0].evalCase.expected == "CHANGED")
+        // The old version of b is kept for the results that point at it.
+        #expect(try store.cases(rowIDs: [oldB.rowID])[oldB.rowID]?.evalCase.expected == "y")
+
+        let third = try store.syncCases(
+            evalsetID: record.id, cases: cases([("b", "two", "CHANGED"), ("a", "one", "x"), ("d", "four", "w")]),
+            inputVariable: nil)
+        #expect(third.isEmpty)
+        #expect(try store.splitCounts(evalsetID: record.id) == [.dev: 3])
+    }
+
+    @Test func newCasesAreSearchableByTheirInputIncludingJapanese() throws {
+        let temporary = TemporaryStore()
+        let store = try temporary.open()
+        let (record, _) = try store.upsertEvalset(name: "ja", settingsJSON: "{}", source: "")
+        _ = try store.syncCases(
+            evalsetID: record.id,
+            cases: cases([("1", "荷物がまだ届きません", "配送"), ("2", "パスワードを忘れました", "アカウント")]),
+            inputVariable: "text")
+        let hits = try store.database.query(
+            "SELECT c.key FROM cases_fts JOIN cases c ON c.id = cases_fts.rowid WHERE cases_fts MATCH ?",
+            .text("\"パスワード\"")
+        ) { $0.text(0) }
+        #expect(hits == ["2"])
+    }
+}
+
+struct CorpusStoreTests {
+    @Test func documentsAreIndexedReplacedAndSearched() throws {
+        let temporary = TemporaryStore()
+        let store = try temporary.open()
+        let corpus = try store.ensureCorpus(named: "handbook")
+        let first = try store.syncDocuments(
+            corpusID: corpus.id,
+            passagesBySource: [
+                "leave.md": [Passage(title: "Leave", body: "Employees receive 27 days of paid leave.")],
+                "配送.md": [Passage(title: "配送", body: "配送は通常三日以内です。"), Passage(title: "配送", body: "送料は無料です。")],
+            ], replaceAll: true)
+        #expect(first.added == 3 && first.removed == 0)
+        #expect(
+            try store.searchDocuments(corpusID: corpus.id, match: "\"paid leave\"", limit: 5).map(\.document.source)
+                == ["leave.md"])
+        #expect(
+            try store.searchDocuments(corpusID: corpus.id, match: "\"三日以内\"", limit: 5).map(\.document.chunk) == [0])
+
+        let second = try store.syncDocuments(
+            corpusID: corpus.id,
+            passagesBySource: ["leave.md": [Passage(title: "Leave", body: "Employees receive 30 days of paid leave.")]],
+            replaceAll: true)
+        #expect(second.added == 1 && second.removed == 3)
+        #expect(try store.searchDocuments(corpusID: corpus.id, match: "\"三日以内\"", limit: 5).isEmpty)
+        #expect(try store.searchDocuments(corpusID: corpus.id, match: "\"30 days\"", limit: 5).count == 1)
+        #expect(try store.searchDocuments(corpusID: corpus.id, match: "\"27 days\"", limit: 5).isEmpty)
+    }
+}

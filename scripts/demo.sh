@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The main job on the shipped examples: create the store, import templates, eval sets and the
+# corpus, and list what is there. Safe to run again: unchanged files import as unchanged.
+set -euo pipefail
+pwb="${1:-.build/debug/pwb}"
+
+step() { printf '\n\033[1m$ pwb %s\033[0m\n' "$*"; "$pwb" "$@"; }
+
+step init
+step import
+step template list
+step evalset list
