@@ -21,14 +21,26 @@ let package = Package(
         .target(name: "WorkbenchStore", dependencies: ["WorkbenchCore", "CSQLite"]),
         .target(name: "ModelRuntime", dependencies: ["WorkbenchCore"]),
         .target(name: "Workbench", dependencies: ["WorkbenchCore", "WorkbenchStore", "ModelRuntime"]),
-        .target(name: "WorkbenchCLI", dependencies: ["Workbench", "CEditLine"]),
+        .target(
+            name: "WorkbenchCLI",
+            dependencies: ["Workbench", "WorkbenchCore", "WorkbenchStore", "ModelRuntime", "CEditLine"]
+        ),
         .executableTarget(name: "pwb", dependencies: ["WorkbenchCLI"]),
         .testTarget(name: "WorkbenchCoreTests", dependencies: ["WorkbenchCore"]),
         .testTarget(name: "WorkbenchStoreTests", dependencies: ["WorkbenchStore"]),
-        .testTarget(name: "ModelRuntimeTests", dependencies: ["ModelRuntime"]),
-        .testTarget(name: "WorkbenchTests", dependencies: ["Workbench"]),
+        // A stub model server for tests (in process) and benchmarks (as its own executable).
+        .target(name: "StubRuntime", dependencies: ["WorkbenchCore"], path: "Tests/StubRuntime"),
+        .executableTarget(name: "pwb-stub-runtime", dependencies: ["StubRuntime"], path: "Tests/StubRuntimeServer"),
+        .testTarget(name: "ModelRuntimeTests", dependencies: ["ModelRuntime", "StubRuntime"]),
+        .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "StubRuntime"]),
         .testTarget(name: "WorkbenchCLITests", dependencies: ["WorkbenchCLI"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["pwb"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["pwb", "StubRuntime"]),
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Async functions run on their caller's actor unless they say otherwise (SE-0461), so the
+// main-actor session can await workspace methods without sending the store across actors.
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the shipped examples: create the store, import templates, eval sets and the
-# corpus, and list what is there. Safe to run again: unchanged files import as unchanged.
+# corpus, list them, and ask the model once. Safe to run again: unchanged files import as
+# unchanged, and the managed llama-server started here keeps running (pwb runtime stop ends it).
 set -euo pipefail
 pwb="${1:-.build/debug/pwb}"
 
@@ -10,3 +11,4 @@ step init
 step import
 step template list
 step evalset list
+step run sentiment/instruction --case sent-003 --prompt

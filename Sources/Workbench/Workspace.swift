@@ -1,4 +1,5 @@
 import Foundation
+import ModelRuntime
 import WorkbenchCore
 import WorkbenchStore
 
@@ -11,6 +12,8 @@ public final class Workspace {
     public let stateDirectory: String
     public let storePath: String
     public let store: Store
+    /// One HTTP client for every model call, so connections are reused.
+    public let http = HTTPClient()
 
     /// Opens the workspace at `root`, creating `.pwb/` and the store when needed.
     /// - Parameter databasePath: another store file (`--db`, `PWB_DB`); relative to `root`.

@@ -1,4 +1,5 @@
 import Foundation
+import ModelRuntime
 import Workbench
 import WorkbenchCore
 import WorkbenchStore
@@ -85,8 +86,14 @@ public enum CLI {
             }
             return (ExitCode.storeFailure, error.description)
         case is CancellationError: return (ExitCode.interrupted, "interrupted")
+        case let error as RuntimeUnavailable: return (ExitCode.runtimeUnavailable, error.description)
+        case let error as ManagedServerError:
+            return (error.unavailable ? ExitCode.runtimeUnavailable : ExitCode.usage, error.message)
+        case let error as ModelError:
+            if case .promptTooLong = error { return (ExitCode.badInput, error.description) }
+            return (ExitCode.runtimeUnavailable, error.description)
+        case let error as TransportError: return (ExitCode.runtimeUnavailable, "\(error)")
         default:
-            if let classified = classifyRuntime(error) { return classified }
             return (ExitCode.failed, String(describing: error))
         }
     }
@@ -177,12 +184,6 @@ public enum CLI {
 
     /// Every command, in the order help lists them.
     static var commands: [Command] {
-        StoreCommands.all + TemplateCommands.all + EvalSetCommands.all + CorpusCommands.all + extraCommands
+        StoreCommands.all + TemplateCommands.all + EvalSetCommands.all + CorpusCommands.all + RuntimeCommands.all
     }
-
-    /// Commands contributed by later layers (runtime, eval, advisor, REPL).
-    nonisolated(unsafe) static var extraCommands: [Command] = []
-
-    /// Recognizes runtime errors; set by the runtime commands.
-    nonisolated(unsafe) static var classifyRuntime: (any Error) -> (Int32, String)? = { _ in nil }
 }

@@ -17,6 +17,8 @@ public struct Option: Sendable {
     }
 
     static let json = Option("json", "print JSON instead of a table")
+    static let model = Option(
+        "model", value: "NAME", "a model from .pwb/config.json (default: its default, else the managed local one)")
 }
 
 /// One command of the CLI and the REPL: the same words, options and output in both.

@@ -1,0 +1,249 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// One keep-alive HTTP/1.1 connection over a TCP socket, with blocking calls bounded by
+/// `poll` so every read and write honours the request's deadline.
+///
+/// Used by one request at a time (the pool hands it out exclusively); `abort()` may be called
+/// from another thread to wake a blocked call when the request is cancelled.
+final class RawConnection: Sendable {
+    enum Failure: Error {
+        /// A reused connection ended before the first byte of the answer: the server had closed
+        /// it while idle. The request was not seen; it is safe to send again.
+        case staleBeforeResponse
+    }
+
+    private let descriptor: Int32
+    private let closed = Mutex(false)
+    private let host: String
+    private let port: Int
+
+    /// Connects to `host:port` (names are resolved; IPv4 and IPv6), giving up at `deadline`.
+    init(host: String, port: Int, deadline: Date) throws {
+        self.host = host
+        self.port = port
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var results: UnsafeMutablePointer<addrinfo>?
+        let status = getaddrinfo(host, String(port), &hints, &results)
+        guard status == 0, let first = results else {
+            throw TransportError.cannotConnect("http://\(host):\(port): cannot resolve the host name \(host)")
+        }
+        defer { freeaddrinfo(results) }
+        var lastError = "connection refused"
+        var candidate: UnsafeMutablePointer<addrinfo>? = first
+        while let info = candidate {
+            candidate = info.pointee.ai_next
+            let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype, info.pointee.ai_protocol)
+            if fd < 0 { continue }
+            var one: Int32 = 1
+            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+            let flags = fcntl(fd, F_GETFL)
+            _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
+            var result = Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen)
+            if result != 0 && errno == EINPROGRESS {
+                if RawConnection.wait(fd, for: Int16(POLLOUT), until: deadline) {
+                    var error: Int32 = 0
+                    var length = socklen_t(MemoryLayout<Int32>.size)
+                    getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length)
+                    result = error == 0 ? 0 : -1
+                    if error != 0 { lastError = String(cString: strerror(error)) }
+                } else {
+                    Glibc.close(fd)
+                    throw TransportError.timedOut(seconds: 0)
+                }
+            } else if result != 0 {
+                lastError = String(cString: strerror(errno))
+            }
+            if result == 0 {
+                descriptor = fd
+                return
+            }
+            Glibc.close(fd)
+        }
+        throw TransportError.cannotConnect("http://\(host):\(port): \(lastError.lowercased())")
+    }
+
+    deinit { close() }
+
+    func close() {
+        let wasOpen = closed.withLock { closed -> Bool in
+            defer { closed = true }
+            return !closed
+        }
+        if wasOpen { Glibc.close(descriptor) }
+    }
+
+    /// Wakes a call blocked on this connection; the request then fails and the caller closes it.
+    func abort() {
+        if !closed.withLock({ $0 }) { shutdown(descriptor, Int32(SHUT_RDWR)) }
+    }
+
+    /// Writes the request and reads the whole response.
+    func exchange(_ request: HTTPRequest, host: String, deadline: Date) throws -> HTTPResponse {
+        var path = request.url.path.isEmpty ? "/" : request.url.path
+        if let query = request.url.query { path += "?" + query }
+        var head = "\(request.method) \(path) HTTP/1.1\r\nHost: \(host)\r\n"
+        head += "Content-Length: \(request.body.count)\r\nConnection: keep-alive\r\n"
+        for (name, value) in request.headers { head += "\(name): \(value)\r\n" }
+        head += "\r\n"
+        try write(Array(head.utf8) + request.body, deadline: deadline)
+        var reader = Reader(connection: self, deadline: deadline)
+        return try reader.readResponse(url: request.url)
+    }
+
+    private func write(_ bytes: [UInt8], deadline: Date) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { buffer in
+                Glibc.send(descriptor, buffer.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
+            }
+            if written > 0 {
+                offset += written
+                continue
+            }
+            if written < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                guard RawConnection.wait(descriptor, for: Int16(POLLOUT), until: deadline) else {
+                    throw TransportError.timedOut(seconds: 0)
+                }
+                continue
+            }
+            throw Failure.staleBeforeResponse
+        }
+    }
+
+    /// Reads what is available, waiting until `deadline`; an empty result means the peer closed.
+    fileprivate func read(into buffer: inout [UInt8], scratch chunk: inout [UInt8], deadline: Date) throws -> Int {
+        while true {
+            let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress!, $0.count, 0) }
+            if count > 0 {
+                buffer.append(contentsOf: chunk[0..<count])
+                return count
+            }
+            if count == 0 { return 0 }
+            if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR {
+                guard RawConnection.wait(descriptor, for: Int16(POLLIN), until: deadline) else {
+                    throw TransportError.timedOut(seconds: 0)
+                }
+                continue
+            }
+            return 0
+        }
+    }
+
+    /// Waits until `fd` is ready for `events` or `deadline` passes (false), in short slices so
+    /// a shutdown from `abort()` is noticed.
+    private static func wait(_ fd: Int32, for events: Int16, until deadline: Date) -> Bool {
+        while true {
+            let remaining = deadline.timeIntervalSinceNow
+            if remaining <= 0 { return false }
+            var entry = pollfd(fd: fd, events: events, revents: 0)
+            let result = poll(&entry, 1, Int32(min(remaining, 3600) * 1000) + 1)
+            if result > 0 { return true }
+            if result < 0 && errno != EINTR { return true }
+        }
+    }
+
+    /// Parses one HTTP/1.1 response: status line, headers, then a body by Content-Length,
+    /// chunked transfer encoding, or until the connection closes.
+    private struct Reader {
+        let connection: RawConnection
+        let deadline: Date
+        var buffer: [UInt8] = []
+        var scratch = [UInt8](repeating: 0, count: 16384)
+        var position = 0
+
+        init(connection: RawConnection, deadline: Date) {
+            self.connection = connection
+            self.deadline = deadline
+            buffer.reserveCapacity(4096)
+        }
+
+        mutating func fill() throws -> Bool {
+            if position > 0 && position == buffer.count {
+                buffer.removeAll(keepingCapacity: true)
+                position = 0
+            }
+            return try connection.read(into: &buffer, scratch: &scratch, deadline: deadline) > 0
+        }
+
+        mutating func readLine(url: URL) throws -> String? {
+            while true {
+                if let newline = buffer[position...].firstIndex(of: 0x0A) {
+                    var end = newline
+                    if end > position && buffer[end - 1] == 0x0D { end -= 1 }
+                    let line = String(decoding: buffer[position..<end], as: UTF8.self)
+                    position = newline + 1
+                    return line
+                }
+                if try !fill() { return nil }
+            }
+        }
+
+        mutating func readBytes(_ count: Int, url: URL) throws -> [UInt8] {
+            while buffer.count - position < count {
+                if try !fill() {
+                    throw TransportError.truncated(
+                        "\(url): the response ended after \(buffer.count - position) of \(count) bytes")
+                }
+            }
+            let bytes = Array(buffer[position..<(position + count)])
+            position += count
+            return bytes
+        }
+
+        mutating func readResponse(url: URL) throws -> HTTPResponse {
+            guard let statusLine = try readLine(url: url) else { throw Failure.staleBeforeResponse }
+            let parts = statusLine.split(separator: " ", maxSplits: 2)
+            guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), let status = Int(parts[1]) else {
+                throw TransportError.malformed("\(url): the answer is not HTTP (\(statusLine.prefix(60)))")
+            }
+            var headers: [String: String] = [:]
+            while true {
+                guard let line = try readLine(url: url) else {
+                    throw TransportError.truncated("\(url): the response ended inside its headers")
+                }
+                if line.isEmpty { break }
+                guard let colon = line.firstIndex(of: ":") else { continue }
+                headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(
+                    in: .whitespaces)
+            }
+            var body: [UInt8]
+            if headers["transfer-encoding"]?.lowercased().contains("chunked") == true {
+                body = []
+                while true {
+                    guard let sizeLine = try readLine(url: url) else {
+                        throw TransportError.truncated("\(url): the response ended inside a chunk")
+                    }
+                    let sizeText = sizeLine.split(separator: ";").first.map(String.init) ?? ""
+                    guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16) else {
+                        throw TransportError.malformed("\(url): a bad chunk size \"\(sizeLine.prefix(20))\"")
+                    }
+                    if size == 0 {
+                        while let trailer = try readLine(url: url), !trailer.isEmpty {}
+                        break
+                    }
+                    body += try readBytes(size, url: url)
+                    _ = try readLine(url: url)
+                }
+            } else if let lengthText = headers["content-length"] {
+                guard let length = Int(lengthText), length >= 0 else {
+                    throw TransportError.malformed("\(url): a bad Content-Length \"\(lengthText)\"")
+                }
+                body = try readBytes(length, url: url)
+            } else if status == 204 || status == 304 || (100..<200).contains(status) {
+                body = []
+            } else {
+                while try fill() {}
+                body = Array(buffer[position...])
+                headers["connection"] = "close"
+            }
+            return HTTPResponse(status: status, headers: headers, body: body)
+        }
+    }
+}

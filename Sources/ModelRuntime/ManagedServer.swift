@@ -1,0 +1,341 @@
+import Foundation
+import WorkbenchCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What `.pwb/runtime.json` records about the `llama-server` that `pwb` started.
+public struct RuntimeInfo: Sendable, Hashable {
+    public var pid: Int32
+    public var port: Int
+    public var model: String
+    public var slots: Int
+    public var contextPerSlot: Int
+    public var binary: String
+    public var startedAt: String
+
+    public var endpoint: URL { URL(string: "http://127.0.0.1:\(port)")! }
+
+    var json: JSONValue {
+        [
+            "pid": .number(Double(pid)), "port": .number(Double(port)), "model": .string(model),
+            "slots": .number(Double(slots)), "context_per_slot": .number(Double(contextPerSlot)),
+            "binary": .string(binary), "started_at": .string(startedAt),
+        ]
+    }
+
+    init(pid: Int32, port: Int, model: String, slots: Int, contextPerSlot: Int, binary: String, startedAt: String) {
+        self.pid = pid
+        self.port = port
+        self.model = model
+        self.slots = slots
+        self.contextPerSlot = contextPerSlot
+        self.binary = binary
+        self.startedAt = startedAt
+    }
+
+    init?(json: JSONValue) {
+        guard let pid = json["pid"]?.intValue, let port = json["port"]?.intValue, let model = json["model"]?.stringValue
+        else { return nil }
+        self.init(
+            pid: Int32(pid), port: port, model: model, slots: json["slots"]?.intValue ?? 1,
+            contextPerSlot: json["context_per_slot"]?.intValue ?? 0, binary: json["binary"]?.stringValue ?? "",
+            startedAt: json["started_at"]?.stringValue ?? "")
+    }
+}
+
+/// The managed runtime failed to start or stop; the message says why and what to do.
+public struct ManagedServerError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    /// True when the cause is that nothing is installed or nothing could run (exit code 3).
+    public var unavailable: Bool
+
+    public var description: String { message }
+}
+
+/// The local `llama-server` that `pwb` starts and stops itself: loopback only, logging to
+/// `.pwb/runtime.log`, its pid and port in `.pwb/runtime.json`. It keeps running after the
+/// command that started it, so the next command finds it warm; `pwb runtime stop` ends it.
+public struct ManagedServer: Sendable {
+    public static let defaultPort = 8181
+    public static let defaultSlots = 2
+    public static let defaultContextPerSlot = 4096
+    public static let defaultModelFile = "gemma-3-270m-q4_k_m.gguf"
+
+    public let stateDirectory: String
+    public let environment: [String: String]
+    let http: HTTPClient
+
+    public init(stateDirectory: String, environment: [String: String], http: HTTPClient) {
+        self.stateDirectory = stateDirectory
+        self.environment = environment
+        self.http = http
+    }
+
+    public var logPath: String { stateDirectory + "/runtime.log" }
+    var infoPath: String { stateDirectory + "/runtime.json" }
+
+    /// `$XDG_CACHE_HOME/pwb` or `~/.cache/pwb`, where set-up puts the server and the model.
+    public var cacheDirectory: String {
+        if let xdg = environment["XDG_CACHE_HOME"], !xdg.isEmpty { return xdg + "/pwb" }
+        return (environment["HOME"] ?? NSHomeDirectory()) + "/.cache/pwb"
+    }
+
+    public func binaryPath() throws -> String {
+        if let path = environment["PWB_LLAMA_SERVER"], !path.isEmpty {
+            guard FileManager.default.isExecutableFile(atPath: path) else {
+                throw ManagedServerError(
+                    message: "PWB_LLAMA_SERVER=\(path) is not an executable file; point it at llama-server",
+                    unavailable: true)
+            }
+            return path
+        }
+        let path = cacheDirectory + "/bin/llama-server"
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw ManagedServerError(
+                message:
+                    "llama-server is not installed at \(path); run make demo (or scripts/setup-runtime.sh) to build it, or set PWB_LLAMA_SERVER",
+                unavailable: true)
+        }
+        return path
+    }
+
+    public func defaultModelPath() throws -> String {
+        if let path = environment["PWB_MODEL_PATH"], !path.isEmpty {
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw ManagedServerError(message: "PWB_MODEL_PATH=\(path) does not exist", unavailable: true)
+            }
+            return path
+        }
+        let path = cacheDirectory + "/models/" + ManagedServer.defaultModelFile
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ManagedServerError(
+                message:
+                    "the default model is not at \(path); run make demo (or scripts/setup-runtime.sh) to fetch it, or set PWB_MODEL_PATH",
+                unavailable: true)
+        }
+        return path
+    }
+
+    public enum Status: Sendable {
+        case running(RuntimeInfo, healthy: Bool)
+        /// The pid file named a process that is gone (or is something else now); it was removed.
+        case stale(RuntimeInfo)
+        case stopped
+    }
+
+    /// Whether the recorded server runs; a stale record is removed.
+    public func status() async -> Status {
+        guard let info = readInfo() else { return .stopped }
+        guard ManagedServer.isLlamaServer(pid: info.pid) else {
+            try? FileManager.default.removeItem(atPath: infoPath)
+            return .stale(info)
+        }
+        let provider = LlamaCppProvider(endpoint: info.endpoint, http: http)
+        let healthy = (try? await provider.health(timeout: 5)) != nil
+        return .running(info, healthy: healthy)
+    }
+
+    /// Starts `llama-server` on 127.0.0.1 and waits for `/health`.
+    /// - Parameter port: nil picks the default port, or a free one when that is taken.
+    public func start(model: String?, port: Int?, slots: Int?, contextPerSlot: Int?, healthTimeout: Double = 120)
+        async throws -> RuntimeInfo
+    {
+        if case .running(let info, _) = await status() {
+            throw ManagedServerError(
+                message:
+                    "a managed llama-server already runs (pid \(info.pid), port \(info.port)); stop it with pwb runtime stop",
+                unavailable: false)
+        }
+        let binary = try binaryPath()
+        let modelPath =
+            try model.map { path -> String in
+                guard FileManager.default.fileExists(atPath: path) else {
+                    throw ManagedServerError(message: "the model \(path) does not exist", unavailable: false)
+                }
+                return path
+            } ?? defaultModelPath()
+        let chosenPort: Int
+        if let port {
+            if ManagedServer.isListening(port: port) {
+                throw ManagedServerError(
+                    message: "port \(port) on 127.0.0.1 is taken by another program; choose another with --port",
+                    unavailable: false)
+            }
+            chosenPort = port
+        } else {
+            chosenPort =
+                ManagedServer.isListening(port: ManagedServer.defaultPort)
+                ? ManagedServer.freePort() : ManagedServer.defaultPort
+        }
+        let slots = slots ?? ManagedServer.defaultSlots
+        let context = contextPerSlot ?? ManagedServer.defaultContextPerSlot
+        try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+        let arguments = [
+            binary, "--host", "127.0.0.1", "--port", String(chosenPort), "--model", modelPath, "--parallel",
+            String(slots),
+            "--ctx-size", String(context * slots), "--no-webui",
+        ]
+        let pid = try ManagedServer.spawnDetached(arguments, log: logPath)
+        let info = RuntimeInfo(
+            pid: pid, port: chosenPort, model: modelPath, slots: slots, contextPerSlot: context, binary: binary,
+            startedAt: ISO8601DateFormatter().string(from: Date()))
+        try writeInfo(info)
+        let provider = LlamaCppProvider(endpoint: info.endpoint, http: http)
+        let deadline = Date().addingTimeInterval(healthTimeout)
+        while Date() < deadline {
+            if (try? await provider.health(timeout: 2)) != nil { return info }
+            if !ManagedServer.isAlive(pid: pid) {
+                try? FileManager.default.removeItem(atPath: infoPath)
+                throw ManagedServerError(
+                    message: "llama-server exited while starting: \(lastLogLines()) (full log: \(logPath))",
+                    unavailable: true)
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        kill(pid, SIGKILL)
+        try? FileManager.default.removeItem(atPath: infoPath)
+        throw ManagedServerError(
+            message: "llama-server did not become healthy within \(Int(healthTimeout)) s; see \(logPath)",
+            unavailable: true)
+    }
+
+    /// The running server, started first when there is none. `started` tells which.
+    public func ensureRunning() async throws -> (info: RuntimeInfo, started: Bool) {
+        switch await status() {
+        case .running(let info, let healthy):
+            if healthy { return (info, false) }
+            // Still loading, perhaps: give it a moment before calling it dead.
+            let provider = LlamaCppProvider(endpoint: info.endpoint, http: http)
+            for _ in 0..<100 {
+                if (try? await provider.health(timeout: 2)) != nil { return (info, false) }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            throw ManagedServerError(
+                message:
+                    "the managed llama-server (pid \(info.pid)) does not answer; restart it with pwb runtime stop, then pwb runtime start",
+                unavailable: true)
+        case .stale, .stopped:
+            return (try await start(model: nil, port: nil, slots: nil, contextPerSlot: nil), true)
+        }
+    }
+
+    /// Stops the managed server: SIGTERM, then SIGKILL after `grace` seconds. Returns what was
+    /// stopped, or nil when nothing ran.
+    public func stop(grace: Double = 10) async throws -> RuntimeInfo? {
+        guard case .running(let info, _) = await status() else { return nil }
+        kill(info.pid, SIGTERM)
+        let deadline = Date().addingTimeInterval(grace)
+        while ManagedServer.isAlive(pid: info.pid) && Date() < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        if ManagedServer.isAlive(pid: info.pid) { kill(info.pid, SIGKILL) }
+        try? FileManager.default.removeItem(atPath: infoPath)
+        return info
+    }
+
+    func readInfo() -> RuntimeInfo? {
+        guard let data = FileManager.default.contents(atPath: infoPath),
+            let json = try? JSONValue(parsing: [UInt8](data))
+        else { return nil }
+        return RuntimeInfo(json: json)
+    }
+
+    func writeInfo(_ info: RuntimeInfo) throws {
+        try Data(info.json.serialized(pretty: true).utf8).write(to: URL(fileURLWithPath: infoPath), options: .atomic)
+    }
+
+    func lastLogLines(_ count: Int = 3) -> String {
+        guard let data = FileManager.default.contents(atPath: logPath) else { return "(no log)" }
+        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").suffix(count)
+        return lines.joined(separator: " | ")
+    }
+
+    /// Starts a process in a session of its own (so Ctrl-C in the terminal does not reach it),
+    /// standard input from /dev/null, output appended to `log`, no other descriptors inherited.
+    static func spawnDetached(_ arguments: [String], log: String) throws -> Int32 {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Nothing else of ours goes with it: an inherited pipe would keep whoever reads pwb's
+        // output waiting for as long as the server lives.
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? [] {
+            if let fd = Int32(entry), fd > 2 { posix_spawn_file_actions_addclose(&actions, fd) }
+        }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // Default signal handling and nothing blocked: a mask or an ignored SIGTERM inherited from
+        // whoever started pwb would make the server deaf to `pwb runtime stop`.
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        var allSignals = sigset_t()
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigdefault(&attributes, &allSignals)
+        posix_spawnattr_setflags(
+            &attributes, ManagedServer.spawnSetSID | Int16(POSIX_SPAWN_SETSIGMASK) | Int16(POSIX_SPAWN_SETSIGDEF))
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
+        argv.append(nil)
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, environ)
+        guard result == 0 else {
+            throw ManagedServerError(
+                message: "cannot start \(arguments[0]): \(String(cString: strerror(result)))", unavailable: true)
+        }
+        return pid
+    }
+
+    /// glibc's `POSIX_SPAWN_SETSID` (spawn.h), which Swift does not import without `_GNU_SOURCE`.
+    static let spawnSetSID: Int16 = 0x80
+
+    static func isAlive(pid: Int32) -> Bool {
+        if kill(pid, 0) != 0 { return false }
+        // A zombie (exited, not yet reaped) is not alive.
+        if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")"), stat[stat.index(after: close)...].trimmingWhitespace().hasPrefix("Z")
+        {
+            var status: Int32 = 0
+            waitpid(pid, &status, WNOHANG)
+            return false
+        }
+        return true
+    }
+
+    /// True when `pid` is alive and is a `llama-server` (a reused pid is someone else).
+    static func isLlamaServer(pid: Int32) -> Bool {
+        guard isAlive(pid: pid), let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else {
+            return false
+        }
+        let command = String(decoding: data.prefix(while: { $0 != 0 }), as: UTF8.self)
+        return command.hasSuffix("llama-server") || command.contains("llama-server")
+    }
+
+    /// Whether something accepts connections on 127.0.0.1:`port`.
+    static func isListening(port: Int) -> Bool {
+        (try? RawConnection(host: "127.0.0.1", port: port, deadline: Date().addingTimeInterval(1))) != nil
+    }
+
+    /// A port the system says is free now.
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}

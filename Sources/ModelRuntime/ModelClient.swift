@@ -1,0 +1,146 @@
+import Foundation
+import Synchronization
+import WorkbenchCore
+
+/// When and how long to wait before trying a request again.
+public struct RetryPolicy: Sendable {
+    /// Tries in all, the first included.
+    public var attempts: Int
+    /// The first back-off; each further one doubles, up to `maxDelay`, with full jitter.
+    public var baseDelay: Double
+    public var maxDelay: Double
+
+    public init(attempts: Int = 4, baseDelay: Double = 0.5, maxDelay: Double = 8) {
+        self.attempts = max(1, attempts)
+        self.baseDelay = baseDelay
+        self.maxDelay = maxDelay
+    }
+
+    /// The wait before try `attempt + 1`: a random time up to the exponential bound, and never
+    /// less than the server's `Retry-After`.
+    public func delay(afterAttempt attempt: Int, retryAfter: Double?) -> Double {
+        let bound = min(maxDelay, baseDelay * pow(2, Double(attempt)))
+        let jittered = Double.random(in: (bound / 2)...max(bound / 2, bound))
+        guard let retryAfter else { return jittered }
+        return max(jittered, min(retryAfter, 120))
+    }
+}
+
+/// A model behind one or more endpoints of the same kind: requests go to the endpoint with the
+/// fewest in flight, and are retried (on another endpoint when one is down) after connection
+/// errors, 5xx and 429. When no endpoint can be reached at all, `RuntimeUnavailable`.
+public final class ModelClient: Sendable {
+    public let name: String
+    public let kind: ProviderKind
+    public let providers: [any ModelProvider]
+    public let timeout: Double
+    public let retry: RetryPolicy
+    private let inFlight: Mutex<[Int]>
+
+    public init(name: String, providers: [any ModelProvider], timeout: Double = 120, retry: RetryPolicy = RetryPolicy())
+    {
+        precondition(!providers.isEmpty, "a model needs at least one endpoint")
+        self.name = name
+        self.kind = providers[0].kind
+        self.providers = providers
+        self.timeout = timeout
+        self.retry = retry
+        self.inFlight = Mutex([Int](repeating: 0, count: providers.count))
+    }
+
+    public var endpoints: [String] { providers.map(\.endpoint.absoluteString) }
+
+    /// The index of the endpoint to use: fewest requests in flight, avoiding those that just
+    /// failed to connect unless every one has.
+    private func acquire(avoiding down: Set<Int>) -> Int {
+        inFlight.withLock { counts in
+            let candidates = counts.indices.filter { !down.contains($0) }
+            let pool = candidates.isEmpty ? Array(counts.indices) : candidates
+            let chosen = pool.min { counts[$0] < counts[$1] }!
+            counts[chosen] += 1
+            return chosen
+        }
+    }
+
+    private func release(_ index: Int) {
+        inFlight.withLock { $0[index] -= 1 }
+    }
+
+    /// Runs `call` against an endpoint with retries; see the type's description.
+    private func withRetries<T: Sendable>(_ call: @Sendable (any ModelProvider) async throws -> T) async throws -> T {
+        var down = Set<Int>()
+        var lastError: any Error = RuntimeUnavailable(endpoints: endpoints, reason: "no attempt was made")
+        var onlyConnectionFailures = true
+        for attempt in 0..<retry.attempts {
+            try Task.checkCancellation()
+            let index = acquire(avoiding: down)
+            var retryAfter: Double?
+            do {
+                defer { release(index) }
+                return try await call(providers[index])
+            } catch let error as TransportError {
+                lastError = error
+                down.insert(index)
+            } catch let error as ModelError where error.isRetryable {
+                lastError = error
+                onlyConnectionFailures = false
+                if case .status(_, _, _, let after) = error { retryAfter = after }
+            } catch {
+                throw error
+            }
+            if attempt + 1 < retry.attempts {
+                try await Task.sleep(for: .seconds(retry.delay(afterAttempt: attempt, retryAfter: retryAfter)))
+            }
+        }
+        if onlyConnectionFailures, let transport = lastError as? TransportError {
+            throw RuntimeUnavailable(endpoints: endpoints, reason: ModelClient.reason(transport))
+        }
+        throw lastError
+    }
+
+    static func reason(_ error: TransportError) -> String {
+        switch error {
+        case .cannotConnect(let detail), .connectionLost(let detail), .truncated(let detail), .malformed(let detail):
+            let text = detail.split(separator: ":").last.map { String($0).trimmingWhitespace() } ?? detail
+            return text.isEmpty ? detail : text
+        case .timedOut(let seconds): return "no answer within \(JSONNumber.format(seconds)) s"
+        }
+    }
+
+    public func complete(_ request: CompletionRequest) async throws -> Completion {
+        try await withRetries { try await $0.complete(request, timeout: timeout) }
+    }
+
+    public func tokenCount(_ text: String) async throws -> Int? {
+        try await withRetries { try await $0.tokenCount(text, timeout: timeout) }
+    }
+
+    /// The first endpoint's properties, with the slots of all endpoints added up.
+    public func properties() async throws -> ServerProperties {
+        var first = try await withRetries { try await $0.properties(timeout: min(timeout, 30)) }
+        if providers.count > 1, let slots = first.slots {
+            var total = slots
+            for provider in providers.dropFirst() {
+                total += (try? await provider.properties(timeout: min(timeout, 30)).slots) ?? slots
+            }
+            first.slots = total
+        }
+        return first
+    }
+
+    public func health() async throws {
+        try await withRetries { try await $0.health(timeout: min(timeout, 30)) }
+    }
+
+    /// Fails before sending when `request` cannot fit the context window; uses the server's
+    /// tokenizer when it has one. Returns the prompt's token count when known.
+    @discardableResult
+    public func checkFits(_ request: CompletionRequest, contextSize: Int?) async throws -> Int? {
+        guard let contextSize, let tokens = try await tokenCount(request.promptText) else { return nil }
+        if tokens + request.maxTokens > contextSize {
+            throw ModelError.promptTooLong(
+                tokens: tokens, maxTokens: request.maxTokens, contextSize: contextSize, url: endpoints[0])
+        }
+        return tokens
+    }
+}

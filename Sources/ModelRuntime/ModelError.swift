@@ -1,0 +1,59 @@
+import Foundation
+
+/// A model server answered, but not with a usable completion.
+public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// A non-2xx status. `retryAfter` is the server's `Retry-After`, in seconds.
+    case status(code: Int, url: String, message: String, retryAfter: Double?)
+    /// The body is not the JSON the API promises (malformed, truncated, fields missing).
+    case malformed(url: String, detail: String)
+    /// The prompt and the tokens asked for do not fit the context window.
+    case promptTooLong(tokens: Int, maxTokens: Int, contextSize: Int, url: String)
+    /// No answer within the per-request timeout.
+    case timedOut(url: String, seconds: Double)
+
+    public var description: String {
+        switch self {
+        case .status(let code, let url, let message, _):
+            let detail = message.isEmpty ? "" : ": \(message.prefix(300))"
+            return "\(url) answered HTTP \(code)\(detail)"
+        case .malformed(let url, let detail):
+            return "\(url) sent an answer pwb cannot read (\(detail))"
+        case .promptTooLong(let tokens, let maxTokens, let contextSize, let url):
+            return
+                "the prompt is \(tokens) tokens and \(maxTokens) more are asked for, but the context at \(url) holds \(contextSize); shorten the prompt, use fewer examples or passages, or lower max_tokens"
+        case .timedOut(let url, let seconds):
+            return
+                "\(url) did not answer within \(JSONNumber.format(seconds)) s; raise timeout_seconds in .pwb/config.json or check the server"
+        }
+    }
+
+    /// Worth another try: server errors, rate limits, timeouts of a busy server.
+    public var isRetryable: Bool {
+        switch self {
+        case .status(let code, _, _, _): code == 429 || code >= 500
+        case .malformed, .promptTooLong, .timedOut: false
+        }
+    }
+}
+
+/// No model server could be reached at all: exit code 3, with how to start one.
+public struct RuntimeUnavailable: Error, Sendable, Equatable, CustomStringConvertible {
+    public var endpoints: [String]
+    public var reason: String
+
+    public init(endpoints: [String], reason: String) {
+        self.endpoints = endpoints
+        self.reason = reason
+    }
+
+    public var description: String {
+        "no model runtime answers at \(endpoints.joined(separator: ", ")) (\(reason)); "
+            + "start one with pwb runtime start, or point PWB_ENDPOINT or .pwb/config.json at a running server"
+    }
+}
+
+enum JSONNumber {
+    static func format(_ value: Double) -> String {
+        value.rounded() == value ? String(Int(value)) : String(format: "%.1f", value)
+    }
+}

@@ -1,0 +1,216 @@
+import Foundation
+import WorkbenchCore
+
+/// The kinds of model servers `pwb` speaks to.
+public enum ProviderKind: String, Sendable, Hashable, CaseIterable {
+    /// llama.cpp's `llama-server` native API: `/completion`, `/tokenize`, `/props`, `/health`.
+    case llamaCpp = "llama.cpp"
+    /// `/v1/chat/completions` and `/v1/completions`: vLLM, LM Studio, llama.cpp, Ollama, hosted APIs.
+    case openAI = "openai"
+    /// Ollama's native `/api/generate` and `/api/chat`.
+    case ollama
+}
+
+public struct ChatMessage: Sendable, Hashable {
+    public var role: String
+    public var content: String
+
+    public init(role: String, content: String) {
+        self.role = role
+        self.content = content
+    }
+}
+
+/// What to ask a model: a raw prompt or chat messages, and how to sample.
+public struct CompletionRequest: Sendable, Hashable {
+    public enum Prompt: Sendable, Hashable {
+        case text(String)
+        case chat([ChatMessage])
+    }
+
+    public var prompt: Prompt
+    public var maxTokens: Int
+    public var temperature: Double
+    public var topP: Double?
+    public var topK: Int?
+    public var stop: [String]
+    public var seed: Int?
+    /// How many alternatives to report for each generated token's log-probability; 0 for none.
+    public var topLogprobs: Int
+
+    public init(
+        prompt: Prompt, maxTokens: Int = 256, temperature: Double = 0, topP: Double? = nil, topK: Int? = nil,
+        stop: [String] = [], seed: Int? = nil, topLogprobs: Int = 0
+    ) {
+        self.prompt = prompt
+        self.maxTokens = maxTokens
+        self.temperature = temperature
+        self.topP = topP
+        self.topK = topK
+        self.stop = stop
+        self.seed = seed
+        self.topLogprobs = topLogprobs
+    }
+
+    /// The whole prompt as text, for token estimates and messages.
+    public var promptText: String {
+        switch prompt {
+        case .text(let text): text
+        case .chat(let messages): messages.map(\.content).joined(separator: "\n")
+        }
+    }
+
+    /// Everything that determines the answer, as canonical JSON: part of the response cache key.
+    public var canonicalJSON: JSONValue {
+        var object: [String: JSONValue] = [
+            "max_tokens": .number(Double(maxTokens)), "temperature": .number(temperature),
+            "stop": .array(stop.map { .string($0) }), "top_logprobs": .number(Double(topLogprobs)),
+        ]
+        switch prompt {
+        case .text(let text): object["prompt"] = .string(text)
+        case .chat(let messages):
+            object["messages"] = .array(
+                messages.map { ["role": .string($0.role), "content": .string($0.content)] })
+        }
+        if let topP { object["top_p"] = .number(topP) }
+        if let topK { object["top_k"] = .number(Double(topK)) }
+        if let seed { object["seed"] = .number(Double(seed)) }
+        return .object(object)
+    }
+}
+
+/// Why generation stopped.
+public enum FinishReason: Sendable, Hashable, CustomStringConvertible {
+    /// A stop sequence or the end-of-text token.
+    case stop
+    /// `max_tokens` was reached.
+    case length
+    case other(String)
+
+    init(_ text: String?) {
+        switch text?.lowercased() {
+        case "stop", "eos", "word", "end_turn", "stop_sequence": self = .stop
+        case "length", "limit", "max_tokens": self = .length
+        case nil, "": self = .other("unknown")
+        case let other?: self = .other(other)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .stop: "stop"
+        case .length: "length"
+        case .other(let text): text
+        }
+    }
+}
+
+/// One generated token with its log-probability and the most likely alternatives at that step.
+public struct TokenLogprob: Sendable, Hashable {
+    public var token: String
+    public var logprob: Double
+    public var top: [Alternative]
+
+    public struct Alternative: Sendable, Hashable {
+        public var token: String
+        public var logprob: Double
+
+        public init(token: String, logprob: Double) {
+            self.token = token
+            self.logprob = logprob
+        }
+    }
+
+    public init(token: String, logprob: Double, top: [Alternative]) {
+        self.token = token
+        self.logprob = logprob
+        self.top = top
+    }
+
+    public var json: JSONValue {
+        [
+            "token": .string(token), "logprob": .number(logprob),
+            "top": .array(top.map { ["token": .string($0.token), "logprob": .number($0.logprob)] }),
+        ]
+    }
+
+    public init?(json: JSONValue) {
+        guard let token = json["token"]?.stringValue, let logprob = json["logprob"]?.doubleValue else { return nil }
+        self.token = token
+        self.logprob = logprob
+        self.top = (json["top"]?.arrayValue ?? []).compactMap {
+            guard let t = $0["token"]?.stringValue, let l = $0["logprob"]?.doubleValue else { return nil }
+            return Alternative(token: t, logprob: l)
+        }
+    }
+}
+
+/// A model's answer and what it cost.
+public struct Completion: Sendable, Hashable {
+    public var text: String
+    public var promptTokens: Int?
+    public var completionTokens: Int?
+    /// Wall time from sending the request to the last byte of the answer, in milliseconds.
+    public var latencyMilliseconds: Double
+    public var finishReason: FinishReason
+    /// Per generated token, when the server reports log-probabilities.
+    public var logprobs: [TokenLogprob]?
+    /// The server's own timings (prompt processing and generation), as it reports them.
+    public var serverTimings: JSONValue?
+    /// The endpoint that answered.
+    public var endpoint: String
+    /// The model the server says answered.
+    public var model: String?
+
+    public init(
+        text: String, promptTokens: Int?, completionTokens: Int?, latencyMilliseconds: Double,
+        finishReason: FinishReason, logprobs: [TokenLogprob]? = nil, serverTimings: JSONValue? = nil,
+        endpoint: String, model: String? = nil
+    ) {
+        self.text = text
+        self.promptTokens = promptTokens
+        self.completionTokens = completionTokens
+        self.latencyMilliseconds = latencyMilliseconds
+        self.finishReason = finishReason
+        self.logprobs = logprobs
+        self.serverTimings = serverTimings
+        self.endpoint = endpoint
+        self.model = model
+    }
+}
+
+/// What a server says about itself.
+public struct ServerProperties: Sendable, Hashable {
+    /// The context window per request, in tokens.
+    public var contextSize: Int?
+    /// How many requests it serves at once.
+    public var slots: Int?
+    /// The model it serves (a path for llama.cpp, a name elsewhere).
+    public var model: String?
+
+    public init(contextSize: Int? = nil, slots: Int? = nil, model: String? = nil) {
+        self.contextSize = contextSize
+        self.slots = slots
+        self.model = model
+    }
+}
+
+/// A model server's API: the plug-in point for llama.cpp, OpenAI-compatible and Ollama servers.
+/// A provider talks to one endpoint; `ModelClient` spreads requests over several and retries.
+public protocol ModelProvider: Sendable {
+    var kind: ProviderKind { get }
+    /// The base URL, e.g. `http://127.0.0.1:8080`.
+    var endpoint: URL { get }
+
+    /// One completion. Throws `ModelError` for an answer that is an error or not understood,
+    /// `TransportError` when the exchange itself failed.
+    func complete(_ request: CompletionRequest, timeout: Double) async throws -> Completion
+
+    /// The prompt's tokens, or nil when the server cannot count them.
+    func tokenCount(_ text: String, timeout: Double) async throws -> Int?
+
+    func properties(timeout: Double) async throws -> ServerProperties
+
+    /// Returns when the server is ready to answer; throws otherwise.
+    func health(timeout: Double) async throws
+}

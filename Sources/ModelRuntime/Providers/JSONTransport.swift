@@ -1,0 +1,123 @@
+import Foundation
+import WorkbenchCore
+
+/// JSON over HTTP to one endpoint, with the error mapping every provider shares: statuses
+/// become `ModelError.status` (with the server's own message and `Retry-After`), bodies that are
+/// not JSON or are cut short become `ModelError.malformed`, silence becomes `ModelError.timedOut`.
+struct JSONTransport: Sendable {
+    let http: HTTPClient
+    let base: URL
+    let headers: [(String, String)]
+
+    init(http: HTTPClient, base: URL, apiKey: String? = nil) {
+        self.http = http
+        self.base = base
+        var headers = [("Content-Type", "application/json"), ("Accept", "application/json")]
+        if let apiKey, !apiKey.isEmpty { headers.append(("Authorization", "Bearer \(apiKey)")) }
+        self.headers = headers
+    }
+
+    func url(_ path: String) -> URL {
+        var text = base.absoluteString
+        while text.hasSuffix("/") { text.removeLast() }
+        return URL(string: text + path)!
+    }
+
+    /// POSTs `body` to `path`; returns the parsed answer and the wall time in milliseconds.
+    func post(_ path: String, _ body: JSONValue, timeout: Double) async throws -> (JSONValue, Double) {
+        try await exchange(
+            HTTPRequest(method: "POST", url: url(path), headers: headers, body: Array(body.serialized().utf8)),
+            timeout: timeout)
+    }
+
+    func get(_ path: String, timeout: Double) async throws -> (JSONValue, Double) {
+        try await exchange(HTTPRequest(method: "GET", url: url(path), headers: headers), timeout: timeout)
+    }
+
+    private func exchange(_ request: HTTPRequest, timeout: Double) async throws -> (JSONValue, Double) {
+        let started = ContinuousClock.now
+        let response: HTTPResponse
+        do {
+            response = try await http.send(request, timeout: timeout)
+        } catch TransportError.timedOut {
+            throw ModelError.timedOut(url: request.url.absoluteString, seconds: timeout)
+        } catch TransportError.truncated(let detail) {
+            throw ModelError.malformed(url: request.url.absoluteString, detail: "truncated: \(detail)")
+        } catch TransportError.malformed(let detail) {
+            throw ModelError.malformed(url: request.url.absoluteString, detail: detail)
+        }
+        let elapsed = started.duration(to: .now)
+        let milliseconds =
+            Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        guard (200..<300).contains(response.status) else {
+            throw ModelError.status(
+                code: response.status, url: request.url.absoluteString,
+                message: JSONTransport.errorMessage(response.body),
+                retryAfter: response.headers["retry-after"].flatMap(JSONTransport.retryAfter))
+        }
+        do {
+            return (try JSONValue(parsing: response.body), milliseconds)
+        } catch {
+            let preview = String(decoding: response.body.prefix(80), as: UTF8.self)
+            throw ModelError.malformed(
+                url: request.url.absoluteString, detail: "not JSON: \(error); the body starts \"\(preview)\"")
+        }
+    }
+
+    /// The server's own words from an error body: `{"error": {"message": …}}`, `{"error": "…"}`,
+    /// or the text itself.
+    static func errorMessage(_ body: [UInt8]) -> String {
+        guard let json = try? JSONValue(parsing: body) else {
+            return String(decoding: body.prefix(300), as: UTF8.self).trimmingWhitespace()
+        }
+        if let message = json["error"]?["message"]?.stringValue { return message }
+        if let message = json["error"]?.stringValue { return message }
+        if let message = json["message"]?.stringValue { return message }
+        if let detail = json["detail"]?.stringValue { return detail }
+        return json.serialized()
+    }
+
+    /// `Retry-After` as seconds: a number, or an HTTP date.
+    static func retryAfter(_ text: String) -> Double? {
+        if let seconds = Double(text.trimmingWhitespace()) { return max(0, seconds) }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        return formatter.date(from: text).map { max(0, $0.timeIntervalSinceNow) }
+    }
+
+    /// A context-overflow answer, recognized from the words servers use for it.
+    static func contextOverflow(_ error: ModelError, promptTokens: Int?, maxTokens: Int) -> ModelError? {
+        guard case .status(let code, let url, let message, _) = error, code == 400 || code == 413 else { return nil }
+        let lower = message.lowercased()
+        guard
+            lower.contains("context")
+                && (lower.contains("exceed") || lower.contains("maximum") || lower.contains("too long"))
+        else { return nil }
+        let numbers = message.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+        let contextSize = numbers.first(where: { $0 >= 64 }) ?? 0
+        return .promptTooLong(
+            tokens: promptTokens ?? numbers.last ?? 0, maxTokens: maxTokens, contextSize: contextSize, url: url)
+    }
+}
+
+extension JSONValue {
+    /// Log-probabilities in the shape llama.cpp (`completion_probabilities`), OpenAI chat and
+    /// Ollama use: `[{token, logprob, top_logprobs: [{token, logprob}]}]`.
+    func tokenLogprobs() -> [TokenLogprob]? {
+        guard let items = arrayValue else { return nil }
+        return items.compactMap { item in
+            guard let token = item["token"]?.stringValue, let logprob = item["logprob"]?.doubleValue else {
+                return nil
+            }
+            let top = (item["top_logprobs"]?.arrayValue ?? []).compactMap { alternative -> TokenLogprob.Alternative? in
+                guard let t = alternative["token"]?.stringValue, let l = alternative["logprob"]?.doubleValue else {
+                    return nil
+                }
+                return TokenLogprob.Alternative(token: t, logprob: l)
+            }
+            return TokenLogprob(token: token, logprob: logprob, top: top)
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import WorkbenchCore
+
+/// llama.cpp's `llama-server`: raw prompts to `/completion` (with `n_probs` log-probabilities and
+/// the prompt cache), chat through its `/v1/chat/completions`, `/tokenize`, `/props`, `/health`.
+public struct LlamaCppProvider: ModelProvider {
+    public let kind = ProviderKind.llamaCpp
+    public let endpoint: URL
+    private let transport: JSONTransport
+    private let chat: OpenAIProvider
+
+    public init(endpoint: URL, http: HTTPClient) {
+        self.endpoint = endpoint
+        self.transport = JSONTransport(http: http, base: endpoint)
+        self.chat = OpenAIProvider(endpoint: transport.url("/v1"), model: nil, apiKey: nil, http: http)
+    }
+
+    public func complete(_ request: CompletionRequest, timeout: Double) async throws -> Completion {
+        guard case .text(let prompt) = request.prompt else { return try await chat.complete(request, timeout: timeout) }
+        var body: [String: JSONValue] = [
+            "prompt": .string(prompt), "n_predict": .number(Double(request.maxTokens)),
+            "temperature": .number(request.temperature), "stop": .array(request.stop.map { .string($0) }),
+            "cache_prompt": true, "stream": false,
+        ]
+        if let topP = request.topP { body["top_p"] = .number(topP) }
+        if let topK = request.topK { body["top_k"] = .number(Double(topK)) }
+        if let seed = request.seed { body["seed"] = .number(Double(seed)) }
+        if request.topLogprobs > 0 { body["n_probs"] = .number(Double(request.topLogprobs)) }
+        let answer: JSONValue
+        let latency: Double
+        do {
+            (answer, latency) = try await transport.post("/completion", .object(body), timeout: timeout)
+        } catch let error as ModelError {
+            throw JSONTransport.contextOverflow(error, promptTokens: nil, maxTokens: request.maxTokens) ?? error
+        }
+        guard let text = answer["content"]?.stringValue else {
+            throw ModelError.malformed(url: transport.url("/completion").absoluteString, detail: "no \"content\" field")
+        }
+        return Completion(
+            text: text, promptTokens: answer["tokens_evaluated"]?.intValue,
+            completionTokens: answer["tokens_predicted"]?.intValue, latencyMilliseconds: latency,
+            finishReason: FinishReason(answer["stop_type"]?.stringValue),
+            logprobs: request.topLogprobs > 0 ? LlamaCppProvider.logprobs(answer) : nil,
+            serverTimings: answer["timings"], endpoint: endpoint.absoluteString, model: answer["model"]?.stringValue)
+    }
+
+    /// `completion_probabilities` in the current format (`logprob`, `top_logprobs`) or the older
+    /// one (`probs` with `tok_str` and `prob`).
+    static func logprobs(_ answer: JSONValue) -> [TokenLogprob]? {
+        guard let items = answer["completion_probabilities"]?.arrayValue else { return nil }
+        if items.first?["logprob"] != nil { return answer["completion_probabilities"]?.tokenLogprobs() }
+        return items.compactMap { item in
+            guard let token = item["content"]?.stringValue else { return nil }
+            let top = (item["probs"]?.arrayValue ?? []).compactMap { p -> TokenLogprob.Alternative? in
+                guard let t = p["tok_str"]?.stringValue, let prob = p["prob"]?.doubleValue else { return nil }
+                return TokenLogprob.Alternative(token: t, logprob: log(max(prob, 1e-300)))
+            }
+            return TokenLogprob(
+                token: token, logprob: top.first(where: { $0.token == token })?.logprob ?? -.infinity, top: top)
+        }
+    }
+
+    public func tokenCount(_ text: String, timeout: Double) async throws -> Int? {
+        let (answer, _) = try await transport.post("/tokenize", ["content": .string(text)], timeout: timeout)
+        guard let tokens = answer["tokens"]?.arrayValue else {
+            throw ModelError.malformed(url: transport.url("/tokenize").absoluteString, detail: "no \"tokens\" field")
+        }
+        // `/completion` adds the beginning-of-text token that `/tokenize` leaves out.
+        return tokens.count + 1
+    }
+
+    public func properties(timeout: Double) async throws -> ServerProperties {
+        let (answer, _) = try await transport.get("/props", timeout: timeout)
+        return ServerProperties(
+            contextSize: answer["default_generation_settings"]?["n_ctx"]?.intValue ?? answer["n_ctx"]?.intValue,
+            slots: answer["total_slots"]?.intValue, model: answer["model_path"]?.stringValue)
+    }
+
+    public func health(timeout: Double) async throws {
+        _ = try await transport.get("/health", timeout: timeout)
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import WorkbenchCore
+
+/// Ollama's native API: raw prompts to `/api/generate`, messages to `/api/chat`.
+public struct OllamaProvider: ModelProvider {
+    public let kind = ProviderKind.ollama
+    public let endpoint: URL
+    public let model: String
+    private let transport: JSONTransport
+
+    public init(endpoint: URL, model: String, http: HTTPClient) {
+        self.endpoint = endpoint
+        self.model = model
+        self.transport = JSONTransport(http: http, base: endpoint)
+    }
+
+    public func complete(_ request: CompletionRequest, timeout: Double) async throws -> Completion {
+        var options: [String: JSONValue] = [
+            "num_predict": .number(Double(request.maxTokens)), "temperature": .number(request.temperature),
+        ]
+        if !request.stop.isEmpty { options["stop"] = .array(request.stop.map { .string($0) }) }
+        if let topP = request.topP { options["top_p"] = .number(topP) }
+        if let topK = request.topK { options["top_k"] = .number(Double(topK)) }
+        if let seed = request.seed { options["seed"] = .number(Double(seed)) }
+        var body: [String: JSONValue] = ["model": .string(model), "stream": false, "options": .object(options)]
+        let path: String
+        switch request.prompt {
+        case .text(let prompt):
+            path = "/api/generate"
+            body["prompt"] = .string(prompt)
+            body["raw"] = true
+        case .chat(let messages):
+            path = "/api/chat"
+            body["messages"] = .array(messages.map { ["role": .string($0.role), "content": .string($0.content)] })
+        }
+        if request.topLogprobs > 0 {
+            body["logprobs"] = true
+            body["top_logprobs"] = .number(Double(request.topLogprobs))
+        }
+        let answer: JSONValue
+        let latency: Double
+        do {
+            (answer, latency) = try await transport.post(path, .object(body), timeout: timeout)
+        } catch let error as ModelError {
+            throw JSONTransport.contextOverflow(error, promptTokens: nil, maxTokens: request.maxTokens) ?? error
+        }
+        guard let text = answer["response"]?.stringValue ?? answer["message"]?["content"]?.stringValue else {
+            throw ModelError.malformed(
+                url: transport.url(path).absoluteString, detail: "no \"response\" or \"message\"")
+        }
+        var timings: [String: JSONValue] = [:]
+        for key in ["total_duration", "load_duration", "prompt_eval_duration", "eval_duration"] {
+            if let nanoseconds = answer[key]?.doubleValue {
+                timings[key.replacingOccurrences(of: "duration", with: "ms")] = .number(nanoseconds / 1e6)
+            }
+        }
+        return Completion(
+            text: text, promptTokens: answer["prompt_eval_count"]?.intValue,
+            completionTokens: answer["eval_count"]?.intValue, latencyMilliseconds: latency,
+            finishReason: FinishReason(answer["done_reason"]?.stringValue),
+            logprobs: request.topLogprobs > 0 ? answer["logprobs"]?.tokenLogprobs() : nil,
+            serverTimings: timings.isEmpty ? nil : .object(timings), endpoint: endpoint.absoluteString, model: model)
+    }
+
+    public func tokenCount(_ text: String, timeout: Double) async throws -> Int? { nil }
+
+    public func properties(timeout: Double) async throws -> ServerProperties {
+        let (answer, _) = try await transport.post("/api/show", ["model": .string(model)], timeout: timeout)
+        let info = answer["model_info"]?.objectValue ?? [:]
+        let context = info.first(where: { $0.key.hasSuffix(".context_length") })?.value.intValue
+        return ServerProperties(contextSize: context, slots: nil, model: model)
+    }
+
+    public func health(timeout: Double) async throws {
+        _ = try await transport.get("/api/tags", timeout: timeout)
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import WorkbenchCore
+
+/// An OpenAI-compatible server: `/chat/completions` and `/completions` under a base URL that
+/// ends in `/v1` (vLLM, LM Studio, llama.cpp, Ollama's `/v1`, hosted APIs).
+public struct OpenAIProvider: ModelProvider {
+    public let kind = ProviderKind.openAI
+    public let endpoint: URL
+    public let model: String?
+    private let transport: JSONTransport
+
+    /// - Parameter apiKey: sent as a bearer token; read from the environment by the caller.
+    public init(endpoint: URL, model: String?, apiKey: String?, http: HTTPClient) {
+        self.endpoint = endpoint
+        self.model = model
+        self.transport = JSONTransport(http: http, base: endpoint, apiKey: apiKey)
+    }
+
+    public func complete(_ request: CompletionRequest, timeout: Double) async throws -> Completion {
+        var body: [String: JSONValue] = [
+            "max_tokens": .number(Double(request.maxTokens)), "temperature": .number(request.temperature),
+            "stream": false,
+        ]
+        if let model { body["model"] = .string(model) }
+        if !request.stop.isEmpty { body["stop"] = .array(request.stop.map { .string($0) }) }
+        if let topP = request.topP { body["top_p"] = .number(topP) }
+        if let topK = request.topK { body["top_k"] = .number(Double(topK)) }
+        if let seed = request.seed { body["seed"] = .number(Double(seed)) }
+        let path: String
+        switch request.prompt {
+        case .text(let prompt):
+            path = "/completions"
+            body["prompt"] = .string(prompt)
+            if request.topLogprobs > 0 { body["logprobs"] = .number(Double(request.topLogprobs)) }
+        case .chat(let messages):
+            path = "/chat/completions"
+            body["messages"] = .array(messages.map { ["role": .string($0.role), "content": .string($0.content)] })
+            if request.topLogprobs > 0 {
+                body["logprobs"] = true
+                body["top_logprobs"] = .number(Double(request.topLogprobs))
+            }
+        }
+        let answer: JSONValue
+        let latency: Double
+        do {
+            (answer, latency) = try await transport.post(path, .object(body), timeout: timeout)
+        } catch let error as ModelError {
+            throw JSONTransport.contextOverflow(error, promptTokens: nil, maxTokens: request.maxTokens) ?? error
+        }
+        let url = transport.url(path).absoluteString
+        guard let choice = answer["choices"]?.arrayValue?.first else {
+            throw ModelError.malformed(url: url, detail: "no \"choices\"")
+        }
+        guard let text = choice["message"]?["content"]?.stringValue ?? choice["text"]?.stringValue else {
+            throw ModelError.malformed(url: url, detail: "the first choice has no text")
+        }
+        return Completion(
+            text: text, promptTokens: answer["usage"]?["prompt_tokens"]?.intValue,
+            completionTokens: answer["usage"]?["completion_tokens"]?.intValue, latencyMilliseconds: latency,
+            finishReason: FinishReason(choice["finish_reason"]?.stringValue),
+            logprobs: request.topLogprobs > 0 ? OpenAIProvider.logprobs(choice["logprobs"]) : nil,
+            serverTimings: answer["timings"], endpoint: endpoint.absoluteString, model: answer["model"]?.stringValue)
+    }
+
+    /// Chat's `{content: [{token, logprob, top_logprobs}]}`, or the completions API's legacy
+    /// `{tokens, token_logprobs, top_logprobs: [{token: logprob}]}`.
+    static func logprobs(_ value: JSONValue?) -> [TokenLogprob]? {
+        guard let value, value != .null else { return nil }
+        if let content = value["content"], let parsed = content.tokenLogprobs() { return parsed }
+        guard let tokens = value["tokens"]?.arrayValue, let logprobs = value["token_logprobs"]?.arrayValue else {
+            return nil
+        }
+        let tops = value["top_logprobs"]?.arrayValue ?? []
+        return tokens.indices.compactMap { index in
+            guard let token = tokens[index].stringValue else { return nil }
+            let logprob = index < logprobs.count ? logprobs[index].doubleValue ?? -.infinity : -.infinity
+            let top = (index < tops.count ? tops[index].objectValue ?? [:] : [:])
+                .compactMap { key, value in value.doubleValue.map { TokenLogprob.Alternative(token: key, logprob: $0) }
+                }
+                .sorted { $0.logprob > $1.logprob }
+            return TokenLogprob(token: token, logprob: logprob, top: top)
+        }
+    }
+
+    public func tokenCount(_ text: String, timeout: Double) async throws -> Int? { nil }
+
+    public func properties(timeout: Double) async throws -> ServerProperties {
+        let (answer, _) = try await transport.get("/models", timeout: timeout)
+        let models = answer["data"]?.arrayValue ?? []
+        let card = models.first(where: { $0["id"]?.stringValue == model }) ?? models.first
+        return ServerProperties(
+            contextSize: card?["max_model_len"]?.intValue ?? card?["context_length"]?.intValue,
+            slots: nil, model: model ?? card?["id"]?.stringValue)
+    }
+
+    public func health(timeout: Double) async throws {
+        _ = try await transport.get("/models", timeout: timeout)
+    }
+}

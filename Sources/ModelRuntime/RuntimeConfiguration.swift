@@ -1,0 +1,209 @@
+import Foundation
+import WorkbenchCore
+
+/// One model as `.pwb/config.json` describes it.
+public struct ModelConfiguration: Sendable, Hashable {
+    public var name: String
+    public var provider: ProviderKind
+    public var endpoints: [URL]
+    /// The model id the server expects (OpenAI-compatible and Ollama); llama.cpp serves one.
+    public var model: String?
+    /// The environment variable holding the API key; the key itself is never stored.
+    public var apiKeyEnvironment: String?
+    public var timeoutSeconds: Double
+    public var retries: Int
+
+    public init(
+        name: String, provider: ProviderKind, endpoints: [URL], model: String? = nil, apiKeyEnvironment: String? = nil,
+        timeoutSeconds: Double = 120, retries: Int = 3
+    ) {
+        self.name = name
+        self.provider = provider
+        self.endpoints = endpoints
+        self.model = model
+        self.apiKeyEnvironment = apiKeyEnvironment
+        self.timeoutSeconds = timeoutSeconds
+        self.retries = retries
+    }
+
+    /// A client for this model; the API key is read from the environment now.
+    public func client(http: HTTPClient, environment: [String: String]) throws -> ModelClient {
+        let apiKey = try apiKeyEnvironment.map { name -> String in
+            guard let key = environment[name], !key.isEmpty else {
+                throw InputError(
+                    file: ".pwb/config.json", field: "models.\(self.name).api_key_env",
+                    "names the environment variable \(name), which is not set; export it with the API key")
+            }
+            return key
+        }
+        let providers: [any ModelProvider] = try endpoints.map { url in
+            switch provider {
+            case .llamaCpp: return LlamaCppProvider(endpoint: url, http: http)
+            case .openAI: return OpenAIProvider(endpoint: url, model: model, apiKey: apiKey, http: http)
+            case .ollama:
+                guard let model else {
+                    throw InputError(
+                        file: ".pwb/config.json", field: "models.\(name).model",
+                        "an Ollama model needs the model name, e.g. \"gemma3:270m\"")
+                }
+                return OllamaProvider(endpoint: url, model: model, http: http)
+            }
+        }
+        return ModelClient(
+            name: name, providers: providers, timeout: timeoutSeconds,
+            retry: RetryPolicy(attempts: retries + 1))
+    }
+}
+
+/// `.pwb/config.json` with the environment's overrides:
+///
+/// ```json
+/// {"default": "vllm", "timeout_seconds": 120,
+///  "models": {"vllm": {"provider": "openai", "endpoints": ["http://gpu1:8000/v1", "http://gpu2:8000/v1"],
+///                      "model": "Qwen/Qwen2.5-7B-Instruct", "api_key_env": "VLLM_API_KEY"}}}
+/// ```
+///
+/// `PWB_MODEL` picks a configured model by name (or, with `PWB_ENDPOINT`, is the model id);
+/// `PWB_ENDPOINT` (comma-separated URLs) and `PWB_PROVIDER` override the chosen model's. With no
+/// model configured at all, `pwb` uses its managed local `llama-server`.
+public struct RuntimeConfiguration: Sendable {
+    public var models: [String: ModelConfiguration] = [:]
+    public var defaultModel: String?
+    public var timeoutSeconds: Double = 120
+    public var retries = 3
+    public var environment: [String: String] = [:]
+
+    public init(environment: [String: String] = [:]) {
+        self.environment = environment
+    }
+
+    static let keys = ["default", "timeout_seconds", "retries", "models"]
+    static let modelKeys = ["provider", "endpoints", "endpoint", "model", "api_key_env", "timeout_seconds", "retries"]
+
+    /// Parses the text of `config.json` (shown as `path` in errors).
+    public init(parsing text: String, path: String, environment: [String: String]) throws {
+        self.environment = environment
+        let value: JSONValue
+        do {
+            value = try JSONValue(parsing: text)
+        } catch {
+            throw InputError(file: path, "is not JSON: \(error)")
+        }
+        guard let fields = value.objectValue else { throw InputError(file: path, "must be a JSON object") }
+        for key in fields.keys.sorted() where !RuntimeConfiguration.keys.contains(key) {
+            throw InputError(
+                file: path, field: key,
+                "is not a setting; settings are \(RuntimeConfiguration.keys.joined(separator: ", "))")
+        }
+        if let timeout = fields["timeout_seconds"] {
+            guard let seconds = timeout.doubleValue, seconds > 0 else {
+                throw InputError(file: path, field: "timeout_seconds", "must be a number of seconds above 0")
+            }
+            timeoutSeconds = seconds
+        }
+        if let retries = fields["retries"] {
+            guard let count = retries.intValue, count >= 0 else {
+                throw InputError(file: path, field: "retries", "must be a whole number, 0 or more")
+            }
+            self.retries = count
+        }
+        defaultModel = fields["default"]?.stringValue
+        for (name, entry) in fields["models"]?.objectValue ?? [:] {
+            models[name] = try RuntimeConfiguration.model(name, entry, path: path, defaults: self)
+        }
+        if let defaultModel, models[defaultModel] == nil {
+            throw InputError(
+                file: path, field: "default",
+                "names \"\(defaultModel)\", which is not among the models (\(models.keys.sorted().joined(separator: ", ")))"
+            )
+        }
+    }
+
+    static func model(_ name: String, _ entry: JSONValue, path: String, defaults: RuntimeConfiguration) throws
+        -> ModelConfiguration
+    {
+        let field = "models.\(name)"
+        guard let object = entry.objectValue else { throw InputError(file: path, field: field, "must be an object") }
+        for key in object.keys.sorted() where !modelKeys.contains(key) {
+            throw InputError(
+                file: path, field: "\(field).\(key)", "is not a model setting; use \(modelKeys.joined(separator: ", "))"
+            )
+        }
+        let providerName = object["provider"]?.stringValue ?? ProviderKind.llamaCpp.rawValue
+        guard let provider = ProviderKind(rawValue: providerName) else {
+            throw InputError(
+                file: path, field: "\(field).provider",
+                "\"\(providerName)\" is not a provider; use \(ProviderKind.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
+        }
+        var texts: [String] = []
+        if let one = object["endpoint"]?.stringValue { texts.append(one) }
+        for item in object["endpoints"]?.arrayValue ?? [] {
+            guard let text = item.stringValue else {
+                throw InputError(file: path, field: "\(field).endpoints", "must be a list of URLs")
+            }
+            texts.append(text)
+        }
+        guard !texts.isEmpty else {
+            throw InputError(
+                file: path, field: "\(field).endpoints", "is missing; give the server's URL, e.g. http://127.0.0.1:8080"
+            )
+        }
+        let endpoints = try texts.map { try endpointURL($0, source: "\(path): \(field).endpoints") }
+        return ModelConfiguration(
+            name: name, provider: provider, endpoints: endpoints, model: object["model"]?.stringValue,
+            apiKeyEnvironment: object["api_key_env"]?.stringValue,
+            timeoutSeconds: object["timeout_seconds"]?.doubleValue ?? defaults.timeoutSeconds,
+            retries: object["retries"]?.intValue ?? defaults.retries)
+    }
+
+    static func endpointURL(_ text: String, source: String) throws -> URL {
+        guard let url = URL(string: text.trimmingWhitespace()), let scheme = url.scheme?.lowercased(),
+            scheme == "http" || scheme == "https", url.host != nil
+        else {
+            throw InputError("\(source): \"\(text)\" is not an http:// or https:// URL")
+        }
+        return url
+    }
+
+    /// The model to use: `name` (from `--model` or `PWB_MODEL`), else the default, else the only
+    /// one; nil means the managed local runtime. Environment overrides are applied.
+    public func select(_ requested: String?) throws -> ModelConfiguration? {
+        let requested = requested ?? environment["PWB_MODEL"].flatMap { $0.isEmpty ? nil : $0 }
+        let endpointOverride = environment["PWB_ENDPOINT"].flatMap { $0.isEmpty ? nil : $0 }
+        let providerOverride = try environment["PWB_PROVIDER"].flatMap { text -> ProviderKind? in
+            if text.isEmpty { return nil }
+            guard let kind = ProviderKind(rawValue: text) else {
+                throw UsageError(
+                    "PWB_PROVIDER is \"\(text)\"; use \(ProviderKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return kind
+        }
+        var chosen: ModelConfiguration?
+        if let requested, let found = models[requested] {
+            chosen = found
+        } else if let requested, endpointOverride == nil, requested != "local" {
+            let known = models.keys.sorted()
+            throw UsageError(
+                "there is no model \"\(requested)\" in .pwb/config.json"
+                    + (known.isEmpty
+                        ? " (no models are configured; the managed one is called local)"
+                        : " (known: \(known.joined(separator: ", ")), local)"))
+        } else if requested == nil {
+            chosen = defaultModel.flatMap { models[$0] } ?? (models.count == 1 ? models.values.first : nil)
+        }
+        if let endpointOverride {
+            let urls = try endpointOverride.split(separator: ",").map {
+                try RuntimeConfiguration.endpointURL(String($0), source: "PWB_ENDPOINT")
+            }
+            if chosen == nil {
+                chosen = ModelConfiguration(
+                    name: requested ?? "env", provider: providerOverride ?? .llamaCpp, endpoints: urls,
+                    model: requested, timeoutSeconds: timeoutSeconds, retries: retries)
+            }
+            chosen?.endpoints = urls
+        }
+        if let providerOverride { chosen?.provider = providerOverride }
+        return chosen
+    }
+}

@@ -1,0 +1,205 @@
+import Foundation
+import ModelRuntime
+import Workbench
+import WorkbenchCore
+
+/// `pwb runtime start|stop|status` and `pwb run`.
+@MainActor
+enum RuntimeCommands {
+    static var all: [Command] { [run, start, stop, status] }
+
+    static let start = Command(
+        "runtime start", "start the managed llama-server on 127.0.0.1 and wait until it is healthy",
+        options: [
+            Option("model", value: "PATH", "the GGUF model file (default: Gemma 3 270M from the set-up cache)"),
+            Option("port", value: "N", "the port (default 8181, or a free one when that is taken)"),
+            Option("slots", value: "N", "requests served at once (default 2)"),
+            Option("context", value: "TOKENS", "the context window of each slot (default 4096)"),
+        ],
+        details: "It keeps running after pwb exits; pwb runtime stop ends it. The log is .pwb/runtime.log."
+    ) { invocation in
+        let workspace = try invocation.session.workspace()
+        let arguments = invocation.arguments
+        let server = workspace.managedServer(environment: invocation.session.environment)
+        let info = try await server.start(
+            model: arguments.value("model"), port: try arguments.int("port", min: 1),
+            slots: try arguments.int("slots", min: 1), contextPerSlot: try arguments.int("context", min: 256))
+        invocation.output.line(
+            "llama-server is running: pid \(info.pid), http://127.0.0.1:\(info.port), \(info.slots) slots × \(info.contextPerSlot) tokens, model \((info.model as NSString).lastPathComponent)"
+        )
+        invocation.output.line("log: \(workspace.shown(server.logPath))   stop: pwb runtime stop")
+    }
+
+    static let stop = Command("runtime stop", "stop the managed llama-server") { invocation in
+        let workspace = try invocation.session.workspace()
+        let server = workspace.managedServer(environment: invocation.session.environment)
+        if case .stale(let info) = await server.status() {
+            invocation.output.line("llama-server (pid \(info.pid)) was not running; removed its stale pid file.")
+            return
+        }
+        if let info = try await server.stop() {
+            invocation.output.line("Stopped llama-server (pid \(info.pid), port \(info.port)).")
+        } else {
+            invocation.output.line("No managed llama-server is running.")
+        }
+    }
+
+    static let status = Command(
+        "runtime status", "show the managed llama-server and the configured models", options: [.json]
+    ) { invocation in
+        let workspace = try invocation.session.workspace()
+        let environment = invocation.session.environment
+        let server = workspace.managedServer(environment: environment)
+        let state = await server.status()
+        let configuration = try workspace.runtimeConfiguration(environment: environment)
+        var json: [String: JSONValue] = [:]
+        var lines: [String] = []
+        switch state {
+        case .running(let info, let healthy):
+            json["managed"] = [
+                "state": .string(healthy ? "running" : "not answering"), "pid": .number(Double(info.pid)),
+                "endpoint": .string(info.endpoint.absoluteString), "model": .string(info.model),
+                "slots": .number(Double(info.slots)), "context_per_slot": .number(Double(info.contextPerSlot)),
+                "started_at": .string(info.startedAt),
+            ]
+            lines.append(
+                "managed llama-server: \(healthy ? "running" : "NOT ANSWERING") (pid \(info.pid)) at \(info.endpoint.absoluteString), \(info.slots) slots × \(info.contextPerSlot) tokens, since \(info.startedAt)"
+            )
+            lines.append("  model: \(info.model)")
+        case .stale(let info):
+            json["managed"] = ["state": "stopped", "stale_pid": .number(Double(info.pid))]
+            lines.append("managed llama-server: not running (removed a stale pid file for pid \(info.pid))")
+        case .stopped:
+            json["managed"] = ["state": "stopped"]
+            lines.append("managed llama-server: not running (commands that need a model start it)")
+        }
+        let selected = try configuration.select(nil)
+        var models: [JSONValue] = []
+        for model in configuration.models.values.sorted(by: { $0.name < $1.name }) {
+            models.append([
+                "name": .string(model.name), "provider": .string(model.provider.rawValue),
+                "endpoints": .array(model.endpoints.map { .string($0.absoluteString) }),
+                "model": model.model.map { .string($0) } ?? .null,
+            ])
+            lines.append(
+                "model \(model.name): \(model.provider.rawValue) at \(model.endpoints.map(\.absoluteString).joined(separator: ", "))\(model.model.map { " (\($0))" } ?? "")"
+            )
+        }
+        json["models"] = .array(models)
+        json["default"] = .string(selected?.name ?? "local")
+        lines.append(
+            "default model: \(selected.map { "\($0.name) (\($0.provider.rawValue) at \($0.endpoints.map(\.absoluteString).joined(separator: ", ")))" } ?? "local (the managed llama-server)")"
+        )
+        if invocation.arguments.flag("json") {
+            invocation.output.line(JSONValue.object(json).serialized(pretty: true))
+        } else {
+            invocation.output.lines(lines)
+        }
+    }
+
+    static let run = Command(
+        "run", "render a variant with some variables, send it to the model once, print the answer",
+        arguments: "TEMPLATE/VARIANT[@N]", min: 1, max: 1,
+        options: [
+            Option("var", value: "NAME=VALUE", repeatable: true, "a variable's value (repeat for several)"),
+            Option("case", value: "ID", "take the variables from this case of the eval set"),
+            Option("evalset", value: "NAME", "the eval set for --case (default: the template's)"),
+            .model,
+            Option("prompt", "print the rendered prompt before the answer"),
+            Option("json", "print everything as JSON, log-probabilities included"),
+        ]
+    ) { invocation in
+        let session = invocation.session
+        let workspace = try session.workspace()
+        let resolved = try workspace.resolve(RevisionReference(parsing: invocation.arguments.positionals[0]))
+        let vars = try variables(invocation.arguments, resolved: resolved, workspace: workspace)
+        let request = try Prompting.request(resolved.file, reference: resolved.reference, vars: vars, topLogprobs: 5)
+        let model = try await connect(invocation, workspace: workspace)
+        try await model.client.checkFits(request, contextSize: model.properties.contextSize)
+        let completion = try await model.client.complete(request)
+        if invocation.arguments.flag("json") {
+            invocation.output.line(runJSON(resolved, request, completion, model).serialized(pretty: true))
+            return
+        }
+        if invocation.arguments.flag("prompt") {
+            invocation.output.lines(["── prompt", request.promptText, "── answer"])
+        }
+        invocation.output.line(completion.text)
+        invocation.output.line("── " + summary(completion, model: model))
+    }
+
+    /// Connects to the model the options name, saying so when the managed runtime was started.
+    static func connect(_ invocation: Invocation, workspace: Workspace) async throws -> ConnectedModel {
+        let model = try await workspace.connect(
+            model: invocation.arguments.value("model"), environment: invocation.session.environment)
+        if let started = model.startedRuntime {
+            invocation.output.note(
+                "pwb: started llama-server (pid \(started.pid)) on 127.0.0.1:\(started.port) with \((started.model as NSString).lastPathComponent); it keeps running, pwb runtime stop ends it"
+            )
+        }
+        return model
+    }
+
+    /// `--var` values, over those of `--case` when given; every variable the body uses is required.
+    static func variables(_ arguments: ParsedArguments, resolved: ResolvedRevision, workspace: Workspace) throws
+        -> [String: String]
+    {
+        var vars: [String: String] = [:]
+        if let caseID = arguments.value("case") {
+            guard let setName = arguments.value("evalset") ?? resolved.file.settings.evalset else {
+                throw UsageError("\(resolved.reference) names no eval set; say which with --evalset NAME")
+            }
+            let evalset = try workspace.evalset(named: setName)
+            guard let stored = try workspace.store.activeCase(evalsetID: evalset.record.id, key: caseID) else {
+                throw UsageError("eval set \(setName) has no case \"\(caseID)\"")
+            }
+            vars = stored.evalCase.textVars
+        }
+        for assignment in arguments.all("var") {
+            guard let equals = assignment.firstIndex(of: "="), equals != assignment.startIndex else {
+                throw UsageError("--var needs NAME=VALUE, not \"\(assignment)\"")
+            }
+            vars[String(assignment[..<equals])] = String(assignment[assignment.index(after: equals)...])
+        }
+        let missing = resolved.file.body.caseVariables.filter { vars[$0] == nil }
+        if !missing.isEmpty {
+            let needed = missing.map { "--var \($0)=…" }.joined(separator: " ")
+            throw UsageError(
+                "\(resolved.reference) needs \(missing.map { "{{\($0)}}" }.joined(separator: ", ")): give \(needed), or --case ID"
+            )
+        }
+        return vars
+    }
+
+    static func summary(_ completion: Completion, model: ConnectedModel) -> String {
+        var parts: [String] = []
+        let prompt = completion.promptTokens.map(String.init) ?? "?"
+        let generated = completion.completionTokens.map(String.init) ?? "?"
+        parts.append("\(prompt) prompt + \(generated) completion tokens")
+        parts.append("\(Int(completion.latencyMilliseconds.rounded())) ms")
+        if let timings = completion.serverTimings, let promptMs = timings["prompt_ms"]?.doubleValue,
+            let generationMs = timings["predicted_ms"]?.doubleValue
+        {
+            parts.append("server: prompt \(Int(promptMs.rounded())) ms, generation \(Int(generationMs.rounded())) ms")
+        }
+        parts.append("finish: \(completion.finishReason)")
+        parts.append("model: \(model.name) (\(model.identity))")
+        return parts.joined(separator: " · ")
+    }
+
+    static func runJSON(
+        _ resolved: ResolvedRevision, _ request: CompletionRequest, _ completion: Completion, _ model: ConnectedModel
+    ) -> JSONValue {
+        [
+            "revision": .string(resolved.reference), "request": request.canonicalJSON,
+            "output": .string(completion.text),
+            "prompt_tokens": completion.promptTokens.map { .number(Double($0)) } ?? .null,
+            "completion_tokens": completion.completionTokens.map { .number(Double($0)) } ?? .null,
+            "latency_ms": .number(completion.latencyMilliseconds),
+            "finish_reason": .string(completion.finishReason.description),
+            "server_timings": completion.serverTimings ?? .null,
+            "logprobs": completion.logprobs.map { .array($0.map(\.json)) } ?? .null,
+            "endpoint": .string(completion.endpoint), "model": .string(model.identity),
+        ]
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+import WorkbenchCore
+
+@testable import ModelRuntime
+
+/// Starts the real `llama-server` with the default model (installed by `make test`'s set-up)
+/// once for the suite, on a free port, and stops it afterwards.
+struct RealLlamaServer: SuiteTrait, TestScoping {
+    @TaskLocal static var endpoint: URL?
+
+    @concurrent func provideScope(
+        for test: Test, testCase: Test.Case?, performing function: @concurrent @Sendable () async throws -> Void
+    ) async throws {
+        let folder = NSTemporaryDirectory() + "pwb-real-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let server = ManagedServer(
+            stateDirectory: folder, environment: ProcessInfo.processInfo.environment, http: HTTPClient())
+        let info = try await server.start(model: nil, port: ManagedServer.freePort(), slots: 2, contextPerSlot: 2048)
+        do {
+            try await RealLlamaServer.$endpoint.withValue(info.endpoint) { try await function() }
+        } catch {
+            _ = try? await server.stop()
+            throw error
+        }
+        _ = try await server.stop()
+    }
+}
+
+extension Trait where Self == RealLlamaServer {
+    static var realLlamaServer: RealLlamaServer { RealLlamaServer() }
+}
+
+@Suite(.realLlamaServer, .serialized)
+struct RealServerTests {
+    let http = HTTPClient()
+    var provider: LlamaCppProvider { LlamaCppProvider(endpoint: RealLlamaServer.endpoint!, http: http) }
+
+    static let fewShot = """
+        Review: The food was cold and the waiter was rude.
+        Sentiment: negative
+
+        Review: Loved every minute, great staff!
+        Sentiment: positive
+
+        Review: Terrible battery, it died within an hour.
+        Sentiment:
+        """
+
+    @Test func reportsItsContextAndSlots() async throws {
+        let properties = try await provider.properties(timeout: 10)
+        #expect(properties.contextSize == 2048)
+        #expect(properties.slots == 2)
+        #expect(properties.model?.hasSuffix("gemma-3-270m-q4_k_m.gguf") == true)
+    }
+
+    @Test func completesAFewShotPromptWithTheLabel() async throws {
+        let completion = try await provider.complete(
+            CompletionRequest(prompt: .text(Self.fewShot), maxTokens: 3, stop: ["\n"]), timeout: 60)
+        #expect(completion.text.trimmingWhitespace() == "negative")
+        #expect(completion.finishReason == .stop)
+        #expect(completion.serverTimings?["prompt_ms"]?.doubleValue != nil)
+    }
+
+    @Test func countsTheSameTokensAsTheCompletionReports() async throws {
+        let tokens = try #require(try await provider.tokenCount(Self.fewShot, timeout: 10))
+        let completion = try await provider.complete(
+            CompletionRequest(prompt: .text(Self.fewShot), maxTokens: 2, stop: ["\n"]), timeout: 60)
+        #expect(completion.promptTokens == tokens)
+        #expect((1...2).contains(completion.completionTokens ?? 0))
+        let japanese = try #require(try await provider.tokenCount("配送はいつになりますか？", timeout: 10))
+        #expect(japanese > 2 && japanese < 20)
+    }
+
+    @Test func givesTopLogprobsForTheLabelToken() async throws {
+        let completion = try await provider.complete(
+            CompletionRequest(prompt: .text(Self.fewShot), maxTokens: 1, topLogprobs: 10), timeout: 60)
+        let first = try #require(completion.logprobs?.first)
+        #expect(first.top.count == 10)
+        let negative = try #require(first.top.first { $0.token.trimmingWhitespace() == "negative" })
+        let positive = try #require(first.top.first { $0.token.trimmingWhitespace() == "positive" })
+        #expect(negative.logprob > positive.logprob)
+        #expect(first.top.map { exp($0.logprob) }.reduce(0, +) <= 1.0001)
+    }
+
+    @Test func answersChatCompletionsThroughItsOpenAIEndpoint() async throws {
+        let chat = CompletionRequest(
+            prompt: .chat([ChatMessage(role: "user", content: "Name one colour.")]), maxTokens: 8, topLogprobs: 2)
+        let completion = try await provider.complete(chat, timeout: 60)
+        #expect(!completion.text.isEmpty)
+        #expect(completion.promptTokens ?? 0 > 3)
+        #expect(completion.logprobs?.first?.top.count == 2)
+        // The OpenAI-compatible provider on the same server gives the same raw completion.
+        let openAI = OpenAIProvider(
+            endpoint: RealLlamaServer.endpoint!.appendingPathComponent("v1"), model: nil, apiKey: nil, http: http)
+        let raw = CompletionRequest(prompt: .text(Self.fewShot), maxTokens: 3, stop: ["\n"])
+        let viaOpenAI = try await openAI.complete(raw, timeout: 60)
+        #expect(viaOpenAI.text.trimmingWhitespace() == "negative")
+        #expect(viaOpenAI.promptTokens == (try await provider.tokenCount(Self.fewShot, timeout: 10)))
+    }
+
+    @Test func refusesAPromptLongerThanTheContextBeforeSending() async throws {
+        let client = ModelClient(name: "real", providers: [provider])
+        let long = CompletionRequest(prompt: .text(String(repeating: "word ", count: 3000)), maxTokens: 16)
+        let error = await #expect(throws: ModelError.self) { try await client.checkFits(long, contextSize: 2048) }
+        guard case .promptTooLong(let tokens, _, let context, _)? = error else {
+            Issue.record("\(String(describing: error))")
+            return
+        }
+        #expect(tokens > 2048)
+        #expect(context == 2048)
+        // Sent anyway, the server's own refusal is recognized as the same error.
+        let sent = await #expect(throws: ModelError.self) { try await client.complete(long) }
+        if case .promptTooLong? = sent {
+        } else {
+            Issue.record("server refusal not recognized: \(String(describing: sent))")
+        }
+    }
+}
