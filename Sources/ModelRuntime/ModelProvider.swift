@@ -87,7 +87,7 @@ public enum FinishReason: Sendable, Hashable, CustomStringConvertible {
     case length
     case other(String)
 
-    init(_ text: String?) {
+    public init(_ text: String?) {
         switch text?.lowercased() {
         case "stop", "eos", "word", "end_turn", "stop_sequence": self = .stop
         case "length", "limit", "max_tokens": self = .length
@@ -101,46 +101,6 @@ public enum FinishReason: Sendable, Hashable, CustomStringConvertible {
         case .stop: "stop"
         case .length: "length"
         case .other(let text): text
-        }
-    }
-}
-
-/// One generated token with its log-probability and the most likely alternatives at that step.
-public struct TokenLogprob: Sendable, Hashable {
-    public var token: String
-    public var logprob: Double
-    public var top: [Alternative]
-
-    public struct Alternative: Sendable, Hashable {
-        public var token: String
-        public var logprob: Double
-
-        public init(token: String, logprob: Double) {
-            self.token = token
-            self.logprob = logprob
-        }
-    }
-
-    public init(token: String, logprob: Double, top: [Alternative]) {
-        self.token = token
-        self.logprob = logprob
-        self.top = top
-    }
-
-    public var json: JSONValue {
-        [
-            "token": .string(token), "logprob": .number(logprob),
-            "top": .array(top.map { ["token": .string($0.token), "logprob": .number($0.logprob)] }),
-        ]
-    }
-
-    public init?(json: JSONValue) {
-        guard let token = json["token"]?.stringValue, let logprob = json["logprob"]?.doubleValue else { return nil }
-        self.token = token
-        self.logprob = logprob
-        self.top = (json["top"]?.arrayValue ?? []).compactMap {
-            guard let t = $0["token"]?.stringValue, let l = $0["logprob"]?.doubleValue else { return nil }
-            return Alternative(token: t, logprob: l)
         }
     }
 }

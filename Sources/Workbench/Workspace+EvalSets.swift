@@ -48,10 +48,10 @@ extension Workspace {
                     c.expected.text, c.split.rawValue, c.tags.joined(separator: ";"),
                 ])
         }
-        return rows.map { $0.map(Workspace.csvField).joined(separator: ",") }.joined(separator: "\n") + "\n"
+        return rows.map { $0.map(Workspace.csvQuoted).joined(separator: ",") }.joined(separator: "\n") + "\n"
     }
 
-    static func csvField(_ text: String) -> String {
+    public static func csvQuoted(_ text: String) -> String {
         if text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r\n" || $0 == "\r" }) {
             return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
         }

@@ -86,6 +86,8 @@ public enum CLI {
             }
             return (ExitCode.storeFailure, error.description)
         case is CancellationError: return (ExitCode.interrupted, "interrupted")
+        case let error as Interrupted: return (ExitCode.interrupted, error.message)
+        case let error as RuntimeStopped: return (ExitCode.runtimeUnavailable, error.message)
         case let error as RuntimeUnavailable: return (ExitCode.runtimeUnavailable, error.description)
         case let error as ManagedServerError:
             return (error.unavailable ? ExitCode.runtimeUnavailable : ExitCode.usage, error.message)
@@ -185,5 +187,6 @@ public enum CLI {
     /// Every command, in the order help lists them.
     static var commands: [Command] {
         StoreCommands.all + TemplateCommands.all + EvalSetCommands.all + CorpusCommands.all + RuntimeCommands.all
+            + EvalCommands.all
     }
 }

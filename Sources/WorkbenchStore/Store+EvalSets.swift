@@ -160,6 +160,21 @@ extension Store {
         return found
     }
 
+    /// Active cases of one split whose input matches an FTS5 expression, best BM25 first.
+    public func searchCases(evalsetID: Int, split: Split, match: String, limit: Int, excluding: Int) throws
+        -> [StoredCase]
+    {
+        try database.query(
+            """
+            SELECT \(Store.caseColumns.split(separator: ",").map { "c." + $0.trimmingWhitespace() }.joined(separator: ", "))
+            FROM cases_fts JOIN cases c ON c.id = cases_fts.rowid
+            WHERE cases_fts MATCH ? AND c.evalset_id = ? AND c.split = ? AND c.retired = 0 AND c.id != ?
+            ORDER BY bm25(cases_fts) LIMIT ?
+            """,
+            .text(match), SQLValue(evalsetID), .text(split.rawValue), SQLValue(excluding), SQLValue(limit),
+            map: Store.storedCase)
+    }
+
     static let evalsetColumns = "id, name, settings, source, created_at, updated_at"
     static let caseColumns = "id, key, position, vars, expected, split, tags, hash"
 

@@ -1,0 +1,352 @@
+import Foundation
+import ModelRuntime
+import Synchronization
+import WorkbenchCore
+import WorkbenchStore
+
+/// How far an evaluation has come, reported after every result.
+public struct EvalProgress: Sendable {
+    public var done: Int
+    public var total: Int
+    public var cached: Int
+    public var errors: Int
+    public var inFlight: Int
+    public var elapsed: Double
+}
+
+/// Asks a running evaluation to stop scheduling new requests; those in flight finish and are
+/// kept. (Cancelling the task instead abandons them.)
+public final class StopRequest: Sendable {
+    private let requested = Mutex(false)
+
+    public init() {}
+
+    public func request() { requested.withLock { $0 = true } }
+
+    public var isRequested: Bool { requested.withLock { $0 } }
+}
+
+/// An evaluation stopped before every case was scored; what finished is stored and
+/// `pwb eval --resume RUN` completes it.
+public struct EvalInterrupted: Error, Sendable, CustomStringConvertible {
+    public enum Reason: Sendable {
+        case stopped
+        case runtimeUnavailable(RuntimeUnavailable)
+    }
+
+    public var runs: [Int]
+    public var reason: Reason
+    public var report: EvalReport
+
+    public var description: String {
+        let resume = "resume with pwb eval --resume \(runs.first ?? 0)"
+        switch reason {
+        case .stopped: return "interrupted; what finished is kept; \(resume)"
+        case .runtimeUnavailable(let error): return "\(error.description); what finished is kept; \(resume)"
+        }
+    }
+}
+
+/// The cache key of a request: SHA-256 over the provider kind, the model's identity, the exact
+/// prompt or messages, every sampling parameter (seed included) and the sample index.
+public enum CacheKey {
+    public static func make(provider: String, model: String, request: CompletionRequest, sample: Int) -> String {
+        let material: JSONValue = [
+            "v": 1, "provider": .string(provider), "model": .string(model), "request": request.canonicalJSON,
+            "sample": .number(Double(sample)),
+        ]
+        return SHA256.hex(material.serialized())
+    }
+}
+
+/// One case (and sample) of one run, waiting to be scored.
+struct WorkItem {
+    var run: Int
+    var caseID: Int
+    var sample: Int
+}
+
+/// Scores the work items of planned runs: bounded concurrency, cache first, every result
+/// stored as it arrives. Lives on the caller's actor; only model calls run in child tasks.
+final class EvalExecution {
+    let workspace: Workspace
+    let runs: [PlannedRun]
+    let evalset: LoadedEvalSet
+    let cases: [Int: StoredCase]
+    let useCache: Bool
+    let concurrency: Int
+    let seed: Int
+    let stop: StopRequest?
+    let progress: ((EvalProgress) -> Void)?
+    let scorers: [(spec: ScorerSpec, name: String, scorer: (any Scorer)?)]
+    let topLogprobs: Int
+
+    private var pendingWrites: [(run: Int, result: ResultRecord)] = []
+    private var done = 0
+    private var cachedCount = 0
+    private var errorCount = 0
+    private var total = 0
+    private let started = ContinuousClock.now
+
+    init(
+        workspace: Workspace, runs: [PlannedRun], evalset: LoadedEvalSet, cases: [Int: StoredCase], useCache: Bool,
+        concurrency: Int, seed: Int, stop: StopRequest?, progress: ((EvalProgress) -> Void)?
+    ) {
+        self.workspace = workspace
+        self.runs = runs
+        self.evalset = evalset
+        self.cases = cases
+        self.useCache = useCache
+        self.concurrency = max(1, concurrency)
+        self.seed = seed
+        self.stop = stop
+        self.progress = progress
+        let specs = evalset.settings.scorers
+        self.scorers = specs.enumerated().map { index, spec in
+            (spec, ScorerNames.name(spec, index: index, in: specs), Scorers.make(spec))
+        }
+        self.topLogprobs = specs.contains { $0.kind == .logprobLabel } ? 20 : 0
+    }
+
+    /// The request for one item: the case rendered with its examples and passages.
+    func request(for item: WorkItem) throws -> CompletionRequest {
+        let planned = runs[item.run]
+        let stored = cases[item.caseID]!
+        let strategy = planned.strategy
+        var examples = planned.sharedExamples
+        if strategy.shots > 0 && strategy.selection == .similar {
+            let similar = try workspace.similarCases(
+                evalsetID: evalset.record.id, query: stored.evalCase.inputText(inputVariable: evalset.settings.input),
+                k: strategy.shots, excluding: stored.rowID)
+            examples = try FewShot.render(
+                similar.map(\.evalCase), format: try workspace.exampleFormat(planned.revision),
+                separator: planned.revision.file.settings.exampleSeparator ?? "\n\n")
+        }
+        var context: String?
+        if let corpusName = strategy.corpus {
+            let corpus = try workspace.corpus(named: corpusName)
+            let passages = try workspace.searchPassages(
+                corpus: corpus, query: stored.evalCase.inputText(inputVariable: evalset.settings.input),
+                limit: strategy.passages)
+            context = FewShot.renderContext(passages.map(\.document.passage))
+        }
+        let temperature = planned.revision.file.settings.temperature ?? 0
+        return try Prompting.request(
+            planned.revision.file, reference: planned.revision.reference, vars: stored.evalCase.textVars,
+            examples: examples, context: context,
+            seed: temperature > 0 ? seed &+ item.sample : nil, topLogprobs: topLogprobs)
+    }
+
+    private enum Phase: Sendable {
+        case answer
+        case judge(Completion)
+    }
+
+    private struct Finished: Sendable {
+        var index: Int
+        var phase: Phase
+        var request: CompletionRequest
+        var key: String
+        var outcome: Result<Completion, any Error>
+    }
+
+    /// Runs `items`; returns the runtime outage that stopped it early, if one did.
+    func execute(_ items: [WorkItem]) async throws -> RuntimeUnavailable? {
+        total = items.count
+        var next = 0
+        var active = 0
+        var outage: RuntimeUnavailable?
+        defer { try? flush() }
+        try await withThrowingTaskGroup(of: Finished.self) { group in
+            func spawn(_ index: Int, _ phase: Phase, _ request: CompletionRequest, _ key: String) {
+                let client = runs[items[index].run].model.client
+                active += 1
+                group.addTask {
+                    do {
+                        return Finished(
+                            index: index, phase: phase, request: request, key: key,
+                            outcome: .success(try await client.complete(request)))
+                    } catch {
+                        return Finished(
+                            index: index, phase: phase, request: request, key: key, outcome: .failure(error))
+                    }
+                }
+            }
+            /// An answer is in: judge it (from the cache or a new task) when a rubric asks, else score it.
+            func answered(_ index: Int, _ completion: Completion, cached: Bool, responseKey: String) throws {
+                let item = items[index]
+                guard let rubric = scorers.first(where: { $0.spec.kind == .rubric })?.spec else {
+                    record(item, completion, cached: cached, responseKey: responseKey, judge: nil)
+                    return
+                }
+                let stored = cases[item.caseID]!
+                let judgeRequest = CompletionRequest(
+                    prompt: .text(
+                        RubricJudge.prompt(
+                            rubric: rubric.rubric ?? "",
+                            input: stored.evalCase.inputText(inputVariable: evalset.settings.input),
+                            expected: stored.evalCase.expected.text, output: completion.text)),
+                    maxTokens: 4, temperature: 0, stop: ["\n"])
+                let model = runs[item.run].model
+                let judgeKey = CacheKey.make(
+                    provider: model.client.kind.rawValue, model: model.identity, request: judgeRequest, sample: 0)
+                if useCache, let hit = try workspace.store.cachedResponse(key: judgeKey) {
+                    record(
+                        item, completion, cached: cached, responseKey: responseKey, judge: hit.completion(endpoint: ""))
+                } else {
+                    spawn(index, .judge(completion), judgeRequest, judgeKey)
+                }
+            }
+            func schedule() throws {
+                while active < concurrency, next < items.count, outage == nil, !(stop?.isRequested ?? false),
+                    !Task.isCancelled
+                {
+                    let index = next
+                    next += 1
+                    let item = items[index]
+                    let request = try request(for: item)
+                    let model = runs[item.run].model
+                    let key = CacheKey.make(
+                        provider: model.client.kind.rawValue, model: model.identity, request: request,
+                        sample: item.sample)
+                    if useCache, let hit = try workspace.store.cachedResponse(key: key) {
+                        cachedCount += 1
+                        try answered(index, hit.completion(endpoint: "cache"), cached: true, responseKey: key)
+                        if pendingWrites.count >= 256 { try flush() }
+                        continue
+                    }
+                    spawn(index, .answer, request, key)
+                }
+                report()
+            }
+            try schedule()
+            while let finished = try await group.next() {
+                active -= 1
+                let item = items[finished.index]
+                let model = runs[item.run].model
+                switch finished.outcome {
+                case .success(let completion):
+                    let response = CachedResponse(completion, key: finished.key)
+                    switch finished.phase {
+                    case .answer:
+                        pendingResponses.append((response, model, finished.request))
+                        try answered(finished.index, completion, cached: false, responseKey: finished.key)
+                    case .judge(let answer):
+                        pendingResponses.append((response, model, finished.request))
+                        record(item, answer, cached: false, responseKey: nil, judge: completion)
+                    }
+                case .failure(let error):
+                    if let unavailable = error as? RuntimeUnavailable {
+                        outage = unavailable
+                    } else if !(error is CancellationError) {
+                        recordError(item, error)
+                    }
+                }
+                try flush()
+                try schedule()
+            }
+        }
+        try flush()
+        report()
+        return outage
+    }
+
+    private var pendingResponses: [(CachedResponse, ConnectedModel, CompletionRequest)] = []
+
+    /// Scores an answer with every scorer and queues the result for writing.
+    private func record(
+        _ item: WorkItem, _ completion: Completion, cached: Bool, responseKey: String?, judge: Completion?
+    ) {
+        let stored = cases[item.caseID]!
+        var scores: [String: JSONValue] = [:]
+        var headline: Double?
+        var unscorable: String?
+        for (index, entry) in scorers.enumerated() {
+            let score: Score?
+            if entry.spec.kind == .rubric {
+                score = judge.flatMap { RubricJudge.score(judgeOutput: $0.text) }
+            } else {
+                score = entry.scorer?.score(
+                    completion.text, expected: stored.evalCase.expected, logprobs: completion.logprobs)
+            }
+            if let score { scores[entry.name] = score.json }
+            if index == 0 {
+                headline = score?.value
+                if score == nil {
+                    unscorable =
+                        entry.spec.kind == .rubric
+                        ? "the judge gave no grade from 1 to 5 (it said \"\(judge?.text.prefix(40) ?? "")\")"
+                        : "the \(entry.name) scorer needs log-probabilities, which this model's server did not give"
+                }
+            }
+        }
+        let result = ResultRecord(
+            caseID: item.caseID, sample: item.sample, responseKey: responseKey, output: completion.text,
+            score: headline, scores: .object(scores), error: unscorable, promptTokens: completion.promptTokens,
+            completionTokens: completion.completionTokens, latencyMilliseconds: completion.latencyMilliseconds,
+            cached: cached)
+        if unscorable != nil { errorCount += 1 }
+        done += 1
+        pendingWrites.append((runs[item.run].record.id, result))
+    }
+
+    private func recordError(_ item: WorkItem, _ error: any Error) {
+        let result = ResultRecord(
+            caseID: item.caseID, sample: item.sample, responseKey: nil, output: nil, score: nil, scores: .object([:]),
+            error: String(describing: error), promptTokens: nil, completionTokens: nil, latencyMilliseconds: nil,
+            cached: false)
+        errorCount += 1
+        done += 1
+        pendingWrites.append((runs[item.run].record.id, result))
+    }
+
+    /// Writes queued responses and results in one transaction.
+    private func flush() throws {
+        guard !pendingWrites.isEmpty || !pendingResponses.isEmpty else { return }
+        let writes = pendingWrites
+        let responses = pendingResponses
+        pendingWrites.removeAll(keepingCapacity: true)
+        pendingResponses.removeAll(keepingCapacity: true)
+        try workspace.store.transaction {
+            for (response, model, request) in responses {
+                try workspace.store.storeResponse(
+                    response, provider: model.client.kind.rawValue, model: model.identity,
+                    request: request.canonicalJSON)
+            }
+            for (run, result) in writes { try workspace.store.insertResult(runID: run, result) }
+        }
+    }
+
+    private var lastReport = ContinuousClock.now
+
+    private func report() {
+        guard let progress else { return }
+        let now = ContinuousClock.now
+        guard done == total || now - lastReport > .milliseconds(100) else { return }
+        lastReport = now
+        let elapsed = started.duration(to: now)
+        progress(
+            EvalProgress(
+                done: done, total: total, cached: cachedCount, errors: errorCount, inFlight: 0,
+                elapsed: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
+    }
+}
+
+extension CachedResponse {
+    init(_ completion: Completion, key: String) {
+        self.init(
+            key: key, output: completion.text, finishReason: completion.finishReason.description,
+            promptTokens: completion.promptTokens, completionTokens: completion.completionTokens,
+            latencyMilliseconds: completion.latencyMilliseconds,
+            logprobs: completion.logprobs.map { .array($0.map(\.json)) }, timings: completion.serverTimings)
+    }
+
+    /// The cached answer as a completion: its original tokens and latency.
+    func completion(endpoint: String) -> Completion {
+        Completion(
+            text: output, promptTokens: promptTokens, completionTokens: completionTokens,
+            latencyMilliseconds: latencyMilliseconds, finishReason: FinishReason(finishReason),
+            logprobs: logprobs?.arrayValue?.compactMap(TokenLogprob.init(json:)), serverTimings: timings,
+            endpoint: endpoint)
+    }
+}

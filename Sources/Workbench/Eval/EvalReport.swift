@@ -1,0 +1,206 @@
+import Foundation
+import WorkbenchCore
+import WorkbenchStore
+
+/// One run's results, summarized: what a row of the eval table shows.
+public struct RunReport: Sendable {
+    public var run: RunRecord
+    /// `template/variant@N`
+    public var reference: String
+    public var variant: String
+    public var modelName: String
+    public var strategy: Strategy
+    /// One summary per scorer, the headline first.
+    public var scorers: [ScorerSummary]
+    public var planned: Int
+    public var scored: Int
+    public var errors: Int
+    public var meanPromptTokens: Double?
+    public var meanCompletionTokens: Double?
+    public var latencyP50: Double?
+    public var latencyP95: Double?
+    public var cachedShare: Double
+    /// Total model time of the answers (their latencies), in seconds: what the run cost locally.
+    public var computeSeconds: Double
+    /// The headline score of each case (mean over samples), by case row id, for paired tests.
+    public var perCase: [Int: Double]
+    public var isPassFail: Bool
+
+    public var headline: ScorerSummary? { scorers.first }
+
+    public var json: JSONValue {
+        [
+            "run": .number(Double(run.id)), "revision": .string(reference), "variant": .string(variant),
+            "model": .string(modelName), "model_identity": .string(run.model), "strategy": strategy.json,
+            "strategy_label": .string(strategy.label), "status": .string(run.status.rawValue),
+            "planned": .number(Double(planned)), "scored": .number(Double(scored)), "errors": .number(Double(errors)),
+            "scorers": .array(scorers.map(\.json)),
+            "mean_prompt_tokens": meanPromptTokens.map { .number($0) } ?? .null,
+            "mean_completion_tokens": meanCompletionTokens.map { .number($0) } ?? .null,
+            "latency_p50_ms": latencyP50.map { .number($0) } ?? .null,
+            "latency_p95_ms": latencyP95.map { .number($0) } ?? .null, "cached_share": .number(cachedShare),
+            "compute_seconds": .number(computeSeconds),
+        ]
+    }
+}
+
+/// The runs of one evaluation side by side, the best named, and paired verdicts against it.
+public struct EvalReport: Sendable {
+    public var batch: String
+    public var evalset: String
+    public var split: String
+    public var runs: [RunReport]
+    /// The run with the highest headline score.
+    public var best: Int?
+    /// The best run compared with each other run, Holm-adjusted together: (other run index, comparison).
+    public var comparisons: [(other: Int, comparison: Comparison)]
+
+    public var json: JSONValue {
+        [
+            "batch": .string(batch), "evalset": .string(evalset), "split": .string(split),
+            "runs": .array(runs.map(\.json)), "best_run": best.map { .number(Double(runs[$0].run.id)) } ?? .null,
+            "comparisons": .array(
+                comparisons.map { other, comparison in
+                    var object = comparison.json.objectValue ?? [:]
+                    object["best_run"] = .number(Double(runs[best!].run.id))
+                    object["other_run"] = .number(Double(runs[other].run.id))
+                    return .object(object)
+                }),
+        ]
+    }
+}
+
+extension Workspace {
+    /// Summarizes a stored run from its results.
+    public func runReport(_ run: RunRecord) throws -> RunReport {
+        let evalset = try evalset(id: run.evalsetID)
+        let results = try store.results(runID: run.id)
+        let cases = try store.cases(rowIDs: Array(Set(run.plan + results.map(\.caseID))))
+        let revision = try store.revision(id: run.revisionID)!
+        let variant = try store.variant(id: revision.variantID)!
+        let template = try store.template(id: run.templateID)!
+        let specs = evalset.settings.scorers
+        var scoresByScorer = [[Score?]](repeating: [], count: specs.count)
+        var expectedByScorer = [[JSONValue]](repeating: [], count: specs.count)
+        var perCaseSums: [Int: (sum: Double, count: Int)] = [:]
+        var promptTokens: [Double] = []
+        var completionTokens: [Double] = []
+        var latencies: [Double] = []
+        var errors = 0
+        var cached = 0
+        for result in results {
+            if result.error != nil {
+                errors += 1
+                continue
+            }
+            if result.cached { cached += 1 }
+            if let tokens = result.promptTokens { promptTokens.append(Double(tokens)) }
+            if let tokens = result.completionTokens { completionTokens.append(Double(tokens)) }
+            if let latency = result.latencyMilliseconds { latencies.append(latency) }
+            let expected = cases[result.caseID]?.evalCase.expected ?? .null
+            for (index, spec) in specs.enumerated() {
+                scoresByScorer[index].append(
+                    result.scores[ScorerNames.name(spec, index: index, in: specs)].flatMap(Score.init(json:)))
+                expectedByScorer[index].append(expected)
+            }
+            if let score = result.score {
+                perCaseSums[result.caseID, default: (0, 0)].sum += score
+                perCaseSums[result.caseID, default: (0, 0)].count += 1
+            }
+        }
+        let summaries = specs.enumerated().map { index, spec in
+            var summary = ScoreAggregation.summarize(
+                spec: spec, scores: scoresByScorer[index], expected: expectedByScorer[index],
+                seed: UInt64(run.params["seed"]?.intValue ?? 0) &+ 1)
+            summary.name = ScorerNames.name(spec, index: index, in: specs)
+            if run.samples > 1 && spec.kind.isPassFail && index == 0 {
+                // Several samples per case are not independent trials: the interval comes
+                // from a bootstrap over cases instead.
+                let means = perCaseSums.values.map { $0.sum / Double($0.count) }
+                summary.interval = Statistics.bootstrapMean(means, seed: UInt64(run.params["seed"]?.intValue ?? 0) &+ 1)
+            }
+            return summary
+        }
+        let scoredResults = results.count - errors
+        return RunReport(
+            run: run, reference: "\(template.name)/\(variant.name)@\(revision.number)", variant: variant.name,
+            modelName: run.params["model_name"]?.stringValue ?? run.model, strategy: Strategy(json: run.strategy),
+            scorers: summaries, planned: run.plan.count * run.samples, scored: scoredResults, errors: errors,
+            meanPromptTokens: promptTokens.isEmpty ? nil : Statistics.mean(promptTokens),
+            meanCompletionTokens: completionTokens.isEmpty ? nil : Statistics.mean(completionTokens),
+            latencyP50: latencies.isEmpty ? nil : Statistics.quantile(latencies, 0.5),
+            latencyP95: latencies.isEmpty ? nil : Statistics.quantile(latencies, 0.95),
+            cachedShare: scoredResults > 0 ? Double(cached) / Double(scoredResults) : 0,
+            computeSeconds: latencies.reduce(0, +) / 1000,
+            perCase: perCaseSums.mapValues { $0.sum / Double($0.count) },
+            isPassFail: (specs.first?.kind.isPassFail ?? false) && run.samples == 1)
+    }
+
+    /// The report for runs scored together: the best by headline score, compared with the rest.
+    public func report(for runs: [RunRecord]) throws -> EvalReport {
+        let reports = try runs.map(runReport)
+        let best = reports.indices.max { a, b in
+            let x = reports[a].headline?.interval.estimate ?? -1
+            let y = reports[b].headline?.interval.estimate ?? -1
+            return x < y || (x == y && a > b)
+        }
+        var comparisons: [(Int, Comparison)] = []
+        if let best {
+            for index in reports.indices where index != best {
+                comparisons.append(
+                    (
+                        index,
+                        Comparisons.paired(
+                            reports[best].perCase, reports[index].perCase,
+                            passFail: reports[best].isPassFail && reports[index].isPassFail)
+                    ))
+            }
+            let adjusted = Comparisons.adjusted(comparisons.map(\.1))
+            comparisons = zip(comparisons.map(\.0), adjusted).map { ($0, $1) }
+        }
+        let first = runs.first
+        return EvalReport(
+            batch: first?.batch ?? "", evalset: try first.map { try evalset(id: $0.evalsetID).name } ?? "",
+            split: first?.split ?? "", runs: reports, best: best, comparisons: comparisons)
+    }
+
+    func evalset(id: Int) throws -> LoadedEvalSet {
+        guard let record = try store.evalset(id: id) else { throw UsageError("eval set \(id) is gone") }
+        return LoadedEvalSet(record: record, settings: try EvalSetSettings(parsing: record.settingsJSON))
+    }
+
+    /// The stored run `id`, or a usage error.
+    public func run(id: Int) throws -> RunRecord {
+        guard let run = try store.run(id: id) else {
+            throw UsageError("there is no run \(id); pwb runs list shows the runs")
+        }
+        return run
+    }
+
+    /// Per-case rows of a run, for JSON and CSV exports.
+    public func caseRows(_ run: RunRecord) throws -> [JSONValue] {
+        let results = try store.results(runID: run.id)
+        let cases = try store.cases(rowIDs: results.map(\.caseID))
+        return results.map { result in
+            let evalCase = cases[result.caseID]?.evalCase
+            return [
+                "run": .number(Double(run.id)), "case": .string(evalCase?.id ?? String(result.caseID)),
+                "sample": .number(Double(result.sample)), "expected": evalCase?.expected ?? .null,
+                "output": result.output.map { .string($0) } ?? .null,
+                "score": result.score.map { .number($0) } ?? .null,
+                "scores": result.scores, "error": result.error.map { .string($0) } ?? .null,
+                "prompt_tokens": result.promptTokens.map { .number(Double($0)) } ?? .null,
+                "completion_tokens": result.completionTokens.map { .number(Double($0)) } ?? .null,
+                "latency_ms": result.latencyMilliseconds.map { .number($0) } ?? .null, "cached": .bool(result.cached),
+            ]
+        }
+    }
+}
+
+/// Scorer names as reports show them: the kind, with `#2` for a second scorer of the same kind.
+public enum ScorerNames {
+    public static func name(_ spec: ScorerSpec, index: Int, in specs: [ScorerSpec]) -> String {
+        let earlier = specs.prefix(index).filter { $0.kind == spec.kind }.count
+        return earlier == 0 ? spec.name : "\(spec.name)#\(earlier + 1)"
+    }
+}

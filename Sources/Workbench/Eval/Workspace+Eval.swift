@@ -1,0 +1,244 @@
+import Foundation
+import ModelRuntime
+import WorkbenchCore
+import WorkbenchStore
+
+extension Workspace {
+    /// Scores every chosen variant with every chosen model on the eval set's split, storing each
+    /// result as it arrives, and returns the report.
+    ///
+    /// Everything that can be checked is checked before the first request: names, variables,
+    /// few-shot examples, the corpus, and whether the longest prompt fits the context.
+    /// - Parameters:
+    ///   - notes: messages for the person (e.g. that the managed runtime was started).
+    ///   - progress: called as results arrive, at most ten times a second.
+    /// - Throws: `EvalInterrupted` when stopped or when the runtime went away; the runs are
+    ///   stored and resumable.
+    public func evaluate(
+        _ options: EvalOptions, environment: [String: String], stop: StopRequest? = nil,
+        notes: (String) -> Void = { _ in }, progress: ((EvalProgress) -> Void)? = nil
+    ) async throws -> EvalReport {
+        let revisions = try revisions(for: options)
+        let evalset = try evalset(named: try evalsetName(for: options, revisions: revisions))
+        var cases = try store.cases(evalsetID: evalset.record.id, split: options.split)
+        guard !cases.isEmpty else {
+            throw UsageError("eval set \(evalset.name) has no \(options.split.rawValue) cases; choose another --split")
+        }
+        if let limit = options.limit { cases = Array(cases.prefix(limit)) }
+        try checkVariables(revisions, cases: cases, evalset: evalset.name)
+        let strategy = options.strategy
+        let train = strategy.shots > 0 ? try store.cases(evalsetID: evalset.record.id, split: .train) : []
+        if strategy.shots > 0 {
+            guard train.count >= strategy.shots else {
+                throw UsageError(
+                    "--shots \(strategy.shots) asks for more examples than the \(train.count) train cases of eval set \(evalset.name)"
+                )
+            }
+            try checkVariables(revisions, cases: train, evalset: evalset.name)
+        }
+        if let corpusName = strategy.corpus {
+            let corpus = try corpus(named: corpusName)
+            guard try store.corpora().first(where: { $0.corpus.id == corpus.id })?.passages ?? 0 > 0 else {
+                throw UsageError("corpus \(corpusName) is empty; add documents with pwb corpus add \(corpusName) PATH…")
+            }
+            for revision in revisions where !revision.file.body.variables.contains(TemplateBody.contextSlot) {
+                throw UsageError(
+                    "\(revision.reference) has no {{context}} slot for retrieved passages; add one to its body")
+            }
+        }
+        let shared = try revisions.map { try sharedExamples($0, strategy: strategy, train: train, seed: options.seed) }
+        var models: [ConnectedModel] = []
+        for name in options.models {
+            let model = try await connect(model: name, environment: environment)
+            if let started = model.startedRuntime { notes(Workspace.startedNote(started)) }
+            models.append(model)
+        }
+        let concurrency =
+            options.concurrency ?? max(1, models.map { $0.properties.slots ?? 4 }.reduce(0, +) / max(1, models.count))
+        let byRow = Dictionary(uniqueKeysWithValues: (cases + train).map { ($0.rowID, $0) })
+        let batch = String(UUID().uuidString.prefix(8)).lowercased()
+        // Plan first (nothing stored yet), check the prompts fit, then create the runs together.
+        var planned: [PlannedRun] = []
+        for (revisionIndex, revision) in revisions.enumerated() {
+            for model in models {
+                var params: [String: JSONValue] = [
+                    "repeat": .number(Double(options.repeats)), "seed": .number(Double(options.seed)),
+                    "use_cache": .bool(options.useCache), "concurrency": .number(Double(concurrency)),
+                    "model_name": .string(model.name),
+                ]
+                if let limit = options.limit { params["limit"] = .number(Double(limit)) }
+                if let examples = shared[revisionIndex] { params["shared_examples"] = .string(examples) }
+                let record = RunRecord(
+                    id: 0, batch: batch, templateID: revision.template.id, revisionID: revision.revision.id,
+                    evalsetID: evalset.record.id, split: options.split.rawValue, provider: model.client.kind.rawValue,
+                    model: model.identity, params: .object(params), strategy: strategy.json, plan: cases.map(\.rowID),
+                    status: .running, summary: nil, createdAt: "", finishedAt: nil)
+                planned.append(
+                    PlannedRun(
+                        record: record, revision: revision, model: model, sharedExamples: shared[revisionIndex],
+                        strategy: strategy))
+            }
+        }
+        let execution = EvalExecution(
+            workspace: self, runs: planned, evalset: evalset, cases: byRow, useCache: options.useCache,
+            concurrency: concurrency, seed: options.seed, stop: stop, progress: progress)
+        try await checkPromptsFit(planned, cases: cases, execution: execution)
+        try store.transaction {
+            for index in planned.indices {
+                let r = planned[index].record
+                planned[index].record = try store.createRun(
+                    batch: r.batch, templateID: r.templateID, revisionID: r.revisionID, evalsetID: r.evalsetID,
+                    split: r.split, provider: r.provider, model: r.model, params: r.params, strategy: r.strategy,
+                    plan: r.plan)
+            }
+        }
+        var items: [WorkItem] = []
+        items.reserveCapacity(cases.count * planned.count * options.repeats)
+        for stored in cases {
+            for run in planned.indices {
+                for sample in 0..<options.repeats {
+                    items.append(WorkItem(run: run, caseID: stored.rowID, sample: sample))
+                }
+            }
+        }
+        return try await finish(
+            planned, items: items, evalset: evalset, cases: byRow, options: options, concurrency: concurrency,
+            stop: stop, progress: progress)
+    }
+
+    /// Completes the unfinished runs of `runID`'s batch without redoing finished cases.
+    /// - Parameter retryErrors: also try again the cases that ended in an error.
+    public func resume(
+        runID: Int, retryErrors: Bool = false, concurrency: Int? = nil, environment: [String: String],
+        stop: StopRequest? = nil, notes: (String) -> Void = { _ in }, progress: ((EvalProgress) -> Void)? = nil
+    ) async throws -> EvalReport {
+        let batch = try store.runs(batch: try run(id: runID).batch)
+        let unfinished = batch.filter { $0.status != .completed || retryErrors }
+        guard !unfinished.isEmpty else {
+            throw UsageError(
+                "the evaluation of run \(runID) is complete; there is nothing to resume (pwb runs show \(runID))")
+        }
+        let evalset = try evalset(id: batch[0].evalsetID)
+        var models: [String: ConnectedModel] = [:]
+        var planned: [PlannedRun] = []
+        for record in unfinished {
+            let name = record.params["model_name"]?.stringValue
+            if models[name ?? ""] == nil {
+                let model = try await connect(model: name, environment: environment)
+                if let started = model.startedRuntime { notes(Workspace.startedNote(started)) }
+                guard model.identity == record.model else {
+                    throw UsageError(
+                        "run \(record.id) was made with \(record.model), but the model answering now is \(model.identity); resume needs the same model"
+                    )
+                }
+                models[name ?? ""] = model
+            }
+            planned.append(
+                PlannedRun(
+                    record: record, revision: try resolve(revisionID: record.revisionID), model: models[name ?? ""]!,
+                    sharedExamples: record.params["shared_examples"]?.stringValue,
+                    strategy: Strategy(json: record.strategy)))
+        }
+        var items: [WorkItem] = []
+        var rows = Set<Int>()
+        for (index, run) in planned.enumerated() {
+            if retryErrors { try store.deleteErrorResults(runID: run.record.id) }
+            let finished = try store.finishedItems(runID: run.record.id)
+            for caseID in run.record.plan {
+                for sample in 0..<run.record.samples where !finished.contains([caseID, sample]) {
+                    items.append(WorkItem(run: index, caseID: caseID, sample: sample))
+                    rows.insert(caseID)
+                }
+            }
+        }
+        // Case-major order, as the first pass made them, so the variants stay paired.
+        let position = Dictionary(uniqueKeysWithValues: planned[0].record.plan.enumerated().map { ($1, $0) })
+        items.sort { (position[$0.caseID] ?? 0, $0.run, $0.sample) < (position[$1.caseID] ?? 0, $1.run, $1.sample) }
+        var cases = try store.cases(rowIDs: Array(rows))
+        if planned.contains(where: { $0.strategy.shots > 0 }) {
+            for stored in try store.cases(evalsetID: evalset.record.id, split: .train) { cases[stored.rowID] = stored }
+        }
+        var options = EvalOptions(template: planned[0].revision.template.name)
+        options.useCache = planned[0].record.params["use_cache"]?.boolValue ?? true
+        options.seed = planned[0].record.params["seed"]?.intValue ?? 0
+        let chosenConcurrency = concurrency ?? planned[0].record.params["concurrency"]?.intValue ?? 4
+        for run in planned { try store.setRunStatus(run.record.id, .running) }
+        return try await finish(
+            planned, items: items, evalset: evalset, cases: cases, options: options, concurrency: chosenConcurrency,
+            stop: stop, progress: progress, allRuns: batch)
+    }
+
+    /// Runs the items, marks each run completed or interrupted, and builds the report.
+    private func finish(
+        _ planned: [PlannedRun], items: [WorkItem], evalset: LoadedEvalSet, cases: [Int: StoredCase],
+        options: EvalOptions, concurrency: Int, stop: StopRequest?, progress: ((EvalProgress) -> Void)?,
+        allRuns: [RunRecord]? = nil
+    ) async throws -> EvalReport {
+        let execution = EvalExecution(
+            workspace: self, runs: planned, evalset: evalset, cases: cases, useCache: options.useCache,
+            concurrency: concurrency, seed: options.seed, stop: stop, progress: progress)
+        var outage: RuntimeUnavailable?
+        var cancelled = false
+        do {
+            outage = try await execution.execute(items)
+        } catch is CancellationError {
+            cancelled = true
+        }
+        cancelled = cancelled || Task.isCancelled || (stop?.isRequested ?? false)
+        var complete = true
+        for run in planned {
+            let finished = try store.finishedItems(runID: run.record.id).count
+            if finished >= run.record.plan.count * run.record.samples {
+                let summary = try runReport(try self.run(id: run.record.id)).json
+                try store.setRunStatus(run.record.id, .completed, summary: summary)
+            } else {
+                complete = false
+                try store.setRunStatus(run.record.id, .interrupted)
+            }
+        }
+        let records = try (allRuns ?? planned.map(\.record)).map { try self.run(id: $0.id) }
+        let report = try report(for: records)
+        if !complete {
+            let reason: EvalInterrupted.Reason = outage.map { .runtimeUnavailable($0) } ?? .stopped
+            throw EvalInterrupted(runs: planned.map(\.record.id), reason: reason, report: report)
+        }
+        _ = cancelled
+        return report
+    }
+
+    /// Refuses, before anything is sent, a plan whose longest prompt cannot fit the context.
+    private func checkPromptsFit(_ planned: [PlannedRun], cases: [StoredCase], execution: EvalExecution) async throws {
+        let longest = cases.sorted {
+            $0.evalCase.textVars.values.joined().utf8.count > $1.evalCase.textVars.values.joined().utf8.count
+        }
+        .prefix(3)
+        for (index, run) in planned.enumerated() {
+            guard let contextSize = run.model.properties.contextSize else { continue }
+            for stored in longest {
+                let request = try execution.request(for: WorkItem(run: index, caseID: stored.rowID, sample: 0))
+                do {
+                    try await run.model.client.checkFits(request, contextSize: contextSize)
+                } catch ModelError.promptTooLong(let tokens, let maxTokens, let context, _) {
+                    throw InputError(
+                        file: run.revision.reference,
+                        "with case \(stored.evalCase.id) (\(run.strategy.label)) the prompt is \(tokens) tokens and \(maxTokens) more are asked for, but the context holds \(context); use fewer examples or passages, a shorter template, or a larger --context"
+                    )
+                }
+            }
+        }
+    }
+
+    /// The revision with this row id, resolved.
+    func resolve(revisionID: Int) throws -> ResolvedRevision {
+        guard let revision = try store.revision(id: revisionID),
+            let variant = try store.variant(id: revision.variantID),
+            let template = try store.template(id: variant.templateID)
+        else { throw UsageError("revision \(revisionID) is gone") }
+        return ResolvedRevision(
+            template: template, variant: variant, revision: revision, file: try PromptFile(parsing: revision.source))
+    }
+
+    static func startedNote(_ info: RuntimeInfo) -> String {
+        "pwb: started llama-server (pid \(info.pid)) on 127.0.0.1:\(info.port) with \((info.model as NSString).lastPathComponent); it keeps running, pwb runtime stop ends it"
+    }
+}

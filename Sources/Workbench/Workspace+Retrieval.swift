@@ -1,0 +1,32 @@
+import Foundation
+import WorkbenchCore
+import WorkbenchStore
+
+extension Workspace {
+    /// The corpus called `name`, or a usage error suggesting the nearest.
+    public func corpus(named name: String) throws -> CorpusRecord {
+        if let found = try store.corpus(named: name) { return found }
+        let names = try store.corpora().map(\.corpus.name)
+        let hint = Suggest.nearest(to: name, in: names).map { "; did you mean \($0)?" } ?? ""
+        throw UsageError(
+            "there is no corpus \"\(name)\"\(hint)\(names.isEmpty ? " (add one with pwb corpus add NAME PATH…)" : "")")
+    }
+
+    /// The `limit` passages of a corpus that best match `query`, by BM25.
+    public func searchPassages(corpus: CorpusRecord, query: String, limit: Int) throws -> [RetrievedPassage] {
+        guard let match = SearchQuery.match(query) else { return [] }
+        return try store.searchDocuments(corpusID: corpus.id, match: match, limit: limit)
+    }
+
+    /// The `k` train cases of an eval set whose inputs best match `query`, by BM25 (never the
+    /// case itself, nor a train case with the same input).
+    public func similarCases(evalsetID: Int, query: String, k: Int, excluding caseID: Int) throws -> [StoredCase] {
+        guard k > 0 else { return [] }
+        var found: [StoredCase] = []
+        if let match = SearchQuery.match(query) {
+            found = try store.searchCases(
+                evalsetID: evalsetID, split: .train, match: match, limit: k + 1, excluding: caseID)
+        }
+        return Array(found.filter { $0.rowID != caseID }.prefix(k))
+    }
+}

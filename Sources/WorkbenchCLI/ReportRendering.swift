@@ -1,0 +1,169 @@
+import Foundation
+import Workbench
+import WorkbenchCore
+
+/// Eval reports as terminal tables and CSV.
+enum ReportRendering {
+    static func number(_ value: Double, digits: Int = 3) -> String { String(format: "%.\(digits)f", value) }
+
+    static func interval(_ interval: Interval) -> String {
+        "\(number(interval.estimate)) [\(number(interval.lower)), \(number(interval.upper))]"
+    }
+
+    static func percent(_ value: Double) -> String { "\(Int((value * 100).rounded()))%" }
+
+    static func pValue(_ p: Double) -> String { p < 0.001 ? "<0.001" : number(p) }
+
+    /// The table of runs, then the best run and the paired verdicts against it.
+    static func lines(_ report: EvalReport, title: String? = nil) -> [String] {
+        guard let first = report.runs.first else { return ["No runs."] }
+        let models = Set(report.runs.map(\.modelName))
+        let strategies = Set(report.runs.map(\.strategy.label))
+        let variants = Set(report.runs.map(\.variant))
+        let headlineName = first.headline?.name ?? "score"
+        let extraScorers = first.scorers.dropFirst().map(\.name)
+        let hasMacroF1 = first.headline?.macroF1 != nil
+        var columns: [Table.Column] = []
+        if variants.count > 1 || (models.count == 1 && strategies.count == 1) { columns.append(.init("VARIANT")) }
+        if models.count > 1 { columns.append(.init("MODEL")) }
+        if strategies.count > 1 { columns.append(.init("STRATEGY")) }
+        columns.append(.init(headlineName.uppercased() + " [95% CI]"))
+        if hasMacroF1 { columns.append(.init("MACRO-F1", right: true)) }
+        for name in extraScorers { columns.append(.init(name.uppercased(), right: true)) }
+        columns += [
+            .init("N", right: true), .init("ERR", right: true), .init("PROMPT TOK", right: true),
+            .init("COMPL TOK", right: true), .init("P50 MS", right: true), .init("P95 MS", right: true),
+            .init("CACHED", right: true), .init("RUN", right: true),
+        ]
+        var table = Table(columns)
+        for (index, run) in report.runs.enumerated() {
+            var row: [String] = []
+            if variants.count > 1 || (models.count == 1 && strategies.count == 1) {
+                row.append(run.variant + (index == report.best && report.runs.count > 1 ? " *" : ""))
+            }
+            if models.count > 1 { row.append(run.modelName) }
+            if strategies.count > 1 { row.append(run.strategy.label) }
+            row.append(run.headline.map { interval($0.interval) } ?? "–")
+            if hasMacroF1 { row.append(run.headline?.macroF1.map { number($0) } ?? "–") }
+            for scorer in run.scorers.dropFirst() { row.append(number(scorer.interval.estimate)) }
+            row += [
+                String(run.headline?.count ?? 0), String(run.errors),
+                run.meanPromptTokens.map { number($0, digits: 1) } ?? "–",
+                run.meanCompletionTokens.map { number($0, digits: 1) } ?? "–",
+                run.latencyP50.map { String(Int($0.rounded())) } ?? "–",
+                run.latencyP95.map { String(Int($0.rounded())) } ?? "–", percent(run.cachedShare), String(run.run.id),
+            ]
+            table.add(row)
+        }
+        var lines: [String] = []
+        let split = report.split
+        let caseCount = first.run.plan.count
+        var heading =
+            title
+            ?? "\(first.reference.split(separator: "/").first ?? "") on \(report.evalset) (\(split), \(caseCount) cases)"
+        if models.count == 1 { heading += " · model \(first.modelName) (\(first.run.model))" }
+        if strategies.count == 1 { heading += " · \(first.strategy.label)" }
+        if first.run.samples > 1 { heading += " · \(first.run.samples) samples per case" }
+        lines.append(heading)
+        lines += table.render()
+        lines += verdictLines(report)
+        return lines
+    }
+
+    static func name(_ run: RunReport, in report: EvalReport) -> String {
+        var parts: [String] = []
+        let variants = Set(report.runs.map(\.variant))
+        let models = Set(report.runs.map(\.modelName))
+        let strategies = Set(report.runs.map(\.strategy.label))
+        if variants.count > 1 || (models.count == 1 && strategies.count == 1) { parts.append(run.variant) }
+        if models.count > 1 { parts.append(run.modelName) }
+        if strategies.count > 1 { parts.append(run.strategy.label) }
+        return parts.joined(separator: " · ")
+    }
+
+    static func verdictLines(_ report: EvalReport) -> [String] {
+        guard let best = report.best, let headline = report.runs[best].headline else { return [] }
+        var lines = [
+            "",
+            "best: \(name(report.runs[best], in: report)) (run \(report.runs[best].run.id)), \(headline.name) \(interval(headline.interval))",
+        ]
+        if report.comparisons.count > 1 { lines[1] += "; paired tests against the others, Holm-adjusted:" }
+        for (other, comparison) in report.comparisons {
+            let sign = comparison.difference >= 0 ? "+" : ""
+            var text =
+                "  vs \(name(report.runs[other], in: report)): \(sign)\(number(comparison.difference)) on \(comparison.pairs) shared cases"
+            if let onlyA = comparison.onlyA, let onlyB = comparison.onlyB {
+                text += " (\(onlyA) only best right, \(onlyB) only other right)"
+            } else if let interval = comparison.interval {
+                text += " [\(number(interval.lower)), \(number(interval.upper))]"
+            }
+            text += ", \(comparison.method.rawValue) p=\(pValue(comparison.p))"
+            if report.comparisons.count > 1 { text += ", adjusted \(pValue(comparison.adjustedP))" }
+            text += comparison.isSignificant ? ": significantly better" : ": not a significant difference"
+            lines.append(text)
+        }
+        if report.runs[best].errors > 0 || report.runs.contains(where: { $0.errors > 0 }) {
+            lines.append(
+                "errors are requests that failed (timeouts, bad answers); they are not counted as wrong answers")
+        }
+        if let confusion = headline.confusion, let labels = headline.labels, labels.count <= 8 {
+            lines.append("")
+            lines.append("confusion of the best (rows: expected, columns: answered):")
+            var table = Table([.init("")] + (labels + ["(none)"]).map { .init($0, right: true) })
+            for (row, label) in labels.enumerated() { table.add([label] + confusion[row].map(String.init)) }
+            lines += table.render().map { "  " + $0 }
+        }
+        return lines
+    }
+
+    static func csv(_ rows: [JSONValue]) -> String {
+        let header = [
+            "run", "variant", "model", "strategy", "case", "sample", "expected", "output", "score", "error",
+            "prompt_tokens", "completion_tokens", "latency_ms", "cached",
+        ]
+        var lines = [header.joined(separator: ",")]
+        for row in rows {
+            lines.append(
+                header.map { key in
+                    let value = row[key] ?? .null
+                    let text = value == .null ? "" : value.text
+                    return Workspace.csvQuoted(text)
+                }.joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// A progress line on standard error: count, rate and time left. Nothing when not a terminal.
+@MainActor
+final class ProgressBar {
+    let output: Output
+    let label: String
+
+    init(output: Output, label: String) {
+        self.output = output
+        self.label = label
+    }
+
+    func update(_ progress: EvalProgress) {
+        guard progress.total > 0 else { return }
+        let width = 24
+        let filled = min(width, progress.done * width / progress.total)
+        let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+        let rate = progress.elapsed > 0 ? Double(progress.done) / progress.elapsed : 0
+        let left = rate > 0 ? Double(progress.total - progress.done) / rate : 0
+        var text = "\(label) \(bar) \(progress.done)/\(progress.total) · \(String(format: "%.1f", rate))/s"
+        if progress.done < progress.total && rate > 0 { text += " · ETA \(Self.clock(left))" }
+        if progress.cached > 0 { text += " · \(progress.cached) cached" }
+        if progress.errors > 0 { text += " · \(progress.errors) errors" }
+        output.progress(text)
+    }
+
+    func finish() { output.clearProgress() }
+
+    static func clock(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return s >= 3600
+            ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+    }
+}

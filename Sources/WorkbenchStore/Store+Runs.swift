@@ -1,0 +1,275 @@
+import WorkbenchCore
+
+public enum RunStatus: String, Sendable, Hashable {
+    case running, completed, interrupted, failed
+}
+
+/// A stored run: one revision, one model, one strategy, a planned list of cases.
+public struct RunRecord: Sendable, Hashable {
+    public var id: Int
+    public var batch: String
+    public var templateID: Int
+    public var revisionID: Int
+    public var evalsetID: Int
+    public var split: String
+    public var provider: String
+    public var model: String
+    public var params: JSONValue
+    public var strategy: JSONValue
+    /// The case row ids to score, in order.
+    public var plan: [Int]
+    public var status: RunStatus
+    public var summary: JSONValue?
+    public var createdAt: String
+    public var finishedAt: String?
+
+    /// Samples per case (`--repeat`).
+    public var samples: Int { params["repeat"]?.intValue ?? 1 }
+
+    public init(
+        id: Int, batch: String, templateID: Int, revisionID: Int, evalsetID: Int, split: String, provider: String,
+        model: String, params: JSONValue, strategy: JSONValue, plan: [Int], status: RunStatus, summary: JSONValue?,
+        createdAt: String, finishedAt: String?
+    ) {
+        self.id = id
+        self.batch = batch
+        self.templateID = templateID
+        self.revisionID = revisionID
+        self.evalsetID = evalsetID
+        self.split = split
+        self.provider = provider
+        self.model = model
+        self.params = params
+        self.strategy = strategy
+        self.plan = plan
+        self.status = status
+        self.summary = summary
+        self.createdAt = createdAt
+        self.finishedAt = finishedAt
+    }
+}
+
+/// A run with the names a listing shows.
+public struct RunListing: Sendable {
+    public var run: RunRecord
+    public var template: String
+    public var variant: String
+    public var revision: Int
+    public var evalset: String
+    public var done: Int
+    public var errors: Int
+}
+
+/// One scored (or failed) output of a run.
+public struct ResultRecord: Sendable, Hashable {
+    public var caseID: Int
+    public var sample: Int
+    public var responseKey: String?
+    public var output: String?
+    /// The first scorer's value; nil when the request failed.
+    public var score: Double?
+    /// Every scorer's `Score` JSON by name.
+    public var scores: JSONValue
+    public var error: String?
+    public var promptTokens: Int?
+    public var completionTokens: Int?
+    public var latencyMilliseconds: Double?
+    public var cached: Bool
+
+    public init(
+        caseID: Int, sample: Int, responseKey: String?, output: String?, score: Double?, scores: JSONValue,
+        error: String?, promptTokens: Int?, completionTokens: Int?, latencyMilliseconds: Double?, cached: Bool
+    ) {
+        self.caseID = caseID
+        self.sample = sample
+        self.responseKey = responseKey
+        self.output = output
+        self.score = score
+        self.scores = scores
+        self.error = error
+        self.promptTokens = promptTokens
+        self.completionTokens = completionTokens
+        self.latencyMilliseconds = latencyMilliseconds
+        self.cached = cached
+    }
+}
+
+/// A cached model response, as the cache key found it.
+public struct CachedResponse: Sendable, Hashable {
+    public var key: String
+    public var output: String
+    public var finishReason: String?
+    public var promptTokens: Int?
+    public var completionTokens: Int?
+    public var latencyMilliseconds: Double
+    public var logprobs: JSONValue?
+    public var timings: JSONValue?
+
+    public init(
+        key: String, output: String, finishReason: String?, promptTokens: Int?, completionTokens: Int?,
+        latencyMilliseconds: Double, logprobs: JSONValue?, timings: JSONValue?
+    ) {
+        self.key = key
+        self.output = output
+        self.finishReason = finishReason
+        self.promptTokens = promptTokens
+        self.completionTokens = completionTokens
+        self.latencyMilliseconds = latencyMilliseconds
+        self.logprobs = logprobs
+        self.timings = timings
+    }
+}
+
+extension Store {
+    static let runColumns = """
+        id, batch, template_id, revision_id, evalset_id, split, provider, model, params, strategy, plan, status,
+        summary, created_at, finished_at
+        """
+
+    public func createRun(
+        batch: String, templateID: Int, revisionID: Int, evalsetID: Int, split: String, provider: String, model: String,
+        params: JSONValue, strategy: JSONValue, plan: [Int]
+    ) throws -> RunRecord {
+        try database.run(
+            """
+            INSERT INTO runs (batch, template_id, revision_id, evalset_id, split, provider, model, params, strategy, plan)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            .text(batch), SQLValue(templateID), SQLValue(revisionID), SQLValue(evalsetID), .text(split),
+            .text(provider),
+            .text(model), .text(params.serialized()), .text(strategy.serialized()),
+            .text(JSONValue.array(plan.map { .number(Double($0)) }).serialized()))
+        return try run(id: Int(database.lastInsertRowID))!
+    }
+
+    public func run(id: Int) throws -> RunRecord? {
+        try database.queryFirst("SELECT \(Store.runColumns) FROM runs WHERE id = ?", SQLValue(id), map: Store.runRecord)
+    }
+
+    public func runs(batch: String) throws -> [RunRecord] {
+        try database.query(
+            "SELECT \(Store.runColumns) FROM runs WHERE batch = ? ORDER BY id", .text(batch), map: Store.runRecord)
+    }
+
+    /// The newest runs first, with names and progress.
+    public func runListings(limit: Int, templateID: Int? = nil) throws -> [RunListing] {
+        try database.query(
+            """
+            SELECT \(Store.runColumns.split(separator: ",").map { "r." + $0.trimmingWhitespace() }.joined(separator: ", ")),
+                   t.name, v.name, rv.number, e.name,
+                   (SELECT COUNT(*) FROM results x WHERE x.run_id = r.id),
+                   (SELECT COUNT(*) FROM results x WHERE x.run_id = r.id AND x.error IS NOT NULL)
+            FROM runs r
+            JOIN templates t ON t.id = r.template_id
+            JOIN revisions rv ON rv.id = r.revision_id
+            JOIN variants v ON v.id = rv.variant_id
+            JOIN evalsets e ON e.id = r.evalset_id
+            WHERE ? IS NULL OR r.template_id = ?
+            ORDER BY r.id DESC LIMIT ?
+            """,
+            SQLValue(templateID), SQLValue(templateID), SQLValue(limit)
+        ) { row in
+            RunListing(
+                run: try Store.runRecord(row), template: row.text(15), variant: row.text(16), revision: row.int(17),
+                evalset: row.text(18), done: row.int(19), errors: row.int(20))
+        }
+    }
+
+    public func setRunStatus(_ id: Int, _ status: RunStatus, summary: JSONValue? = nil) throws {
+        let finished = status == .running ? nil : "now"
+        try database.run(
+            """
+            UPDATE runs SET status = ?, summary = COALESCE(?, summary),
+                finished_at = CASE WHEN ? IS NULL THEN NULL ELSE strftime('%Y-%m-%dT%H:%M:%fZ', 'now') END
+            WHERE id = ?
+            """,
+            .text(status.rawValue), SQLValue(summary?.serialized()), SQLValue(finished), SQLValue(id))
+    }
+
+    /// Stores one result; a second result for the same case and sample replaces nothing and fails.
+    public func insertResult(runID: Int, _ result: ResultRecord) throws {
+        try database.run(
+            """
+            INSERT INTO results (run_id, case_id, sample, response_key, output, score, scores, error,
+                                 prompt_tokens, completion_tokens, latency_ms, cached)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            SQLValue(runID), SQLValue(result.caseID), SQLValue(result.sample), SQLValue(result.responseKey),
+            SQLValue(result.output), SQLValue(result.score), .text(result.scores.serialized()), SQLValue(result.error),
+            SQLValue(result.promptTokens), SQLValue(result.completionTokens), SQLValue(result.latencyMilliseconds),
+            SQLValue(result.cached))
+    }
+
+    /// Deletes the error results of a run, so `--resume` tries those cases again.
+    @discardableResult
+    public func deleteErrorResults(runID: Int) throws -> Int {
+        try database.run("DELETE FROM results WHERE run_id = ? AND error IS NOT NULL", SQLValue(runID))
+    }
+
+    public func results(runID: Int) throws -> [ResultRecord] {
+        try database.query(
+            """
+            SELECT case_id, sample, response_key, output, score, scores, error, prompt_tokens, completion_tokens,
+                   latency_ms, cached
+            FROM results WHERE run_id = ? ORDER BY case_id, sample
+            """,
+            SQLValue(runID)
+        ) { row in
+            ResultRecord(
+                caseID: row.int(0), sample: row.int(1), responseKey: row.optionalText(2), output: row.optionalText(3),
+                score: row.optionalDouble(4), scores: try JSONValue(parsing: row.text(5)), error: row.optionalText(6),
+                promptTokens: row.optionalInt(7), completionTokens: row.optionalInt(8),
+                latencyMilliseconds: row.optionalDouble(9), cached: row.bool(10))
+        }
+    }
+
+    /// The (case, sample) pairs a run has results for.
+    public func finishedItems(runID: Int) throws -> Set<[Int]> {
+        Set(
+            try database.query("SELECT case_id, sample FROM results WHERE run_id = ?", SQLValue(runID)) {
+                [$0.int(0), $0.int(1)]
+            })
+    }
+
+    public func cachedResponse(key: String) throws -> CachedResponse? {
+        try database.queryFirst(
+            """
+            SELECT key, output, finish_reason, prompt_tokens, completion_tokens, latency_ms, logprobs, timings
+            FROM responses WHERE key = ?
+            """,
+            .text(key)
+        ) { row in
+            CachedResponse(
+                key: row.text(0), output: row.text(1), finishReason: row.optionalText(2),
+                promptTokens: row.optionalInt(3),
+                completionTokens: row.optionalInt(4), latencyMilliseconds: row.double(5),
+                logprobs: try row.optionalText(6).map { try JSONValue(parsing: $0) },
+                timings: try row.optionalText(7).map { try JSONValue(parsing: $0) })
+        }
+    }
+
+    /// Stores a response under its key (a newer answer to the same key replaces the older).
+    public func storeResponse(_ response: CachedResponse, provider: String, model: String, request: JSONValue) throws {
+        try database.run(
+            """
+            INSERT OR REPLACE INTO responses (key, provider, model, request, output, finish_reason, prompt_tokens,
+                                              completion_tokens, latency_ms, logprobs, timings)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            .text(response.key), .text(provider), .text(model), .text(request.serialized()), .text(response.output),
+            SQLValue(response.finishReason), SQLValue(response.promptTokens), SQLValue(response.completionTokens),
+            .real(response.latencyMilliseconds), SQLValue(response.logprobs?.serialized()),
+            SQLValue(response.timings?.serialized()))
+    }
+
+    static func runRecord(_ row: Row) throws -> RunRecord {
+        RunRecord(
+            id: row.int(0), batch: row.text(1), templateID: row.int(2), revisionID: row.int(3), evalsetID: row.int(4),
+            split: row.text(5), provider: row.text(6), model: row.text(7), params: try JSONValue(parsing: row.text(8)),
+            strategy: try JSONValue(parsing: row.text(9)),
+            plan: try JSONValue(parsing: row.text(10)).arrayValue?.compactMap(\.intValue) ?? [],
+            status: RunStatus(rawValue: row.text(11)) ?? .failed,
+            summary: try row.optionalText(12).map { try JSONValue(parsing: $0) }, createdAt: row.text(13),
+            finishedAt: row.optionalText(14))
+    }
+}
