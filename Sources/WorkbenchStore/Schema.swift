@@ -168,6 +168,10 @@ enum Schema {
             created_at TEXT NOT NULL DEFAULT \(now),
             UNIQUE (run_id, case_id, sample)
         );
+        -- Foreign keys are checked from the parent side too: without these, replacing a cached
+        -- response or retiring a case scans every result.
+        CREATE INDEX results_by_response ON results (response_key);
+        CREATE INDEX results_by_case ON results (case_id);
 
         CREATE TABLE advice (
             id INTEGER PRIMARY KEY,

@@ -207,19 +207,29 @@ extension Store {
     }
 
     public func results(runID: Int) throws -> [ResultRecord] {
-        try database.query(
+        var all: [ResultRecord] = []
+        try forEachResult(runID: runID) { all.append($0) }
+        return all
+    }
+
+    /// Visits a run's results one at a time, so summaries of large runs hold none of them.
+    public func forEachResult(runID: Int, _ body: (ResultRecord) throws -> Void) throws {
+        _ = try database.query(
             """
             SELECT case_id, sample, response_key, output, score, scores, error, prompt_tokens, completion_tokens,
                    latency_ms, cached
             FROM results WHERE run_id = ? ORDER BY case_id, sample
             """,
             SQLValue(runID)
-        ) { row in
-            ResultRecord(
-                caseID: row.int(0), sample: row.int(1), responseKey: row.optionalText(2), output: row.optionalText(3),
-                score: row.optionalDouble(4), scores: try JSONValue(parsing: row.text(5)), error: row.optionalText(6),
-                promptTokens: row.optionalInt(7), completionTokens: row.optionalInt(8),
-                latencyMilliseconds: row.optionalDouble(9), cached: row.bool(10))
+        ) { row -> Void in
+            try body(
+                ResultRecord(
+                    caseID: row.int(0), sample: row.int(1), responseKey: row.optionalText(2),
+                    output: row.optionalText(3),
+                    score: row.optionalDouble(4), scores: try JSONValue(parsing: row.text(5)),
+                    error: row.optionalText(6),
+                    promptTokens: row.optionalInt(7), completionTokens: row.optionalInt(8),
+                    latencyMilliseconds: row.optionalDouble(9), cached: row.bool(10)))
         }
     }
 
@@ -252,9 +262,14 @@ extension Store {
     public func storeResponse(_ response: CachedResponse, provider: String, model: String, request: JSONValue) throws {
         try database.run(
             """
-            INSERT OR REPLACE INTO responses (key, provider, model, request, output, finish_reason, prompt_tokens,
-                                              completion_tokens, latency_ms, logprobs, timings)
+            INSERT INTO responses (key, provider, model, request, output, finish_reason, prompt_tokens,
+                                   completion_tokens, latency_ms, logprobs, timings)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (key) DO UPDATE SET
+                output = excluded.output, finish_reason = excluded.finish_reason,
+                prompt_tokens = excluded.prompt_tokens, completion_tokens = excluded.completion_tokens,
+                latency_ms = excluded.latency_ms, logprobs = excluded.logprobs, timings = excluded.timings,
+                created_at = excluded.created_at
             """,
             .text(response.key), .text(provider), .text(model), .text(request.serialized()), .text(response.output),
             SQLValue(response.finishReason), SQLValue(response.promptTokens), SQLValue(response.completionTokens),

@@ -81,30 +81,31 @@ struct BadInputEndToEndTests {
     ]
 
     /// Everything the store holds, as the listings show it.
-    func snapshot(_ work: WorkFolder) throws -> [String] {
-        try [
-            work.pwb("template", "list", "--json").stdout, work.pwb("evalset", "list", "--json").stdout,
-            work.pwb("evalset", "show", "sentiment", "--limit", "0", "--json").stdout,
-            work.pwb("corpus", "list", "--json").stdout,
-            work.pwb("template", "history", "sentiment/instruction", "--json").stdout,
+    func snapshot(_ work: WorkFolder) async throws -> [String] {
+        [
+            try await work.pwb("template", "list", "--json").stdout,
+            try await work.pwb("evalset", "list", "--json").stdout,
+            try await work.pwb("evalset", "show", "sentiment", "--limit", "0", "--json").stdout,
+            try await work.pwb("corpus", "list", "--json").stdout,
+            try await work.pwb("template", "history", "sentiment/instruction", "--json").stdout,
         ]
     }
 
     @Test(arguments: cases)
-    func badFilesExitWith4AndChangeNothing(_ bad: Case) throws {
+    func badFilesExitWith4AndChangeNothing(_ bad: Case) async throws {
         let work = try WorkFolder(copyingExamples: true)
-        #expect(try work.pwb("import").status == 0)
-        let before = try snapshot(work)
+        #expect(try await work.pwb("import").status == 0)
+        let before = try await snapshot(work)
         // A good change rides along: if the import were not one transaction, it would be stored.
         let good = "templates/sentiment/instruction.prompt"
         try work.write(good, try work.read(good) + "Be brief.\n")
         try work.write(bad.file, bytes: bad.bytes)
 
-        let result = try work.pwb("import")
+        let result = try await work.pwb("import")
         #expect(result.status == 4, "\(result)")
         #expect(result.stderr.contains(bad.message), "\(result)")
         #expect(result.stderr.split(separator: "\n").count == 1, "one sentence: \(result)")
         #expect(result.stdout.isEmpty)
-        #expect(try snapshot(work) == before)
+        #expect(try await snapshot(work) == before)
     }
 }

@@ -27,10 +27,11 @@ struct PwbProcess {
     }()
 
     /// Runs `pwb` with `arguments` in `directory`, optionally feeding `input` on standard input.
+    /// Waits without holding a thread of Swift's cooperative pool, which the other tests need.
     static func run(
         _ arguments: [String], in directory: String, input: String? = nil, environment: [String: String] = [:],
         timeout: TimeInterval = 600
-    ) throws -> Result {
+    ) async throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
@@ -46,34 +47,39 @@ struct PwbProcess {
         process.standardOutput = stdout
         process.standardError = stderr
         process.standardInput = stdin
-        try process.run()
-        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
-        try stdin.fileHandleForWriting.close()
-        // Read both pipes while the process runs, so a full pipe never blocks it.
-        nonisolated(unsafe) var out = Data()
-        nonisolated(unsafe) var err = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            out = stdout.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
+        return try await withCheckedThrowingContinuation { continuation in
+            // Reading both pipes to the end and waiting for the exit happen on a thread of their own.
+            Thread {
+                do {
+                    try process.run()
+                } catch {
+                    continuation.resume(throwing: error)
+                    return
+                }
+                let writer = Thread {
+                    if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+                    try? stdin.fileHandleForWriting.close()
+                }
+                writer.start()
+                let timer = DispatchWorkItem { if process.isRunning { process.terminate() } }
+                DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: timer)
+                nonisolated(unsafe) var err = Data()
+                let done = DispatchSemaphore(value: 0)
+                let errorThread = Thread {
+                    err = stderr.fileHandleForReading.readDataToEndOfFile()
+                    done.signal()
+                }
+                errorThread.start()
+                let out = stdout.fileHandleForReading.readDataToEndOfFile()
+                done.wait()
+                process.waitUntilExit()
+                timer.cancel()
+                continuation.resume(
+                    returning: Result(
+                        status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
+                        stderr: String(decoding: err, as: UTF8.self)))
+            }.start()
         }
-        group.enter()
-        DispatchQueue.global().async {
-            err = stderr.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
-        if process.isRunning {
-            process.terminate()
-            Issue.record("pwb \(arguments.joined(separator: " ")) took longer than \(timeout) s")
-        }
-        process.waitUntilExit()
-        group.wait()
-        return Result(
-            status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
-            stderr: String(decoding: err, as: UTF8.self))
     }
 }
 
@@ -112,10 +118,22 @@ final class WorkFolder {
         try FileManager.default.removeItem(atPath: path + "/" + relative)
     }
 
+    /// Stops a managed runtime this folder's tests started; synchronous, for `defer`.
+    func stopRuntime() {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: PwbProcess.binary)
+        process.arguments = ["runtime", "stop"]
+        process.currentDirectoryURL = URL(fileURLWithPath: path)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try? process.run()
+        process.waitUntilExit()
+    }
+
     @discardableResult
-    func pwb(_ arguments: String..., input: String? = nil, environment: [String: String] = [:]) throws
+    func pwb(_ arguments: String..., input: String? = nil, environment: [String: String] = [:]) async throws
         -> PwbProcess.Result
     {
-        try PwbProcess.run(arguments, in: path, input: input, environment: environment)
+        try await PwbProcess.run(arguments, in: path, input: input, environment: environment)
     }
 }

@@ -268,7 +268,7 @@ final class StubWorkspace {
             })
         let prompts = work.completions.compactMap { $0.json?["prompt"]?.stringValue }
         #expect(prompts.count == 8)
-        let first = try #require(prompts.first)
+        let first = try #require(prompts.first { $0.hasSuffix("Review: \(StubWorkspace.reviews[4].0)\nSentiment:") })
         #expect(first.components(separatedBy: "\nSentiment: ").count == 3, "two examples and the case: \(first)")
         #expect(
             Set(prompts.map { $0.components(separatedBy: "Review: ").dropLast().joined() }).count == 1,

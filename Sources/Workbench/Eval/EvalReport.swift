@@ -74,8 +74,7 @@ extension Workspace {
     /// Summarizes a stored run from its results.
     public func runReport(_ run: RunRecord) throws -> RunReport {
         let evalset = try evalset(id: run.evalsetID)
-        let results = try store.results(runID: run.id)
-        let cases = try store.cases(rowIDs: Array(Set(run.plan + results.map(\.caseID))))
+        let cases = try store.cases(rowIDs: run.plan)
         let revision = try store.revision(id: run.revisionID)!
         let variant = try store.variant(id: revision.variantID)!
         let template = try store.template(id: run.templateID)!
@@ -88,10 +87,12 @@ extension Workspace {
         var latencies: [Double] = []
         var errors = 0
         var cached = 0
-        for result in results {
+        var count = 0
+        try store.forEachResult(runID: run.id) { result in
+            count += 1
             if result.error != nil {
                 errors += 1
-                continue
+                return
             }
             if result.cached { cached += 1 }
             if let tokens = result.promptTokens { promptTokens.append(Double(tokens)) }
@@ -121,7 +122,7 @@ extension Workspace {
             }
             return summary
         }
-        let scoredResults = results.count - errors
+        let scoredResults = count - errors
         return RunReport(
             run: run, reference: "\(template.name)/\(variant.name)@\(revision.number)", variant: variant.name,
             modelName: run.params["model_name"]?.stringValue ?? run.model, strategy: Strategy(json: run.strategy),
@@ -138,7 +139,12 @@ extension Workspace {
 
     /// The report for runs scored together: the best by headline score, compared with the rest.
     public func report(for runs: [RunRecord]) throws -> EvalReport {
-        let reports = try runs.map(runReport)
+        try report(of: try runs.map(runReport))
+    }
+
+    /// The report over run summaries already made.
+    func report(of reports: [RunReport]) throws -> EvalReport {
+        let runs = reports.map(\.run)
         let best = reports.indices.max { a, b in
             let x = reports[a].headline?.interval.estimate ?? -1
             let y = reports[b].headline?.interval.estimate ?? -1

@@ -186,18 +186,23 @@ extension Workspace {
         }
         cancelled = cancelled || Task.isCancelled || (stop?.isRequested ?? false)
         var complete = true
+        var summaries: [Int: RunReport] = [:]
         for run in planned {
-            let finished = try store.finishedItems(runID: run.record.id).count
-            if finished >= run.record.plan.count * run.record.samples {
-                let summary = try runReport(try self.run(id: run.record.id)).json
-                try store.setRunStatus(run.record.id, .completed, summary: summary)
+            var summary = try runReport(run.record)
+            if summary.scored + summary.errors >= summary.planned {
+                summary.run.status = .completed
+                try store.setRunStatus(run.record.id, .completed, summary: summary.json)
             } else {
                 complete = false
+                summary.run.status = .interrupted
                 try store.setRunStatus(run.record.id, .interrupted)
             }
+            summaries[run.record.id] = summary
         }
-        let records = try (allRuns ?? planned.map(\.record)).map { try self.run(id: $0.id) }
-        let report = try report(for: records)
+        let report = try report(
+            of: try (allRuns ?? planned.map(\.record)).map {
+                try summaries[$0.id] ?? runReport(try self.run(id: $0.id))
+            })
         if !complete {
             let reason: EvalInterrupted.Reason = outage.map { .runtimeUnavailable($0) } ?? .stopped
             throw EvalInterrupted(runs: planned.map(\.record.id), reason: reason, report: report)

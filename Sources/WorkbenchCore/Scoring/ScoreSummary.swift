@@ -95,8 +95,9 @@ public enum ScoreAggregation {
     /// outputs that named no label). Expected labels outside `labels` are matched by normalized text.
     public static func macroF1(_ pairs: [(expected: String, predicted: String?)], labels: [String]) -> (Double, [[Int]])
     {
+        let normalizedLabels = labels.map(TextNormalizer.normalize)
         let index = { (text: String) -> Int? in
-            labels.firstIndex { TextNormalizer.normalize($0) == TextNormalizer.normalize(text) }
+            labels.firstIndex(of: text) ?? normalizedLabels.firstIndex(of: TextNormalizer.normalize(text))
         }
         var matrix = [[Int]](repeating: [Int](repeating: 0, count: labels.count + 1), count: labels.count)
         for (expected, predicted) in pairs {

@@ -6,7 +6,10 @@ import Foundation
 public enum TextNormalizer {
     /// NFKC, lowercased, punctuation removed, runs of whitespace as one space, trimmed.
     public static func normalize(_ text: String) -> String {
-        let compatible = text.precomposedStringWithCompatibilityMapping.lowercased()
+        // ASCII needs no compatibility mapping, and most answers are ASCII: skip the costly part.
+        let compatible =
+            text.utf8.allSatisfy { $0 < 0x80 }
+            ? text.lowercased() : text.precomposedStringWithCompatibilityMapping.lowercased()
         var out = ""
         out.reserveCapacity(compatible.utf8.count)
         var pendingSpace = false

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# The eval engine's three speed figures, each measured in one run:
+#  (a) pwb eval's wall time over a minimal client's, same prompts and concurrency, real llama-server;
+#  (b) pwb's own CPU time per case against a stub that answers at once, 10,000 cases, and its
+#      peak memory at 1,000 and 10,000 cases (flat means the ratio stays near 1);
+#  (c) cases per second for a fully cached re-run of 1,000 cases.
+# Usage: bench/eval.sh [a|b|c]...   (default: all three)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$PWD"
+which=("${@:-a b c}")
+swift build -c release --product pwb >/dev/null
+swift build -c release --product pwb-stub-runtime >/dev/null
+pwb="$root/.build/release/pwb"
+stub="$root/.build/release/pwb-stub-runtime"
+work="$(mktemp -d)"
+trap 'cd /; [ -n "${stub_pid:-}" ] && kill "$stub_pid" 2>/dev/null; (cd "$work" && "$pwb" runtime stop >/dev/null 2>&1) ; rm -rf "$work"' EXIT
+
+# A synthetic task of N cases for the stub.
+synthetic() {
+  local folder="$1" count="$2"
+  mkdir -p "$folder/templates/bench" "$folder/evalsets"
+  cat >"$folder/templates/bench/plain.prompt" <<'PROMPT'
+---
+evalset: bench
+max_tokens: 3
+stop: ["\n"]
+---
+Classify the review as positive or negative.
+Review: {{text}}
+Sentiment:
+PROMPT
+  echo '{"scorers": [{"type": "label", "labels": ["positive", "negative"]}]}' >"$folder/evalsets/bench.json"
+  python3 - "$count" "$folder/evalsets/bench.jsonl" <<'PY'
+import json, random, sys
+n, path = int(sys.argv[1]), sys.argv[2]
+rng = random.Random(11)
+words = "the service was quick friendly slow broken lovely awful great poor value price staff room food".split()
+with open(path, "w") as f:
+    for i in range(n):
+        f.write(json.dumps({"id": f"c{i}", "vars": {"text": " ".join(rng.choice(words) for _ in range(12))},
+                            "expected": rng.choice(["positive", "negative"]), "split": "dev"}) + "\n")
+PY
+  (cd "$folder" && "$pwb" import >/dev/null)
+}
+
+start_stub() {
+  "$stub" 0 >"$work/stub.log" &
+  stub_pid=$!
+  for _ in $(seq 100); do grep -q listening "$work/stub.log" 2>/dev/null && break; sleep 0.05; done
+  stub_url="$(sed -n 's/listening on //p' "$work/stub.log")"
+}
+
+for part in ${which[*]}; do
+case "$part" in
+a)
+  folder="$work/a"
+  mkdir -p "$folder"
+  cp -r "$root/templates" "$root/evalsets" "$folder/"
+  cd "$folder"
+  "$pwb" import templates evalsets >/dev/null
+  "$pwb" runtime start --slots 2 >/dev/null
+  endpoint="$(python3 -c 'import json; print("http://127.0.0.1:%d" % json.load(open(".pwb/runtime.json"))["port"])')"
+  args=(eval sentiment --variants instruction --shots 4 --concurrency 2 --no-cache)
+  "$pwb" "${args[@]}" --limit 8 >/dev/null   # warm the server once
+  pwb_total=0; client_total=0
+  for round in 1 2; do
+    t0=$(date +%s.%N); "$pwb" "${args[@]}" >/dev/null; t1=$(date +%s.%N)
+    pwb_total=$(python3 -c "print($pwb_total + $t1 - $t0)")
+    python3 - "$round" <<'PY'
+import json, sqlite3, sys
+db = sqlite3.connect(".pwb/workbench.sqlite")
+run = db.execute("SELECT MAX(id) FROM runs").fetchone()[0]
+with open("requests.jsonl", "w") as f:
+    for (request,) in db.execute("SELECT p.request FROM results r JOIN responses p ON p.key = r.response_key WHERE r.run_id = ? ORDER BY r.id", (run,)):
+        r = json.loads(request)
+        f.write(json.dumps({"prompt": r["prompt"], "n_predict": r["max_tokens"], "temperature": r["temperature"],
+                            "stop": r["stop"], "cache_prompt": True}) + "\n")
+PY
+    client=$(python3 "$root/bench/minimal_client.py" "$endpoint" 2 requests.jsonl)
+    client_total=$(python3 -c "print($client_total + $client)")
+  done
+  cases=$(wc -l < requests.jsonl)
+  python3 -c "p=$pwb_total; c=$client_total; print(f'(a) pwb eval vs minimal client, {$cases} cases x 2 rounds, 4-shot, concurrency 2, real llama-server: pwb {p:.2f} s, client {c:.2f} s, ratio {p/c:.3f} (target <= 1.05)')"
+  "$pwb" runtime stop >/dev/null
+  cd "$work"
+  ;;
+b)
+  [ -n "${stub_pid:-}" ] || start_stub
+  for n in 1000 10000; do
+    synthetic "$work/b$n" "$n"
+    cd "$work/b$n"
+    /usr/bin/time -f "%U %S %M %e" -o time.txt env PWB_ENDPOINT="$stub_url" "$pwb" eval bench --no-cache --concurrency 8 >/dev/null
+    read -r user sys rss wall <time.txt
+    python3 -c "print(f'(b) {$n} cases against an instant stub: CPU {($user + $sys) * 1000 / $n:.3f} ms/case (target <= 0.5), wall {$wall} s, peak RSS {$rss / 1024:.1f} MiB')"
+    cd "$work"
+  done
+  # Memory over one long run: sampled while 10,000 cases are asked again (no cache).
+  cd "$work/b10000"
+  PWB_ENDPOINT="$stub_url" "$pwb" eval bench --no-cache --concurrency 8 >/dev/null &
+  pid=$!
+  : >rss.txt
+  while kill -0 "$pid" 2>/dev/null; do awk '/VmRSS/ {print $2}' "/proc/$pid/status" >>rss.txt 2>/dev/null || true; sleep 0.05; done
+  wait "$pid"
+  python3 - <<'PY'
+samples = [int(x) for x in open("rss.txt") if x.strip()]
+n = len(samples)
+a, b = samples[n // 10], samples[(n * 8) // 10]
+print(f"(b) RSS while scoring 10,000 cases: {a / 1024:.1f} MiB at 10% of the run, {b / 1024:.1f} MiB at 80% "
+      f"({(b - a) / 1024:+.1f} MiB), peak {max(samples) / 1024:.1f} MiB ({n} samples)")
+PY
+  cd "$work"
+  ;;
+c)
+  [ -n "${stub_pid:-}" ] || start_stub
+  synthetic "$work/c" 1000
+  cd "$work/c"
+  PWB_ENDPOINT="$stub_url" "$pwb" eval bench >/dev/null
+  t0=$(date +%s.%N); PWB_ENDPOINT="$stub_url" "$pwb" eval bench --json | python3 -c "import json,sys; assert json.load(sys.stdin)['runs'][0]['cached_share'] == 1"; t1=$(date +%s.%N)
+  python3 -c "print(f'(c) fully cached re-run of 1,000 cases: {$t1 - $t0:.3f} s, {1000 / ($t1 - $t0):,.0f} cases/s (target >= 5,000)')"
+  cd "$work"
+  ;;
+esac
+done
