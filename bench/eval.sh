@@ -63,12 +63,12 @@ a)
   endpoint="$(python3 -c 'import json; print("http://127.0.0.1:%d" % json.load(open(".pwb/runtime.json"))["port"])')"
   args=(eval sentiment --variants instruction --shots 4 --concurrency 2 --no-cache)
   "$pwb" "${args[@]}" --limit 8 >/dev/null   # warm the server once
-  pwb_total=0; client_total=0
-  for round in 1 2; do
-    t0=$(date +%s.%N); "$pwb" "${args[@]}" >/dev/null; t1=$(date +%s.%N)
-    pwb_total=$(python3 -c "print($pwb_total + $t1 - $t0)")
-    python3 - "$round" <<'PY'
-import json, sqlite3, sys
+  # Rounds alternate which goes first (pwb, client / client, pwb / …) so drift on this shared
+  # machine does not favour either; each client round replays the prompts pwb sent in its round.
+  pwb_total=0; client_total=0; ratios=""
+  extract() {
+    python3 - <<'PY'
+import json, sqlite3
 db = sqlite3.connect(".pwb/workbench.sqlite")
 run = db.execute("SELECT MAX(id) FROM runs").fetchone()[0]
 with open("requests.jsonl", "w") as f:
@@ -77,11 +77,20 @@ with open("requests.jsonl", "w") as f:
         f.write(json.dumps({"prompt": r["prompt"], "n_predict": r["max_tokens"], "temperature": r["temperature"],
                             "stop": r["stop"], "cache_prompt": True}) + "\n")
 PY
-    client=$(python3 "$root/bench/minimal_client.py" "$endpoint" 2 requests.jsonl)
-    client_total=$(python3 -c "print($client_total + $client)")
+  }
+  time_pwb() { local t0 t1; t0=$(date +%s.%N); "$pwb" "${args[@]}" >/dev/null; t1=$(date +%s.%N); python3 -c "print($t1 - $t0)"; }
+  "$pwb" "${args[@]}" >/dev/null; extract
+  for round in 1 2 3 4; do
+    if [ $((round % 2)) -eq 1 ]; then
+      p=$(time_pwb); extract; c=$(python3 "$root/bench/minimal_client.py" "$endpoint" 2 requests.jsonl)
+    else
+      c=$(python3 "$root/bench/minimal_client.py" "$endpoint" 2 requests.jsonl); p=$(time_pwb); extract
+    fi
+    pwb_total=$(python3 -c "print($pwb_total + $p)"); client_total=$(python3 -c "print($client_total + $c)")
+    ratios="$ratios $(python3 -c "print(f'{$p / $c:.3f}')")"
   done
   cases=$(wc -l < requests.jsonl)
-  python3 -c "p=$pwb_total; c=$client_total; print(f'(a) pwb eval vs minimal client, {$cases} cases x 2 rounds, 4-shot, concurrency 2, real llama-server: pwb {p:.2f} s, client {c:.2f} s, ratio {p/c:.3f} (target <= 1.05)')"
+  python3 -c "p=$pwb_total; c=$client_total; print(f'(a) pwb eval vs minimal client, {$cases} cases x 4 rounds, 4-shot, concurrency 2, real llama-server: pwb {p:.2f} s, client {c:.2f} s, ratio {p/c:.3f} (target <= 1.05; rounds:$ratios)')"
   "$pwb" runtime stop >/dev/null
   cd "$work"
   ;;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on the shipped examples: create the store, import templates, eval sets and the
-# corpus, list them, and ask the model once. Safe to run again: unchanged files import as
-# unchanged, and the managed llama-server started here keeps running (pwb runtime stop ends it).
+# corpus, ask the model once, then score the English classifier's variants zero-shot and with
+# four examples each. Safe to run again: unchanged files import as unchanged, answers come from
+# the cache, and the managed llama-server started here keeps running (pwb runtime stop ends it).
 set -euo pipefail
 pwb="${1:-.build/debug/pwb}"
 
@@ -12,3 +13,5 @@ step import
 step template list
 step evalset list
 step run sentiment/instruction --case sent-003 --prompt
+step eval sentiment
+step eval sentiment --shots 4
