@@ -17,13 +17,16 @@ let package = Package(
             pkgConfig: "libedit",
             providers: [.apt(["libedit-dev"])]
         ),
-        .target(name: "WorkbenchCore"),
-        .target(name: "WorkbenchStore", dependencies: ["WorkbenchCore", "CSQLite"]),
-        .target(name: "ModelRuntime", dependencies: ["WorkbenchCore"]),
-        .target(name: "Workbench", dependencies: ["WorkbenchCore", "WorkbenchStore", "ModelRuntime"]),
+        .target(name: "WorkbenchCore", exclude: ["README.md"]),
+        .target(name: "WorkbenchStore", dependencies: ["WorkbenchCore", "CSQLite"], exclude: ["README.md"]),
+        .target(name: "ModelRuntime", dependencies: ["WorkbenchCore"], exclude: ["README.md"]),
+        .target(
+            name: "Workbench", dependencies: ["WorkbenchCore", "WorkbenchStore", "ModelRuntime"], exclude: ["README.md"]
+        ),
         .target(
             name: "WorkbenchCLI",
-            dependencies: ["Workbench", "WorkbenchCore", "WorkbenchStore", "ModelRuntime", "CEditLine"]
+            dependencies: ["Workbench", "WorkbenchCore", "WorkbenchStore", "ModelRuntime", "CEditLine"],
+            exclude: ["README.md"]
         ),
         .executableTarget(name: "pwb", dependencies: ["WorkbenchCLI"]),
         .testTarget(name: "WorkbenchCoreTests", dependencies: ["WorkbenchCore"]),

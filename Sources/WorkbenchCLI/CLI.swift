@@ -87,6 +87,7 @@ public enum CLI {
             return (ExitCode.storeFailure, error.description)
         case is CancellationError: return (ExitCode.interrupted, "interrupted")
         case let error as Interrupted: return (ExitCode.interrupted, error.message)
+        case let error as Silent: return (error.code, "")
         case let error as RuntimeStopped: return (ExitCode.runtimeUnavailable, error.message)
         case let error as RuntimeUnavailable: return (ExitCode.runtimeUnavailable, error.description)
         case let error as ManagedServerError:
@@ -169,7 +170,8 @@ public enum CLI {
             "pwb — a prompt workbench: write prompt variants, score them on eval sets against a local model,",
             "and measure whether few-shot, retrieval or fine-tuning is worth it.",
             "",
-            "usage: pwb [--db PATH] COMMAND [options]      (pwb alone on a terminal opens the REPL)",
+            "usage: pwb [--db PATH] COMMAND [options]",
+            "       pwb [--db PATH] repl                   (or pwb alone on a terminal: the interactive workbench)",
             "",
             "commands:",
         ]

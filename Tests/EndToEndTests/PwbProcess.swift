@@ -30,10 +30,10 @@ struct PwbProcess {
     /// Waits without holding a thread of Swift's cooperative pool, which the other tests need.
     static func run(
         _ arguments: [String], in directory: String, input: String? = nil, environment: [String: String] = [:],
-        timeout: TimeInterval = 600
+        timeout: TimeInterval = 600, executable: String? = nil
     ) async throws -> Result {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
+        process.executableURL = URL(fileURLWithPath: executable ?? binary)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         var env = ProcessInfo.processInfo.environment

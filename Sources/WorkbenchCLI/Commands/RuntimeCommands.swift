@@ -115,8 +115,10 @@ enum RuntimeCommands {
         let vars = try variables(invocation.arguments, resolved: resolved, workspace: workspace)
         let request = try Prompting.request(resolved.file, reference: resolved.reference, vars: vars, topLogprobs: 5)
         let model = try await connect(invocation, workspace: workspace)
-        try await model.client.checkFits(request, contextSize: model.properties.contextSize)
-        let completion = try await model.client.complete(request)
+        let completion = try await Interrupts.run(output: invocation.output, stop: nil) {
+            try await model.client.checkFits(request, contextSize: model.properties.contextSize)
+            return try await model.client.complete(request)
+        }
         if invocation.arguments.flag("json") {
             invocation.output.line(runJSON(resolved, request, completion, model).serialized(pretty: true))
             return

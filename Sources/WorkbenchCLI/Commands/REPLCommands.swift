@@ -1,0 +1,288 @@
+import Foundation
+import Workbench
+import WorkbenchCore
+import WorkbenchStore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The REPL's commands on the current variant. Each prints what its CLI counterpart prints.
+@MainActor
+enum REPLCommands {
+    static var all: [Command] { [use, show, edit, set, unset, tryIt, diff, history, compare, newVariant] }
+
+    /// The REPL command named by the first words, if any.
+    static func find(_ words: [String]) -> (Command, [String])? {
+        for length in stride(from: min(2, words.count), through: 1, by: -1) {
+            if let command = all.first(where: { $0.path == Array(words.prefix(length)) }) {
+                return (command, Array(words.dropFirst(length)))
+            }
+        }
+        return nil
+    }
+
+    /// The current template and variant, or a usage error saying how to choose them.
+    static func current(_ session: Session) throws -> (template: String, variant: String) {
+        guard let template = session.currentTemplate, let variant = session.currentVariant else {
+            throw UsageError("no variant is in use; choose one with use TEMPLATE/VARIANT (template list shows them)")
+        }
+        return (template, variant)
+    }
+
+    static let use = Command(
+        "use", "choose the template and variant the other commands work on",
+        arguments: "TEMPLATE[/VARIANT]", min: 1, max: 1
+    ) { invocation in
+        let session = invocation.session
+        let workspace = try session.workspace()
+        let reference = try RevisionReference(parsing: invocation.arguments.positionals[0])
+        let template = try workspace.template(named: reference.template)
+        let variants = try workspace.store.variants(templateID: template.id)
+        var variant = reference.variant
+        if variant == nil && variants.count == 1 { variant = variants[0].name }
+        if let name = variant { _ = try workspace.variant(of: template, named: name) }
+        session.currentTemplate = template.name
+        session.currentVariant = variant
+        if let variant {
+            let resolved = try workspace.resolve(RevisionReference(template: template.name, variant: variant))
+            invocation.output.line(
+                "using \(resolved.reference)\(resolved.file.settings.evalset.map { " (eval set \($0))" } ?? "")")
+        } else {
+            invocation.output.line(
+                "using \(template.name); choose a variant with use \(template.name)/NAME: \(variants.map(\.name).joined(separator: ", "))"
+            )
+        }
+    }
+
+    static let show = Command(
+        "show", "print the current variant (the newest revision unless @N)", arguments: "[@N]", max: 1
+    ) { invocation in
+        let (template, variant) = try current(invocation.session)
+        let suffix = invocation.arguments.positional(0) ?? ""
+        let workspace = try invocation.session.workspace()
+        let resolved = try workspace.resolve(RevisionReference(parsing: "\(template)/\(variant)\(suffix)"))
+        invocation.output.lines(TemplateCommands.showLines(resolved))
+    }
+
+    static let history = Command("history", "list the current variant's revisions") { invocation in
+        let (template, variant) = try current(invocation.session)
+        try TemplateCommands.printHistory(
+            try invocation.session.workspace(), reference: RevisionReference(template: template, variant: variant),
+            invocation)
+    }
+
+    static let diff = Command(
+        "diff", "what changed between revisions of the current variant (default: the newest two)",
+        arguments: "[@N] [@M]", max: 2
+    ) { invocation in
+        let (template, variant) = try current(invocation.session)
+        let workspace = try invocation.session.workspace()
+        let base = "\(template)/\(variant)"
+        let positionals = invocation.arguments.positionals
+        for text in positionals where !text.hasPrefix("@") {
+            throw UsageError("diff takes revisions as @N, not \"\(text)\"; usage: diff [@N] [@M]")
+        }
+        let first = try RevisionReference(parsing: base + (positionals.first ?? ""))
+        let second = try positionals.count > 1 ? RevisionReference(parsing: base + positionals[1]) : nil
+        let (old, new) = try TemplateCommands.diffPair(workspace, first, second)
+        try TemplateCommands.printDiff(workspace, old, new, invocation)
+    }
+
+    static let set = Command(
+        "set", "change the body or a front matter key of the current variant (adds a revision)",
+        arguments: "body|KEY VALUE…", min: 2, max: Int.max,
+        details: """
+            set body "Review: {{text}}\\nSentiment:"     the whole body; \\n is a line break inside double quotes
+            set max_tokens 8
+            set stop "\\n" "###"                            several stop sequences
+            set system "You label reviews."
+            Keys: body, \(PromptSettings.keys.joined(separator: ", ")).
+            """
+    ) { invocation in
+        let (template, variant) = try current(invocation.session)
+        let workspace = try invocation.session.workspace()
+        let resolved = try workspace.resolve(RevisionReference(template: template, variant: variant))
+        let key = invocation.arguments.positionals[0]
+        let values = Array(invocation.arguments.positionals.dropFirst())
+        var file = resolved.file
+        if key == "body" {
+            file.body = try TemplateBody(values.joined(separator: " "))
+        } else {
+            guard PromptSettings.keys.contains(key) else {
+                let hint =
+                    Suggest.nearest(to: key, in: ["body"] + PromptSettings.keys).map { "did you mean \($0)? " } ?? ""
+                throw UsageError(
+                    "set: \"\(key)\" is not a key; \(hint)keys: body, \(PromptSettings.keys.joined(separator: ", "))")
+            }
+            let value: JSONValue =
+                key == "stop" ? .array(values.map { .string($0) }) : .string(values.joined(separator: " "))
+            do {
+                try file.settings.set(key, value)
+            } catch let error as InputError {
+                throw UsageError("set \(key): \(error.message)")
+            }
+        }
+        try save(file, template: template, variant: variant, origin: "repl: set \(key)", invocation: invocation)
+    }
+
+    static let unset = Command(
+        "unset", "clear a front matter key of the current variant (adds a revision)", arguments: "KEY", min: 1, max: 1
+    ) { invocation in
+        let (template, variant) = try current(invocation.session)
+        let workspace = try invocation.session.workspace()
+        var file = try workspace.resolve(RevisionReference(template: template, variant: variant)).file
+        let key = invocation.arguments.positionals[0]
+        guard PromptSettings.keys.contains(key) else {
+            throw UsageError(
+                "unset: \"\(key)\" is not a front matter key; keys: \(PromptSettings.keys.joined(separator: ", "))")
+        }
+        file.settings.unset(key)
+        try save(file, template: template, variant: variant, origin: "repl: unset \(key)", invocation: invocation)
+    }
+
+    /// Saves `file` as the next revision and says what changed (or that nothing did).
+    static func save(_ file: PromptFile, template: String, variant: String, origin: String, invocation: Invocation)
+        throws
+    {
+        let workspace = try invocation.session.workspace()
+        if let saved = try workspace.saveRevision(template: template, variant: variant, file: file, origin: origin) {
+            invocation.output.line("\(saved.reference): \(saved.revision.note)")
+        } else {
+            let newest = try workspace.resolve(RevisionReference(template: template, variant: variant))
+            invocation.output.line("no change; \(newest.reference) stays the newest")
+        }
+    }
+
+    static let edit = Command(
+        "edit", "open the current variant in $EDITOR; saving a change adds a revision",
+        details: "If what you save cannot be read, it is kept in .pwb/edit/ and the next edit opens it again."
+    ) { invocation in
+        let session = invocation.session
+        let (template, variant) = try current(session)
+        let workspace = try session.workspace()
+        let resolved = try workspace.resolve(RevisionReference(template: template, variant: variant))
+        let folder = workspace.stateDirectory + "/edit"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let draft = folder + "/\(template)--\(variant).prompt"
+        if !FileManager.default.fileExists(atPath: draft) {
+            try Data(resolved.file.canonicalText.utf8).write(to: URL(fileURLWithPath: draft))
+        } else {
+            invocation.output.note("reopening your unsaved edit of \(template)/\(variant) (\(workspace.shown(draft)))")
+        }
+        let editor = session.environment["VISUAL"] ?? session.environment["EDITOR"] ?? "vi"
+        let status = try runEditor(editor, file: draft)
+        guard status == 0 else {
+            throw UsageError(
+                "the editor (\(editor)) exited with status \(status); your text is kept in \(workspace.shown(draft))")
+        }
+        let text = try String(contentsOfFile: draft, encoding: .utf8)
+        let file: PromptFile
+        do {
+            file = try PromptFile(parsing: text)
+        } catch let error as InputError {
+            throw error.located(in: workspace.shown(draft))
+        }
+        try save(file, template: template, variant: variant, origin: "repl: edit", invocation: invocation)
+        try? FileManager.default.removeItem(atPath: draft)
+    }
+
+    /// Runs the editor on the terminal, as the shell would run `$EDITOR file`.
+    static func runEditor(_ editor: String, file: String) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "\(editor) \"$1\"", "editor", file]
+        // The editor owns the terminal while it runs; pwb ignores Ctrl-C meanwhile.
+        signal(SIGINT, SIG_IGN)
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    static let tryIt = Command(
+        "try", "send the current variant to the model once: with NAME=VALUE variables, or a case",
+        arguments: "NAME=VALUE… | case ID", min: 1, max: Int.max,
+        options: [.model, Option("prompt", "print the rendered prompt too"), Option("json", "everything as JSON")],
+        details: "The same as pwb run TEMPLATE/VARIANT --var NAME=VALUE … (or --case ID)."
+    ) { invocation in
+        let (template, variant) = try current(invocation.session)
+        var words = ["run", "\(template)/\(variant)"]
+        let positionals = invocation.arguments.positionals
+        if positionals.first == "case" {
+            guard positionals.count == 2 else { throw UsageError("usage: try case ID") }
+            words += ["--case", positionals[1]]
+        } else {
+            for assignment in positionals {
+                guard assignment.contains("=") else {
+                    throw UsageError(
+                        "try takes NAME=VALUE or case ID, not \"\(assignment)\"; usage: try NAME=VALUE… | try case ID")
+                }
+                words += ["--var", assignment]
+            }
+        }
+        if let model = invocation.arguments.value("model") { words += ["--model", model] }
+        for flag in ["prompt", "json"] where invocation.arguments.flag(flag) { words.append("--" + flag) }
+        let code = await CLI.run(words, session: invocation.session)
+        if code != 0 { throw Silent(code: code) }
+    }
+
+    static let compare = Command(
+        "compare", "compare two runs; without arguments, the current variant's two newest runs",
+        arguments: "[RUN RUN]", max: 2
+    ) { invocation in
+        var ids = invocation.arguments.positionals
+        if ids.isEmpty {
+            let (template, variant) = try current(invocation.session)
+            let workspace = try invocation.session.workspace()
+            let record = try workspace.template(named: template)
+            let runs = try workspace.store.runListings(limit: 200, templateID: record.id).filter {
+                $0.variant == variant && $0.run.status == .completed
+            }
+            guard runs.count >= 2 else {
+                throw UsageError(
+                    "\(template)/\(variant) has \(runs.count) completed run(s); eval it (again) to have two to compare")
+            }
+            ids = [String(runs[1].run.id), String(runs[0].run.id)]
+        }
+        guard ids.count == 2 else { throw UsageError("usage: compare [RUN RUN]") }
+        let code = await CLI.run(["compare"] + ids, session: invocation.session)
+        if code != 0 { throw Silent(code: code) }
+    }
+
+    static let newVariant = Command(
+        "new variant", "make a new variant from the current one (or another), and use it",
+        arguments: "NAME [from VARIANT]", min: 1, max: 3
+    ) { invocation in
+        let session = invocation.session
+        guard let template = session.currentTemplate else {
+            throw UsageError("no template is in use; choose one with use TEMPLATE")
+        }
+        let positionals = invocation.arguments.positionals
+        let name = positionals[0]
+        var source = session.currentVariant
+        if positionals.count > 1 {
+            guard positionals.count == 3, positionals[1] == "from" else {
+                throw UsageError("usage: new variant NAME [from VARIANT]")
+            }
+            source = positionals[2]
+        }
+        guard let source else { throw UsageError("say which variant to start from: new variant \(name) from VARIANT") }
+        let workspace = try session.workspace()
+        let record = try workspace.template(named: template)
+        if try workspace.store.variant(templateID: record.id, named: name) != nil {
+            throw UsageError("\(template)/\(name) already exists; use \(template)/\(name) to work on it")
+        }
+        let original = try workspace.resolve(RevisionReference(template: template, variant: source))
+        guard
+            let created = try workspace.saveRevision(
+                template: template, variant: name, file: original.file, origin: "repl: new from \(original.reference)")
+        else { return }
+        session.currentVariant = name
+        invocation.output.line("created \(created.reference) from \(original.reference); using it")
+    }
+}
+
+/// A command that already reported its failure; only its exit code remains.
+struct Silent: Error {
+    var code: Int32
+}
