@@ -145,8 +145,9 @@ final class ProgressBar {
         self.label = label
     }
 
-    func update(_ progress: EvalProgress) {
+    func update(_ progress: EvalProgress, label: String? = nil) {
         guard progress.total > 0 else { return }
+        let label = label ?? self.label
         let width = 24
         let filled = min(width, progress.done * width / progress.total)
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)

@@ -60,25 +60,18 @@ enum Schema {
             expected TEXT NOT NULL,
             split TEXT NOT NULL CHECK (split IN ('train', 'dev', 'test')),
             tags TEXT NOT NULL DEFAULT '[]',
-            input TEXT NOT NULL DEFAULT '',
             hash TEXT NOT NULL,
             retired INTEGER NOT NULL DEFAULT 0
         );
         CREATE UNIQUE INDEX cases_active_key ON cases (evalset_id, key) WHERE retired = 0;
         CREATE INDEX cases_by_split ON cases (evalset_id, split, position) WHERE retired = 0;
 
-        -- Similar-example search over the inputs of cases (trigram: works without spaces).
-        -- New rows are indexed in bulk by the import (one statement, not a trigger per row:
-        -- FTS5 flushes its buffer at every statement savepoint a trigger opens).
-        CREATE VIRTUAL TABLE cases_fts USING fts5 (
-            input, content = 'cases', content_rowid = 'id', tokenize = 'trigram'
-        );
+        -- Similar-example search over the inputs of cases. The index holds each input as
+        -- SearchText makes it (words, and two-character tokens for text without spaces);
+        -- new rows are indexed by the import, which computes that text.
+        CREATE VIRTUAL TABLE cases_fts USING fts5 (text, tokenize = 'unicode61 remove_diacritics 2');
         CREATE TRIGGER cases_fts_delete AFTER DELETE ON cases BEGIN
-            INSERT INTO cases_fts (cases_fts, rowid, input) VALUES ('delete', old.id, old.input);
-        END;
-        CREATE TRIGGER cases_fts_update AFTER UPDATE OF input ON cases BEGIN
-            INSERT INTO cases_fts (cases_fts, rowid, input) VALUES ('delete', old.id, old.input);
-            INSERT INTO cases_fts (rowid, input) VALUES (new.id, new.input);
+            DELETE FROM cases_fts WHERE rowid = old.id;
         END;
 
         CREATE TABLE corpora (
@@ -99,18 +92,10 @@ enum Schema {
             hash TEXT NOT NULL,
             UNIQUE (corpus_id, source, chunk)
         );
-        -- Like cases_fts, new documents are indexed in bulk by the code that adds them.
-        CREATE VIRTUAL TABLE documents_fts USING fts5 (
-            title, body, content = 'documents', content_rowid = 'id', tokenize = 'trigram'
-        );
+        -- Retrieval over passages (title and body), indexed like cases_fts.
+        CREATE VIRTUAL TABLE documents_fts USING fts5 (text, tokenize = 'unicode61 remove_diacritics 2');
         CREATE TRIGGER documents_fts_delete AFTER DELETE ON documents BEGIN
-            INSERT INTO documents_fts (documents_fts, rowid, title, body)
-            VALUES ('delete', old.id, old.title, old.body);
-        END;
-        CREATE TRIGGER documents_fts_update AFTER UPDATE ON documents BEGIN
-            INSERT INTO documents_fts (documents_fts, rowid, title, body)
-            VALUES ('delete', old.id, old.title, old.body);
-            INSERT INTO documents_fts (rowid, title, body) VALUES (new.id, new.title, new.body);
+            DELETE FROM documents_fts WHERE rowid = old.id;
         END;
 
         -- One run scores one revision with one model and one strategy on a list of cases.

@@ -59,7 +59,7 @@ extension Store {
         let delete = try database.statement("DELETE FROM documents WHERE id = ?")
         let insert = try database.statement(
             "INSERT INTO documents (corpus_id, source, chunk, title, body, hash) VALUES (?, ?, ?, ?, ?, ?)")
-        var inserted: [JSONValue] = []
+        var inserted: [(Int, Passage)] = []
         var removed = 0
         for (source, passages) in passagesBySource {
             let old = existing[source] ?? [:]
@@ -74,7 +74,7 @@ extension Store {
                     SQLValue(corpusID), .text(source), SQLValue(chunk), .text(passage.title), .text(passage.body),
                     .text(hash),
                 ])
-                inserted.append(.number(Double(database.lastInsertRowID)))
+                inserted.append((Int(database.lastInsertRowID), passage))
             }
             for (chunk, previous) in old where chunk >= passages.count {
                 try delete.run([SQLValue(previous.id)])
@@ -89,11 +89,10 @@ extension Store {
                 }
             }
         }
-        try database.run(
-            """
-            INSERT INTO documents_fts (rowid, title, body)
-            SELECT id, title, body FROM documents WHERE id IN (SELECT value FROM json_each(?))
-            """, .text(JSONValue.array(inserted).serialized()))
+        let index = try database.statement("INSERT INTO documents_fts (rowid, text) VALUES (?, ?)")
+        for (rowID, passage) in inserted {
+            try index.run([SQLValue(rowID), .text(SearchText.indexable(passage.title + "\n" + passage.body))])
+        }
         return (inserted.count, removed)
     }
 
@@ -103,7 +102,7 @@ extension Store {
             SQLValue(corpusID), map: Store.document)
     }
 
-    /// The best passages for an FTS5 `match` expression, by BM25 (title weighted like body).
+    /// The best passages for an FTS5 `match` expression over `SearchText`, by BM25.
     public func searchDocuments(corpusID: Int, match: String, limit: Int) throws -> [RetrievedPassage] {
         try database.query(
             """

@@ -88,14 +88,14 @@ extension Store {
         var changes = CaseChanges()
         let insert = try database.statement(
             """
-            INSERT INTO cases (evalset_id, key, position, vars, expected, split, tags, input, hash)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO cases (evalset_id, key, position, vars, expected, split, tags, hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """)
         let retire = try database.statement("UPDATE cases SET retired = 1 WHERE id = ?")
         let move = try database.statement("UPDATE cases SET position = ? WHERE id = ?")
         var seen = Set<String>()
         seen.reserveCapacity(cases.count)
-        var inserted: [JSONValue] = []
+        var inserted: [(Int, String)] = []
         for (position, evalCase) in cases.enumerated() {
             seen.insert(evalCase.id)
             let vars = JSONValue.object(evalCase.vars).serialized()
@@ -115,18 +115,16 @@ extension Store {
             }
             try insert.run([
                 SQLValue(evalsetID), .text(evalCase.id), SQLValue(position), .text(vars), .text(expected),
-                .text(evalCase.split.rawValue), .text(tags), .text(evalCase.inputText(inputVariable: inputVariable)),
-                .text(hash),
+                .text(evalCase.split.rawValue), .text(tags), .text(hash),
             ])
-            inserted.append(.number(Double(database.lastInsertRowID)))
+            inserted.append((Int(database.lastInsertRowID), evalCase.inputText(inputVariable: inputVariable)))
         }
         for (key, old) in existing where !seen.contains(key) {
             try retire.run([SQLValue(old.rowID)])
             changes.removed.append(key)
         }
-        try database.run(
-            "INSERT INTO cases_fts (rowid, input) SELECT id, input FROM cases WHERE id IN (SELECT value FROM json_each(?))",
-            .text(JSONValue.array(inserted).serialized()))
+        let index = try database.statement("INSERT INTO cases_fts (rowid, text) VALUES (?, ?)")
+        for (rowID, input) in inserted { try index.run([SQLValue(rowID), .text(SearchText.indexable(input))]) }
         changes.removed.sort()
         return changes
     }

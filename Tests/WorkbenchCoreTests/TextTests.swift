@@ -101,3 +101,14 @@ struct ShellWordsTests {
         #expect(throws: UsageError.self) { try ShellWords.split(line) }
     }
 }
+
+struct SearchTextTests {
+    @Test(arguments: [
+        "It's the Tide-Table, v2.0 (final)!", "Muster Point B at 09:30", "UPPER lower 123abc", "",
+    ])
+    func asciiFastPathMatchesTheGeneralOne(text: String) {
+        // The general path, forced by a non-ASCII character that is then dropped: "·" separates.
+        let general = SearchText.tokens(text + "·")
+        #expect(SearchText.tokens(text) == general)
+    }
+}

@@ -157,7 +157,7 @@ struct CaseStoreTests {
             inputVariable: "text")
         let hits = try store.database.query(
             "SELECT c.key FROM cases_fts JOIN cases c ON c.id = cases_fts.rowid WHERE cases_fts MATCH ?",
-            .text("\"パスワード\"")
+            .text(SearchQuery.match("パスワードを変えたい")!)
         ) { $0.text(0) }
         #expect(hits == ["2"])
     }
@@ -176,18 +176,21 @@ struct CorpusStoreTests {
             ], replaceAll: true)
         #expect(first.added == 3 && first.removed == 0)
         #expect(
-            try store.searchDocuments(corpusID: corpus.id, match: "\"paid leave\"", limit: 5).map(\.document.source)
+            try store.searchDocuments(corpusID: corpus.id, match: SearchQuery.match("paid leave")!, limit: 5).map(
+                \.document.source)
                 == ["leave.md"])
         #expect(
-            try store.searchDocuments(corpusID: corpus.id, match: "\"三日以内\"", limit: 5).map(\.document.chunk) == [0])
+            try store.searchDocuments(corpusID: corpus.id, match: SearchQuery.match("三日以内")!, limit: 5).map(
+                \.document.chunk) == [0])
 
         let second = try store.syncDocuments(
             corpusID: corpus.id,
             passagesBySource: ["leave.md": [Passage(title: "Leave", body: "Employees receive 30 days of paid leave.")]],
             replaceAll: true)
         #expect(second.added == 1 && second.removed == 3)
-        #expect(try store.searchDocuments(corpusID: corpus.id, match: "\"三日以内\"", limit: 5).isEmpty)
-        #expect(try store.searchDocuments(corpusID: corpus.id, match: "\"30 days\"", limit: 5).count == 1)
-        #expect(try store.searchDocuments(corpusID: corpus.id, match: "\"27 days\"", limit: 5).isEmpty)
+        #expect(try store.searchDocuments(corpusID: corpus.id, match: SearchQuery.match("三日以内")!, limit: 5).isEmpty)
+        #expect(
+            try store.searchDocuments(corpusID: corpus.id, match: SearchQuery.match("30 days")!, limit: 5).count == 1)
+        #expect(try store.searchDocuments(corpusID: corpus.id, match: SearchQuery.match("27")!, limit: 5).isEmpty)
     }
 }

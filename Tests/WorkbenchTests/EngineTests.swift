@@ -377,11 +377,3 @@ final class StubWorkspace {
         #expect(work.completions.count == 6, "grades are cached too")
     }
 }
-
-extension EvalOptions {
-    func with(_ configure: (inout EvalOptions) -> Void) -> EvalOptions {
-        var copy = self
-        configure(&copy)
-        return copy
-    }
-}

@@ -42,9 +42,15 @@ public enum Statistics {
     /// The Wilson score interval for `successes` out of `trials` (better than the normal
     /// approximation near 0 and 1 and for small samples).
     public static func wilson(successes: Int, trials: Int, z: Double = z95) -> Interval {
+        wilson(successes: Double(successes), trials: trials, z: z)
+    }
+
+    /// The Wilson interval for a possibly fractional count of successes (a case's share of
+    /// passing samples counts as that fraction of a success).
+    public static func wilson(successes: Double, trials: Int, z: Double = z95) -> Interval {
         guard trials > 0 else { return Interval(estimate: 0, lower: 0, upper: 1) }
         let n = Double(trials)
-        let p = Double(successes) / n
+        let p = successes / n
         let z2 = z * z
         let center = (p + z2 / (2 * n)) / (1 + z2 / n)
         let margin = z * sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)

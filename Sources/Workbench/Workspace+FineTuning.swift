@@ -1,0 +1,52 @@
+import Foundation
+import WorkbenchCore
+import WorkbenchStore
+
+extension Workspace {
+    /// The revision whose prompt the training data is written with: the one named, else the
+    /// newest revision of the only template (first variant by name) that names this eval set.
+    public func fineTuningRevision(evalset: LoadedEvalSet, reference: String?) throws -> ResolvedRevision {
+        if let reference { return try resolve(RevisionReference(parsing: reference)) }
+        var candidates: [ResolvedRevision] = []
+        for template in try store.templates() {
+            for revision in try latestRevisions(of: template) where revision.file.settings.evalset == evalset.name {
+                candidates.append(revision)
+            }
+        }
+        guard let first = candidates.first else {
+            throw UsageError(
+                "no template names eval set \(evalset.name); say which prompt to use with --template TEMPLATE/VARIANT")
+        }
+        let templates = Set(candidates.map(\.template.name))
+        guard templates.count == 1 else {
+            throw UsageError(
+                "several templates name eval set \(evalset.name) (\(templates.sorted().joined(separator: ", "))); choose one with --template TEMPLATE/VARIANT"
+            )
+        }
+        return first
+    }
+
+    /// OpenAI chat fine-tuning JSONL: system (if the variant has one), the rendered prompt
+    /// without examples, and the expected answer.
+    public func fineTuningChat(_ cases: [StoredCase], revision: ResolvedRevision) throws -> String {
+        var out = ""
+        for stored in cases {
+            let request = try Prompting.request(
+                revision.file, reference: revision.reference, vars: stored.evalCase.textVars)
+            var messages: [JSONValue] = []
+            if let system = revision.file.settings.system {
+                messages.append(["role": "system", "content": .string(system)])
+            }
+            messages.append(["role": "user", "content": .string(request.promptText)])
+            messages.append(["role": "assistant", "content": .string(stored.evalCase.expected.text)])
+            out += JSONValue.object(["messages": .array(messages)]).serialized() + "\n"
+        }
+        return out
+    }
+
+    /// Plain text for llama.cpp's `llama-finetune`: every case in the variant's example format.
+    public func fineTuningText(_ cases: [StoredCase], revision: ResolvedRevision) throws -> String {
+        let format = try exampleFormat(revision)
+        return try FewShot.render(cases.map(\.evalCase), format: format, separator: "\n\n") + "\n"
+    }
+}

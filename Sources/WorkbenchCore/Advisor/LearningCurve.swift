@@ -1,0 +1,96 @@
+import Foundation
+
+/// How the score grows with the number of examples k: `score(k) = ceiling − amplitude · (k + 1)^−exponent`,
+/// an inverse power law, the usual shape of learning curves (each doubling of examples gains a
+/// little less than the one before, towards a ceiling).
+public struct LearningCurve: Sendable, Hashable {
+    public var ceiling: Double
+    public var amplitude: Double
+    public var exponent: Double
+    /// Root mean squared error of the fit on the points it was fitted to.
+    public var residual: Double
+
+    public init(ceiling: Double, amplitude: Double, exponent: Double, residual: Double = 0) {
+        self.ceiling = ceiling
+        self.amplitude = amplitude
+        self.exponent = exponent
+        self.residual = residual
+    }
+
+    public func predict(_ k: Double) -> Double {
+        ceiling - amplitude * pow(k + 1, -exponent)
+    }
+
+    /// True when more examples make things better.
+    public var rises: Bool { amplitude > 0 && exponent > 0 }
+
+    /// The smallest k (rounded up) within `tolerance` of the ceiling: where more examples stop paying.
+    public func saturation(tolerance: Double = 0.01) -> Double? {
+        guard rises else { return nil }
+        let k = pow(amplitude / tolerance, 1 / exponent) - 1
+        return max(0, k.rounded(.up))
+    }
+
+    /// The examples needed to reach `target`, or nil when the ceiling is below it.
+    public func examplesToReach(_ target: Double) -> Double? {
+        guard rises else { return predict(0) >= target ? 0 : nil }
+        guard target < ceiling else { return nil }
+        let k = pow(amplitude / (ceiling - target), 1 / exponent) - 1
+        return max(0, k.rounded(.up))
+    }
+
+    /// The gain from doubling the examples from k.
+    public func gainPerDoubling(at k: Double) -> Double {
+        predict(2 * k + 1) - predict(k)
+    }
+
+    /// Least-squares fit to (k, score) points: for each exponent on a fine grid the ceiling and
+    /// amplitude are a linear regression; the exponent with the smallest error wins. Needs at
+    /// least three different k; a curve that falls is returned flat at the mean.
+    public static func fit(_ points: [(k: Double, score: Double)]) -> LearningCurve? {
+        guard Set(points.map(\.k)).count >= 3 else { return nil }
+        var best: LearningCurve?
+        var bestError = Double.infinity
+        var exponent = 0.02
+        while exponent <= 6.0 {
+            let xs = points.map { pow($0.k + 1, -exponent) }
+            let ys = points.map(\.score)
+            let meanX = Statistics.mean(xs)
+            let meanY = Statistics.mean(ys)
+            var covariance = 0.0
+            var variance = 0.0
+            for (x, y) in zip(xs, ys) {
+                covariance += (x - meanX) * (y - meanY)
+                variance += (x - meanX) * (x - meanX)
+            }
+            if variance > 0 {
+                let slope = covariance / variance
+                let amplitude = -slope
+                let ceiling = meanY - slope * meanX
+                var error = 0.0
+                for (x, y) in zip(xs, ys) {
+                    let residual = y - (ceiling - amplitude * x)
+                    error += residual * residual
+                }
+                if error < bestError {
+                    bestError = error
+                    best = LearningCurve(
+                        ceiling: ceiling, amplitude: amplitude, exponent: exponent,
+                        residual: (error / Double(points.count)).squareRoot())
+                }
+            }
+            exponent += 0.01
+        }
+        if let fitted = best, !fitted.rises {
+            let mean = Statistics.mean(points.map(\.score))
+            return LearningCurve(ceiling: mean, amplitude: 0, exponent: 1, residual: fitted.residual)
+        }
+        return best
+    }
+
+    /// The curve as a formula, for reports.
+    public var formula: String {
+        guard rises else { return String(format: "score ≈ %.3f (flat)", ceiling) }
+        return String(format: "score ≈ %.3f − %.3f·(k+1)^−%.2f", ceiling, amplitude, exponent)
+    }
+}

@@ -1,0 +1,38 @@
+import WorkbenchCore
+
+/// A stored piece of advice: what was asked and the whole report.
+public struct AdviceRecord: Sendable {
+    public var id: Int
+    public var templateID: Int
+    public var evalsetID: Int
+    public var params: JSONValue
+    public var report: JSONValue
+    public var createdAt: String
+}
+
+extension Store {
+    public func insertAdvice(templateID: Int, evalsetID: Int, params: JSONValue, report: JSONValue) throws -> Int {
+        try database.run(
+            "INSERT INTO advice (template_id, evalset_id, params, report) VALUES (?, ?, ?, ?)", SQLValue(templateID),
+            SQLValue(evalsetID), .text(params.serialized()), .text(report.serialized()))
+        return Int(database.lastInsertRowID)
+    }
+
+    public func advice(id: Int) throws -> AdviceRecord? {
+        try database.queryFirst(
+            "SELECT id, template_id, evalset_id, params, report, created_at FROM advice WHERE id = ?", SQLValue(id),
+            map: Store.adviceRecord)
+    }
+
+    public func latestAdvice() throws -> AdviceRecord? {
+        try database.queryFirst(
+            "SELECT id, template_id, evalset_id, params, report, created_at FROM advice ORDER BY id DESC LIMIT 1",
+            map: Store.adviceRecord)
+    }
+
+    static func adviceRecord(_ row: Row) throws -> AdviceRecord {
+        AdviceRecord(
+            id: row.int(0), templateID: row.int(1), evalsetID: row.int(2), params: try JSONValue(parsing: row.text(3)),
+            report: try JSONValue(parsing: row.text(4)), createdAt: row.text(5))
+    }
+}

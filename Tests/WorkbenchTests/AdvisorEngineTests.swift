@@ -1,0 +1,140 @@
+import Foundation
+import StubRuntime
+import Testing
+import WorkbenchCore
+import WorkbenchStore
+
+@testable import Workbench
+
+/// The advisor's ladder against a stub model that answers right only when shown examples.
+@Suite struct AdvisorEngineTests {
+    /// Right when the prompt holds at least one labeled example, else always "positive".
+    static let learnsFromExamples: @Sendable (String) -> String = { prompt in
+        // A label followed by a line break is an example's answer: the case's own comes last.
+        let shown = prompt.contains("positive\n") || prompt.contains("negative\n")
+        return shown ? StubWorkspace.keywordAnswer(prompt) : " positive"
+    }
+
+    @Test func climbsTheLadderAndRecommendsFewShot() async throws {
+        let work = try StubWorkspace(answer: Self.learnsFromExamples)
+        var options = AdviceOptions(template: "sentiment")
+        options.budget = 8
+        options.draws = 2
+        let advice = try await work.workspace.advise(options, environment: work.environment)
+        #expect(advice["zero_shot"]?["best"] != nil)
+        let zeroScores = advice["zero_shot"]?["runs"]?.arrayValue?.compactMap { $0["score"]?.doubleValue } ?? []
+        #expect(zeroScores.allSatisfy { $0 == 0.5 }, "without examples the stub says positive to all: \(zeroScores)")
+        let points = try #require(advice["few_shot"]?["points"]?.arrayValue)
+        #expect(points.compactMap { $0["k"]?.intValue } == [1, 2, 4], "k up to the 4 train cases")
+        #expect(points.allSatisfy { $0["random_mean"]?.doubleValue == 1 })
+        #expect(advice["few_shot"]?["limited_by"] == "the 4 train cases")
+        #expect(advice["retrieval"]?["skipped"]?.stringValue?.contains("has no {{context}} slot") == true)
+        #expect(advice["fine_tuning"]?["measured"] == false)
+        #expect(advice["fine_tuning"]?["warning"]?.stringValue?.contains("below the 50–100 examples") == true)
+        let recommendation = try #require(advice["recommendation"])
+        #expect(recommendation["rung"] == "1-shot random")
+        #expect(recommendation["verdict"] == "likely", "8 cases cannot put the whole interval above 0.9")
+        // Runs are ordinary stored runs; the advice is stored and can be shown again.
+        let runs = try work.workspace.store.runListings(limit: 100)
+        #expect(runs.count == 2 + 3 * 3)
+        let id = try #require(advice["id"]?.intValue)
+        let again = try work.workspace.advice(id: id)
+        #expect(again["recommendation"] == recommendation)
+        #expect(try work.workspace.advice(id: nil)["id"] == .number(Double(id)))
+        // Asking again is answered from the cache.
+        let before = work.completions.count
+        _ = try await work.workspace.advise(options, environment: work.environment)
+        #expect(work.completions.count == before)
+    }
+
+    @Test func skipsWhatItCannotMeasureAndSaysWhy() async throws {
+        let noTrain = try StubWorkspace(extraFiles: [
+            "evalsets/reviews.jsonl": #"{"id": "a", "vars": {"text": "good"}, "expected": "positive", "split": "dev"}"#
+                + "\n" + #"{"id": "b", "vars": {"text": "bad"}, "expected": "negative", "split": "dev"}"#
+        ])
+        let advice = try await noTrain.workspace.advise(
+            AdviceOptions(template: "sentiment"), environment: noTrain.environment)
+        #expect(advice["few_shot"]?["skipped"] == "the eval set has no train split to take examples from")
+        #expect(advice["fine_tuning"]?["skipped"] == "the eval set has no train split to fine-tune on")
+        #expect(advice["recommendation"]?["rung"]?.stringValue?.hasPrefix("zero-shot") == true)
+
+        let tiny = try StubWorkspace(contextSize: 16)
+        var options = AdviceOptions(template: "sentiment")
+        options.budget = 2
+        let cramped = try await tiny.workspace.advise(
+            options.with { $0.template = "sentiment" }, environment: tiny.environment)
+        #expect(
+            cramped["few_shot"]?["skipped"]?.stringValue?.hasPrefix("the context is too small for even one example")
+                == true)
+    }
+
+    @Test func refusesBadNumbersBeforeAnyRequest() async throws {
+        let work = try StubWorkspace()
+        for configure in [
+            { (o: inout AdviceOptions) in o.target = 1.5 }, { $0.target = -0.1 }, { $0.volumePerMonth = -1 },
+            { $0.prices = Prices(inputPerMillion: -1, outputPerMillion: 0) }, { $0.fineTuneCostUSD = -5 },
+        ] {
+            var options = AdviceOptions(template: "sentiment")
+            configure(&options)
+            await #expect(throws: UsageError.self) {
+                try await work.workspace.advise(options, environment: work.environment)
+            }
+        }
+        #expect(work.completions.isEmpty)
+    }
+}
+
+extension AdviceOptions {
+    func with(_ configure: (inout AdviceOptions) -> Void) -> AdviceOptions {
+        var copy = self
+        configure(&copy)
+        return copy
+    }
+}
+
+/// BM25 retrieval over a small corpus, English and Japanese.
+@Suite struct RetrievalTests {
+    @Test func ranksThePassageThatAnswersFirst() throws {
+        let folder = NSTemporaryDirectory() + "pwb-retrieval-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let documents: [String: String] = [
+            "leave.md":
+                "# Leave\n\nEmployees receive 27 days of paid leave each year.\n\n## Sick leave\nCall the duty manager before 09:30.",
+            "security.md":
+                "# Security\n\nThe security desk is staffed by Ines Varga. Badges are collected at the desk.",
+            "配送.md": "# 配送について\n\n通常の配送は注文から三日以内にお届けします。\n\n## 送料\n五千円以上のご注文は送料無料です。",
+            "返品.md": "# 返品について\n\n商品到着後十四日以内であれば返品を受け付けます。",
+        ]
+        for (name, text) in documents {
+            let url = URL(fileURLWithPath: folder + "/docs/" + name)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(text.utf8).write(to: url)
+        }
+        let workspace = try Workspace(root: folder)
+        let added = try workspace.addToCorpus("kb", paths: ["docs"])
+        #expect(added.sources == 4)
+        let corpus = try workspace.corpus(named: "kb")
+        let top = { (query: String) throws -> String? in
+            try workspace.searchPassages(corpus: corpus, query: query, limit: 3).first?.document.passage.body
+        }
+        #expect(try top("Who staffs the security desk?")?.contains("Ines Varga") == true)
+        #expect(try top("How many days of paid leave do employees get?")?.contains("27 days") == true)
+        #expect(try top("When must I call if I am sick?")?.contains("09:30") == true)
+        #expect(try top("送料は無料になりますか")?.contains("送料無料") == true)
+        #expect(try top("返品は何日以内なら受け付けてもらえますか")?.contains("十四日以内") == true)
+        #expect(try top("配送にはどのくらいかかりますか")?.contains("三日以内") == true)
+        #expect(try workspace.searchPassages(corpus: corpus, query: "a of", limit: 3).isEmpty)
+        // Adding the same files again changes nothing.
+        #expect(try workspace.addToCorpus("kb", paths: ["docs"]).added == 0)
+        #expect(throws: InputError.self) { try workspace.addToCorpus("empty", paths: ["nowhere"]) }
+    }
+
+    @Test func queriesUseWordsAndBigramsOfSpacelessText() {
+        #expect(SearchQuery.terms("How many days of paid leave?") == ["days", "paid", "leave"])
+        #expect(SearchQuery.terms("送料は無料、送料") == ["送料", "料は", "は無", "無料"])
+        #expect(SearchText.indexable("Ｔｉｄｅ Table 配送料") == "tide table 配送 送料")
+        #expect(SearchQuery.match("it's \"quoted\"") == "\"quoted\"")
+        #expect(SearchQuery.match("a an of") == nil)
+    }
+}
