@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job on the shipped examples: create the store, import templates, eval sets and the
-# corpus, ask the model once, then score the English classifier's variants zero-shot and with
-# four examples each, and ask the advisor whether to escalate. Safe to run again: unchanged files import as unchanged, answers come from
-# the cache, and the managed llama-server started here keeps running (pwb runtime stop ends it).
+# corpus, ask the model once, score the English classifier's variants zero-shot and with four
+# examples each, then ask the advisor whether to escalate. Safe to run again: unchanged files
+# import as unchanged, answers come from the cache, and the managed llama-server started here
+# keeps running (pwb runtime stop ends it).
 set -euo pipefail
 pwb="${1:-.build/debug/pwb}"
 
