@@ -59,7 +59,7 @@ enum AdviceRendering {
             lines += table.render().map { "   " + $0 }
             for comparison in zero["comparisons"]?.arrayValue ?? [] {
                 lines.append(
-                    "   best vs \(comparison["other"]?.text ?? ""): \(signed(comparison["difference"])), \(comparison["method"]?.text ?? "") p=\(p(comparison["p_adjusted"]))\(comparison["significant"]?.boolValue == true ? ", significant" : ", not significant")"
+                    "   best vs \(comparison["other"]?.text ?? ""): \(signed(comparison["difference"])), \(comparison["method"]?.text ?? "") \(p(comparison["p_adjusted"]))\(comparison["significant"]?.boolValue == true ? ", significant" : ", not significant")"
                 )
             }
         }
@@ -112,7 +112,7 @@ enum AdviceRendering {
                     "   \(retrieval["passages"]?.text ?? "3") passages from \(retrieval["corpus"]?.text ?? "") per case: \(interval(retrieval)), \(n(retrieval["prompt_tokens"], 1)) prompt tokens (run \(retrieval["run"]?.text ?? ""))"
                 )
                 lines.append(
-                    "   against zero-shot: \(signed(retrieval["gain"])), \(comparison?["method"]?.text ?? "") p=\(p(comparison?["p"]))\(comparison?["significant"]?.boolValue == true ? ", significant" : ", not significant")"
+                    "   against zero-shot: \(signed(retrieval["gain"])), \(comparison?["method"]?.text ?? "") \(p(comparison?["p"]))\(comparison?["significant"]?.boolValue == true ? ", significant" : ", not significant")"
                 )
             }
         }
@@ -206,7 +206,7 @@ enum AdviceRendering {
     }
 
     static func p(_ value: JSONValue?) -> String {
-        guard let number = value?.doubleValue else { return "–" }
-        return number < 0.001 ? "<0.001" : String(format: "%.3f", number)
+        guard let number = value?.doubleValue else { return "p=–" }
+        return ReportRendering.pValue(number)
     }
 }

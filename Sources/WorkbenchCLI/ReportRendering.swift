@@ -12,7 +12,8 @@ enum ReportRendering {
 
     static func percent(_ value: Double) -> String { "\(Int((value * 100).rounded()))%" }
 
-    static func pValue(_ p: Double) -> String { p < 0.001 ? "<0.001" : number(p) }
+    /// `p=0.012`, or `p<0.001` below that.
+    static func pValue(_ p: Double) -> String { p < 0.001 ? "p<0.001" : "p=" + number(p) }
 
     /// The table of runs, then the best run and the paired verdicts against it.
     static func lines(_ report: EvalReport, title: String? = nil) -> [String] {
@@ -97,7 +98,7 @@ enum ReportRendering {
             } else if let interval = comparison.interval {
                 text += " [\(number(interval.lower)), \(number(interval.upper))]"
             }
-            text += ", \(comparison.method.rawValue) p=\(pValue(comparison.p))"
+            text += ", \(comparison.method.rawValue) \(pValue(comparison.p))"
             if report.comparisons.count > 1 { text += ", adjusted \(pValue(comparison.adjustedP))" }
             text += comparison.isSignificant ? ": significantly better" : ": not a significant difference"
             lines.append(text)

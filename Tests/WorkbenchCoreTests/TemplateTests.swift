@@ -134,6 +134,13 @@ struct PromptFileTests {
         let new = try PromptFile(parsing: "---\nmax_tokens: 8\nstop: [\"\\n\"]\n---\nA {{x}}\nC")
         #expect(new.changes(from: old) == "max_tokens: 4 → 8; stop: (unset) → [\"\\n\"]; body: +1 −1 lines")
         #expect(new.changes(from: new) == "no change")
+        let format = try PromptFile(
+            parsing: "---\nexample_format: \"Review: {{text}}\\nQuestion: Is it good?\\nAnswer: {{expected}}\"\n---\nx")
+        var longer = format
+        longer.settings.exampleFormat = "Review: {{text}}\nQuestion: Is it good?\nAnswer (yes or no): {{expected}}"
+        #expect(
+            longer.changes(from: format)
+                == "example_format: …\\nAnswer: {{expected}}\" → …\\nAnswer (yes or no): {{expected}}\"")
     }
 }
 

@@ -160,7 +160,7 @@ enum EvalCommands {
                     "run \(baselineID) shares no cases with this evaluation; choose a baseline on the same eval set")
             }
             let verdict =
-                "best run \(report.runs[best].run.id) vs baseline \(baselineID): \(comparison.difference >= 0 ? "+" : "")\(ReportRendering.number(comparison.difference)) on \(comparison.pairs) cases, \(comparison.method.rawValue) p=\(ReportRendering.pValue(comparison.p))"
+                "best run \(report.runs[best].run.id) vs baseline \(baselineID): \(comparison.difference >= 0 ? "+" : "")\(ReportRendering.number(comparison.difference)) on \(comparison.pairs) cases, \(comparison.method.rawValue) \(ReportRendering.pValue(comparison.p))"
             if comparison.difference < 0 && comparison.isSignificant {
                 throw CheckFailed("a significant regression: \(verdict)")
             }

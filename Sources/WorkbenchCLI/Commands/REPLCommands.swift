@@ -187,16 +187,25 @@ enum REPLCommands {
         try? FileManager.default.removeItem(atPath: draft)
     }
 
-    /// Runs the editor on the terminal, as the shell would run `$EDITOR file`.
+    /// Runs the editor on the terminal, as the shell would run `$EDITOR file`: in pwb's own
+    /// process group, with its standard streams. (Foundation's `Process` puts children in a
+    /// group of their own, where reading the terminal fails and editors quit at once.)
     static func runEditor(_ editor: String, file: String) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "\(editor) \"$1\"", "editor", file]
         // The editor owns the terminal while it runs; pwb ignores Ctrl-C meanwhile.
         signal(SIGINT, SIG_IGN)
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus
+        let arguments = ["/bin/sh", "-c", "\(editor) \"$1\"", "editor", file]
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
+        argv.append(nil)
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, "/bin/sh", nil, nil, argv, environ)
+        guard result == 0 else {
+            throw UsageError("cannot start the editor (\(editor)): \(String(cString: strerror(result)))")
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        // Exited normally: its exit code; killed by a signal: 128 + the signal, as shells say.
+        return status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
     }
 
     static let tryIt = Command(

@@ -126,7 +126,8 @@ enum RuntimeCommands {
         if invocation.arguments.flag("prompt") {
             invocation.output.lines(["── prompt", request.promptText, "── answer"])
         }
-        invocation.output.line(completion.text)
+        // An answer of nothing (or only spaces) would otherwise be an invisible line.
+        invocation.output.line(completion.text.trimmingWhitespace().isEmpty ? "(an empty answer)" : completion.text)
         invocation.output.line("── " + summary(completion, model: model))
     }
 

@@ -134,6 +134,21 @@ public struct PromptFile: Sendable, Hashable {
     /// The content hash a revision is known by.
     public var contentHash: String { SHA256.hex(canonicalText) }
 
+    /// Two long values cut down to where they differ: `…Answer: {{expected}}"` → `…Answer (yes or no): {{expected}}"`.
+    static func changedParts(_ old: String, _ new: String, width: Int = 40) -> (String, String) {
+        let a = Array(old)
+        let b = Array(new)
+        var prefix = 0
+        while prefix < a.count && prefix < b.count && a[prefix] == b[prefix] { prefix += 1 }
+        let start = max(0, prefix - 8)
+        let cut = { (chars: [Character]) -> String in
+            var text = String(chars[min(start, chars.count)...])
+            if start > 0 { text = "…" + text }
+            return DisplayWidth.truncate(text, to: width)
+        }
+        return (cut(a), cut(b))
+    }
+
     static func formatValue(_ value: JSONValue) -> String {
         switch value {
         case .string(let s):
@@ -257,10 +272,9 @@ extension PromptFile {
             let before = old.settings.value(for: key)
             let after = settings.value(for: key)
             guard before != after else { continue }
-            let shown = { (value: JSONValue?) in
-                value.map { DisplayWidth.truncate(PromptFile.formatValue($0), to: 24) } ?? "(unset)"
-            }
-            parts.append("\(key): \(shown(before)) → \(shown(after))")
+            let (old, new) = PromptFile.changedParts(
+                before.map(PromptFile.formatValue) ?? "(unset)", after.map(PromptFile.formatValue) ?? "(unset)")
+            parts.append("\(key): \(old) → \(new)")
         }
         let diff = LineDiff(old: old.body.source, new: body.source)
         if !diff.isEmpty { parts.append("body: +\(diff.addedCount) −\(diff.removedCount) lines") }
