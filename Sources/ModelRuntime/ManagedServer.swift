@@ -142,6 +142,27 @@ public struct ManagedServer: Sendable {
     public func start(model: String?, port: Int?, slots: Int?, contextPerSlot: Int?, healthTimeout: Double = 120)
         async throws -> RuntimeInfo
     {
+        try await exclusively {
+            try await startLocked(
+                model: model, port: port, slots: slots, contextPerSlot: contextPerSlot, healthTimeout: healthTimeout)
+        }
+    }
+
+    /// Runs `body` holding `.pwb/runtime.lock`, so two commands that both find no server running
+    /// do not both start one (and lose track of the first).
+    private func exclusively<T>(_ body: () async throws -> T) async throws -> T {
+        try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+        let fd = open(stateDirectory + "/runtime.lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return try await body() }
+        defer { close(fd) }
+        while flock(fd, LOCK_EX) != 0 && errno == EINTR {}
+        defer { flock(fd, LOCK_UN) }
+        return try await body()
+    }
+
+    private func startLocked(model: String?, port: Int?, slots: Int?, contextPerSlot: Int?, healthTimeout: Double)
+        async throws -> RuntimeInfo
+    {
         if case .running(let info, _) = await status() {
             throw ManagedServerError(
                 message:
@@ -195,6 +216,8 @@ public struct ManagedServer: Sendable {
             try await Task.sleep(for: .milliseconds(100))
         }
         kill(pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
         try? FileManager.default.removeItem(atPath: infoPath)
         throw ManagedServerError(
             message: "llama-server did not become healthy within \(Int(healthTimeout)) s; see \(logPath)",
@@ -203,6 +226,10 @@ public struct ManagedServer: Sendable {
 
     /// The running server, started first when there is none. `started` tells which.
     public func ensureRunning() async throws -> (info: RuntimeInfo, started: Bool) {
+        try await exclusively { try await ensureRunningLocked() }
+    }
+
+    private func ensureRunningLocked() async throws -> (info: RuntimeInfo, started: Bool) {
         switch await status() {
         case .running(let info, let healthy):
             if healthy { return (info, false) }
@@ -217,13 +244,19 @@ public struct ManagedServer: Sendable {
                     "the managed llama-server (pid \(info.pid)) does not answer; restart it with pwb runtime stop, then pwb runtime start",
                 unavailable: true)
         case .stale, .stopped:
-            return (try await start(model: nil, port: nil, slots: nil, contextPerSlot: nil), true)
+            return (
+                try await startLocked(model: nil, port: nil, slots: nil, contextPerSlot: nil, healthTimeout: 120), true
+            )
         }
     }
 
     /// Stops the managed server: SIGTERM, then SIGKILL after `grace` seconds. Returns what was
     /// stopped, or nil when nothing ran.
     public func stop(grace: Double = 10) async throws -> RuntimeInfo? {
+        try await exclusively { try await stopLocked(grace: grace) }
+    }
+
+    private func stopLocked(grace: Double) async throws -> RuntimeInfo? {
         guard case .running(let info, _) = await status() else { return nil }
         kill(info.pid, SIGTERM)
         let deadline = Date().addingTimeInterval(grace)
@@ -248,7 +281,7 @@ public struct ManagedServer: Sendable {
 
     func lastLogLines(_ count: Int = 3) -> String {
         guard let data = FileManager.default.contents(atPath: logPath) else { return "(no log)" }
-        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").suffix(count)
+        let lines = String(decoding: data, as: UTF8.self).lines().filter { !$0.isEmpty }.suffix(count)
         return lines.joined(separator: " | ")
     }
 
@@ -313,7 +346,7 @@ public struct ManagedServer: Sendable {
             return false
         }
         let command = String(decoding: data.prefix(while: { $0 != 0 }), as: UTF8.self)
-        return command.hasSuffix("llama-server") || command.contains("llama-server")
+        return command.contains("llama-server")
     }
 
     /// Whether something accepts connections on 127.0.0.1:`port`.

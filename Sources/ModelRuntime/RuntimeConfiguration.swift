@@ -107,9 +107,19 @@ public struct RuntimeConfiguration: Sendable {
             }
             self.retries = count
         }
-        defaultModel = fields["default"]?.stringValue
-        for (name, entry) in fields["models"]?.objectValue ?? [:] {
-            models[name] = try RuntimeConfiguration.model(name, entry, path: path, defaults: self)
+        if let value = fields["default"] {
+            guard let name = value.stringValue else {
+                throw InputError(file: path, field: "default", "must be a model's name")
+            }
+            defaultModel = name
+        }
+        if let value = fields["models"] {
+            guard let entries = value.objectValue else {
+                throw InputError(file: path, field: "models", "must be an object of models by name")
+            }
+            for (name, entry) in entries {
+                models[name] = try RuntimeConfiguration.model(name, entry, path: path, defaults: self)
+            }
         }
         if let defaultModel, models[defaultModel] == nil {
             throw InputError(
@@ -128,6 +138,17 @@ public struct RuntimeConfiguration: Sendable {
             throw InputError(
                 file: path, field: "\(field).\(key)", "is not a model setting; use \(modelKeys.joined(separator: ", "))"
             )
+        }
+        for key in ["provider", "endpoint", "model", "api_key_env"] {
+            if let value = object[key], value.stringValue == nil {
+                throw InputError(file: path, field: "\(field).\(key)", "must be text, not \(value.kindName)")
+            }
+        }
+        if let value = object["timeout_seconds"], (value.doubleValue ?? 0) <= 0 {
+            throw InputError(file: path, field: "\(field).timeout_seconds", "must be a number of seconds above 0")
+        }
+        if let value = object["retries"], (value.intValue ?? -1) < 0 {
+            throw InputError(file: path, field: "\(field).retries", "must be a whole number, 0 or more")
         }
         let providerName = object["provider"]?.stringValue ?? ProviderKind.llamaCpp.rawValue
         guard let provider = ProviderKind(rawValue: providerName) else {

@@ -93,7 +93,7 @@ extension Workspace {
             return [shownPath: Chunker.passages(of: text, fallbackTitle: fallbackTitle)]
         }
         var result: [String: [Passage]] = [:]
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, line) in text.lines().enumerated() {
             let lineNumber = index + 1
             guard !line.trimmingWhitespace().isEmpty else { continue }
             let value: JSONValue

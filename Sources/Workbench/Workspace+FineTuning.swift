@@ -37,7 +37,13 @@ extension Workspace {
             if let system = revision.file.settings.system {
                 messages.append(["role": "system", "content": .string(system)])
             }
-            messages.append(["role": "user", "content": .string(request.promptText)])
+            // The user's turn alone: the system message, when there is one, is its own turn above.
+            let user: String
+            switch request.prompt {
+            case .text(let text): user = text
+            case .chat(let turns): user = turns.last(where: { $0.role == "user" })?.content ?? ""
+            }
+            messages.append(["role": "user", "content": .string(user)])
             messages.append(["role": "assistant", "content": .string(stored.evalCase.expected.text)])
             out += JSONValue.object(["messages": .array(messages)]).serialized() + "\n"
         }

@@ -222,64 +222,50 @@ extension Workspace {
     /// Every variable a template uses must be defined by every case of its eval set, when that
     /// eval set is known (being imported now, or already stored).
     private func checkVariables(templates: [PendingTemplate], evalsets: [PendingEvalSet]) throws {
-        var casesBySet: [String: (cases: [EvalCase], path: String)] = [:]
-        for pending in evalsets { casesBySet[pending.name] = (pending.cases, shown(pending.path)) }
+        var casesBySet: [String: [EvalCase]] = [:]
+        for pending in evalsets { casesBySet[pending.name] = pending.cases }
         for pending in templates {
             guard let setName = pending.file.settings.evalset else { continue }
             let cases: [EvalCase]
-            let casesPath: String
             if let found = casesBySet[setName] {
-                (cases, casesPath) = found
+                cases = found
             } else if let stored = try store.evalset(named: setName) {
                 cases = try store.cases(evalsetID: stored.id).map(\.evalCase)
-                casesPath = stored.source.isEmpty ? "eval set \(setName)" : stored.source
-                casesBySet[setName] = (cases, casesPath)
+                casesBySet[setName] = cases
             } else {
                 continue
             }
-            for variable in pending.file.body.caseVariables {
-                guard let lacking = cases.first(where: { $0.vars[variable] == nil }) else { continue }
-                let defined = Set(cases.flatMap(\.vars.keys)).sorted().joined(separator: ", ")
-                let which =
-                    cases.allSatisfy({ $0.vars[variable] == nil })
-                    ? "no case of eval set \(setName) defines it (its cases have: \(defined))"
-                    : "case \(lacking.id) of eval set \(setName) (\(casesPath)) does not define it"
-                throw InputError(
-                    file: shown(pending.path), line: pending.file.body.line(of: variable),
-                    "{{\(variable)}}: \(which); rename the variable or add it to the cases")
-            }
+            try Workspace.checkVariables(pending.file.body, cases: cases, evalset: setName, file: shown(pending.path))
         }
     }
 
     private func storeTemplate(_ pending: PendingTemplate) throws -> ImportReport.TemplateEntry {
-        let template = try store.ensureTemplate(named: pending.template)
-        let variant = try store.ensureVariant(templateID: template.id, named: pending.variant)
         let origin = shown(pending.path)
-        let entry = { (outcome: ImportReport.TemplateOutcome) in
-            ImportReport.TemplateEntry(
-                template: pending.template, variant: pending.variant, file: origin, outcome: outcome)
+        let (revision, previous) = try addRevisionIfChanged(
+            template: pending.template, variant: pending.variant, file: pending.file, origin: origin,
+            firstNote: "imported")
+        let outcome: ImportReport.TemplateOutcome
+        if previous == nil {
+            outcome = .added(revision: revision.revision.number)
+        } else if previous?.id == revision.revision.id {
+            outcome = .unchanged(revision: revision.revision.number)
+        } else {
+            outcome = .revised(revision: revision.revision.number, changes: revision.revision.note)
         }
-        let hash = pending.file.contentHash
-        guard let latest = try store.latestRevision(variantID: variant.id) else {
-            let revision = try store.addRevision(
-                variantID: variant.id, source: pending.file.canonicalText, hash: hash, origin: origin,
-                note: "imported")
-            return entry(.added(revision: revision.number))
-        }
-        if latest.hash == hash { return entry(.unchanged(revision: latest.number)) }
-        let old = try PromptFile(parsing: latest.source)
-        let changes = pending.file.changes(from: old)
-        let revision = try store.addRevision(
-            variantID: variant.id, source: pending.file.canonicalText, hash: hash, origin: origin, note: changes)
-        return entry(.revised(revision: revision.number, changes: changes))
+        return ImportReport.TemplateEntry(
+            template: pending.template, variant: pending.variant, file: origin, outcome: outcome)
     }
 
     private func storeEvalSet(_ pending: PendingEvalSet) throws -> ImportReport.EvalSetEntry {
-        let existed = try store.evalset(named: pending.name) != nil
+        let previous = try store.evalset(named: pending.name)
+        let existed = previous != nil
         let (record, settingsChanged) = try store.upsertEvalset(
             name: pending.name, settingsJSON: pending.settings.json.serialized(), source: shown(pending.path))
         let changes = try store.syncCases(
             evalsetID: record.id, cases: pending.cases, inputVariable: pending.settings.input)
+        if let previous, try EvalSetSettings(parsing: previous.settingsJSON).input != pending.settings.input {
+            try store.reindexCases(evalsetID: record.id, inputVariable: pending.settings.input)
+        }
         return ImportReport.EvalSetEntry(
             name: pending.name, file: shown(pending.path), created: !existed,
             settingsChanged: existed && settingsChanged,

@@ -18,15 +18,15 @@ extension Workspace {
         return try store.searchDocuments(corpusID: corpus.id, match: match, limit: limit)
     }
 
-    /// The `k` train cases of an eval set whose inputs best match `query`, by BM25 (never the
-    /// case itself, nor a train case with the same input).
-    public func similarCases(evalsetID: Int, query: String, k: Int, excluding caseID: Int) throws -> [StoredCase] {
-        guard k > 0 else { return [] }
-        var found: [StoredCase] = []
-        if let match = SearchQuery.match(query) {
-            found = try store.searchCases(
-                evalsetID: evalsetID, split: .train, match: match, limit: k + 1, excluding: caseID)
-        }
-        return Array(found.filter { $0.rowID != caseID }.prefix(k))
+    /// The `k` train cases of an eval set whose inputs best match the case's, by BM25. Never the
+    /// case itself, nor a train case with the very same input: that would hand the model the answer.
+    public func similarCases(evalsetID: Int, to stored: StoredCase, k: Int, inputVariable: String?) throws
+        -> [StoredCase]
+    {
+        let input = stored.evalCase.inputText(inputVariable: inputVariable)
+        guard k > 0, let match = SearchQuery.match(input) else { return [] }
+        let found = try store.searchCases(
+            evalsetID: evalsetID, split: .train, match: match, limit: k + 5, excluding: stored.rowID)
+        return Array(found.filter { $0.evalCase.inputText(inputVariable: inputVariable) != input }.prefix(k))
     }
 }

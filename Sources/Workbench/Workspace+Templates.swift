@@ -81,16 +81,32 @@ extension Workspace {
         try Names.validate(template, kind: "template name")
         try Names.validate(variant, kind: "variant name")
         return try store.transaction {
-            let templateRecord = try store.ensureTemplate(named: template)
-            let variantRecord = try store.ensureVariant(templateID: templateRecord.id, named: variant)
-            let latest = try store.latestRevision(variantID: variantRecord.id)
-            if latest?.hash == file.contentHash { return nil }
-            let note = try latest.map { file.changes(from: try PromptFile(parsing: $0.source)) } ?? "created"
-            let revision = try store.addRevision(
-                variantID: variantRecord.id, source: file.canonicalText, hash: file.contentHash, origin: origin,
-                note: note)
-            return ResolvedRevision(template: templateRecord, variant: variantRecord, revision: revision, file: file)
+            let (revision, previous) = try addRevisionIfChanged(
+                template: template, variant: variant, file: file, origin: origin, firstNote: "created")
+            return previous?.id == revision.revision.id ? nil : revision
         }
+    }
+
+    /// The newest revision after adding `file` unless it equals the newest already, with the
+    /// revision that was newest before (nil for a new variant). The note of a new revision says
+    /// what changed. Runs inside the caller's transaction.
+    func addRevisionIfChanged(template: String, variant: String, file: PromptFile, origin: String, firstNote: String)
+        throws -> (revision: ResolvedRevision, previous: RevisionRecord?)
+    {
+        let templateRecord = try store.ensureTemplate(named: template)
+        let variantRecord = try store.ensureVariant(templateID: templateRecord.id, named: variant)
+        let latest = try store.latestRevision(variantID: variantRecord.id)
+        if let latest, latest.hash == file.contentHash {
+            return (
+                ResolvedRevision(template: templateRecord, variant: variantRecord, revision: latest, file: file), latest
+            )
+        }
+        let note = try latest.map { file.changes(from: try PromptFile(parsing: $0.source)) } ?? firstNote
+        let revision = try store.addRevision(
+            variantID: variantRecord.id, source: file.canonicalText, hash: file.contentHash, origin: origin, note: note)
+        return (
+            ResolvedRevision(template: templateRecord, variant: variantRecord, revision: revision, file: file), latest
+        )
     }
 
     /// The unified diff between two revisions, with a header naming both.
@@ -107,13 +123,9 @@ extension Workspace {
             reference.variant == nil ? try latestRevisions(of: template) : [try resolve(reference)]
         var written: [String] = []
         for resolved in revisions {
-            let path =
-                FileSystem.absolute(folder, relativeTo: root) + "/\(template.name)/\(resolved.variant.name).prompt"
-            do {
-                try FileSystem.write(resolved.file.canonicalText, to: path)
-            } catch {
-                throw InputError(file: shown(path), "cannot be written: \(error.localizedDescription)")
-            }
+            let path = FileSystem.absolute(
+                folder + "/\(template.name)/\(resolved.variant.name).prompt", relativeTo: root)
+            try writeUserFile(resolved.file.canonicalText, to: path)
             written.append(shown(path))
         }
         return written

@@ -32,6 +32,15 @@ public final class Workspace {
         store = try Store(path: storePath)
     }
 
+    /// Writes a file the user asked for (an export), relative to the working directory.
+    public func writeUserFile(_ text: String, to path: String) throws {
+        do {
+            try FileSystem.write(text, to: FileSystem.absolute(path, relativeTo: root))
+        } catch {
+            throw InputError(file: path, "cannot be written: \(error.localizedDescription)")
+        }
+    }
+
     /// `path` as it should appear in messages: relative to the working directory when inside it.
     public func shown(_ path: String) -> String { FileSystem.relative(path, to: root) }
 }

@@ -166,9 +166,10 @@ enum AdviceRendering {
                     (rung["label"]?.text ?? "") + (rung["measured"]?.boolValue == false ? " *" : ""),
                     interval(rung), n(rung["prompt_tokens"], 1),
                     cost(rung["per_request"]?.doubleValue ?? 0, unit: unit),
-                    rung["one_off"]?.doubleValue.map { cost($0, unit: unit) } ?? "–",
+                    rung["one_off"] == "unknown"
+                        ? "unknown" : rung["one_off"]?.doubleValue.map { cost($0, unit: unit) } ?? "–",
                 ]
-                if hasVolume { row.append(cost(rung["total"]?.doubleValue ?? 0, unit: unit)) }
+                if hasVolume { row.append(rung["total"]?.doubleValue.map { cost($0, unit: unit) } ?? "unknown") }
                 table.add(row)
             }
             lines += table.render().map { "   " + $0 }

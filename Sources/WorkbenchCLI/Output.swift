@@ -15,7 +15,6 @@ public final class Output: @unchecked Sendable {
     public let stdoutIsTerminal: Bool
     public let stderrIsTerminal: Bool
     public let colorEnabled: Bool
-    private var failed = false
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         stdout = FileHandle.standardOutput

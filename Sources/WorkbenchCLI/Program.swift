@@ -13,21 +13,34 @@ public enum Program {
         var environment = ProcessInfo.processInfo.environment
         var words = arguments
         let terminal = isatty(STDIN_FILENO) != 0
-        let wantsREPL =
-            words.isEmpty ? terminal : words.filter { $0 != "--db" && !$0.hasPrefix("--db=") }.last == "repl"
+        let wantsREPL = words.isEmpty ? terminal : Program.withoutDatabaseOption(words) == ["repl"]
         if wantsREPL && !terminal { environment["NO_COLOR"] = "1" }
         let output = Output(environment: environment)
         let session = Session(
             directory: FileManager.default.currentDirectoryPath, environment: environment, output: output)
         guard wantsREPL else { return await CLI.run(words, session: session) }
         do {
-            words.removeAll { $0 == "repl" }
             try CLI.takeGlobalOptions(&words, session: session)
-            if !words.isEmpty { throw UsageError("pwb repl takes no arguments but --db PATH") }
         } catch {
             return CLI.report(error, output: output)
         }
         session.isInteractive = terminal
         return await REPL(session: session, interactive: terminal).run()
+    }
+
+    /// The words without `--db PATH` / `--db=PATH`.
+    static func withoutDatabaseOption(_ words: [String]) -> [String] {
+        var rest: [String] = []
+        var skipNext = false
+        for word in words {
+            if skipNext {
+                skipNext = false
+            } else if word == "--db" {
+                skipNext = true
+            } else if !word.hasPrefix("--db=") {
+                rest.append(word)
+            }
+        }
+        return rest
     }
 }

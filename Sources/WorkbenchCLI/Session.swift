@@ -13,7 +13,10 @@ public final class Session {
     public let output: Output
     public let environment: [String: String]
     public let directory: String
-    public var databasePath: String?
+    /// The store file chosen with `--db` or `PWB_DB`; choosing another closes the open one.
+    public var databasePath: String? {
+        didSet { if databasePath != oldValue { openWorkspace = nil } }
+    }
     private var openWorkspace: Workspace?
 
     /// The REPL's current template and variant (`use sentiment/question`).

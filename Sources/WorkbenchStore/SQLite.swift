@@ -132,10 +132,6 @@ public final class Database {
     }
 
     var lastMessage: String { String(cString: sqlite3_errmsg(handle)) }
-
-    func error(_ code: Int32, sql: String?) -> StoreError {
-        StoreError(code: sqlite3_extended_errcode(handle), message: lastMessage, sql: sql)
-    }
 }
 
 /// A row of a query result, valid only inside the `map` closure that receives it.

@@ -66,10 +66,13 @@ enum Schema {
         CREATE UNIQUE INDEX cases_active_key ON cases (evalset_id, key) WHERE retired = 0;
         CREATE INDEX cases_by_split ON cases (evalset_id, split, position) WHERE retired = 0;
 
-        -- Similar-example search over the inputs of cases. The index holds each input as
-        -- SearchText makes it (words, and two-character tokens for text without spaces);
-        -- new rows are indexed by the import, which computes that text.
-        CREATE VIRTUAL TABLE cases_fts USING fts5 (text, tokenize = 'unicode61 remove_diacritics 2');
+        -- Similar-example search over the inputs of active cases. The index holds each input as
+        -- SearchText makes it (words, and two-character tokens for text without spaces), which
+        -- the import computes; `scope` names the eval set, so a search reads only its rows.
+        CREATE VIRTUAL TABLE cases_fts USING fts5 (scope, text, tokenize = 'unicode61 remove_diacritics 2');
+        CREATE TRIGGER cases_fts_retire AFTER UPDATE OF retired ON cases WHEN new.retired = 1 BEGIN
+            DELETE FROM cases_fts WHERE rowid = old.id;
+        END;
         CREATE TRIGGER cases_fts_delete AFTER DELETE ON cases BEGIN
             DELETE FROM cases_fts WHERE rowid = old.id;
         END;
@@ -92,8 +95,8 @@ enum Schema {
             hash TEXT NOT NULL,
             UNIQUE (corpus_id, source, chunk)
         );
-        -- Retrieval over passages (title and body), indexed like cases_fts.
-        CREATE VIRTUAL TABLE documents_fts USING fts5 (text, tokenize = 'unicode61 remove_diacritics 2');
+        -- Retrieval over passages (title and body), indexed like cases_fts; `scope` names the corpus.
+        CREATE VIRTUAL TABLE documents_fts USING fts5 (scope, text, tokenize = 'unicode61 remove_diacritics 2');
         CREATE TRIGGER documents_fts_delete AFTER DELETE ON documents BEGIN
             DELETE FROM documents_fts WHERE rowid = old.id;
         END;

@@ -38,6 +38,11 @@ extension Store {
         ) { (Store.corpus($0), $0.int(4), $0.int(5)) }
     }
 
+    public func passageCount(corpusID: Int) throws -> Int {
+        try database.queryFirst("SELECT COUNT(*) FROM documents WHERE corpus_id = ?", SQLValue(corpusID)) { $0.int(0) }
+            ?? 0
+    }
+
     public func ensureCorpus(named name: String) throws -> CorpusRecord {
         if let existing = try corpus(named: name) { return existing }
         try database.run("INSERT INTO corpora (name) VALUES (?)", .text(name))
@@ -89,9 +94,12 @@ extension Store {
                 }
             }
         }
-        let index = try database.statement("INSERT INTO documents_fts (rowid, text) VALUES (?, ?)")
+        let index = try database.statement("INSERT INTO documents_fts (rowid, scope, text) VALUES (?, ?, ?)")
         for (rowID, passage) in inserted {
-            try index.run([SQLValue(rowID), .text(SearchText.indexable(passage.title + "\n" + passage.body))])
+            try index.run([
+                SQLValue(rowID), .text(Store.scope("c", corpusID)),
+                .text(SearchText.indexable(passage.title + "\n" + passage.body)),
+            ])
         }
         return (inserted.count, removed)
     }
@@ -106,12 +114,12 @@ extension Store {
     public func searchDocuments(corpusID: Int, match: String, limit: Int) throws -> [RetrievedPassage] {
         try database.query(
             """
-            SELECT d.id, d.source, d.chunk, d.title, d.body, bm25(documents_fts) AS rank
+            SELECT d.id, d.source, d.chunk, d.title, d.body, bm25(documents_fts, 0.0, 1.0) AS rank
             FROM documents_fts JOIN documents d ON d.id = documents_fts.rowid
-            WHERE documents_fts MATCH ? AND d.corpus_id = ?
+            WHERE documents_fts MATCH ?
             ORDER BY rank LIMIT ?
             """,
-            .text(match), SQLValue(corpusID), SQLValue(limit)
+            .text("scope : \"\(Store.scope("c", corpusID))\" AND text : (\(match))"), SQLValue(limit)
         ) { RetrievedPassage(document: Store.document($0), rank: $0.double(5)) }
     }
 

@@ -123,8 +123,7 @@ extension Store {
             try retire.run([SQLValue(old.rowID)])
             changes.removed.append(key)
         }
-        let index = try database.statement("INSERT INTO cases_fts (rowid, text) VALUES (?, ?)")
-        for (rowID, input) in inserted { try index.run([SQLValue(rowID), .text(SearchText.indexable(input))]) }
+        try index(cases: inserted, evalsetID: evalsetID)
         changes.removed.sort()
         return changes
     }
@@ -158,6 +157,26 @@ extension Store {
         return found
     }
 
+    /// Adds cases' inputs to the similar-example index.
+    private func index(cases: [(rowID: Int, input: String)], evalsetID: Int) throws {
+        let insert = try database.statement("INSERT INTO cases_fts (rowid, scope, text) VALUES (?, ?, ?)")
+        for (rowID, input) in cases {
+            try insert.run([SQLValue(rowID), .text(Store.scope("e", evalsetID)), .text(SearchText.indexable(input))])
+        }
+    }
+
+    /// Indexes the eval set's active cases anew, by a different input variable.
+    public func reindexCases(evalsetID: Int, inputVariable: String?) throws {
+        let active = try cases(evalsetID: evalsetID)
+        try database.run(
+            "DELETE FROM cases_fts WHERE rowid IN (SELECT id FROM cases WHERE evalset_id = ?)", SQLValue(evalsetID))
+        try index(
+            cases: active.map { ($0.rowID, $0.evalCase.inputText(inputVariable: inputVariable)) }, evalsetID: evalsetID)
+    }
+
+    /// The token that confines a search to one eval set (`e`) or corpus (`c`).
+    static func scope(_ kind: String, _ id: Int) -> String { "x\(kind)\(id)x" }
+
     /// Active cases of one split whose input matches an FTS5 expression, best BM25 first.
     public func searchCases(evalsetID: Int, split: Split, match: String, limit: Int, excluding: Int) throws
         -> [StoredCase]
@@ -166,10 +185,11 @@ extension Store {
             """
             SELECT \(Store.caseColumns.split(separator: ",").map { "c." + $0.trimmingWhitespace() }.joined(separator: ", "))
             FROM cases_fts JOIN cases c ON c.id = cases_fts.rowid
-            WHERE cases_fts MATCH ? AND c.evalset_id = ? AND c.split = ? AND c.retired = 0 AND c.id != ?
-            ORDER BY bm25(cases_fts) LIMIT ?
+            WHERE cases_fts MATCH ? AND c.split = ? AND c.retired = 0 AND c.id != ?
+            ORDER BY bm25(cases_fts, 0.0, 1.0) LIMIT ?
             """,
-            .text(match), SQLValue(evalsetID), .text(split.rawValue), SQLValue(excluding), SQLValue(limit),
+            .text("scope : \"\(Store.scope("e", evalsetID))\" AND text : (\(match))"), .text(split.rawValue),
+            SQLValue(excluding), SQLValue(limit),
             map: Store.storedCase)
     }
 

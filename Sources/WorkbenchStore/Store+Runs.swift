@@ -1,7 +1,9 @@
 import WorkbenchCore
 
 public enum RunStatus: String, Sendable, Hashable {
-    case running, completed, interrupted, failed
+    /// `interrupted` covers every way a run can stop early (Ctrl-C, an outage, a failure): all
+    /// of them are resumed the same way.
+    case running, completed, interrupted
 }
 
 /// A stored run: one revision, one model, one strategy, a planned list of cases.
@@ -283,7 +285,7 @@ extension Store {
             split: row.text(5), provider: row.text(6), model: row.text(7), params: try JSONValue(parsing: row.text(8)),
             strategy: try JSONValue(parsing: row.text(9)),
             plan: try JSONValue(parsing: row.text(10)).arrayValue?.compactMap(\.intValue) ?? [],
-            status: RunStatus(rawValue: row.text(11)) ?? .failed,
+            status: RunStatus(rawValue: row.text(11)) ?? .interrupted,
             summary: try row.optionalText(12).map { try JSONValue(parsing: $0) }, createdAt: row.text(13),
             finishedAt: row.optionalText(14))
     }

@@ -224,6 +224,35 @@ struct EvalEndToEndTests {
         #expect(setup.stub.requests(to: "/completion").count == 40)
     }
 
+    @Test func aRuntimeThatGoesAwayMidRunStopsTheEvalWithExitCode3AndItResumes() async throws {
+        let work = try WorkFolder(copyingExamples: true)
+        try await work.pwb("import", "templates", "evalsets")
+        let answered = Counter()
+        let down = Flag()
+        let model = StubModel { _ in " positive" }
+        let stub = try StubServer(model: model) { request in
+            guard request.path == "/completion" else { return nil }
+            if down.isSet { return .drop }
+            if answered.next() == 5 { down.set() }
+            return nil
+        }
+        let environment = ["PWB_ENDPOINT": stub.url.absoluteString]
+        let stopped = try await PwbProcess.run(
+            ["eval", "sentiment", "--variants", "instruction", "--limit", "20", "--concurrency", "1"], in: work.path,
+            environment: environment)
+        #expect(stopped.status == 3, "\(stopped)")
+        #expect(stopped.stderr.contains("no model runtime answers at \(stub.url.absoluteString)"), "\(stopped)")
+        #expect(stopped.stderr.contains("what finished is kept; resume with pwb eval --resume 1"))
+        #expect(stopped.stdout.contains("instruction"), "what finished is reported: \(stopped)")
+        let listed = try await work.pwb("runs", "list")
+        #expect(listed.stdout.contains("interrupted"))
+        #expect(listed.stdout.contains("6/20"), "\(listed)")
+        down.reset()
+        let resumed = try await PwbProcess.run(["eval", "--resume", "1"], in: work.path, environment: environment)
+        #expect(resumed.status == 0, "\(resumed)")
+        #expect(try await work.pwb("runs", "list").stdout.contains("20/20"))
+    }
+
     @Test func anUnreachableRuntimeStopsTheEvalWithExitCode3() async throws {
         let setup = try await Setup()
         let port = try RuntimeEndToEndTests.freePort()
@@ -239,6 +268,19 @@ final class Flag: Sendable {
     private let value = Mutex(false)
     var isSet: Bool { value.withLock { $0 } }
     func set() { value.withLock { $0 = true } }
+    func reset() { value.withLock { $0 = false } }
+}
+
+final class Counter: Sendable {
+    private let value = Mutex(0)
+
+    /// The count before this call.
+    func next() -> Int {
+        value.withLock { count in
+            defer { count += 1 }
+            return count
+        }
+    }
 }
 
 /// `pwb eval` with the real llama-server and the default model, zero-shot and few-shot.

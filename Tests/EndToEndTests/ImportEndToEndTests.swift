@@ -115,6 +115,7 @@ struct ImportEndToEndTests {
         (["template", "list", "--jsn"], "unknown option --jsn; did you mean --json?"),
         (["evalset", "show", "sentimen"], "there is no eval set \"sentimen\"; did you mean sentiment?"),
         (["evalset", "show", "sentiment", "--limit", "many"], "--limit must be a whole number"),
+        (["evalset", "show", "repl"], "there is no eval set \"repl\""),
     ])
     func usageErrorsExitWith2AndSaySo(arguments: [String], message: String) async throws {
         let work = try WorkFolder(copyingExamples: true)

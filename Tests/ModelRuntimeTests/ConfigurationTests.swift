@@ -85,3 +85,19 @@ struct ConfigurationTests {
         #expect(JSONTransport.retryAfter("Wed, 21 Oct 2015 07:28:00 GMT") == 0)
     }
 }
+
+struct ConfigurationTypeTests {
+    @Test(arguments: [
+        (#"{"default": 1, "models": {"x": {"endpoint": "http://a"}}}"#, "default"),
+        (#"{"models": []}"#, "models"),
+        (#"{"models": {"x": {"endpoint": "http://a", "api_key_env": 5}}}"#, "models.x.api_key_env"),
+        (#"{"models": {"x": {"endpoint": "http://a", "timeout_seconds": "60"}}}"#, "models.x.timeout_seconds"),
+        (#"{"models": {"x": {"endpoint": "http://a", "retries": -2}}}"#, "models.x.retries"),
+    ])
+    func wrongTypesNameTheirField(text: String, field: String) {
+        let error = #expect(throws: InputError.self) {
+            try RuntimeConfiguration(parsing: text, path: ".pwb/config.json", environment: [:])
+        }
+        #expect(error?.field == field, "\(String(describing: error))")
+    }
+}

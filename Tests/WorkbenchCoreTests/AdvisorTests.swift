@@ -41,10 +41,11 @@ struct CostModelTests {
         promptTokens: 40,
         completionTokens: 2, latencySeconds: 0.2)
 
-    @Test func pricesTokensOrMeasuresComputeTime() {
+    @Test func pricesTokensOrMeasuresComputeTime() throws {
         let priced = CostModel(prices: Prices(inputPerMillion: 0.15, outputPerMillion: 0.60), volumePerMonth: 100_000)
         #expect(abs(priced.perRequest(Self.zeroShot) - (40 * 0.15 + 2 * 0.60) / 1_000_000) < 1e-15)
-        #expect(abs(priced.total(Self.zeroShot) - 12 * 100_000 * 7.2e-6) < 1e-9)
+        let year = try #require(priced.total(Self.zeroShot))
+        #expect(abs(year - 12 * 100_000 * 7.2e-6) < 1e-9)
         let local = CostModel()
         #expect(local.perRequest(Self.zeroShot) == 0.2)
         #expect(local.unit == "s of local compute")
@@ -141,6 +142,55 @@ struct DecisionRuleTests {
                 maxShots: 16))
         #expect(above.chosen.label == "fine-tuned")
         #expect(above.reasons.contains { $0.contains("a one-off $30.00 to train") })
+    }
+
+    @Test func aMeasurementThatReachesTheTargetComesBeforeAProjection() throws {
+        let shaky = Self.rung(
+            .fewShot(k: 4, selection: .random), "4-shot random", 0.92, 0.85, 0.97, tokens: 160, examples: 4)
+        let projected = Self.rung(
+            .fineTuned, "fine-tuned (projected)", 0.95, 0.92, 0.97, tokens: 40, measured: false, examples: 80)
+        for cost in [
+            CostModel(), CostModel(prices: Prices(inputPerMillion: 1, outputPerMillion: 1), volumePerMonth: 10),
+        ] {
+            let recommendation = try #require(
+                DecisionRules.recommend(
+                    [Self.zeroShot, shaky, projected], target: 0.9, cost: cost, curve: nil, trainSize: 80, maxShots: 8))
+            #expect(recommendation.verdict == .likely)
+            #expect(recommendation.chosen.label == "4-shot random")
+        }
+    }
+
+    @Test func aOneOffCostWithoutAVolumeOrAPriceRanksLast() throws {
+        // Both measured and meeting the target; fine-tuning is cheaper per request but costs once.
+        let fineTuned = Self.rung(.fineTuned, "fine-tuned", 0.96, 0.91, 0.99, tokens: 40, oneOffUSD: 30, examples: 80)
+        let noVolume = try #require(
+            DecisionRules.recommend(
+                [Self.zeroShot, Self.fourShot, fineTuned], target: 0.9,
+                cost: CostModel(prices: Prices(inputPerMillion: 1, outputPerMillion: 2)), curve: nil, trainSize: 80,
+                maxShots: 8))
+        #expect(noVolume.chosen.label == "4-shot random", "a one-off cost cannot be spread over an unknown volume")
+        var unpriced = fineTuned
+        unpriced.oneOffUSD = nil
+        let unknownCost = try #require(
+            DecisionRules.recommend(
+                [Self.zeroShot, Self.fourShot, unpriced], target: 0.9,
+                cost: CostModel(prices: Prices(inputPerMillion: 1, outputPerMillion: 2), volumePerMonth: 1_000_000),
+                curve: nil, trainSize: 80, maxShots: 8))
+        #expect(unknownCost.chosen.label == "4-shot random", "an unknown training price is not a free one")
+        #expect(CostModel(prices: Prices(inputPerMillion: 1, outputPerMillion: 2)).oneOff(unpriced) == nil)
+        #expect(CostModel().oneOff(Self.fourShot) == 0)
+    }
+
+    @Test func aCurveThatBarelyRisesDoesNotOverflow() throws {
+        let shallow = LearningCurve(ceiling: 0.95, amplitude: 0.55, exponent: 0.02)
+        #expect(shallow.examplesToReach(0.9) == nil)
+        #expect(shallow.saturation() == nil)
+        let recommendation = try #require(
+            DecisionRules.recommend(
+                [Self.zeroShot, Self.oneShot], target: 0.9, cost: CostModel(), curve: shallow, trainSize: 80,
+                maxShots: 8))
+        #expect(recommendation.verdict == .short)
+        #expect(recommendation.next.first?.contains("levels off") == true)
     }
 
     @Test func aProjectedFineTuneIsNeverMoreThanLikely() throws {

@@ -30,6 +30,8 @@ struct TemplateBodyTests {
     @Test func anEmptySlotInsideALineLeavesTheLine() throws {
         let body = try TemplateBody("Context: {{context}}\nQ: {{q}}")
         #expect(try body.render(["q": "why"]) == "Context: \nQ: why")
+        let afterVariable = try TemplateBody("Review: {{text}} {{context}}\nAnswer:")
+        #expect(try afterVariable.render(["text": "good"]) == "Review: good \nAnswer:")
     }
 
     @Test func anUndefinedVariableNamesItsLine() throws {
@@ -99,6 +101,13 @@ struct PromptFileTests {
         #expect(a.canonicalText == b.canonicalText)
         #expect(a.contentHash == b.contentHash)
         #expect(try PromptFile(parsing: a.canonicalText) == a)
+    }
+
+    @Test func windowsLineEndingsReadLikeUnixOnes() throws {
+        let unix = try PromptFile(parsing: PromptFileTests.sample)
+        let windows = try PromptFile(parsing: PromptFileTests.sample.replacingOccurrences(of: "\n", with: "\r\n"))
+        #expect(windows == unix)
+        #expect(windows.settings.maxTokens == 4)
     }
 
     @Test func aFileWithoutFrontMatterIsAllBody() throws {

@@ -72,6 +72,14 @@ struct ChunkerTests {
             ])
     }
 
+    @Test func windowsLineEndingsCutTheSame() {
+        let text = "# Leave\n\nEmployees receive 27 days.\n\n## Sick leave\nReport by 09:30.\n"
+        #expect(
+            Chunker.passages(of: text.replacingOccurrences(of: "\n", with: "\r\n"), fallbackTitle: "x")
+                == Chunker.passages(of: text, fallbackTitle: "x"))
+        #expect("a\r\nb\nc\r\n".lines() == ["a", "b", "c", ""])
+    }
+
     @Test func splitsALongJapaneseParagraphAtSentenceEnds() {
         let sentence = "配送は通常三日以内に行われます。"
         let paragraph = String(repeating: sentence, count: 10)

@@ -147,19 +147,51 @@ struct CaseStoreTests {
         #expect(try store.splitCounts(evalsetID: record.id) == [.dev: 3])
     }
 
-    @Test func newCasesAreSearchableByTheirInputIncludingJapanese() throws {
+    @Test func activeCasesAreSearchableWithinTheirEvalSetIncludingJapanese() throws {
         let temporary = TemporaryStore()
         let store = try temporary.open()
-        let (record, _) = try store.upsertEvalset(name: "ja", settingsJSON: "{}", source: "")
+        let (japanese, _) = try store.upsertEvalset(name: "ja", settingsJSON: "{}", source: "")
+        let (other, _) = try store.upsertEvalset(name: "other", settingsJSON: "{}", source: "")
+        let train = { (id: String, text: String) in
+            EvalCase(id: id, vars: ["text": .string(text)], expected: "x", split: .train)
+        }
+        _ = try store.syncCases(
+            evalsetID: japanese.id, cases: [train("1", "荷物がまだ届きません"), train("2", "パスワードを忘れました")],
+            inputVariable: "text")
+        _ = try store.syncCases(evalsetID: other.id, cases: [train("9", "パスワードを変更したい")], inputVariable: "text")
+        let search = { (evalset: Int) in
+            try store.searchCases(
+                evalsetID: evalset, split: .train, match: SearchQuery.match("パスワードを変えたい")!, limit: 5, excluding: 0
+            ).map(\.evalCase.id)
+        }
+        #expect(try search(japanese.id) == ["2"])
+        #expect(try search(other.id) == ["9"])
+        // A retired case leaves the index; its replacement is found instead.
+        _ = try store.syncCases(
+            evalsetID: japanese.id, cases: [train("1", "荷物がまだ届きません"), train("2", "パスワードの再設定方法")],
+            inputVariable: "text")
+        #expect(try search(japanese.id) == ["2"])
+        #expect(try store.database.queryFirst("SELECT COUNT(*) FROM cases_fts") { $0.int(0) } == 3)
+    }
+
+    @Test func reindexingFollowsANewInputVariable() throws {
+        let temporary = TemporaryStore()
+        let store = try temporary.open()
+        let (record, _) = try store.upsertEvalset(name: "s", settingsJSON: "{}", source: "")
         _ = try store.syncCases(
             evalsetID: record.id,
-            cases: cases([("1", "荷物がまだ届きません", "配送"), ("2", "パスワードを忘れました", "アカウント")]),
-            inputVariable: "text")
-        let hits = try store.database.query(
-            "SELECT c.key FROM cases_fts JOIN cases c ON c.id = cases_fts.rowid WHERE cases_fts MATCH ?",
-            .text(SearchQuery.match("パスワードを変えたい")!)
-        ) { $0.text(0) }
-        #expect(hits == ["2"])
+            cases: [EvalCase(id: "a", vars: ["q": "tide tables", "note": "harbor"], expected: "x", split: .train)],
+            inputVariable: "q")
+        let find = { (word: String) in
+            try store.searchCases(
+                evalsetID: record.id, split: .train, match: SearchQuery.match(word)!, limit: 5, excluding: 0
+            ).count
+        }
+        #expect(try find("tide") == 1)
+        #expect(try find("harbor") == 0)
+        try store.reindexCases(evalsetID: record.id, inputVariable: "note")
+        #expect(try find("tide") == 0)
+        #expect(try find("harbor") == 1)
     }
 }
 

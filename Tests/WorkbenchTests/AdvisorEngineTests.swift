@@ -138,3 +138,37 @@ extension AdviceOptions {
         #expect(SearchQuery.match("a an of") == nil)
     }
 }
+
+/// Fine-tuning data from the train split.
+@Suite struct FineTuningExportTests {
+    @Test func chatDataHasOneSystemTurnAndThePromptWithoutExamples() async throws {
+        let work = try StubWorkspace(extraFiles: [
+            "templates/sentiment/chatty.prompt": """
+            ---
+            evalset: reviews
+            mode: chat
+            system: You label reviews.
+            ---
+            {{examples}}
+            Review: {{text}}
+            """
+        ])
+        let evalset = try work.workspace.evalset(named: "reviews")
+        let revision = try work.workspace.fineTuningRevision(evalset: evalset, reference: "sentiment/chatty")
+        let train = try work.workspace.store.cases(evalsetID: evalset.record.id, split: .train)
+        let lines = try work.workspace.fineTuningChat(train, revision: revision).split(separator: "\n")
+        #expect(lines.count == 4)
+        let first = try JSONValue(parsing: String(lines[0]))
+        #expect(
+            first == [
+                "messages": [
+                    ["role": "system", "content": "You label reviews."],
+                    ["role": "user", "content": "Review: good food and good staff"],
+                    ["role": "assistant", "content": "positive"],
+                ]
+            ])
+        let text = try work.workspace.fineTuningText(
+            train, revision: try work.workspace.fineTuningRevision(evalset: evalset, reference: "sentiment/plain"))
+        #expect(text.hasPrefix("Review: good food and good staff\nSentiment: positive\n\nReview: awful and slow\n"))
+    }
+}

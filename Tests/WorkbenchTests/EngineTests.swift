@@ -306,9 +306,31 @@ final class StubWorkspace {
                 $0.limit = 2
             })
         let prompts = work.completions.compactMap { $0.json?["prompt"]?.stringValue }
-        // "really good phone" is most like "good value" / "good food…"; "terrible battery" shares nothing
-        // spelled alike with "good", so its example is a negative one or none at all.
-        #expect(prompts[0].hasPrefix("Review: good"), "\(prompts[0])")
+        let prompt = { (review: String) in prompts.first { $0.hasSuffix("Review: \(review)\nSentiment:") } }
+        // "really good phone" shares only "good" with the train cases; "good food and good staff"
+        // says it twice, so BM25 ranks it first. "terrible battery" shares nothing: no example at all.
+        #expect(
+            prompt("really good phone")
+                == "Review: good food and good staff\nSentiment: positive\n\nReview: really good phone\nSentiment:")
+        #expect(prompt("terrible battery") == "Review: terrible battery\nSentiment:")
+    }
+
+    @Test func similarExamplesNeverRepeatTheCaseItself() async throws {
+        // A dev case whose text is also a train case must not be shown as its own example.
+        let work = try StubWorkspace(extraFiles: [
+            "evalsets/reviews.jsonl": [
+                #"{"id": "t1", "vars": {"text": "good value for money"}, "expected": "positive", "split": "train"}"#,
+                #"{"id": "t2", "vars": {"text": "good but slow"}, "expected": "negative", "split": "train"}"#,
+                #"{"id": "d1", "vars": {"text": "good value for money"}, "expected": "positive", "split": "dev"}"#,
+            ].joined(separator: "\n")
+        ])
+        _ = try await work.evaluate(
+            work.options {
+                $0.variants = ["plain"]
+                $0.strategy = Strategy(shots: 1, selection: .similar)
+            })
+        let prompt = try #require(work.completions.first?.json?["prompt"]?.stringValue)
+        #expect(prompt == "Review: good but slow\nSentiment: negative\n\nReview: good value for money\nSentiment:")
     }
 
     @Test func everythingIsCheckedBeforeTheFirstRequest() async throws {
@@ -332,7 +354,8 @@ final class StubWorkspace {
             try await work.evaluate(EvalOptions(template: "other").with { $0.evalset = "reviews" })
         }
         #expect(
-            error?.description.contains("other/v@1:1: {{author}} is not defined by case r5") == true,
+            error?.description
+                == "other/v@1:1: {{author}}: no case of eval set reviews defines it (its cases have: text); rename the variable or add it to the cases.",
             "\(String(describing: error))")
     }
 
@@ -375,5 +398,47 @@ final class StubWorkspace {
             })
         #expect(again.runs[0].headline?.interval.estimate == 0.75)
         #expect(work.completions.count == 6, "grades are cached too")
+        let first = try work.workspace.store.results(runID: report.runs[0].run.id)
+        let second = try work.workspace.store.results(runID: again.runs[0].run.id)
+        #expect(first.allSatisfy { !$0.cached && $0.responseKey != nil })
+        #expect(second.allSatisfy { $0.cached }, "a graded answer from the cache is marked cached")
+        #expect(first.map(\.responseKey) == second.map(\.responseKey))
+    }
+
+    @Test func examplesCannotComeFromTheSplitBeingScored() async throws {
+        let work = try StubWorkspace()
+        let error = await #expect(throws: UsageError.self) {
+            try await work.evaluate(
+                work.options {
+                    $0.split = .train
+                    $0.strategy = Strategy(shots: 1)
+                })
+        }
+        #expect(error?.message.contains("--shots cannot score it") == true)
+    }
+
+    @Test func anExampleFormatVariableTheTrainCasesLackIsCaughtBeforeSending() async throws {
+        let work = try StubWorkspace(extraFiles: [
+            "templates/sentiment/plain.prompt": """
+            ---
+            evalset: reviews
+            example_format: "Review: {{text}} ({{stars}} stars)\\nSentiment: {{expected}}"
+            ---
+            {{examples}}
+            Review: {{text}}
+            Sentiment:
+            """
+        ])
+        let error = await #expect(throws: InputError.self) {
+            try await work.evaluate(
+                work.options {
+                    $0.variants = ["plain"]
+                    $0.strategy = Strategy(shots: 1)
+                })
+        }
+        #expect(
+            error?.description.contains("sentiment/plain@1 example_format:1: {{stars}}") == true,
+            "\(String(describing: error))")
+        #expect(work.completions.isEmpty)
     }
 }

@@ -67,19 +67,23 @@ public final class HTTPClient: Sendable {
         // before any byte of the answer is retried once on a fresh connection.
         for attempt in 0..<2 {
             let reused = attempt == 0 ? take(key) : nil
+            let cancel = Mutex(false)
             let connection: RawConnection
             if let reused {
                 connection = reused
             } else {
                 do {
-                    connection = try await Workers.shared.run {
-                        try RawConnection(host: host, port: port, deadline: deadline)
+                    connection = try await withTaskCancellationHandler {
+                        try await Workers.shared.run {
+                            try RawConnection(host: host, port: port, deadline: deadline) { cancel.withLock { $0 } }
+                        }
+                    } onCancel: {
+                        cancel.withLock { $0 = true }
                     }
                 } catch TransportError.timedOut {
                     throw TransportError.timedOut(seconds: timeout)
                 }
             }
-            let cancel = Mutex(false)
             do {
                 let response = try await withTaskCancellationHandler {
                     try await Workers.shared.run {
@@ -89,7 +93,8 @@ public final class HTTPClient: Sendable {
                     cancel.withLock { $0 = true }
                     connection.abort()
                 }
-                if response.headers["connection"]?.lowercased() == "close" {
+                // An aborted connection, or one the server will close, is not used again.
+                if response.headers["connection"]?.lowercased() == "close" || cancel.withLock({ $0 }) {
                     connection.close()
                 } else {
                     give(connection, key)

@@ -22,8 +22,9 @@ final class RawConnection: Sendable {
     private let host: String
     private let port: Int
 
-    /// Connects to `host:port` (names are resolved; IPv4 and IPv6), giving up at `deadline`.
-    init(host: String, port: Int, deadline: Date) throws {
+    /// Connects to `host:port` (names are resolved; IPv4 and IPv6), giving up at `deadline`, or
+    /// as soon as `isCancelled` says so.
+    init(host: String, port: Int, deadline: Date, isCancelled: @Sendable () -> Bool = { false }) throws {
         self.host = host
         self.port = port
         var hints = addrinfo()
@@ -47,7 +48,7 @@ final class RawConnection: Sendable {
             _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
             var result = Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen)
             if result != 0 && errno == EINPROGRESS {
-                if RawConnection.wait(fd, for: Int16(POLLOUT), until: deadline) {
+                if RawConnection.wait(fd, for: Int16(POLLOUT), until: deadline, isCancelled: isCancelled) {
                     var error: Int32 = 0
                     var length = socklen_t(MemoryLayout<Int32>.size)
                     getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length)
@@ -55,6 +56,7 @@ final class RawConnection: Sendable {
                     if error != 0 { lastError = String(cString: strerror(error)) }
                 } else {
                     Glibc.close(fd)
+                    if isCancelled() { throw CancellationError() }
                     throw TransportError.timedOut(seconds: 0)
                 }
             } else if result != 0 {
@@ -72,16 +74,19 @@ final class RawConnection: Sendable {
     deinit { close() }
 
     func close() {
-        let wasOpen = closed.withLock { closed -> Bool in
-            defer { closed = true }
-            return !closed
+        closed.withLock { closed in
+            if !closed { Glibc.close(descriptor) }
+            closed = true
         }
-        if wasOpen { Glibc.close(descriptor) }
     }
 
     /// Wakes a call blocked on this connection; the request then fails and the caller closes it.
+    /// Under the same lock as `close`, so the descriptor cannot have been closed and reused
+    /// by another connection in between.
     func abort() {
-        if !closed.withLock({ $0 }) { shutdown(descriptor, Int32(SHUT_RDWR)) }
+        closed.withLock { closed in
+            if !closed { shutdown(descriptor, Int32(SHUT_RDWR)) }
+        }
     }
 
     /// Writes the request and reads the whole response.
@@ -138,12 +143,14 @@ final class RawConnection: Sendable {
 
     /// Waits until `fd` is ready for `events` or `deadline` passes (false), in short slices so
     /// a shutdown from `abort()` is noticed.
-    private static func wait(_ fd: Int32, for events: Int16, until deadline: Date) -> Bool {
+    private static func wait(
+        _ fd: Int32, for events: Int16, until deadline: Date, isCancelled: @Sendable () -> Bool = { false }
+    ) -> Bool {
         while true {
             let remaining = deadline.timeIntervalSinceNow
-            if remaining <= 0 { return false }
+            if remaining <= 0 || isCancelled() { return false }
             var entry = pollfd(fd: fd, events: events, revents: 0)
-            let result = poll(&entry, 1, Int32(min(remaining, 3600) * 1000) + 1)
+            let result = poll(&entry, 1, Int32(min(remaining, 0.1) * 1000) + 1)
             if result > 0 { return true }
             if result < 0 && errno != EINTR { return true }
         }

@@ -224,9 +224,7 @@ extension Workspace {
         if !bestRevision.file.body.variables.contains(TemplateBody.contextSlot) {
             report["retrieval"] = ["skipped": .string("\(bestRevision.reference) has no {{context}} slot")]
         } else if let corpusName = evalset.settings.corpus {
-            let passages = try store.corpus(named: corpusName).flatMap { corpus in
-                try store.corpora().first { $0.corpus.id == corpus.id }?.passages
-            }
+            let passages = try store.corpus(named: corpusName).map { try store.passageCount(corpusID: $0.id) }
             if (passages ?? 0) == 0 {
                 report["retrieval"] = [
                     "skipped": .string(
@@ -283,7 +281,8 @@ extension Workspace {
                 ?? Double(block?.count ?? 200) / 4 / Double(max(1, examples.count))
             let rung = DecisionRules.projectFineTuning(
                 curve: curve, trainSize: train.count, zeroShot: zeroRung, bestFewShot: bestFewShot,
-                tokensPerExample: max(1, tokensPerExample), secondsPerPromptToken: try secondsPerPromptToken(best.run),
+                tokensPerExample: max(1, tokensPerExample),
+                secondsPerPromptToken: try serverTimings(best.run)?.secondsPerPromptToken,
                 costUSD: options.fineTuneCostUSD)
             rungs.append(rung)
             report["fine_tuning"] = fineTuningJSON(
@@ -304,8 +303,9 @@ extension Workspace {
                     "low": .number(rung.interval.lower), "high": .number(rung.interval.upper),
                     "measured": .bool(rung.measured), "prompt_tokens": .number(rung.promptTokens),
                     "completion_tokens": .number(rung.completionTokens), "latency_s": .number(rung.latencySeconds),
-                    "per_request": .number(cost.perRequest(rung)), "total": .number(cost.total(rung)),
-                    "one_off": cost.oneOff(rung) > 0 ? .number(cost.oneOff(rung)) : .null,
+                    "per_request": .number(cost.perRequest(rung)),
+                    "total": cost.total(rung).map { .number($0) } ?? .null,
+                    "one_off": cost.oneOff(rung).map { $0 > 0 ? .number($0) : .null } ?? "unknown",
                     "labeled_examples": .number(Double(rung.labeledExamples)),
                     "runs": .array(rung.runs.map { .number(Double($0)) }),
                 ]
@@ -363,8 +363,9 @@ extension Workspace {
             object["tokens_saved_per_request"] = .number(saved)
             let saving = cost.perRequest(fewShot) - cost.perRequest(rung)
             object["saving_per_request"] = .number(saving)
-            let oneOff = cost.oneOff(rung)
-            if oneOff > 0, let breakEven = CostModel.breakEven(oneOff: oneOff, savingPerRequest: saving) {
+            if let oneOff = cost.oneOff(rung), oneOff > 0,
+                let breakEven = CostModel.breakEven(oneOff: oneOff, savingPerRequest: saving)
+            {
                 object["break_even_requests"] = .number(breakEven)
                 if let volume = cost.volumePerMonth, volume > 0 {
                     object["break_even_months"] = .number(breakEven / volume)
@@ -392,21 +393,6 @@ extension Workspace {
             Double(context) - (zeroShot.meanPromptTokens ?? 0) * 1.5
             - Double(revision.file.settings.maxTokens ?? Prompting.defaultMaxTokens)
         return max(0, Int(room / perExample))
-    }
-
-    /// Seconds of prompt processing per token, from the server's timings of a run's answers.
-    private func secondsPerPromptToken(_ run: RunRecord) throws -> Double? {
-        var milliseconds = 0.0
-        var tokens = 0.0
-        for result in try store.results(runID: run.id) {
-            guard let key = result.responseKey, let response = try store.cachedResponse(key: key),
-                let timings = response.timings, let ms = timings["prompt_ms"]?.doubleValue,
-                let n = timings["prompt_n"]?.doubleValue, n > 0
-            else { continue }
-            milliseconds += ms
-            tokens += n
-        }
-        return tokens > 0 ? milliseconds / 1000 / tokens : nil
     }
 
     /// The interval of the mean over several draws, with the case as the unit: each case's score
@@ -441,21 +427,30 @@ extension Workspace {
             kind: kind, label: label,
             interval: run.headline?.interval ?? Interval(estimate: 0, lower: 0, upper: 0),
             promptTokens: run.meanPromptTokens ?? 0, completionTokens: run.meanCompletionTokens ?? 0,
-            latencySeconds: try serverSeconds(run.run) ?? (run.latencyP50 ?? 0) / 1000, runs: [run.run.id])
+            latencySeconds: try serverTimings(run.run)?.secondsPerAnswer ?? (run.latencyP50 ?? 0) / 1000,
+            runs: [run.run.id])
     }
 
-    /// The mean compute per answer a run's server reported (prompt_ms + predicted_ms), in seconds.
-    func serverSeconds(_ run: RunRecord) throws -> Double? {
+    /// What a run's server reported spending on its answers (llama.cpp's timings): the mean
+    /// compute per answer, and the prompt-processing time per token. Nil without timings.
+    func serverTimings(_ run: RunRecord) throws -> (secondsPerAnswer: Double, secondsPerPromptToken: Double?)? {
         var total = 0.0
-        var count = 0
+        var answers = 0
+        var promptMilliseconds = 0.0
+        var promptTokens = 0.0
         try store.forEachResult(runID: run.id) { result in
             guard let key = result.responseKey, let timings = try store.cachedResponse(key: key)?.timings,
                 let prompt = timings["prompt_ms"]?.doubleValue, let generation = timings["predicted_ms"]?.doubleValue
             else { return }
             total += prompt + generation
-            count += 1
+            answers += 1
+            if let tokens = timings["prompt_n"]?.doubleValue, tokens > 0 {
+                promptMilliseconds += prompt
+                promptTokens += tokens
+            }
         }
-        return count > 0 ? total / Double(count) / 1000 : nil
+        guard answers > 0 else { return nil }
+        return (total / Double(answers) / 1000, promptTokens > 0 ? promptMilliseconds / 1000 / promptTokens : nil)
     }
 
     static func rungSummary(_ run: RunReport) -> JSONValue {

@@ -10,7 +10,6 @@ public struct EvalProgress: Sendable {
     public var total: Int
     public var cached: Int
     public var errors: Int
-    public var inFlight: Int
     public var elapsed: Double
 }
 
@@ -79,7 +78,6 @@ final class EvalExecution {
     let stop: StopRequest?
     let progress: ((EvalProgress) -> Void)?
     let scorers: [(spec: ScorerSpec, name: String, scorer: (any Scorer)?)]
-    let topLogprobs: Int
 
     private var pendingWrites: [(run: Int, result: ResultRecord)] = []
     private var done = 0
@@ -105,41 +103,18 @@ final class EvalExecution {
         self.scorers = specs.enumerated().map { index, spec in
             (spec, ScorerNames.name(spec, index: index, in: specs), Scorers.make(spec))
         }
-        self.topLogprobs = specs.contains { $0.kind == .logprobLabel } ? 20 : 0
     }
 
     /// The request for one item: the case rendered with its examples and passages.
     func request(for item: WorkItem) throws -> CompletionRequest {
-        let planned = runs[item.run]
-        let stored = cases[item.caseID]!
-        let strategy = planned.strategy
-        var examples = planned.sharedExamples
-        if strategy.shots > 0 && strategy.selection == .similar {
-            let similar = try workspace.similarCases(
-                evalsetID: evalset.record.id, query: stored.evalCase.inputText(inputVariable: evalset.settings.input),
-                k: strategy.shots, excluding: stored.rowID)
-            examples = try FewShot.render(
-                similar.map(\.evalCase), format: try workspace.exampleFormat(planned.revision),
-                separator: planned.revision.file.settings.exampleSeparator ?? "\n\n")
-        }
-        var context: String?
-        if let corpusName = strategy.corpus {
-            let corpus = try workspace.corpus(named: corpusName)
-            let passages = try workspace.searchPassages(
-                corpus: corpus, query: stored.evalCase.inputText(inputVariable: evalset.settings.input),
-                limit: strategy.passages)
-            context = FewShot.renderContext(passages.map(\.document.passage))
-        }
-        let temperature = planned.revision.file.settings.temperature ?? 0
-        return try Prompting.request(
-            planned.revision.file, reference: planned.revision.reference, vars: stored.evalCase.textVars,
-            examples: examples, context: context,
-            seed: temperature > 0 ? seed &+ item.sample : nil, topLogprobs: topLogprobs)
+        try workspace.request(
+            runs[item.run], case: cases[item.caseID]!, evalset: evalset, sample: item.sample, seed: seed)
     }
 
     private enum Phase: Sendable {
         case answer
-        case judge(Completion)
+        /// Grading an answer; whether it came from the cache, and under which key, is kept for the result.
+        case judge(Completion, cached: Bool, responseKey: String)
     }
 
     private struct Finished: Sendable {
@@ -194,7 +169,7 @@ final class EvalExecution {
                     record(
                         item, completion, cached: cached, responseKey: responseKey, judge: hit.completion(endpoint: ""))
                 } else {
-                    spawn(index, .judge(completion), judgeRequest, judgeKey)
+                    spawn(index, .judge(completion, cached: cached, responseKey: responseKey), judgeRequest, judgeKey)
                 }
             }
             func schedule() throws {
@@ -231,9 +206,9 @@ final class EvalExecution {
                     case .answer:
                         pendingResponses.append((response, model, finished.request))
                         try answered(finished.index, completion, cached: false, responseKey: finished.key)
-                    case .judge(let answer):
+                    case .judge(let answer, let cached, let responseKey):
                         pendingResponses.append((response, model, finished.request))
-                        record(item, answer, cached: false, responseKey: nil, judge: completion)
+                        record(item, answer, cached: cached, responseKey: responseKey, judge: completion)
                     }
                 case .failure(let error):
                     if let unavailable = error as? RuntimeUnavailable {
@@ -327,7 +302,7 @@ final class EvalExecution {
         let elapsed = started.duration(to: now)
         progress(
             EvalProgress(
-                done: done, total: total, cached: cachedCount, errors: errorCount, inFlight: 0,
+                done: done, total: total, cached: cachedCount, errors: errorCount,
                 elapsed: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
     }
 }

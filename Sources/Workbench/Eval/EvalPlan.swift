@@ -29,9 +29,11 @@ struct PlannedRun {
     var record: RunRecord
     var revision: ResolvedRevision
     var model: ConnectedModel
-    /// The few-shot block shared by all cases (random selection), already rendered.
-    var sharedExamples: String?
-    var strategy: Strategy
+
+    var strategy: Strategy { Strategy(json: record.strategy) }
+
+    /// The few-shot block shared by all cases (random selection), rendered when the run was planned.
+    var sharedExamples: String? { record.params["shared_examples"]?.stringValue }
 }
 
 extension Workspace {
@@ -64,17 +66,67 @@ extension Workspace {
         return only
     }
 
-    /// Every variable each revision uses must be given by every case, before anything is sent.
-    func checkVariables(_ revisions: [ResolvedRevision], cases: [StoredCase], evalset: String) throws {
+    /// Every variable each revision uses (in its body, and in its example format when it will be
+    /// shown examples) must be defined by every case, before anything is sent.
+    func checkVariables(_ revisions: [ResolvedRevision], cases: [StoredCase], evalset: String, examples: Bool = false)
+        throws
+    {
         for revision in revisions {
-            for variable in revision.file.body.caseVariables {
-                guard let lacking = cases.first(where: { $0.evalCase.vars[variable] == nil }) else { continue }
-                throw InputError(
-                    file: revision.reference, line: revision.file.body.line(of: variable),
-                    "{{\(variable)}} is not defined by case \(lacking.evalCase.id) of eval set \(evalset); rename the variable or add it to the cases"
-                )
+            try Workspace.checkVariables(
+                revision.file.body, cases: cases.map(\.evalCase), evalset: evalset, file: revision.reference)
+            if examples, let format = revision.file.settings.exampleFormat {
+                var withExpected = cases.map(\.evalCase)
+                for index in withExpected.indices {
+                    withExpected[index].vars["expected"] = withExpected[index].expected
+                }
+                try Workspace.checkVariables(
+                    try TemplateBody(format), cases: withExpected, evalset: evalset,
+                    file: revision.reference + " example_format")
             }
         }
+    }
+
+    /// The first variable of `body` that some case lacks, as an error naming `file` and its line.
+    static func checkVariables(_ body: TemplateBody, cases: [EvalCase], evalset: String, file: String) throws {
+        for variable in body.caseVariables {
+            guard let lacking = cases.first(where: { $0.vars[variable] == nil }) else { continue }
+            let defined = Set(cases.flatMap(\.vars.keys)).sorted().joined(separator: ", ")
+            let which =
+                cases.allSatisfy({ $0.vars[variable] == nil })
+                ? "no case of eval set \(evalset) defines it (its cases have: \(defined))"
+                : "case \(lacking.id) of eval set \(evalset) does not define it"
+            throw InputError(
+                file: file, line: body.line(of: variable),
+                "{{\(variable)}}: \(which); rename the variable or add it to the cases")
+        }
+    }
+
+    /// The request for one case of a run: rendered with its examples (shared, or the most similar
+    /// train cases) and retrieved passages, sampled with the run's seed.
+    func request(_ run: PlannedRun, case stored: StoredCase, evalset: LoadedEvalSet, sample: Int, seed: Int) throws
+        -> CompletionRequest
+    {
+        let strategy = run.strategy
+        let input = stored.evalCase.inputText(inputVariable: evalset.settings.input)
+        var examples = run.sharedExamples
+        if strategy.shots > 0 && strategy.selection == .similar {
+            let similar = try similarCases(
+                evalsetID: evalset.record.id, to: stored, k: strategy.shots, inputVariable: evalset.settings.input)
+            examples = try FewShot.render(
+                similar.map(\.evalCase), format: try exampleFormat(run.revision),
+                separator: run.revision.file.settings.exampleSeparator ?? "\n\n")
+        }
+        var context: String?
+        if let corpusName = strategy.corpus {
+            let passages = try searchPassages(
+                corpus: try corpus(named: corpusName), query: input, limit: strategy.passages)
+            context = FewShot.renderContext(passages.map(\.document.passage))
+        }
+        let temperature = run.revision.file.settings.temperature ?? 0
+        return try Prompting.request(
+            run.revision.file, reference: run.revision.reference, vars: stored.evalCase.textVars, examples: examples,
+            context: context, seed: temperature > 0 ? seed &+ sample : nil,
+            topLogprobs: evalset.settings.scorers.contains { $0.kind == .logprobLabel } ? 20 : 0)
     }
 
     /// The rendered few-shot block for a random draw, or nil for zero-shot.

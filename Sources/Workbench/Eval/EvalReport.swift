@@ -78,7 +78,12 @@ extension Workspace {
         let revision = try store.revision(id: run.revisionID)!
         let variant = try store.variant(id: revision.variantID)!
         let template = try store.template(id: run.templateID)!
-        let specs = evalset.settings.scorers
+        // The scorers the run was made with: a later change to the eval set's settings does not
+        // rewrite what an old run reported.
+        let specs =
+            try run.params["scorers"]?.arrayValue?.enumerated().map { index, json in
+                try ScorerSpec(parsing: json, labels: [], field: "scorers[\(index)]")
+            } ?? evalset.settings.scorers
         var scoresByScorer = [[Score?]](repeating: [], count: specs.count)
         var expectedByScorer = [[JSONValue]](repeating: [], count: specs.count)
         var perCaseSums: [Int: (sum: Double, count: Int)] = [:]

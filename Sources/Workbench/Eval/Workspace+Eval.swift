@@ -27,6 +27,10 @@ extension Workspace {
         if let limit = options.limit { cases = Array(cases.prefix(limit)) }
         try checkVariables(revisions, cases: cases, evalset: evalset.name)
         let strategy = options.strategy
+        if strategy.shots > 0 && options.split == .train {
+            throw UsageError(
+                "examples come from the train split, so --shots cannot score it; score dev or test (--split)")
+        }
         let train = strategy.shots > 0 ? try store.cases(evalsetID: evalset.record.id, split: .train) : []
         if strategy.shots > 0 {
             guard train.count >= strategy.shots else {
@@ -34,11 +38,10 @@ extension Workspace {
                     "--shots \(strategy.shots) asks for more examples than the \(train.count) train cases of eval set \(evalset.name)"
                 )
             }
-            try checkVariables(revisions, cases: train, evalset: evalset.name)
+            try checkVariables(revisions, cases: train, evalset: evalset.name, examples: true)
         }
         if let corpusName = strategy.corpus {
-            let corpus = try corpus(named: corpusName)
-            guard try store.corpora().first(where: { $0.corpus.id == corpus.id })?.passages ?? 0 > 0 else {
+            guard try store.passageCount(corpusID: try corpus(named: corpusName).id) > 0 else {
                 throw UsageError("corpus \(corpusName) is empty; add documents with pwb corpus add \(corpusName) PATH…")
             }
             for revision in revisions where !revision.file.body.variables.contains(TemplateBody.contextSlot) {
@@ -55,7 +58,7 @@ extension Workspace {
         }
         let concurrency =
             options.concurrency ?? max(1, models.map { $0.properties.slots ?? 4 }.reduce(0, +) / max(1, models.count))
-        let byRow = Dictionary(uniqueKeysWithValues: (cases + train).map { ($0.rowID, $0) })
+        let byRow = Dictionary((cases + train).map { ($0.rowID, $0) }, uniquingKeysWith: { first, _ in first })
         let batch = String(UUID().uuidString.prefix(8)).lowercased()
         // Plan first (nothing stored yet), check the prompts fit, then create the runs together.
         var planned: [PlannedRun] = []
@@ -64,7 +67,7 @@ extension Workspace {
                 var params: [String: JSONValue] = [
                     "repeat": .number(Double(options.repeats)), "seed": .number(Double(options.seed)),
                     "use_cache": .bool(options.useCache), "concurrency": .number(Double(concurrency)),
-                    "model_name": .string(model.name),
+                    "model_name": .string(model.name), "scorers": .array(evalset.settings.scorers.map(\.json)),
                 ]
                 if let limit = options.limit { params["limit"] = .number(Double(limit)) }
                 if let examples = shared[revisionIndex] { params["shared_examples"] = .string(examples) }
@@ -73,16 +76,10 @@ extension Workspace {
                     evalsetID: evalset.record.id, split: options.split.rawValue, provider: model.client.kind.rawValue,
                     model: model.identity, params: .object(params), strategy: strategy.json, plan: cases.map(\.rowID),
                     status: .running, summary: nil, createdAt: "", finishedAt: nil)
-                planned.append(
-                    PlannedRun(
-                        record: record, revision: revision, model: model, sharedExamples: shared[revisionIndex],
-                        strategy: strategy))
+                planned.append(PlannedRun(record: record, revision: revision, model: model))
             }
         }
-        let execution = EvalExecution(
-            workspace: self, runs: planned, evalset: evalset, cases: byRow, useCache: options.useCache,
-            concurrency: concurrency, seed: options.seed, stop: stop, progress: progress)
-        try await checkPromptsFit(planned, cases: cases, execution: execution)
+        try await checkPromptsFit(planned, cases: cases, evalset: evalset, seed: options.seed)
         try store.transaction {
             for index in planned.indices {
                 let r = planned[index].record
@@ -135,9 +132,7 @@ extension Workspace {
             }
             planned.append(
                 PlannedRun(
-                    record: record, revision: try resolve(revisionID: record.revisionID), model: models[name ?? ""]!,
-                    sharedExamples: record.params["shared_examples"]?.stringValue,
-                    strategy: Strategy(json: record.strategy)))
+                    record: record, revision: try resolve(revisionID: record.revisionID), model: models[name ?? ""]!))
         }
         var items: [WorkItem] = []
         var rows = Set<Int>()
@@ -178,13 +173,15 @@ extension Workspace {
             workspace: self, runs: planned, evalset: evalset, cases: cases, useCache: options.useCache,
             concurrency: concurrency, seed: options.seed, stop: stop, progress: progress)
         var outage: RuntimeUnavailable?
-        var cancelled = false
         do {
             outage = try await execution.execute(items)
         } catch is CancellationError {
-            cancelled = true
+            // Abandoned with a second Ctrl-C: what finished is stored; the runs are marked below.
+        } catch {
+            // Anything else (the store failing, say): the runs stay resumable, not "running".
+            for run in planned { try? store.setRunStatus(run.record.id, .interrupted) }
+            throw error
         }
-        cancelled = cancelled || Task.isCancelled || (stop?.isRequested ?? false)
         var complete = true
         var summaries: [Int: RunReport] = [:]
         for run in planned {
@@ -207,20 +204,21 @@ extension Workspace {
             let reason: EvalInterrupted.Reason = outage.map { .runtimeUnavailable($0) } ?? .stopped
             throw EvalInterrupted(runs: planned.map(\.record.id), reason: reason, report: report)
         }
-        _ = cancelled
         return report
     }
 
     /// Refuses, before anything is sent, a plan whose longest prompt cannot fit the context.
-    private func checkPromptsFit(_ planned: [PlannedRun], cases: [StoredCase], execution: EvalExecution) async throws {
+    private func checkPromptsFit(_ planned: [PlannedRun], cases: [StoredCase], evalset: LoadedEvalSet, seed: Int)
+        async throws
+    {
         let longest = cases.sorted {
             $0.evalCase.textVars.values.joined().utf8.count > $1.evalCase.textVars.values.joined().utf8.count
         }
         .prefix(3)
-        for (index, run) in planned.enumerated() {
+        for run in planned {
             guard let contextSize = run.model.properties.contextSize else { continue }
             for stored in longest {
-                let request = try execution.request(for: WorkItem(run: index, caseID: stored.rowID, sample: 0))
+                let request = try request(run, case: stored, evalset: evalset, sample: 0, seed: seed)
                 do {
                     try await run.model.client.checkFits(request, contextSize: contextSize)
                 } catch ModelError.promptTooLong(let tokens, let maxTokens, let context, _) {
@@ -243,7 +241,7 @@ extension Workspace {
             template: template, variant: variant, revision: revision, file: try PromptFile(parsing: revision.source))
     }
 
-    static func startedNote(_ info: RuntimeInfo) -> String {
+    public static func startedNote(_ info: RuntimeInfo) -> String {
         "pwb: started llama-server (pid \(info.pid)) on 127.0.0.1:\(info.port) with \((info.model as NSString).lastPathComponent); it keeps running, pwb runtime stop ends it"
     }
 }

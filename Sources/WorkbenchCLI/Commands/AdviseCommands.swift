@@ -164,7 +164,7 @@ enum AdviseCommands {
         default: throw UsageError("--format is \"\(format)\"; use openai-chat or text")
         }
         if let out = arguments.value("out") {
-            try EvalSetCommands.writeFile(text, to: out, in: workspace)
+            try workspace.writeUserFile(text, to: out)
             invocation.output.note(
                 "wrote \(cases.count) \(split.rawValue) cases of \(evalset.name) to \(out) (\(format), prompts from \(revision.reference))"
             )

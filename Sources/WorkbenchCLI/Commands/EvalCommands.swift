@@ -70,7 +70,8 @@ enum EvalCommands {
             }
         } catch let interrupted as EvalInterrupted {
             bar.finish()
-            invocation.output.lines(ReportRendering.lines(interrupted.report))
+            // What finished is printed the way it was asked for, then the interruption is reported.
+            try printReport(interrupted.report, invocation: invocation, workspace: workspace)
             switch interrupted.reason {
             case .stopped: throw Interrupted(message: interrupted.description)
             case .runtimeUnavailable: throw RuntimeStopped(message: interrupted.description)
@@ -177,7 +178,7 @@ enum EvalCommands {
             return id
         }
         let report = try workspace.report(for: try ids.map { try workspace.run(id: $0) })
-        guard let best = report.best, let comparison = report.comparisons.first?.comparison else { return }
+        guard let comparison = report.comparisons.first?.comparison else { return }
         if report.runs[0].run.evalsetID != report.runs[1].run.evalsetID {
             invocation.output.warning("the two runs used different eval sets; only shared cases are compared")
         }
@@ -188,7 +189,6 @@ enum EvalCommands {
         var lines = ReportRendering.lines(
             report, title: "run \(ids[0]) vs run \(ids[1]) on \(report.evalset) (\(report.split))")
         if comparison.pairs == 0 { lines.append("The runs share no cases; there is nothing to pair.") }
-        _ = best
         invocation.output.lines(lines)
     }
 

@@ -128,19 +128,10 @@ enum EvalSetCommands {
         default: throw UsageError("--format is \"\(format)\"; use jsonl or csv")
         }
         if let out = invocation.arguments.value("out") {
-            try writeFile(text, to: out, in: workspace)
+            try workspace.writeUserFile(text, to: out)
             invocation.output.note("wrote \(cases.count) cases to \(out)")
         } else {
             invocation.output.raw(text)
-        }
-    }
-
-    static func writeFile(_ text: String, to path: String, in workspace: Workspace) throws {
-        let absolute = (path as NSString).isAbsolutePath ? path : workspace.root + "/" + path
-        do {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: absolute), options: .atomic)
-        } catch {
-            throw InputError(file: path, "cannot be written: \(error.localizedDescription)")
         }
     }
 }

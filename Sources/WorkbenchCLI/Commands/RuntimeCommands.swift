@@ -135,11 +135,7 @@ enum RuntimeCommands {
     static func connect(_ invocation: Invocation, workspace: Workspace) async throws -> ConnectedModel {
         let model = try await workspace.connect(
             model: invocation.arguments.value("model"), environment: invocation.session.environment)
-        if let started = model.startedRuntime {
-            invocation.output.note(
-                "pwb: started llama-server (pid \(started.pid)) on 127.0.0.1:\(started.port) with \((started.model as NSString).lastPathComponent); it keeps running, pwb runtime stop ends it"
-            )
-        }
+        if let started = model.startedRuntime { invocation.output.note(Workspace.startedNote(started)) }
         return model
     }
 

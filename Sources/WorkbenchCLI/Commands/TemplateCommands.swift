@@ -67,7 +67,7 @@ enum TemplateCommands {
         if !r.origin.isEmpty { header += "  from \(r.origin)" }
         var text = resolved.file.canonicalText
         if text.hasSuffix("\n") { text.removeLast() }
-        return [header] + text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        return [header] + text.lines().map(String.init)
     }
 
     static func revisionJSON(_ resolved: ResolvedRevision) -> JSONValue {

@@ -87,14 +87,31 @@ public struct CostModel: Sendable, Hashable {
             / 1_000_000
     }
 
-    public func oneOff(_ rung: Rung) -> Double {
-        (prices == nil ? rung.oneOffSeconds : rung.oneOffUSD ?? rung.oneOffSeconds.map { _ in 0 }) ?? 0
+    /// The one-off cost in this model's unit: dollars with prices, compute seconds without;
+    /// nil when the rung has one but it is not known in that unit (fine-tuning without a price).
+    public func oneOff(_ rung: Rung) -> Double? {
+        guard rung.kind == .fineTuned || rung.oneOffUSD != nil || rung.oneOffSeconds != nil else { return 0 }
+        return prices == nil ? rung.oneOffSeconds : rung.oneOffUSD
     }
 
-    /// The one-off cost plus a year of requests at the volume; without a volume, per request.
-    public func total(_ rung: Rung) -> Double {
+    /// The one-off cost plus a year of requests at the volume; without a volume, per request
+    /// (a one-off cost cannot be spread over requests nobody has counted). Nil when a one-off
+    /// cost is unknown.
+    public func total(_ rung: Rung) -> Double? {
         guard let volumePerMonth else { return perRequest(rung) }
-        return oneOff(rung) + perRequest(rung) * volumePerMonth * CostModel.horizonMonths
+        guard let oneOff = oneOff(rung) else { return nil }
+        return oneOff + perRequest(rung) * volumePerMonth * CostModel.horizonMonths
+    }
+
+    /// How rungs are ordered from cheapest: those without a one-off cost (or, given a volume,
+    /// with a known one) first, then by their total, then by effort.
+    func order(_ a: Rung, _ b: Rung) -> Bool {
+        func key(_ rung: Rung) -> (Int, Double, Int) {
+            let oneOff = oneOff(rung)
+            let uncertain = volumePerMonth == nil ? (oneOff ?? 1) > 0 : oneOff == nil
+            return (uncertain ? 1 : 0, total(rung) ?? perRequest(rung), rung.effort)
+        }
+        return key(a) < key(b)
     }
 
     /// Requests after which a one-off cost is paid back by a saving on every request.
@@ -150,19 +167,15 @@ public enum DecisionRules {
         maxShots: Int?
     ) -> Recommendation? {
         guard let zeroShot = rungs.first(where: { $0.kind == .zeroShot }) ?? rungs.first else { return nil }
-        let cheapest = { (candidates: [Rung]) -> Rung? in
-            candidates.min { a, b in
-                let x = cost.total(a)
-                let y = cost.total(b)
-                return x < y || (x == y && a.effort < b.effort)
-            }
-        }
+        let cheapest = { (candidates: [Rung]) -> Rung? in candidates.min(by: cost.order) }
+        let reaching = rungs.filter { $0.interval.estimate >= target }
         let verdict: Recommendation.Verdict
         let chosen: Rung
-        if let meets = cheapest(rungs.filter { $0.measured && $0.interval.lower >= target }) {
+        if let meets = cheapest(reaching.filter { $0.measured && $0.interval.lower >= target }) {
             verdict = .meets
             chosen = meets
-        } else if let likely = cheapest(rungs.filter { $0.interval.estimate >= target }) {
+        } else if let likely = cheapest(reaching.filter(\.measured)) ?? cheapest(reaching) {
+            // A measurement that reaches the target comes before any projection.
             verdict = .likely
             chosen = likely
         } else {
@@ -171,7 +184,7 @@ public enum DecisionRules {
             chosen = rungs.max { a, b in
                 if a.interval.estimate != b.interval.estimate { return a.interval.estimate < b.interval.estimate }
                 if a.measured != b.measured { return !a.measured }
-                return cost.total(a) > cost.total(b)
+                return cost.order(b, a)
             }!
         }
         return Recommendation(

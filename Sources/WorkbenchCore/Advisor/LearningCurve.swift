@@ -28,14 +28,17 @@ public struct LearningCurve: Sendable, Hashable {
     public func saturation(tolerance: Double = 0.01) -> Double? {
         guard rises else { return nil }
         let k = pow(amplitude / tolerance, 1 / exponent) - 1
+        guard k.isFinite, k <= 1_000_000 else { return nil }
         return max(0, k.rounded(.up))
     }
 
-    /// The examples needed to reach `target`, or nil when the ceiling is below it.
+    /// The examples needed to reach `target`, or nil when the ceiling is below it or the curve
+    /// rises so slowly that it would take more than a million.
     public func examplesToReach(_ target: Double) -> Double? {
         guard rises else { return predict(0) >= target ? 0 : nil }
         guard target < ceiling else { return nil }
         let k = pow(amplitude / (ceiling - target), 1 / exponent) - 1
+        guard k.isFinite, k <= 1_000_000 else { return nil }
         return max(0, k.rounded(.up))
     }
 

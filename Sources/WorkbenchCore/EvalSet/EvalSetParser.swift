@@ -107,7 +107,7 @@ public enum EvalSetParser {
         let records = try CSV.parse(text)
         guard let header = records.first else { throw InputError("has no header row") }
         let names = header.fields.map { $0.trimmingWhitespace() }
-        guard let expectedColumn = names.firstIndex(of: "expected") else {
+        guard names.contains("expected") else {
             throw InputError(line: 1, field: "expected", "the header has no \"expected\" column")
         }
         var seenNames = Set<String>()
@@ -138,7 +138,6 @@ public enum EvalSetParser {
                 default: vars[name] = .string(value)
                 }
             }
-            _ = expectedColumn
             fields["vars"] = .object(vars)
             let evalCase = try makeCase(.object(fields), line: record.line)
             try collector.check(evalCase)

@@ -83,6 +83,9 @@ public struct ScorerSpec: Sendable, Hashable {
             if let empty = labels.first(where: { $0.trimmingWhitespace().isEmpty }) {
                 throw InputError(field: field + ".labels", "a label is empty (\"\(empty)\")")
             }
+            if let repeated = ScorerSpec.firstRepeat(labels.map(TextNormalizer.normalize)) {
+                throw InputError(field: field + ".labels", "the label \"\(repeated)\" is listed twice")
+            }
         case .regex:
             guard let pattern = fields["pattern"]?.stringValue else {
                 throw InputError(field: field + ".pattern", "the regex scorer needs a pattern")
@@ -100,6 +103,9 @@ public struct ScorerSpec: Sendable, Hashable {
                         field: field + ".fields", "must be a list of dotted paths such as \"address.city\"")
                 }
                 self.fields = items.compactMap(\.stringValue)
+                if let repeated = ScorerSpec.firstRepeat(self.fields) {
+                    throw InputError(field: field + ".fields", "the field \"\(repeated)\" is listed twice")
+                }
                 for path in self.fields
                 where path.isEmpty
                     || path.split(separator: ".", omittingEmptySubsequences: false).contains(where: \.isEmpty)
@@ -122,6 +128,11 @@ public struct ScorerSpec: Sendable, Hashable {
             self.rubric = rubric
         default: break
         }
+    }
+
+    static func firstRepeat(_ values: [String]) -> String? {
+        var seen = Set<String>()
+        return values.first { !seen.insert($0).inserted }
     }
 
     /// The spec as it is written in a settings file.
@@ -186,6 +197,10 @@ public struct EvalSetSettings: Sendable, Hashable {
             var specs: [ScorerSpec] = []
             for (index, entry) in entries.enumerated() {
                 specs.append(try ScorerSpec(parsing: entry, labels: labels, field: "scorers[\(index)]"))
+            }
+            if specs.count(where: { $0.kind == .rubric }) > 1 {
+                throw InputError(
+                    field: "scorers", "has more than one rubric scorer; a judge grades one rubric, so merge them")
             }
             scorers = specs
         } else if !labels.isEmpty {

@@ -29,8 +29,7 @@ public enum Chunker {
             paragraph = []
         }
         var sawTitle = false
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
+        for line in text.lines() {
             let trimmed = line.trimmingWhitespace()
             if trimmed.hasPrefix("# ") && !sawTitle {
                 flushParagraph()

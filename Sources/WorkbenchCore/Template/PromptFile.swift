@@ -44,9 +44,7 @@ public struct PromptFile: Sendable, Hashable {
 
     /// Parses a `.prompt` file's text. Errors carry the line; the caller adds the file.
     public init(parsing text: String) throws {
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
-            $0.hasSuffix("\r") ? $0.dropLast() : $0
-        }
+        let lines = text.lines()
         var settings = PromptSettings()
         var bodyStart = 0
         if let first = lines.first, first.trimmingWhitespace() == "---" {

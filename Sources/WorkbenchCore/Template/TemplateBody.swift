@@ -104,7 +104,8 @@ public struct TemplateBody: Sendable, Hashable {
             if let problem = variableProblem(name) {
                 throw InputError(line: line, "{{\(inner)}} is not a variable: the name \(problem)")
             }
-            let standalone = endsLine(literal) && startsLine(afterOpen[close.upperBound...])
+            let standalone =
+                onlySpacesSinceLineStart(source[..<open.lowerBound]) && startsLine(afterOpen[close.upperBound...])
             if !literal.isEmpty {
                 segments.append(.text(literal))
                 literal = ""
@@ -130,8 +131,9 @@ public struct TemplateBody: Sendable, Hashable {
         return nil
     }
 
-    /// True when `text` is empty or ends with a line break followed only by spaces or tabs.
-    private static func endsLine(_ text: String) -> Bool {
+    /// True when nothing but spaces or tabs stands between the last line break of `text` (or its
+    /// start) and its end: a placeholder after it is first on its line.
+    private static func onlySpacesSinceLineStart(_ text: Substring) -> Bool {
         for c in text.reversed() {
             if c == " " || c == "\t" { continue }
             return c == "\n" || c == "\r\n"

@@ -10,8 +10,8 @@ public struct LineDiff: Sendable, Equatable {
 
     /// Compares `old` and `new` by their longest common subsequence of lines.
     public init(old: String, new: String) {
-        let a = old.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        let b = new.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let a = old.lines().map(String.init)
+        let b = new.lines().map(String.init)
         // Trim the common prefix and suffix first: edits are usually small.
         var prefix = 0
         while prefix < a.count && prefix < b.count && a[prefix] == b[prefix] { prefix += 1 }
@@ -105,5 +105,13 @@ public struct LineDiff: Sendable, Equatable {
             out += body
         }
         return out
+    }
+}
+
+extension StringProtocol {
+    /// The lines of the text, split at `\n` and at `\r\n` (which Swift sees as one character,
+    /// so splitting at `"\n"` alone leaves Windows files in one piece). Keeps empty lines.
+    public func lines() -> [SubSequence] {
+        split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
     }
 }
