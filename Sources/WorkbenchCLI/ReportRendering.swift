@@ -18,16 +18,14 @@ enum ReportRendering {
     /// The table of runs, then the best run and the paired verdicts against it.
     static func lines(_ report: EvalReport, title: String? = nil) -> [String] {
         guard let first = report.runs.first else { return ["No runs."] }
-        let models = Set(report.runs.map(\.modelName))
-        let strategies = Set(report.runs.map(\.strategy.label))
-        let variants = Set(report.runs.map(\.variant))
+        let shown = Distinguishing(report)
         let headlineName = first.headline?.name ?? "score"
         let extraScorers = first.scorers.dropFirst().map(\.name)
         let hasMacroF1 = first.headline?.macroF1 != nil
         var columns: [Table.Column] = []
-        if variants.count > 1 || (models.count == 1 && strategies.count == 1) { columns.append(.init("VARIANT")) }
-        if models.count > 1 { columns.append(.init("MODEL")) }
-        if strategies.count > 1 { columns.append(.init("STRATEGY")) }
+        if shown.variant { columns.append(.init("VARIANT")) }
+        if shown.model { columns.append(.init("MODEL")) }
+        if shown.strategy { columns.append(.init("STRATEGY")) }
         columns.append(.init(headlineName.uppercased() + " [95% CI]"))
         if hasMacroF1 { columns.append(.init("MACRO-F1", right: true)) }
         for name in extraScorers { columns.append(.init(name.uppercased(), right: true)) }
@@ -39,11 +37,9 @@ enum ReportRendering {
         var table = Table(columns)
         for (index, run) in report.runs.enumerated() {
             var row: [String] = []
-            if variants.count > 1 || (models.count == 1 && strategies.count == 1) {
-                row.append(run.variant + (index == report.best && report.runs.count > 1 ? " *" : ""))
-            }
-            if models.count > 1 { row.append(run.modelName) }
-            if strategies.count > 1 { row.append(run.strategy.label) }
+            if shown.variant { row.append(run.variant + (index == report.best && report.runs.count > 1 ? " *" : "")) }
+            if shown.model { row.append(run.modelName) }
+            if shown.strategy { row.append(run.strategy.label) }
             row.append(run.headline.map { interval($0.interval) } ?? "–")
             if hasMacroF1 { row.append(run.headline?.macroF1.map { number($0) } ?? "–") }
             for scorer in run.scorers.dropFirst() { row.append(number(scorer.interval.estimate)) }
@@ -62,8 +58,8 @@ enum ReportRendering {
         var heading =
             title
             ?? "\(first.reference.split(separator: "/").first ?? "") on \(report.evalset) (\(split), \(caseCount) cases)"
-        if models.count == 1 { heading += " · model \(first.modelName) (\(first.run.model))" }
-        if strategies.count == 1 { heading += " · \(first.strategy.label)" }
+        if !shown.model { heading += " · model \(first.modelName) (\(first.run.model))" }
+        if !shown.strategy { heading += " · \(first.strategy.label)" }
         if first.run.samples > 1 { heading += " · \(first.run.samples) samples per case" }
         lines.append(heading)
         lines += table.render()
@@ -71,14 +67,26 @@ enum ReportRendering {
         return lines
     }
 
+    /// What tells the runs of a report apart, and so is shown for each: the variant (also when
+    /// nothing else differs), the model, the strategy.
+    struct Distinguishing {
+        var variant: Bool
+        var model: Bool
+        var strategy: Bool
+
+        init(_ report: EvalReport) {
+            model = Set(report.runs.map(\.modelName)).count > 1
+            strategy = Set(report.runs.map(\.strategy.label)).count > 1
+            variant = Set(report.runs.map(\.variant)).count > 1 || (!model && !strategy)
+        }
+    }
+
     static func name(_ run: RunReport, in report: EvalReport) -> String {
+        let shown = Distinguishing(report)
         var parts: [String] = []
-        let variants = Set(report.runs.map(\.variant))
-        let models = Set(report.runs.map(\.modelName))
-        let strategies = Set(report.runs.map(\.strategy.label))
-        if variants.count > 1 || (models.count == 1 && strategies.count == 1) { parts.append(run.variant) }
-        if models.count > 1 { parts.append(run.modelName) }
-        if strategies.count > 1 { parts.append(run.strategy.label) }
+        if shown.variant { parts.append(run.variant) }
+        if shown.model { parts.append(run.modelName) }
+        if shown.strategy { parts.append(run.strategy.label) }
         return parts.joined(separator: " · ")
     }
 
