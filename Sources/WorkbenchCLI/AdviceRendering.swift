@@ -126,7 +126,9 @@ enum AdviceRendering {
                 lines.append(
                     measured
                         ? "   measured with \(fineTuning["label"]?.text ?? ""): \(interval(fineTuning))"
-                        : "   projected from the learning curve and the \(fineTuning["train_cases"]?.text ?? "?") train cases: \(interval(fineTuning)) (the low end is the best few-shot score, the high end the curve's ceiling)"
+                        : fineTuning["low"] == fineTuning["high"]
+                            ? "   projected from the learning curve and the \(fineTuning["train_cases"]?.text ?? "?") train cases: \(n(fineTuning["score"])), the best few-shot score (the fitted curve levels off below it, so it promises no more)"
+                            : "   projected from the learning curve and the \(fineTuning["train_cases"]?.text ?? "?") train cases: \(interval(fineTuning)) (the low end is the best few-shot score, the high end the curve's ceiling)"
                 )
                 if let saved = fineTuning["tokens_saved_per_request"]?.doubleValue {
                     lines.append(

@@ -321,7 +321,8 @@ extension Workspace {
             ]
         }
         let elapsed = started.duration(to: .now)
-        report["elapsed_seconds"] = .number(Double(elapsed.components.seconds))
+        report["elapsed_seconds"] = .number(
+            Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         let template = try template(named: options.template)
         let id = try store.insertAdvice(
             templateID: template.id, evalsetID: evalset.record.id, params: options.json, report: .object(report))

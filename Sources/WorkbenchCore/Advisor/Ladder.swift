@@ -254,7 +254,9 @@ public enum DecisionRules {
             } else if let seconds = chosen.oneOffSeconds {
                 costs.append("a one-off ≈\(duration(seconds)) of training compute (estimated)")
             }
-            if chosen.labeledExamples > 0 { costs.append("\(chosen.labeledExamples) labeled examples") }
+            if chosen.labeledExamples > 0 {
+                costs.append("\(chosen.labeledExamples) labeled example\(chosen.labeledExamples == 1 ? "" : "s")")
+            }
             lines.append("What it costs: " + costs.joined(separator: ", ") + ".")
             let gain = chosen.interval.estimate - zeroShot.interval.estimate
             let latency = (chosen.latencySeconds - zeroShot.latencySeconds) * 1000
