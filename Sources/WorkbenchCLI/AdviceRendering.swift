@@ -8,9 +8,13 @@ enum AdviceRendering {
         return String(format: "%.\(digits)f", value)
     }
 
+    /// A score with its interval; a projection has no interval, so it shows the score alone.
     static func interval(_ object: JSONValue?) -> String {
         guard let object else { return "–" }
-        return "\(n(object["score"])) [\(n(object["low"])), \(n(object["high"]))]"
+        guard let low = object["low"]?.doubleValue, let high = object["high"]?.doubleValue, low < high else {
+            return "\(n(object["score"])) (no interval)"
+        }
+        return "\(n(object["score"])) [\(n(.number(low))), \(n(.number(high)))]"
     }
 
     static func cost(_ value: Double, unit: String) -> String {

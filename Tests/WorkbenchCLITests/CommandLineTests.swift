@@ -93,3 +93,13 @@ struct CLIDispatchTests {
         }
     }
 }
+
+struct AdviceRenderingTests {
+    @Test func showsAnIntervalOnlyWhenThereIsOne() {
+        let measured: JSONValue = ["score": 0.9, "low": 0.78, "high": 0.965]
+        let projected: JSONValue = ["score": 0.967, "low": 0.967, "high": 0.967]
+        #expect(AdviceRendering.interval(measured) == "0.900 [0.780, 0.965]")
+        #expect(AdviceRendering.interval(projected) == "0.967 (no interval)")
+        #expect(AdviceRendering.interval(nil) == "–")
+    }
+}
