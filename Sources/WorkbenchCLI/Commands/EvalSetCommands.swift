@@ -139,7 +139,7 @@ enum EvalSetCommands {
 /// `pwb corpus add|list|search`.
 @MainActor
 enum CorpusCommands {
-    static var all: [Command] { [add, list] }
+    static var all: [Command] { [add, list, search] }
 
     static let add = Command(
         "corpus add", "index documents (text, markdown, JSONL) into a corpus for retrieval",
@@ -173,6 +173,43 @@ enum CorpusCommands {
         }
         var table = Table([.init("CORPUS"), .init("DOCUMENTS", right: true), .init("PASSAGES", right: true)])
         for entry in corpora { table.add([entry.corpus.name, String(entry.sources), String(entry.passages)]) }
+        invocation.output.lines(table.render())
+    }
+
+    static let search = Command(
+        "corpus search", "show the passages retrieval finds for a query (BM25)",
+        arguments: "NAME QUERY…", min: 2, max: Int.max,
+        options: [Option("limit", value: "N", "passages to show (default 5)"), .json]
+    ) { invocation in
+        let workspace = try invocation.session.workspace()
+        let corpus = try workspace.corpus(named: invocation.arguments.positionals[0])
+        let query = invocation.arguments.positionals.dropFirst().joined(separator: " ")
+        let hits = try workspace.searchPassages(
+            corpus: corpus, query: query, limit: try invocation.arguments.int("limit", min: 1) ?? 5)
+        if invocation.arguments.flag("json") {
+            let items: [JSONValue] = hits.map {
+                [
+                    "source": .string($0.document.source), "chunk": .number(Double($0.document.chunk)),
+                    "title": .string($0.document.passage.title), "text": .string($0.document.passage.body),
+                    "bm25": .number($0.rank),
+                ]
+            }
+            invocation.output.line(JSONValue.array(items).serialized(pretty: true))
+            return
+        }
+        guard !hits.isEmpty else {
+            invocation.output.line("Nothing in \(corpus.name) matches \"\(query)\".")
+            return
+        }
+        var table = Table([
+            .init("#", right: true), .init("BM25", right: true), .init("SOURCE"), .init("PASSAGE", maxWidth: 90),
+        ])
+        for (index, hit) in hits.enumerated() {
+            table.add([
+                String(index + 1), String(format: "%.2f", -hit.rank), "\(hit.document.source)#\(hit.document.chunk)",
+                hit.document.passage.body,
+            ])
+        }
         invocation.output.lines(table.render())
     }
 }
