@@ -108,7 +108,11 @@ enum TemplateCommands {
             invocation.output.line(JSONValue.array(items).serialized(pretty: true))
             return
         }
-        var table = Table([.init("REV", right: true), .init("HASH"), .init("CREATED"), .init("FROM"), .init("CHANGES")])
+        // Long notes are cut to keep rows on one line; --json and template diff have them whole.
+        var table = Table([
+            .init("REV", right: true), .init("HASH"), .init("CREATED"), .init("FROM", maxWidth: 40),
+            .init("CHANGES", maxWidth: 80),
+        ])
         for revision in revisions {
             table.add([
                 "@\(revision.number)", String(revision.hash.prefix(8)), shortTime(revision.createdAt), revision.origin,
