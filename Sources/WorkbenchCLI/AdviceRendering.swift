@@ -21,6 +21,40 @@ enum AdviceRendering {
         unit == "USD" ? DecisionRules.dollars(value) : DecisionRules.duration(value)
     }
 
+    static func verdict(_ recommendation: JSONValue) -> String {
+        switch recommendation["verdict"]?.stringValue {
+        case "meets": "meets the target"
+        case "likely": "likely meets the target"
+        default: "the best value; nothing reaches the target"
+        }
+    }
+
+    /// Every rung with its score, tokens and costs; nil when the advice has none.
+    static func ladder(_ report: JSONValue) -> Table? {
+        guard let rungs = report["rungs"]?.arrayValue, !rungs.isEmpty else { return nil }
+        let unit = report["cost_unit"]?.stringValue ?? "USD"
+        let hasVolume = report["volume"]?.doubleValue != nil
+        var columns: [Table.Column] = [
+            .init("RUNG"), .init("SCORE [95% CI]"), .init("PROMPT TOK", right: true),
+            .init("PER REQUEST", right: true),
+            .init("ONE-OFF", right: true),
+        ]
+        if hasVolume { columns.append(.init("FIRST YEAR", right: true)) }
+        var table = Table(columns)
+        for rung in rungs {
+            var row = [
+                (rung["label"]?.text ?? "") + (rung["measured"]?.boolValue == false ? " *" : ""),
+                interval(rung), n(rung["prompt_tokens"], 1),
+                cost(rung["per_request"]?.doubleValue ?? 0, unit: unit),
+                rung["one_off"] == "unknown"
+                    ? "unknown" : rung["one_off"]?.doubleValue.map { cost($0, unit: unit) } ?? "–",
+            ]
+            if hasVolume { row.append(rung["total"]?.doubleValue.map { cost($0, unit: unit) } ?? "unknown") }
+            table.add(row)
+        }
+        return table
+    }
+
     static func lines(_ report: JSONValue) -> [String] {
         var lines: [String] = []
         let unit = report["cost_unit"]?.stringValue ?? "USD"
@@ -157,42 +191,18 @@ enum AdviceRendering {
             }
         }
 
-        if let rungs = report["rungs"]?.arrayValue, !rungs.isEmpty {
+        if let table = ladder(report) {
             lines += ["", "The ladder (per request: \(unit == "USD" ? "price" : "local compute time"))"]
-            let hasVolume = report["volume"]?.doubleValue != nil
-            var columns: [Table.Column] = [
-                .init("RUNG"), .init("SCORE [95% CI]"), .init("PROMPT TOK", right: true),
-                .init("PER REQUEST", right: true),
-                .init("ONE-OFF", right: true),
-            ]
-            if hasVolume { columns.append(.init("FIRST YEAR", right: true)) }
-            var table = Table(columns)
-            for rung in rungs {
-                var row = [
-                    (rung["label"]?.text ?? "") + (rung["measured"]?.boolValue == false ? " *" : ""),
-                    interval(rung), n(rung["prompt_tokens"], 1),
-                    cost(rung["per_request"]?.doubleValue ?? 0, unit: unit),
-                    rung["one_off"] == "unknown"
-                        ? "unknown" : rung["one_off"]?.doubleValue.map { cost($0, unit: unit) } ?? "–",
-                ]
-                if hasVolume { row.append(rung["total"]?.doubleValue.map { cost($0, unit: unit) } ?? "unknown") }
-                table.add(row)
-            }
             lines += table.render().map { "   " + $0 }
-            if rungs.contains(where: { $0["measured"]?.boolValue == false }) {
+            if report["rungs"]?.arrayValue?.contains(where: { $0["measured"]?.boolValue == false }) == true {
                 lines.append("   * projected, not measured")
             }
         }
 
         if let recommendation = report["recommendation"] {
-            let verdict: String
-            switch recommendation["verdict"]?.stringValue {
-            case "meets": verdict = "meets the target"
-            case "likely": verdict = "likely meets the target"
-            default: verdict = "the best value; nothing reaches the target"
-            }
             lines += [
-                "", "Recommendation: \(recommendation["rung"]?.text ?? "") — \(verdict), \(interval(recommendation))",
+                "",
+                "Recommendation: \(recommendation["rung"]?.text ?? "") — \(verdict(recommendation)), \(interval(recommendation))",
             ]
             lines += (recommendation["reasons"]?.arrayValue ?? []).map { "  " + $0.text }
             let next = recommendation["next"]?.arrayValue ?? []

@@ -189,6 +189,6 @@ public enum CLI {
     /// Every command, in the order help lists them.
     static var commands: [Command] {
         StoreCommands.all + TemplateCommands.all + EvalSetCommands.all + CorpusCommands.all + RuntimeCommands.all
-            + EvalCommands.all + AdviseCommands.all
+            + EvalCommands.all + AdviseCommands.all + ReportCommands.all
     }
 }

@@ -17,7 +17,26 @@ enum ReportRendering {
 
     /// The table of runs, then the best run and the paired verdicts against it.
     static func lines(_ report: EvalReport, title: String? = nil) -> [String] {
-        guard let first = report.runs.first else { return ["No runs."] }
+        guard !report.runs.isEmpty else { return ["No runs."] }
+        return [heading(report, title: title)] + table(report).render() + verdictLines(report)
+    }
+
+    /// What the runs were: the template, eval set and split, and whatever they all share.
+    static func heading(_ report: EvalReport, title: String? = nil) -> String {
+        guard let first = report.runs.first else { return title ?? "No runs." }
+        let shown = Distinguishing(report)
+        var heading =
+            title
+            ?? "\(first.reference.split(separator: "/").first ?? "") on \(report.evalset) (\(report.split), \(first.run.plan.count) cases)"
+        if !shown.model { heading += " · model \(first.modelName) (\(first.run.model))" }
+        if !shown.strategy { heading += " · \(first.strategy.label)" }
+        if first.run.samples > 1 { heading += " · \(first.run.samples) samples per case" }
+        return heading
+    }
+
+    /// A row per run: what tells it apart, its headline score with the interval, and its costs.
+    static func table(_ report: EvalReport) -> Table {
+        guard let first = report.runs.first else { return Table([]) }
         let shown = Distinguishing(report)
         let headlineName = first.headline?.name ?? "score"
         let extraScorers = first.scorers.dropFirst().map(\.name)
@@ -52,19 +71,7 @@ enum ReportRendering {
             ]
             table.add(row)
         }
-        var lines: [String] = []
-        let split = report.split
-        let caseCount = first.run.plan.count
-        var heading =
-            title
-            ?? "\(first.reference.split(separator: "/").first ?? "") on \(report.evalset) (\(split), \(caseCount) cases)"
-        if !shown.model { heading += " · model \(first.modelName) (\(first.run.model))" }
-        if !shown.strategy { heading += " · \(first.strategy.label)" }
-        if first.run.samples > 1 { heading += " · \(first.run.samples) samples per case" }
-        lines.append(heading)
-        lines += table.render()
-        lines += verdictLines(report)
-        return lines
+        return table
     }
 
     /// What tells the runs of a report apart, and so is shown for each: the variant (also when

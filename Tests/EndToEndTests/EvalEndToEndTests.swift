@@ -128,6 +128,25 @@ struct EvalEndToEndTests {
         let missing = try await setup.pwb("runs", "show", "999")
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("there is no run 999"))
+
+        let page = try await setup.pwb("report", String(ids[0]), String(ids[1]))
+        #expect(page.status == 0, "\(page)")
+        #expect(page.stdout.hasPrefix("<!DOCTYPE html>"))
+        #expect(page.stdout.components(separatedBy: "<circle class=\"point\"").count == 3, "a point per run")
+        #expect(page.stdout.contains("<td>instruction") && page.stdout.contains("<td>question"))
+        #expect(page.stdout.contains("exact McNemar"))
+        #expect(!page.stdout.contains("<script"))
+        let written = try await setup.pwb("report", String(ids[0]), "--out", "reports/one.html")
+        #expect(written.stderr.contains("wrote reports/one.html"))
+        #expect(try setup.work.read("reports/one.html").hasPrefix("<!DOCTYPE html>"))
+        for (arguments, message) in [
+            (["report"], "report needs run ids"), (["report", "999"], "there is no run 999"),
+            (["report", "1", "--advice", "1"], "not both"), (["report", "--advice", "1"], "there is no advice 1"),
+        ] {
+            let refused = try await PwbProcess.run(arguments, in: setup.work.path, environment: setup.environment)
+            #expect(refused.status == 2, "\(refused)")
+            #expect(refused.stderr.contains(message), "\(refused)")
+        }
     }
 
     @Test(arguments: [

@@ -103,3 +103,69 @@ struct AdviceRenderingTests {
         #expect(AdviceRendering.interval(nil) == "–")
     }
 }
+
+struct HTMLReportTests {
+    @Test func escapesMarkupAndKeepsJapanese() {
+        #expect(
+            HTMLReport.escape(#"<script>alert("x&y")</script> '分類'"#)
+                == "&lt;script&gt;alert(&quot;x&amp;y&quot;)&lt;/script&gt; &#39;分類&#39;")
+    }
+
+    @Test func drawsAPointPerRowAndAnIntervalWhereThereIsOne() {
+        let rows = [
+            Chart.Row(label: "問い合わせ <b>", score: 0.5, low: 0.25, high: 0.75),
+            Chart.Row(label: "fine-tuned (projected)", score: 0.9, low: 0.9, high: 0.9, projected: true),
+        ]
+        let svg = Chart.intervals(rows, target: 0.8, caption: "scores")
+        #expect(svg.components(separatedBy: "<circle class=\"point\"").count == 3)
+        #expect(svg.components(separatedBy: "<line class=\"whisker\"").count == 2, "no bar for a projection")
+        #expect(svg.contains(">問い合わせ &lt;b&gt;</text>"))
+        #expect(svg.contains("<g class=\"projected\">"))
+        // The plot runs from the label column to 60 px short of the 760 px width: 0.5 is its middle,
+        // the bar spans the middle half, and the target stands at 80%.
+        let left = max(90, Double(DisplayWidth.of("fine-tuned (projected)")) * 7.2 + 20)
+        let x = { (score: Double) in String(format: "%.1f", left + score * (700 - left)) }
+        #expect(svg.contains("cx=\"\(x(0.5))\""))
+        #expect(svg.contains("x1=\"\(x(0.25))\" y1=\"35.0\" x2=\"\(x(0.75))\" y2=\"35.0\""))
+        #expect(svg.contains("<line class=\"target\" x1=\"\(x(0.8))\""))
+    }
+
+    @Test func pageForAdviceHasTheRecommendationTheLadderAndTheCurve() {
+        let rung = { (label: String, score: Double, cost: Double) -> JSONValue in
+            [
+                "label": .string(label), "score": .number(score), "low": .number(score - 0.1),
+                "high": .number(score + 0.05), "measured": true, "per_request": .number(cost),
+                "prompt_tokens": 40,
+            ]
+        }
+        let advice: JSONValue = [
+            "id": 3, "template": "ja-inquiry", "evalset": "ja-inquiry", "target": 0.8, "cost_unit": "USD",
+            "rungs": [rung("zero-shot (instruction)", 0.4, 0.0001), rung("4-shot random", 0.85, 0.0004)],
+            "recommendation": [
+                "rung": "4-shot random", "verdict": "likely", "score": 0.85, "low": 0.75, "high": 0.9,
+                "reasons": ["The gap: <0.4>"],
+            ],
+            "few_shot": [
+                "variant": "ja-inquiry/instruction@1",
+                "points": [["k": 4, "random_mean": 0.85, "random_min": 0.8, "random_max": 0.9]],
+                "curve": ["ceiling": 0.9, "amplitude": 0.5, "exponent": 1.0],
+            ],
+        ]
+        let page = HTMLReport.advice(advice)
+        #expect(page.hasPrefix("<!DOCTYPE html>"))
+        #expect(page.contains("<h1>Advice #3 for ja-inquiry on ja-inquiry</h1>"))
+        #expect(page.contains("<h2>Recommendation: 4-shot random</h2>"))
+        #expect(page.contains("likely meets the target: 0.850 [0.750, 0.900]"))
+        #expect(page.contains("<li>The gap: &lt;0.4&gt;</li>"))
+        #expect(page.components(separatedBy: "<figure>").count == 4)
+        #expect(page.components(separatedBy: "<tr>").count == 4, "a header and a row per rung")
+        #expect(page.contains("<path class=\"curve\""))
+        #expect(page.contains(">$0.0004</td>"))
+        #expect(!page.contains("<script"))
+    }
+
+    @Test(arguments: [(0.0, 1.0), (0.3, 0.5), (0.07, 0.1), (180.0, 200.0), (250.0, 500.0), (0.00012, 0.0002)])
+    func picksRoundTickSteps(rough: Double, step: Double) {
+        #expect(abs(Chart.niceStep(rough) - step) < 1e-12)
+    }
+}
