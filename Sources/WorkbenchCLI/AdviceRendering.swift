@@ -55,13 +55,17 @@ enum AdviceRendering {
         return table
     }
 
+    /// `Advice #2 for sentiment on sentiment (dev)`.
+    static func title(_ report: JSONValue) -> String {
+        let id = report["id"]?.intValue.map { " #\($0)" } ?? ""
+        return "Advice\(id) for \(report["template"]?.text ?? "") on \(report["evalset"]?.text ?? "") (dev)"
+    }
+
     static func lines(_ report: JSONValue) -> [String] {
         var lines: [String] = []
         let unit = report["cost_unit"]?.stringValue ?? "USD"
         let id = report["id"]?.intValue.map { " #\($0)" } ?? ""
-        lines.append(
-            "Advice\(id) for \(report["template"]?.text ?? "") on \(report["evalset"]?.text ?? "") (dev) · model \(report["model"]?.text ?? "")"
-        )
+        lines.append("\(title(report)) · model \(report["model"]?.text ?? "")")
         let used = report["cases_per_rung"]?.intValue ?? 0
         let total = report["dev_cases"]?.intValue ?? 0
         var scope = "\(used) of \(total) dev cases per rung"

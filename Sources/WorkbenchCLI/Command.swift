@@ -143,6 +143,14 @@ public struct ParsedArguments: Sendable {
 
     public func all(_ name: String) -> [String] { values[name] ?? [] }
 
+    /// The positional arguments as run ids.
+    public func runIDs() throws -> [Int] {
+        try positionals.map { text in
+            guard let id = Int(text) else { throw UsageError("\"\(text)\" is not a run id; pwb runs list shows them") }
+            return id
+        }
+    }
+
     public func int(_ name: String, min: Int? = nil) throws -> Int? {
         guard let text = value(name) else { return nil }
         guard let number = Int(text) else { throw UsageError("--\(name) must be a whole number, not \"\(text)\"") }

@@ -105,7 +105,7 @@ struct RealAdviseEndToEndTests {
         #expect(shown.stdout == out, "the stored advice prints the same")
         let page = try await work.pwb("report", "--advice", "latest")
         #expect(page.status == 0, "\(page)")
-        #expect(page.stdout.contains("<h1>Advice #1 for sentiment on sentiment</h1>"))
+        #expect(page.stdout.contains("<h1>Advice #1 for sentiment on sentiment (dev)</h1>"))
         #expect(page.stdout.components(separatedBy: "<figure>").count == 4, "ladder, cost against quality, curve")
         #expect(page.stdout.contains("<pre>" + out.replacingOccurrences(of: "<", with: "&lt;").prefix(40)))
         let runs = try await work.pwb("runs", "list", "--json")

@@ -136,6 +136,8 @@ struct EvalEndToEndTests {
         #expect(page.stdout.contains("<td>instruction") && page.stdout.contains("<td>question"))
         #expect(page.stdout.contains("exact McNemar"))
         #expect(!page.stdout.contains("<script"))
+        let twice = try await setup.pwb("report", String(ids[0]), String(ids[0]))
+        #expect(twice.stdout.contains(">instruction (run \(ids[0]))</text>"), "rows that read alike are named by run")
         let written = try await setup.pwb("report", String(ids[0]), "--out", "reports/one.html")
         #expect(written.stderr.contains("wrote reports/one.html"))
         #expect(try setup.work.read("reports/one.html").hasPrefix("<!DOCTYPE html>"))

@@ -52,6 +52,14 @@ struct CostModelTests {
         #expect(CostModel.breakEven(oneOff: 50, savingPerRequest: 0.0001) == 500_000)
         #expect(CostModel.breakEven(oneOff: 50, savingPerRequest: 0) == nil)
     }
+
+    @Test(arguments: [
+        (0.0, "$0.00"), (12.345, "$12.35"), (0.01, "$0.01"), (0.0072, "$0.0072"), (7.2e-6, "$0.0000072"),
+        (0.0004, "$0.00040"),
+    ])
+    func showsDollarsToTwoSignificantDigitsBelowACent(value: Double, text: String) {
+        #expect(DecisionRules.dollars(value) == text)
+    }
 }
 
 struct DecisionRuleTests {

@@ -149,7 +149,7 @@ struct PromptFileTests {
         longer.settings.exampleFormat = "Review: {{text}}\nQuestion: Is it good?\nAnswer (yes or no): {{expected}}"
         #expect(
             longer.changes(from: format)
-                == "example_format: …\\nAnswer: {{expected}}\" → …\\nAnswer (yes or no): {{ex…")
+                == "example_format: …\\nAnswer: {{expected}}\" → …\\nAnswer (yes or no): {{expected}}\"")
     }
 }
 

@@ -9,6 +9,13 @@ import WorkbenchStore
 enum AdviseCommands {
     static var all: [Command] { [advise, exportFinetune] }
 
+    /// The advice `--OPTION ID|latest` names.
+    static func storedAdvice(_ text: String, option: String, in workspace: Workspace) throws -> JSONValue {
+        if text == "latest" { return try workspace.advice(id: nil) }
+        guard let id = Int(text) else { throw UsageError("--\(option) takes an advice id or latest, not \"\(text)\"") }
+        return try workspace.advice(id: id)
+    }
+
     static let advise = Command(
         "advise", "measure zero-shot, few-shot, retrieval and fine-tuning on your task and recommend one",
         arguments: "TEMPLATE", max: 1,
@@ -42,16 +49,7 @@ enum AdviseCommands {
         let workspace = try session.workspace()
         let arguments = invocation.arguments
         if let show = arguments.value("show") {
-            let id: Int?
-            if show == "latest" {
-                id = nil
-            } else {
-                guard let number = Int(show) else {
-                    throw UsageError("--show takes an advice id or latest, not \"\(show)\"")
-                }
-                id = number
-            }
-            let report = try workspace.advice(id: id)
+            let report = try storedAdvice(show, option: "show", in: workspace)
             if arguments.flag("json") {
                 invocation.output.line(report.serialized(pretty: true))
             } else {

@@ -173,10 +173,7 @@ enum EvalCommands {
         arguments: "RUN RUN", min: 2, max: 2, options: [.json]
     ) { invocation in
         let workspace = try invocation.session.workspace()
-        let ids = try invocation.arguments.positionals.map { text -> Int in
-            guard let id = Int(text) else { throw UsageError("\"\(text)\" is not a run id; pwb runs list shows them") }
-            return id
-        }
+        let ids = try invocation.arguments.runIDs()
         let report = try workspace.report(for: try ids.map { try workspace.run(id: $0) })
         guard let comparison = report.comparisons.first?.comparison else { return }
         if report.runs[0].run.evalsetID != report.runs[1].run.evalsetID {
@@ -248,10 +245,7 @@ enum EvalCommands {
         ]
     ) { invocation in
         let workspace = try invocation.session.workspace()
-        guard let id = Int(invocation.arguments.positionals[0]) else {
-            throw UsageError("\"\(invocation.arguments.positionals[0])\" is not a run id; pwb runs list shows them")
-        }
-        let run = try workspace.run(id: id)
+        let run = try workspace.run(id: try invocation.arguments.runIDs()[0])
         let report = try workspace.report(for: [run])
         let rows = try workspace.caseRows(run).map { EvalCommands.annotate($0, report.runs[0]) }
         if invocation.arguments.flag("json") {
@@ -266,7 +260,8 @@ enum EvalCommands {
         }
         var lines = ReportRendering.lines(
             report,
-            title: "run \(id): \(report.runs[0].reference) on \(report.evalset) (\(run.split)) · \(run.status.rawValue)"
+            title:
+                "run \(run.id): \(report.runs[0].reference) on \(report.evalset) (\(run.split)) · \(run.status.rawValue)"
         )
         if invocation.arguments.flag("cases") {
             var table = Table([

@@ -25,37 +25,22 @@ enum ReportCommands {
         let html: String
         let name: String
         if let advice = arguments.value("advice") {
-            guard arguments.positionals.isEmpty else {
-                throw UsageError("report takes runs or --advice, not both")
-            }
-            let id: Int?
-            if advice == "latest" {
-                id = nil
-            } else if let number = Int(advice) {
-                id = number
-            } else {
-                throw UsageError("--advice takes an advice id or latest, not \"\(advice)\"")
-            }
-            let stored = try workspace.advice(id: id)
+            guard arguments.positionals.isEmpty else { throw UsageError("report takes runs or --advice, not both") }
+            let stored = try AdviseCommands.storedAdvice(advice, option: "advice", in: workspace)
             html = HTMLReport.advice(stored)
             name = "advice-\(stored["id"]?.text ?? "latest")"
         } else {
             guard !arguments.positionals.isEmpty else {
                 throw UsageError("report needs run ids (pwb runs list shows them) or --advice ID")
             }
-            let ids = try arguments.positionals.map { text -> Int in
-                guard let id = Int(text) else {
-                    throw UsageError("\"\(text)\" is not a run id; pwb runs list shows them")
-                }
-                return id
-            }
+            let ids = try arguments.runIDs()
             html = HTMLReport.runs(try workspace.report(for: try ids.map { try workspace.run(id: $0) }))
             name = "runs-" + ids.map(String.init).joined(separator: "-")
         }
-        if let out = arguments.value("out") ?? (invocation.output.stdoutIsTerminal ? ".pwb/reports/\(name).html" : nil)
-        {
+        let defaultPath = "\(workspace.stateDirectory)/reports/\(name).html"
+        if let out = arguments.value("out") ?? (invocation.output.stdoutIsTerminal ? defaultPath : nil) {
             try workspace.writeUserFile(html, to: out)
-            invocation.output.note("wrote \(out); open it in a browser")
+            invocation.output.note("wrote \(workspace.shown(out)); open it in a browser")
         } else {
             invocation.output.raw(html)
         }

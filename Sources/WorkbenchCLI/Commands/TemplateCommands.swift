@@ -108,7 +108,7 @@ enum TemplateCommands {
             invocation.output.line(JSONValue.array(items).serialized(pretty: true))
             return
         }
-        // Long notes are cut to keep rows on one line; --json and template diff have them whole.
+        // Long notes are cut to keep rows on one line; --json has them as stored, template diff in full.
         var table = Table([
             .init("REV", right: true), .init("HASH"), .init("CREATED"), .init("FROM", maxWidth: 40),
             .init("CHANGES", maxWidth: 80),

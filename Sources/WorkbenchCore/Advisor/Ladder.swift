@@ -200,8 +200,12 @@ public enum DecisionRules {
         cost.prices != nil ? dollars(value) : duration(value)
     }
 
+    /// Cents for a cent or more; below that two significant digits, so a price per request of a
+    /// small prompt reads `$0.0000040`, not `$0.0000`.
     public static func dollars(_ value: Double) -> String {
-        value < 0.01 ? String(format: "$%.4f", value) : String(format: "$%.2f", value)
+        guard value > 0, value < 0.01 else { return String(format: "$%.2f", value) }
+        let decimals = min(12, Int(-floor(log10(value))) + 1)
+        return String(format: "$%.\(decimals)f", value)
     }
 
     public static func duration(_ seconds: Double) -> String {

@@ -133,7 +133,7 @@ public struct PromptFile: Sendable, Hashable {
     public var contentHash: String { SHA256.hex(canonicalText) }
 
     /// Two long values cut down to where they differ: `…Answer: {{expected}}"` → `…Answer (yes or no): {{expected}}"`.
-    static func changedParts(_ old: String, _ new: String, width: Int = 28) -> (String, String) {
+    static func changedParts(_ old: String, _ new: String, width: Int = 40) -> (String, String) {
         let a = Array(old)
         let b = Array(new)
         var prefix = 0
