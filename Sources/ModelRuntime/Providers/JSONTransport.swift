@@ -87,8 +87,20 @@ struct JSONTransport: Sendable {
         return formatter.date(from: text).map { max(0, $0.timeIntervalSinceNow) }
     }
 
+    /// Posts a generation request; a server's answer that the prompt outgrew the context becomes
+    /// `.promptTooLong`, so every provider reports it the same way.
+    func generate(_ path: String, _ body: JSONValue, maxTokens: Int, timeout: Double) async throws -> (
+        JSONValue, Double
+    ) {
+        do {
+            return try await post(path, body, timeout: timeout)
+        } catch let error as ModelError {
+            throw Self.contextOverflow(error, maxTokens: maxTokens) ?? error
+        }
+    }
+
     /// A context-overflow answer, recognized from the words servers use for it.
-    static func contextOverflow(_ error: ModelError, promptTokens: Int?, maxTokens: Int) -> ModelError? {
+    static func contextOverflow(_ error: ModelError, maxTokens: Int) -> ModelError? {
         guard case .status(let code, let url, let message, _) = error, code == 400 || code == 413 else { return nil }
         let lower = message.lowercased()
         guard
@@ -98,7 +110,7 @@ struct JSONTransport: Sendable {
         let numbers = message.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
         let contextSize = numbers.first(where: { $0 >= 64 }) ?? 0
         return .promptTooLong(
-            tokens: promptTokens ?? numbers.last ?? 0, maxTokens: maxTokens, contextSize: contextSize, url: url)
+            tokens: numbers.last ?? 0, maxTokens: maxTokens, contextSize: contextSize, url: url)
     }
 }
 

@@ -26,13 +26,8 @@ public struct LlamaCppProvider: ModelProvider {
         if let topK = request.topK { body["top_k"] = .number(Double(topK)) }
         if let seed = request.seed { body["seed"] = .number(Double(seed)) }
         if request.topLogprobs > 0 { body["n_probs"] = .number(Double(request.topLogprobs)) }
-        let answer: JSONValue
-        let latency: Double
-        do {
-            (answer, latency) = try await transport.post("/completion", .object(body), timeout: timeout)
-        } catch let error as ModelError {
-            throw JSONTransport.contextOverflow(error, promptTokens: nil, maxTokens: request.maxTokens) ?? error
-        }
+        let (answer, latency) = try await transport.generate(
+            "/completion", .object(body), maxTokens: request.maxTokens, timeout: timeout)
         guard let text = answer["content"]?.stringValue else {
             throw ModelError.malformed(url: transport.url("/completion").absoluteString, detail: "no \"content\" field")
         }

@@ -37,13 +37,8 @@ public struct OllamaProvider: ModelProvider {
             body["logprobs"] = true
             body["top_logprobs"] = .number(Double(request.topLogprobs))
         }
-        let answer: JSONValue
-        let latency: Double
-        do {
-            (answer, latency) = try await transport.post(path, .object(body), timeout: timeout)
-        } catch let error as ModelError {
-            throw JSONTransport.contextOverflow(error, promptTokens: nil, maxTokens: request.maxTokens) ?? error
-        }
+        let (answer, latency) = try await transport.generate(
+            path, .object(body), maxTokens: request.maxTokens, timeout: timeout)
         guard let text = answer["response"]?.stringValue ?? answer["message"]?["content"]?.stringValue else {
             throw ModelError.malformed(
                 url: transport.url(path).absoluteString, detail: "no \"response\" or \"message\"")

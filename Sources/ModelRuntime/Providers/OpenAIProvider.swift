@@ -40,13 +40,8 @@ public struct OpenAIProvider: ModelProvider {
                 body["top_logprobs"] = .number(Double(request.topLogprobs))
             }
         }
-        let answer: JSONValue
-        let latency: Double
-        do {
-            (answer, latency) = try await transport.post(path, .object(body), timeout: timeout)
-        } catch let error as ModelError {
-            throw JSONTransport.contextOverflow(error, promptTokens: nil, maxTokens: request.maxTokens) ?? error
-        }
+        let (answer, latency) = try await transport.generate(
+            path, .object(body), maxTokens: request.maxTokens, timeout: timeout)
         let url = transport.url(path).absoluteString
         guard let choice = answer["choices"]?.arrayValue?.first else {
             throw ModelError.malformed(url: url, detail: "no \"choices\"")
