@@ -19,6 +19,9 @@ public struct ChatMessage: Sendable, Hashable {
         self.role = role
         self.content = content
     }
+
+    /// `{"role": …, "content": …}`, as every chat API takes it.
+    var json: JSONValue { ["role": .string(role), "content": .string(content)] }
 }
 
 /// What to ask a model: a raw prompt or chat messages, and how to sample.
@@ -68,14 +71,21 @@ public struct CompletionRequest: Sendable, Hashable {
         ]
         switch prompt {
         case .text(let text): object["prompt"] = .string(text)
-        case .chat(let messages):
-            object["messages"] = .array(
-                messages.map { ["role": .string($0.role), "content": .string($0.content)] })
+        case .chat(let messages): object["messages"] = .array(messages.map(\.json))
         }
-        if let topP { object["top_p"] = .number(topP) }
-        if let topK { object["top_k"] = .number(Double(topK)) }
-        if let seed { object["seed"] = .number(Double(seed)) }
+        object.merge(samplingFields) { _, set in set }
         return .object(object)
+    }
+
+    /// The sampling settings llama.cpp, OpenAI-compatible servers and Ollama all take under the
+    /// same names, each only when set: stop, top_p, top_k, seed.
+    var samplingFields: [String: JSONValue] {
+        var fields: [String: JSONValue] = [:]
+        if !stop.isEmpty { fields["stop"] = .array(stop.map { .string($0) }) }
+        if let topP { fields["top_p"] = .number(topP) }
+        if let topK { fields["top_k"] = .number(Double(topK)) }
+        if let seed { fields["seed"] = .number(Double(seed)) }
+        return fields
     }
 }
 

@@ -22,9 +22,7 @@ public struct LlamaCppProvider: ModelProvider {
             "temperature": .number(request.temperature), "stop": .array(request.stop.map { .string($0) }),
             "cache_prompt": true, "stream": false,
         ]
-        if let topP = request.topP { body["top_p"] = .number(topP) }
-        if let topK = request.topK { body["top_k"] = .number(Double(topK)) }
-        if let seed = request.seed { body["seed"] = .number(Double(seed)) }
+        body.merge(request.samplingFields) { _, set in set }
         if request.topLogprobs > 0 { body["n_probs"] = .number(Double(request.topLogprobs)) }
         let (answer, latency) = try await transport.generate(
             "/completion", .object(body), maxTokens: request.maxTokens, timeout: timeout)

@@ -18,10 +18,7 @@ public struct OllamaProvider: ModelProvider {
         var options: [String: JSONValue] = [
             "num_predict": .number(Double(request.maxTokens)), "temperature": .number(request.temperature),
         ]
-        if !request.stop.isEmpty { options["stop"] = .array(request.stop.map { .string($0) }) }
-        if let topP = request.topP { options["top_p"] = .number(topP) }
-        if let topK = request.topK { options["top_k"] = .number(Double(topK)) }
-        if let seed = request.seed { options["seed"] = .number(Double(seed)) }
+        options.merge(request.samplingFields) { _, set in set }
         var body: [String: JSONValue] = ["model": .string(model), "stream": false, "options": .object(options)]
         let path: String
         switch request.prompt {
@@ -31,7 +28,7 @@ public struct OllamaProvider: ModelProvider {
             body["raw"] = true
         case .chat(let messages):
             path = "/api/chat"
-            body["messages"] = .array(messages.map { ["role": .string($0.role), "content": .string($0.content)] })
+            body["messages"] = .array(messages.map(\.json))
         }
         if request.topLogprobs > 0 {
             body["logprobs"] = true

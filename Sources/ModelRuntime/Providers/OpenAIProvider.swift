@@ -22,10 +22,7 @@ public struct OpenAIProvider: ModelProvider {
             "stream": false,
         ]
         if let model { body["model"] = .string(model) }
-        if !request.stop.isEmpty { body["stop"] = .array(request.stop.map { .string($0) }) }
-        if let topP = request.topP { body["top_p"] = .number(topP) }
-        if let topK = request.topK { body["top_k"] = .number(Double(topK)) }
-        if let seed = request.seed { body["seed"] = .number(Double(seed)) }
+        body.merge(request.samplingFields) { _, set in set }
         let path: String
         switch request.prompt {
         case .text(let prompt):
@@ -34,7 +31,7 @@ public struct OpenAIProvider: ModelProvider {
             if request.topLogprobs > 0 { body["logprobs"] = .number(Double(request.topLogprobs)) }
         case .chat(let messages):
             path = "/chat/completions"
-            body["messages"] = .array(messages.map { ["role": .string($0.role), "content": .string($0.content)] })
+            body["messages"] = .array(messages.map(\.json))
             if request.topLogprobs > 0 {
                 body["logprobs"] = true
                 body["top_logprobs"] = .number(Double(request.topLogprobs))
