@@ -12,8 +12,8 @@ enum ReportRendering {
 
     static func percent(_ value: Double) -> String { "\(Int((value * 100).rounded()))%" }
 
-    /// `p=0.012`, or `p<0.001` below that.
-    static func pValue(_ p: Double) -> String { p < 0.001 ? "p<0.001" : "p=" + number(p) }
+    /// `p=0.012`, or `p<0.001` below that; never rounded across 0.05.
+    static func pValue(_ p: Double) -> String { Comparison.pText(p) }
 
     /// The table of runs, then the best run and the paired verdicts against it.
     static func lines(_ report: EvalReport, title: String? = nil) -> [String] {
@@ -115,7 +115,8 @@ enum ReportRendering {
             }
             text += ", \(comparison.method.rawValue) \(pValue(comparison.p))"
             if report.comparisons.count > 1 { text += ", adjusted \(pValue(comparison.adjustedP))" }
-            text += comparison.isSignificant ? ": significantly better" : ": not a significant difference"
+            text +=
+                comparison.isSignificant ? ": significantly \(comparison.direction)" : ": not a significant difference"
             lines.append(text)
         }
         if report.runs[best].errors > 0 || report.runs.contains(where: { $0.errors > 0 }) {

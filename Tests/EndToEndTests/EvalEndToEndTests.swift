@@ -117,6 +117,10 @@ struct EvalEndToEndTests {
         #expect(compare.status == 0, "\(compare)")
         #expect(compare.stdout.hasPrefix("run \(ids[0]) vs run \(ids[1]) on sentiment (dev)"))
         #expect(compare.stdout.contains("on 20 shared cases"))
+        #expect(compare.stdout.contains("exact McNemar"))
+        let midP = try await setup.pwb("compare", String(ids[0]), String(ids[1]), "--mid-p")
+        #expect(midP.status == 0, "\(midP)")
+        #expect(midP.stdout.contains("mid-p McNemar") && !midP.stdout.contains("exact McNemar"), "\(midP)")
 
         let list = try await setup.pwb("runs", "list")
         #expect(list.stdout.contains("sentiment/instruction@1"))

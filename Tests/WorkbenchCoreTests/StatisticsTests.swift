@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import WorkbenchCore
 
@@ -52,17 +53,20 @@ struct StatisticsTests {
         #expect(abs(a.halfWidth - normalHalfWidth) / normalHalfWidth < 0.15)
     }
 
-    @Test func pairedBootstrapFindsARealDifferenceAndNotANoisyOne() {
+    @Test func pairedTestsFindARealDifferenceAndNotANoisyOne() {
         var generator = SeededGenerator(seed: 3)
         let base = (0..<200).map { _ in Double(generator.next() % 100) / 100 }
         let better = base.map { min(1, $0 + 0.1) }
         let real = Statistics.pairedBootstrap(better, base)
-        #expect(real.p < 0.001)
-        #expect(real.difference.lower > 0)
+        #expect(real.lower > 0)
+        #expect(Statistics.signFlipTest(zip(better, base).map { $0 - $1 }) < 0.001)
         let noise = base.enumerated().map { index, value in index % 2 == 0 ? min(1, value + 0.05) : max(0, value - 0.05)
         }
-        #expect(Statistics.pairedBootstrap(noise, base).p > 0.05)
-        #expect(Statistics.pairedBootstrap(base, base).p == 1)
+        #expect(Statistics.signFlipTest(zip(noise, base).map { $0 - $1 }) > 0.05)
+        #expect(Statistics.signFlipTest(zip(base, base).map { $0 - $1 }) == 1)
+        // No spread seen: never a zero-width interval.
+        let same = Statistics.pairedBootstrap(base, base)
+        #expect(same.lower < 0 && same.upper > 0)
     }
 
     @Test func comparisonsPickTheTestThatFitsTheScores() {
@@ -73,10 +77,79 @@ struct StatisticsTests {
         #expect(passFail.onlyA == 8 && passFail.onlyB == 0)
         #expect(abs(passFail.p - 0.0078125) < 1e-12)
         #expect(abs(passFail.difference - 0.4) < 1e-12)
+        let midP = Comparisons.paired(a, b, passFail: true, midP: true)
+        #expect(midP.method == .mcnemarMidP && abs(midP.p - 0.003906249999999993) < 1e-12)
         let continuous = Comparisons.paired(a.mapValues { $0 * 0.9 }, b, passFail: false)
-        #expect(continuous.method == .bootstrap)
+        #expect(continuous.method == .signFlip)
         let adjusted = Comparisons.adjusted([passFail, passFail])
         #expect(abs(adjusted[0].adjustedP - 0.015625) < 1e-12)
+        let worse = Comparisons.paired(b, a, passFail: true)
+        #expect(worse.direction == "worse" && passFail.direction == "better")
+    }
+
+    /// `scipy.stats.binomtest(x, n, p, alternative='greater').pvalue`.
+    @Test(arguments: [
+        (38, 40, 0.9, 0.22280812433940309), (80, 80, 0.9, 0.00021847450052839227), (5, 10, 0.3, 0.15026833259999992),
+        (0, 10, 0.5, 1.0), (72, 80, 0.9, 0.5926764978434553), (77, 80, 0.9, 0.035306258481137706),
+    ])
+    func binomialUpperTailMatchesScipy(successes: Int, trials: Int, p0: Double, p: Double) {
+        #expect(abs(Statistics.binomialUpperTail(successes: successes, trials: trials, p0: p0) - p) < 1e-12)
+    }
+
+    /// 2·(P(X ≤ k) − P(X = k)/2) with X ~ Binomial(b + c, 1/2), from scipy.stats.binom.
+    @Test(arguments: [(3, 10, 0.05737304687500002), (8, 0, 0.003906249999999993), (5, 5, 1.0), (1, 0, 0.5)])
+    func midPMcNemarMatchesScipy(onlyA: Int, onlyB: Int, p: Double) {
+        #expect(abs(Statistics.mcnemarMidP(onlyA: onlyA, onlyB: onlyB) - p) < 1e-12)
+    }
+
+    @Test func signFlipIsExactForFewPairs() {
+        // All 2^7 sign patterns of the nonzero differences enumerated in Python: 4 of 128 are at
+        // least as far from zero as the observed sum.
+        let p = Statistics.signFlipTest([0.5, 0.25, -0.1, 0.4, 0.3, 0.2, 0.0, 0.6])
+        #expect(abs(p - 4.0 / 128) < 1e-12)
+    }
+
+    @Test(arguments: [8, 12, 15, 40])
+    func pairedTestsHoldTheirLevelAtSmallN(n: Int) {
+        // Under the null (no difference, skewed scores in 0…1), reject at 5% in at most 5% of
+        // 1,000 seeds (plus 1.5 points of simulation error).
+        var generator = SeededGenerator(seed: UInt64(n))
+        var rejections = 0
+        for seed in 0..<1000 {
+            let differences = (0..<n).map { _ -> Double in
+                let a = pow(Double.random(in: 0..<1, using: &generator), 3)
+                let b = pow(Double.random(in: 0..<1, using: &generator), 3)
+                return a - b
+            }
+            if Statistics.signFlipTest(differences, resamples: 999, seed: UInt64(seed)) < 0.05 { rejections += 1 }
+        }
+        #expect(Double(rejections) / 1000 <= 0.065)
+    }
+
+    @Test func theBettingTestHoldsItsLevelAndFindsARealExcess() {
+        var generator = SeededGenerator(seed: 11)
+        var falseCalls = 0
+        var found = 0
+        for _ in 0..<500 {
+            // Scores in 0…1 with mean exactly 0.8 (three of four are 1, else uniform on 0…0.4·2).
+            let null = (0..<40).map { _ -> Double in
+                Double.random(in: 0..<1, using: &generator) < 0.75 ? 1 : Double.random(in: 0..<0.4, using: &generator)
+            }
+            if Statistics.bettingUpperTest(null, null: 0.8) < 0.05 { falseCalls += 1 }
+            let better = (0..<80).map { _ in Double.random(in: 0.9...1, using: &generator) }
+            if Statistics.bettingUpperTest(better, null: 0.8) < 0.05 { found += 1 }
+        }
+        #expect(Double(falseCalls) / 500 <= 0.05)
+        #expect(Double(found) / 500 >= 0.95)
+    }
+
+    @Test func intervalsNeverCollapseOnTooLittleData() {
+        let one = Statistics.bootstrapMean([0.7])
+        #expect(one.lower < 0.7 && one.upper > 0.7)
+        let flat = Statistics.bootstrapMean([Double](repeating: 1, count: 30))
+        #expect(flat.upper > 0.999 && flat.lower < 0.95)
+        let few = Statistics.bootstrapMean([0.5, 0.6, 0.55])
+        #expect(few.upper - few.lower > 0.3, "three values cannot pin a mean down to their own spread")
     }
 
     @Test func intervalsWidenWithTheSquareRootOfTheCap() {

@@ -160,6 +160,35 @@ final class StubWorkspace {
         #expect(work.completions.count == 40, "a second sample is a different request; the first is cached")
     }
 
+    @Test func repeatedSamplesGiveEveryScorerAnIntervalOverCasesNotSamples() async throws {
+        // Two pass/fail scorers, two samples of each of the 8 dev cases. The stub answers right
+        // only every other time it is asked, so each case passes in one sample of two.
+        let asked = Mutex(0)
+        let work = try StubWorkspace(
+            answer: { prompt in
+                let turn = asked.withLock {
+                    $0 += 1
+                    return $0
+                }
+                return turn % 2 == 0 ? StubWorkspace.keywordAnswer(prompt) : " maybe"
+            },
+            settings:
+                #"{"scorers": [{"type": "label", "labels": ["positive", "negative"]}, "contains"], "input": "text"}"#)
+        let report = try await work.evaluate(
+            work.options {
+                $0.repeats = 2
+                $0.variants = ["plain"]
+                $0.concurrency = 1
+            })
+        let run = report.runs[0]
+        #expect(run.scorers.count == 2)
+        for summary in run.scorers {
+            // 8 cases, each at 0.5: the interval is that of 8 values, never of 16 trials.
+            #expect(summary.interval == Statistics.bootstrapMean([Double](repeating: 0.5, count: 8), seed: 1))
+            #expect(summary.interval != Statistics.wilson(successes: 8, trials: 16))
+        }
+    }
+
     @Test func serverErrorsAreRetriedAndFailedCasesRecordedNotCountedWrong() async throws {
         let failures = Mutex(0)
         let work = try StubWorkspace(fault: { request in

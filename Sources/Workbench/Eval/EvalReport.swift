@@ -87,6 +87,8 @@ extension Workspace {
         var scoresByScorer = [[Score?]](repeating: [], count: specs.count)
         var expectedByScorer = [[JSONValue]](repeating: [], count: specs.count)
         var perCaseSums: [Int: (sum: Double, count: Int)] = [:]
+        // Each scorer's per-case sums, for intervals over cases when a case has several samples.
+        var perCaseByScorer = [[Int: (sum: Double, count: Int)]](repeating: [:], count: specs.count)
         var promptTokens: [Double] = []
         var completionTokens: [Double] = []
         var latencies: [Double] = []
@@ -105,9 +107,13 @@ extension Workspace {
             if let latency = result.latencyMilliseconds { latencies.append(latency) }
             let expected = cases[result.caseID]?.evalCase.expected ?? .null
             for (index, spec) in specs.enumerated() {
-                scoresByScorer[index].append(
-                    result.scores[ScorerNames.name(spec, index: index, in: specs)].flatMap(Score.init(json:)))
+                let score = result.scores[ScorerNames.name(spec, index: index, in: specs)].flatMap(Score.init(json:))
+                scoresByScorer[index].append(score)
                 expectedByScorer[index].append(expected)
+                if let score {
+                    perCaseByScorer[index][result.caseID, default: (0, 0)].sum += score.value
+                    perCaseByScorer[index][result.caseID, default: (0, 0)].count += 1
+                }
             }
             if let score = result.score {
                 perCaseSums[result.caseID, default: (0, 0)].sum += score
@@ -119,10 +125,12 @@ extension Workspace {
                 spec: spec, scores: scoresByScorer[index], expected: expectedByScorer[index],
                 seed: UInt64(run.params["seed"]?.intValue ?? 0) &+ 1)
             summary.name = ScorerNames.name(spec, index: index, in: specs)
-            if run.samples > 1 && spec.kind.isPassFail && index == 0 {
-                // Several samples per case are not independent trials: the interval comes
-                // from a bootstrap over cases instead.
-                let means = perCaseSums.values.map { $0.sum / Double($0.count) }
+            if run.samples > 1 {
+                // Several samples of a case are not independent trials: every scorer's interval
+                // comes from resampling cases (each case's mean over its samples).
+                let means = perCaseByScorer[index].sorted { $0.key < $1.key }.map {
+                    $0.value.sum / Double($0.value.count)
+                }
                 summary.interval = Statistics.bootstrapMean(means, seed: UInt64(run.params["seed"]?.intValue ?? 0) &+ 1)
             }
             return summary
@@ -143,12 +151,13 @@ extension Workspace {
     }
 
     /// The report for runs scored together: the best by headline score, compared with the rest.
-    public func report(for runs: [RunRecord]) throws -> EvalReport {
-        try report(of: try runs.map(runReport))
+    /// - Parameter midP: compare pass/fail runs with the mid-p McNemar test instead of the exact one.
+    public func report(for runs: [RunRecord], midP: Bool = false) throws -> EvalReport {
+        try report(of: try runs.map(runReport), midP: midP)
     }
 
     /// The report over run summaries already made.
-    func report(of reports: [RunReport]) throws -> EvalReport {
+    func report(of reports: [RunReport], midP: Bool = false) throws -> EvalReport {
         let runs = reports.map(\.run)
         let best = reports.indices.max { a, b in
             let x = reports[a].headline?.interval.estimate ?? -1
@@ -163,7 +172,7 @@ extension Workspace {
                         index,
                         Comparisons.paired(
                             reports[best].perCase, reports[index].perCase,
-                            passFail: reports[best].isPassFail && reports[index].isPassFail)
+                            passFail: reports[best].isPassFail && reports[index].isPassFail, midP: midP)
                     ))
             }
             let adjusted = Comparisons.adjusted(comparisons.map(\.1))

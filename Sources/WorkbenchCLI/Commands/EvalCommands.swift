@@ -170,11 +170,18 @@ enum EvalCommands {
 
     static let compare = Command(
         "compare", "compare two stored runs on the cases they share (paired test)",
-        arguments: "RUN RUN", min: 2, max: 2, options: [.json]
+        arguments: "RUN RUN", min: 2, max: 2,
+        options: [
+            Option(
+                "mid-p",
+                "the mid-p McNemar test for pass/fail runs: less conservative than the exact test, not exact"),
+            .json,
+        ]
     ) { invocation in
         let workspace = try invocation.session.workspace()
         let ids = try invocation.arguments.runIDs()
-        let report = try workspace.report(for: try ids.map { try workspace.run(id: $0) })
+        let report = try workspace.report(
+            for: try ids.map { try workspace.run(id: $0) }, midP: invocation.arguments.flag("mid-p"))
         guard let comparison = report.comparisons.first?.comparison else { return }
         if report.runs[0].run.evalsetID != report.runs[1].run.evalsetID {
             invocation.output.warning("the two runs used different eval sets; only shared cases are compared")

@@ -1,10 +1,12 @@
 /// Whether one run's score is really different from another's on the same cases.
-public struct Comparison: Sendable, Hashable {
-    public enum Method: String, Sendable, Hashable {
+public struct Comparison: Sendable, Hashable, Codable {
+    public enum Method: String, Sendable, Hashable, Codable {
         /// Exact McNemar test on paired pass/fail outcomes.
         case mcnemar = "exact McNemar"
-        /// Paired bootstrap of the mean difference.
-        case bootstrap = "paired bootstrap"
+        /// Mid-p McNemar test (asked for with `--mid-p`): less conservative, not exact.
+        case mcnemarMidP = "mid-p McNemar"
+        /// Sign-flip permutation test of the mean difference (the interval is a paired bootstrap).
+        case signFlip = "sign-flip permutation"
     }
 
     /// Cases both runs scored.
@@ -22,6 +24,17 @@ public struct Comparison: Sendable, Hashable {
     public var onlyB: Int?
 
     public var isSignificant: Bool { adjustedP < 0.05 }
+
+    /// `p=0.012`; `p<0.001` below that; never rounded across 0.05, so 0.0496 reads `p=0.0496`
+    /// and 0.0504 reads `p=0.0504`, not both `p=0.050`.
+    public static func pText(_ p: Double) -> String {
+        if p < 0.001 { return "p<0.001" }
+        if p >= 0.0495 && p < 0.0505 { return "p=" + String(format: "%.4f", p) }
+        return "p=" + String(format: "%.3f", p)
+    }
+
+    /// "better" or "worse": A against B, by the sign of the difference on the shared cases.
+    public var direction: String { difference < 0 ? "worse" : "better" }
 
     public var json: JSONValue {
         var object: [String: JSONValue] = [
@@ -42,9 +55,10 @@ public struct Comparison: Sendable, Hashable {
 
 public enum Comparisons {
     /// Compares per-case scores of A and B on the cases both have. Pass/fail scores with one
-    /// sample per case use the exact McNemar test; anything else the paired bootstrap.
+    /// sample per case use the exact McNemar test (or its mid-p version when `midP`); anything
+    /// else the sign-flip permutation test, with a paired bootstrap interval of the difference.
     public static func paired(
-        _ a: [Int: Double], _ b: [Int: Double], passFail: Bool, seed: UInt64 = 1
+        _ a: [Int: Double], _ b: [Int: Double], passFail: Bool, midP: Bool = false, seed: UInt64 = 1
     ) -> Comparison {
         let shared = Set(a.keys).intersection(b.keys).sorted()
         let valuesA = shared.map { a[$0]! }
@@ -54,14 +68,19 @@ public enum Comparisons {
         if binary {
             let onlyA = zip(valuesA, valuesB).count { $0 == 1 && $1 == 0 }
             let onlyB = zip(valuesA, valuesB).count { $0 == 0 && $1 == 1 }
-            let p = Statistics.mcnemarExact(onlyA: onlyA, onlyB: onlyB)
+            let p =
+                midP
+                ? Statistics.mcnemarMidP(onlyA: onlyA, onlyB: onlyB)
+                : Statistics.mcnemarExact(onlyA: onlyA, onlyB: onlyB)
             return Comparison(
-                pairs: shared.count, difference: difference, interval: nil, method: .mcnemar, p: p, adjustedP: p,
-                onlyA: onlyA, onlyB: onlyB)
+                pairs: shared.count, difference: difference, interval: nil, method: midP ? .mcnemarMidP : .mcnemar,
+                p: p,
+                adjustedP: p, onlyA: onlyA, onlyB: onlyB)
         }
-        let (interval, p) = Statistics.pairedBootstrap(valuesA, valuesB, seed: seed)
+        let interval = Statistics.pairedBootstrap(valuesA, valuesB, seed: seed)
+        let p = Statistics.signFlipTest(zip(valuesA, valuesB).map { $0 - $1 }, seed: seed)
         return Comparison(
-            pairs: shared.count, difference: difference, interval: interval, method: .bootstrap, p: p, adjustedP: p)
+            pairs: shared.count, difference: difference, interval: interval, method: .signFlip, p: p, adjustedP: p)
     }
 
     /// Adjusts the p-values of comparisons made together (Holm), when there is more than one.

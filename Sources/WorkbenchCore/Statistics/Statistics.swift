@@ -1,7 +1,7 @@
 import Foundation
 
 /// A 95% (or other) confidence interval around a point estimate.
-public struct Interval: Sendable, Hashable {
+public struct Interval: Sendable, Hashable, Codable {
     public var estimate: Double
     public var lower: Double
     public var upper: Double
@@ -71,10 +71,19 @@ public enum Statistics {
         return sorted[low] + (sorted[high] - sorted[low]) * (position - Double(low))
     }
 
-    /// A percentile bootstrap interval for the mean, with `resamples` draws from `seed`.
+    /// A 95% interval for the mean of scores in 0…1: a percentile bootstrap over the values, except
+    /// where a bootstrap cannot see the spread — fewer than `minimumForBootstrap` values, or all of
+    /// them equal — where it is the Wilson interval of the mean taken as a share of successes. A
+    /// score in 0…1 with mean μ has a variance of at most μ(1−μ), so that interval is, if anything,
+    /// wide; it never collapses to a point, whatever the data.
     public static func bootstrapMean(_ values: [Double], resamples: Int = 2000, seed: UInt64 = 1) -> Interval {
         let estimate = mean(values)
-        guard values.count > 1 else { return Interval(estimate: estimate, lower: estimate, upper: estimate) }
+        let bounded = values.allSatisfy { (0...1).contains($0) }
+        let varies = values.contains { $0 != values[0] }
+        if values.count < minimumForBootstrap || !varies {
+            guard bounded else { return Interval(estimate: estimate, lower: -.infinity, upper: .infinity) }
+            return wilson(successes: estimate * Double(values.count), trials: values.count)
+        }
         var generator = SeededGenerator(seed: seed)
         var means = [Double](repeating: 0, count: resamples)
         let n = values.count
@@ -84,6 +93,51 @@ public enum Statistics {
             means[r] = sum / Double(n)
         }
         return Interval(estimate: estimate, lower: quantile(means, 0.025), upper: quantile(means, 0.975))
+    }
+
+    /// Below this many values a bootstrap interval is too narrow to trust (it cannot show more
+    /// spread than the few values have).
+    public static let minimumForBootstrap = 10
+
+    /// The one-sided exact binomial test: P(X ≥ `successes`) for X ~ Binomial(`trials`, `p0`), the
+    /// p-value against "the true rate is at most `p0`".
+    public static func binomialUpperTail(successes: Int, trials: Int, p0: Double) -> Double {
+        guard successes > 0 else { return 1 }
+        guard successes <= trials else { return 0 }
+        if p0 <= 0 { return 0 }
+        if p0 >= 1 { return 1 }
+        var tail = 0.0
+        for i in successes...trials {
+            tail += exp(logChoose(trials, i) + Double(i) * log(p0) + Double(trials - i) * log1p(-p0))
+        }
+        return min(1, tail)
+    }
+
+    /// A one-sided test that the mean of scores in 0…1 is above `null`, valid at any sample size
+    /// and for any distribution in 0…1: a bet against the null, placed case by case in the given
+    /// order, whose wealth under the null is a nonnegative supermartingale, so by Ville's
+    /// inequality `1 / (largest wealth)` is a p-value. (Testing by betting, as in Waudby-Smith and
+    /// Ramdas, "Estimating means of bounded random variables by betting", JRSS-B 2024, with their
+    /// predictable plug-in bet.) The order must not depend on the scores: pass them by case id.
+    public static func bettingUpperTest(_ values: [Double], null: Double) -> Double {
+        guard null > 0 else { return values.contains { $0 > 0 } ? 0 : 1 }
+        guard null < 1 else { return 1 }
+        var wealth = 1.0
+        var largest = 1.0
+        var sum = 0.0
+        var squares = 0.25
+        let log2Alpha = log(2 / 0.05)
+        for (index, value) in values.enumerated() {
+            let seen = Double(index)
+            let runningMean = (0.5 + sum) / (seen + 1)
+            let variance = squares / (seen + 1)
+            let bet = min((2 * log2Alpha / (Double(values.count) * variance)).squareRoot(), 0.75 / null)
+            wealth *= 1 + bet * (min(1, max(0, value)) - null)
+            largest = max(largest, wealth)
+            sum += value
+            squares += (value - runningMean) * (value - runningMean)
+        }
+        return min(1, 1 / largest)
     }
 
     /// The exact two-sided McNemar test on paired pass/fail outcomes: `onlyA` pairs where only A
@@ -99,20 +153,81 @@ public enum Statistics {
         return min(1, 2 * tail)
     }
 
+    /// The mid-p McNemar test: the exact test less half the probability of the observed split.
+    /// Closer to the nominal level than the exact test (which is conservative), but no longer
+    /// guaranteed to stay below it; reports name it when it is used.
+    public static func mcnemarMidP(onlyA: Int, onlyB: Int) -> Double {
+        let n = onlyA + onlyB
+        guard n > 0 else { return 1 }
+        let k = min(onlyA, onlyB)
+        var tail = 0.0
+        for i in 0...k { tail += exp(logChoose(n, i) - Double(n) * log(2.0)) }
+        let atK = exp(logChoose(n, k) - Double(n) * log(2.0))
+        return min(1, 2 * (tail - atK / 2))
+    }
+
+    /// The paired sign-flip permutation test of a mean difference (two-sided): under the null each
+    /// difference is as likely positive as negative. Exact over every sign pattern for up to 12
+    /// nonzero differences; otherwise up to `resamples` random patterns, stopping once 20 of them
+    /// are as extreme as the data (Besag and Clifford's sequential p-value, h/ℓ, which is valid and
+    /// makes a clearly null comparison cheap), else (c+1)/(B+1), so that it holds its level.
+    public static func signFlipTest(_ differences: [Double], resamples: Int = 4999, seed: UInt64 = 1) -> Double {
+        let nonzero = differences.filter { $0 != 0 }
+        guard !nonzero.isEmpty else { return 1 }
+        let observed = abs(nonzero.reduce(0, +))
+        let threshold = observed - 1e-9 * max(1, observed)
+        if nonzero.count <= 12 {
+            var atLeast = 0
+            let patterns = 1 << nonzero.count
+            for pattern in 0..<patterns {
+                var sum = 0.0
+                for index in nonzero.indices { sum += pattern & (1 << index) != 0 ? -nonzero[index] : nonzero[index] }
+                if abs(sum) >= threshold { atLeast += 1 }
+            }
+            return Double(atLeast) / Double(patterns)
+        }
+        let enough = 20
+        var generator = SeededGenerator(seed: seed)
+        var atLeast = 0
+        for drawn in 1...max(1, resamples) {
+            var sum = 0.0
+            var signs: UInt64 = 0
+            for index in nonzero.indices {
+                if index & 63 == 0 { signs = generator.next() }
+                sum += signs & 1 == 0 ? nonzero[index] : -nonzero[index]
+                signs >>= 1
+            }
+            if abs(sum) >= threshold {
+                atLeast += 1
+                if atLeast == enough { return Double(enough) / Double(drawn) }
+            }
+        }
+        return Double(atLeast + 1) / Double(resamples + 1)
+    }
+
     static func logChoose(_ n: Int, _ k: Int) -> Double {
         lgamma(Double(n + 1)) - lgamma(Double(k + 1)) - lgamma(Double(n - k + 1))
     }
 
-    /// A paired bootstrap test of the mean difference `a - b` over the same cases: the interval of
-    /// the difference and a two-sided p-value (twice the share of resampled differences on the
-    /// other side of zero).
+    /// The 95% percentile-bootstrap interval of the mean difference `a − b` over the same cases.
+    /// (Its p-value comes from the sign-flip test, which holds its level at small n where a
+    /// bootstrap p-value does not.)
     public static func pairedBootstrap(_ a: [Double], _ b: [Double], resamples: Int = 2000, seed: UInt64 = 1)
-        -> (difference: Interval, p: Double)
+        -> Interval
     {
         precondition(a.count == b.count, "paired samples must have the same length")
         let differences = zip(a, b).map { $0 - $1 }
         let observed = mean(differences)
-        guard differences.count > 1 else { return (Interval(estimate: observed, lower: observed, upper: observed), 1) }
+        guard differences.count >= minimumForBootstrap else {
+            // Too few pairs to see the spread: the widest a difference of 0…1 scores can be.
+            return Interval(estimate: observed, lower: max(-1, observed - 1), upper: min(1, observed + 1))
+        }
+        guard differences.contains(where: { $0 != differences[0] }) else {
+            // Every pair differs by the same amount: no spread seen, so ± the rule of three (3/n,
+            // the 95% bound on a rate never observed), not a zero-width interval.
+            let margin = 3 / Double(differences.count)
+            return Interval(estimate: observed, lower: max(-1, observed - margin), upper: min(1, observed + margin))
+        }
         var generator = SeededGenerator(seed: seed)
         let n = differences.count
         var means = [Double](repeating: 0, count: resamples)
@@ -121,13 +236,7 @@ public enum Statistics {
             for _ in 0..<n { sum += differences[Int(generator.next() % UInt64(n))] }
             means[r] = sum / Double(n)
         }
-        let atOrBelowZero = Double(means.count(where: { $0 <= 0 })) / Double(resamples)
-        let atOrAboveZero = Double(means.count(where: { $0 >= 0 })) / Double(resamples)
-        let p = min(1, 2 * min(atOrBelowZero, atOrAboveZero))
-        if differences.allSatisfy({ $0 == 0 }) {
-            return (Interval(estimate: 0, lower: 0, upper: 0), 1)
-        }
-        return (Interval(estimate: observed, lower: quantile(means, 0.025), upper: quantile(means, 0.975)), p)
+        return Interval(estimate: observed, lower: quantile(means, 0.025), upper: quantile(means, 0.975))
     }
 
     /// Holm's step-down adjustment of p-values for several comparisons (same order as given).
