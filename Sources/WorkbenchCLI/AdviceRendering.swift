@@ -1,233 +1,227 @@
 import Foundation
+import Workbench
 import WorkbenchCore
 
-/// Advice as the terminal shows it, from the JSON that is stored (so `--show` prints the same).
+/// Advice as the terminal shows it (and `--show` prints again).
 enum AdviceRendering {
-    static func n(_ value: JSONValue?, _ digits: Int = 3) -> String {
-        guard let value = value?.doubleValue else { return "–" }
+    static func n(_ value: Double?, _ digits: Int = 3) -> String {
+        guard let value else { return "–" }
         return String(format: "%.\(digits)f", value)
     }
 
-    /// A score with its interval; a projection has no interval, so it shows the score alone.
-    static func interval(_ object: JSONValue?) -> String {
-        guard let object else { return "–" }
-        guard let low = object["low"]?.doubleValue, let high = object["high"]?.doubleValue, low < high else {
-            return "\(n(object["score"])) (no interval)"
-        }
-        return "\(n(object["score"])) [\(n(.number(low))), \(n(.number(high)))]"
+    static func interval(_ interval: Interval) -> String {
+        "\(n(interval.estimate)) [\(n(interval.lower)), \(n(interval.upper))]"
     }
 
-    static func cost(_ value: Double, unit: String) -> String {
-        unit == "USD" ? DecisionRules.dollars(value) : DecisionRules.duration(value)
+    /// A run's score with its interval, or what kept it from having one.
+    static func score(_ run: RunSummary) -> String {
+        run.cases > 0 ? interval(run.interval) : "no score (\(run.errors) failed requests)"
     }
 
-    static func verdict(_ recommendation: JSONValue) -> String {
-        switch recommendation["verdict"]?.stringValue {
-        case "meets": "meets the target"
-        case "likely": "likely meets the target"
-        default: "the best value; nothing reaches the target"
+    static func verdict(_ decision: Decision) -> String {
+        switch decision.verdict {
+        case .meets: "meets the target (shown, with at most a 5% chance of a false claim)"
+        case .undecided: "undecided: the best reaches the target on these cases, but that is not enough to show it"
+        case .short: "nothing reaches the target; the cheapest rung not significantly worse than the best"
+        case .atBaseline: "no rung scores above the baseline"
         }
     }
 
-    /// Every rung with its score, tokens and costs; nil when the advice has none.
-    static func ladder(_ report: JSONValue) -> Table? {
-        guard let rungs = report["rungs"]?.arrayValue, !rungs.isEmpty else { return nil }
-        let unit = report["cost_unit"]?.stringValue ?? "USD"
-        let hasVolume = report["volume"]?.doubleValue != nil
+    /// Every rung with its score, costs and its test against the target; nil without rungs.
+    static func ladder(_ advice: Advice) -> Table? {
+        guard !advice.rungs.isEmpty else { return nil }
+        let cost = advice.cost
         var columns: [Table.Column] = [
-            .init("RUNG"), .init("SCORE [95% CI]"), .init("PROMPT TOK", right: true),
-            .init("PER REQUEST", right: true),
+            .init("RUNG"), .init("SCORE [95% CI]"), .init("PROMPT TOK", right: true), .init("PER REQUEST", right: true),
             .init("ONE-OFF", right: true),
         ]
-        if hasVolume { columns.append(.init("FIRST YEAR", right: true)) }
+        if advice.volumePerMonth != nil { columns.append(.init("FIRST YEAR", right: true)) }
+        columns.append(.init("VS TARGET"))
         var table = Table(columns)
-        for rung in rungs {
+        for (index, rung) in advice.rungs.enumerated() {
             var row = [
-                (rung["label"]?.text ?? "") + (rung["measured"]?.boolValue == false ? " *" : ""),
-                interval(rung), n(rung["prompt_tokens"], 1),
-                cost(rung["per_request"]?.doubleValue ?? 0, unit: unit),
-                rung["one_off"] == "unknown"
-                    ? "unknown" : rung["one_off"]?.doubleValue.map { cost($0, unit: unit) } ?? "–",
+                rung.label + (advice.decision?.chosen == index ? " *" : ""), interval(rung.interval),
+                n(rung.promptTokens, 1), advice.money(cost.perRequest(rung)),
+                cost.oneOff(rung).map { $0 > 0 ? advice.money($0) : "–" } ?? "unknown",
             ]
-            if hasVolume { row.append(rung["total"]?.doubleValue.map { cost($0, unit: unit) } ?? "unknown") }
+            if advice.volumePerMonth != nil { row.append(cost.total(rung).map(advice.money) ?? "unknown") }
+            if let test = advice.decision?.tests[index] {
+                row.append("\(test.meets ? "meets" : "not shown"), adj. \(Advice.pValue(test.adjustedP))")
+            } else {
+                row.append("–")
+            }
             table.add(row)
         }
         return table
     }
 
     /// `Advice #2 for sentiment on sentiment (dev)`.
-    static func title(_ report: JSONValue) -> String {
-        let id = report["id"]?.intValue.map { " #\($0)" } ?? ""
-        return "Advice\(id) for \(report["template"]?.text ?? "") on \(report["evalset"]?.text ?? "") (dev)"
+    static func title(_ advice: Advice) -> String {
+        let id = advice.id.map { " #\($0)" } ?? ""
+        return "Advice\(id) for \(advice.template) on \(advice.evalset) (dev)"
     }
 
-    static func lines(_ report: JSONValue) -> [String] {
-        var lines: [String] = []
-        let unit = report["cost_unit"]?.stringValue ?? "USD"
-        let id = report["id"]?.intValue.map { " #\($0)" } ?? ""
-        lines.append("\(title(report)) · model \(report["model"]?.text ?? "")")
-        let used = report["cases_per_rung"]?.intValue ?? 0
-        let total = report["dev_cases"]?.intValue ?? 0
-        var scope = "\(used) of \(total) dev cases per rung"
-        if used < total {
-            scope += String(
-                format: ": intervals about %.2f× wider than with all of them",
-                report["interval_widening"]?.doubleValue ?? 1)
+    static func lines(_ advice: Advice) -> [String] {
+        var lines = ["\(title(advice)) · model \(advice.model)"]
+        var scope = "\(advice.casesPerRung) of \(advice.devCases) dev cases per rung"
+        if advice.casesPerRung < advice.devCases {
+            scope += String(format: ": intervals about %.2f× wider than with all of them", advice.intervalWidening)
         }
         lines.append(scope + ".")
-        var terms = "Target \(n(report["target"]))"
-        if let prices = report["prices"], prices != .null {
-            terms += " · prices $\(n(prices["in"], 2)) in / $\(n(prices["out"], 2)) out per 1M tokens"
+        var terms = "Target \(n(advice.target))"
+        if let prices = advice.prices {
+            terms +=
+                " · prices $\(n(prices.inputPerMillion, 2)) in / $\(n(prices.outputPerMillion, 2)) out per 1M tokens"
         } else {
             terms += " · no prices given: costs are the local compute time each request took"
         }
-        if let volume = report["volume"]?.doubleValue { terms += " · \(Int(volume)) requests a month" }
+        if let volume = advice.volumePerMonth { terms += " · \(Int(volume)) requests a month" }
         lines.append(terms + ".")
+        if let baseline = advice.baseline {
+            lines.append(
+                "Baseline: chance with \(baseline.labels) labels \(n(baseline.chance)); always \"\(baseline.majorityLabel)\" \(n(baseline.majority)). A rung must score significantly above the higher to count as helping."
+            )
+        }
 
         lines += ["", "1. Zero-shot, every variant"]
-        if let zero = report["zero_shot"] {
-            var table = Table([
-                .init("VARIANT"), .init("SCORE [95% CI]"), .init("PROMPT TOK", right: true),
-                .init("P50 MS", right: true),
-                .init("RUN", right: true),
+        var zeroTable = Table([
+            .init("VARIANT"), .init("SCORE [95% CI]"), .init("PROMPT TOK", right: true), .init("P50 MS", right: true),
+            .init("RUN", right: true),
+        ])
+        for run in advice.zeroShot.variants {
+            zeroTable.add([
+                run.variant + (run.variant == advice.zeroShot.best ? " *" : ""), score(run), n(run.promptTokens, 1),
+                n(run.latencyP50Milliseconds, 0), String(run.run),
             ])
-            for run in zero["runs"]?.arrayValue ?? [] {
-                let best = run["variant"]?.stringValue == zero["best"]?.stringValue
-                table.add([
-                    (run["variant"]?.text ?? "") + (best ? " *" : ""), interval(run), n(run["prompt_tokens"], 1),
-                    n(run["latency_p50_ms"], 0), run["run"]?.text ?? "",
-                ])
-            }
-            lines += table.render().map { "   " + $0 }
-            for comparison in zero["comparisons"]?.arrayValue ?? [] {
-                lines.append(
-                    "   best vs \(comparison["other"]?.text ?? ""): \(signed(comparison["difference"])), \(comparison["method"]?.text ?? "") \(p(comparison["p_adjusted"]))\(comparison["significant"]?.boolValue == true ? ", significant" : ", not significant")"
-                )
-            }
+        }
+        lines += zeroTable.render().map { "   " + $0 }
+        for item in advice.zeroShot.comparisons {
+            lines.append("   best vs \(item.variant): \(comparison(item.comparison, adjusted: true))")
         }
 
         lines += ["", "2. Few-shot examples"]
-        if let fewShot = report["few_shot"] {
-            if let skipped = fewShot["skipped"]?.stringValue {
-                lines.append("   skipped: \(skipped).")
-            } else {
-                let draws = fewShot["draws"]?.intValue ?? 3
-                lines.append(
-                    "   with \(fewShot["variant"]?.text ?? ""): \(draws) random draws per k, and the k most similar train cases (BM25)"
-                )
-                var table = Table([
-                    .init("K", right: true), .init("RANDOM MEAN [MIN–MAX]"), .init("SIMILAR [95% CI]"),
-                    .init("PROMPT TOK", right: true), .init("P50 MS", right: true),
+        if let skipped = advice.fewShot.skipped {
+            lines.append("   skipped: \(skipped).")
+        } else if let fewShot = advice.fewShot.measured {
+            lines.append(
+                "   with \(fewShot.variant): \(fewShot.draws) random draws per k, and the k most similar train cases (BM25)"
+            )
+            var table = Table([
+                .init("K", right: true), .init("RANDOM MEAN [MIN–MAX]"), .init("SIMILAR [95% CI]"),
+                .init("PROMPT TOK", right: true), .init("P50 MS", right: true),
+            ])
+            for point in fewShot.points {
+                let scores = point.randomScores
+                let random =
+                    scores.isEmpty
+                    ? "no score"
+                    : "\(n(point.randomMean)) [\(n(scores.min()))–\(n(scores.max()))]"
+                        + (scores.count < point.random.count
+                            ? " (\(point.random.count - scores.count) draws failed)" : "")
+                table.add([
+                    String(point.k), random, score(point.similar), n(point.random.first?.promptTokens, 1),
+                    n(point.random.first?.latencyP50Milliseconds, 0),
                 ])
-                for point in fewShot["points"]?.arrayValue ?? [] {
-                    let similar = point["similar"]
-                    let firstDraw = point["random"]?.arrayValue?.first
-                    table.add([
-                        point["k"]?.text ?? "",
-                        "\(n(point["random_mean"])) [\(n(point["random_min"]))–\(n(point["random_max"]))]",
-                        interval(similar), n(firstDraw?["prompt_tokens"], 1), n(firstDraw?["latency_p50_ms"], 0),
-                    ])
-                }
-                lines += table.render().map { "   " + $0 }
-                if let curve = fewShot["curve"], curve != .null {
-                    var text = "   learning curve (random means): \(curve["formula"]?.text ?? "")"
-                    if let saturation = curve["saturation"]?.intValue {
-                        text += "; within 0.01 of its ceiling from k ≈ \(saturation)"
-                    } else if curve["rises"]?.boolValue == false {
-                        text += "; more examples do not help"
-                    }
-                    lines.append(text)
-                }
-                lines.append(
-                    "   tried k up to \(fewShot["max_shots"]?.text ?? "?"), limited by \(fewShot["limited_by"]?.text ?? "?")"
-                )
             }
+            lines += table.render().map { "   " + $0 }
+            lines.append("   tried k up to \(fewShot.maxShots), limited by \(fewShot.limitedBy)")
         }
 
         lines += ["", "3. Retrieval"]
-        if let retrieval = report["retrieval"] {
-            if let skipped = retrieval["skipped"]?.stringValue {
-                lines.append("   skipped: \(skipped).")
-            } else {
-                let comparison = retrieval["comparison"]
-                lines.append(
-                    "   \(retrieval["passages"]?.text ?? "3") passages from \(retrieval["corpus"]?.text ?? "") per case: \(interval(retrieval)), \(n(retrieval["prompt_tokens"], 1)) prompt tokens (run \(retrieval["run"]?.text ?? ""))"
-                )
-                lines.append(
-                    "   against zero-shot: \(signed(retrieval["gain"])), \(comparison?["method"]?.text ?? "") \(p(comparison?["p"]))\(comparison?["significant"]?.boolValue == true ? ", significant" : ", not significant")"
-                )
-            }
+        if let skipped = advice.retrieval.skipped {
+            lines.append("   skipped: \(skipped).")
+        } else if let retrieval = advice.retrieval.measured {
+            lines.append(
+                "   \(retrieval.passages) passages from \(retrieval.corpus) per case: \(score(retrieval.run)), \(n(retrieval.run.promptTokens, 1)) prompt tokens (run \(retrieval.run.run))"
+            )
+            lines.append("   against zero-shot: \(comparison(retrieval.comparison, adjusted: false))")
         }
 
         lines += ["", "4. Fine-tuning"]
-        if let fineTuning = report["fine_tuning"] {
-            if let skipped = fineTuning["skipped"]?.stringValue {
-                lines.append("   skipped: \(skipped).")
-            } else {
-                let measured = fineTuning["measured"]?.boolValue == true
+        if let skipped = advice.fineTuning.skipped {
+            lines.append("   \(skipped).")
+        } else if let tuned = advice.fineTuning.measured {
+            lines.append("   measured with \(tuned.model): \(score(tuned.run)) (run \(tuned.run.run))")
+            if let saved = tuned.tokensSavedPerRequest, let alternative = tuned.alternative {
                 lines.append(
-                    measured
-                        ? "   measured with \(fineTuning["label"]?.text ?? ""): \(interval(fineTuning))"
-                        : fineTuning["low"] == fineTuning["high"]
-                            ? "   projected from the learning curve and the \(fineTuning["train_cases"]?.text ?? "?") train cases: \(n(fineTuning["score"])), the best few-shot score (the fitted curve levels off below it, so it promises no more)"
-                            : "   projected from the learning curve and the \(fineTuning["train_cases"]?.text ?? "?") train cases: \(interval(fineTuning)) (the low end is the best few-shot score, the high end the curve's ceiling)"
+                    "   against \(alternative), the rung chosen without it: \(Int(saved.rounded())) prompt tokens fewer per request (\(advice.money(tuned.savingPerRequest ?? 0)) each)"
                 )
-                if let saved = fineTuning["tokens_saved_per_request"]?.doubleValue {
-                    lines.append(
-                        "   saves \(Int(saved.rounded())) prompt tokens per request against \(fineTuning["compared_with"]?.text ?? "few-shot") (\(cost(fineTuning["saving_per_request"]?.doubleValue ?? 0, unit: unit)) each)"
-                    )
+            }
+            if let breakEven = tuned.breakEvenRequests {
+                var text = "   pays for itself after \(Int(breakEven.rounded())) requests"
+                if let volume = advice.volumePerMonth, volume > 0 {
+                    text += String(format: " (%.1f months at the given volume)", breakEven / volume)
                 }
-                if let usd = fineTuning["one_off_usd"]?.doubleValue {
-                    lines.append("   one-off cost: \(DecisionRules.dollars(usd))")
-                } else if let seconds = fineTuning["one_off_seconds"]?.doubleValue {
-                    lines.append(
-                        "   one-off cost: ≈\(DecisionRules.duration(seconds)) of training compute here (3 epochs, forward and backward at 3× the measured prompt speed; an estimate)"
-                    )
-                }
-                if let breakEven = fineTuning["break_even_requests"]?.doubleValue {
-                    var text = "   pays for itself after \(Int(breakEven.rounded())) requests"
-                    if let months = fineTuning["break_even_months"]?.doubleValue {
-                        text += String(format: " (%.1f months at the given volume)", months)
-                    }
-                    lines.append(text)
-                }
-                if let warning = fineTuning["warning"]?.stringValue { lines.append("   note: \(warning)") }
+                lines.append(text)
+            } else if advice.fineTuneCostUSD == nil {
+                lines.append(
+                    "   one-off cost: unknown (--finetune-cost USD states it; with prices it sets the break-even)")
             }
         }
 
-        if let table = ladder(report) {
-            lines += ["", "The ladder (per request: \(unit == "USD" ? "price" : "local compute time"))"]
+        if let table = ladder(advice) {
+            lines += [
+                "",
+                "The ladder (per request: \(advice.prices == nil ? "local compute time" : "price"); vs target: one-sided test, Holm-adjusted)",
+            ]
             lines += table.render().map { "   " + $0 }
-            if report["rungs"]?.arrayValue?.contains(where: { $0["measured"]?.boolValue == false }) == true {
-                lines.append("   * projected, not measured")
-            }
         }
 
-        if let recommendation = report["recommendation"] {
-            lines += [
-                "",
-                "Recommendation: \(recommendation["rung"]?.text ?? "") — \(verdict(recommendation)), \(interval(recommendation))",
-            ]
-            lines += (recommendation["reasons"]?.arrayValue ?? []).map { "  " + $0.text }
-            let next = recommendation["next"]?.arrayValue ?? []
-            if !next.isEmpty { lines += ["Next:"] + next.map { "  " + $0.text } }
+        if let projection = advice.projection {
+            lines += ["", "Scenario, not measured: the few-shot learning curve"]
+            lines += scenario(projection, advice: advice).map { "   " + $0 }
         }
-        if let seconds = report["elapsed_seconds"]?.doubleValue {
+
+        if let decision = advice.decision, let chosen = advice.recommended {
             lines += [
-                "",
-                "Measured in \(DecisionRules.duration(seconds)).\(id.isEmpty ? "" : " pwb advise --show\(id.replacingOccurrences(of: "#", with: "")) prints this again.")",
+                "", "Recommendation: \(chosen.label) — \(verdict(decision)), \(interval(chosen.interval))",
             ]
+            lines += advice.reasons.map { "  " + $0 }
+            let next = advice.next
+            if !next.isEmpty { lines += ["Next:"] + next.map { "  " + $0 } }
+            lines += ["", "The rule: " + DecisionRule.statement]
+        }
+        lines += [
+            "",
+            "Measured in \(Advice.duration(advice.elapsedSeconds)).\(advice.id.map { " pwb advise --show \($0) prints this again." } ?? "")",
+        ]
+        return lines
+    }
+
+    /// The learning curve as a scenario: its fit, its check, and how far it may be read.
+    static func scenario(_ projection: Projection, advice: Advice) -> [String] {
+        let ks = projection.points.map { String($0.k) }.joined(separator: ", ")
+        guard let curve = projection.curve else {
+            return ["no curve: \(projection.distrust ?? "too few points")."]
+        }
+        var lines = [
+            "\(curve.formula), fitted to k = \(ks) (random draws averaged; k = 0 is the best zero-shot variant, chosen on the same cases, so a little high)"
+        ]
+        if let backtest = projection.backtest {
+            lines.append(
+                "checked: fitted up to k = \(backtest.fittedUpTo), it predicted \(n(backtest.predicted)) at k = \(backtest.k), where \(n(backtest.observed)) was measured"
+            )
+        }
+        if let distrust = projection.distrust {
+            lines.append("not to be believed: \(distrust).")
+            return lines
+        }
+        if let supported = projection.supportedUpTo {
+            lines.append("it may be read up to k ≈ \(supported), as far as that check reached")
+        }
+        if let scenario = projection.atTrainSize {
+            lines.append(
+                "at the \(scenario.k) train cases, as if every one could be shown: \(interval(scenario.interval)); a fine-tune may do better or worse, and only measuring it says which"
+            )
+        } else if let refused = projection.atTrainSizeRefused {
+            lines.append("no scenario for fine-tuning: \(refused).")
         }
         return lines
     }
 
-    static func signed(_ value: JSONValue?) -> String {
-        guard let number = value?.doubleValue else { return "–" }
-        return (number >= 0 ? "+" : "") + String(format: "%.3f", number)
-    }
-
-    static func p(_ value: JSONValue?) -> String {
-        guard let number = value?.doubleValue else { return "p=–" }
-        return ReportRendering.pValue(number)
+    static func comparison(_ comparison: Comparison, adjusted: Bool) -> String {
+        let p = adjusted ? comparison.adjustedP : comparison.p
+        return
+            "\(Advice.signed(comparison.difference)), \(comparison.method.rawValue) \(Advice.pValue(p))\(comparison.isSignificant ? ", significantly \(comparison.direction)" : ", not significant")"
     }
 }

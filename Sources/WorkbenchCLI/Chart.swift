@@ -124,7 +124,7 @@ enum Chart {
         plot.scoreAxis(title: "score, against the cost of one request")
         for tick in stride(from: 0.0, through: top + step / 2, by: step) {
             plot.line(plot.x(tick), plot.y(1), plot.x(tick), plot.y(0), "grid")
-            let label = unit == "USD" ? DecisionRules.dollars(tick) : DecisionRules.duration(tick)
+            let label = unit == "USD" ? Advice.dollars(tick) : Advice.duration(tick)
             plot.text(plot.x(tick), plot.y(0) + 18, label, anchor: "middle", style: "muted")
         }
         plot.text(
@@ -144,10 +144,12 @@ enum Chart {
     }
 
     /// Score against the number of examples k (log scale): random draws (mean, range), similar
-    /// examples (interval), zero-shot at k = 0, and the fitted curve.
-    static func learningCurve(_ fewShot: JSONValue, zeroShot: Double?, target: Double?, caption: String) -> String {
-        let points = fewShot["points"]?.arrayValue ?? []
-        let ks = points.compactMap { $0["k"]?.doubleValue }
+    /// examples (interval), zero-shot at k = 0, and the fitted curve where it passed its check,
+    /// drawn only as far as the measured k.
+    static func learningCurve(
+        _ fewShot: Advice.FewShot, projection: Projection?, zeroShot: Double?, target: Double?, caption: String
+    ) -> String {
+        let ks = fewShot.points.map { Double($0.k) }
         let position = { (k: Double) in log2(k + 1) }
         var plot = Plot(height: 340, left: 56, xRange: -0.15...(position(ks.max() ?? 1) + 0.15))
         plot.scoreAxis(title: "score, by examples in the prompt")
@@ -157,13 +159,10 @@ enum Chart {
         plot.text(
             plot.x(plot.xRange.upperBound), plot.y(0) + 36, "examples k (log scale)", anchor: "end", style: "muted")
         plot.target(target)
-        let curve = fewShot["curve"]
-        if let ceiling = curve?["ceiling"]?.doubleValue, let amplitude = curve?["amplitude"]?.doubleValue,
-            let exponent = curve?["exponent"]?.doubleValue, let last = ks.max()
-        {
+        if let projection, projection.trusted, let curve = projection.curve, let last = ks.max() {
             let path = (0...48).map { step -> String in
                 let k = last * Double(step) / 48
-                let score = min(1, max(0, ceiling - amplitude * pow(k + 1, -exponent)))
+                let score = min(1, max(0, curve.predict(k)))
                 return "\(step == 0 ? "M" : "L")\(f(plot.x(position(k)))),\(f(plot.y(score)))"
             }
             plot.elements.append("<path class=\"curve\" d=\"\(path.joined(separator: " "))\"/>")
@@ -173,22 +172,22 @@ enum Chart {
                 at: (plot.x(0), plot.y(zeroShot)), from: nil, to: nil, style: "zero",
                 title: "zero-shot: \(n(zeroShot))")
         }
-        for point in points {
-            guard let k = point["k"]?.doubleValue else { continue }
+        for point in fewShot.points {
+            let k = Double(point.k)
             let x = plot.x(position(k))
-            if let mean = point["random_mean"]?.doubleValue {
-                let low = point["random_min"]?.doubleValue ?? mean
-                let high = point["random_max"]?.doubleValue ?? mean
+            let scores = point.randomScores
+            if let mean = point.randomMean, let low = scores.min(), let high = scores.max() {
                 plot.mark(
                     at: (x - 5, plot.y(mean)), from: (x - 5, plot.y(low)), to: (x - 5, plot.y(high)), style: "random",
-                    title: "\(Int(k))-shot random: mean \(n(mean)), range \(n(low))–\(n(high))")
+                    title: "\(point.k)-shot random: mean \(n(mean)), range \(n(low))–\(n(high))")
             }
-            if let similar = point["similar"], let score = similar["score"]?.doubleValue {
-                let low = similar["low"]?.doubleValue ?? score
-                let high = similar["high"]?.doubleValue ?? score
+            if point.similar.cases > 0 {
+                let similar = point.similar.interval
                 plot.mark(
-                    at: (x + 5, plot.y(score)), from: (x + 5, plot.y(low)), to: (x + 5, plot.y(high)), style: "similar",
-                    square: true, title: "\(Int(k))-shot similar: \(n(score)) [\(n(low)), \(n(high))]")
+                    at: (x + 5, plot.y(similar.estimate)), from: (x + 5, plot.y(similar.lower)),
+                    to: (x + 5, plot.y(similar.upper)), style: "similar", square: true,
+                    title:
+                        "\(point.k)-shot similar: \(n(similar.estimate)) [\(n(similar.lower)), \(n(similar.upper))]")
             }
         }
         let legend = """

@@ -35,67 +35,63 @@ enum HTMLReport {
 
     /// A page for stored advice: the recommendation, the ladder, the few-shot curve, cost against
     /// quality, then the whole text report as `pwb advise --show` prints it.
-    static func advice(_ report: JSONValue) -> String {
-        let target = report["target"]?.doubleValue
-        let rungs = report["rungs"]?.arrayValue ?? []
-        let title = AdviceRendering.title(report)
+    static func advice(_ advice: Advice) -> String {
+        let title = AdviceRendering.title(advice)
         var body = ["<h1>\(escape(title))</h1>"]
-        var facts = ["model \(report["model"]?.text ?? "unknown")"]
-        if let used = report["cases_per_rung"]?.intValue, let total = report["dev_cases"]?.intValue {
-            facts.append("\(used) of \(total) dev cases per rung")
-        }
-        if let target { facts.append("target \(ReportRendering.number(target))") }
-        if let created = report["created_at"]?.stringValue { facts.append(created) }
+        var facts = [
+            "model \(advice.model)", "\(advice.casesPerRung) of \(advice.devCases) dev cases per rung",
+            "target \(ReportRendering.number(advice.target))",
+        ]
+        if let created = advice.createdAt { facts.append(created) }
         body.append("<p class=\"facts\">\(facts.map(escape).joined(separator: " · "))</p>")
 
-        if let recommendation = report["recommendation"] {
-            let reasons = (recommendation["reasons"]?.arrayValue ?? []).map { "<li>\(escape($0.text))</li>" }
-            let next = (recommendation["next"]?.arrayValue ?? []).map { "<li>\(escape($0.text))</li>" }
+        if let decision = advice.decision, let chosen = advice.recommended {
+            let reasons = advice.reasons.map { "<li>\(escape($0))</li>" }
+            let next = advice.next.map { "<li>\(escape($0))</li>" }
             var box = [
-                "<div class=\"recommendation\"><h2>Recommendation: \(escape(recommendation["rung"]?.text ?? ""))</h2>",
-                "<p class=\"score\">\(escape(AdviceRendering.verdict(recommendation))): \(escape(AdviceRendering.interval(recommendation)))</p>",
+                "<div class=\"recommendation\"><h2>Recommendation: \(escape(chosen.label))</h2>",
+                "<p class=\"score\">\(escape(AdviceRendering.verdict(decision))): \(escape(AdviceRendering.interval(chosen.interval)))</p>",
                 "<ul>\(reasons.joined())</ul>",
             ]
             if !next.isEmpty { box.append("<p>Next:</p><ul>\(next.joined())</ul>") }
+            box.append("<p class=\"note\">The rule: \(escape(DecisionRule.statement))</p>")
             box.append("</div>")
             body.append(box.joined(separator: "\n"))
         }
 
-        if var ladder = AdviceRendering.ladder(report) {
-            let rows = rungs.map { rung in
+        if var ladder = AdviceRendering.ladder(advice) {
+            let rows = advice.rungs.enumerated().map { index, rung in
                 Chart.Row(
-                    label: rung["label"]?.text ?? "", score: rung["score"]?.doubleValue ?? 0,
-                    low: rung["low"]?.doubleValue, high: rung["high"]?.doubleValue,
-                    projected: rung["measured"]?.boolValue == false,
-                    highlighted: rung["label"] == report["recommendation"]?["rung"])
+                    label: rung.label, score: rung.interval.estimate, low: rung.interval.lower,
+                    high: rung.interval.upper, highlighted: index == advice.decision?.chosen)
             }
-            let unit = report["cost_unit"]?.stringValue ?? "USD"
             ladder.columns.insert(.init("#", right: true), at: 0)
             ladder.rows = ladder.rows.enumerated().map { [String($0.offset + 1)] + $0.element }
             body.append(
                 section(
                     "The ladder",
-                    Chart.intervals(rows, target: target, caption: "score of each rung with its 95% interval")
+                    Chart.intervals(rows, target: advice.target, caption: "score of each rung with its 95% interval")
                         + Chart.costAgainstQuality(
-                            rows, costs: rungs.map { $0["per_request"]?.doubleValue ?? 0 }, unit: unit, target: target)
-                        + table(ladder)
-                        + (rows.contains(where: \.projected) ? "<p class=\"note\">* projected, not measured</p>" : "")))
+                            rows, costs: advice.rungs.map(advice.cost.perRequest), unit: advice.cost.unit,
+                            target: advice.target)
+                        + table(ladder)))
         }
 
-        if let fewShot = report["few_shot"], let points = fewShot["points"]?.arrayValue, !points.isEmpty {
-            var caption =
-                "\(fewShot["variant"]?.text ?? ""): random draws (mean, and the range over draws) and similar examples"
-            if let formula = fewShot["curve"]?["formula"]?.stringValue { caption += "; fitted: \(formula)" }
-            let zeroShot = (report["zero_shot"]?["runs"]?.arrayValue ?? []).compactMap { $0["score"]?.doubleValue }
-                .max()
+        if let fewShot = advice.fewShot.measured, !fewShot.points.isEmpty {
+            var caption = "\(fewShot.variant): random draws (mean, and the range over draws) and similar examples"
+            if let projection = advice.projection, projection.trusted, let curve = projection.curve {
+                caption += "; fitted and checked: \(curve.formula)"
+            }
             body.append(
                 section(
                     "Few-shot examples",
-                    Chart.learningCurve(fewShot, zeroShot: zeroShot, target: target, caption: caption))
-            )
+                    Chart.learningCurve(
+                        fewShot, projection: advice.projection,
+                        zeroShot: advice.zeroShot.variants.filter { $0.cases > 0 }.map(\.interval.estimate).max(),
+                        target: advice.target, caption: caption)))
         }
 
-        body.append(section("The whole report", pre(AdviceRendering.lines(report))))
+        body.append(section("The whole report", pre(AdviceRendering.lines(advice))))
         return page(title: title, body: body)
     }
 

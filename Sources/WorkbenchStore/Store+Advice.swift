@@ -1,20 +1,20 @@
 import WorkbenchCore
 
-/// A stored piece of advice: what was asked and the whole report.
+/// A stored piece of advice: what was asked and the whole report, as JSON text.
 public struct AdviceRecord: Sendable {
     public var id: Int
     public var templateID: Int
     public var evalsetID: Int
     public var params: JSONValue
-    public var report: JSONValue
+    public var report: String
     public var createdAt: String
 }
 
 extension Store {
-    public func insertAdvice(templateID: Int, evalsetID: Int, params: JSONValue, report: JSONValue) throws -> Int {
+    public func insertAdvice(templateID: Int, evalsetID: Int, params: JSONValue, report: String) throws -> Int {
         try database.run(
             "INSERT INTO advice (template_id, evalset_id, params, report) VALUES (?, ?, ?, ?)", SQLValue(templateID),
-            SQLValue(evalsetID), .text(params.serialized()), .text(report.serialized()))
+            SQLValue(evalsetID), .text(params.serialized()), .text(report))
         return Int(database.lastInsertRowID)
     }
 
@@ -33,6 +33,6 @@ extension Store {
     static func adviceRecord(_ row: Row) throws -> AdviceRecord {
         AdviceRecord(
             id: row.int(0), templateID: row.int(1), evalsetID: row.int(2), params: try JSONValue(parsing: row.text(3)),
-            report: try JSONValue(parsing: row.text(4)), createdAt: row.text(5))
+            report: row.text(4), createdAt: row.text(5))
     }
 }

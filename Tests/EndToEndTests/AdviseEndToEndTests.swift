@@ -77,15 +77,26 @@ struct AdviseEndToEndTests {
     }
 }
 
-/// The advisor with the real llama-server and model, on a small budget.
+/// The advisor with the real llama-server and model, on small budgets, against the shipped tasks'
+/// known answers: examples are what the base model needs for sentiment, the handbook's answers
+/// are in its corpus, and extracting orders as JSON is beyond it.
 @Suite(.serialized)
 struct RealAdviseEndToEndTests {
-    @Test func advisesOnTheShippedClassifierAndShowsTheAdviceAgain() async throws {
+    /// The advice as JSON: the chosen rung's label and the verdict.
+    static func decision(_ json: String) throws -> (rung: String, verdict: String) {
+        let advice = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let decision = try #require(advice["decision"] as? [String: Any])
+        let rungs = try #require(advice["rungs"] as? [[String: Any]])
+        let chosen = try #require(decision["chosen"] as? Int)
+        return (try #require(rungs[chosen]["label"] as? String), try #require(decision["verdict"] as? String))
+    }
+
+    @Test func sentimentNeedsExamples() async throws {
         let work = try WorkFolder(copyingExamples: true)
         try await work.pwb("import")
         defer { work.stopRuntime() }
         let advice = try await work.pwb(
-            "advise", "sentiment", "--budget", "8", "--max-shots", "2", "--draws", "1", "--volume", "10000",
+            "advise", "sentiment", "--budget", "20", "--max-shots", "2", "--draws", "1", "--volume", "10000",
             "--price-in", "0.10", "--price-out", "0.40")
         #expect(advice.status == 0, "\(advice)")
         let out = advice.stdout
@@ -93,23 +104,44 @@ struct RealAdviseEndToEndTests {
             out.hasPrefix(
                 "Advice #1 for sentiment on sentiment (dev) · model local (llama.cpp:gemma-3-270m-q4_k_m.gguf)\n"),
             "\(out)")
-        #expect(out.contains("8 of 80 dev cases per rung: intervals about 3.16× wider than with all of them."))
-        #expect(out.contains("1. Zero-shot, every variant"))
-        #expect(out.contains("learning curve (random means):"))
+        #expect(out.contains("20 of 80 dev cases per rung: intervals about 2.00× wider than with all of them."))
+        #expect(out.contains("Baseline: chance with 2 labels 0.500;"))
         #expect(out.contains("3. Retrieval\n   skipped: sentiment/"))
-        #expect(out.contains("4. Fine-tuning\n   projected from the learning curve and the 80 train cases"))
-        #expect(out.contains("\nRecommendation: "))
-        #expect(out.contains("  The gap: zero-shot scores "))
-        #expect(out.contains("FIRST YEAR"))
+        #expect(out.contains("4. Fine-tuning\n   not measured"))
+        #expect(out.contains("Scenario, not measured: the few-shot learning curve"))
+        #expect(out.contains("FIRST YEAR") && out.contains("VS TARGET"))
+        #expect(out.contains("\nThe rule: Every rung is tested against the target"))
+        let json = try await work.pwb("advise", "--show", "1", "--json")
+        let decision = try Self.decision(json.stdout)
+        #expect(decision.rung.contains("-shot"), "a few-shot rung: \(out)")
+        #expect(out.contains("\nRecommendation: \(decision.rung) — "))
         let shown = try await work.pwb("advise", "--show", "1")
         #expect(shown.stdout == out, "the stored advice prints the same")
         let page = try await work.pwb("report", "--advice", "latest")
         #expect(page.status == 0, "\(page)")
         #expect(page.stdout.contains("<h1>Advice #1 for sentiment on sentiment (dev)</h1>"))
         #expect(page.stdout.components(separatedBy: "<figure>").count == 4, "ladder, cost against quality, curve")
-        #expect(page.stdout.contains("<pre>" + out.replacingOccurrences(of: "<", with: "&lt;").prefix(40)))
         let runs = try await work.pwb("runs", "list", "--json")
         let listed = try #require(try JSONSerialization.jsonObject(with: Data(runs.stdout.utf8)) as? [[String: Any]])
         #expect(listed.count == 3 + 2 * 2, "three variants zero-shot, then k = 1, 2 random and similar")
+    }
+
+    @Test func theHandbookNeedsRetrievalAndOrdersAreBeyondTheModel() async throws {
+        let work = try WorkFolder(copyingExamples: true)
+        try await work.pwb("import")
+        defer { work.stopRuntime() }
+        let handbook = try await work.pwb(
+            "advise", "handbook-qa", "--budget", "24", "--max-shots", "1", "--draws", "1", "--json")
+        #expect(handbook.status == 0, "\(handbook)")
+        let retrieval = try Self.decision(handbook.stdout)
+        #expect(retrieval.rung.hasPrefix("retrieval"), "\(handbook.stdout)")
+        #expect(retrieval.verdict != "meets")
+
+        let orders = try await work.pwb("advise", "extract-order", "--budget", "16", "--max-shots", "1", "--draws", "1")
+        #expect(orders.status == 0, "\(orders)")
+        let text = orders.stdout
+        #expect(!text.contains(" — meets the target"), "\(text)")
+        #expect(text.contains("\nNext:\n  "), "what would change the answer: \(text)")
+        #expect(text.contains("Fine-tuning was not measured"))
     }
 }

@@ -1,15 +1,84 @@
+import Foundation
 import Testing
 import WorkbenchCore
 
 @testable import WorkbenchCLI
 
+/// A small stored-looking advice: zero-shot at 16/40, 4-shot random at 34/40 (two draws), against
+/// a target of 0.8.
+enum SampleAdvice {
+    static func passes(_ passed: Int, of cases: Int = 40) -> [Int: Double] {
+        Dictionary(uniqueKeysWithValues: (0..<cases).map { ($0, $0 < passed ? 1.0 : 0.0) })
+    }
+
+    static func summary(_ run: Int, _ variant: String, _ strategy: String, _ passed: Int) -> RunSummary {
+        RunSummary(
+            run: run, variant: variant, strategy: strategy,
+            interval: Statistics.wilson(successes: passed, trials: 40), cases: 40, errors: 0, promptTokens: 40,
+            latencyP50Milliseconds: 20, cachedShare: 0)
+    }
+
+    static var advice: Advice {
+        let cost = CostModel(prices: Prices(inputPerMillion: 2.5, outputPerMillion: 10), volumePerMonth: nil)
+        let rungs = [
+            Rung(
+                kind: .zeroShot, label: "zero-shot (instruction)", outcomes: Outcomes(passes(16), passFail: true),
+                promptTokens: 40, completionTokens: 0, latencySeconds: 0.1),
+            Rung(
+                kind: .fewShot(k: 4, selection: .random), label: "4-shot random",
+                outcomes: Outcomes(draws: [passes(34), passes(34)], passFail: true), promptTokens: 160,
+                completionTokens: 0, latencySeconds: 0.3, labeledExamples: 4),
+        ]
+        let points = [1, 2, 4, 8].map { k in
+            Advice.FewShotPoint(
+                k: k, random: [summary(k, "instruction", "\(k)-shot random", 20 + k)],
+                similar: summary(100 + k, "instruction", "\(k)-shot similar", 22 + k))
+        }
+        var advice = Advice(
+            template: "ja-inquiry", evalset: "ja-inquiry", model: "local", devCases: 64, casesPerRung: 40,
+            trainCases: 64, target: 0.8, volumePerMonth: nil, prices: cost.prices, fineTuneCostUSD: nil,
+            baseline: Advice.Baseline(labels: 4, chance: 0.25, majorityLabel: "配送", majority: 0.3),
+            zeroShot: Advice.ZeroShot(
+                variants: [summary(1, "instruction", "zero-shot", 16)], best: "instruction", comparisons: []),
+            fewShot: .measured(
+                Advice.FewShot(
+                    variant: "ja-inquiry/instruction@1", draws: 1, maxShots: 8, limitedBy: "--max-shots 8",
+                    points: points)),
+            retrieval: .skipped("ja-inquiry/instruction@1 has no {{context}} slot"),
+            fineTuning: .skipped(
+                "not measured: serve a model tuned on the train split and pass --finetuned-model NAME"),
+            projection: nil, rungs: rungs,
+            decision: DecisionRule.decide(rungs, target: 0.8, cost: cost, baseline: 0.3), elapsedSeconds: 75)
+        advice.id = 3
+        return advice
+    }
+}
+
 struct AdviceRenderingTests {
-    @Test func showsAnIntervalOnlyWhenThereIsOne() {
-        let measured: JSONValue = ["score": 0.9, "low": 0.78, "high": 0.965]
-        let projected: JSONValue = ["score": 0.967, "low": 0.967, "high": 0.967]
-        #expect(AdviceRendering.interval(measured) == "0.900 [0.780, 0.965]")
-        #expect(AdviceRendering.interval(projected) == "0.967 (no interval)")
-        #expect(AdviceRendering.interval(nil) == "–")
+    @Test func theTerminalReportStatesTheVerdictTheTestsAndTheRule() throws {
+        let advice = SampleAdvice.advice
+        let text = AdviceRendering.lines(advice).joined(separator: "\n")
+        #expect(text.contains("Advice #3 for ja-inquiry on ja-inquiry (dev) · model local"))
+        #expect(text.contains("Baseline: chance with 4 labels 0.250; always \"配送\" 0.300."))
+        // 34/40 against 0.8: not enough to show it (scipy binomtest: p = 0.2849 before Holm).
+        #expect(text.contains("Recommendation: 4-shot random — undecided"))
+        #expect(text.contains("not shown, adj. p="))
+        #expect(text.contains("The rule: Every rung is tested against the target"))
+        #expect(text.contains("   skipped: ja-inquiry/instruction@1 has no {{context}} slot."))
+        #expect(text.contains("Measured in 75.0 s. pwb advise --show 3 prints this again."))
+    }
+
+    @Test func aProjectionIsAScenarioWithItsCheckNeverARung() throws {
+        var advice = SampleAdvice.advice
+        let truth = { (k: Int) in 0.9 - 0.5 * pow(Double(k + 1), -0.8) }
+        let series = [0, 1, 2, 4, 8].map { k in (k, SampleAdvice.passes(Int((truth(k) * 400).rounded()), of: 400)) }
+        advice.projection = Projection.project(series, target: 0.8, trainSize: 64, seed: 1)
+        let text = AdviceRendering.lines(advice).joined(separator: "\n")
+        #expect(text.contains("Scenario, not measured: the few-shot learning curve"))
+        #expect(text.contains("checked: fitted up to k = 4, it predicted"))
+        #expect(text.contains("it may be read up to k ≈ 15"))
+        #expect(text.contains("no scenario for fine-tuning: the curve is checked up to about k = 15"))
+        #expect(!text.contains("fine-tuned (projected)"))
     }
 }
 
@@ -40,36 +109,19 @@ struct HTMLReportTests {
     }
 
     @Test func pageForAdviceHasTheRecommendationTheLadderAndTheCurve() {
-        let rung = { (label: String, score: Double, cost: Double) -> JSONValue in
-            [
-                "label": .string(label), "score": .number(score), "low": .number(score - 0.1),
-                "high": .number(score + 0.05), "measured": true, "per_request": .number(cost),
-                "prompt_tokens": 40,
-            ]
-        }
-        let advice: JSONValue = [
-            "id": 3, "template": "ja-inquiry", "evalset": "ja-inquiry", "target": 0.8, "cost_unit": "USD",
-            "rungs": [rung("zero-shot (instruction)", 0.4, 0.0001), rung("4-shot random", 0.85, 0.0004)],
-            "recommendation": [
-                "rung": "4-shot random", "verdict": "likely", "score": 0.85, "low": 0.75, "high": 0.9,
-                "reasons": ["The gap: <0.4>"],
-            ],
-            "few_shot": [
-                "variant": "ja-inquiry/instruction@1",
-                "points": [["k": 4, "random_mean": 0.85, "random_min": 0.8, "random_max": 0.9]],
-                "curve": ["ceiling": 0.9, "amplitude": 0.5, "exponent": 1.0],
-            ],
-        ]
+        var advice = SampleAdvice.advice
+        advice.createdAt = "2026-12-01 10:00:00"
         let page = HTMLReport.advice(advice)
         #expect(page.hasPrefix("<!DOCTYPE html>"))
         #expect(page.contains("<h1>Advice #3 for ja-inquiry on ja-inquiry (dev)</h1>"))
         #expect(page.contains("<h2>Recommendation: 4-shot random</h2>"))
-        #expect(page.contains("likely meets the target: 0.850 [0.750, 0.900]"))
-        #expect(page.contains("<li>The gap: &lt;0.4&gt;</li>"))
+        #expect(page.contains("undecided: the best reaches the target on these cases"))
+        #expect(page.contains("<li>The gap: zero-shot scores 0.400"))
         #expect(page.components(separatedBy: "<figure>").count == 4)
         #expect(page.components(separatedBy: "<tr>").count == 4, "a header and a row per rung")
-        #expect(page.contains("<path class=\"curve\""))
-        #expect(page.contains(">$0.00040</td>"))
+        #expect(!page.contains("<path class=\"curve\""), "no curve without a checked projection")
+        #expect(page.contains(">$0.00010</td>"))
+        #expect(page.contains("配送"))
         #expect(!page.contains("<script"))
     }
 
@@ -91,20 +143,26 @@ struct HTMLReportTests {
         #expect(free.contains("cx=\"56.0\""), "costless rungs stand on the axis")
     }
 
-    @Test func drawsTheCurveOnALogScaleOfExamples() {
-        let fewShot: JSONValue = [
-            "points": [["k": 3, "random_mean": 0.5, "random_min": 0.4, "random_max": 0.6]],
-            "curve": ["ceiling": 0.9, "amplitude": 0.8, "exponent": 1.0],
-        ]
-        let svg = Chart.learningCurve(fewShot, zeroShot: 0.1, target: nil, caption: "curve")
+    @Test func drawsTheCheckedCurveOnALogScaleOfExamples() throws {
+        let summary = { (k: Int, passed: Int) in SampleAdvice.summary(k, "v", "\(k)-shot", passed) }
+        let fewShot = Advice.FewShot(
+            variant: "t/v@1", draws: 1, maxShots: 3, limitedBy: "--max-shots 3",
+            points: [Advice.FewShotPoint(k: 3, random: [summary(3, 20)], similar: summary(3, 22))])
+        let truth = { (k: Int) in 0.9 - 0.8 * pow(Double(k + 1), -1.0) }
+        let series = [0, 1, 2, 3, 5].map { k in (k, SampleAdvice.passes(Int((truth(k) * 400).rounded()), of: 400)) }
+        let projection = Projection.project(series, target: 0.8, trainSize: 64, seed: 1)
+        let curve = try #require(projection.curve)
+        #expect(projection.trusted)
+        let svg = Chart.learningCurve(fewShot, projection: projection, zeroShot: 0.1, target: nil, caption: "curve")
         // x runs over log2(k + 1) from -0.15 to log2(4) + 0.15 = 2.15; the curve starts at k = 0
-        // with 0.9 - 0.8 = 0.1, where the zero-shot point is, and the k = 3 draw sits 5 px left of k = 3.
+        // and the k = 3 draw (20 of 40) sits 5 px left of k = 3.
         let x = { (position: Double) in 56 + (position + 0.15) / 2.3 * 644 }
         let y = { (score: Double) in Chart.f(340 - 44 - score * (340 - 44 - 22)) }
-        #expect(svg.contains("d=\"M\(Chart.f(x(0))),\(y(0.1)) "))
+        #expect(svg.contains("d=\"M\(Chart.f(x(0))),\(y(min(1, max(0, curve.predict(0))))) "))
         #expect(svg.contains("<circle class=\"point\" cx=\"\(Chart.f(x(0)))\" cy=\"\(y(0.1))\""))
         #expect(svg.contains("<circle class=\"point\" cx=\"\(Chart.f(x(2) - 5))\" cy=\"\(y(0.5))\""))
-        #expect(svg.hasSuffix("</p>") && svg.contains(" L\(Chart.f(x(2))),\(y(0.9 - 0.8 / 4))\"/>"))
+        let untrusted = Chart.learningCurve(fewShot, projection: nil, zeroShot: 0.1, target: nil, caption: "curve")
+        #expect(!untrusted.contains("class=\"curve\""))
     }
 
     @Test func cutsLongLabelsToFit() {

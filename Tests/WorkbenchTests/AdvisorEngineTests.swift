@@ -21,30 +21,50 @@ import WorkbenchStore
         options.budget = 8
         options.draws = 2
         let advice = try await work.workspace.advise(options, environment: work.environment)
-        #expect(advice["zero_shot"]?["best"] != nil)
-        let zeroScores = advice["zero_shot"]?["runs"]?.arrayValue?.compactMap { $0["score"]?.doubleValue } ?? []
+        let zeroScores = advice.zeroShot.variants.map(\.interval.estimate)
         #expect(zeroScores.allSatisfy { $0 == 0.5 }, "without examples the stub says positive to all: \(zeroScores)")
-        let points = try #require(advice["few_shot"]?["points"]?.arrayValue)
-        #expect(points.compactMap { $0["k"]?.intValue } == [1, 2, 4], "k up to the 4 train cases")
-        #expect(points.allSatisfy { $0["random_mean"]?.doubleValue == 1 })
-        #expect(advice["few_shot"]?["limited_by"] == "the 4 train cases")
-        #expect(advice["retrieval"]?["skipped"]?.stringValue?.contains("has no {{context}} slot") == true)
-        #expect(advice["fine_tuning"]?["measured"] == false)
-        #expect(advice["fine_tuning"]?["warning"]?.stringValue?.contains("below the 50–100 examples") == true)
-        let recommendation = try #require(advice["recommendation"])
-        #expect(recommendation["rung"] == "1-shot random")
-        #expect(recommendation["verdict"] == "likely", "8 cases cannot put the whole interval above 0.9")
-        // Runs are ordinary stored runs; the advice is stored and can be shown again.
+        let fewShot = try #require(advice.fewShot.measured)
+        #expect(fewShot.points.map(\.k) == [1, 2, 4], "k up to the 4 train cases")
+        #expect(fewShot.points.allSatisfy { $0.randomMean == 1 })
+        #expect(fewShot.limitedBy == "the 4 train cases")
+        #expect(advice.retrieval.skipped?.contains("has no {{context}} slot") == true)
+        #expect(advice.fineTuning.skipped?.hasPrefix("not measured") == true)
+        #expect(!advice.rungs.contains { $0.kind == .fineTuned }, "a projection is never a rung")
+        // Two labels, four each in the 8 dev cases: the baseline is 0.5, and zero-shot is at it.
+        #expect(advice.baseline?.rate == 0.5)
+        let decision = try #require(advice.decision)
+        #expect(!decision.tests[0].aboveBaseline)
+        #expect(advice.recommended?.label == "1-shot random", "the cheapest of the rungs at 8/8")
+        #expect(decision.verdict == .undecided, "8 of 8 is not enough to show a score above 0.9")
+        #expect(advice.next.first?.contains("cases per rung would show it") == true)
+        // Runs are ordinary stored runs; the advice is stored and reads back the same.
         let runs = try work.workspace.store.runListings(limit: 100)
         #expect(runs.count == 2 + 3 * 3)
-        let id = try #require(advice["id"]?.intValue)
-        let again = try work.workspace.advice(id: id)
-        #expect(again["recommendation"] == recommendation)
-        #expect(try work.workspace.advice(id: nil)["id"] == .number(Double(id)))
+        let id = try #require(advice.id)
+        var again = try work.workspace.advice(id: id)
+        #expect(again.createdAt != nil)
+        again.createdAt = nil
+        #expect(again.decision == advice.decision && again.rungs.map(\.label) == advice.rungs.map(\.label))
+        #expect(again.rungs.map(\.interval) == advice.rungs.map(\.interval))
+        #expect(try work.workspace.advice(id: nil).id == id)
         // Asking again is answered from the cache.
         let before = work.completions.count
         _ = try await work.workspace.advise(options, environment: work.environment)
         #expect(work.completions.count == before)
+    }
+
+    @Test func adviceStoredInAnEarlierFormIsRefusedWithASentence() async throws {
+        let work = try StubWorkspace()
+        let template = try work.workspace.template(named: "sentiment")
+        let evalset = try work.workspace.evalset(named: "reviews")
+        let id = try work.workspace.store.insertAdvice(
+            templateID: template.id, evalsetID: evalset.record.id, params: [:],
+            report: #"{"recommendation": {"rung": "1-shot random", "verdict": "likely"}}"#)
+        #expect {
+            try work.workspace.advice(id: id)
+        } throws: { error in
+            "\(error)".contains("stored by an earlier version of pwb")
+        }
     }
 
     @Test func skipsWhatItCannotMeasureAndSaysWhy() async throws {
@@ -54,18 +74,16 @@ import WorkbenchStore
         ])
         let advice = try await noTrain.workspace.advise(
             AdviceOptions(template: "sentiment"), environment: noTrain.environment)
-        #expect(advice["few_shot"]?["skipped"] == "the eval set has no train split to take examples from")
-        #expect(advice["fine_tuning"]?["skipped"] == "the eval set has no train split to fine-tune on")
-        #expect(advice["recommendation"]?["rung"]?.stringValue?.hasPrefix("zero-shot") == true)
+        #expect(advice.fewShot.skipped == "the eval set has no train split to take examples from")
+        #expect(advice.fineTuning.skipped == "the eval set has no train split to fine-tune on")
+        #expect(advice.recommended?.label.hasPrefix("zero-shot") == true)
 
         let tiny = try StubWorkspace(contextSize: 16)
         var options = AdviceOptions(template: "sentiment")
         options.budget = 2
         let cramped = try await tiny.workspace.advise(
             options.with { $0.template = "sentiment" }, environment: tiny.environment)
-        #expect(
-            cramped["few_shot"]?["skipped"]?.stringValue?.hasPrefix("the context is too small for even one example")
-                == true)
+        #expect(cramped.fewShot.skipped?.hasPrefix("the context is too small for even one example") == true)
     }
 
     @Test func refusesBadNumbersBeforeAnyRequest() async throws {

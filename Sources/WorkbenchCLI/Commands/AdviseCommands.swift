@@ -10,7 +10,7 @@ enum AdviseCommands {
     static var all: [Command] { [advise, exportFinetune] }
 
     /// The advice `--OPTION ID|latest` names.
-    static func storedAdvice(_ text: String, option: String, in workspace: Workspace) throws -> JSONValue {
+    static func storedAdvice(_ text: String, option: String, in workspace: Workspace) throws -> Advice {
         if text == "latest" { return try workspace.advice(id: nil) }
         guard let id = Int(text) else { throw UsageError("--\(option) takes an advice id or latest, not \"\(text)\"") }
         return try workspace.advice(id: id)
@@ -26,10 +26,11 @@ enum AdviseCommands {
             Option(
                 "price-in", value: "USD_PER_1M", "price per million prompt tokens (without prices: local compute time)"),
             Option("price-out", value: "USD_PER_1M", "price per million completion tokens"),
-            Option("finetune-cost", value: "USD", "what fine-tuning would cost once"),
+            Option(
+                "finetune-cost", value: "USD", "what fine-tuning costs once (with --finetuned-model: its break-even)"),
             Option(
                 "finetuned-model", value: "NAME",
-                "a served fine-tuned model (from config.json) to measure instead of projecting"),
+                "a served fine-tuned model (from config.json) to measure as the ladder's last rung"),
             .model,
             Option("budget", value: "N_CASES", "dev cases scored per rung (default 40; more narrows the intervals)"),
             Option("max-shots", value: "K", "the largest number of examples tried (default 8)"),
@@ -49,12 +50,9 @@ enum AdviseCommands {
         let workspace = try session.workspace()
         let arguments = invocation.arguments
         if let show = arguments.value("show") {
-            let report = try storedAdvice(show, option: "show", in: workspace)
-            if arguments.flag("json") {
-                invocation.output.line(report.serialized(pretty: true))
-            } else {
-                invocation.output.lines(AdviceRendering.lines(report))
-            }
+            try AdviseCommands.show(
+                try storedAdvice(show, option: "show", in: workspace), json: arguments.flag("json"),
+                to: invocation.output)
             return
         }
         guard let template = arguments.positional(0) ?? session.currentTemplate else {
@@ -83,9 +81,9 @@ enum AdviseCommands {
         options.concurrency = try arguments.int("concurrency", min: 1)
         let stop = StopRequest()
         let bar = ProgressBar(output: invocation.output, label: "advise")
-        let report: JSONValue
+        let advice: Advice
         do {
-            report = try await Interrupts.run(output: invocation.output, stop: stop) {
+            advice = try await Interrupts.run(output: invocation.output, stop: stop) {
                 try await workspace.advise(
                     options, environment: session.environment, stop: stop,
                     notes: { invocation.output.note($0) },
@@ -107,10 +105,14 @@ enum AdviseCommands {
             }
         }
         bar.finish()
-        if arguments.flag("json") {
-            invocation.output.line(report.serialized(pretty: true))
+        try show(advice, json: arguments.flag("json"), to: invocation.output)
+    }
+
+    static func show(_ advice: Advice, json: Bool, to output: Output) throws {
+        if json {
+            output.line(try Workspace.encode(advice, pretty: true))
         } else {
-            invocation.output.lines(AdviceRendering.lines(report))
+            output.lines(AdviceRendering.lines(advice))
         }
     }
 

@@ -28,7 +28,7 @@ enum ReportCommands {
             guard arguments.positionals.isEmpty else { throw UsageError("report takes runs or --advice, not both") }
             let stored = try AdviseCommands.storedAdvice(advice, option: "advice", in: workspace)
             html = HTMLReport.advice(stored)
-            name = "advice-\(stored["id"]?.text ?? "latest")"
+            name = "advice-\(stored.id.map(String.init) ?? "latest")"
         } else {
             guard !arguments.positionals.isEmpty else {
                 throw UsageError("report needs run ids (pwb runs list shows them) or --advice ID")

@@ -3,7 +3,7 @@ import Foundation
 /// How the score grows with the number of examples k: `score(k) = ceiling − amplitude · (k + 1)^−exponent`,
 /// an inverse power law, the usual shape of learning curves (each doubling of examples gains a
 /// little less than the one before, towards a ceiling).
-public struct LearningCurve: Sendable, Hashable {
+public struct LearningCurve: Sendable, Hashable, Codable {
     public var ceiling: Double
     public var amplitude: Double
     public var exponent: Double
@@ -49,13 +49,14 @@ public struct LearningCurve: Sendable, Hashable {
 
     /// Least-squares fit to (k, score) points: for each exponent on a fine grid the ceiling and
     /// amplitude are a linear regression; the exponent with the smallest error wins. Needs at
-    /// least three different k; a curve that falls is returned flat at the mean.
+    /// least four different k (three parameters fitted to three points say nothing); a curve that
+    /// falls is returned flat at the mean.
     public static func fit(_ points: [(k: Double, score: Double)]) -> LearningCurve? {
-        guard Set(points.map(\.k)).count >= 3 else { return nil }
+        guard Set(points.map(\.k)).count >= minimumPoints else { return nil }
         var best: LearningCurve?
         var bestError = Double.infinity
         var exponent = 0.02
-        while exponent <= 6.0 {
+        while exponent <= maximumExponent {
             let xs = points.map { pow($0.k + 1, -exponent) }
             let ys = points.map(\.score)
             let meanX = Statistics.mean(xs)
@@ -90,6 +91,13 @@ public struct LearningCurve: Sendable, Hashable {
         }
         return best
     }
+
+    public static let minimumPoints = 4
+    /// The top of the exponent's search: a fit that ends there is pinned to the grid, not the data.
+    public static let maximumExponent = 6.0
+
+    /// The fit's exponent is at the top of its search.
+    public var exponentAtBound: Bool { exponent >= LearningCurve.maximumExponent - 0.011 }
 
     /// The curve as a formula, for reports.
     public var formula: String {

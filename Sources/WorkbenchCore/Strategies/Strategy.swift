@@ -1,7 +1,7 @@
 /// How a prompt is filled beyond the case itself: few-shot examples from the train split
 /// and retrieved passages from a corpus. Zero-shot is the default.
 public struct Strategy: Sendable, Hashable {
-    public enum Selection: String, Sendable, Hashable, CaseIterable {
+    public enum Selection: String, Sendable, Hashable, CaseIterable, Codable {
         /// The same k examples for every case, drawn at random (seeded).
         case random
         /// For each case, the k train cases most like it (BM25 over their inputs).
