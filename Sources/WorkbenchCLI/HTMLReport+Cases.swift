@@ -251,7 +251,8 @@ extension HTMLReport {
 
     /// Draws the case matrix: filters, search, order, a page of rows at a time. Text from the
     /// model only ever becomes `textContent`, never markup. Errors and blocked loads are recorded
-    /// on `<html>` (`data-errors`, `data-blocked`) so a headless browser can check them.
+    /// on `<html>` (`data-errors`, `data-blocked`, and `data-ready-ms` when the rows are drawn) so
+    /// a headless browser can check them.
     static let caseScript = #"""
         (function () {
           "use strict";
@@ -404,6 +405,8 @@ extension HTMLReport {
             window.addEventListener("hashchange", function () { readHash(); update(); });
             readHash();
             update();
+            // Milliseconds from navigation to the first rows drawn, for checking large pages.
+            root.dataset.readyMs = String(Math.round(performance.now()));
           });
         })();
         """#

@@ -192,4 +192,33 @@ struct ReportBrowserTests {
         #expect(rendered.complaints.isEmpty, "\(rendered.complaints)")
         #expect(!rendered.dom.contains("<script"), "the advice page needs no script")
     }
+
+    @Test func openHandsThePageToTheBrowserOrSaysWhereItIs() async throws {
+        let setup = try await Setup()
+        let eval = try await setup.pwb("eval", "sentiment", "--variants", "instruction", "--limit", "5")
+        #expect(eval.status == 0, "\(eval)")
+        let browser = setup.work.path + "/browser.sh"
+        try setup.work.write("browser.sh", "#!/bin/sh\nprintf '%s' \"$1\" > \"${0%/*}/opened.txt\"\n")
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: browser)
+        let opened = try await PwbProcess.run(
+            ["report", "1", "--open"], in: setup.work.path,
+            environment: ["BROWSER": "no-such-browser:" + browser, "PATH": "/nonexistent"])
+        #expect(opened.status == 0, "\(opened)")
+        #expect(opened.stderr.contains("wrote .pwb/reports/runs-1.html; opened it with \(browser)"), "\(opened)")
+        let page = setup.work.path + "/.pwb/reports/runs-1.html"
+        var handed = ""
+        for _ in 0..<50 where handed.isEmpty {
+            handed = (try? setup.work.read("opened.txt")) ?? ""
+            if handed.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(handed.hasSuffix("/.pwb/reports/runs-1.html") && handed.hasPrefix("/"), "an absolute path: \(handed)")
+        #expect(FileManager.default.fileExists(atPath: page))
+
+        let nowhere = try await PwbProcess.run(
+            ["report", "1", "--open", "--out", "r.html"], in: setup.work.path,
+            environment: ["BROWSER": "", "PATH": "/nonexistent"])
+        #expect(nowhere.status == 0, "\(nowhere)")
+        #expect(nowhere.stderr.contains("wrote r.html; no browser found"), "\(nowhere)")
+        #expect(nowhere.stderr.contains("open file://\(setup.work.path)/r.html yourself"), "\(nowhere)")
+    }
 }

@@ -62,7 +62,7 @@ enum ReportCommands {
             invocation.output.note("wrote \(workspace.shown(out)); opened it with \(browser)")
         } else {
             invocation.output.note(
-                "wrote \(workspace.shown(out)); no browser found ($BROWSER is unset and xdg-open is missing), open file://\(path) yourself"
+                "wrote \(workspace.shown(out)); no browser found (neither $BROWSER nor xdg-open could be started); open file://\(path) yourself"
             )
         }
     }
