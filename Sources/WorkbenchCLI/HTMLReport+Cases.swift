@@ -244,7 +244,7 @@ extension HTMLReport {
             case .removed(let text): "<del>- \(escape(text))</del>"
             case .added(let text): "<ins>+ \(escape(text))</ins>"
             }
-        }.joined(separator: "\n")
+        }.joined()  // each line is a block of its own
     }
 
     // MARK: - The script

@@ -44,7 +44,10 @@ enum HTMLReport {
         }
         if !heatMaps.isEmpty { body.append(section("Confusion", heatMaps.joined(separator: "\n"))) }
         if let matrix { body.append(caseMatrix(matrix, report: report)) }
-        if !details.isEmpty { body.append(section("What was run", whatWasRun(report, details: details))) }
+        if !details.isEmpty {
+            body.append(
+                "<section class=\"full\"><h2>What was run</h2>\n\(whatWasRun(report, details: details))\n</section>")
+        }
         return page(title: title, body: body, script: matrix == nil ? nil : caseScript)
     }
 
@@ -211,7 +214,7 @@ enum HTMLReport {
         table.cases { width: 100%; table-layout: fixed; }
         table.cases th, table.cases td { white-space: normal; vertical-align: top; overflow-wrap: anywhere;
           word-break: normal; line-break: strict; font-size: 13px; border-bottom: 1px solid #e3e6eb; }
-        table.cases th:first-child { width: 7rem; } table.cases th:nth-child(3) { width: 9rem; } table.cases .id { font-family: ui-monospace, monospace; font-size: 12px; }
+        table.cases th:first-child { width: 7rem; } table.cases th:nth-child(2) { width: 26%; } table.cases th:nth-child(3) { width: 9rem; } table.cases .id { font-family: ui-monospace, monospace; font-size: 12px; }
         table.cases .out { white-space: pre-wrap; } table.cases summary { cursor: pointer; white-space: pre-wrap; color: #374151; }
         td.pass { background: #ecfdf3; } td.fail { background: #fef2f2; } td.partial { background: #fffbeb; }
         td.error { background: #f3f4f6; color: #6b7280; } td.missing { color: #9ca3af; }

@@ -125,7 +125,7 @@ struct CaseMatrixReportTests {
         let html = HTMLReport.whatWasRun(report, details: details)
         #expect(html.contains("<td>temperature 0 · max_tokens 3 · stop &quot;\\n&quot;</td>"))
         #expect(html.contains("<pre class=\"prompt\">Review: &lt;b&gt;good&lt;/b&gt;\nSentiment:</pre>"))
-        #expect(html.contains("<del>- Sentiment:</del>\n<ins>+ Opinion:</ins>"))
+        #expect(html.contains("<del>- Sentiment:</del><ins>+ Opinion:</ins>"))
         #expect(html.contains("+1 −1 lines"))
         #expect(html.contains("<li>2 × timed out after 60 s</li>"))
         #expect(html.contains("<td>llama.cpp:m.gguf</td>") && html.contains("<td>50%</td>"))
