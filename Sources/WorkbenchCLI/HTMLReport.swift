@@ -161,7 +161,7 @@ enum HTMLReport {
     /// A whole document: the style and any script inline, nothing to fetch. The policy forbids
     /// every load; a script runs only when its hash is the one the policy names.
     static func page(title: String, body: [String], script: String? = nil) -> String {
-        var policy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+        var policy = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
         var scriptElement = ""
         if let script {
             var hash = SHA256()
