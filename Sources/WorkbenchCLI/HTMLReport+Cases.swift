@@ -12,10 +12,22 @@ extension HTMLReport {
 
     /// The matrix of cases: the controls and an empty table the inline script fills from the
     /// embedded JSON, a page of rows at a time. Filters and search can be set in the URL hash
-    /// (`#filter=disagree&sort=diff&q=refund`).
+    /// (`#filter=disagree&sort=diff&q=refund`, and `pair=0,2` to compare only the first and third run).
     static func caseMatrix(_ matrix: CaseMatrix, report: EvalReport) -> String {
         let names = report.runs.map { "\(ReportRendering.name($0, in: report)) · run \($0.run.id)" }
         let head = (["case", "input", "expected"] + names).map { "<th>\(escape($0))</th>" }.joined()
+        // With three runs or more, "disagree" and the order can look at one pair of them.
+        var pairs = ""
+        if report.runs.count > 2 {
+            var options = ["<option value=\"\">all runs</option>"]
+            for a in report.runs.indices {
+                for b in report.runs.indices where b > a {
+                    options.append(
+                        "<option value=\"\(a),\(b)\">\(escape(names[a])) and \(escape(names[b]))</option>")
+                }
+            }
+            pairs = "\n<label>Between <select id=\"case-pair\">\(options.joined())</select></label>"
+        }
         return """
             <section class="full" id="cases"><h2>Every case</h2>
             <p class="note">Each run's output and score per case: green passed, red failed, amber partly, grey an error. \
@@ -27,7 +39,7 @@ extension HTMLReport {
             <option value="disagree">only where runs disagree</option></select></label>
             <label>Order <select id="case-sort">\
             <option value="case">as in the eval set</option>\
-            <option value="diff">largest score difference first</option></select></label>
+            <option value="diff">largest score difference first</option></select></label>\(pairs)
             <label>Search <input id="case-search" type="search" placeholder="case, input, expected or output"></label>
             <span id="case-status" role="status"></span>
             </div>
@@ -115,7 +127,9 @@ extension HTMLReport {
                     <td class="loss">\(lower)</td></tr></table>
                     """
             }
-            return "<div class=\"paired\"><h3>\(escape(bestName)) against \(escape(otherName))</h3>\(table)"
+            let link =
+                "<p><a href=\"#filter=disagree&amp;pair=\(min(best, other)),\(max(best, other))\">the cases where they differ</a></p>"
+            return "<div class=\"paired\"><h3>\(escape(bestName)) against \(escape(otherName))</h3>\(table)\(link)"
                 + "<p>\(escape(verdict(comparison, best: bestName, other: otherName, many: report.comparisons.count > 1)))</p></div>"
         }
         return parts.joined(separator: "\n")
@@ -280,9 +294,15 @@ extension HTMLReport {
             var PAGE = 100, FOLD = 240, FOLD_LINES = 6;
             var matching = [], shown = 0, texts = [];
 
+            var pair = document.getElementById("case-pair");
+            function compared(row) {
+              if (!pair || !pair.value) return row[3];
+              var chosen = pair.value.split(",");
+              return [row[3][Number(chosen[0])], row[3][Number(chosen[1])]];
+            }
             function scores(row) {
               var list = [];
-              row[3].forEach(function (cell) { if (cell && cell[1] !== null) list.push(cell[1]); });
+              compared(row).forEach(function (cell) { if (cell && cell[1] !== null) list.push(cell[1]); });
               return list;
             }
             function spread(row) {
@@ -305,12 +325,17 @@ extension HTMLReport {
               filter.value = ["failures", "disagree"].indexOf(params.get("filter")) >= 0 ? params.get("filter") : "all";
               sort.value = params.get("sort") === "diff" ? "diff" : "case";
               search.value = params.get("q") || "";
+              if (pair) {
+                pair.value = params.get("pair") || "";
+                if (pair.selectedIndex < 0) pair.value = "";
+              }
             }
             function writeHash() {
               var params = new URLSearchParams();
               if (filter.value !== "all") params.set("filter", filter.value);
               if (sort.value !== "case") params.set("sort", sort.value);
               if (search.value) params.set("q", search.value);
+              if (pair && pair.value) params.set("pair", pair.value);
               var hash = params.toString();
               history.replaceState(null, "", hash ? "#" + hash : location.pathname + location.search);
             }
@@ -401,8 +426,13 @@ extension HTMLReport {
             filter.addEventListener("change", function () { writeHash(); update(); });
             sort.addEventListener("change", function () { writeHash(); update(); });
             search.addEventListener("input", function () { writeHash(); update(); });
+            if (pair) pair.addEventListener("change", function () { writeHash(); update(); });
             more.addEventListener("click", showMore);
-            window.addEventListener("hashchange", function () { readHash(); update(); });
+            window.addEventListener("hashchange", function () {
+              readHash();
+              update();
+              document.getElementById("cases").scrollIntoView();
+            });
             readHash();
             update();
             // Milliseconds from navigation to the first rows drawn, for checking large pages.

@@ -166,6 +166,21 @@ struct ReportBrowserTests {
         let search = try await Self.render("all.html", hash: "q=Subscription", in: setup.work)
         #expect(!mentioning.isEmpty && Set(search.caseIDs) == mentioning)
 
+        // Between two of the three runs, the disagree filter leaves exactly McNemar's discordant
+        // pairs of their comparison, and the page's link to them says so.
+        let runIndex = Dictionary(uniqueKeysWithValues: runIDs.enumerated().map { ($0.element, $0.offset) })
+        let comparisons = try #require(json["comparisons"] as? [[String: Any]])
+        #expect(comparisons.count == 2)
+        for comparison in comparisons {
+            let a = try #require(runIndex[comparison["best_run"] as! Int])
+            let b = try #require(runIndex[comparison["other_run"] as! Int])
+            let expected = (comparison["only_a"] as! Int) + (comparison["only_b"] as! Int)
+            let hash = "filter=disagree&pair=\(min(a, b)),\(max(a, b))"
+            #expect(all.dom.contains("<a href=\"#\(hash.replacingOccurrences(of: "&", with: "&amp;"))\">"))
+            let between = try await Self.render("all.html", hash: hash, in: setup.work)
+            #expect(between.attribute("data-matching") == String(expected), "\(hash)")
+        }
+
         // Two runs: the disagree filter leaves exactly McNemar's discordant pairs.
         let pair = try await setup.pwb("compare", String(runIDs[0]), String(runIDs[1]), "--json")
         #expect(pair.status == 0, "\(pair)")
