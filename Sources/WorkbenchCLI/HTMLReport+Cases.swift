@@ -52,6 +52,16 @@ extension HTMLReport {
             """
     }
 
+    /// Texts longer than this many characters are cut in the page, so a run of runaway outputs
+    /// cannot make it unreadably large; the store and `pwb runs show RUN --json` keep them whole.
+    static let longestText = 10_000
+
+    static func cut(_ text: String) -> String {
+        guard text.count > longestText else { return text }
+        return String(text.prefix(longestText))
+            + " … [\(text.count - longestText) more characters are in the store: pwb runs show RUN --json]"
+    }
+
     /// The matrix as compact JSON: `rows` are `[id, input, expected, [[output, score, error] | null …]]`.
     static func caseData(_ matrix: CaseMatrix, report: EvalReport) -> JSONValue {
         let runs: [JSONValue] = report.runs.map { run in
@@ -59,13 +69,13 @@ extension HTMLReport {
         }
         let rows: [JSONValue] = matrix.rows.map { row in
             .array([
-                .string(row.id), .string(row.input), .string(row.expected == .null ? "" : row.expected.text),
+                .string(row.id), .string(cut(row.input)), .string(cut(row.expected == .null ? "" : row.expected.text)),
                 .array(
                     row.cells.map { cell in
                         guard let cell else { return .null }
                         return .array([
-                            cell.output.map { .string($0) } ?? .null, cell.score.map { .number($0) } ?? .null,
-                            cell.error.map { .string($0) } ?? .null,
+                            cell.output.map { .string(cut($0)) } ?? .null, cell.score.map { .number($0) } ?? .null,
+                            cell.error.map { .string(cut($0)) } ?? .null,
                         ])
                     }),
             ])

@@ -153,4 +153,12 @@ struct CaseMatrixReportTests {
         #expect(megabytes < 1.2, "README states 1.1 MB; this page is \(megabytes) MB")
         #expect(megabytes > 1.0)
     }
+
+    @Test func runawayOutputsAreCutInThePageOnly() {
+        let long = String(repeating: "長い", count: 6_000)
+        let cut = HTMLReport.cut(long)
+        #expect(cut.hasPrefix(String(long.prefix(10_000))))
+        #expect(cut.hasSuffix(" … [2000 more characters are in the store: pwb runs show RUN --json]"))
+        #expect(HTMLReport.cut("short") == "short")
+    }
 }
