@@ -161,4 +161,18 @@ struct CaseMatrixReportTests {
         #expect(cut.hasSuffix(" … [2000 more characters are in the store: pwb runs show RUN --json]"))
         #expect(HTMLReport.cut("short") == "short")
     }
+
+    @Test func scoresThatAreNotPassFailAreCountedHigherEqualLower() {
+        var report = Self.report(passFail: [[0.9, 0.5, 0.2, 0.7], [0.4, 0.5, 0.6, 0.1]])
+        for index in report.runs.indices {
+            report.runs[index].isPassFail = false
+            report.runs[index].scorers[0].isPassFail = false
+        }
+        report.comparisons = [(1, Comparisons.paired(report.runs[0].perCase, report.runs[1].perCase, passFail: false))]
+        let html = HTMLReport.pairedPictures(report)
+        #expect(html.contains("<tr><th>a higher</th><th>equal</th><th>b higher</th></tr>"))
+        #expect(html.contains("<td class=\"win\">2</td><td class=\"same\">1</td><td class=\"loss\">1</td>"))
+        #expect(html.contains("the difference&#39;s 95% interval is [") && html.contains("paired bootstrap p="))
+        #expect(html.contains("<a href=\"#filter=disagree&amp;pair=0,1\">"))
+    }
 }
