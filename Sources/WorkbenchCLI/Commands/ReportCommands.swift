@@ -21,7 +21,8 @@ enum ReportCommands {
             pwb report --advice 2       the ladder, the few-shot curve and cost against quality
             The page needs nothing else: nothing is fetched, and its only script (filters for the case
             table) is pinned by a Content-Security-Policy hash. The case table's filters can be set in
-            the address: #filter=failures, #filter=disagree, #sort=diff, #q=text.
+            the address: #filter=failures or disagree, pair=0,2 (two runs by column), sort=diff, q=text,
+            joined with &, e.g. #filter=disagree&pair=0,2&sort=diff.
             """
     ) { invocation in
         let workspace = try invocation.session.workspace()
