@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages pwb builds and runs with, only those that are missing:
 # the SQLite and libedit headers (the Swift package links both), and what building
-# llama-server needs (a C++ compiler, cmake, python3 with pip for the PyPI downloads).
+# llama-server needs (a C++ compiler, cmake, python3 with pip for the PyPI downloads), and
+# Chromium, in which the tests load `pwb report` pages headless and check the rendered DOM.
 set -euo pipefail
 
-wanted=(libsqlite3-dev libedit-dev pkg-config g++ make python3 python3-pip)
+wanted=(libsqlite3-dev libedit-dev pkg-config g++ make python3 python3-pip chromium)
 command -v cmake >/dev/null || wanted+=(cmake)
 
 missing=()
@@ -14,6 +15,7 @@ for package in "${wanted[@]}"; do
     python3) command -v python3 >/dev/null && continue ;;
     g++) command -v g++ >/dev/null && continue ;;
     make) command -v make >/dev/null && continue ;;
+    chromium) { command -v chromium || command -v chromium-browser; } >/dev/null && continue ;;
   esac
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done

@@ -41,6 +41,9 @@ public final class Workspace {
         }
     }
 
+    /// `path` made absolute against the working directory.
+    public func absolute(_ path: String) -> String { FileSystem.absolute(path, relativeTo: root) }
+
     /// `path` as it should appear in messages: relative to the working directory when inside it.
     public func shown(_ path: String) -> String { FileSystem.relative(path, to: root) }
 }

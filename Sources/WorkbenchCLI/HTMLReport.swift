@@ -2,12 +2,14 @@ import Foundation
 import Workbench
 import WorkbenchCore
 
-/// Reports as one self-contained HTML page (inline style and SVG, no scripts, nothing fetched):
+/// Reports as one self-contained HTML page (inline style, SVG and script, nothing fetched; a
+/// Content-Security-Policy forbids every load and allows only the page's own script by its hash):
 /// the same facts as the terminal, with charts of the intervals, the few-shot curve and the
-/// ladder's cost against its quality.
+/// ladder's cost against its quality, and for runs every case side by side.
 enum HTMLReport {
-    /// A page for stored runs: their scores with intervals, the table and the paired verdicts.
-    static func runs(_ report: EvalReport) -> String {
+    /// A page for stored runs: their scores with intervals, the table, the paired tests as
+    /// pictures with their verdicts, the confusion, every case side by side and what was run.
+    static func runs(_ report: EvalReport, matrix: CaseMatrix? = nil, details: [RunDetails] = []) -> String {
         let title = ReportRendering.heading(report)
         let names = report.runs.map { ReportRendering.name($0, in: report) }
         let namesAreUnique = Set(names).count == names.count
@@ -28,9 +30,25 @@ enum HTMLReport {
         ]
         let verdicts = ReportRendering.verdictLines(report).drop { $0.isEmpty }
         if !verdicts.isEmpty {
-            body.append(section("Which is best, and is the difference real?", pre(Array(verdicts))))
+            body.append(
+                section("Which is best, and is the difference real?", pairedPictures(report) + pre(Array(verdicts))))
         }
-        return page(title: title, body: body)
+        let heatMaps = report.runs.enumerated().compactMap { index, run in
+            run.headline.flatMap {
+                confusionHeatMap(
+                    $0,
+                    title:
+                        "\(names[index]) (run \(run.run.id)): rows are the expected label, columns the answer; shaded by the share of the row"
+                )
+            }
+        }
+        if !heatMaps.isEmpty { body.append(section("Confusion", heatMaps.joined(separator: "\n"))) }
+        if let matrix { body.append(caseMatrix(matrix, report: report)) }
+        if !details.isEmpty {
+            body.append(
+                "<section class=\"full\"><h2>What was run</h2>\n\(whatWasRun(report, details: details))\n</section>")
+        }
+        return page(title: title, body: body, script: matrix == nil ? nil : caseScript)
     }
 
     /// A page for stored advice: the recommendation, the ladder, the few-shot curve, cost against
@@ -136,24 +154,34 @@ enum HTMLReport {
         return "<div class=\"wide\"><table>\n\(head)\n\(rows.joined(separator: "\n"))\n</table></div>"
     }
 
-    /// A whole document: the style inline, nothing to fetch.
-    static func page(title: String, body: [String]) -> String {
-        """
-        <!DOCTYPE html>
-        <html lang="en">
-        <head>
-        <meta charset="utf-8">
-        <meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>\(escape(title))</title>
-        <style>\(style)</style>
-        </head>
-        <body>
-        \(body.joined(separator: "\n"))
-        <footer>pwb report</footer>
-        </body>
-        </html>
+    /// A whole document: the style and any script inline, nothing to fetch. The policy forbids
+    /// every load; a script runs only when its hash is the one the policy names.
+    static func page(title: String, body: [String], script: String? = nil) -> String {
+        var policy = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+        var scriptElement = ""
+        if let script {
+            var hash = SHA256()
+            hash.update(script)
+            policy += "; script-src 'sha256-\(Data(hash.finalize()).base64EncodedString())'"
+            scriptElement = "<script>\(script)</script>\n"
+        }
+        return """
+            <!DOCTYPE html>
+            <html lang="en">
+            <head>
+            <meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <meta http-equiv="Content-Security-Policy" content="\(policy)">
+            <title>\(escape(title))</title>
+            <style>\(style)</style>
+            \(scriptElement)</head>
+            <body>
+            \(body.joined(separator: "\n"))
+            <footer>pwb report</footer>
+            </body>
+            </html>
 
-        """
+            """
     }
 
     static let style = """
@@ -176,5 +204,28 @@ enum HTMLReport {
         svg .projected .point { fill: #fff; stroke: #2f6fdb; stroke-width: 2; }
         svg .similar .whisker { stroke: #d97706; } svg .similar .point { fill: #d97706; }
         svg .zero .point { fill: #6b7280; } svg .curve { fill: none; stroke: #2f6fdb; stroke-opacity: .45; stroke-width: 2; }
+        section.full { width: min(96vw, 1600px); position: relative; left: 50%; transform: translateX(-50%); }
+        .controls { display: flex; flex-wrap: wrap; gap: .5rem 1.25rem; align-items: center; margin: .75rem 0; font-size: .9rem; }
+        .controls input { width: 16rem; } #case-status { color: #5b6472; }
+        table.cases { width: 100%; table-layout: fixed; }
+        table.cases th, table.cases td { white-space: normal; vertical-align: top; overflow-wrap: anywhere;
+          word-break: normal; line-break: strict; font-size: 13px; border-bottom: 1px solid #e3e6eb; }
+        table.cases th:first-child { width: 7rem; } table.cases th:nth-child(2) { width: 26%; } table.cases th:nth-child(3) { width: 9rem; } table.cases .id { font-family: ui-monospace, monospace; font-size: 12px; }
+        table.cases .out { white-space: pre-wrap; } table.cases summary { cursor: pointer; white-space: pre-wrap; color: #374151; }
+        td.pass { background: #ecfdf3; } td.fail { background: #fef2f2; } td.partial { background: #fffbeb; }
+        td.error { background: #f3f4f6; color: #6b7280; } td.missing { color: #9ca3af; }
+        td .mark { float: right; margin-left: .5rem; font-weight: 600; font-variant-numeric: tabular-nums; }
+        td.pass .mark { color: #15803d; } td.fail .mark { color: #b91c1c; } td.partial .mark { color: #b45309; }
+        #case-more { margin: .5rem 0; padding: .3rem 1rem; }
+        .paired { display: inline-block; vertical-align: top; margin: 0 2rem 1rem 0; max-width: 440px; }
+        .paired h3 { font-size: 1rem; margin: .5rem 0 0; } .paired p { font-size: .9rem; }
+        table.pair td { text-align: center; font-size: 1.2rem; font-variant-numeric: tabular-nums; min-width: 6rem; }
+        table.pair small { display: block; font-size: .75rem; color: #5b6472; }
+        table.pair td.win { background: #dcfce7; } table.pair td.loss { background: #fee2e2; } table.pair td.same { background: #f3f4f6; }
+        table.heat td { text-align: center; min-width: 3.5rem; font-variant-numeric: tabular-nums; }
+        table.heat td.hit { outline: 1px solid #15803d; outline-offset: -1px; }
+        pre.diff del { color: #b91c1c; text-decoration: none; background: #fef2f2; display: block; }
+        pre.diff ins { color: #15803d; text-decoration: none; background: #ecfdf3; display: block; }
+        pre.diff span { display: block; } details { margin: .5rem 0; } ul.errors { font-size: .9rem; }
         """
 }

@@ -13,11 +13,16 @@ enum ReportCommands {
         options: [
             Option("advice", value: "ID", "the advice to show (an id, or latest) instead of runs"),
             Option("out", value: "FILE", "write to FILE (default: .pwb/reports/… on a terminal, else standard output)"),
+            Option("open", "open the page in the system's browser ($BROWSER, else xdg-open) after writing it"),
         ],
         details: """
-            pwb report 4 5 6            the runs' scores with intervals, the table and the paired tests
+            pwb report 4 5 6            the runs' scores, the paired tests, every case side by side, what was run
+            pwb report 4 5 --open       write it under .pwb/reports/ and open it in the browser
             pwb report --advice 2       the ladder, the few-shot curve and cost against quality
-            The page needs nothing else: no scripts, no fonts or files fetched. Open it in a browser.
+            The page needs nothing else: nothing is fetched, and its only script (filters for the case
+            table) is pinned by a Content-Security-Policy hash. The case table's filters can be set in
+            the address: #filter=failures or disagree, pair=0,2 (two runs by column), sort=diff, q=text,
+            joined with &, e.g. #filter=disagree&pair=0,2&sort=diff.
             """
     ) { invocation in
         let workspace = try invocation.session.workspace()
@@ -34,15 +39,62 @@ enum ReportCommands {
                 throw UsageError("report needs run ids (pwb runs list shows them) or --advice ID")
             }
             let ids = try arguments.runIDs()
-            html = HTMLReport.runs(try workspace.report(for: try ids.map { try workspace.run(id: $0) }))
+            let runs = try ids.map { try workspace.run(id: $0) }
+            let report = try workspace.report(for: runs)
+            html = HTMLReport.runs(
+                report, matrix: try workspace.caseMatrix(report), details: try workspace.runDetails(runs))
             name = "runs-" + ids.map(String.init).joined(separator: "-")
         }
         let defaultPath = "\(workspace.stateDirectory)/reports/\(name).html"
-        if let out = arguments.value("out") ?? (invocation.output.stdoutIsTerminal ? defaultPath : nil) {
-            try workspace.writeUserFile(html, to: out)
-            invocation.output.note("wrote \(workspace.shown(out)); open it in a browser")
-        } else {
+        let opening = arguments.flag("open")
+        guard
+            let out = arguments.value("out") ?? (invocation.output.stdoutIsTerminal || opening ? defaultPath : nil)
+        else {
             invocation.output.raw(html)
+            return
         }
+        try workspace.writeUserFile(html, to: out)
+        guard opening else {
+            invocation.output.note("wrote \(workspace.shown(out)); open it in a browser")
+            return
+        }
+        let path = workspace.absolute(out)
+        if let browser = openInBrowser(path) {
+            invocation.output.note("wrote \(workspace.shown(out)); opened it with \(browser)")
+        } else {
+            invocation.output.note(
+                "wrote \(workspace.shown(out)); no browser found (neither $BROWSER nor xdg-open could be started); open file://\(path) yourself"
+            )
+        }
+    }
+
+    /// Hands `path` to `$BROWSER` (the first of its `:`-separated commands found) or `xdg-open`,
+    /// without waiting for the browser to close. Returns the command used, or nil when there is none.
+    static func openInBrowser(_ path: String, environment: [String: String] = ProcessInfo.processInfo.environment)
+        -> String?
+    {
+        let candidates =
+            (environment["BROWSER"] ?? "").split(separator: ":").map(String.init).filter { !$0.isEmpty } + ["xdg-open"]
+        let searchPath = (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
+        for candidate in candidates {
+            let executable =
+                candidate.contains("/")
+                ? candidate
+                : searchPath.map { "\($0)/\(candidate)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+            guard let executable, FileManager.default.isExecutableFile(atPath: executable) else { continue }
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = [path]
+            process.standardInput = FileHandle.nullDevice
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            do {
+                try process.run()
+                return candidate
+            } catch {
+                continue
+            }
+        }
+        return nil
     }
 }
