@@ -92,6 +92,8 @@ extension Workspace {
         var latencies: [Double] = []
         var errors = 0
         var cached = 0
+        var answered: [RunBaselines.Answered] = []
+        let keepOutputs = RunBaselines.needsOutputs(specs)
         var count = 0
         try store.forEachResult(runID: run.id) { result in
             count += 1
@@ -109,12 +111,13 @@ extension Workspace {
                     result.scores[ScorerNames.name(spec, index: index, in: specs)].flatMap(Score.init(json:)))
                 expectedByScorer[index].append(expected)
             }
+            answered.append(.init(sample: result.sample, output: keepOutputs ? result.output : nil))
             if let score = result.score {
                 perCaseSums[result.caseID, default: (0, 0)].sum += score
                 perCaseSums[result.caseID, default: (0, 0)].count += 1
             }
         }
-        let summaries = specs.enumerated().map { index, spec in
+        var summaries = specs.enumerated().map { index, spec in
             var summary = ScoreAggregation.summarize(
                 spec: spec, scores: scoresByScorer[index], expected: expectedByScorer[index],
                 seed: UInt64(run.params["seed"]?.intValue ?? 0) &+ 1)
@@ -127,6 +130,9 @@ extension Workspace {
             }
             return summary
         }
+        RunBaselines.attach(
+            to: &summaries, specs: specs, scores: scoresByScorer, expected: expectedByScorer, answered: answered,
+            cases: run.plan.compactMap { cases[$0]?.evalCase }, inputVariable: evalset.settings.input)
         let scoredResults = count - errors
         return RunReport(
             run: run, reference: "\(template.name)/\(variant.name)@\(revision.number)", variant: variant.name,
