@@ -1,0 +1,63 @@
+import Foundation
+import Workbench
+import WorkbenchCore
+
+/// The lines under an eval table that read each score against its baseline: chance and the
+/// majority label with a binomial test and collapse for label tasks, the trivial-answer floor
+/// for scorers that give partial credit.
+enum BaselineRendering {
+    static func lines(_ report: EvalReport) -> [String] {
+        var lines: [String] = []
+        let baselines = report.runs.compactMap { run in run.headline?.baseline.map { (run, $0) } }
+        if let (_, first) = baselines.first {
+            var heading =
+                "baseline (\(first.labelCount) labels, \(first.trials) cases): chance \(number(first.chance))"
+                + ", majority \(number(first.majorityRate))"
+            if let label = first.majorityLabel { heading += " ('\(label)')" }
+            heading += "; each run is tested against \(referenceName(first)):"
+            lines.append(heading)
+            for (run, baseline) in baselines {
+                var text = "  \(ReportRendering.name(run, in: report)): \(number(baseline.score)), \(verdict(baseline))"
+                if baseline.referenceRate != first.referenceRate || baseline.trials != first.trials {
+                    text += " (against \(number(baseline.referenceRate)) on \(baseline.trials) cases)"
+                }
+                if let collapse = collapse(baseline) { text += "; \(collapse)" }
+                lines.append(text)
+            }
+        }
+        if let first = report.runs.first {
+            let floors = first.scorers.compactMap { scorer in
+                scorer.floor.map { floor in
+                    "\(scorer.name) \(number(floor.score)) (\(floor.answer == .input ? "copying the input" : "an empty answer"))"
+                }
+            }
+            if !floors.isEmpty {
+                lines.append(
+                    "trivial-answer floor over \(first.run.plan.count) cases: " + floors.joined(separator: ", "))
+            }
+        }
+        return lines.isEmpty ? [] : [""] + lines
+    }
+
+    /// "above chance, p = 0.003" or "not above the majority label (p = 0.41)".
+    static func verdict(_ baseline: LabelBaseline) -> String {
+        let name = referenceName(baseline)
+        return baseline.isAbove ? "above \(name), \(pValue(baseline.p))" : "not above \(name) (\(pValue(baseline.p)))"
+    }
+
+    /// "answers '2' for 88% of cases" when one answer covers most cases, else nil.
+    static func collapse(_ baseline: LabelBaseline) -> String? {
+        guard baseline.isCollapsed else { return nil }
+        let share = "\(Int((baseline.topAnswerShare * 100).rounded()))% of cases"
+        guard let answer = baseline.topAnswer else { return "gives no answer for \(share)" }
+        return "answers '\(answer)' for \(share)"
+    }
+
+    static func referenceName(_ baseline: LabelBaseline) -> String {
+        baseline.reference == .chance ? "chance" : "the majority label"
+    }
+
+    static func pValue(_ p: Double) -> String { p < 0.001 ? "p < 0.001" : "p = " + number(p) }
+
+    static func number(_ value: Double) -> String { ReportRendering.number(value) }
+}
