@@ -14,7 +14,7 @@ enum BaselineRendering {
                 "baseline (\(first.labelCount) labels, \(first.trials) cases): chance \(number(first.chance))"
                 + ", majority \(number(first.majorityRate))"
             if let label = first.majorityLabel { heading += " ('\(label)')" }
-            heading += "; each run is tested against \(referenceName(first)):"
+            heading += "; \(baselines.count > 1 ? "each run is" : "the run is") tested against \(referenceName(first)):"
             lines.append(heading)
             for (run, baseline) in baselines {
                 var text = "  \(ReportRendering.name(run, in: report)): \(number(baseline.score)), \(verdict(baseline))"
