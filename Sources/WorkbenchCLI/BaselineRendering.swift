@@ -14,14 +14,14 @@ enum BaselineRendering {
                 "baseline (\(first.labelCount) labels, \(first.trials) cases): chance \(number(first.chance))"
                 + ", majority \(number(first.majorityRate))"
             if let label = first.majorityLabel { heading += " ('\(label)')" }
-            heading += "; \(baselines.count > 1 ? "each run is" : "the run is") tested against \(referenceName(first)):"
+            heading += "; \(baselines.count > 1 ? "each run is" : "the run is") tested against \(first.referenceName):"
             lines.append(heading)
             for (run, baseline) in baselines {
-                var text = "  \(ReportRendering.name(run, in: report)): \(number(baseline.score)), \(verdict(baseline))"
+                var text = "  \(ReportRendering.name(run, in: report)): \(number(baseline.score)), \(baseline.verdict)"
                 if baseline.referenceRate != first.referenceRate || baseline.trials != first.trials {
                     text += " (against \(number(baseline.referenceRate)) on \(baseline.trials) cases)"
                 }
-                if let collapse = collapse(baseline) { text += "; \(collapse)" }
+                if let collapse = baseline.collapseSentence { text += "; \(collapse)" }
                 lines.append(text)
             }
         }
@@ -38,26 +38,6 @@ enum BaselineRendering {
         }
         return lines.isEmpty ? [] : [""] + lines
     }
-
-    /// "above chance, p = 0.003" or "not above the majority label (p = 0.41)".
-    static func verdict(_ baseline: LabelBaseline) -> String {
-        let name = referenceName(baseline)
-        return baseline.isAbove ? "above \(name), \(pValue(baseline.p))" : "not above \(name) (\(pValue(baseline.p)))"
-    }
-
-    /// "answers '2' for 88% of cases" when one answer covers most cases, else nil.
-    static func collapse(_ baseline: LabelBaseline) -> String? {
-        guard baseline.isCollapsed else { return nil }
-        let share = "\(Int((baseline.topAnswerShare * 100).rounded()))% of cases"
-        guard let answer = baseline.topAnswer else { return "gives no answer for \(share)" }
-        return "answers '\(answer)' for \(share)"
-    }
-
-    static func referenceName(_ baseline: LabelBaseline) -> String {
-        baseline.reference == .chance ? "chance" : "the majority label"
-    }
-
-    static func pValue(_ p: Double) -> String { p < 0.001 ? "p < 0.001" : "p = " + number(p) }
 
     static func number(_ value: Double) -> String { ReportRendering.number(value) }
 }

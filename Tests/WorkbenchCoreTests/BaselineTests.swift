@@ -42,6 +42,8 @@ struct BaselineTests {
         #expect(baseline.topAnswer == "b")
         #expect(abs(baseline.topAnswerShare - 5.0 / 12) < 1e-12)
         #expect(!baseline.isCollapsed)
+        #expect(baseline.verdict == "not above the majority label (p = 0.194)")
+        #expect(baseline.collapseSentence == nil)
     }
 
     @Test func aBalancedSetIsTestedAgainstChance() {
@@ -52,6 +54,9 @@ struct BaselineTests {
         #expect(abs(baseline.referenceRate - 1.0 / 3) < 1e-12)
         #expect(baseline.isAbove)
         #expect(baseline.topAnswer == "x", "a tie goes to the label listed first")
+        // scipy: binomtest(6, 6, 1/3, alternative='greater').pvalue == 0.0013717421124828527
+        #expect(abs(baseline.p - 0.0013717421124828527) < 1e-15)
+        #expect(baseline.verdict == "above chance, p = 0.001")
     }
 
     @Test func noAnswerCanBeTheCollapse() {
@@ -64,6 +69,7 @@ struct BaselineTests {
         #expect(baseline.isCollapsed)
         #expect(baseline.json["collapsed"] == .bool(true))
         #expect(baseline.json["top_answer"] == .null)
+        #expect(baseline.collapseSentence == "gives no answer for 80% of cases")
     }
 
     @Test func noCasesGiveNoVerdict() {
@@ -143,6 +149,7 @@ struct BaselineTests {
             let baseline = Self.simulate(seed: UInt64(seed)) { _, _ in "2" }
             #expect(baseline.isCollapsed)
             #expect(baseline.topAnswer == "2" && baseline.topAnswerShare == 1)
+            #expect(baseline.collapseSentence == "answers '2' for 100% of cases")
             #expect(baseline.referenceRate >= baseline.majorityRate)
             #expect(!baseline.isAbove)
         }
@@ -150,10 +157,11 @@ struct BaselineTests {
 
     @Test func seventyPercentRightOnFiveLabelsIsAboveChance() {
         for seed in 0..<200 {
-            let baseline = Self.simulate(seed: UInt64(seed)) { label, generator in
+            let baseline = Self.simulate(seed: UInt64(seed), balanced: true) { label, generator in
                 generator.next() % 10 < 7 ? label : Self.fiveLabels[(Int(label)! + 1) % 5]
             }
             #expect(baseline.isAbove, "seed \(seed): \(baseline.score), p \(baseline.p)")
+            #expect(baseline.verdict == "above chance, p < 0.001")
             #expect(!baseline.isCollapsed)
         }
     }

@@ -40,6 +40,8 @@ enum RunBaselines {
     static func labelBaseline(spec: ScorerSpec, scores: [Score?], expected: [JSONValue], answered: [Answered])
         -> LabelBaseline?
     {
+        // One entry per scored result in each list, or the answers would be read against the wrong cases.
+        guard scores.count == answered.count, expected.count == answered.count else { return nil }
         var wanted: [String] = []
         var answers: [String?] = []
         var passed: [Bool] = []

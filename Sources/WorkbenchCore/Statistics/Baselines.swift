@@ -20,6 +20,8 @@ import Foundation
 /// baseline.topAnswer        // the most common answer (nil: "no answer") …
 /// baseline.topAnswerShare   // … and the share of cases it covers
 /// baseline.isCollapsed      // that share is at least `collapseShare` (80%)
+/// baseline.verdict          // "above chance, p = 0.003" / "not above the majority label (p = 0.412)"
+/// baseline.collapseSentence // "answers '2' for 88% of cases", or nil
 /// ```
 ///
 /// Several samples of one case are not independent trials; give one sample per case.
@@ -98,6 +100,25 @@ public struct LabelBaseline: Sendable, Hashable {
         }
         topAnswer = top?.key ?? nil
         topAnswerShare = trials > 0 ? Double(top?.value ?? 0) / Double(trials) : 0
+    }
+
+    /// "chance" or "the majority label": what the run is tested against, in words.
+    public var referenceName: String { reference == .chance ? "chance" : "the majority label" }
+
+    /// The test in words, as reports print it: "above chance, p = 0.003", "not above the majority
+    /// label (p = 0.412)"; p below 0.001 reads "p < 0.001".
+    public var verdict: String {
+        let pText = p < 0.001 ? "p < 0.001" : String(format: "p = %.3f", p)
+        return isAbove ? "above \(referenceName), \(pText)" : "not above \(referenceName) (\(pText))"
+    }
+
+    /// The collapse in words when there is one: "answers '2' for 88% of cases", "gives no answer
+    /// for 100% of cases"; nil when no answer covers `collapseShare` of the cases.
+    public var collapseSentence: String? {
+        guard isCollapsed else { return nil }
+        let share = "\(Int((topAnswerShare * 100).rounded()))% of cases"
+        guard let topAnswer else { return "gives no answer for \(share)" }
+        return "answers '\(topAnswer)' for \(share)"
     }
 
     /// The expected answers as a closed set of labels, for scorers without one (`exact`): the
