@@ -28,6 +28,8 @@ enum HTMLReport {
                 Chart.intervals(rows, target: nil, caption: "\(scoreName) of each run; the bar is its 95% interval")),
             section("Runs", table(ReportRendering.table(report))),
         ]
+        let baselines = BaselineRendering.lines(report).drop { $0.isEmpty }
+        if !baselines.isEmpty { body.append(section("Against the baseline", pre(Array(baselines)))) }
         let verdicts = ReportRendering.verdictLines(report).drop { $0.isEmpty }
         if !verdicts.isEmpty {
             body.append(

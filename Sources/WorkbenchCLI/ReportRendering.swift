@@ -18,7 +18,8 @@ enum ReportRendering {
     /// The table of runs, then the best run and the paired verdicts against it.
     static func lines(_ report: EvalReport, title: String? = nil) -> [String] {
         guard !report.runs.isEmpty else { return ["No runs."] }
-        return [heading(report, title: title)] + table(report).render() + verdictLines(report)
+        return [heading(report, title: title)] + table(report).render() + BaselineRendering.lines(report)
+            + verdictLines(report)
     }
 
     /// What the runs were: the template, eval set and split, and whatever they all share.

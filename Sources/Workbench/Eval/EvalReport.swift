@@ -94,6 +94,8 @@ extension Workspace {
         var latencies: [Double] = []
         var errors = 0
         var cached = 0
+        var answered: [RunBaselines.Answered] = []
+        let keepOutputs = RunBaselines.needsOutputs(specs)
         var count = 0
         try store.forEachResult(runID: run.id) { result in
             count += 1
@@ -115,12 +117,13 @@ extension Workspace {
                     perCaseByScorer[index][result.caseID, default: (0, 0)].count += 1
                 }
             }
+            answered.append(.init(sample: result.sample, output: keepOutputs ? result.output : nil))
             if let score = result.score {
                 perCaseSums[result.caseID, default: (0, 0)].sum += score
                 perCaseSums[result.caseID, default: (0, 0)].count += 1
             }
         }
-        let summaries = specs.enumerated().map { index, spec in
+        var summaries = specs.enumerated().map { index, spec in
             var summary = ScoreAggregation.summarize(
                 spec: spec, scores: scoresByScorer[index], expected: expectedByScorer[index],
                 seed: UInt64(run.params["seed"]?.intValue ?? 0) &+ 1)
@@ -135,6 +138,9 @@ extension Workspace {
             }
             return summary
         }
+        RunBaselines.attach(
+            to: &summaries, specs: specs, scores: scoresByScorer, expected: expectedByScorer, answered: answered,
+            cases: run.plan.compactMap { cases[$0]?.evalCase }, inputVariable: evalset.settings.input)
         let scoredResults = count - errors
         return RunReport(
             run: run, reference: "\(template.name)/\(variant.name)@\(revision.number)", variant: variant.name,

@@ -16,6 +16,10 @@ public struct ScorerSummary: Sendable, Hashable {
     public var logLoss: Double?
     public var calibrationError: Double?
     public var fieldAccuracy: [String: Double]?
+    /// Chance, the majority label and collapse, for label tasks (see `LabelBaseline`).
+    public var baseline: LabelBaseline?
+    /// What a trivial answer scores, for scorers that give partial credit.
+    public var floor: TrivialFloor?
 
     public var json: JSONValue {
         var object: [String: JSONValue] = [
@@ -32,6 +36,8 @@ public struct ScorerSummary: Sendable, Hashable {
         if let logLoss { object["log_loss"] = .number(logLoss) }
         if let calibrationError { object["ece"] = .number(calibrationError) }
         if let fieldAccuracy { object["field_accuracy"] = .object(fieldAccuracy.mapValues { .number($0) }) }
+        if let baseline { object["baseline"] = baseline.json }
+        if let floor { object["floor"] = floor.json }
         return .object(object)
     }
 }
