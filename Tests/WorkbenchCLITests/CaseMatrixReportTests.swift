@@ -172,7 +172,7 @@ struct CaseMatrixReportTests {
         let html = HTMLReport.pairedPictures(report)
         #expect(html.contains("<tr><th>a higher</th><th>equal</th><th>b higher</th></tr>"))
         #expect(html.contains("<td class=\"win\">2</td><td class=\"same\">1</td><td class=\"loss\">1</td>"))
-        #expect(html.contains("the difference&#39;s 95% interval is [") && html.contains("paired bootstrap p="))
+        #expect(html.contains("the difference&#39;s 95% interval is [") && html.contains("sign-flip permutation p="))
         #expect(html.contains("<a href=\"#filter=disagree&amp;pair=0,1\">"))
     }
 }

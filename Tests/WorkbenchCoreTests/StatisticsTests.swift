@@ -93,7 +93,7 @@ struct StatisticsTests {
         (0, 10, 0.5, 1.0), (72, 80, 0.9, 0.5926764978434553), (77, 80, 0.9, 0.035306258481137706),
     ])
     func binomialUpperTailMatchesScipy(successes: Int, trials: Int, p0: Double, p: Double) {
-        #expect(abs(Statistics.binomialUpperTail(successes: successes, trials: trials, p0: p0) - p) < 1e-12)
+        #expect(abs(Statistics.binomialUpperTail(successes: successes, trials: trials, probability: p0) - p) < 1e-12)
     }
 
     /// 2·(P(X ≤ k) − P(X = k)/2) with X ~ Binomial(b + c, 1/2), from scipy.stats.binom.

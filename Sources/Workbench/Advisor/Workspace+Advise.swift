@@ -219,7 +219,12 @@ extension Workspace {
             train.isEmpty
                 ? "the eval set has no train split to fine-tune on"
                 : "not measured: serve a model tuned on the train split and pass --finetuned-model NAME")
-        let baseline = try labelBaseline(evalset: evalset, run: best)
+        // What a trivial answer scores (label tasks): chance, or always the majority label.
+        let baseline = best.headline?.baseline.map {
+            Advice.Baseline(
+                labels: $0.labelCount, chance: $0.chance, majorityLabel: $0.majorityLabel ?? "",
+                majority: $0.majorityRate)
+        }
         if let fineTunedModel = options.fineTunedModel {
             let measured = try await run("fine-tuned model") {
                 $0.variants = pinned
@@ -305,22 +310,6 @@ extension Workspace {
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(
             positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return decoder
-    }
-
-    /// What a trivial answer scores on the cases a run scored, for label tasks (the `label` and
-    /// `logprob_label` scorers): chance over the labels, or always the most common expected label.
-    func labelBaseline(evalset: LoadedEvalSet, run: RunReport) throws -> Advice.Baseline? {
-        guard let spec = evalset.settings.scorers.first, spec.kind == .label || spec.kind == .logprobLabel,
-            !spec.labels.isEmpty
-        else { return nil }
-        let cases = try store.cases(rowIDs: Array(run.perCase.keys))
-        var counts: [String: Int] = [:]
-        for stored in cases.values { counts[stored.evalCase.expected.text, default: 0] += 1 }
-        guard let majority = counts.max(by: { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) })
-        else { return nil }
-        return Advice.Baseline(
-            labels: spec.labels.count, chance: 1 / Double(spec.labels.count), majorityLabel: majority.key,
-            majority: Double(majority.value) / Double(cases.count))
     }
 
     /// How many examples fit: the context, less the zero-shot prompt and the tokens generated,

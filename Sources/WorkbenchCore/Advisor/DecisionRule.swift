@@ -137,7 +137,7 @@ public enum DecisionRule {
         var n = 10
         while n <= 100_000 {
             let successes = Int((estimate * Double(n)).rounded(.down))
-            if Statistics.binomialUpperTail(successes: successes, trials: n, p0: target) < level { return n }
+            if Statistics.binomialUpperTail(successes: successes, trials: n, probability: target) < level { return n }
             n = n < 200 ? n + 5 : Int(Double(n) * 1.1)
         }
         return nil

@@ -64,7 +64,7 @@ public struct Outcomes: Sendable, Hashable {
             let p =
                 passFail
                 ? Statistics.binomialUpperTail(
-                    successes: Int(scores.reduce(0, +).rounded()), trials: scores.count, p0: target)
+                    successes: Int(scores.reduce(0, +).rounded()), trials: scores.count, probability: target)
                 : Statistics.bettingUpperTest(scores, null: target)
             largest = max(largest, scores.isEmpty ? 1 : p)
         }

@@ -84,6 +84,13 @@ public enum Statistics {
             guard bounded else { return Interval(estimate: estimate, lower: -.infinity, upper: .infinity) }
             return wilson(successes: estimate * Double(values.count), trials: values.count)
         }
+        return percentileInterval(estimate: estimate, resampling: values, resamples: resamples, seed: seed)
+    }
+
+    /// The 2.5% and 97.5% quantiles of the means of `resamples` seeded resamples of `values`.
+    static func percentileInterval(estimate: Double, resampling values: [Double], resamples: Int, seed: UInt64)
+        -> Interval
+    {
         var generator = SeededGenerator(seed: seed)
         var means = [Double](repeating: 0, count: resamples)
         let n = values.count
@@ -98,20 +105,6 @@ public enum Statistics {
     /// Below this many values a bootstrap interval is too narrow to trust (it cannot show more
     /// spread than the few values have).
     public static let minimumForBootstrap = 10
-
-    /// The one-sided exact binomial test: P(X ≥ `successes`) for X ~ Binomial(`trials`, `p0`), the
-    /// p-value against "the true rate is at most `p0`".
-    public static func binomialUpperTail(successes: Int, trials: Int, p0: Double) -> Double {
-        guard successes > 0 else { return 1 }
-        guard successes <= trials else { return 0 }
-        if p0 <= 0 { return 0 }
-        if p0 >= 1 { return 1 }
-        var tail = 0.0
-        for i in successes...trials {
-            tail += exp(logChoose(trials, i) + Double(i) * log(p0) + Double(trials - i) * log1p(-p0))
-        }
-        return min(1, tail)
-    }
 
     /// A one-sided test that the mean of scores in 0…1 is above `null`, valid at any sample size
     /// and for any distribution in 0…1: a bet against the null, placed case by case in the given
@@ -228,15 +221,7 @@ public enum Statistics {
             let margin = 3 / Double(differences.count)
             return Interval(estimate: observed, lower: max(-1, observed - margin), upper: min(1, observed + margin))
         }
-        var generator = SeededGenerator(seed: seed)
-        let n = differences.count
-        var means = [Double](repeating: 0, count: resamples)
-        for r in 0..<resamples {
-            var sum = 0.0
-            for _ in 0..<n { sum += differences[Int(generator.next() % UInt64(n))] }
-            means[r] = sum / Double(n)
-        }
-        return Interval(estimate: observed, lower: quantile(means, 0.025), upper: quantile(means, 0.975))
+        return percentileInterval(estimate: observed, resampling: differences, resamples: resamples, seed: seed)
     }
 
     /// Holm's step-down adjustment of p-values for several comparisons (same order as given).
