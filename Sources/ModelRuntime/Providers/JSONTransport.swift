@@ -42,7 +42,7 @@ struct JSONTransport: Sendable {
         } catch TransportError.timedOut {
             throw ModelError.timedOut(url: request.url.absoluteString, seconds: timeout)
         } catch TransportError.truncated(let detail) {
-            throw ModelError.malformed(url: request.url.absoluteString, detail: "truncated: \(detail)")
+            throw ModelError.truncated(url: request.url.absoluteString, detail: detail)
         } catch TransportError.malformed(let detail) {
             throw ModelError.malformed(url: request.url.absoluteString, detail: detail)
         }

@@ -103,8 +103,9 @@ extension Workspace {
             stop: stop, progress: progress)
     }
 
-    /// Completes the unfinished runs of `runID`'s batch without redoing finished cases.
-    /// - Parameter retryErrors: also try again the cases that ended in an error.
+    /// Completes the unfinished runs of `runID`'s batch without redoing finished cases; the
+    /// requests that failed (no answer) are tried again.
+    /// - Parameter retryErrors: also try again the answers no scorer could grade.
     public func resume(
         runID: Int, retryErrors: Bool = false, concurrency: Int? = nil, environment: [String: String],
         stop: StopRequest? = nil, notes: (String) -> Void = { _ in }, progress: ((EvalProgress) -> Void)? = nil
@@ -137,7 +138,7 @@ extension Workspace {
         var items: [WorkItem] = []
         var rows = Set<Int>()
         for (index, run) in planned.enumerated() {
-            if retryErrors { try store.deleteErrorResults(runID: run.record.id) }
+            try store.deleteErrorResults(runID: run.record.id, failedRequestsOnly: !retryErrors)
             let finished = try store.finishedItems(runID: run.record.id)
             for caseID in run.record.plan {
                 for sample in 0..<run.record.samples where !finished.contains([caseID, sample]) {
@@ -186,7 +187,12 @@ extension Workspace {
         var summaries: [Int: RunReport] = [:]
         for run in planned {
             var summary = try runReport(run.record)
-            if summary.scored + summary.errors >= summary.planned {
+            if summary.scored + summary.errors >= summary.planned && summary.failedRequests > 0 {
+                // Every case was tried, but some requests got no answer: the run is not complete
+                // (its score covers only the answered cases) and --resume retries them.
+                summary.run.status = .interrupted
+                try store.setRunStatus(run.record.id, .interrupted, summary: summary.json)
+            } else if summary.scored + summary.errors >= summary.planned {
                 summary.run.status = .completed
                 try store.setRunStatus(run.record.id, .completed, summary: summary.json)
             } else {

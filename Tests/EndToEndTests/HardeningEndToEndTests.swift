@@ -1,0 +1,70 @@
+import Foundation
+import StubRuntime
+import Synchronization
+import Testing
+
+/// The promises of the README's table, held by the built binary against a hostile server.
+@Suite(.serialized)
+struct HardeningEndToEndTests {
+    /// A server that refuses 78 of the 80 dev cases with HTTP 400 (while `refusing` is set) and
+    /// answers the other two rightly.
+    final class RefusingSetup {
+        let work: WorkFolder
+        let stub: StubServer
+        let state = State()
+
+        final class State: Sendable {
+            let refusing = Mutex(true)
+            let asked = Mutex(0)
+        }
+
+        init() async throws {
+            work = try WorkFolder(copyingExamples: true)
+            var labels: [String: String] = [:]
+            for line in try work.read("evalsets/sentiment.jsonl").split(separator: "\n") {
+                let json = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+                labels[(json["vars"] as! [String: String])["text"]!] = json["expected"] as? String
+            }
+            let known = labels
+            let model = StubModel { prompt in
+                let text = (prompt.components(separatedBy: "Review: ").last ?? "").components(separatedBy: "\n")[0]
+                return " " + (known[text] ?? "positive")
+            }
+            let state = self.state
+            stub = try StubServer(model: model) { request in
+                guard request.path == "/completion" else { return nil }
+                let count = state.asked.withLock {
+                    $0 += 1
+                    return $0
+                }
+                return state.refusing.withLock({ $0 }) && count > 2 ? .status(400, "invalid grammar") : nil
+            }
+            try await work.pwb("import")
+        }
+
+        func pwb(_ arguments: String...) async throws -> PwbProcess.Result {
+            try await PwbProcess.run(arguments, in: work.path, environment: ["PWB_ENDPOINT": stub.url.absoluteString])
+        }
+    }
+
+    @Test func failedRequestsFailTheGateAndResumeAnswersThem() async throws {
+        let setup = try await RefusingSetup()
+        let gated = try await setup.pwb(
+            "eval", "sentiment", "--variants", "instruction", "--concurrency", "1", "--fail-under", "0.9")
+        #expect(gated.status == 3, "\(gated)")
+        #expect(gated.stderr.contains("78 of 80 requests got no answer"), "\(gated)")
+        #expect(gated.stderr.contains("answered HTTP 400: invalid grammar"), "\(gated)")
+        #expect(gated.stderr.contains("--fail-under cannot pass"), "\(gated)")
+        #expect(gated.stdout.contains("best: "), "the report is printed first")
+        let runID = String(
+            gated.stderr.components(separatedBy: "pwb eval --resume ").last?.prefix(while: \.isNumber) ?? "")
+        #expect(!runID.isEmpty)
+        let listed = try await setup.pwb("runs", "list", "--json")
+        #expect(listed.stdout.contains("\"interrupted\""), "\(listed)")
+
+        setup.state.refusing.withLock { $0 = false }
+        let resumed = try await setup.pwb("eval", "--resume", runID, "--fail-under", "0.9")
+        #expect(resumed.status == 0, "\(resumed)")
+        #expect(setup.state.asked.withLock { $0 } == 80 + 78, "only the refused cases are asked again")
+    }
+}
