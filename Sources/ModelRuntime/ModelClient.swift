@@ -119,7 +119,7 @@ public final class ModelClient: Sendable {
     }
 
     public func complete(_ request: CompletionRequest) async throws -> Completion {
-        try await withRetries { try await $0.complete(request, timeout: timeout) }
+        try await withRetries { try await $0.complete(request, timeout: timeout).checked() }
     }
 
     public func tokenCount(_ text: String) async throws -> Int? {

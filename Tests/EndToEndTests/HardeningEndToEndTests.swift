@@ -67,4 +67,27 @@ struct HardeningEndToEndTests {
         #expect(resumed.status == 0, "\(resumed)")
         #expect(setup.state.asked.withLock { $0 } == 80 + 78, "only the refused cases are asked again")
     }
+
+    @Test(arguments: [
+        ("a negative chunk size", StubReply.chunkSize("-1")),
+        ("a huge Content-Length", StubReply.declaredLength(100_000_000_000)),
+        (
+            "timings of 1e300",
+            StubReply.json(["content": " ok", "stop_type": "eos", "timings": ["prompt_ms": 1e300, "predicted_ms": 1]])
+        ),
+    ])
+    func aHostileServerIsExit3NamingTheURL(_ name: String, _ reply: StubReply) async throws {
+        let work = try WorkFolder(copyingExamples: true)
+        let stub = try StubServer(model: StubModel { _ in " ok" }) { request in
+            request.path == "/completion" ? reply : nil
+        }
+        defer { stub.stop() }
+        try await work.pwb("import")
+        let result = try await work.pwb(
+            "run", "sentiment/instruction", "--var", "text=fine", environment: ["PWB_ENDPOINT": stub.url.absoluteString]
+        )
+        #expect(result.status == 3, "\(name): \(result)")
+        #expect(result.stderr.hasPrefix("pwb: error: \(stub.url.absoluteString)"), "\(name): \(result)")
+        #expect(result.stderr.split(separator: "\n").count == 1, "one sentence: \(result)")
+    }
 }

@@ -28,6 +28,8 @@ public indirect enum StubReply: Sendable {
     case truncated(JSONValue)
     /// Closes the connection without a word: a server that died mid-request.
     case drop
+    /// `100 Continue` first, then this answer.
+    case interim(StubReply)
     /// Holds the connection open and never answers (until the server stops).
     case hang
     /// Sends these bytes a few at a time, `interval` seconds apart, then closes: a server that
@@ -211,6 +213,9 @@ public final class StubServer: Sendable {
             return false
         case .drop:
             return false
+        case .interim(let next):
+            guard write(fd, Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)) else { return false }
+            return respond(fd, next)
         case .hang:
             while !state.withLock({ $0.stopped }) { Thread.sleep(forTimeInterval: 0.02) }
             return false

@@ -79,7 +79,10 @@ struct JSONTransport: Sendable {
 
     /// `Retry-After` as seconds: a number, or an HTTP date.
     static func retryAfter(_ text: String) -> Double? {
-        if let seconds = Double(text.trimmingWhitespace()) { return max(0, seconds) }
+        if let seconds = Double(text.trimmingWhitespace()) {
+            // "nan" or "inf" are numbers to Double, not waits; a huge finite wait is capped by the caller.
+            return seconds.isFinite ? max(0, seconds) : nil
+        }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")
