@@ -161,6 +161,9 @@ public struct PromptFile: Sendable, Hashable {
 }
 
 extension PromptSettings {
+    /// The largest `max_tokens` or `top_k`.
+    static let maxWholeNumber = 1_000_000
+
     /// Sets one front matter key from its value, checking its type and range.
     public mutating func set(_ key: String, _ value: JSONValue) throws {
         func string() throws -> String {
@@ -203,7 +206,11 @@ extension PromptSettings {
             }
         case "max_tokens":
             let n = try integer()
-            guard n > 0 else { throw InputError("max_tokens must be at least 1, found \(n)") }
+            // The bound keeps every value one that is written back as a whole number and read
+            // again (1e15 would come back as "1e+15" and wedge the variant); no model comes close.
+            guard n > 0 && n <= PromptSettings.maxWholeNumber else {
+                throw InputError("max_tokens must be between 1 and 1000000, found \(n)")
+            }
             maxTokens = n
         case "temperature":
             let t = try number()
@@ -215,7 +222,9 @@ extension PromptSettings {
             topP = p
         case "top_k":
             let k = try integer()
-            guard k >= 0 else { throw InputError("top_k must be 0 or more, found \(k)") }
+            guard k >= 0 && k <= PromptSettings.maxWholeNumber else {
+                throw InputError("top_k must be between 0 and 1000000, found \(k)")
+            }
             topK = k
         case "example_format": exampleFormat = try string()
         case "example_separator": exampleSeparator = try string()
