@@ -90,4 +90,21 @@ struct HardeningEndToEndTests {
         #expect(result.stderr.hasPrefix("pwb: error: \(stub.url.absoluteString)"), "\(name): \(result)")
         #expect(result.stderr.split(separator: "\n").count == 1, "one sentence: \(result)")
     }
+
+    @Test func modelOutputCannotDriveTheTerminal() async throws {
+        let work = try WorkFolder(copyingExamples: true)
+        let stub = try StubServer(model: StubModel { _ in " \u{1B}]0;owned\u{07}\u{1B}[2Jpositive\u{0}" })
+        defer { stub.stop() }
+        try await work.pwb("import")
+        let environment = ["PWB_ENDPOINT": stub.url.absoluteString]
+        let run = try await work.pwb("run", "sentiment/instruction", "--var", "text=fine", environment: environment)
+        #expect(run.status == 0, "\(run)")
+        #expect(!run.stdout.contains("\u{1B}") && !run.stdout.contains("\u{07}"), "\(run)")
+        #expect(run.stdout.contains("\\x1B]0;owned\\x07\\x1B[2Jpositive\\x00"), "\(run)")
+        _ = try await work.pwb("eval", "sentiment", "--variants", "instruction", "--limit", "3", environment: environment)
+        let shown = try await work.pwb("runs", "show", "1", "--cases", environment: environment)
+        #expect(shown.status == 0, "\(shown)")
+        #expect(!shown.stdout.contains("\u{1B}"), "\(shown)")
+        #expect(shown.stdout.contains("\\x1B[2Jpositive"), "\(shown)")
+    }
 }

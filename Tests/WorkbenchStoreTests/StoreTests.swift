@@ -226,3 +226,17 @@ struct CorpusStoreTests {
         #expect(try store.searchDocuments(corpusID: corpus.id, match: SearchQuery.match("27")!, limit: 5).isEmpty)
     }
 }
+
+struct NULTests {
+    @Test func aNULInsideTextIsStoredWhole() throws {
+        let temporary = TemporaryStore()
+        let store = try temporary.open()
+        let output = "before\u{0}after"
+        try store.storeResponse(
+            CachedResponse(
+                key: "k", output: output, finishReason: "stop", promptTokens: 1, completionTokens: 1,
+                latencyMilliseconds: 1, logprobs: nil, timings: nil),
+            provider: "llama.cpp", model: "m", request: ["prompt": "p"])
+        #expect(try store.cachedResponse(key: "k")?.output == output)
+    }
+}
