@@ -85,6 +85,7 @@ public enum CLI {
                 )
             }
             return (ExitCode.storeFailure, error.description)
+        case let error as RunInUse: return (ExitCode.storeFailure, error.description)
         case is CancellationError: return (ExitCode.interrupted, "interrupted")
         case let error as Interrupted: return (ExitCode.interrupted, error.message)
         case let error as Silent: return (error.code, "")

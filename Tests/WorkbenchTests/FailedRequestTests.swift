@@ -46,3 +46,31 @@ import WorkbenchStore
         #expect(report.runs[0].run.status == .completed)
     }
 }
+
+/// One evaluation, one process: a second one resuming it is refused.
+@Suite struct RunLeaseTests {
+    @Test func aRunBeingScoredElsewhereIsNotResumedTwice() async throws {
+        let work = try StubWorkspace(fault: { request in
+            request.path == "/completion" && request.json?["prompt"]?.stringValue?.contains("bad screen") == true
+                ? .status(503, "busy") : nil
+        })
+        let report = try await work.evaluate(work.options { $0.variants = ["plain"] })
+        let run = report.runs[0].run
+        #expect(run.status == .interrupted)
+        // Another process holds the batch (a second open file description, as a second pwb has).
+        var holder: RunLease? = try RunLease(storePath: work.workspace.storePath, batch: run.batch, runID: run.id)
+        let asked = work.completions.count
+        let error = await #expect(throws: RunInUse.self) {
+            try await work.workspace.resume(runID: run.id, environment: work.environment)
+        }
+        #expect(
+            error?.description.contains("run \(run.id) is being scored by another pwb process (pid \(getpid()))")
+                == true)
+        #expect(work.completions.count == asked, "nothing was sent")
+        #expect(try work.workspace.store.results(runID: run.id).count == 8, "nothing was deleted")
+        holder = nil
+        _ = holder
+        let resumed = try await work.workspace.resume(runID: run.id, environment: work.environment)
+        #expect(resumed.runs[0].failedRequests == 1, "the server still refuses that case")
+    }
+}

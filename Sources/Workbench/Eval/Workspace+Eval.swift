@@ -89,6 +89,8 @@ extension Workspace {
                     plan: r.plan)
             }
         }
+        let lease = try RunLease(storePath: storePath, batch: batch, runID: planned[0].record.id)
+        defer { withExtendedLifetime(lease) {} }
         var items: [WorkItem] = []
         items.reserveCapacity(cases.count * planned.count * options.repeats)
         for stored in cases {
@@ -110,7 +112,11 @@ extension Workspace {
         runID: Int, retryErrors: Bool = false, concurrency: Int? = nil, environment: [String: String],
         stop: StopRequest? = nil, notes: (String) -> Void = { _ in }, progress: ((EvalProgress) -> Void)? = nil
     ) async throws -> EvalReport {
-        let batch = try store.runs(batch: try run(id: runID).batch)
+        let batchID = try run(id: runID).batch
+        // Held until this call returns, so a second process resuming the same runs is refused.
+        let lease = try RunLease(storePath: storePath, batch: batchID, runID: runID)
+        defer { withExtendedLifetime(lease) {} }
+        let batch = try store.runs(batch: batchID)
         let unfinished = batch.filter { $0.status != .completed || retryErrors }
         guard !unfinished.isEmpty else {
             throw UsageError(
