@@ -17,7 +17,13 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .status(let code, let url, let message, _):
             let detail = message.isEmpty ? "" : ": \(message.prefix(300))"
-            return "\(url) answered HTTP \(code)\(detail)"
+            let fix =
+                switch code {
+                case 401, 403: "; check the key (api_key_env) of this model in .pwb/config.json"
+                case 404: "; check the endpoint URL and the model name in .pwb/config.json (or PWB_ENDPOINT)"
+                default: ""
+                }
+            return "\(url) answered HTTP \(code)\(detail)\(fix)"
         case .malformed(let url, let detail):
             return "\(url) sent an answer pwb cannot read (\(detail))"
         case .truncated(let url, let detail):
@@ -29,6 +35,13 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
             return
                 "\(url) did not answer within \(JSONNumber.format(seconds)) s; raise timeout_seconds in .pwb/config.json or check the server"
         }
+    }
+
+    /// The server is there but refuses who is asking or what is asked for (HTTP 401, 403, 404):
+    /// the configuration is wrong, not the runtime gone.
+    public var isConfigurationRefusal: Bool {
+        if case .status(let code, _, _, _) = self { return [401, 403, 404].contains(code) }
+        return false
     }
 
     /// Worth another try: server errors, rate limits, and answers that never came or were cut

@@ -3,6 +3,10 @@ import StubRuntime
 import Synchronization
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The promises of the README's table, held by the built binary against a hostile server.
 @Suite(.serialized)
 struct HardeningEndToEndTests {
@@ -101,10 +105,51 @@ struct HardeningEndToEndTests {
         #expect(run.status == 0, "\(run)")
         #expect(!run.stdout.contains("\u{1B}") && !run.stdout.contains("\u{07}"), "\(run)")
         #expect(run.stdout.contains("\\x1B]0;owned\\x07\\x1B[2Jpositive\\x00"), "\(run)")
-        _ = try await work.pwb("eval", "sentiment", "--variants", "instruction", "--limit", "3", environment: environment)
+        _ = try await work.pwb(
+            "eval", "sentiment", "--variants", "instruction", "--limit", "3", environment: environment)
         let shown = try await work.pwb("runs", "show", "1", "--cases", environment: environment)
         #expect(shown.status == 0, "\(shown)")
         #expect(!shown.stdout.contains("\u{1B}"), "\(shown)")
         #expect(shown.stdout.contains("\\x1B[2Jpositive"), "\(shown)")
+    }
+}
+
+extension EvalEndToEndTests {
+    @Test(arguments: [(SIGTERM, Int32(143)), (SIGHUP, Int32(129))])
+    func aTerminatedEvalMarksItsRunInterruptedAndResumes(_ signalNumber: Int32, _ status: Int32) async throws {
+        let setup = try await Setup(delay: 0.05)
+        let (process, errors) = try await startEval(
+            setup,
+            ["eval", "sentiment", "--variants", "instruction", "--limit", "40", "--no-cache", "--concurrency", "2"],
+            until: 6)
+        kill(process.processIdentifier, signalNumber)
+        process.waitUntilExit()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == status, "\(message)")
+        #expect(message.contains("resume with pwb eval --resume"), "\(message)")
+        let listed = try #require(
+            try JSONSerialization.jsonObject(with: Data(await setup.work.pwb("runs", "list", "--json").stdout.utf8))
+                as? [[String: Any]])
+        #expect(listed.first?["status"] as? String == "interrupted", "not left running")
+        let resumed = try await setup.pwb("eval", "--resume", String(listed.first!["run"] as! Int))
+        #expect(resumed.status == 0, "\(resumed)")
+        #expect(setup.stub.requests(to: "/completion").count <= 40 + 2)
+    }
+
+    @Test func anUnauthorizedServerIsAConfigurationErrorNotAMissingRuntime() async throws {
+        let work = try WorkFolder(copyingExamples: true)
+        let stub = try StubServer(model: StubModel { _ in " ok" }) { request in
+            request.path == "/completion" ? .status(401, "invalid api key") : nil
+        }
+        defer { stub.stop() }
+        try await work.pwb("import")
+        let environment = ["PWB_ENDPOINT": stub.url.absoluteString]
+        let run = try await work.pwb("run", "sentiment/instruction", "--var", "text=fine", environment: environment)
+        #expect(run.status == 2, "\(run)")
+        #expect(run.stderr.contains("answered HTTP 401: invalid api key; check the key"), "\(run)")
+        let eval = try await work.pwb(
+            "eval", "sentiment", "--variants", "instruction", "--limit", "3", environment: environment)
+        #expect(eval.status == 2, "\(eval)")
+        #expect(eval.stderr.contains("3 of 3 requests got no answer"), "\(eval)")
     }
 }

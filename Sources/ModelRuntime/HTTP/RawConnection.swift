@@ -41,7 +41,11 @@ final class RawConnection: Sendable {
         while let info = candidate {
             candidate = info.pointee.ai_next
             let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype, info.pointee.ai_protocol)
-            if fd < 0 { continue }
+            if fd < 0 {
+                // Out of descriptors (EMFILE) is pwb's own trouble, not a server refusing.
+                lastError = "cannot open a socket: \(String(cString: strerror(errno)))"
+                continue
+            }
             var one: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
             let flags = fcntl(fd, F_GETFL)

@@ -93,10 +93,13 @@ enum EvalCommands {
         let reason = try workspace.store.firstFailedRequest(runID: first.run.id).map { " (the first: \($0))" } ?? ""
         let checks = ["fail-under", "baseline"].filter { arguments.value($0) != nil }.map { "--" + $0 }
         let gate = checks.isEmpty ? "" : ", so \(checks.joined(separator: " and ")) cannot pass"
-        throw RuntimeStopped(
-            message:
-                "\(failed) of \(planned) requests got no answer\(reason); the scores cover only the answered cases and the evaluation is incomplete\(gate); pwb eval --resume \(first.run.id) tries them again"
-        )
+        let message =
+            "\(failed) of \(planned) requests got no answer\(reason); the scores cover only the answered cases and the evaluation is incomplete\(gate); pwb eval --resume \(first.run.id) tries them again"
+        // Refused as unauthorized or not found: the configuration is wrong (exit 2), not the runtime.
+        if reason.range(of: #"answered HTTP 40[134]\b"#, options: .regularExpression) != nil {
+            throw UsageError(message)
+        }
+        throw RuntimeStopped(message: message)
     }
 
     /// The options of `pwb eval` (and the REPL's `eval`) from its arguments.
