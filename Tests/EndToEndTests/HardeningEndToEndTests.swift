@@ -95,6 +95,16 @@ struct HardeningEndToEndTests {
         #expect(result.stderr.split(separator: "\n").count == 1, "one sentence: \(result)")
     }
 
+    @Test func aFIFOAmongTheEvalSetsIsRefusedNotWaitedOn() async throws {
+        let work = try WorkFolder(copyingExamples: true)
+        #expect(mkfifo(work.path + "/evalsets/pipe.jsonl", 0o644) == 0)
+        let result = try await PwbProcess.run(["import"], in: work.path, timeout: 30)
+        #expect(result.status == 4, "\(result)")
+        #expect(result.stderr.contains("evalsets/pipe.jsonl"), "\(result)")
+        #expect(result.stderr.contains("is not a regular file"), "\(result)")
+        #expect(result.stderr.split(separator: "\n").count == 1, "\(result)")
+    }
+
     @Test func modelOutputCannotDriveTheTerminal() async throws {
         let work = try WorkFolder(copyingExamples: true)
         let stub = try StubServer(model: StubModel { _ in " \u{1B}]0;owned\u{07}\u{1B}[2Jpositive\u{0}" })
