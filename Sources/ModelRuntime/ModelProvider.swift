@@ -177,11 +177,14 @@ public struct ServerProperties: Sendable, Hashable {
     public var slots: Int?
     /// The model it serves (a path for llama.cpp, a name elsewhere).
     public var model: String?
+    /// What the server says identifies the model's content (Ollama's digest), when it says.
+    public var digest: String?
 
-    public init(contextSize: Int? = nil, slots: Int? = nil, model: String? = nil) {
+    public init(contextSize: Int? = nil, slots: Int? = nil, model: String? = nil, digest: String? = nil) {
         self.contextSize = contextSize
         self.slots = slots
         self.model = model
+        self.digest = digest
     }
 }
 

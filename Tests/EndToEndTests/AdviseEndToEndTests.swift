@@ -90,8 +90,10 @@ struct RealAdviseEndToEndTests {
         #expect(advice.status == 0, "\(advice)")
         let out = advice.stdout
         #expect(
-            out.hasPrefix(
-                "Advice #1 for sentiment on sentiment (dev) · model local (llama.cpp:gemma-3-270m-q4_k_m.gguf)\n"),
+            out.range(
+                of:
+                    #"^Advice #1 for sentiment on sentiment \(dev\) · model local \(llama\.cpp:gemma-3-270m-q4_k_m\.gguf#[0-9a-f]{16}\)\n"#,
+                options: .regularExpression) != nil,
             "\(out)")
         #expect(out.contains("8 of 80 dev cases per rung: intervals about 3.16× wider than with all of them."))
         #expect(out.contains("1. Zero-shot, every variant"))

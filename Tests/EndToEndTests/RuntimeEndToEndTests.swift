@@ -42,7 +42,10 @@ struct RuntimeEndToEndTests {
         let lines = run.stdout.split(separator: "\n", omittingEmptySubsequences: false)
         #expect(lines.count == 3, "\(run)")
         #expect(run.stdout.contains(" prompt + "), "\(run)")
-        #expect(run.stdout.contains("model: local (llama.cpp:gemma-3-270m-q4_k_m.gguf)"), "\(run)")
+        #expect(
+            run.stdout.range(
+                of: #"model: local \(llama\.cpp:gemma-3-270m-q4_k_m\.gguf#[0-9a-f]{16}\)"#, options: .regularExpression)
+                != nil, "\(run)")
 
         let json = try await work.pwb(
             "run", "sentiment/question", "--var", "text=Awful. It broke on day one.", "--json")

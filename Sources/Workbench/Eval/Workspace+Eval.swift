@@ -130,7 +130,8 @@ extension Workspace {
             if models[name ?? ""] == nil {
                 let model = try await connect(model: name, environment: environment)
                 if let started = model.startedRuntime { notes(Workspace.startedNote(started)) }
-                guard model.identity == record.model else {
+                // A run stored before identities had a content fingerprint resumes with the same file name.
+                guard model.identity == record.model || model.identity.hasPrefix(record.model + "#") else {
                     throw UsageError(
                         "run \(record.id) was made with \(record.model), but the model answering now is \(model.identity); resume needs the same model"
                     )
