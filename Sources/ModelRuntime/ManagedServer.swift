@@ -71,6 +71,8 @@ public struct ManagedServer: Sendable {
     public let stateDirectory: String
     public let environment: [String: String]
     let http: HTTPClient
+    /// How long to wait for another pwb process that is starting or stopping the server.
+    public var lockTimeout: Double = 300
 
     public init(stateDirectory: String, environment: [String: String], http: HTTPClient) {
         self.stateDirectory = stateDirectory
@@ -160,7 +162,17 @@ public struct ManagedServer: Sendable {
         let fd = open(stateDirectory + "/runtime.lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
         guard fd >= 0 else { return try await body() }
         defer { close(fd) }
-        while flock(fd, LOCK_EX) != 0 && errno == EINTR {}
+        // Not a blocking flock: a hung holder must not hang every later command with it.
+        let deadline = Date().addingTimeInterval(lockTimeout)
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            guard errno == EWOULDBLOCK || errno == EINTR, Date() < deadline else {
+                throw ManagedServerError(
+                    message:
+                        "another pwb process has been starting or stopping the managed llama-server for \(Int(lockTimeout)) s (it holds \(stateDirectory)/runtime.lock); stop that process, then try again",
+                    unavailable: true)
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
         defer { flock(fd, LOCK_UN) }
         return try await body()
     }

@@ -56,4 +56,18 @@ struct ManagedServerOwnershipTests {
         }
         #expect(server.readInfo() == nil, "the stale record is removed")
     }
+
+    @Test func aHungHolderOfTheRuntimeLockDoesNotHangTheNextCommand() async throws {
+        let state = try folder()
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let holder = open(state + "/runtime.lock", O_CREAT | O_RDWR, 0o644)
+        defer { close(holder) }
+        #expect(flock(holder, LOCK_EX) == 0)
+        var server = ManagedServer(stateDirectory: state, environment: [:], http: HTTPClient())
+        server.lockTimeout = 0.3
+        let started = Date()
+        let error = await #expect(throws: ManagedServerError.self) { try await server.stop() }
+        #expect(Date().timeIntervalSince(started) < 5)
+        #expect(error?.message.contains("holds \(state)/runtime.lock") == true)
+    }
 }
