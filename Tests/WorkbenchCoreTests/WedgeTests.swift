@@ -35,3 +35,14 @@ struct WedgeTests {
         #expect(error?.description.contains("a number too large") == true, "\(String(describing: error))")
     }
 }
+
+struct FencedBodyTests {
+    @Test func aBodyStartingWithThreeDashesReadsBackAsItWas() throws {
+        // Found by FuzzTests: written back without front matter, the body's first line was
+        // taken for the start of one, and two lines of the body were lost.
+        let file = try PromptFile(parsing: "---\n---\n---\n---\nA {{x}}\n")
+        #expect(file.body.source == "---\n---\nA {{x}}")
+        let again = try PromptFile(parsing: file.canonicalText)
+        #expect(again.body.source == file.body.source)
+    }
+}

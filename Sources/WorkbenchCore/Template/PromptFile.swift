@@ -125,7 +125,9 @@ public struct PromptFile: Sendable, Hashable {
         for key in PromptSettings.keys {
             if let value = settings.value(for: key) { lines.append("\(key): \(PromptFile.formatValue(value))") }
         }
-        let front = lines.isEmpty ? "" : "---\n" + lines.joined(separator: "\n") + "\n---\n"
+        var front = lines.isEmpty ? "" : "---\n" + lines.joined(separator: "\n") + "\n---\n"
+        // A body whose first line is `---` would be read back as front matter: fence it.
+        if front.isEmpty && body.source.lines().first?.trimmingWhitespace() == "---" { front = "---\n---\n" }
         return front + body.source + "\n"
     }
 
