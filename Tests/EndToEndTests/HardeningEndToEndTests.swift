@@ -162,4 +162,30 @@ extension EvalEndToEndTests {
         #expect(eval.status == 2, "\(eval)")
         #expect(eval.stderr.contains("3 of 3 requests got no answer"), "\(eval)")
     }
+
+    @Test func twoEvalsAndAnImportOnOneStoreAtOnceAllFinish() async throws {
+        let setup = try await Setup(delay: 0.01)
+        try setup.work.write(
+            "evalsets/extra.jsonl",
+            (1...400).map { #"{"id": "x\#($0)", "vars": {"text": "case \#($0)"}, "expected": "positive"}"# }
+                .joined(separator: "\n"))
+        let path = setup.work.path
+        let environment = setup.environment
+        async let first = PwbProcess.run(
+            ["eval", "sentiment", "--variants", "instruction", "--limit", "30", "--concurrency", "2"], in: path,
+            environment: environment)
+        async let second = PwbProcess.run(
+            ["eval", "sentiment", "--variants", "question", "--limit", "30", "--concurrency", "2"], in: path,
+            environment: environment)
+        async let imported = PwbProcess.run(["import"], in: path, environment: environment)
+        let results = try await [first, second, imported]
+        for result in results { #expect(result.status == 0, "\(result)") }
+        let listed = try #require(
+            try JSONSerialization.jsonObject(with: Data(await setup.work.pwb("runs", "list", "--json").stdout.utf8))
+                as? [[String: Any]])
+        #expect(listed.count == 2)
+        #expect(listed.allSatisfy { $0["status"] as? String == "completed" && $0["done"] as? Int == 30 })
+        let sets = try await setup.work.pwb("evalset", "list")
+        #expect(sets.stdout.contains("extra"), "\(sets)")
+    }
 }
