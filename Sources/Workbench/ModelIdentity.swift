@@ -5,10 +5,11 @@ import WorkbenchCore
 /// files both called `model.gguf`, or an Ollama tag pulled again.
 enum ModelIdentity {
     /// How much of each end of a model file is read: a GGUF file starts with its metadata and
-    /// tensor table and ends in weights, so a different model differs in one or the other.
-    static let sampled = 1 << 20
+    /// ends in weights, so a different model differs in its size or one of its ends. Small, so
+    /// that every command that connects pays next to nothing for it.
+    static let sampled = 64 << 10
 
-    /// For a model file on this machine: SHA-256 over its size, its first and its last MiB, as
+    /// For a model file on this machine: SHA-256 over its size, its first and its last 64 KiB, as
     /// 16 hex digits; nil when there is no such file here (a server on another machine).
     static func fingerprint(path: String) -> String? {
         guard let handle = FileHandle(forReadingAtPath: path) else { return nil }

@@ -90,7 +90,7 @@ struct HostileServerTests {
             let started = Date()
             let completion = try await clients(server)[0].complete(request)
             #expect(completion.text == " ok", "Retry-After: \(value)")
-            #expect(Date().timeIntervalSince(started) < 5, "Retry-After: \(value)")
+            #expect(Date().timeIntervalSince(started) < 60, "Retry-After: \(value) is not a two-minute wait")
             server.stop()
         }
     }
@@ -120,14 +120,14 @@ struct HostileServerTests {
 
     @Test func aTricklingServerTimesOutOnTheWholeAnswerNotTheSilence() async throws {
         let server = try StubServer(model: Self.model) { request in
-            .trickled(["content": .string(String(repeating: "x", count: 400))], interval: 0.05)
+            .trickled(["content": .string(String(repeating: "x", count: 4000))], interval: 0.05)
         }
         defer { server.stop() }
         let started = Date()
         let error = await #expect(throws: ModelError.self) {
             try await clients(server, timeout: 0.4)[0].complete(request)
         }
-        #expect(Date().timeIntervalSince(started) < 3, "two tries of 0.4 s, not the 5 s the trickle takes")
+        #expect(Date().timeIntervalSince(started) < 20, "two tries of 0.4 s, not the 50 s the trickle takes")
         #expect(error?.description.contains("did not answer within") == true, "\(String(describing: error))")
     }
 
@@ -144,3 +144,4 @@ struct HostileServerTests {
         Array("HTTP/1.1 200 OK\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8)
     }
 }
+

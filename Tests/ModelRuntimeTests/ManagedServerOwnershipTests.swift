@@ -67,7 +67,7 @@ struct ManagedServerOwnershipTests {
         server.lockTimeout = 0.3
         let started = Date()
         let error = await #expect(throws: ManagedServerError.self) { try await server.stop() }
-        #expect(Date().timeIntervalSince(started) < 5)
+        #expect(Date().timeIntervalSince(started) < 60, "not the five minutes of the default, nor forever")
         #expect(error?.message.contains("holds \(state)/runtime.lock") == true)
     }
 }

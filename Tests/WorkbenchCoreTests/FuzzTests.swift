@@ -8,7 +8,7 @@ import Testing
 /// Every input must parse or throw, never trap, and what parses must read back unchanged from
 /// what pwb writes of it (else a stored revision or setting could wedge). A short run is part of
 /// the tests; `PWB_FUZZ_SECONDS=600 swift test --filter FuzzTests` runs each target that long.
-struct FuzzTests {
+@Suite(.serialized) struct FuzzTests {
     /// SplitMix64: small, seeded, the same sequence on every machine.
     struct Generator: RandomNumberGenerator {
         var state: UInt64
@@ -48,7 +48,7 @@ struct FuzzTests {
             default:
                 let token = tokens.randomElement(using: &rng)!
                 bytes.insert(
-                    contentsOf: Array(repeating: token, count: Int.random(in: 2...200, using: &rng)).joined(),
+                    contentsOf: Array(repeating: token, count: Int.random(in: 2...120, using: &rng)).joined(),
                     at: position)
             }
         }
@@ -79,7 +79,7 @@ struct FuzzTests {
     ]
 
     @Test func jsonParsesOrThrowsAndReadsBackWhatItWrites() throws {
-        let ran = try Self.fuzz(Self.jsonSeeds, seed: 1, iterations: 1500) { bytes in
+        let ran = try Self.fuzz(Self.jsonSeeds, seed: 1, iterations: 400) { bytes in
             guard let value = try? JSONValue(parsing: bytes) else { return }
             let back = try JSONValue(parsing: value.serialized())
             #expect(back == value, "\(String(decoding: bytes, as: UTF8.self))")
@@ -94,7 +94,7 @@ struct FuzzTests {
     ]
 
     @Test func promptFilesParseOrThrowAndReadBackFromTheirCanonicalText() throws {
-        try Self.fuzz(Self.promptSeeds, seed: 2, iterations: 1000) { bytes in
+        try Self.fuzz(Self.promptSeeds, seed: 2, iterations: 300) { bytes in
             guard let file = try? PromptFile(parsing: String(decoding: bytes, as: UTF8.self)) else { return }
             // The same settings and body (variables' line numbers move with the front matter).
             let again = try PromptFile(parsing: file.canonicalText)
@@ -107,13 +107,13 @@ struct FuzzTests {
         let jsonl = [
             Self.jsonSeeds[0] + "\n" + #"{"id": "b", "vars": {"text": "x"}, "expected": {"n": 1}, "split": "train"}"#
         ]
-        Self.fuzz(jsonl, seed: 3, iterations: 1000) { bytes in
+        Self.fuzz(jsonl, seed: 3, iterations: 300) { bytes in
             _ = try? EvalSetParser.parseJSONL(String(decoding: bytes, as: UTF8.self))
         }
         let csv = [
             "id,text,expected,split,tags\na,\"Loved, \"\"it\"\"\",positive,dev,x;y\nb,'=1+1,\"{\"\"n\"\": 1}\",train,\n"
         ]
-        Self.fuzz(csv, seed: 4, iterations: 1000) { bytes in
+        Self.fuzz(csv, seed: 4, iterations: 300) { bytes in
             _ = try? EvalSetParser.parseCSV(String(decoding: bytes, as: UTF8.self))
         }
     }
@@ -123,7 +123,7 @@ struct FuzzTests {
             #"{"description": "d", "scorers": [{"type": "label", "labels": ["a", "b"]}, "exact", {"type": "numeric", "tolerance": 0.5}], "input": "text", "corpus": "c"}"#,
             #"{"scorers": [{"type": "regex", "pattern": "^a+$"}, {"type": "json", "fields": ["a.b"]}, {"type": "rubric", "rubric": "r"}]}"#,
         ]
-        try Self.fuzz(seeds, seed: 5, iterations: 1000) { bytes in
+        try Self.fuzz(seeds, seed: 5, iterations: 300) { bytes in
             guard let settings = try? EvalSetSettings(parsing: String(decoding: bytes, as: UTF8.self)) else { return }
             let back = try EvalSetSettings(parsing: settings.json.serialized())
             #expect(back == settings, "\(String(decoding: bytes, as: UTF8.self))")

@@ -17,7 +17,7 @@ import WorkbenchCore
     }
 
     @Test func theFingerprintFollowsTheContentNotTheName() throws {
-        let head = [UInt8](repeating: 7, count: 3 << 20)
+        let head = [UInt8](repeating: 7, count: 200 << 10)
         let a = try modelFile(head + [1])
         let b = try modelFile(head + [2])
         let c = try modelFile(head + [1])
