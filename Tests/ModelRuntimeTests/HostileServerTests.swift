@@ -144,4 +144,3 @@ struct HostileServerTests {
         Array("HTTP/1.1 200 OK\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8)
     }
 }
-
