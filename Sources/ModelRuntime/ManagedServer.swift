@@ -14,6 +14,9 @@ public struct RuntimeInfo: Sendable, Hashable {
     public var contextPerSlot: Int
     public var binary: String
     public var startedAt: String
+    /// When the process started, in clock ticks after boot (`/proc/PID/stat`): with the pid,
+    /// the process's identity, which a recycled pid cannot share and a renamed binary keeps.
+    public var startTicks: Int?
 
     public var endpoint: URL { URL(string: "http://127.0.0.1:\(port)")! }
 
@@ -22,6 +25,7 @@ public struct RuntimeInfo: Sendable, Hashable {
             "pid": .number(Double(pid)), "port": .number(Double(port)), "model": .string(model),
             "slots": .number(Double(slots)), "context_per_slot": .number(Double(contextPerSlot)),
             "binary": .string(binary), "started_at": .string(startedAt),
+            "start_ticks": startTicks.map { .number(Double($0)) } ?? .null,
         ]
     }
 
@@ -42,6 +46,7 @@ public struct RuntimeInfo: Sendable, Hashable {
             pid: Int32(pid), port: port, model: model, slots: json["slots"]?.intValue ?? 1,
             contextPerSlot: json["context_per_slot"]?.intValue ?? 0, binary: json["binary"]?.stringValue ?? "",
             startedAt: json["started_at"]?.stringValue ?? "")
+        startTicks = json["start_ticks"]?.intValue
     }
 }
 
@@ -66,6 +71,8 @@ public struct ManagedServer: Sendable {
     public let stateDirectory: String
     public let environment: [String: String]
     let http: HTTPClient
+    /// How long to wait for another pwb process that is starting or stopping the server.
+    public var lockTimeout: Double = 300
 
     public init(stateDirectory: String, environment: [String: String], http: HTTPClient) {
         self.stateDirectory = stateDirectory
@@ -128,7 +135,7 @@ public struct ManagedServer: Sendable {
     /// Whether the recorded server runs; a stale record is removed.
     public func status() async -> Status {
         guard let info = readInfo() else { return .stopped }
-        guard ManagedServer.isLlamaServer(pid: info.pid) else {
+        guard ManagedServer.isOurs(info) else {
             try? FileManager.default.removeItem(atPath: infoPath)
             return .stale(info)
         }
@@ -155,7 +162,17 @@ public struct ManagedServer: Sendable {
         let fd = open(stateDirectory + "/runtime.lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
         guard fd >= 0 else { return try await body() }
         defer { close(fd) }
-        while flock(fd, LOCK_EX) != 0 && errno == EINTR {}
+        // Not a blocking flock: a hung holder must not hang every later command with it.
+        let deadline = Date().addingTimeInterval(lockTimeout)
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            guard errno == EWOULDBLOCK || errno == EINTR, Date() < deadline else {
+                throw ManagedServerError(
+                    message:
+                        "another pwb process has been starting or stopping the managed llama-server for \(Int(lockTimeout)) s (it holds \(stateDirectory)/runtime.lock); stop that process, then try again",
+                    unavailable: true)
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
         defer { flock(fd, LOCK_UN) }
         return try await body()
     }
@@ -199,9 +216,10 @@ public struct ManagedServer: Sendable {
             "--ctx-size", String(context * slots), "--no-webui",
         ]
         let pid = try ManagedServer.spawnDetached(arguments, log: logPath)
-        let info = RuntimeInfo(
+        var info = RuntimeInfo(
             pid: pid, port: chosenPort, model: modelPath, slots: slots, contextPerSlot: context, binary: binary,
             startedAt: ISO8601DateFormatter().string(from: Date()))
+        info.startTicks = ManagedServer.startTicks(pid: pid)
         try writeInfo(info)
         let provider = LlamaCppProvider(endpoint: info.endpoint, http: http)
         let deadline = Date().addingTimeInterval(healthTimeout)
@@ -338,6 +356,25 @@ public struct ManagedServer: Sendable {
             return false
         }
         return true
+    }
+
+    /// True when the recorded server is the process alive under its pid: the same start time
+    /// when it was recorded (whatever the binary is called: a symlink or a wrapper script),
+    /// else, for a record from before start times, a `llama-server` command line.
+    static func isOurs(_ info: RuntimeInfo) -> Bool {
+        guard isAlive(pid: info.pid) else { return false }
+        if let recorded = info.startTicks { return startTicks(pid: info.pid) == recorded }
+        return isLlamaServer(pid: info.pid)
+    }
+
+    /// Field 22 of `/proc/PID/stat`: when the process started, in clock ticks after boot.
+    static func startTicks(pid: Int32) -> Int? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
+        // After the command name in parentheses: field 3 (state) onwards; the start time is 22.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.count > 19 ? Int(fields[19]) : nil
     }
 
     /// True when `pid` is alive and is a `llama-server` (a reused pid is someone else).

@@ -27,8 +27,9 @@ public struct RetryPolicy: Sendable {
 }
 
 /// A model behind one or more endpoints of the same kind: requests go to the endpoint with the
-/// fewest in flight, and are retried (on another endpoint when one is down) after connection
-/// errors, 5xx and 429. When no endpoint can be reached at all, `RuntimeUnavailable`.
+/// fewest in flight, and are retried (on another endpoint when one is down or hung) after
+/// connection errors, timeouts, truncated answers, 5xx and 429. When no endpoint can be reached
+/// at all, `RuntimeUnavailable`.
 public final class ModelClient: Sendable {
     public let name: String
     public let kind: ProviderKind
@@ -71,6 +72,7 @@ public final class ModelClient: Sendable {
         var down = Set<Int>()
         var lastError: any Error = RuntimeUnavailable(endpoints: endpoints, reason: "no attempt was made")
         var onlyConnectionFailures = true
+        var silentFailures = 0
         for attempt in 0..<retry.attempts {
             try Task.checkCancellation()
             let index = acquire(avoiding: down)
@@ -84,7 +86,16 @@ public final class ModelClient: Sendable {
             } catch let error as ModelError where error.isRetryable {
                 lastError = error
                 onlyConnectionFailures = false
-                if case .status(_, _, _, let after) = error { retryAfter = after }
+                switch error {
+                case .status(_, _, _, let after): retryAfter = after
+                case .timedOut, .truncated:
+                    // A hung or broken endpoint: the next try goes elsewhere when there is an
+                    // elsewhere; one that hangs on every try is not waited for again and again.
+                    down.insert(index)
+                    silentFailures += 1
+                    if silentFailures >= 2 && down.count == providers.count { throw error }
+                default: break
+                }
             } catch {
                 throw error
             }
@@ -108,7 +119,7 @@ public final class ModelClient: Sendable {
     }
 
     public func complete(_ request: CompletionRequest) async throws -> Completion {
-        try await withRetries { try await $0.complete(request, timeout: timeout) }
+        try await withRetries { try await $0.complete(request, timeout: timeout).checked() }
     }
 
     public func tokenCount(_ text: String) async throws -> Int? {

@@ -4,8 +4,10 @@ import Foundation
 public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A non-2xx status. `retryAfter` is the server's `Retry-After`, in seconds.
     case status(code: Int, url: String, message: String, retryAfter: Double?)
-    /// The body is not the JSON the API promises (malformed, truncated, fields missing).
+    /// The body is not the JSON the API promises (malformed, fields missing).
     case malformed(url: String, detail: String)
+    /// The answer ended before its declared length: the server (or the network) broke mid-body.
+    case truncated(url: String, detail: String)
     /// The prompt and the tokens asked for do not fit the context window.
     case promptTooLong(tokens: Int, maxTokens: Int, contextSize: Int, url: String)
     /// No answer within the per-request timeout.
@@ -15,9 +17,17 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .status(let code, let url, let message, _):
             let detail = message.isEmpty ? "" : ": \(message.prefix(300))"
-            return "\(url) answered HTTP \(code)\(detail)"
+            let fix =
+                switch code {
+                case 401, 403: "; check the key (api_key_env) of this model in .pwb/config.json"
+                case 404: "; check the endpoint URL and the model name in .pwb/config.json (or PWB_ENDPOINT)"
+                default: ""
+                }
+            return "\(url) answered HTTP \(code)\(detail)\(fix)"
         case .malformed(let url, let detail):
             return "\(url) sent an answer pwb cannot read (\(detail))"
+        case .truncated(let url, let detail):
+            return "\(url) sent an answer pwb cannot read (truncated: \(detail))"
         case .promptTooLong(let tokens, let maxTokens, let contextSize, let url):
             return
                 "the prompt is \(tokens) tokens and \(maxTokens) more are asked for, but the context at \(url) holds \(contextSize); shorten the prompt, use fewer examples or passages, or lower max_tokens"
@@ -27,11 +37,20 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// Worth another try: server errors, rate limits, timeouts of a busy server.
+    /// The server is there but refuses who is asking or what is asked for (HTTP 401, 403, 404):
+    /// the configuration is wrong, not the runtime gone.
+    public var isConfigurationRefusal: Bool {
+        if case .status(let code, _, _, _) = self { return [401, 403, 404].contains(code) }
+        return false
+    }
+
+    /// Worth another try: server errors, rate limits, and answers that never came or were cut
+    /// short (a hung or dying server; another endpoint, or the same one later, may answer).
     public var isRetryable: Bool {
         switch self {
         case .status(let code, _, _, _): code == 429 || code >= 500
-        case .malformed, .promptTooLong, .timedOut: false
+        case .timedOut, .truncated: true
+        case .malformed, .promptTooLong: false
         }
     }
 }

@@ -149,6 +149,26 @@ public struct Completion: Sendable, Hashable {
     }
 }
 
+extension Completion {
+    /// The completion, when its numbers are ones a server could mean: token counts not negative,
+    /// timings finite durations under a year. A hostile or broken server's `1e300` otherwise
+    /// reaches arithmetic and formatting that cannot hold it.
+    func checked() throws -> Completion {
+        func bad(_ detail: String) -> ModelError { .malformed(url: endpoint, detail: detail) }
+        for (name, count) in [("prompt", promptTokens), ("completion", completionTokens)] {
+            if let count, count < 0 { throw bad("a negative \(name) token count, \(count)") }
+        }
+        if let timings = serverTimings?.objectValue {
+            for (key, value) in timings.sorted(by: { $0.key < $1.key }) {
+                if let number = value.doubleValue, !(0...3.2e10).contains(number) {
+                    throw bad("timings.\(key) is \(number), not a duration in milliseconds")
+                }
+            }
+        }
+        return self
+    }
+}
+
 /// What a server says about itself.
 public struct ServerProperties: Sendable, Hashable {
     /// The context window per request, in tokens.
@@ -157,11 +177,14 @@ public struct ServerProperties: Sendable, Hashable {
     public var slots: Int?
     /// The model it serves (a path for llama.cpp, a name elsewhere).
     public var model: String?
+    /// What the server says identifies the model's content (Ollama's digest), when it says.
+    public var digest: String?
 
-    public init(contextSize: Int? = nil, slots: Int? = nil, model: String? = nil) {
+    public init(contextSize: Int? = nil, slots: Int? = nil, model: String? = nil, digest: String? = nil) {
         self.contextSize = contextSize
         self.slots = slots
         self.model = model
+        self.digest = digest
     }
 }
 

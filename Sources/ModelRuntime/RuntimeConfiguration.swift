@@ -36,6 +36,12 @@ public struct ModelConfiguration: Sendable, Hashable {
             }
             return key
         }
+        if apiKey != nil, let exposed = endpoints.first(where: { !RuntimeConfiguration.keepsSecrets($0) }) {
+            throw InputError(
+                file: ".pwb/config.json", field: "models.\(name).endpoints",
+                "would send the key from \(apiKeyEnvironment ?? "") in plain text over http:// to \(exposed.host ?? ""); use https://, or a server on this machine"
+            )
+        }
         let providers: [any ModelProvider] = try endpoints.map { url in
             switch provider {
             case .llamaCpp: return LlamaCppProvider(endpoint: url, http: http)
@@ -59,7 +65,7 @@ public struct ModelConfiguration: Sendable, Hashable {
 ///
 /// ```json
 /// {"default": "vllm", "timeout_seconds": 120,
-///  "models": {"vllm": {"provider": "openai", "endpoints": ["http://gpu1:8000/v1", "http://gpu2:8000/v1"],
+///  "models": {"vllm": {"provider": "openai", "endpoints": ["https://gpu1:8000/v1", "https://gpu2:8000/v1"],
 ///                      "model": "Qwen/Qwen2.5-7B-Instruct", "api_key_env": "VLLM_API_KEY"}}}
 /// ```
 ///
@@ -144,6 +150,14 @@ public struct RuntimeConfiguration: Sendable {
                 throw InputError(file: path, field: "\(field).\(key)", "must be text, not \(value.kindName)")
             }
         }
+        // A configuration may come with a cloned repository: it must not be able to pick any
+        // secret of the environment (GITHUB_TOKEN, AWS_…) and send it to a server of its choosing.
+        if let variable = object["api_key_env"]?.stringValue, !isKeyVariable(variable) {
+            throw InputError(
+                file: path, field: "\(field).api_key_env",
+                "names \(variable); pwb reads a key only from a variable whose name ends in _API_KEY or starts with PWB_ (e.g. VLLM_API_KEY), so a configuration cannot send another secret"
+            )
+        }
         if let value = object["timeout_seconds"], (value.doubleValue ?? 0) <= 0 {
             throw InputError(file: path, field: "\(field).timeout_seconds", "must be a number of seconds above 0")
         }
@@ -182,9 +196,29 @@ public struct RuntimeConfiguration: Sendable {
         guard let url = URL(string: text.trimmingWhitespace()), let scheme = url.scheme?.lowercased(),
             scheme == "http" || scheme == "https", url.host != nil
         else {
-            throw InputError("\(source): \"\(text)\" is not an http:// or https:// URL")
+            let shown = text.range(of: "@") != nil ? "a URL with a user name or password" : "\"\(text)\""
+            throw InputError("\(source): \(shown) is not an http:// or https:// URL")
+        }
+        // Credentials in a URL would be printed by runtime status and stored in error texts.
+        if url.user != nil || url.password != nil {
+            throw InputError(
+                "\(source): \(scheme)://…@\(url.host ?? "") carries a user name or password, which pwb would show in messages; give the key with api_key_env instead"
+            )
         }
         return url
+    }
+
+    /// Whether an environment variable may hold a key pwb sends: `…_API_KEY` or `PWB_…`.
+    static func isKeyVariable(_ name: String) -> Bool {
+        !name.isEmpty && (name.hasSuffix("_API_KEY") || name.hasPrefix("PWB_"))
+            && name.allSatisfy { $0.isASCII && ($0.isUppercase || $0.isNumber || $0 == "_") }
+    }
+
+    /// Whether a key sent to `url` stays private: https, or plain http to this machine only.
+    static func keepsSecrets(_ url: URL) -> Bool {
+        if url.scheme?.lowercased() == "https" { return true }
+        let host = (url.host ?? "").lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 
     /// The model to use: `name` (from `--model` or `PWB_MODEL`), else the default, else the only

@@ -1,6 +1,10 @@
 import Foundation
 import WorkbenchCore
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The workbench's reads and writes of user files, with the checks every file gets.
 enum FileSystem {
     /// Reads a user file as UTF-8 text, refusing a missing, empty, oversized or non-UTF-8 file.
@@ -12,6 +16,12 @@ enum FileSystem {
             throw InputError(file: name, "does not exist")
         }
         guard !isDirectory.boolValue else { throw InputError(file: name, "is a folder; \(kind) must be a file") }
+        // A FIFO would block the read forever (and a device never end): only regular files.
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            throw InputError(
+                file: name, "is not a regular file (a FIFO, socket or device); \(kind) must be a regular file")
+        }
         let size = (try? manager.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         if size > limit {
             throw InputError(

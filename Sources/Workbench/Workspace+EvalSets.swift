@@ -52,8 +52,23 @@ extension Workspace {
     }
 
     public static func csvQuoted(_ text: String) -> String {
+        let text = formulaSafe(text)
         if text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r\n" || $0 == "\r" }) {
             return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+        return text
+    }
+
+    /// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab or carriage return
+    /// first, and not a number) gets a leading `'`, as does one that already starts with `'` and
+    /// one of those, so the import can take exactly one off again (`EvalSetParser.unprotected`).
+    public static func formulaSafe(_ text: String) -> String {
+        guard let first = text.unicodeScalars.first else { return text }
+        if EvalSetParser.formulaStarts.contains(first) && Double(text) == nil { return "'" + text }
+        if first == "'", let second = text.unicodeScalars.dropFirst().first,
+            EvalSetParser.formulaStarts.contains(second) || second == "'"
+        {
+            return "'" + text
         }
         return text
     }

@@ -6,7 +6,8 @@ import WorkbenchCore
 public struct ConnectedModel: Sendable {
     public var client: ModelClient
     public var properties: ServerProperties
-    /// What identifies the model in the response cache: provider kind and model name.
+    /// What identifies the model in the response cache and in stored runs: provider kind, model
+    /// name and, when known, a fingerprint of its content (`#` and 16 hex digits; see `ModelIdentity`).
     public var identity: String
     /// Set when this command started the managed `llama-server`.
     public var startedRuntime: RuntimeInfo?
@@ -47,8 +48,9 @@ extension Workspace {
         }
         let properties = try await client.properties()
         let served = properties.model.map { ($0 as NSString).lastPathComponent } ?? client.name
+        let content = properties.digest.map(ModelIdentity.short) ?? properties.model.flatMap(ModelIdentity.fingerprint)
         return ConnectedModel(
-            client: client, properties: properties, identity: "\(client.kind.rawValue):\(served)",
-            startedRuntime: started)
+            client: client, properties: properties,
+            identity: "\(client.kind.rawValue):\(served)" + (content.map { "#" + $0 } ?? ""), startedRuntime: started)
     }
 }

@@ -14,7 +14,9 @@ public enum ExitCode {
     public static let badInput: Int32 = 4
     /// The store could not be read or written (disk full, locked by another process, damaged).
     public static let storeFailure: Int32 = 5
-    /// Interrupted by Ctrl-C; what was done is kept.
+    /// A bug in pwb: an error no part of it expected (not a failed check, which is 1).
+    public static let internalError: Int32 = 70
+    /// Interrupted by Ctrl-C; what was done is kept. (SIGTERM and SIGHUP: 143 and 129.)
     public static let interrupted: Int32 = 130
 }
 
@@ -85,8 +87,9 @@ public enum CLI {
                 )
             }
             return (ExitCode.storeFailure, error.description)
-        case is CancellationError: return (ExitCode.interrupted, "interrupted")
-        case let error as Interrupted: return (ExitCode.interrupted, error.message)
+        case let error as RunInUse: return (ExitCode.storeFailure, error.description)
+        case is CancellationError: return (Interrupts.exitCode, "interrupted")
+        case let error as Interrupted: return (Interrupts.exitCode, error.message)
         case let error as Silent: return (error.code, "")
         case let error as RuntimeStopped: return (ExitCode.runtimeUnavailable, error.message)
         case let error as RuntimeUnavailable: return (ExitCode.runtimeUnavailable, error.description)
@@ -94,10 +97,17 @@ public enum CLI {
             return (error.unavailable ? ExitCode.runtimeUnavailable : ExitCode.usage, error.message)
         case let error as ModelError:
             if case .promptTooLong = error { return (ExitCode.badInput, error.description) }
+            // A server that answers "unauthorized" or "not found" is reachable: the key, the URL
+            // or the model name is wrong, which is the configuration's to fix, not a lost runtime.
+            if error.isConfigurationRefusal { return (ExitCode.usage, error.description) }
             return (ExitCode.runtimeUnavailable, error.description)
         case let error as TransportError: return (ExitCode.runtimeUnavailable, "\(error)")
+        case let error as CocoaError: return (ExitCode.badInput, error.localizedDescription)
         default:
-            return (ExitCode.failed, String(describing: error))
+            return (
+                ExitCode.internalError,
+                "internal error: \(String(describing: error).prefix(300)); this is a bug in pwb, please report it with the command that caused it"
+            )
         }
     }
 
@@ -181,7 +191,7 @@ public enum CLI {
         lines += [
             "",
             "pwb COMMAND --help shows a command's options. Exit codes: 0 ok, 1 check failed, 2 usage,",
-            "3 runtime unavailable, 4 bad input file, 5 store failure, 130 interrupted.",
+            "3 runtime unavailable, 4 bad input file, 5 store failure, 70 internal error, 130 interrupted.",
         ]
         return lines
     }

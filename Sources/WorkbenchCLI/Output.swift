@@ -24,14 +24,42 @@ public final class Output: @unchecked Sendable {
         colorEnabled = stderrIsTerminal && environment["NO_COLOR"] == nil && environment["TERM"] != "dumb"
     }
 
-    /// Writes one line (or several joined) to standard output.
+    /// Writes one line (or several joined) to standard output, control characters made visible.
     public func line(_ text: String = "") {
-        write(text + "\n", to: stdout)
+        write(Output.visible(text) + "\n", to: stdout)
     }
 
     public func lines(_ texts: [String]) {
         guard !texts.isEmpty else { return }
+        write(Output.visible(texts.joined(separator: "\n")) + "\n", to: stdout)
+    }
+
+    /// Writes lines as they are: for text this program styled itself, from parts already
+    /// passed through `visible`.
+    public func styledLines(_ texts: [String]) {
+        guard !texts.isEmpty else { return }
         write(texts.joined(separator: "\n") + "\n", to: stdout)
+    }
+
+    /// `text` with every control character but line break and tab written as `\x1B`-style
+    /// escapes, so model output, case ids and server messages cannot move the cursor, retitle
+    /// the window, rewrite the line or hide text on the terminal they are shown on.
+    public static func visible(_ text: String) -> String {
+        func isControl(_ scalar: Unicode.Scalar) -> Bool {
+            let value = scalar.value
+            return (value < 0x20 && value != 0x0A && value != 0x09) || (0x7F...0x9F).contains(value)
+        }
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        var result = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            if isControl(scalar) {
+                let hex = String(scalar.value, radix: 16, uppercase: true)
+                result.append(contentsOf: "\\x\(hex.count < 2 ? "0" + hex : hex)".unicodeScalars)
+            } else {
+                result.append(scalar)
+            }
+        }
+        return String(result)
     }
 
     /// Writes raw text to standard output, without adding a line break.
@@ -41,24 +69,24 @@ public final class Output: @unchecked Sendable {
 
     /// A message for the person, not the pipeline: standard error.
     public func note(_ text: String) {
-        write(text + "\n", to: stderr)
+        write(Output.visible(text) + "\n", to: stderr)
     }
 
     /// `pwb: error: …` on standard error, red on a terminal.
     public func error(_ text: String) {
         let prefix = colorEnabled ? "\u{1B}[31mpwb: error:\u{1B}[0m " : "pwb: error: "
-        write(prefix + text + "\n", to: stderr)
+        write(prefix + Output.visible(text) + "\n", to: stderr)
     }
 
     public func warning(_ text: String) {
         let prefix = colorEnabled ? "\u{1B}[33mpwb: warning:\u{1B}[0m " : "pwb: warning: "
-        write(prefix + text + "\n", to: stderr)
+        write(prefix + Output.visible(text) + "\n", to: stderr)
     }
 
     /// Progress text redrawn in place on a terminal's standard error; nothing when piped.
     public func progress(_ text: String) {
         guard stderrIsTerminal else { return }
-        write("\r\u{1B}[K" + text, to: stderr)
+        write("\r\u{1B}[K" + Output.visible(text), to: stderr)
     }
 
     public func clearProgress() {

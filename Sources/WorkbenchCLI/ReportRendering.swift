@@ -122,7 +122,8 @@ enum ReportRendering {
         }
         if report.runs[best].errors > 0 || report.runs.contains(where: { $0.errors > 0 }) {
             lines.append(
-                "errors are requests that failed (timeouts, bad answers); they are not counted as wrong answers")
+                "errors are requests that failed (timeouts, bad answers) or answers no scorer could grade; the score leaves them out, so a run with failed requests is incomplete until pwb eval --resume answers them"
+            )
         }
         if let confusion = headline.confusion, let labels = headline.labels, labels.count <= 8 {
             lines.append("")

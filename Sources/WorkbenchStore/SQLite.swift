@@ -51,8 +51,10 @@ public final class Database {
     private var statements: [String: Statement] = [:]
 
     /// Opens (creating when asked) the file at `path` with WAL, `synchronous=NORMAL`, foreign
-    /// keys and a busy timeout, so a second process waits instead of failing at once.
-    public init(path: String, create: Bool = true, busyTimeoutMilliseconds: Int32 = 10_000) throws {
+    /// keys and a busy timeout, so a second process waits instead of failing at once. The
+    /// timeout is long (five minutes) because a writer waiting is an eval whose answers would
+    /// otherwise be lost to an import that happens to hold the lock a while.
+    public init(path: String, create: Bool = true, busyTimeoutMilliseconds: Int32 = 300_000) throws {
         var pointer: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX
         let code = sqlite3_open_v2(path, &pointer, flags, nil)
@@ -197,7 +199,9 @@ public final class Statement {
             case .null: code = sqlite3_bind_null(handle, index)
             case .integer(let v): code = sqlite3_bind_int64(handle, index, v)
             case .real(let v): code = sqlite3_bind_double(handle, index, v)
-            case .text(let v): code = sqlite3_bind_text(handle, index, v, -1, SQLITE_TRANSIENT)
+            case .text(let v):
+                // An explicit length: a NUL inside the text (a model may send one) is kept, not an end.
+                code = v.withCString { sqlite3_bind_text(handle, index, $0, Int32(v.utf8.count), SQLITE_TRANSIENT) }
             }
             guard code == SQLITE_OK else { throw failure(code) }
         }

@@ -203,9 +203,21 @@ extension Store {
     }
 
     /// Deletes the error results of a run, so `--resume` tries those cases again.
+    /// - Parameter failedRequestsOnly: only the requests that got no answer (no output), not the
+    ///   answers a scorer could not grade.
     @discardableResult
-    public func deleteErrorResults(runID: Int) throws -> Int {
-        try database.run("DELETE FROM results WHERE run_id = ? AND error IS NOT NULL", SQLValue(runID))
+    public func deleteErrorResults(runID: Int, failedRequestsOnly: Bool = false) throws -> Int {
+        try database.run(
+            "DELETE FROM results WHERE run_id = ? AND error IS NOT NULL AND (output IS NULL OR ? = 0)", SQLValue(runID),
+            SQLValue(failedRequestsOnly))
+    }
+
+    /// The error of a run's first request that got no answer, if one did not.
+    public func firstFailedRequest(runID: Int) throws -> String? {
+        try database.queryFirst(
+            "SELECT error FROM results WHERE run_id = ? AND error IS NOT NULL AND output IS NULL ORDER BY id LIMIT 1",
+            SQLValue(runID)
+        ) { $0.text(0) }
     }
 
     public func results(runID: Int) throws -> [ResultRecord] {

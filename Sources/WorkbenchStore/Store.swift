@@ -19,12 +19,18 @@ public final class Store {
     }
 
     private func migrate() throws {
-        let current = try userVersion()
-        if current > Schema.latestVersion {
-            throw StoreVersionError(path: database.path, found: current, known: Schema.latestVersion)
+        let seen = try userVersion()
+        if seen > Schema.latestVersion {
+            throw StoreVersionError(path: database.path, found: seen, known: Schema.latestVersion)
         }
-        guard current < Schema.latestVersion else { return }
+        guard seen < Schema.latestVersion else { return }
         try database.transaction {
+            // Read again under the write lock: another process opening the same new file may
+            // have migrated it between the first look and this transaction.
+            let current = try userVersion()
+            if current > Schema.latestVersion {
+                throw StoreVersionError(path: database.path, found: current, known: Schema.latestVersion)
+            }
             for version in current..<Schema.latestVersion {
                 try database.execute(Schema.migrations[version])
             }

@@ -101,8 +101,10 @@ struct RealAdviseEndToEndTests {
         #expect(advice.status == 0, "\(advice)")
         let out = advice.stdout
         #expect(
-            out.hasPrefix(
-                "Advice #1 for sentiment on sentiment (dev) · model local (llama.cpp:gemma-3-270m-q4_k_m.gguf)\n"),
+            out.range(
+                of:
+                    #"^Advice #1 for sentiment on sentiment \(dev\) · model local \(llama\.cpp:gemma-3-270m-q4_k_m\.gguf#[0-9a-f]{16}\)\n"#,
+                options: .regularExpression) != nil,
             "\(out)")
         #expect(out.contains("20 of 80 dev cases per rung: intervals about 2.00× wider than with all of them."))
         #expect(out.contains("Baseline: chance with 2 labels 0.500;"))

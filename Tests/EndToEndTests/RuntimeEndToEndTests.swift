@@ -42,7 +42,10 @@ struct RuntimeEndToEndTests {
         let lines = run.stdout.split(separator: "\n", omittingEmptySubsequences: false)
         #expect(lines.count == 3, "\(run)")
         #expect(run.stdout.contains(" prompt + "), "\(run)")
-        #expect(run.stdout.contains("model: local (llama.cpp:gemma-3-270m-q4_k_m.gguf)"), "\(run)")
+        #expect(
+            run.stdout.range(
+                of: #"model: local \(llama\.cpp:gemma-3-270m-q4_k_m\.gguf#[0-9a-f]{16}\)"#, options: .regularExpression)
+                != nil, "\(run)")
 
         let json = try await work.pwb(
             "run", "sentiment/question", "--var", "text=Awful. It broke on day one.", "--json")
@@ -115,13 +118,13 @@ struct RuntimeEndToEndTests {
         let stub = try StubServer(model: StubModel { prompt in prompt.contains("Awful") ? " negative" : " positive" })
         try work.write(
             ".pwb/config.json",
-            #"{"models": {"remote": {"provider": "openai", "endpoints": ["\#(stub.url.absoluteString)/v1"], "model": "m", "api_key_env": "REMOTE_KEY"}}}"#
+            #"{"models": {"remote": {"provider": "openai", "endpoints": ["\#(stub.url.absoluteString)/v1"], "model": "m", "api_key_env": "REMOTE_API_KEY"}}}"#
         )
         let missingKey = try await work.pwb("run", "sentiment/question", "--var", "text=Awful")
         #expect(missingKey.status == 4, "\(missingKey)")
-        #expect(missingKey.stderr.contains("REMOTE_KEY, which is not set"))
+        #expect(missingKey.stderr.contains("REMOTE_API_KEY, which is not set"))
         let result = try await work.pwb(
-            "run", "sentiment/question", "--var", "text=Awful", environment: ["REMOTE_KEY": "k-123"])
+            "run", "sentiment/question", "--var", "text=Awful", environment: ["REMOTE_API_KEY": "k-123"])
         #expect(result.status == 0, "\(result)")
         #expect(result.stdout.hasPrefix(" negative\n── "), "\(result)")
         #expect(stub.requests(to: "/v1/completions").first?.headers["authorization"] == "Bearer k-123")

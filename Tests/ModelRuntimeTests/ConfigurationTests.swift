@@ -8,8 +8,8 @@ struct ConfigurationTests {
     static let text = """
         {"default": "vllm", "timeout_seconds": 30,
          "models": {
-           "vllm": {"provider": "openai", "endpoints": ["http://gpu1:8000/v1", "http://gpu2:8000/v1"],
-                    "model": "Qwen/Qwen2.5-7B-Instruct", "api_key_env": "VLLM_KEY"},
+           "vllm": {"provider": "openai", "endpoints": ["https://gpu1:8000/v1", "https://gpu2:8000/v1"],
+                    "model": "Qwen/Qwen2.5-7B-Instruct", "api_key_env": "VLLM_API_KEY"},
            "ollama": {"provider": "ollama", "endpoint": "http://localhost:11434", "model": "gemma3:270m", "retries": 0}
          }}
         """
@@ -21,7 +21,7 @@ struct ConfigurationTests {
     @Test func selectsTheDefaultANamedModelOrTheManagedOne() throws {
         let vllm = try #require(try configuration().select(nil))
         #expect(vllm.provider == .openAI)
-        #expect(vllm.endpoints.map(\.absoluteString) == ["http://gpu1:8000/v1", "http://gpu2:8000/v1"])
+        #expect(vllm.endpoints.map(\.absoluteString) == ["https://gpu1:8000/v1", "https://gpu2:8000/v1"])
         #expect(vllm.timeoutSeconds == 30)
         let ollama = try #require(try configuration().select("ollama"))
         #expect(ollama.retries == 0)
@@ -46,8 +46,8 @@ struct ConfigurationTests {
     @Test func theAPIKeyComesFromTheEnvironmentOnly() throws {
         let vllm = try #require(try configuration().select(nil))
         let error = #expect(throws: InputError.self) { try vllm.client(http: HTTPClient(), environment: [:]) }
-        #expect(error?.description.contains("VLLM_KEY, which is not set") == true)
-        let client = try vllm.client(http: HTTPClient(), environment: ["VLLM_KEY": "secret"])
+        #expect(error?.description.contains("VLLM_API_KEY, which is not set") == true)
+        let client = try vllm.client(http: HTTPClient(), environment: ["VLLM_API_KEY": "secret"])
         #expect(client.providers.count == 2)
         #expect(client.retry.attempts == 4)
     }

@@ -274,3 +274,49 @@ final class Counter: Sendable {
         }
     }
 }
+
+/// Answers that never come or are cut short are retried, on another endpoint when there is one.
+struct FailoverTests {
+    let request = CompletionRequest(prompt: .text("hello"), maxTokens: 2)
+
+    @Test func aHungEndpointOfSeveralFailsOver() async throws {
+        let model = StubModel { _ in " ok" }
+        let hung = try StubServer(model: model) { request in request.path == "/completion" ? .hang : nil }
+        let up = try StubServer(model: model)
+        let http = HTTPClient()
+        let client = ModelClient(
+            name: "two",
+            providers: [
+                LlamaCppProvider(endpoint: hung.url, http: http), LlamaCppProvider(endpoint: up.url, http: http),
+            ],
+            timeout: 0.3, retry: RetryPolicy(attempts: 3, baseDelay: 0.01, maxDelay: 0.02))
+        for _ in 0..<3 {
+            #expect(try await client.complete(request).text == " ok")
+        }
+        #expect(up.requests(to: "/completion").count == 3)
+        hung.stop()
+    }
+
+    @Test func aTruncatedAnswerIsAskedAgain() async throws {
+        let count = Counter()
+        let server = try StubServer(model: StubModel { _ in " ok" }) { request in
+            request.path == "/completion" && count.next() == 0 ? .truncated(["content": "cut short here"]) : nil
+        }
+        let client = ModelClient(
+            name: "one", providers: [LlamaCppProvider(endpoint: server.url, http: HTTPClient())],
+            retry: RetryPolicy(attempts: 3, baseDelay: 0.01, maxDelay: 0.02))
+        #expect(try await client.complete(request).text == " ok")
+        #expect(server.requests(to: "/completion").count == 2)
+    }
+
+    @Test func anEndpointThatHangsEveryTimeIsNotWaitedForForever() async throws {
+        let server = try StubServer(model: StubModel { _ in " ok" }) { _ in .hang }
+        let client = ModelClient(
+            name: "one", providers: [LlamaCppProvider(endpoint: server.url, http: HTTPClient())], timeout: 0.2,
+            retry: RetryPolicy(attempts: 6, baseDelay: 0.01, maxDelay: 0.02))
+        let error = await #expect(throws: ModelError.self) { try await client.complete(request) }
+        #expect(server.requests.count == 2, "one more try, not six")
+        #expect(error?.description.contains("did not answer within") == true)
+        server.stop()
+    }
+}

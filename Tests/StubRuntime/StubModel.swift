@@ -10,6 +10,9 @@ public struct StubModel: Sendable {
     public var contextSize: Int
     public var slots: Int
     public var name: String
+    /// The path `/props` reports (default `/models/<name>`): a real file makes its content the
+    /// model's identity.
+    public var modelPath: String?
 
     public init(
         contextSize: Int = 4096, slots: Int = 4, name: String = "stub-model.gguf",
@@ -35,7 +38,7 @@ public struct StubModel: Sendable {
         case ("GET", "/props"):
             return .json([
                 "default_generation_settings": ["n_ctx": .number(Double(contextSize))],
-                "total_slots": .number(Double(slots)), "model_path": .string("/models/" + name),
+                "total_slots": .number(Double(slots)), "model_path": .string(modelPath ?? "/models/" + name),
             ])
         case ("POST", "/tokenize"):
             let count = StubModel.tokens(body["content"]?.stringValue ?? "")
@@ -86,7 +89,8 @@ public struct StubModel: Sendable {
                 choice["logprobs"] = ["content": logprobs(prompt, text, top: body["top_logprobs"]?.intValue ?? 1)]
             }
             return .json(["choices": [.object(choice)], "usage": usage(prompt, text), "model": .string(name)])
-        case ("GET", "/api/tags"): return .json(["models": [["name": .string(name)]]])
+        case ("GET", "/api/tags"):
+            return .json(["models": [["name": .string(name), "digest": .string("sha256:" + SHA256.hex(name))]]])
         case ("POST", "/api/show"):
             return .json(["model_info": ["stub.context_length": .number(Double(contextSize))]])
         case ("POST", "/api/generate"), ("POST", "/api/chat"):

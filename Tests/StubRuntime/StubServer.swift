@@ -28,6 +28,16 @@ public indirect enum StubReply: Sendable {
     case truncated(JSONValue)
     /// Closes the connection without a word: a server that died mid-request.
     case drop
+    /// `100 Continue` first, then this answer.
+    case interim(StubReply)
+    /// Holds the connection open and never answers (until the server stops).
+    case hang
+    /// Sends these bytes a few at a time, `interval` seconds apart, then closes: a server that
+    /// is never silent long enough for an idle timeout.
+    case trickle([UInt8], interval: Double)
+    /// Sends `head`, then `count` copies of `filler` (stopping when the peer goes away), then
+    /// closes: bodies far larger than anything a model should answer.
+    case stream(head: [UInt8], filler: UInt8, count: Int)
 }
 
 /// An HTTP/1.1 server on 127.0.0.1 inside the test process: each connection on its own thread,
@@ -202,6 +212,31 @@ public final class StubServer: Sendable {
             write(fd, Array(head.utf8) + body.prefix(body.count / 2))
             return false
         case .drop:
+            return false
+        case .interim(let next):
+            guard write(fd, Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)) else { return false }
+            return respond(fd, next)
+        case .hang:
+            while !state.withLock({ $0.stopped }) { Thread.sleep(forTimeInterval: 0.02) }
+            return false
+        case .trickle(let bytes, let interval):
+            var offset = 0
+            while offset < bytes.count, !state.withLock({ $0.stopped }) {
+                let end = min(bytes.count, offset + 4)
+                if !write(fd, Array(bytes[offset..<end])) { return false }
+                offset = end
+                Thread.sleep(forTimeInterval: interval)
+            }
+            return false
+        case .stream(let head, let filler, let count):
+            guard write(fd, head) else { return false }
+            let block = [UInt8](repeating: filler, count: 65536)
+            var sent = 0
+            while sent < count, !state.withLock({ $0.stopped }) {
+                let size = min(block.count, count - sent)
+                if !write(fd, Array(block[0..<size])) { return false }
+                sent += size
+            }
             return false
         }
     }

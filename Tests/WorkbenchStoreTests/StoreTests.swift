@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import WorkbenchCore
 
@@ -224,5 +225,46 @@ struct CorpusStoreTests {
         #expect(
             try store.searchDocuments(corpusID: corpus.id, match: SearchQuery.match("30 days")!, limit: 5).count == 1)
         #expect(try store.searchDocuments(corpusID: corpus.id, match: SearchQuery.match("27")!, limit: 5).isEmpty)
+    }
+}
+
+struct NULTests {
+    @Test func aNULInsideTextIsStoredWhole() throws {
+        let temporary = TemporaryStore()
+        let store = try temporary.open()
+        let output = "before\u{0}after"
+        try store.storeResponse(
+            CachedResponse(
+                key: "k", output: output, finishReason: "stop", promptTokens: 1, completionTokens: 1,
+                latencyMilliseconds: 1, logprobs: nil, timings: nil),
+            provider: "llama.cpp", model: "m", request: ["prompt": "p"])
+        #expect(try store.cachedResponse(key: "k")?.output == output)
+    }
+}
+
+struct ConcurrentOpenTests {
+    @Test func eightProcessesOpeningANewStoreAtOnceAllMigrateIt() throws {
+        for _ in 0..<5 {
+            let temporary = TemporaryStore()
+            let failures = Mutex<[String]>([])
+            let path = temporary.path
+            DispatchQueue.concurrentPerform(iterations: 8) { _ in
+                do {
+                    let store = try Store(path: path)
+                    _ = try store.userVersion()
+                } catch {
+                    failures.withLock { $0.append(String(describing: error)) }
+                }
+            }
+            #expect(failures.withLock { $0 } == [])
+            #expect(try temporary.open().userVersion() == Store.schemaVersion)
+        }
+    }
+
+    @Test func aWriterWaitsMinutesForAnotherNotSeconds() throws {
+        // An import holding the write lock for longer than ten seconds must not fail an eval.
+        let temporary = TemporaryStore()
+        let store = try temporary.open()
+        #expect(try store.database.queryFirst("PRAGMA busy_timeout") { $0.int(0) } == 300_000)
     }
 }

@@ -41,7 +41,11 @@ final class RawConnection: Sendable {
         while let info = candidate {
             candidate = info.pointee.ai_next
             let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype, info.pointee.ai_protocol)
-            if fd < 0 { continue }
+            if fd < 0 {
+                // Out of descriptors (EMFILE) is pwb's own trouble, not a server refusing.
+                lastError = "cannot open a socket: \(String(cString: strerror(errno)))"
+                continue
+            }
             var one: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
             let flags = fcntl(fd, F_GETFL)
@@ -88,6 +92,11 @@ final class RawConnection: Sendable {
             if !closed { shutdown(descriptor, Int32(SHUT_RDWR)) }
         }
     }
+
+    /// The largest answer read: far above any model answer, far below what exhausts memory.
+    static let maxResponseBytes = 64 << 20
+    /// The longest status or header line read.
+    static let maxLineBytes = 64 << 10
 
     /// Writes the request and reads the whole response.
     func exchange(_ request: HTTPRequest, host: String, deadline: Date) throws -> HTTPResponse {
@@ -188,7 +197,47 @@ final class RawConnection: Sendable {
                     position = newline + 1
                     return line
                 }
+                if buffer.count - position > RawConnection.maxLineBytes {
+                    throw TransportError.malformed(
+                        "\(url): a line of the answer's head is longer than \(RawConnection.maxLineBytes / 1024) KiB")
+                }
                 if try !fill() { return nil }
+            }
+        }
+
+        /// The status line and headers of one answer.
+        mutating func readHead(url: URL, first: Bool) throws -> (Int, [String: String]) {
+            guard let statusLine = try readLine(url: url) else {
+                if first { throw Failure.staleBeforeResponse }
+                throw TransportError.truncated("\(url): the response ended after an interim answer")
+            }
+            let parts = statusLine.split(separator: " ", maxSplits: 2)
+            guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), let status = Int(parts[1]),
+                (100..<600).contains(status)
+            else {
+                throw TransportError.malformed("\(url): the answer is not HTTP (\(statusLine.prefix(60)))")
+            }
+            var headers: [String: String] = [:]
+            var count = 0
+            while true {
+                guard let line = try readLine(url: url) else {
+                    throw TransportError.truncated("\(url): the response ended inside its headers")
+                }
+                if line.isEmpty { break }
+                count += 1
+                guard count <= 256 else { throw TransportError.malformed("\(url): more than 256 header lines") }
+                guard let colon = line.firstIndex(of: ":") else { continue }
+                headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(
+                    in: .whitespaces)
+            }
+            return (status, headers)
+        }
+
+        /// Refuses a body that would pass the size limit.
+        func checkSize(_ size: Int, url: URL) throws {
+            guard size <= RawConnection.maxResponseBytes else {
+                throw TransportError.malformed(
+                    "\(url): the answer is larger than the \(RawConnection.maxResponseBytes >> 20) MiB pwb accepts")
             }
         }
 
@@ -205,20 +254,13 @@ final class RawConnection: Sendable {
         }
 
         mutating func readResponse(url: URL) throws -> HTTPResponse {
-            guard let statusLine = try readLine(url: url) else { throw Failure.staleBeforeResponse }
-            let parts = statusLine.split(separator: " ", maxSplits: 2)
-            guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), let status = Int(parts[1]) else {
-                throw TransportError.malformed("\(url): the answer is not HTTP (\(statusLine.prefix(60)))")
-            }
-            var headers: [String: String] = [:]
-            while true {
-                guard let line = try readLine(url: url) else {
-                    throw TransportError.truncated("\(url): the response ended inside its headers")
-                }
-                if line.isEmpty { break }
-                guard let colon = line.firstIndex(of: ":") else { continue }
-                headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(
-                    in: .whitespaces)
+            var (status, headers) = try readHead(url: url, first: true)
+            // Interim answers (`100 Continue`, `103 Early Hints`) come before the real one.
+            var interim = 0
+            while (100..<200).contains(status) && status != 101 {
+                interim += 1
+                guard interim <= 8 else { throw TransportError.malformed("\(url): only interim 1xx answers") }
+                (status, headers) = try readHead(url: url, first: false)
             }
             var body: [UInt8]
             if headers["transfer-encoding"]?.lowercased().contains("chunked") == true {
@@ -228,9 +270,10 @@ final class RawConnection: Sendable {
                         throw TransportError.truncated("\(url): the response ended inside a chunk")
                     }
                     let sizeText = sizeLine.split(separator: ";").first.map(String.init) ?? ""
-                    guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16) else {
+                    guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16), size >= 0 else {
                         throw TransportError.malformed("\(url): a bad chunk size \"\(sizeLine.prefix(20))\"")
                     }
+                    try checkSize(body.count + min(size, Int.max - body.count), url: url)
                     if size == 0 {
                         while let trailer = try readLine(url: url), !trailer.isEmpty {}
                         break
@@ -240,13 +283,14 @@ final class RawConnection: Sendable {
                 }
             } else if let lengthText = headers["content-length"] {
                 guard let length = Int(lengthText), length >= 0 else {
-                    throw TransportError.malformed("\(url): a bad Content-Length \"\(lengthText)\"")
+                    throw TransportError.malformed("\(url): a bad Content-Length \"\(lengthText.prefix(40))\"")
                 }
+                try checkSize(length, url: url)
                 body = try readBytes(length, url: url)
             } else if status == 204 || status == 304 || (100..<200).contains(status) {
                 body = []
             } else {
-                while try fill() {}
+                while try fill() { try checkSize(buffer.count - position, url: url) }
                 body = Array(buffer[position...])
                 headers["connection"] = "close"
             }

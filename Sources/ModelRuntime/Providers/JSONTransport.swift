@@ -42,7 +42,7 @@ struct JSONTransport: Sendable {
         } catch TransportError.timedOut {
             throw ModelError.timedOut(url: request.url.absoluteString, seconds: timeout)
         } catch TransportError.truncated(let detail) {
-            throw ModelError.malformed(url: request.url.absoluteString, detail: "truncated: \(detail)")
+            throw ModelError.truncated(url: request.url.absoluteString, detail: detail)
         } catch TransportError.malformed(let detail) {
             throw ModelError.malformed(url: request.url.absoluteString, detail: detail)
         }
@@ -79,7 +79,10 @@ struct JSONTransport: Sendable {
 
     /// `Retry-After` as seconds: a number, or an HTTP date.
     static func retryAfter(_ text: String) -> Double? {
-        if let seconds = Double(text.trimmingWhitespace()) { return max(0, seconds) }
+        if let seconds = Double(text.trimmingWhitespace()) {
+            // "nan" or "inf" are numbers to Double, not waits; a huge finite wait is capped by the caller.
+            return seconds.isFinite ? max(0, seconds) : nil
+        }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")

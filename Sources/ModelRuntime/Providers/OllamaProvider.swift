@@ -60,7 +60,14 @@ public struct OllamaProvider: ModelProvider {
         let (answer, _) = try await transport.post("/api/show", ["model": .string(model)], timeout: timeout)
         let info = answer["model_info"]?.objectValue ?? [:]
         let context = info.first(where: { $0.key.hasSuffix(".context_length") })?.value.intValue
-        return ServerProperties(contextSize: context, slots: nil, model: model)
+        // The digest changes when a tag is pulled again: a new model under the same name.
+        let (tags, _) = try await transport.get("/api/tags", timeout: timeout)
+        let entry = tags["models"]?.arrayValue?.first {
+            $0["name"]?.stringValue == model || $0["model"]?.stringValue == model
+                || $0["name"]?.stringValue == model + ":latest"
+        }
+        return ServerProperties(
+            contextSize: context, slots: nil, model: model, digest: entry?["digest"]?.stringValue)
     }
 
     public func health(timeout: Double) async throws {

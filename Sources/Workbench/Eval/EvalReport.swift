@@ -15,6 +15,9 @@ public struct RunReport: Sendable {
     public var planned: Int
     public var scored: Int
     public var errors: Int
+    /// The errors that are requests the model server did not answer (as opposed to answers no
+    /// scorer could grade): while there are any, the run is incomplete and `--resume` retries them.
+    public var failedRequests: Int = 0
     public var meanPromptTokens: Double?
     public var meanCompletionTokens: Double?
     public var latencyP50: Double?
@@ -34,7 +37,7 @@ public struct RunReport: Sendable {
             "model": .string(modelName), "model_identity": .string(run.model), "strategy": strategy.json,
             "strategy_label": .string(strategy.label), "status": .string(run.status.rawValue),
             "planned": .number(Double(planned)), "scored": .number(Double(scored)), "errors": .number(Double(errors)),
-            "scorers": .array(scorers.map(\.json)),
+            "failed_requests": .number(Double(failedRequests)), "scorers": .array(scorers.map(\.json)),
             "mean_prompt_tokens": meanPromptTokens.map { .number($0) } ?? .null,
             "mean_completion_tokens": meanCompletionTokens.map { .number($0) } ?? .null,
             "latency_p50_ms": latencyP50.map { .number($0) } ?? .null,
@@ -93,6 +96,7 @@ extension Workspace {
         var completionTokens: [Double] = []
         var latencies: [Double] = []
         var errors = 0
+        var failedRequests = 0
         var cached = 0
         var answered: [RunBaselines.Answered] = []
         let keepOutputs = RunBaselines.needsOutputs(specs)
@@ -101,6 +105,7 @@ extension Workspace {
             count += 1
             if result.error != nil {
                 errors += 1
+                if result.output == nil { failedRequests += 1 }
                 return
             }
             if result.cached { cached += 1 }
@@ -146,6 +151,7 @@ extension Workspace {
             run: run, reference: "\(template.name)/\(variant.name)@\(revision.number)", variant: variant.name,
             modelName: run.params["model_name"]?.stringValue ?? run.model, strategy: Strategy(json: run.strategy),
             scorers: summaries, planned: run.plan.count * run.samples, scored: scoredResults, errors: errors,
+            failedRequests: failedRequests,
             meanPromptTokens: promptTokens.isEmpty ? nil : Statistics.mean(promptTokens),
             meanCompletionTokens: completionTokens.isEmpty ? nil : Statistics.mean(completionTokens),
             latencyP50: latencies.isEmpty ? nil : Statistics.quantile(latencies, 0.5),

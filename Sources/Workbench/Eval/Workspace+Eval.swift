@@ -89,6 +89,8 @@ extension Workspace {
                     plan: r.plan)
             }
         }
+        let lease = try RunLease(storePath: storePath, batch: batch, runID: planned[0].record.id)
+        defer { withExtendedLifetime(lease) {} }
         var items: [WorkItem] = []
         items.reserveCapacity(cases.count * planned.count * options.repeats)
         for stored in cases {
@@ -103,13 +105,18 @@ extension Workspace {
             stop: stop, progress: progress)
     }
 
-    /// Completes the unfinished runs of `runID`'s batch without redoing finished cases.
-    /// - Parameter retryErrors: also try again the cases that ended in an error.
+    /// Completes the unfinished runs of `runID`'s batch without redoing finished cases; the
+    /// requests that failed (no answer) are tried again.
+    /// - Parameter retryErrors: also try again the answers no scorer could grade.
     public func resume(
         runID: Int, retryErrors: Bool = false, concurrency: Int? = nil, environment: [String: String],
         stop: StopRequest? = nil, notes: (String) -> Void = { _ in }, progress: ((EvalProgress) -> Void)? = nil
     ) async throws -> EvalReport {
-        let batch = try store.runs(batch: try run(id: runID).batch)
+        let batchID = try run(id: runID).batch
+        // Held until this call returns, so a second process resuming the same runs is refused.
+        let lease = try RunLease(storePath: storePath, batch: batchID, runID: runID)
+        defer { withExtendedLifetime(lease) {} }
+        let batch = try store.runs(batch: batchID)
         let unfinished = batch.filter { $0.status != .completed || retryErrors }
         guard !unfinished.isEmpty else {
             throw UsageError(
@@ -123,7 +130,8 @@ extension Workspace {
             if models[name ?? ""] == nil {
                 let model = try await connect(model: name, environment: environment)
                 if let started = model.startedRuntime { notes(Workspace.startedNote(started)) }
-                guard model.identity == record.model else {
+                // A run stored before identities had a content fingerprint resumes with the same file name.
+                guard model.identity == record.model || model.identity.hasPrefix(record.model + "#") else {
                     throw UsageError(
                         "run \(record.id) was made with \(record.model), but the model answering now is \(model.identity); resume needs the same model"
                     )
@@ -137,7 +145,7 @@ extension Workspace {
         var items: [WorkItem] = []
         var rows = Set<Int>()
         for (index, run) in planned.enumerated() {
-            if retryErrors { try store.deleteErrorResults(runID: run.record.id) }
+            try store.deleteErrorResults(runID: run.record.id, failedRequestsOnly: !retryErrors)
             let finished = try store.finishedItems(runID: run.record.id)
             for caseID in run.record.plan {
                 for sample in 0..<run.record.samples where !finished.contains([caseID, sample]) {
@@ -186,7 +194,12 @@ extension Workspace {
         var summaries: [Int: RunReport] = [:]
         for run in planned {
             var summary = try runReport(run.record)
-            if summary.scored + summary.errors >= summary.planned {
+            if summary.scored + summary.errors >= summary.planned && summary.failedRequests > 0 {
+                // Every case was tried, but some requests got no answer: the run is not complete
+                // (its score covers only the answered cases) and --resume retries them.
+                summary.run.status = .interrupted
+                try store.setRunStatus(run.record.id, .interrupted, summary: summary.json)
+            } else if summary.scored + summary.errors >= summary.planned {
                 summary.run.status = .completed
                 try store.setRunStatus(run.record.id, .completed, summary: summary.json)
             } else {

@@ -175,11 +175,13 @@ enum RuntimeCommands {
         let prompt = completion.promptTokens.map(String.init) ?? "?"
         let generated = completion.completionTokens.map(String.init) ?? "?"
         parts.append("\(prompt) prompt + \(generated) completion tokens")
-        parts.append("\(Int(completion.latencyMilliseconds.rounded())) ms")
+        parts.append("\(String(format: "%.0f", completion.latencyMilliseconds)) ms")
         if let timings = completion.serverTimings, let promptMs = timings["prompt_ms"]?.doubleValue,
             let generationMs = timings["predicted_ms"]?.doubleValue
         {
-            parts.append("server: prompt \(Int(promptMs.rounded())) ms, generation \(Int(generationMs.rounded())) ms")
+            parts.append(
+                "server: prompt \(String(format: "%.0f", promptMs)) ms, generation \(String(format: "%.0f", generationMs)) ms"
+            )
         }
         parts.append("finish: \(completion.finishReason)")
         parts.append("model: \(model.name) (\(model.identity))")

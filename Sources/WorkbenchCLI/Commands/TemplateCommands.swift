@@ -169,8 +169,8 @@ enum TemplateCommands {
             return
         }
         let colored = invocation.output.stdoutIsTerminal && invocation.output.colorEnabled
-        invocation.output.lines(
-            lines.map { line in
+        invocation.output.styledLines(
+            lines.map(Output.visible).map { line in
                 guard colored else { return line }
                 if line.hasPrefix("+") && !line.hasPrefix("+++") { return "\u{1B}[32m\(line)\u{1B}[0m" }
                 if line.hasPrefix("-") && !line.hasPrefix("---") { return "\u{1B}[31m\(line)\u{1B}[0m" }

@@ -126,7 +126,7 @@ public enum EvalSetParser {
             var fields: [String: JSONValue] = [:]
             var vars: [String: JSONValue] = [:]
             for (index, name) in names.enumerated() {
-                let value = record.fields[index]
+                let value = unprotected(record.fields[index])
                 switch name {
                 case "id": if !value.isEmpty { fields["id"] = .string(value) }
                 case "split": if !value.isEmpty { fields["split"] = .string(value) }
@@ -145,6 +145,18 @@ public enum EvalSetParser {
         }
         guard !cases.isEmpty else { throw InputError("has a header but no cases") }
         return cases
+    }
+
+    /// The first characters that make a spreadsheet run a cell as a formula.
+    public static let formulaStarts: Set<Unicode.Scalar> = ["=", "+", "-", "@", "\t", "\r"]
+
+    /// A cell with the `'` that a CSV export puts before a formula-like value taken off again.
+    static func unprotected(_ value: String) -> String {
+        let scalars = value.unicodeScalars
+        guard scalars.first == "'", let second = scalars.dropFirst().first,
+            formulaStarts.contains(second) || second == "'"
+        else { return value }
+        return String(value.dropFirst())
     }
 
     /// An expected value written as JSON (an object or a list) is taken as JSON; anything else as text.

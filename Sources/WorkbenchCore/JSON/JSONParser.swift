@@ -289,6 +289,8 @@ struct JSONParser {
         }
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
         guard let value = Double(text) else { throw error("an invalid number") }
+        // A number beyond a Double's range would be stored as null and read back as nothing.
+        guard value.isFinite else { throw error("a number too large (\(text.prefix(24)))") }
         return value
     }
 }

@@ -125,7 +125,9 @@ public struct PromptFile: Sendable, Hashable {
         for key in PromptSettings.keys {
             if let value = settings.value(for: key) { lines.append("\(key): \(PromptFile.formatValue(value))") }
         }
-        let front = lines.isEmpty ? "" : "---\n" + lines.joined(separator: "\n") + "\n---\n"
+        var front = lines.isEmpty ? "" : "---\n" + lines.joined(separator: "\n") + "\n---\n"
+        // A body whose first line is `---` would be read back as front matter: fence it.
+        if front.isEmpty && body.source.lines().first?.trimmingWhitespace() == "---" { front = "---\n---\n" }
         return front + body.source + "\n"
     }
 
@@ -161,6 +163,9 @@ public struct PromptFile: Sendable, Hashable {
 }
 
 extension PromptSettings {
+    /// The largest `max_tokens` or `top_k`.
+    static let maxWholeNumber = 1_000_000
+
     /// Sets one front matter key from its value, checking its type and range.
     public mutating func set(_ key: String, _ value: JSONValue) throws {
         func string() throws -> String {
@@ -203,7 +208,11 @@ extension PromptSettings {
             }
         case "max_tokens":
             let n = try integer()
-            guard n > 0 else { throw InputError("max_tokens must be at least 1, found \(n)") }
+            // The bound keeps every value one that is written back as a whole number and read
+            // again (1e15 would come back as "1e+15" and wedge the variant); no model comes close.
+            guard n > 0 && n <= PromptSettings.maxWholeNumber else {
+                throw InputError("max_tokens must be between 1 and 1000000, found \(n)")
+            }
             maxTokens = n
         case "temperature":
             let t = try number()
@@ -215,7 +224,9 @@ extension PromptSettings {
             topP = p
         case "top_k":
             let k = try integer()
-            guard k >= 0 else { throw InputError("top_k must be 0 or more, found \(k)") }
+            guard k >= 0 && k <= PromptSettings.maxWholeNumber else {
+                throw InputError("top_k must be between 0 and 1000000, found \(k)")
+            }
             topK = k
         case "example_format": exampleFormat = try string()
         case "example_separator": exampleSeparator = try string()

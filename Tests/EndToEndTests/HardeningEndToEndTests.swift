@@ -1,0 +1,191 @@
+import Foundation
+import StubRuntime
+import Synchronization
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The promises of the README's table, held by the built binary against a hostile server.
+@Suite(.serialized)
+struct HardeningEndToEndTests {
+    /// A server that refuses 78 of the 80 dev cases with HTTP 400 (while `refusing` is set) and
+    /// answers the other two rightly.
+    final class RefusingSetup {
+        let work: WorkFolder
+        let stub: StubServer
+        let state = State()
+
+        final class State: Sendable {
+            let refusing = Mutex(true)
+            let asked = Mutex(0)
+        }
+
+        init() async throws {
+            work = try WorkFolder(copyingExamples: true)
+            var labels: [String: String] = [:]
+            for line in try work.read("evalsets/sentiment.jsonl").split(separator: "\n") {
+                let json = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+                labels[(json["vars"] as! [String: String])["text"]!] = json["expected"] as? String
+            }
+            let known = labels
+            let model = StubModel { prompt in
+                let text = (prompt.components(separatedBy: "Review: ").last ?? "").components(separatedBy: "\n")[0]
+                return " " + (known[text] ?? "positive")
+            }
+            let state = self.state
+            stub = try StubServer(model: model) { request in
+                guard request.path == "/completion" else { return nil }
+                let count = state.asked.withLock {
+                    $0 += 1
+                    return $0
+                }
+                return state.refusing.withLock({ $0 }) && count > 2 ? .status(400, "invalid grammar") : nil
+            }
+            try await work.pwb("import")
+        }
+
+        func pwb(_ arguments: String...) async throws -> PwbProcess.Result {
+            try await PwbProcess.run(arguments, in: work.path, environment: ["PWB_ENDPOINT": stub.url.absoluteString])
+        }
+    }
+
+    @Test func failedRequestsFailTheGateAndResumeAnswersThem() async throws {
+        let setup = try await RefusingSetup()
+        let gated = try await setup.pwb(
+            "eval", "sentiment", "--variants", "instruction", "--concurrency", "1", "--fail-under", "0.9")
+        #expect(gated.status == 3, "\(gated)")
+        #expect(gated.stderr.contains("78 of 80 requests got no answer"), "\(gated)")
+        #expect(gated.stderr.contains("answered HTTP 400: invalid grammar"), "\(gated)")
+        #expect(gated.stderr.contains("--fail-under cannot pass"), "\(gated)")
+        #expect(gated.stdout.contains("best: "), "the report is printed first")
+        let runID = String(
+            gated.stderr.components(separatedBy: "pwb eval --resume ").last?.prefix(while: \.isNumber) ?? "")
+        #expect(!runID.isEmpty)
+        let listed = try await setup.pwb("runs", "list", "--json")
+        #expect(listed.stdout.contains("\"interrupted\""), "\(listed)")
+
+        setup.state.refusing.withLock { $0 = false }
+        let resumed = try await setup.pwb("eval", "--resume", runID, "--fail-under", "0.9")
+        #expect(resumed.status == 0, "\(resumed)")
+        #expect(setup.state.asked.withLock { $0 } == 80 + 78, "only the refused cases are asked again")
+    }
+
+    @Test(arguments: [
+        ("a negative chunk size", StubReply.chunkSize("-1")),
+        ("a huge Content-Length", StubReply.declaredLength(100_000_000_000)),
+        (
+            "timings of 1e300",
+            StubReply.json(["content": " ok", "stop_type": "eos", "timings": ["prompt_ms": 1e300, "predicted_ms": 1]])
+        ),
+    ])
+    func aHostileServerIsExit3NamingTheURL(_ name: String, _ reply: StubReply) async throws {
+        let work = try WorkFolder(copyingExamples: true)
+        let stub = try StubServer(model: StubModel { _ in " ok" }) { request in
+            request.path == "/completion" ? reply : nil
+        }
+        defer { stub.stop() }
+        try await work.pwb("import")
+        let result = try await work.pwb(
+            "run", "sentiment/instruction", "--var", "text=fine", environment: ["PWB_ENDPOINT": stub.url.absoluteString]
+        )
+        #expect(result.status == 3, "\(name): \(result)")
+        #expect(result.stderr.hasPrefix("pwb: error: \(stub.url.absoluteString)"), "\(name): \(result)")
+        #expect(result.stderr.split(separator: "\n").count == 1, "one sentence: \(result)")
+    }
+
+    @Test func aFIFOAmongTheEvalSetsIsRefusedNotWaitedOn() async throws {
+        let work = try WorkFolder(copyingExamples: true)
+        #expect(mkfifo(work.path + "/evalsets/pipe.jsonl", 0o644) == 0)
+        let result = try await PwbProcess.run(["import"], in: work.path, timeout: 30)
+        #expect(result.status == 4, "\(result)")
+        #expect(result.stderr.contains("evalsets/pipe.jsonl"), "\(result)")
+        #expect(result.stderr.contains("is not a regular file"), "\(result)")
+        #expect(result.stderr.split(separator: "\n").count == 1, "\(result)")
+    }
+
+    @Test func modelOutputCannotDriveTheTerminal() async throws {
+        let work = try WorkFolder(copyingExamples: true)
+        let stub = try StubServer(model: StubModel { _ in " \u{1B}]0;owned\u{07}\u{1B}[2Jpositive\u{0}" })
+        defer { stub.stop() }
+        try await work.pwb("import")
+        let environment = ["PWB_ENDPOINT": stub.url.absoluteString]
+        let run = try await work.pwb("run", "sentiment/instruction", "--var", "text=fine", environment: environment)
+        #expect(run.status == 0, "\(run)")
+        #expect(!run.stdout.contains("\u{1B}") && !run.stdout.contains("\u{07}"), "\(run)")
+        #expect(run.stdout.contains("\\x1B]0;owned\\x07\\x1B[2Jpositive\\x00"), "\(run)")
+        _ = try await work.pwb(
+            "eval", "sentiment", "--variants", "instruction", "--limit", "3", environment: environment)
+        let shown = try await work.pwb("runs", "show", "1", "--cases", environment: environment)
+        #expect(shown.status == 0, "\(shown)")
+        #expect(!shown.stdout.contains("\u{1B}"), "\(shown)")
+        #expect(shown.stdout.contains("\\x1B[2Jpositive"), "\(shown)")
+    }
+}
+
+extension EvalEndToEndTests {
+    @Test(arguments: [(SIGTERM, Int32(143)), (SIGHUP, Int32(129))])
+    func aTerminatedEvalMarksItsRunInterruptedAndResumes(_ signalNumber: Int32, _ status: Int32) async throws {
+        let setup = try await Setup(delay: 0.05)
+        let (process, errors) = try await startEval(
+            setup,
+            ["eval", "sentiment", "--variants", "instruction", "--limit", "40", "--no-cache", "--concurrency", "2"],
+            until: 6)
+        kill(process.processIdentifier, signalNumber)
+        process.waitUntilExit()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == status, "\(message)")
+        #expect(message.contains("resume with pwb eval --resume"), "\(message)")
+        let listed = try #require(
+            try JSONSerialization.jsonObject(with: Data(await setup.work.pwb("runs", "list", "--json").stdout.utf8))
+                as? [[String: Any]])
+        #expect(listed.first?["status"] as? String == "interrupted", "not left running")
+        let resumed = try await setup.pwb("eval", "--resume", String(listed.first!["run"] as! Int))
+        #expect(resumed.status == 0, "\(resumed)")
+        #expect(setup.stub.requests(to: "/completion").count <= 40 + 2)
+    }
+
+    @Test func anUnauthorizedServerIsAConfigurationErrorNotAMissingRuntime() async throws {
+        let work = try WorkFolder(copyingExamples: true)
+        let stub = try StubServer(model: StubModel { _ in " ok" }) { request in
+            request.path == "/completion" ? .status(401, "invalid api key") : nil
+        }
+        defer { stub.stop() }
+        try await work.pwb("import")
+        let environment = ["PWB_ENDPOINT": stub.url.absoluteString]
+        let run = try await work.pwb("run", "sentiment/instruction", "--var", "text=fine", environment: environment)
+        #expect(run.status == 2, "\(run)")
+        #expect(run.stderr.contains("answered HTTP 401: invalid api key; check the key"), "\(run)")
+        let eval = try await work.pwb(
+            "eval", "sentiment", "--variants", "instruction", "--limit", "3", environment: environment)
+        #expect(eval.status == 2, "\(eval)")
+        #expect(eval.stderr.contains("3 of 3 requests got no answer"), "\(eval)")
+    }
+
+    @Test func twoEvalsAndAnImportOnOneStoreAtOnceAllFinish() async throws {
+        let setup = try await Setup(delay: 0.01)
+        try setup.work.write(
+            "evalsets/extra.jsonl",
+            (1...400).map { #"{"id": "x\#($0)", "vars": {"text": "case \#($0)"}, "expected": "positive"}"# }
+                .joined(separator: "\n"))
+        let path = setup.work.path
+        let environment = setup.environment
+        async let first = PwbProcess.run(
+            ["eval", "sentiment", "--variants", "instruction", "--limit", "30", "--concurrency", "2"], in: path,
+            environment: environment)
+        async let second = PwbProcess.run(
+            ["eval", "sentiment", "--variants", "question", "--limit", "30", "--concurrency", "2"], in: path,
+            environment: environment)
+        async let imported = PwbProcess.run(["import"], in: path, environment: environment)
+        let results = try await [first, second, imported]
+        for result in results { #expect(result.status == 0, "\(result)") }
+        let listed = try #require(
+            try JSONSerialization.jsonObject(with: Data(await setup.work.pwb("runs", "list", "--json").stdout.utf8))
+                as? [[String: Any]])
+        #expect(listed.count == 2)
+        #expect(listed.allSatisfy { $0["status"] as? String == "completed" && $0["done"] as? Int == 30 })
+        let sets = try await setup.work.pwb("evalset", "list")
+        #expect(sets.stdout.contains("extra"), "\(sets)")
+    }
+}

@@ -1,0 +1,45 @@
+import Testing
+import Workbench
+import WorkbenchCore
+
+@testable import WorkbenchCLI
+
+/// What a model, a server or an eval set says cannot drive the terminal or a spreadsheet.
+struct InjectionTests {
+    @Test(arguments: [
+        ("\u{1B}]0;owned\u{07}title", "\\x1B]0;owned\\x07title"),
+        ("clear\u{1B}[2J", "clear\\x1B[2J"),
+        ("back\rover", "back\\x0Dover"),
+        ("c1 \u{9B}31m", "c1 \\x9B31m"),
+        ("nul\u{0}byte\u{7F}", "nul\\x00byte\\x7F"),
+        ("kept:\tTab\nline 日本語", "kept:\tTab\nline 日本語"),
+    ])
+    func controlCharactersAreMadeVisible(_ raw: String, _ shown: String) {
+        #expect(Output.visible(raw) == shown)
+    }
+
+    @Test(arguments: [
+        ("=HYPERLINK(\"http://x\")", "\"'=HYPERLINK(\"\"http://x\"\")\""),
+        ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("-0.25", "-0.25"),
+        ("'=already", "''=already"),
+        ("'Tis", "'Tis"),
+        ("plain", "plain"),
+    ])
+    func csvCellsThatASpreadsheetWouldRunAreQuoted(_ cell: String, _ written: String) {
+        #expect(Workspace.csvQuoted(cell) == written)
+    }
+
+    @Test func anExportedEvalSetReadsBackAsItWas() throws {
+        let values = ["=1+1", "+x", "-y", "@z", "'=q", "''=r", "'Tis", "-3", "\tTab"]
+        var text = "id,text,expected\n"
+        for (index, value) in values.enumerated() {
+            text += ["c\(index)", value, value].map(Workspace.csvQuoted).joined(separator: ",") + "\n"
+        }
+        let cases = try EvalSetParser.parseCSV(text)
+        #expect(cases.map { $0.vars["text"]?.stringValue } == values)
+        #expect(cases.map { $0.expected.stringValue } == values)
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import ModelRuntime
+import StubRuntime
+import Testing
+import WorkbenchCore
+
+@testable import Workbench
+
+/// Two models with the same name are not the same model to the cache.
+@Suite struct ModelIdentityTests {
+    func modelFile(_ bytes: [UInt8]) throws -> String {
+        let folder = NSTemporaryDirectory() + "pwb-model-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let path = folder + "/model.gguf"
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    @Test func theFingerprintFollowsTheContentNotTheName() throws {
+        let head = [UInt8](repeating: 7, count: 200 << 10)
+        let a = try modelFile(head + [1])
+        let b = try modelFile(head + [2])
+        let c = try modelFile(head + [1])
+        #expect(ModelIdentity.fingerprint(path: a) != ModelIdentity.fingerprint(path: b), "the tail differs")
+        #expect(ModelIdentity.fingerprint(path: a) == ModelIdentity.fingerprint(path: c))
+        #expect(ModelIdentity.fingerprint(path: a)?.count == 16)
+        #expect(ModelIdentity.fingerprint(path: "/models/not-here.gguf") == nil)
+    }
+
+    @Test func aDifferentFileOfTheSameNameIsNotAnsweredFromTheCache() async throws {
+        let work = try StubWorkspace()
+        var first = StubModel { StubWorkspace.keywordAnswer($0) }
+        first.modelPath = try modelFile(Array("GGUF model one".utf8))
+        var second = StubModel { _ in " positive" }
+        second.modelPath = try modelFile(Array("GGUF model two".utf8))
+        let stubA = try StubServer(model: first)
+        let stubB = try StubServer(model: second)
+        defer {
+            stubA.stop()
+            stubB.stop()
+        }
+        work.environment["PWB_ENDPOINT"] = stubA.url.absoluteString
+        let a = try await work.evaluate(work.options { $0.variants = ["plain"] })
+        work.environment["PWB_ENDPOINT"] = stubB.url.absoluteString
+        let b = try await work.evaluate(work.options { $0.variants = ["plain"] })
+        #expect(stubB.requests(to: "/completion").count == 8, "the other model.gguf was asked, not the cache")
+        #expect(a.runs[0].run.model.hasPrefix("llama.cpp:model.gguf#"))
+        #expect(a.runs[0].run.model != b.runs[0].run.model)
+        #expect(b.runs[0].headline?.interval.estimate == 0.5, "its own answers: always positive")
+        work.environment["PWB_ENDPOINT"] = stubA.url.absoluteString
+        _ = try await work.evaluate(work.options { $0.variants = ["plain"] })
+        #expect(stubA.requests(to: "/completion").count == 8, "the same file again is answered from the cache")
+    }
+
+    @Test func anOllamaDigestIsPartOfTheIdentity() async throws {
+        let server = try StubServer(model: StubModel(name: "gemma3:270m") { _ in " ok" })
+        defer { server.stop() }
+        let properties = try await OllamaProvider(endpoint: server.url, model: "gemma3:270m", http: HTTPClient())
+            .properties(timeout: 10)
+        #expect(properties.digest == "sha256:" + SHA256.hex("gemma3:270m"))
+        #expect(ModelIdentity.short(properties.digest!) == String(SHA256.hex("gemma3:270m").prefix(16)))
+    }
+}
