@@ -88,7 +88,7 @@ extension Advice {
             var gains = "What it gains: \(Advice.signed(gain)) in score"
             if let comparison = pairedWithZeroShot(chosen) {
                 gains +=
-                    " (\(comparison.method.rawValue) \(Advice.pValue(comparison.p)): \(comparison.isSignificant ? "significant" : "not significant"))"
+                    " (\(comparison.method.rawValue) \(Advice.pValue(comparison.adjustedP)) after Holm's correction: \(comparison.isSignificant ? "significant" : "not significant"))"
             }
             lines.append(
                 gains + "; latency \(latency >= 0 ? "+" : "−")\(Int(abs(latency).rounded())) ms per request.")
