@@ -54,8 +54,9 @@ enum HTMLReport {
     }
 
     /// A page for stored advice: the recommendation, the ladder, the few-shot curve, cost against
-    /// quality, then the whole text report as `pwb advise --show` prints it.
-    static func advice(_ advice: Advice) -> String {
+    /// quality, every case with each rung's answer (`rungs`: the first run of each rung, in the
+    /// ladder's order), then the whole text report as `pwb advise --show` prints it.
+    static func advice(_ advice: Advice, rungs: EvalReport? = nil, matrix: CaseMatrix? = nil) -> String {
         let title = AdviceRendering.title(advice)
         var body = ["<h1>\(escape(title))</h1>"]
         var facts = [
@@ -111,8 +112,9 @@ enum HTMLReport {
                         target: advice.target, caption: caption)))
         }
 
+        if let rungs, let matrix { body.append(caseMatrix(matrix, report: rungs)) }
         body.append(section("The whole report", pre(AdviceRendering.lines(advice))))
-        return page(title: title, body: body)
+        return page(title: title, body: body, script: matrix == nil ? nil : caseScript)
     }
 
     // MARK: - Page parts

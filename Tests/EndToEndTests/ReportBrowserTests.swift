@@ -205,7 +205,15 @@ struct ReportBrowserTests {
         #expect(rendered.dom.contains("<h1>Advice #1 for sentiment on sentiment (dev)</h1>"))
         #expect(rendered.dom.components(separatedBy: "<figure>").count == 4, "ladder, cost against quality, curve")
         #expect(rendered.complaints.isEmpty, "\(rendered.complaints)")
-        #expect(!rendered.dom.contains("<script"), "the advice page needs no script")
+        // Every case with each rung's answer: the 8 cases scored, one column per rung.
+        #expect(rendered.attribute("data-matching") == "8", "\(rendered.dom.prefix(400))")
+        #expect(Set(rendered.caseIDs).count == 8)
+        let json = try await setup.pwb("advise", "--show", "latest", "--json")
+        let stored = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let rungs = try #require(stored["rungs"] as? [[String: Any]])
+        for label in rungs.compactMap({ $0["label"] as? String }) where label.contains("similar") {
+            #expect(rendered.dom.contains("similar"), "the rung \(label) has a column")
+        }
     }
 
     @Test func openHandsThePageToTheBrowserOrSaysWhereItIs() async throws {

@@ -18,7 +18,7 @@ enum ReportCommands {
         details: """
             pwb report 4 5 6            the runs' scores, the paired tests, every case side by side, what was run
             pwb report 4 5 --open       write it under .pwb/reports/ and open it in the browser
-            pwb report --advice 2       the ladder, the few-shot curve and cost against quality
+            pwb report --advice 2       the ladder, the few-shot curve, cost against quality, every case by rung
             The page needs nothing else: nothing is fetched, and its only script (filters for the case
             table) is pinned by a Content-Security-Policy hash. The case table's filters can be set in
             the address: #filter=failures or disagree, pair=0,2 (two runs by column), sort=diff, q=text,
@@ -32,7 +32,10 @@ enum ReportCommands {
         if let advice = arguments.value("advice") {
             guard arguments.positionals.isEmpty else { throw UsageError("report takes runs or --advice, not both") }
             let stored = try AdviseCommands.storedAdvice(advice, option: "advice", in: workspace)
-            html = HTMLReport.advice(stored)
+            // Every case with each rung's answer: a rung's first run (a random rung's first draw).
+            let rungRuns = try stored.rungs.compactMap { try $0.runs.first.map { try workspace.run(id: $0) } }
+            let rungs = rungRuns.isEmpty ? nil : try workspace.report(for: rungRuns)
+            html = HTMLReport.advice(stored, rungs: rungs, matrix: try rungs.map { try workspace.caseMatrix($0) })
             name = "advice-\(stored.id.map(String.init) ?? "latest")"
         } else {
             guard !arguments.positionals.isEmpty else {
