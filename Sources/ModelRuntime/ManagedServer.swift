@@ -191,13 +191,13 @@ public struct ManagedServer: Sendable {
                 ? ManagedServer.freePort() : ManagedServer.defaultPort
         }
         let slots = slots ?? ManagedServer.defaultSlots
-        let context = contextPerSlot ?? ManagedServer.defaultContextPerSlot
+        let metadata = ManagedServer.metadata(model: modelPath)
+        let context = ManagedServer.contextPerSlot(
+            contextPerSlot ?? ManagedServer.defaultContextPerSlot, metadata: metadata)
         try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
-        let arguments = [
-            binary, "--host", "127.0.0.1", "--port", String(chosenPort), "--model", modelPath, "--parallel",
-            String(slots),
-            "--ctx-size", String(context * slots), "--no-webui",
-        ]
+        let arguments = ManagedServer.launchArguments(
+            binary: binary, port: chosenPort, model: modelPath, slots: slots, contextPerSlot: context,
+            metadata: metadata)
         let pid = try ManagedServer.spawnDetached(arguments, log: logPath)
         let info = RuntimeInfo(
             pid: pid, port: chosenPort, model: modelPath, slots: slots, contextPerSlot: context, binary: binary,
