@@ -218,7 +218,9 @@ final class EvalExecution {
                             cachedCount += 1
                             try answered(
                                 index, lane: lane, hit.completion(endpoint: "cache"), cached: true, responseKey: key)
-                            if pendingWrites.count >= 256 { try flush() }
+                            // Cached answers are cheap to redo, so they are written in big
+                            // transactions: each commit rewrites the index pages it touched.
+                            if pendingWrites.count >= 2048 { try flush() }
                             continue
                         }
                         if slotted { request.slot = lane }
