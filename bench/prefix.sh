@@ -7,11 +7,12 @@
 # Each side sends the same prompts (extracted from pwb's run) at the server's slot count.
 # Rounds alternate who goes first, so drift on a shared machine favours neither; the ratios
 # are of the summed wall times. Targets: pwb/default <= 0.4, pwb/same <= 1.02.
-# Usage: bench/prefix.sh [ROUNDS]   (default 3)
+# Usage: bench/prefix.sh [ROUNDS [CASES]]   (default 3 rounds of all 200 cases)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
 rounds="${1:-3}"
+cases_limit="${2:-200}"
 swift build -c release --product pwb >/dev/null
 pwb="$root/.build/release/pwb"
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/pwb"
@@ -66,8 +67,8 @@ PY
 # pwb's managed runtime, as pwb starts it.
 "$pwb" runtime start >/dev/null
 read -r pwb_port pwb_slots < <(python3 -c 'import json; r = json.load(open(".pwb/runtime.json")); print(r["port"], r["slots"])')
-args=(eval jmc --shots 3 --no-cache)
-"$pwb" "${args[@]}" --limit 8 >/dev/null   # load the model into memory
+args=(eval jmc --shots 3 --no-cache --limit "$cases_limit")
+"$pwb" eval jmc --shots 3 --no-cache --limit 8 >/dev/null   # load the model into memory
 extract() {
   python3 - <<'PY'
 import json, sqlite3
@@ -80,7 +81,7 @@ with open("requests.jsonl", "w") as f:
                             "stop": r["stop"], "cache_prompt": True}, ensure_ascii=False) + "\n")
 PY
 }
-"$pwb" "${args[@]}" --limit 8 >/dev/null
+"$pwb" eval jmc --shots 3 --no-cache --limit 8 >/dev/null
 extract
 # One prompt pair on pwb's server: the second must find the shared block in the slot's cache.
 python3 - "http://127.0.0.1:$pwb_port" <<'PY'
