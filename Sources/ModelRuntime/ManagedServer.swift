@@ -64,6 +64,12 @@ public struct ManagedServerError: Error, Sendable, CustomStringConvertible {
 /// command that started it, so the next command finds it warm; `pwb runtime stop` ends it.
 public struct ManagedServer: Sendable {
     public static let defaultPort = 8181
+    /// Two slots, by measurement on the 2-core machine this is developed on: 40 prompts sharing a
+    /// 180-token 3-shot block (Gemma 3 270M, --swa-full, 4,096 tokens a slot, a client at the slot
+    /// count, warm, the machine shared): 1 slot 133.6 s (399 MiB resident), 2 slots 73.3 s
+    /// (585 MiB), 4 slots 74.8 s (794 MiB); 2 slots with --cache-reuse 256 76.7 s, so it is not
+    /// used (the shared part is a prefix, which the prompt cache reuses without it); 4 slots
+    /// without --swa-full 245.8 s. Four slots cost 200 MiB more for no gain.
     public static let defaultSlots = 2
     public static let defaultContextPerSlot = 4096
     public static let defaultModelFile = "gemma-3-270m-q4_k_m.gguf"
@@ -208,13 +214,13 @@ public struct ManagedServer: Sendable {
                 ? ManagedServer.freePort() : ManagedServer.defaultPort
         }
         let slots = slots ?? ManagedServer.defaultSlots
-        let context = contextPerSlot ?? ManagedServer.defaultContextPerSlot
+        let metadata = ManagedServer.metadata(model: modelPath)
+        let context = ManagedServer.contextPerSlot(
+            contextPerSlot ?? ManagedServer.defaultContextPerSlot, metadata: metadata)
         try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
-        let arguments = [
-            binary, "--host", "127.0.0.1", "--port", String(chosenPort), "--model", modelPath, "--parallel",
-            String(slots),
-            "--ctx-size", String(context * slots), "--no-webui",
-        ]
+        let arguments = ManagedServer.launchArguments(
+            binary: binary, port: chosenPort, model: modelPath, slots: slots, contextPerSlot: context,
+            metadata: metadata)
         let pid = try ManagedServer.spawnDetached(arguments, log: logPath)
         var info = RuntimeInfo(
             pid: pid, port: chosenPort, model: modelPath, slots: slots, contextPerSlot: context, binary: binary,

@@ -40,10 +40,14 @@ public struct CompletionRequest: Sendable, Hashable {
     public var seed: Int?
     /// How many alternatives to report for each generated token's log-probability; 0 for none.
     public var topLogprobs: Int
+    /// The server slot to run in (llama.cpp's `id_slot`), so prompts sharing a prefix find it in
+    /// that slot's cache; nil lets the server choose. Servers without slots ignore it, and it is
+    /// not part of the cache key: it changes where the answer is computed, not what it is.
+    public var slot: Int?
 
     public init(
         prompt: Prompt, maxTokens: Int = 256, temperature: Double = 0, topP: Double? = nil, topK: Int? = nil,
-        stop: [String] = [], seed: Int? = nil, topLogprobs: Int = 0
+        stop: [String] = [], seed: Int? = nil, topLogprobs: Int = 0, slot: Int? = nil
     ) {
         self.prompt = prompt
         self.maxTokens = maxTokens
@@ -53,6 +57,7 @@ public struct CompletionRequest: Sendable, Hashable {
         self.stop = stop
         self.seed = seed
         self.topLogprobs = topLogprobs
+        self.slot = slot
     }
 
     /// The whole prompt as text, for token estimates and messages.

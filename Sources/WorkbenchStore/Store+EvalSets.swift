@@ -150,9 +150,16 @@ extension Store {
     /// Cases by row id, retired ones included (results point at them).
     public func cases(rowIDs: [Int]) throws -> [Int: StoredCase] {
         var found: [Int: StoredCase] = [:]
-        let statement = try database.statement("SELECT \(Store.caseColumns) FROM cases WHERE id = ?")
-        for id in rowIDs {
-            if let stored = try statement.queryFirst([SQLValue(id)], map: Store.storedCase) { found[id] = stored }
+        // A few hundred ids per query: a report reads every case of a run.
+        let unique = Array(Set(rowIDs))
+        let chunk = 250
+        for start in stride(from: 0, to: unique.count, by: chunk) {
+            let part = unique[start..<min(start + chunk, unique.count)]
+            let marks = Array(repeating: "?", count: part.count).joined(separator: ", ")
+            let statement = try database.statement("SELECT \(Store.caseColumns) FROM cases WHERE id IN (\(marks))")
+            for stored in try statement.query(part.map { SQLValue($0) }, map: Store.storedCase) {
+                found[stored.rowID] = stored
+            }
         }
         return found
     }

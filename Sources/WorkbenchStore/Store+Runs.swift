@@ -255,21 +255,39 @@ extension Store {
             })
     }
 
+    private static let responseColumns =
+        "key, output, finish_reason, prompt_tokens, completion_tokens, latency_ms, logprobs, timings"
+
+    private static func cachedResponse(_ row: Row) throws -> CachedResponse {
+        CachedResponse(
+            key: row.text(0), output: row.text(1), finishReason: row.optionalText(2),
+            promptTokens: row.optionalInt(3),
+            completionTokens: row.optionalInt(4), latencyMilliseconds: row.double(5),
+            logprobs: try row.optionalText(6).map { try JSONValue(parsing: $0) },
+            timings: try row.optionalText(7).map { try JSONValue(parsing: $0) })
+    }
+
     public func cachedResponse(key: String) throws -> CachedResponse? {
         try database.queryFirst(
-            """
-            SELECT key, output, finish_reason, prompt_tokens, completion_tokens, latency_ms, logprobs, timings
-            FROM responses WHERE key = ?
-            """,
-            .text(key)
-        ) { row in
-            CachedResponse(
-                key: row.text(0), output: row.text(1), finishReason: row.optionalText(2),
-                promptTokens: row.optionalInt(3),
-                completionTokens: row.optionalInt(4), latencyMilliseconds: row.double(5),
-                logprobs: try row.optionalText(6).map { try JSONValue(parsing: $0) },
-                timings: try row.optionalText(7).map { try JSONValue(parsing: $0) })
+            "SELECT \(Store.responseColumns) FROM responses WHERE key = ?", .text(key), map: Store.cachedResponse)
+    }
+
+    /// The cached responses among `keys`, by key: one query per few hundred keys rather than one
+    /// per key, so a fully cached re-run is not bound by lookups.
+    public func cachedResponses(keys: [String]) throws -> [String: CachedResponse] {
+        let unique = Array(Set(keys))
+        let chunk = 250
+        var found: [String: CachedResponse] = [:]
+        for start in stride(from: 0, to: unique.count, by: chunk) {
+            let part = unique[start..<min(start + chunk, unique.count)]
+            let marks = Array(repeating: "?", count: part.count).joined(separator: ", ")
+            let statement = try database.statement(
+                "SELECT \(Store.responseColumns) FROM responses WHERE key IN (\(marks))")
+            for response in try statement.query(part.map { .text($0) }, map: Store.cachedResponse) {
+                found[response.key] = response
+            }
         }
+        return found
     }
 
     /// Stores a response under its key (a newer answer to the same key replaces the older).

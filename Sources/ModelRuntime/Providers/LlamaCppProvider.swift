@@ -24,6 +24,7 @@ public struct LlamaCppProvider: ModelProvider {
         ]
         body.merge(request.samplingFields) { _, set in set }
         if request.topLogprobs > 0 { body["n_probs"] = .number(Double(request.topLogprobs)) }
+        if let slot = request.slot { body["id_slot"] = .number(Double(slot)) }
         let (answer, latency) = try await transport.generate(
             "/completion", .object(body), maxTokens: request.maxTokens, timeout: timeout)
         guard let text = answer["content"]?.stringValue else {

@@ -119,36 +119,71 @@ final class EvalExecution {
 
     private struct Finished: Sendable {
         var index: Int
+        var lane: Int
         var phase: Phase
         var request: CompletionRequest
         var key: String
         var outcome: Result<Completion, any Error>
     }
 
+    /// How requests go out: `capacity[lane]` at a time per lane; with `slotted`, lane N's requests
+    /// name server slot N (`id_slot`), so each slot keeps the prefix of the run its lane serves.
+    /// Slots are named only when every run asks one llama.cpp server whose slot count is known;
+    /// otherwise (OpenAI-compatible, Ollama, several endpoints or models) the lanes are just a
+    /// concurrency bound and the server places requests itself.
+    func lanes() -> (capacity: [Int], slotted: Bool) {
+        let client = runs[0].model.client
+        if client.kind == .llamaCpp, client.providers.count == 1, let slots = runs[0].model.properties.slots,
+            slots > 0, runs.allSatisfy({ $0.model.client === client })
+        {
+            let count = min(concurrency, slots)
+            return ((0..<count).map { concurrency / count + ($0 < concurrency % count ? 1 : 0) }, true)
+        }
+        return (Array(repeating: 1, count: concurrency), false)
+    }
+
     /// Runs `items`; returns the runtime outage that stopped it early, if one did.
     func execute(_ items: [WorkItem]) async throws -> RuntimeUnavailable? {
         total = items.count
-        var next = 0
-        var active = 0
+        // Each request is rendered once, and the cache is asked about all of them in a few queries.
+        var prepared: [(request: CompletionRequest, key: String)] = []
+        prepared.reserveCapacity(items.count)
+        for item in items {
+            let request = try request(for: item)
+            let model = runs[item.run].model
+            prepared.append(
+                (
+                    request,
+                    CacheKey.make(
+                        provider: model.client.kind.rawValue, model: model.identity, request: request,
+                        sample: item.sample)
+                ))
+        }
+        let hits = useCache ? try workspace.store.cachedResponses(keys: prepared.map(\.key)) : [:]
+        let (capacity, slotted) = lanes()
+        // The cases of one run share their prompt's beginning; each lane keeps to one run.
+        var order = LaneSchedule(groups: items.map(\.run), lanes: capacity.count)
+        var busy = Array(repeating: 0, count: capacity.count)
         var outage: RuntimeUnavailable?
         defer { try? flush() }
         try await withThrowingTaskGroup(of: Finished.self) { group in
-            func spawn(_ index: Int, _ phase: Phase, _ request: CompletionRequest, _ key: String) {
+            func spawn(_ index: Int, lane: Int, _ phase: Phase, _ request: CompletionRequest, _ key: String) {
                 let client = runs[items[index].run].model.client
-                active += 1
+                busy[lane] += 1
                 group.addTask {
                     do {
                         return Finished(
-                            index: index, phase: phase, request: request, key: key,
+                            index: index, lane: lane, phase: phase, request: request, key: key,
                             outcome: .success(try await client.complete(request)))
                     } catch {
                         return Finished(
-                            index: index, phase: phase, request: request, key: key, outcome: .failure(error))
+                            index: index, lane: lane, phase: phase, request: request, key: key,
+                            outcome: .failure(error))
                     }
                 }
             }
             /// An answer is in: judge it (from the cache or a new task) when a rubric asks, else score it.
-            func answered(_ index: Int, _ completion: Completion, cached: Bool, responseKey: String) throws {
+            func answered(_ index: Int, lane: Int, _ completion: Completion, cached: Bool, responseKey: String) throws {
                 let item = items[index]
                 guard let rubric = scorers.first(where: { $0.spec.kind == .rubric })?.spec else {
                     record(item, completion, cached: cached, responseKey: responseKey, judge: nil)
@@ -169,34 +204,34 @@ final class EvalExecution {
                     record(
                         item, completion, cached: cached, responseKey: responseKey, judge: hit.completion(endpoint: ""))
                 } else {
-                    spawn(index, .judge(completion, cached: cached, responseKey: responseKey), judgeRequest, judgeKey)
+                    spawn(
+                        index, lane: lane, .judge(completion, cached: cached, responseKey: responseKey), judgeRequest,
+                        judgeKey)
                 }
             }
+            func mayStart() -> Bool { outage == nil && !(stop?.isRequested ?? false) && !Task.isCancelled }
             func schedule() throws {
-                while active < concurrency, next < items.count, outage == nil, !(stop?.isRequested ?? false),
-                    !Task.isCancelled
-                {
-                    let index = next
-                    next += 1
-                    let item = items[index]
-                    let request = try request(for: item)
-                    let model = runs[item.run].model
-                    let key = CacheKey.make(
-                        provider: model.client.kind.rawValue, model: model.identity, request: request,
-                        sample: item.sample)
-                    if useCache, let hit = try workspace.store.cachedResponse(key: key) {
-                        cachedCount += 1
-                        try answered(index, hit.completion(endpoint: "cache"), cached: true, responseKey: key)
-                        if pendingWrites.count >= 256 { try flush() }
-                        continue
+                for lane in capacity.indices {
+                    while busy[lane] < capacity[lane], mayStart(), let index = order.next(lane: lane) {
+                        var (request, key) = prepared[index]
+                        if let hit = hits[key] {
+                            cachedCount += 1
+                            try answered(
+                                index, lane: lane, hit.completion(endpoint: "cache"), cached: true, responseKey: key)
+                            // Cached answers are cheap to redo, so they are written in big
+                            // transactions: each commit rewrites the index pages it touched.
+                            if pendingWrites.count >= 2048 { try flush() }
+                            continue
+                        }
+                        if slotted { request.slot = lane }
+                        spawn(index, lane: lane, .answer, request, key)
                     }
-                    spawn(index, .answer, request, key)
                 }
                 report()
             }
             try schedule()
             while let finished = try await group.next() {
-                active -= 1
+                busy[finished.lane] -= 1
                 let item = items[finished.index]
                 let model = runs[item.run].model
                 switch finished.outcome {
@@ -205,7 +240,8 @@ final class EvalExecution {
                     switch finished.phase {
                     case .answer:
                         pendingResponses.append((response, model, finished.request))
-                        try answered(finished.index, completion, cached: false, responseKey: finished.key)
+                        try answered(
+                            finished.index, lane: finished.lane, completion, cached: false, responseKey: finished.key)
                     case .judge(let answer, let cached, let responseKey):
                         pendingResponses.append((response, model, finished.request))
                         record(item, answer, cached: cached, responseKey: responseKey, judge: completion)

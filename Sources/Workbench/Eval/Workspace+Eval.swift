@@ -224,10 +224,9 @@ extension Workspace {
     private func checkPromptsFit(_ planned: [PlannedRun], cases: [StoredCase], evalset: LoadedEvalSet, seed: Int)
         async throws
     {
-        let longest = cases.sorted {
-            $0.evalCase.textVars.values.joined().utf8.count > $1.evalCase.textVars.values.joined().utf8.count
-        }
-        .prefix(3)
+        // Each case's length is measured once, not in every comparison of the sort.
+        let longest = cases.map { ($0, $0.evalCase.textVars.values.reduce(0) { $0 + $1.utf8.count }) }
+            .sorted { $0.1 > $1.1 }.prefix(3).map(\.0)
         for run in planned {
             guard let contextSize = run.model.properties.contextSize else { continue }
             for stored in longest {

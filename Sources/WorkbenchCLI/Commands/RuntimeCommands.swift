@@ -56,16 +56,23 @@ enum RuntimeCommands {
         var lines: [String] = []
         switch state {
         case .running(let info, let healthy):
+            let resident = ManagedServer.residentBytes(pid: info.pid)
+            let fullCache = ManagedServer.commandLine(pid: info.pid).contains("--swa-full")
             json["managed"] = [
                 "state": .string(healthy ? "running" : "not answering"), "pid": .number(Double(info.pid)),
                 "endpoint": .string(info.endpoint.absoluteString), "model": .string(info.model),
                 "slots": .number(Double(info.slots)), "context_per_slot": .number(Double(info.contextPerSlot)),
                 "started_at": .string(info.startedAt),
+                "resident_bytes": resident.map { .number(Double($0)) } ?? .null, "swa_full": .bool(fullCache),
             ]
             lines.append(
                 "managed llama-server: \(healthy ? "running" : "NOT ANSWERING") (pid \(info.pid)) at \(info.endpoint.absoluteString), \(info.slots) slots × \(info.contextPerSlot) tokens, since \(info.startedAt)"
             )
             lines.append("  model: \(info.model)")
+            let memory = resident.map { String(format: "%.0f MiB resident", Double($0) / 1_048_576) } ?? "unknown"
+            lines.append(
+                "  memory: \(memory)\(fullCache ? "; full KV cache for sliding-window layers (--swa-full), so shared prompt prefixes are reused" : "")"
+            )
         case .stale(let info):
             json["managed"] = ["state": "stopped", "stale_pid": .number(Double(info.pid))]
             lines.append("managed llama-server: not running (removed a stale pid file for pid \(info.pid))")

@@ -1,0 +1,124 @@
+import Foundation
+import StubRuntime
+import Testing
+import WorkbenchCore
+
+@testable import Workbench
+
+@Suite struct LaneScheduleTests {
+    /// Hands out every item, recording which lane took it.
+    static func drain(_ groups: [Int], lanes: Int) -> [Int: Int] {
+        var schedule = LaneSchedule(groups: groups, lanes: lanes)
+        var taken: [Int: Int] = [:]
+        var progress = true
+        while progress {
+            progress = false
+            for lane in 0..<lanes {
+                if let item = schedule.next(lane: lane) {
+                    #expect(taken[item] == nil, "item \(item) was handed out twice")
+                    taken[item] = lane
+                    progress = true
+                }
+            }
+        }
+        #expect(schedule.isEmpty)
+        return taken
+    }
+
+    @Test func asManyGroupsAsLanesGiveEachLaneOneGroup() {
+        // Case-major: item 2c is case c of run 0, item 2c+1 case c of run 1.
+        let groups = (0..<20).map { $0 % 2 }
+        let taken = Self.drain(groups, lanes: 2)
+        #expect(taken.count == 20)
+        for (item, lane) in taken { #expect(lane == groups[item]) }
+    }
+
+    @Test func oneGroupIsSharedByEveryLane() {
+        let taken = Self.drain(Array(repeating: 0, count: 9), lanes: 3)
+        #expect(Set(taken.values) == [0, 1, 2])
+        #expect(taken.count == 9)
+    }
+
+    @Test func aLaneSwitchesGroupOnlyWhenItsGroupIsDone() {
+        // Three runs of four cases on two lanes: a lane's groups form runs of the same group.
+        let groups = (0..<12).map { $0 % 3 }
+        var schedule = LaneSchedule(groups: groups, lanes: 2)
+        var sequence: [[Int]] = [[], []]
+        while !schedule.isEmpty {
+            for lane in 0..<2 {
+                if let item = schedule.next(lane: lane) { sequence[lane].append(groups[item]) }
+            }
+        }
+        var switches = 0
+        for lane in 0..<2 {
+            switches += zip(sequence[lane], sequence[lane].dropFirst()).filter { $0 != $1 }.count
+        }
+        #expect(sequence[0].count + sequence[1].count == 12)
+        #expect(switches <= 2, "lanes switched groups \(switches) times: \(sequence)")
+        #expect(sequence[0].first == 0 && sequence[1].first == 1)
+    }
+
+    @Test func itemsOfAGroupKeepTheirOrder() {
+        let groups = [0, 1, 0, 1, 0, 1, 0]
+        var schedule = LaneSchedule(groups: groups, lanes: 1)
+        var order: [Int] = []
+        while let item = schedule.next(lane: 0) { order.append(item) }
+        #expect(order == [0, 2, 4, 6, 1, 3, 5])
+    }
+}
+
+@Suite struct SlotSchedulingTests {
+    @Test func eachVariantKeepsToOneServerSlot() async throws {
+        let work = try StubWorkspace(slots: 2)
+        let report = try await work.evaluate(work.options { $0.variants = ["asked", "plain"] })
+        #expect(report.runs.allSatisfy { $0.scored == 8 })
+        var slotsByTemplate: [String: Set<Int>] = [:]
+        for request in work.completions {
+            let prompt = request.json?["prompt"]?.stringValue ?? ""
+            let variant = prompt.hasPrefix("Is it positive") ? "asked" : "plain"
+            let slot = try #require(request.json?["id_slot"]?.intValue, "a request named no slot")
+            slotsByTemplate[variant, default: []].insert(slot)
+        }
+        #expect(slotsByTemplate["asked"]?.count == 1)
+        #expect(slotsByTemplate["plain"]?.count == 1)
+        #expect(slotsByTemplate["asked"] != slotsByTemplate["plain"])
+        #expect(Set(slotsByTemplate.values.flatMap { $0 }).isSubset(of: [0, 1]))
+    }
+
+    @Test func slotsAreNotNamedBeyondTheServersCount() async throws {
+        let work = try StubWorkspace(slots: 2)
+        _ = try await work.evaluate(work.options { $0.concurrency = 5 })
+        let slots = Set(work.completions.compactMap { $0.json?["id_slot"]?.intValue })
+        #expect(slots == [0, 1])
+        #expect(work.completions.count == 16)
+    }
+
+    @Test func serversWithoutSlotsAreNotAskedForOne() async throws {
+        let work = try StubWorkspace(slots: 2)
+        work.environment["PWB_PROVIDER"] = "openai"
+        work.environment["PWB_ENDPOINT"] = work.stub.url.absoluteString + "/v1"
+        work.environment["PWB_MODEL"] = "stub-model.gguf"
+        let report = try await work.evaluate(work.options { $0.variants = ["plain"] })
+        #expect(report.runs[0].scored == 8)
+        let requests = work.stub.requests(to: "/v1/completions") + work.stub.requests(to: "/v1/chat/completions")
+        #expect(requests.count == 8)
+        #expect(requests.allSatisfy { $0.json?["id_slot"] == nil })
+    }
+
+    @Test func logProbabilitiesAreAskedOnlyWhenAScorerNeedsThem() async throws {
+        let work = try StubWorkspace()
+        _ = try await work.evaluate(work.options { $0.variants = ["plain"] })
+        #expect(work.completions.count == 8)
+        #expect(work.completions.allSatisfy { $0.json?["n_probs"] == nil && $0.json?["cache_prompt"] == true })
+    }
+
+    @Test func aCachedRerunAsksNothingAndScoresTheSame() async throws {
+        let work = try StubWorkspace(slots: 2)
+        let first = try await work.evaluate(work.options())
+        let sent = work.completions.count
+        let again = try await work.evaluate(work.options())
+        #expect(work.completions.count == sent)
+        #expect(again.runs.map { $0.headline?.interval.estimate } == first.runs.map { $0.headline?.interval.estimate })
+        #expect(again.runs.allSatisfy { $0.scored == 8 && $0.cachedShare == 1 })
+    }
+}
