@@ -75,7 +75,7 @@ enum AdviceRendering {
         } else {
             terms += " · no prices given: costs are the local compute time each request took"
         }
-        if let volume = advice.volumePerMonth { terms += " · \(Int(volume)) requests a month" }
+        if let volume = advice.volumePerMonth { terms += " · \(String(format: "%.0f", volume)) requests a month" }
         lines.append(terms + ".")
         if let baseline = advice.baseline {
             lines.append(
@@ -144,11 +144,11 @@ enum AdviceRendering {
             lines.append("   measured with \(tuned.model): \(score(tuned.run)) (run \(tuned.run.run))")
             if let saved = tuned.tokensSavedPerRequest, let alternative = tuned.alternative {
                 lines.append(
-                    "   against \(alternative), the rung chosen without it: \(Int(saved.rounded())) prompt tokens fewer per request (\(advice.money(tuned.savingPerRequest ?? 0)) each)"
+                    "   against \(alternative), the rung chosen without it: \(String(format: "%.0f", saved)) prompt tokens fewer per request (\(advice.money(tuned.savingPerRequest ?? 0)) each)"
                 )
             }
             if let breakEven = tuned.breakEvenRequests {
-                var text = "   pays for itself after \(Int(breakEven.rounded())) requests"
+                var text = "   pays for itself after \(String(format: "%.0f", breakEven)) requests"
                 if let volume = advice.volumePerMonth, volume > 0 {
                     text += String(format: " (%.1f months at the given volume)", breakEven / volume)
                 }
@@ -156,6 +156,10 @@ enum AdviceRendering {
             } else if advice.fineTuneCostUSD == nil {
                 lines.append(
                     "   one-off cost: unknown (--finetune-cost USD states it; with prices it sets the break-even)")
+            } else if advice.prices == nil {
+                lines.append(
+                    "   no break-even: the one-off cost is in dollars and, without --price-in/--price-out, requests are costed in compute time"
+                )
             }
         }
 

@@ -92,6 +92,7 @@ public enum CLI {
         case let error as Interrupted: return (Interrupts.exitCode, error.message)
         case let error as Silent: return (error.code, "")
         case let error as RuntimeStopped: return (ExitCode.runtimeUnavailable, error.message)
+        case let error as IncompleteRung: return (ExitCode.runtimeUnavailable, error.description)
         case let error as RuntimeUnavailable: return (ExitCode.runtimeUnavailable, error.description)
         case let error as ManagedServerError:
             return (error.unavailable ? ExitCode.runtimeUnavailable : ExitCode.usage, error.message)

@@ -106,6 +106,7 @@ struct CaseMatrixReportTests {
         #expect(CaseMatrix.input(of: ["input": "問い合わせ", "other": "x"]) == "問い合わせ")
         #expect(CaseMatrix.input(of: ["text": "only"]) == "only")
         #expect(CaseMatrix.input(of: ["b": "2", "a": 1]) == "a: 1\nb: 2")
+        #expect(CaseMatrix.input(of: ["question": "何時?", "context": "x"], inputVariable: "question") == "何時?")
     }
 
     @Test func whatWasRunShowsSamplingThePromptAndTheDiff() {

@@ -62,7 +62,8 @@ struct CostModelTests {
 
     @Test(arguments: [
         (0.0496, "p=0.0496"), (0.0504, "p=0.0504"), (0.05, "p=0.0500"), (0.012, "p=0.012"), (0.0004, "p<0.001"),
-        (0.5, "p=0.500"), (0.0494, "p=0.049"), (0.0495, "p=0.0495"),
+        (0.5, "p=0.500"), (0.0494, "p=0.049"), (0.0495, "p=0.0495"), (0.04996, "p=0.0499"),
+        (0.05004, "p=0.0501"),
     ])
     func pValuesAreNeverRoundedAcrossFivePercent(p: Double, text: String) {
         #expect(Advice.pValue(p) == text)
@@ -164,6 +165,21 @@ struct DecisionRuleTests {
         // The draws' mean is 0.917 with a Wilson interval over cases, not over cases × draws.
         #expect(abs(lucky.interval.estimate - 220.0 / 240) < 1e-12)
         #expect(lucky.cases == 80)
+    }
+
+    @Test func everyDrawMustMeetTheTargetNotTheirPool() throws {
+        // Two perfect draws and one exactly at 0.9 on 200 cases: pooled per case (193.3 of 200),
+        // the rung would be shown above 0.9; a deployed prompt is one draw, so it is not.
+        let perfect = Self.passes(200, of: 200).draws[0]
+        let atTarget = Self.passes(180, of: 200).draws[0]
+        let draws = Outcomes(draws: [perfect, perfect, atTarget], passFail: true)
+        let rung = Rung(
+            kind: .fewShot(k: 2, selection: .random), label: "2-shot random", outcomes: draws, promptTokens: 100,
+            completionTokens: 2, latencySeconds: 0.25)
+        #expect(draws.targetTest(0.9).p > 0.4)
+        #expect(Outcomes(draws.perCase, passFail: false).targetTest(0.9).p < 0.01, "the pool alone would pass")
+        let decision = try #require(DecisionRule.decide([rung], target: 0.9, cost: CostModel()))
+        #expect(decision.verdict != .meets)
     }
 
     @Test func noRungAboveTheBaselineMeansTheModelCannotDoTheTask() throws {

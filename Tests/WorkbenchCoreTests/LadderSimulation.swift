@@ -17,6 +17,8 @@ struct LadderSimulation {
     var similar: (Int) -> Double
     var retrieval: Double
     var rho: Double
+    /// What a trivial answer scores, for a label task.
+    var baseline: Double? = nil
 
     static let ks = [1, 2, 4, 8]
 
@@ -62,21 +64,27 @@ struct LadderSimulation {
         }
         rungs.append(
             rung(.retrieval(passages: 3), "retrieval (3 passages)", [outcomes(retrieval)], tokens: 440, examples: 0))
-        let decision = DecisionRule.decide(rungs, target: target, cost: CostModel(), seed: seed)!
+        // As the advisor does: the variants that lost were looked at too.
+        let losers = variants.indices.filter { $0 != best }.map { Outcomes(variants[$0], passFail: true) }
+        let decision = DecisionRule.decide(
+            rungs, target: target, cost: CostModel(), baseline: baseline, alsoTested: losers, seed: seed)!
         let projection = Projection.project(series, target: target, trainSize: 80, resamples: 0, seed: seed)
         return Outcome(decision: decision, rungs: rungs, projection: projection)
     }
 
-    /// Shares of seeds: verdict "meets", and the chosen rung matching `named`.
-    func rates(seeds: Int, named: (Rung) -> Bool = { _ in false }) -> (meets: Double, named: Double) {
+    /// Shares of seeds: verdict "meets", the chosen rung matching `named`, verdict "at baseline".
+    func rates(seeds: Int, named: (Rung) -> Bool = { _ in false }) -> (meets: Double, named: Double, atBaseline: Double)
+    {
         var meets = 0
         var hits = 0
+        var atBaseline = 0
         for seed in 0..<seeds {
             let outcome = run(seed: UInt64(seed))
             if outcome.decision.verdict == .meets { meets += 1 }
+            if outcome.decision.verdict == .atBaseline { atBaseline += 1 }
             if named(outcome.chosen) { hits += 1 }
         }
-        return (Double(meets) / Double(seeds), Double(hits) / Double(seeds))
+        return (Double(meets) / Double(seeds), Double(hits) / Double(seeds), Double(atBaseline) / Double(seeds))
     }
 }
 

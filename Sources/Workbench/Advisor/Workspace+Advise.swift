@@ -66,14 +66,16 @@ extension Workspace {
         guard (0...1).contains(options.target) else {
             throw UsageError("--target must be between 0 and 1, not \(options.target)")
         }
-        if let volume = options.volumePerMonth, volume < 0 {
-            throw UsageError("--volume must be 0 or more, not \(volume)")
+        if let volume = options.volumePerMonth, !(0...1e12).contains(volume) {
+            throw UsageError("--volume must be between 0 and 1e12 requests a month, not \(volume)")
         }
-        if let prices = options.prices, prices.inputPerMillion < 0 || prices.outputPerMillion < 0 {
-            throw UsageError("prices must be 0 or more")
+        if let prices = options.prices,
+            !(0...1e9).contains(prices.inputPerMillion) || !(0...1e9).contains(prices.outputPerMillion)
+        {
+            throw UsageError("prices must be between 0 and 1e9 dollars per million tokens")
         }
-        if let cost = options.fineTuneCostUSD, cost < 0 {
-            throw UsageError("--finetune-cost must be 0 or more, not \(cost)")
+        if let cost = options.fineTuneCostUSD, !(0...1e12).contains(cost) {
+            throw UsageError("--finetune-cost must be between 0 and 1e12 dollars, not \(cost)")
         }
         guard options.budget >= 1 else { throw UsageError("--budget must be at least 1") }
         let started = ContinuousClock.now
@@ -96,9 +98,18 @@ extension Workspace {
         func run(_ label: String, _ configure: (inout EvalOptions) -> Void) async throws -> EvalReport {
             var options = base
             configure(&options)
-            return try await evaluate(
+            let report = try await evaluate(
                 options, environment: environment, stop: stop, notes: notes,
                 progress: progress.map { callback in { callback(AdviceProgress(rung: label, eval: $0)) } })
+            // A rung scored only on the cases that got an answer would be judged on other cases
+            // than the rest of the ladder (and long prompts fail more often): stop instead.
+            if let failing = report.runs.first(where: { $0.failedRequests > 0 }) {
+                throw IncompleteRung(
+                    rung: label, failed: report.runs.map(\.failedRequests).reduce(0, +),
+                    planned: report.runs.map(\.planned).reduce(0, +),
+                    firstError: try store.firstFailedRequest(runID: failing.run.id))
+            }
+            return report
         }
 
         // 1. Zero-shot, every variant.
@@ -156,13 +167,10 @@ extension Workspace {
                         let outcomes = Outcomes(
                             draws: scored.map(\.perCase), passFail: scored.allSatisfy(\.isPassFail))
                         curveSeries.append((k, outcomes.perCase))
+                        // Its costs are the median draw's: typical, not the luckiest.
                         var random = try rung(
                             scored[scored.count / 2], kind: .fewShot(k: k, selection: .random),
-                            label: "\(k)-shot random",
-                            seed: seed)
-                        random.outcomes = outcomes
-                        random.interval = outcomes.interval(seed: seed &+ UInt64(k))
-                        random.cases = outcomes.cases
+                            label: "\(k)-shot random", outcomes: outcomes, seed: seed)
                         random.labeledExamples = k
                         random.runs = scored.map(\.run.id)
                         rungs.append(random)
@@ -237,7 +245,7 @@ extension Workspace {
                 rung.labeledExamples = train.count
                 // What it saves against the rung that would be chosen without it.
                 if let without = DecisionRule.decide(
-                    rungs, target: options.target, cost: cost, baseline: baseline?.rate)
+                    rungs, target: options.target, cost: cost, baseline: baseline?.rate, seed: seed)
                 {
                     let alternative = rungs[without.chosen]
                     tuned.alternative = alternative.label
@@ -257,8 +265,12 @@ extension Workspace {
         let projection =
             curveSeries.count > 1
             ? Projection.project(curveSeries, target: options.target, trainSize: train.count, seed: seed) : nil
+        // The other zero-shot variants were looked at too: their tests join the family.
+        let otherVariants = zero.runs.indices.filter { $0 != bestIndex }.map {
+            Outcomes(zero.runs[$0].perCase, passFail: zero.runs[$0].isPassFail)
+        }
         let decision = DecisionRule.decide(
-            rungs, target: options.target, cost: cost, baseline: baseline?.rate, seed: seed)
+            rungs, target: options.target, cost: cost, baseline: baseline?.rate, alsoTested: otherVariants, seed: seed)
         let elapsed = started.duration(to: .now)
         var advice = Advice(
             template: options.template, evalset: evalset.name, model: "\(best.modelName) (\(best.run.model))",
@@ -332,12 +344,14 @@ extension Workspace {
         return max(0, Int(room / perExample))
     }
 
-    /// A rung from a run. Its local cost per request is the compute the server reports spending
+    /// A rung from a run (scored by `outcomes` when given: a random rung's draws). Its local cost per request is the compute the server reports spending
     /// (prompt processing and generation, so a cached prompt prefix counts as the saving it is),
     /// or the median latency when the server reports no timings.
-    func rung(_ run: RunReport, kind: Rung.Kind, label: String, seed: UInt64) throws -> Rung {
+    func rung(_ run: RunReport, kind: Rung.Kind, label: String, outcomes: Outcomes? = nil, seed: UInt64) throws
+        -> Rung
+    {
         Rung(
-            kind: kind, label: label, outcomes: Outcomes(run.perCase, passFail: run.isPassFail),
+            kind: kind, label: label, outcomes: outcomes ?? Outcomes(run.perCase, passFail: run.isPassFail),
             promptTokens: run.meanPromptTokens ?? 0, completionTokens: run.meanCompletionTokens ?? 0,
             latencySeconds: try serverTimings(run.run) ?? (run.latencyP50 ?? 0) / 1000,
             runs: [run.run.id], seed: seed)
@@ -364,6 +378,18 @@ extension Workspace {
             interval: run.headline?.interval ?? Interval(estimate: 0, lower: 0, upper: 1), cases: run.perCase.count,
             errors: run.errors, promptTokens: run.meanPromptTokens, latencyP50Milliseconds: run.latencyP50,
             cachedShare: run.cachedShare)
+    }
+}
+
+/// A rung whose requests did not all get an answer: the advice is not made from it.
+public struct IncompleteRung: Error, Sendable, CustomStringConvertible {
+    public var rung: String
+    public var failed: Int
+    public var planned: Int
+    public var firstError: String?
+
+    public var description: String {
+        "\(failed) of \(planned) requests of the \(rung) rung got no answer\(firstError.map { " (the first: \($0))" } ?? ""); a rung scored on fewer cases than the others would bias the advice, so none is given; the runs made so far are kept, and pwb advise again asks only what is missing"
     }
 }
 

@@ -42,10 +42,10 @@ public struct CaseMatrix: Sendable {
 
     public init(rows: [Row]) { self.rows = rows }
 
-    /// What a case's input reads as: `input` when the eval set has it, the only variable, or all
-    /// of them as `name: value` lines in name order.
-    public static func input(of vars: [String: JSONValue]) -> String {
-        if let input = vars["input"] { return input.text }
+    /// What a case's input reads as: the eval set's `input` variable (or one named `input`), the
+    /// only variable, or all of them as `name: value` lines in name order.
+    public static func input(of vars: [String: JSONValue], inputVariable: String? = nil) -> String {
+        if let value = inputVariable.flatMap({ vars[$0] }) ?? vars["input"] { return value.text }
         if vars.count == 1, let only = vars.first { return only.value.text }
         return vars.keys.sorted().map { "\($0): \(vars[$0]!.text)" }.joined(separator: "\n")
     }
@@ -95,11 +95,13 @@ extension Workspace {
             }
         }
         let cases = try store.cases(rowIDs: order)
+        let inputVariable = try report.runs.first.map { try evalset(id: $0.run.evalsetID).settings.input } ?? nil
         return CaseMatrix(
             rows: order.map { rowID in
                 let evalCase = cases[rowID]?.evalCase
                 return CaseMatrix.Row(
-                    id: evalCase?.id ?? String(rowID), input: evalCase.map { CaseMatrix.input(of: $0.vars) } ?? "",
+                    id: evalCase?.id ?? String(rowID),
+                    input: evalCase.map { CaseMatrix.input(of: $0.vars, inputVariable: inputVariable) } ?? "",
                     expected: evalCase?.expected ?? .null, cells: cells.map { $0[rowID] })
             })
     }

@@ -91,7 +91,7 @@ extension Advice {
                     " (\(comparison.method.rawValue) \(Advice.pValue(comparison.adjustedP)) after Holm's correction: \(comparison.isSignificant ? "significant" : "not significant"))"
             }
             lines.append(
-                gains + "; latency \(latency >= 0 ? "+" : "−")\(Int(abs(latency).rounded())) ms per request.")
+                gains + "; latency \(latency >= 0 ? "+" : "−")\(String(format: "%.0f", abs(latency))) ms per request.")
         }
         return lines
     }
@@ -109,12 +109,14 @@ extension Advice {
         var costs: [String] = []
         let extraTokens = rung.promptTokens - zero.promptTokens
         if abs(extraTokens) >= 0.5 {
-            costs.append("\(extraTokens > 0 ? "+" : "")\(Int(extraTokens.rounded())) prompt tokens per request")
+            costs.append(
+                "\(extraTokens > 0 ? "+" : "")\(String(format: "%.0f", extraTokens)) prompt tokens per request")
         }
         let perRequest = cost.perRequest(rung) - cost.perRequest(zero)
         costs.append("\(perRequest >= 0 ? "+" : "−")\(money(abs(perRequest))) per request")
         if let volume = volumePerMonth {
-            costs.append("\(money(cost.perRequest(rung) * volume)) a month at \(Int(volume)) requests")
+            costs.append(
+                "\(money(cost.perRequest(rung) * volume)) a month at \(String(format: "%.0f", volume)) requests")
         }
         if let dollars = rung.oneOffUSD {
             costs.append("a one-off \(Advice.dollars(dollars)) to train")
@@ -140,7 +142,12 @@ extension Advice {
         case .meets:
             lines.append("Confirm on the held-out test split (pwb eval --split test) before shipping.")
         case .undecided:
-            if let needed = DecisionRule.casesToShow(
+            // The count follows the exact binomial test: a rung of one run with pass/fail scores.
+            if best.draws != 1 || !best.passFail {
+                lines.append(
+                    "Score more cases per rung (a larger --budget, or more dev cases) to show whether \(best.label) meets the target."
+                )
+            } else if let needed = DecisionRule.casesToShow(
                 estimate: best.interval.estimate, target: target, rungs: measured)
             {
                 lines.append(
@@ -187,10 +194,13 @@ extension Advice {
                 "The learning curve (checked against k = \(projection.backtest?.k ?? 0)) reaches the target at about \(needed) examples: try --max-shots \(needed)."
             ]
         }
+        let supported = projection.supportedUpTo ?? 0
         var text =
-            curve.rises
-            ? "The learning curve of random examples levels off at \(Advice.format(min(1, curve.ceiling))), below the target, as far as it is checked (k ≤ \(projection.supportedUpTo ?? 0))."
-            : "More random examples do not raise the score."
+            !curve.rises
+            ? "More random examples do not raise the score."
+            : curve.ceiling >= target
+                ? "The learning curve of random examples would reach the target only beyond k ≈ \(supported), further than its check supports."
+                : "The learning curve of random examples levels off at \(Advice.format(curve.ceiling)), below the target (checked up to k ≈ \(supported))."
         if let similarBest, similarBest > (curve.rises ? curve.ceiling : curve.predict(0)) {
             text +=
                 " Similar examples scored up to \(Advice.format(similarBest)), above that curve: choosing examples well helps more than adding them."

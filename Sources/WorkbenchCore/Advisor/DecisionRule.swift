@@ -54,8 +54,8 @@ public enum DecisionRule {
     public static let statement = """
         Every rung is tested against the target on the same dev cases (one-sided: exact binomial for \
         pass/fail scores, a betting test for others; a random few-shot rung must pass with every draw), \
-        with Holm's correction over all rungs, so the chance of calling any rung good enough when none \
-        is stays at most 5%. The cheapest rung shown to meet the target is chosen. When none is, the \
+        with Holm's correction over all rungs and every zero-shot variant looked at, so the chance of \
+        calling any rung good enough when none is stays at most 5%. The cheapest rung shown to meet the target is chosen. When none is, the \
         cheapest rung not significantly worse than the best (paired tests against each cheaper rung, \
         Holm-corrected) is chosen, so a costlier rung wins only when it is shown to be better. A rung not shown to score above \
         chance or the majority label is never chosen as helping. Projections are never part of it.
@@ -64,10 +64,12 @@ public enum DecisionRule {
     /// Decides over measured rungs (those with no scored case are left out).
     /// - Parameters:
     ///   - baseline: what a trivial answer scores (chance or the majority label), for label tasks.
-    ///   - midP: compare rungs with the mid-p McNemar test instead of the exact one.
+    ///   - alsoTested: outcomes that were looked at to build the ladder but are not rungs (the
+    ///     zero-shot variants that lost to the best): their tests join the Holm families, since
+    ///     picking the best of them is itself a look.
     public static func decide(
-        _ rungs: [Rung], target: Double, cost: CostModel, baseline: Double? = nil, alpha: Double = alpha,
-        seed: UInt64 = 1
+        _ rungs: [Rung], target: Double, cost: CostModel, baseline: Double? = nil, alsoTested: [Outcomes] = [],
+        alpha: Double = alpha, seed: UInt64 = 1
     ) -> Decision? {
         let measured = rungs.indices.filter { rungs[$0].cases > 0 }
         guard !measured.isEmpty else { return nil }
@@ -75,8 +77,9 @@ public enum DecisionRule {
             RungTest(p: 1, adjustedP: 1, method: "", meets: false, aboveBaseline: baseline == nil)
         }
         // Against the target, Holm over every measured rung.
+        let others = alsoTested.filter { $0.cases > 0 }
         let targetTests = measured.map { rungs[$0].outcomes.targetTest(target) }
-        let adjusted = Statistics.holm(targetTests.map(\.p))
+        let adjusted = Statistics.holm(targetTests.map(\.p) + others.map { $0.targetTest(target).p })
         for (position, index) in measured.enumerated() {
             tests[index].p = targetTests[position].p
             tests[index].adjustedP = adjusted[position]
@@ -85,8 +88,8 @@ public enum DecisionRule {
         }
         // Against the baseline, the same way.
         if let baseline {
-            let pValues = measured.map { rungs[$0].outcomes.targetTest(baseline).p }
-            for (position, adjusted) in Statistics.holm(pValues).enumerated() {
+            let pValues = (measured.map { rungs[$0].outcomes } + others).map { $0.targetTest(baseline).p }
+            for (position, adjusted) in Statistics.holm(pValues).prefix(measured.count).enumerated() {
                 tests[measured[position]].baselineP = adjusted
                 tests[measured[position]].aboveBaseline = adjusted < alpha
             }
@@ -100,15 +103,15 @@ public enum DecisionRule {
         let best = (helping.isEmpty ? measured : helping).max(by: scoreOrder)!
         // The best against every cheaper rung (a costlier one is never chosen over it), paired,
         // Holm over those comparisons.
-        let others = measured.filter { $0 != best && cost.order(rungs[$0], rungs[best]) }
+        let cheaper = measured.filter { $0 != best && cost.order(rungs[$0], rungs[best]) }
         let bestScores = rungs[best].outcomes.perCase
         let comparisons = Comparisons.adjusted(
-            others.map { other in
+            cheaper.map { other in
                 Comparisons.paired(
                     bestScores, rungs[other].outcomes.perCase,
                     passFail: rungs[best].outcomes.passFail && rungs[other].outcomes.passFail, seed: seed)
             })
-        for (other, comparison) in zip(others, comparisons) { tests[other].againstBest = comparison }
+        for (other, comparison) in zip(cheaper, comparisons) { tests[other].againstBest = comparison }
 
         let verdict: Decision.Verdict
         let chosen: Int

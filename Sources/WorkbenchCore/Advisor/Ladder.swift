@@ -88,6 +88,10 @@ public struct Rung: Sendable, Hashable, Codable {
     public var interval: Interval
     /// Cases scored (with a score: failed requests are left out).
     public var cases: Int
+    /// Runs behind the score (a random few-shot rung has one per draw), and whether its scores
+    /// are pass/fail: which test it gets.
+    public var draws: Int
+    public var passFail: Bool
     public var promptTokens: Double
     public var completionTokens: Double
     /// Mean compute per request, seconds: the local cost of a request.
@@ -103,7 +107,7 @@ public struct Rung: Sendable, Hashable, Codable {
     public var outcomes: Outcomes
 
     enum CodingKeys: String, CodingKey {
-        case kind, label, interval, cases, promptTokens, completionTokens, latencySeconds, oneOffUSD,
+        case kind, label, interval, cases, draws, passFail, promptTokens, completionTokens, latencySeconds, oneOffUSD,
             oneOffSeconds, labeledExamples, runs
     }
 
@@ -117,6 +121,8 @@ public struct Rung: Sendable, Hashable, Codable {
         self.outcomes = outcomes
         self.interval = outcomes.interval(seed: seed)
         self.cases = outcomes.cases
+        self.draws = outcomes.draws.count
+        self.passFail = outcomes.passFail
         self.promptTokens = promptTokens
         self.completionTokens = completionTokens
         self.latencySeconds = latencySeconds
@@ -132,6 +138,8 @@ public struct Rung: Sendable, Hashable, Codable {
         label = try container.decode(String.self, forKey: .label)
         interval = try container.decode(Interval.self, forKey: .interval)
         cases = try container.decode(Int.self, forKey: .cases)
+        draws = try container.decode(Int.self, forKey: .draws)
+        passFail = try container.decode(Bool.self, forKey: .passFail)
         promptTokens = try container.decode(Double.self, forKey: .promptTokens)
         completionTokens = try container.decode(Double.self, forKey: .completionTokens)
         latencySeconds = try container.decode(Double.self, forKey: .latencySeconds)

@@ -108,7 +108,7 @@ public struct LabelBaseline: Sendable, Hashable {
     /// The test in words, as reports print it: "above chance, p = 0.003", "not above the majority
     /// label (p = 0.412)"; p below 0.001 reads "p < 0.001".
     public var verdict: String {
-        let pText = p < 0.001 ? "p < 0.001" : String(format: "p = %.3f", p)
+        let pText = "p" + Comparison.pNumber(p, spaced: true)
         return isAbove ? "above \(referenceName), \(pText)" : "not above \(referenceName) (\(pText))"
     }
 
@@ -181,25 +181,5 @@ public struct TrivialFloor: Sendable, Hashable {
 
     public var json: JSONValue {
         ["score": .number(score), "answer": .string(answer.rawValue), "cases": .number(Double(cases))]
-    }
-}
-
-extension Statistics {
-    /// The exact one-sided binomial p-value P(X ≥ successes) for X ~ Binomial(trials, probability),
-    /// summed in log space so it holds for thousands of trials.
-    public static func binomialUpperTail(successes: Int, trials: Int, probability: Double) -> Double {
-        guard successes > 0 else { return 1 }
-        guard successes <= trials else { return 0 }
-        if probability <= 0 { return 0 }
-        if probability >= 1 { return 1 }
-        let logP = log(probability)
-        let logQ = log1p(-probability)
-        var terms: [Double] = []
-        for i in successes...trials {
-            terms.append(logChoose(trials, i) + Double(i) * logP + Double(trials - i) * logQ)
-        }
-        let largest = terms.max()!
-        let sum = terms.reduce(0) { $0 + exp($1 - largest) }
-        return min(1, exp(largest + log(sum)))
     }
 }

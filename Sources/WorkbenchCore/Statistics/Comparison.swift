@@ -28,9 +28,17 @@ public struct Comparison: Sendable, Hashable, Codable {
     /// `p=0.012`; `p<0.001` below that; never rounded across 0.05, so 0.0496 reads `p=0.0496`
     /// and 0.0504 reads `p=0.0504`, not both `p=0.050`.
     public static func pText(_ p: Double) -> String {
-        if p < 0.001 { return "p<0.001" }
-        if p >= 0.0495 && p < 0.0505 { return "p=" + String(format: "%.4f", p) }
-        return "p=" + String(format: "%.3f", p)
+        "p" + pNumber(p)
+    }
+
+    /// `=0.012` or `<0.001`: the number of `pText`, rounded away from 0.05 near it (down below,
+    /// up above), so a p-value's side of 0.05 is always the side its text shows.
+    public static func pNumber(_ p: Double, spaced: Bool = false) -> String {
+        let (equals, below) = spaced ? (" = ", " < ") : ("=", "<")
+        if p < 0.001 { return below + "0.001" }
+        if p >= 0.0495 && p < 0.05 { return equals + String(format: "%.4f", (p * 10_000).rounded(.down) / 10_000) }
+        if p >= 0.05 && p < 0.0505 { return equals + String(format: "%.4f", (p * 10_000).rounded(.up) / 10_000) }
+        return equals + String(format: "%.3f", p)
     }
 
     /// "better" or "worse": A against B, by the sign of the difference on the shared cases.

@@ -106,6 +106,24 @@ public enum Statistics {
     /// spread than the few values have).
     public static let minimumForBootstrap = 10
 
+    /// The exact one-sided binomial p-value P(X ≥ successes) for X ~ Binomial(trials, probability),
+    /// summed in log space so it holds for thousands of trials.
+    public static func binomialUpperTail(successes: Int, trials: Int, probability: Double) -> Double {
+        guard successes > 0 else { return 1 }
+        guard successes <= trials else { return 0 }
+        if probability <= 0 { return 0 }
+        if probability >= 1 { return 1 }
+        let logP = log(probability)
+        let logQ = log1p(-probability)
+        var terms: [Double] = []
+        for i in successes...trials {
+            terms.append(logChoose(trials, i) + Double(i) * logP + Double(trials - i) * logQ)
+        }
+        let largest = terms.max()!
+        let sum = terms.reduce(0) { $0 + exp($1 - largest) }
+        return min(1, exp(largest + log(sum)))
+    }
+
     /// A one-sided test that the mean of scores in 0…1 is above `null`, valid at any sample size
     /// and for any distribution in 0…1: a bet against the null, placed case by case in the given
     /// order, whose wealth under the null is a nonnegative supermartingale, so by Ville's
