@@ -155,12 +155,7 @@ public enum Statistics {
     /// passed, `onlyB` where only B did. The p-value of a binomial test of the discordant pairs
     /// against 1/2.
     public static func mcnemarExact(onlyA: Int, onlyB: Int) -> Double {
-        let n = onlyA + onlyB
-        guard n > 0 else { return 1 }
-        let k = min(onlyA, onlyB)
-        // P(X <= k) for X ~ Binomial(n, 1/2), doubled, in log space for large n.
-        var tail = 0.0
-        for i in 0...k { tail += exp(logChoose(n, i) - Double(n) * log(2.0)) }
+        guard let (tail, _) = discordantTail(onlyA, onlyB) else { return 1 }
         return min(1, 2 * tail)
     }
 
@@ -168,13 +163,18 @@ public enum Statistics {
     /// Closer to the nominal level than the exact test (which is conservative), but no longer
     /// guaranteed to stay below it; reports name it when it is used.
     public static func mcnemarMidP(onlyA: Int, onlyB: Int) -> Double {
+        guard let (tail, atSplit) = discordantTail(onlyA, onlyB) else { return 1 }
+        return min(1, 2 * (tail - atSplit / 2))
+    }
+
+    /// P(X ≤ k) and P(X = k) for X ~ Binomial(n, 1/2), n the discordant pairs and k the smaller
+    /// side, in log space for large n; nil without discordant pairs.
+    static func discordantTail(_ onlyA: Int, _ onlyB: Int) -> (tail: Double, atSplit: Double)? {
         let n = onlyA + onlyB
-        guard n > 0 else { return 1 }
+        guard n > 0 else { return nil }
         let k = min(onlyA, onlyB)
-        var tail = 0.0
-        for i in 0...k { tail += exp(logChoose(n, i) - Double(n) * log(2.0)) }
-        let atK = exp(logChoose(n, k) - Double(n) * log(2.0))
-        return min(1, 2 * (tail - atK / 2))
+        let probability = { (i: Int) in exp(logChoose(n, i) - Double(n) * log(2.0)) }
+        return ((0...k).reduce(0) { $0 + probability($1) }, probability(k))
     }
 
     /// The paired sign-flip permutation test of a mean difference (two-sided): under the null each
