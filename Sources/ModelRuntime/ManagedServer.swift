@@ -55,6 +55,14 @@ public struct ManagedServerError: Error, Sendable, CustomStringConvertible {
     public var message: String
     /// True when the cause is that nothing is installed or nothing could run (exit code 3).
     public var unavailable: Bool
+    /// The server could not bind its port: another process took it first.
+    public var portTaken = false
+
+    public init(message: String, unavailable: Bool, portTaken: Bool = false) {
+        self.message = message
+        self.unavailable = unavailable
+        self.portTaken = portTaken
+    }
 
     public var description: String { message }
 }
@@ -200,43 +208,62 @@ public struct ManagedServer: Sendable {
                 }
                 return path
             } ?? defaultModelPath()
-        let chosenPort: Int
-        if let port {
-            if ManagedServer.isListening(port: port) {
-                throw ManagedServerError(
-                    message: "port \(port) on 127.0.0.1 is taken by another program; choose another with --port",
-                    unavailable: false)
-            }
-            chosenPort = port
-        } else {
-            chosenPort =
-                ManagedServer.isListening(port: ManagedServer.defaultPort)
-                ? ManagedServer.freePort() : ManagedServer.defaultPort
+        if let port, ManagedServer.isListening(port: port) {
+            throw ManagedServerError(
+                message: "port \(port) on 127.0.0.1 is taken by another program; choose another with --port",
+                unavailable: false)
         }
         let slots = slots ?? ManagedServer.defaultSlots
         let metadata = ManagedServer.metadata(model: modelPath)
         let context = ManagedServer.contextPerSlot(
             contextPerSlot ?? ManagedServer.defaultContextPerSlot, metadata: metadata)
         try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+        // A port found free can be taken by another process before the server binds it (two
+        // workspaces starting at once): a port pwb chose is chosen again, a few times.
+        var attempt = 0
+        while true {
+            attempt += 1
+            let chosenPort =
+                port
+                ?? (attempt == 1 && !ManagedServer.isListening(port: ManagedServer.defaultPort)
+                    ? ManagedServer.defaultPort : ManagedServer.freePort())
+            do {
+                return try await launch(
+                    binary: binary, port: chosenPort, model: modelPath, slots: slots, contextPerSlot: context,
+                    metadata: metadata, healthTimeout: healthTimeout)
+            } catch let error as ManagedServerError where error.portTaken && port == nil && attempt < 4 {
+                continue
+            }
+        }
+    }
+
+    /// Spawns the server on `port` and waits for it to be healthy. Liveness is checked before
+    /// health, so a server that died (a port taken after all) is never mistaken for another one
+    /// answering on that port.
+    private func launch(
+        binary: String, port: Int, model: String, slots: Int, contextPerSlot: Int, metadata: GGUFMetadata?,
+        healthTimeout: Double
+    ) async throws -> RuntimeInfo {
         let arguments = ManagedServer.launchArguments(
-            binary: binary, port: chosenPort, model: modelPath, slots: slots, contextPerSlot: context,
+            binary: binary, port: port, model: model, slots: slots, contextPerSlot: contextPerSlot,
             metadata: metadata)
         let pid = try ManagedServer.spawnDetached(arguments, log: logPath)
         var info = RuntimeInfo(
-            pid: pid, port: chosenPort, model: modelPath, slots: slots, contextPerSlot: context, binary: binary,
+            pid: pid, port: port, model: model, slots: slots, contextPerSlot: contextPerSlot, binary: binary,
             startedAt: ISO8601DateFormatter().string(from: Date()))
         info.startTicks = ManagedServer.startTicks(pid: pid)
         try writeInfo(info)
         let provider = LlamaCppProvider(endpoint: info.endpoint, http: http)
         let deadline = Date().addingTimeInterval(healthTimeout)
         while Date() < deadline {
-            if (try? await provider.health(timeout: 2)) != nil { return info }
             if !ManagedServer.isAlive(pid: pid) {
                 try? FileManager.default.removeItem(atPath: infoPath)
+                let log = lastLogLines()
                 throw ManagedServerError(
-                    message: "llama-server exited while starting: \(lastLogLines()) (full log: \(logPath))",
-                    unavailable: true)
+                    message: "llama-server exited while starting: \(log) (full log: \(logPath))", unavailable: true,
+                    portTaken: log.contains("couldn't bind"))
             }
+            if (try? await provider.health(timeout: 2)) != nil { return info }
             try await Task.sleep(for: .milliseconds(100))
         }
         kill(pid, SIGKILL)

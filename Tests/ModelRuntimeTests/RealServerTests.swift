@@ -118,3 +118,39 @@ struct RealServerTests {
         }
     }
 }
+
+/// Two workspaces starting their servers at once can both find a port free; the one that loses
+/// the race must start on another port, not fail.
+struct ManagedServerPortRaceTests {
+    @Test func aPortTakenBetweenTheCheckAndTheBindIsChosenAgain() async throws {
+        let folder = NSTemporaryDirectory() + "pwb-race-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        // The real llama-server, behind a wrapper whose first start fails as llama-server does when
+        // another process bound the port first.
+        let real = try ManagedServer(
+            stateDirectory: folder, environment: ProcessInfo.processInfo.environment, http: HTTPClient()
+        ).binaryPath()
+        let wrapper = folder + "/llama-server"
+        try """
+        #!/bin/sh
+        echo start >> "\(folder)/starts"
+        if [ "$(wc -l < "\(folder)/starts")" -eq 1 ]; then
+          echo "start: couldn't bind HTTP server socket, hostname: 127.0.0.1" >&2
+          exit 1
+        fi
+        exec "\(real)" "$@"
+        """.write(toFile: wrapper, atomically: true, encoding: .utf8)
+        chmod(wrapper, 0o755)
+        var environment = ProcessInfo.processInfo.environment
+        environment["PWB_LLAMA_SERVER"] = wrapper
+        let server = ManagedServer(stateDirectory: folder + "/state", environment: environment, http: HTTPClient())
+        let info = try await server.start(model: nil, port: nil, slots: 1, contextPerSlot: 1024)
+        let starts = try String(contentsOfFile: folder + "/starts", encoding: .utf8)
+        #expect(starts.split(separator: "\n").count == 2, "started again after the lost race")
+        await #expect(throws: Never.self) {
+            try await LlamaCppProvider(endpoint: info.endpoint, http: HTTPClient()).health(timeout: 5)
+        }
+        _ = try await server.stop()
+    }
+}

@@ -122,11 +122,12 @@ final class StubWorkspace {
     }
 
     @Test func neverHasMoreRequestsInFlightThanTheConcurrency() async throws {
+        // Answers slow enough (0.3 s) that the requests overlap even on a busy machine.
         let work = try StubWorkspace(
             slots: 8,
             fault: { request in
                 request.path == "/completion"
-                    ? .delayed(0.05, StubModel { StubWorkspace.keywordAnswer($0) }.reply(request)) : nil
+                    ? .delayed(0.3, StubModel { StubWorkspace.keywordAnswer($0) }.reply(request)) : nil
             })
         _ = try await work.evaluate(work.options { $0.concurrency = 3 })
         #expect(work.stub.maxInFlight == 3)
@@ -134,7 +135,7 @@ final class StubWorkspace {
             slots: 2,
             fault: { request in
                 request.path == "/completion"
-                    ? .delayed(0.05, StubModel { StubWorkspace.keywordAnswer($0) }.reply(request)) : nil
+                    ? .delayed(0.3, StubModel { StubWorkspace.keywordAnswer($0) }.reply(request)) : nil
             })
         _ = try await defaulted.evaluate(defaulted.options())
         #expect(defaulted.stub.maxInFlight == 2, "the server's slot count is the default")
