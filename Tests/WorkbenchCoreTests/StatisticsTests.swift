@@ -110,12 +110,13 @@ struct StatisticsTests {
     }
 
     @Test(arguments: [8, 12, 15, 40])
-    func pairedTestsHoldTheirLevelAtSmallN(n: Int) {
+    func pairedTestsHoldTheirLevelAtSmallN(n: Int) async {
         // Under the null (no difference, skewed scores in 0…1), reject at 5% in at most 5% of
         // 1,000 seeds (plus 1.5 points of simulation error).
         var generator = SeededGenerator(seed: UInt64(n))
         var rejections = 0
         for seed in 0..<1000 {
+            await Task.yield()
             let differences = (0..<n).map { _ -> Double in
                 let a = pow(Double.random(in: 0..<1, using: &generator), 3)
                 let b = pow(Double.random(in: 0..<1, using: &generator), 3)
@@ -126,11 +127,12 @@ struct StatisticsTests {
         #expect(Double(rejections) / 1000 <= 0.065)
     }
 
-    @Test func theBettingTestHoldsItsLevelAndFindsARealExcess() {
+    @Test func theBettingTestHoldsItsLevelAndFindsARealExcess() async {
         var generator = SeededGenerator(seed: 11)
         var falseCalls = 0
         var found = 0
         for _ in 0..<500 {
+            await Task.yield()
             // Scores in 0…1 with mean exactly 0.8 (three of four are 1, else uniform on 0…0.4·2).
             let null = (0..<40).map { _ -> Double in
                 Double.random(in: 0..<1, using: &generator) < 0.75 ? 1 : Double.random(in: 0..<0.4, using: &generator)
