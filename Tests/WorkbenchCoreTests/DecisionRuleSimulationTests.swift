@@ -46,23 +46,26 @@ struct DecisionRuleSimulationTests {
     @Test func continuousScoresAtTheTargetAreCalledGoodEnoughAtMostAlpha() async {
         // Twelve rungs of scores in 0…1 (not pass/fail), each truly averaging exactly 0.9: three
         // of four cases score 1, the rest uniformly in 0.2…1.0 (mean 0.6), on 80 cases.
-        var generator = SeededGenerator(seed: 5)
-        var meets = 0
-        for _ in 0..<Self.seeds {
-            await Task.yield()
-            let rungs = (0..<12).map { index in
-                let scores = (0..<80).map { _ -> Double in
-                    Double.random(in: 0..<1, using: &generator) < 0.75
-                        ? 1 : Double.random(in: 0.2...1.0, using: &generator)
+        let seeds = Self.seeds
+        let meets = await onOwnThread {
+            var generator = SeededGenerator(seed: 5)
+            var meets = 0
+            for _ in 0..<seeds {
+                let rungs = (0..<12).map { index in
+                    let scores = (0..<80).map { _ -> Double in
+                        Double.random(in: 0..<1, using: &generator) < 0.75
+                            ? 1 : Double.random(in: 0.2...1.0, using: &generator)
+                    }
+                    return Rung(
+                        kind: index == 0 ? .zeroShot : .fewShot(k: index, selection: .similar), label: "r\(index)",
+                        outcomes: Outcomes(
+                            Dictionary(uniqueKeysWithValues: scores.enumerated().map { ($0.offset, $0.element) }),
+                            passFail: false),
+                        promptTokens: Double(40 + index), completionTokens: 1, latencySeconds: 0.1)
                 }
-                return Rung(
-                    kind: index == 0 ? .zeroShot : .fewShot(k: index, selection: .similar), label: "r\(index)",
-                    outcomes: Outcomes(
-                        Dictionary(uniqueKeysWithValues: scores.enumerated().map { ($0.offset, $0.element) }),
-                        passFail: false),
-                    promptTokens: Double(40 + index), completionTokens: 1, latencySeconds: 0.1)
+                if DecisionRule.decide(rungs, target: 0.9, cost: CostModel())?.verdict == .meets { meets += 1 }
             }
-            if DecisionRule.decide(rungs, target: 0.9, cost: CostModel())?.verdict == .meets { meets += 1 }
+            return meets
         }
         #expect(Double(meets) / Double(Self.seeds) <= 0.05)
     }
@@ -104,19 +107,20 @@ struct DecisionRuleSimulationTests {
     @Test func aProjectionNeverDecidesAndIsRarelyBelieved() async {
         // P: a true few-shot curve 0.82 − 0.30·(k+1)^−0.8 that never reaches 0.9. Before, the
         // projected fine-tune made the verdict "likely" in about a third of seeds.
-        let curve = { (k: Int) in 0.82 - 0.30 * pow(Double(k + 1), -0.8) }
+        let curve: @Sendable (Int) -> Double = { k in 0.82 - 0.30 * pow(Double(k + 1), -0.8) }
         let simulation = LadderSimulation(
             cases: 40, zeroShot: [curve(0), curve(0), curve(0)], random: curve, similar: curve, retrieval: curve(0),
             rho: 0.5)
-        var meets = 0
-        var fineTuningScenarios = 0
-        var promisesTarget = 0
-        for seed in 0..<Self.seeds {
-            await Task.yield()
-            let outcome = simulation.run(seed: UInt64(seed))
-            if outcome.decision.verdict == .meets { meets += 1 }
-            if outcome.projection.atTrainSize != nil { fineTuningScenarios += 1 }
-            if outcome.projection.examplesToReach != nil { promisesTarget += 1 }
+        let seeds = Self.seeds
+        let (meets, fineTuningScenarios, promisesTarget) = await onOwnThread {
+            var counts = (0, 0, 0)
+            for seed in 0..<seeds {
+                let outcome = simulation.run(seed: UInt64(seed))
+                if outcome.decision.verdict == .meets { counts.0 += 1 }
+                if outcome.projection.atTrainSize != nil { counts.1 += 1 }
+                if outcome.projection.examplesToReach != nil { counts.2 += 1 }
+            }
+            return counts
         }
         #expect(meets == 0)
         // 80 train cases is beyond what a backtest from k = 4 to 8 supports: never projected.

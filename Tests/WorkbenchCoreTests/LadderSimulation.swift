@@ -10,11 +10,11 @@ import WorkbenchCore
 /// Φ(√ρ·zᵢ + √(1−ρ)·eᵢ) < its true accuracy, with zᵢ the case's shared difficulty and eᵢ fresh
 /// noise: ρ = 0 makes rungs independent, ρ = 0.5 makes hard cases hard for every rung, as they
 /// are for a real model.
-struct LadderSimulation {
+struct LadderSimulation: Sendable {
     var cases: Int
     var zeroShot: [Double]
-    var random: (Int) -> Double
-    var similar: (Int) -> Double
+    var random: @Sendable (Int) -> Double
+    var similar: @Sendable (Int) -> Double
     var retrieval: Double
     var rho: Double
     /// What a trivial answer scores, for a label task.
@@ -73,21 +73,32 @@ struct LadderSimulation {
     }
 
     /// Shares of seeds: verdict "meets", the chosen rung matching `named`, verdict "at baseline".
-    /// Yields between seeds: the tests that wait on sockets and timers share the few threads.
-    func rates(seeds: Int, named: (Rung) -> Bool = { _ in false }) async -> (
+    /// Shares of seeds: verdict "meets", the chosen rung matching `named`, verdict "at baseline".
+    /// The seeds run on a thread of their own (`onOwnThread`).
+    func rates(seeds: Int, named: @escaping @Sendable (Rung) -> Bool = { _ in false }) async -> (
         meets: Double, named: Double, atBaseline: Double
     ) {
-        var meets = 0
-        var hits = 0
-        var atBaseline = 0
-        for seed in 0..<seeds {
-            await Task.yield()
-            let outcome = run(seed: UInt64(seed))
-            if outcome.decision.verdict == .meets { meets += 1 }
-            if outcome.decision.verdict == .atBaseline { atBaseline += 1 }
-            if named(outcome.chosen) { hits += 1 }
+        await onOwnThread {
+            var meets = 0
+            var hits = 0
+            var atBaseline = 0
+            for seed in 0..<seeds {
+                let outcome = run(seed: UInt64(seed))
+                if outcome.decision.verdict == .meets { meets += 1 }
+                if outcome.decision.verdict == .atBaseline { atBaseline += 1 }
+                if named(outcome.chosen) { hits += 1 }
+            }
+            return (Double(meets) / Double(seeds), Double(hits) / Double(seeds), Double(atBaseline) / Double(seeds))
         }
-        return (Double(meets) / Double(seeds), Double(hits) / Double(seeds), Double(atBaseline) / Double(seeds))
+    }
+}
+
+/// Runs CPU-bound work on a thread of its own and waits for it without holding one of the
+/// executor's few threads (two on two cores), so that the tests waiting on sockets and timers
+/// meanwhile are not starved into timing out.
+func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        Thread { continuation.resume(returning: work()) }.start()
     }
 }
 

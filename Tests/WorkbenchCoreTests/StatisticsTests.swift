@@ -113,33 +113,37 @@ struct StatisticsTests {
     func pairedTestsHoldTheirLevelAtSmallN(n: Int) async {
         // Under the null (no difference, skewed scores in 0…1), reject at 5% in at most 5% of
         // 1,000 seeds (plus 1.5 points of simulation error).
-        var generator = SeededGenerator(seed: UInt64(n))
-        var rejections = 0
-        for seed in 0..<1000 {
-            await Task.yield()
-            let differences = (0..<n).map { _ -> Double in
-                let a = pow(Double.random(in: 0..<1, using: &generator), 3)
-                let b = pow(Double.random(in: 0..<1, using: &generator), 3)
-                return a - b
+        let rejections = await onOwnThread {
+            var generator = SeededGenerator(seed: UInt64(n))
+            var rejections = 0
+            for seed in 0..<1000 {
+                let differences = (0..<n).map { _ -> Double in
+                    let a = pow(Double.random(in: 0..<1, using: &generator), 3)
+                    let b = pow(Double.random(in: 0..<1, using: &generator), 3)
+                    return a - b
+                }
+                if Statistics.signFlipTest(differences, resamples: 999, seed: UInt64(seed)) < 0.05 { rejections += 1 }
             }
-            if Statistics.signFlipTest(differences, resamples: 999, seed: UInt64(seed)) < 0.05 { rejections += 1 }
+            return rejections
         }
         #expect(Double(rejections) / 1000 <= 0.065)
     }
 
     @Test func theBettingTestHoldsItsLevelAndFindsARealExcess() async {
-        var generator = SeededGenerator(seed: 11)
-        var falseCalls = 0
-        var found = 0
-        for _ in 0..<500 {
-            await Task.yield()
-            // Scores in 0…1 with mean exactly 0.8 (three of four are 1, else uniform on 0…0.4·2).
-            let null = (0..<40).map { _ -> Double in
-                Double.random(in: 0..<1, using: &generator) < 0.75 ? 1 : Double.random(in: 0..<0.4, using: &generator)
+        let (falseCalls, found) = await onOwnThread {
+            var generator = SeededGenerator(seed: 11)
+            var counts = (0, 0)
+            for _ in 0..<500 {
+                // Scores in 0…1 with mean exactly 0.8 (three of four are 1, the rest uniform on 0…0.4).
+                let null = (0..<40).map { _ -> Double in
+                    Double.random(in: 0..<1, using: &generator) < 0.75
+                        ? 1 : Double.random(in: 0..<0.4, using: &generator)
+                }
+                if Statistics.bettingUpperTest(null, null: 0.8) < 0.05 { counts.0 += 1 }
+                let better = (0..<80).map { _ in Double.random(in: 0.9...1, using: &generator) }
+                if Statistics.bettingUpperTest(better, null: 0.8) < 0.05 { counts.1 += 1 }
             }
-            if Statistics.bettingUpperTest(null, null: 0.8) < 0.05 { falseCalls += 1 }
-            let better = (0..<80).map { _ in Double.random(in: 0.9...1, using: &generator) }
-            if Statistics.bettingUpperTest(better, null: 0.8) < 0.05 { found += 1 }
+            return counts
         }
         #expect(Double(falseCalls) / 500 <= 0.05)
         #expect(Double(found) / 500 >= 0.95)
