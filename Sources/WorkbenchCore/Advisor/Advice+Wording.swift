@@ -59,11 +59,11 @@ extension Advice {
         switch decision.verdict {
         case .meets:
             lines.append(
-                "\(chosen.label) is the cheapest rung shown to reach the target: \(Advice.interval(chosen.interval)), \(test.method) \(Advice.pValue(test.adjustedP)) after Holm's correction over \(measured.count) rungs."
+                "\(chosen.label) is the cheapest rung shown to reach the target: \(Advice.interval(chosen.interval)), \(test.method) \(Advice.pValue(test.adjustedP)) after Holm's correction over \(decision.family) tests."
             )
         case .undecided:
             lines.append(
-                "\(best.label) scores \(Advice.format(best.interval.estimate)) on these \(best.cases) cases, at or above the target, but not by enough to show it (\(decision.tests[decision.best].method) \(Advice.pValue(decision.tests[decision.best].adjustedP)) after Holm's correction over \(measured.count) rungs)."
+                "\(best.label) scores \(Advice.format(best.interval.estimate)) on these \(best.cases) cases, at or above the target, but not by enough to show it (\(decision.tests[decision.best].method) \(Advice.pValue(decision.tests[decision.best].adjustedP)) after Holm's correction over \(decision.family) tests)."
             )
         case .short:
             lines.append(
@@ -136,7 +136,6 @@ extension Advice {
         guard let decision else { return [] }
         let chosen = rungs[decision.chosen]
         let best = rungs[decision.best]
-        let measured = rungs.filter { $0.cases > 0 }.count
         var lines: [String] = []
         switch decision.verdict {
         case .meets:
@@ -148,7 +147,7 @@ extension Advice {
                     "Score more cases per rung (a larger --budget, or more dev cases) to show whether \(best.label) meets the target."
                 )
             } else if let needed = DecisionRule.casesToShow(
-                estimate: best.interval.estimate, target: target, rungs: measured)
+                estimate: best.interval.estimate, target: target, rungs: decision.family)
             {
                 lines.append(
                     needed <= devCases

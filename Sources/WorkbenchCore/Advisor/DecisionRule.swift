@@ -40,6 +40,9 @@ public struct Decision: Sendable, Hashable, Codable {
     /// One per rung, in the ladder's order.
     public var tests: [RungTest]
     public var alpha: Double
+    /// How many tests against the target Holm's correction covered: the rungs and the zero-shot
+    /// variants that lost.
+    public var family: Int
     public var target: Double
     /// The rate a trivial answer gets (chance, or always the majority label), when the task has one.
     public var baseline: Double?
@@ -127,8 +130,8 @@ public enum DecisionRule {
             verdict = rungs[best].interval.estimate >= target ? .undecided : .short
         }
         return Decision(
-            verdict: verdict, chosen: chosen, best: best, tests: tests, alpha: alpha, target: target, baseline: baseline
-        )
+            verdict: verdict, chosen: chosen, best: best, tests: tests, alpha: alpha,
+            family: measured.count + others.count, target: target, baseline: baseline)
     }
 
     /// About how many cases per rung would show a rung scoring `estimate` to be above `target`
