@@ -67,18 +67,7 @@ a)
   # Rounds alternate which goes first (pwb, client / client, pwb / …) so drift on this shared
   # machine does not favour either; each client round replays the prompts pwb sent in its round.
   pwb_total=0; client_total=0; ratios=""
-  extract() {
-    python3 - <<'PY'
-import json, sqlite3
-db = sqlite3.connect(".pwb/workbench.sqlite")
-run = db.execute("SELECT MAX(id) FROM runs").fetchone()[0]
-with open("requests.jsonl", "w") as f:
-    for (request,) in db.execute("SELECT p.request FROM results r JOIN responses p ON p.key = r.response_key WHERE r.run_id = ? ORDER BY r.id", (run,)):
-        r = json.loads(request)
-        f.write(json.dumps({"prompt": r["prompt"], "n_predict": r["max_tokens"], "temperature": r["temperature"],
-                            "stop": r["stop"], "cache_prompt": True}) + "\n")
-PY
-  }
+  extract() { python3 "$root/bench/extract_requests.py"; }
   time_pwb() { local t0 t1; t0=$(date +%s.%N); "$pwb" "${args[@]}" >/dev/null; t1=$(date +%s.%N); python3 -c "print($t1 - $t0)"; }
   "$pwb" "${args[@]}" >/dev/null; extract
   for round in 1 2 3 4 5 6; do

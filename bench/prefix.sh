@@ -69,18 +69,7 @@ PY
 read -r pwb_port pwb_slots < <(python3 -c 'import json; r = json.load(open(".pwb/runtime.json")); print(r["port"], r["slots"])')
 args=(eval jmc --shots 3 --no-cache --limit "$cases_limit")
 "$pwb" eval jmc --shots 3 --no-cache --limit 8 >/dev/null   # load the model into memory
-extract() {
-  python3 - <<'PY'
-import json, sqlite3
-db = sqlite3.connect(".pwb/workbench.sqlite")
-run = db.execute("SELECT MAX(id) FROM runs").fetchone()[0]
-with open("requests.jsonl", "w") as f:
-    for (request,) in db.execute("SELECT p.request FROM results r JOIN responses p ON p.key = r.response_key WHERE r.run_id = ? ORDER BY r.id", (run,)):
-        r = json.loads(request)
-        f.write(json.dumps({"prompt": r["prompt"], "n_predict": r["max_tokens"], "temperature": r["temperature"],
-                            "stop": r["stop"], "cache_prompt": True}, ensure_ascii=False) + "\n")
-PY
-}
+extract() { python3 "$root/bench/extract_requests.py"; }
 "$pwb" eval jmc --shots 3 --no-cache --limit 8 >/dev/null
 extract
 # One prompt pair on pwb's server: the second must find the shared block in the slot's cache.

@@ -103,8 +103,9 @@ public struct Rung: Sendable, Hashable, Codable {
     public var labeledExamples: Int
     /// The stored runs behind it.
     public var runs: [Int]
-    /// The per-case scores the decision is made from (not stored with the advice).
-    public var outcomes: Outcomes
+    /// The per-case scores the decision is made from (not stored with the advice: empty when read
+    /// back).
+    public var outcomes = Outcomes(draws: [], passFail: false)
 
     enum CodingKeys: String, CodingKey {
         case kind, label, interval, cases, draws, passFail, promptTokens, completionTokens, latencySeconds, oneOffUSD,
@@ -130,24 +131,6 @@ public struct Rung: Sendable, Hashable, Codable {
         self.oneOffSeconds = oneOffSeconds
         self.labeledExamples = labeledExamples
         self.runs = runs
-    }
-
-    public init(from decoder: Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        kind = try container.decode(Kind.self, forKey: .kind)
-        label = try container.decode(String.self, forKey: .label)
-        interval = try container.decode(Interval.self, forKey: .interval)
-        cases = try container.decode(Int.self, forKey: .cases)
-        draws = try container.decode(Int.self, forKey: .draws)
-        passFail = try container.decode(Bool.self, forKey: .passFail)
-        promptTokens = try container.decode(Double.self, forKey: .promptTokens)
-        completionTokens = try container.decode(Double.self, forKey: .completionTokens)
-        latencySeconds = try container.decode(Double.self, forKey: .latencySeconds)
-        oneOffUSD = try container.decodeIfPresent(Double.self, forKey: .oneOffUSD)
-        oneOffSeconds = try container.decodeIfPresent(Double.self, forKey: .oneOffSeconds)
-        labeledExamples = try container.decode(Int.self, forKey: .labeledExamples)
-        runs = try container.decode([Int].self, forKey: .runs)
-        outcomes = Outcomes(draws: [], passFail: false)
     }
 
     /// The order of effort on the ladder: prompting, examples, retrieval, training.
