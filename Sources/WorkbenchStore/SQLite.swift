@@ -1,4 +1,5 @@
 import CSQLite
+import Foundation
 
 /// A failed SQLite call: the extended result code, SQLite's message and the statement.
 public struct StoreError: Error, Sendable, CustomStringConvertible {
@@ -68,7 +69,17 @@ public final class Database {
         self.path = path
         sqlite3_extended_result_codes(handle, 1)
         sqlite3_busy_timeout(handle, busyTimeoutMilliseconds)
-        try execute("PRAGMA journal_mode=WAL")
+        // Turning a new file to WAL takes an exclusive lock, and SQLite answers "busy" at once,
+        // without its busy handler, when another process is doing the same: wait and ask again.
+        let deadline = Date().addingTimeInterval(Double(busyTimeoutMilliseconds) / 1000)
+        while true {
+            do {
+                try execute("PRAGMA journal_mode=WAL")
+                break
+            } catch let error as StoreError where error.isBusy && Date() < deadline {
+                usleep(10_000)
+            }
+        }
         try execute("PRAGMA synchronous=NORMAL")
         try execute("PRAGMA foreign_keys=ON")
     }
