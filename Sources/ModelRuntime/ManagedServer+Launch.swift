@@ -9,9 +9,12 @@ extension ManagedServer {
     ///   server keeps only the last window of the KV cache for those layers, so no prefix can be
     ///   reused (`timings.cache_n` stays 0) and every case re-reads its examples.
     /// - The context per slot is capped at what the model was trained for.
+    /// - LoRA adapters are loaded at scale 0 (`--lora-init-without-apply`): a request without a
+    ///   `lora` list is answered by the base model, one with it by the adapters it names.
     /// - Parameter metadata: the model's GGUF header, nil when it could not be read.
     static func launchArguments(
-        binary: String, port: Int, model: String, slots: Int, contextPerSlot: Int, metadata: GGUFMetadata?
+        binary: String, port: Int, model: String, slots: Int, contextPerSlot: Int, adapters: [String] = [],
+        metadata: GGUFMetadata?
     ) -> [String] {
         let context = ManagedServer.contextPerSlot(contextPerSlot, metadata: metadata)
         var arguments = [
@@ -19,6 +22,8 @@ extension ManagedServer {
             "--ctx-size", String(context * slots), "--no-webui",
         ]
         if metadata?.slidingWindow != nil { arguments.append("--swa-full") }
+        for adapter in adapters { arguments += ["--lora", adapter] }
+        if !adapters.isEmpty { arguments.append("--lora-init-without-apply") }
         return arguments
     }
 

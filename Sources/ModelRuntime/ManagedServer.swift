@@ -17,6 +17,8 @@ public struct RuntimeInfo: Sendable, Hashable {
     /// When the process started, in clock ticks after boot (`/proc/PID/stat`): with the pid,
     /// the process's identity, which a recycled pid cannot share and a renamed binary keeps.
     public var startTicks: Int?
+    /// LoRA adapters (GGUF paths) loaded unapplied: each request names those it applies.
+    public var adapters: [String] = []
 
     public var endpoint: URL { URL(string: "http://127.0.0.1:\(port)")! }
 
@@ -26,6 +28,7 @@ public struct RuntimeInfo: Sendable, Hashable {
             "slots": .number(Double(slots)), "context_per_slot": .number(Double(contextPerSlot)),
             "binary": .string(binary), "started_at": .string(startedAt),
             "start_ticks": startTicks.map { .number(Double($0)) } ?? .null,
+            "adapters": .array(adapters.map { .string($0) }),
         ]
     }
 
@@ -47,6 +50,7 @@ public struct RuntimeInfo: Sendable, Hashable {
             contextPerSlot: json["context_per_slot"]?.intValue ?? 0, binary: json["binary"]?.stringValue ?? "",
             startedAt: json["started_at"]?.stringValue ?? "")
         startTicks = json["start_ticks"]?.intValue
+        adapters = json["adapters"]?.arrayValue?.compactMap(\.stringValue) ?? []
     }
 }
 
@@ -160,12 +164,14 @@ public struct ManagedServer: Sendable {
 
     /// Starts `llama-server` on 127.0.0.1 and waits for `/health`.
     /// - Parameter port: nil picks the default port, or a free one when that is taken.
-    public func start(model: String?, port: Int?, slots: Int?, contextPerSlot: Int?, healthTimeout: Double = 120)
-        async throws -> RuntimeInfo
-    {
+    public func start(
+        model: String?, port: Int?, slots: Int?, contextPerSlot: Int?, adapters: [String] = [],
+        healthTimeout: Double = 120
+    ) async throws -> RuntimeInfo {
         try await exclusively {
             try await startLocked(
-                model: model, port: port, slots: slots, contextPerSlot: contextPerSlot, healthTimeout: healthTimeout)
+                model: model, port: port, slots: slots, contextPerSlot: contextPerSlot, adapters: adapters,
+                healthTimeout: healthTimeout)
         }
     }
 
@@ -191,9 +197,9 @@ public struct ManagedServer: Sendable {
         return try await body()
     }
 
-    private func startLocked(model: String?, port: Int?, slots: Int?, contextPerSlot: Int?, healthTimeout: Double)
-        async throws -> RuntimeInfo
-    {
+    private func startLocked(
+        model: String?, port: Int?, slots: Int?, contextPerSlot: Int?, adapters: [String], healthTimeout: Double
+    ) async throws -> RuntimeInfo {
         if case .running(let info, _) = await status() {
             throw ManagedServerError(
                 message:
@@ -208,6 +214,9 @@ public struct ManagedServer: Sendable {
                 }
                 return path
             } ?? defaultModelPath()
+        for adapter in adapters where !FileManager.default.fileExists(atPath: adapter) {
+            throw ManagedServerError(message: "the adapter \(adapter) does not exist", unavailable: false)
+        }
         if let port, ManagedServer.isListening(port: port) {
             throw ManagedServerError(
                 message: "port \(port) on 127.0.0.1 is taken by another program; choose another with --port",
@@ -230,7 +239,7 @@ public struct ManagedServer: Sendable {
             do {
                 return try await launch(
                     binary: binary, port: chosenPort, model: modelPath, slots: slots, contextPerSlot: context,
-                    metadata: metadata, healthTimeout: healthTimeout)
+                    adapters: adapters, metadata: metadata, healthTimeout: healthTimeout)
             } catch let error as ManagedServerError where error.portTaken && port == nil && attempt < 4 {
                 continue
             }
@@ -241,17 +250,18 @@ public struct ManagedServer: Sendable {
     /// health, so a server that died (a port taken after all) is never mistaken for another one
     /// answering on that port.
     private func launch(
-        binary: String, port: Int, model: String, slots: Int, contextPerSlot: Int, metadata: GGUFMetadata?,
-        healthTimeout: Double
+        binary: String, port: Int, model: String, slots: Int, contextPerSlot: Int, adapters: [String],
+        metadata: GGUFMetadata?, healthTimeout: Double
     ) async throws -> RuntimeInfo {
         let arguments = ManagedServer.launchArguments(
             binary: binary, port: port, model: model, slots: slots, contextPerSlot: contextPerSlot,
-            metadata: metadata)
+            adapters: adapters, metadata: metadata)
         let pid = try ManagedServer.spawnDetached(arguments, log: logPath)
         var info = RuntimeInfo(
             pid: pid, port: port, model: model, slots: slots, contextPerSlot: contextPerSlot, binary: binary,
             startedAt: ISO8601DateFormatter().string(from: Date()))
         info.startTicks = ManagedServer.startTicks(pid: pid)
+        info.adapters = adapters
         try writeInfo(info)
         let provider = LlamaCppProvider(endpoint: info.endpoint, http: http)
         let deadline = Date().addingTimeInterval(healthTimeout)
@@ -276,12 +286,23 @@ public struct ManagedServer: Sendable {
     }
 
     /// The running server, started first when there is none. `started` tells which.
-    public func ensureRunning() async throws -> (info: RuntimeInfo, started: Bool) {
-        try await exclusively { try await ensureRunningLocked() }
+    /// - Parameter adapters: LoRA adapters (GGUF paths) it must have loaded. A server without
+    ///   one of them is restarted with the same model and settings and every adapter it had, plus
+    ///   the new ones: llama-server loads adapters only when it starts.
+    public func ensureRunning(adapters: [String] = []) async throws -> (info: RuntimeInfo, started: Bool) {
+        try await exclusively { try await ensureRunningLocked(adapters: adapters) }
     }
 
-    private func ensureRunningLocked() async throws -> (info: RuntimeInfo, started: Bool) {
+    private func ensureRunningLocked(adapters: [String]) async throws -> (info: RuntimeInfo, started: Bool) {
         switch await status() {
+        case .running(let info, _) where !Set(adapters).isSubset(of: info.adapters):
+            _ = try await stopLocked(grace: 10)
+            let kept = info.adapters.filter { FileManager.default.fileExists(atPath: $0) && !adapters.contains($0) }
+            return (
+                try await startLocked(
+                    model: info.model, port: nil, slots: info.slots, contextPerSlot: info.contextPerSlot,
+                    adapters: kept + adapters, healthTimeout: 120), true
+            )
         case .running(let info, let healthy):
             if healthy { return (info, false) }
             // Still loading, perhaps: give it a moment before calling it dead.
@@ -296,7 +317,9 @@ public struct ManagedServer: Sendable {
                 unavailable: true)
         case .stale, .stopped:
             return (
-                try await startLocked(model: nil, port: nil, slots: nil, contextPerSlot: nil, healthTimeout: 120), true
+                try await startLocked(
+                    model: nil, port: nil, slots: nil, contextPerSlot: nil, adapters: adapters, healthTimeout: 120),
+                true
             )
         }
     }

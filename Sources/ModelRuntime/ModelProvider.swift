@@ -21,7 +21,7 @@ public struct ChatMessage: Sendable, Hashable {
     }
 
     /// `{"role": …, "content": …}`, as every chat API takes it.
-    var json: JSONValue { ["role": .string(role), "content": .string(content)] }
+    public var json: JSONValue { ["role": .string(role), "content": .string(content)] }
 }
 
 /// What to ask a model: a raw prompt or chat messages, and how to sample.
@@ -44,6 +44,11 @@ public struct CompletionRequest: Sendable, Hashable {
     /// that slot's cache; nil lets the server choose. Servers without slots ignore it, and it is
     /// not part of the cache key: it changes where the answer is computed, not what it is.
     public var slot: Int?
+    /// LoRA adapters to apply, by the server's id (llama.cpp's per-request `lora`; adapters not
+    /// listed get scale 0); nil sends no field and the server applies its own setting. Not part of
+    /// the cache key: an adapter's ids change from one server start to the next, so the model's
+    /// identity names the adapter instead.
+    public var lora: [LoraScale]?
 
     public init(
         prompt: Prompt, maxTokens: Int = 256, temperature: Double = 0, topP: Double? = nil, topK: Int? = nil,
@@ -91,6 +96,21 @@ public struct CompletionRequest: Sendable, Hashable {
         if let topK { fields["top_k"] = .number(Double(topK)) }
         if let seed { fields["seed"] = .number(Double(seed)) }
         return fields
+    }
+}
+
+/// One LoRA adapter of a llama.cpp server and the scale to apply it with.
+public struct LoraScale: Sendable, Hashable {
+    public var id: Int
+    public var scale: Double
+
+    public init(id: Int, scale: Double) {
+        self.id = id
+        self.scale = scale
+    }
+
+    static func field(_ list: [LoraScale]) -> JSONValue {
+        .array(list.map { ["id": .number(Double($0.id)), "scale": .number($0.scale)] })
     }
 }
 

@@ -25,6 +25,7 @@ public struct LlamaCppProvider: ModelProvider {
         body.merge(request.samplingFields) { _, set in set }
         if request.topLogprobs > 0 { body["n_probs"] = .number(Double(request.topLogprobs)) }
         if let slot = request.slot { body["id_slot"] = .number(Double(slot)) }
+        if let lora = request.lora { body["lora"] = LoraScale.field(lora) }
         let (answer, latency) = try await transport.generate(
             "/completion", .object(body), maxTokens: request.maxTokens, timeout: timeout)
         guard let text = answer["content"]?.stringValue else {
@@ -68,6 +69,18 @@ public struct LlamaCppProvider: ModelProvider {
         return ServerProperties(
             contextSize: answer["default_generation_settings"]?["n_ctx"]?.intValue ?? answer["n_ctx"]?.intValue,
             slots: answer["total_slots"]?.intValue, model: answer["model_path"]?.stringValue)
+    }
+
+    /// The LoRA adapters the server loaded, by id, with their file paths (`GET /lora-adapters`).
+    public func adapters(timeout: Double) async throws -> [(id: Int, path: String)] {
+        let (answer, _) = try await transport.get("/lora-adapters", timeout: timeout)
+        guard let list = answer.arrayValue else {
+            throw ModelError.malformed(url: transport.url("/lora-adapters").absoluteString, detail: "not a list")
+        }
+        return list.compactMap { item in
+            guard let id = item["id"]?.intValue, let path = item["path"]?.stringValue else { return nil }
+            return (id, path)
+        }
     }
 
     public func health(timeout: Double) async throws {

@@ -23,6 +23,8 @@ public struct OpenAIProvider: ModelProvider {
         ]
         if let model { body["model"] = .string(model) }
         body.merge(request.samplingFields) { _, set in set }
+        // llama-server's OpenAI-compatible routes take its per-request adapters too.
+        if let lora = request.lora { body["lora"] = LoraScale.field(lora) }
         let path: String
         switch request.prompt {
         case .text(let prompt):
