@@ -2,7 +2,7 @@
 /// have run; opening a file runs the missing ones in one transaction, and refuses a file written
 /// by a newer `pwb`. Never edit a migration that has shipped: add the next one.
 enum Schema {
-    static let migrations: [String] = [version1]
+    static let migrations: [String] = [version1, version2]
 
     static var latestVersion: Int { migrations.count }
 
@@ -167,6 +167,22 @@ enum Schema {
             evalset_id INTEGER NOT NULL REFERENCES evalsets(id),
             params TEXT NOT NULL DEFAULT '{}',
             report TEXT NOT NULL,
+            created_at TEXT NOT NULL DEFAULT \(now)
+        );
+        """
+
+    /// LoRA adapters trained by `pwb finetune`: the GGUF file (under the workspace) with its
+    /// SHA-256, the model it was trained for, and how it was trained (settings, data, loss, time).
+    static let version2 = """
+        CREATE TABLE adapters (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            evalset_id INTEGER NOT NULL REFERENCES evalsets(id),
+            revision_id INTEGER NOT NULL REFERENCES revisions(id),
+            base_model TEXT NOT NULL,
+            path TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            training TEXT NOT NULL DEFAULT '{}',
             created_at TEXT NOT NULL DEFAULT \(now)
         );
         """
