@@ -3,13 +3,17 @@
 SWIFT ?= swift
 PWB := .build/debug/pwb
 
-.PHONY: demo test build deps runtime bench format clean-state
+.PHONY: demo test build deps runtime trainer bench format clean-state
 
 deps:
 	@scripts/install-deps.sh
 
 runtime: deps
 	@scripts/setup-runtime.sh >/dev/null
+
+# The LoRA trainer (pwb finetune, pwb advise --finetune): a Python environment under the pwb cache.
+trainer: runtime
+	@Sources/Workbench/FineTuning/setup-trainer.sh >/dev/null
 
 build: deps
 	$(SWIFT) build

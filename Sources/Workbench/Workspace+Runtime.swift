@@ -1,6 +1,7 @@
 import Foundation
 import ModelRuntime
 import WorkbenchCore
+import WorkbenchStore
 
 /// A model ready to take requests, with what the workbench needs to know about it.
 public struct ConnectedModel: Sendable {
@@ -11,6 +12,8 @@ public struct ConnectedModel: Sendable {
     public var identity: String
     /// Set when this command started the managed `llama-server`.
     public var startedRuntime: RuntimeInfo?
+    /// The LoRA adapter every request applies (the managed runtime only), by the server's id.
+    public var lora: [LoraScale]?
 
     /// The configured model name (`local` for the managed runtime).
     public var name: String { client.name }
@@ -33,14 +36,26 @@ extension Workspace {
 
     /// Connects to the model named `name` (or the default), starting the managed `llama-server`
     /// when no model is configured. Fails with `RuntimeUnavailable` when nothing answers.
-    public func connect(model name: String?, environment: [String: String]) async throws -> ConnectedModel {
+    /// - Parameter adapter: a stored LoRA adapter every request applies at scale 1. The managed
+    ///   runtime is restarted when it has not loaded it; the model's identity names the adapter's
+    ///   hash and scale, so its answers are cached apart from the base model's.
+    public func connect(model name: String?, adapter: AdapterRecord? = nil, environment: [String: String])
+        async throws -> ConnectedModel
+    {
         let configuration = try runtimeConfiguration(environment: environment)
         let client: ModelClient
         var started: RuntimeInfo?
+        let adapterFile = adapter.map(adapterPath)
         if let chosen = try configuration.select(name) {
+            if let adapter {
+                throw UsageError(
+                    "adapter \(adapter.name) is served by the managed runtime, not by model \(chosen.name); leave out --model, or name a tuned model your server serves with --model"
+                )
+            }
             client = try chosen.client(http: http, environment: environment)
         } else {
-            let (info, didStart) = try await managedServer(environment: environment).ensureRunning()
+            let (info, didStart) = try await managedServer(environment: environment).ensureRunning(
+                adapters: adapterFile.map { [$0] } ?? [])
             if didStart { started = info }
             client = ModelClient(
                 name: "local", providers: [LlamaCppProvider(endpoint: info.endpoint, http: http)],
@@ -49,8 +64,27 @@ extension Workspace {
         let properties = try await client.properties()
         let served = properties.model.map { ($0 as NSString).lastPathComponent } ?? client.name
         let content = properties.digest.map(ModelIdentity.short) ?? properties.model.flatMap(ModelIdentity.fingerprint)
-        return ConnectedModel(
+        var model = ConnectedModel(
             client: client, properties: properties,
             identity: "\(client.kind.rawValue):\(served)" + (content.map { "#" + $0 } ?? ""), startedRuntime: started)
+        if let adapter, let adapterFile {
+            guard adapter.baseModel == model.identity else {
+                throw UsageError(
+                    "adapter \(adapter.name) was trained for \(adapter.baseModel), but the runtime serves \(model.identity); start the runtime with that model (pwb runtime start --model PATH) or train the adapter again"
+                )
+            }
+            guard let server = client.providers.first as? LlamaCppProvider,
+                let loaded = try await server.adapters(timeout: configuration.timeoutSeconds).first(where: {
+                    ($0.path as NSString).standardizingPath == (adapterFile as NSString).standardizingPath
+                })
+            else {
+                throw RuntimeUnavailable(
+                    endpoints: client.endpoints,
+                    reason: "the managed llama-server did not load adapter \(adapter.name) (\(adapterFile))")
+            }
+            model.lora = [LoraScale(id: loaded.id, scale: 1)]
+            model.identity += "+lora:\(adapter.hash.prefix(16))@1"
+        }
+        return model
     }
 }

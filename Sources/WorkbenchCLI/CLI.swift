@@ -94,6 +94,8 @@ public enum CLI {
         case let error as RuntimeStopped: return (ExitCode.runtimeUnavailable, error.message)
         case let error as IncompleteRung: return (ExitCode.runtimeUnavailable, error.description)
         case let error as RuntimeUnavailable: return (ExitCode.runtimeUnavailable, error.description)
+        case let error as TrainerError: return (ExitCode.runtimeUnavailable, error.description)
+        case let error as TrainingStopped: return (Interrupts.exitCode, error.description)
         case let error as ManagedServerError:
             return (error.unavailable ? ExitCode.runtimeUnavailable : ExitCode.usage, error.message)
         case let error as ModelError:
@@ -200,6 +202,6 @@ public enum CLI {
     /// Every command, in the order help lists them.
     static var commands: [Command] {
         StoreCommands.all + TemplateCommands.all + EvalSetCommands.all + CorpusCommands.all + RuntimeCommands.all
-            + EvalCommands.all + AdviseCommands.all + ReportCommands.all
+            + EvalCommands.all + AdviseCommands.all + FineTuneCommands.all + ReportCommands.all
     }
 }

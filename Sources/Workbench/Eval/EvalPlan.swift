@@ -18,6 +18,8 @@ public struct EvalOptions: Sendable {
     public var limit: Int?
     public var seed = 0
     public var strategy = Strategy.zeroShot
+    /// A stored LoRA adapter the managed runtime applies to every request (`pwb eval --adapter`).
+    public var adapter: String?
 
     public init(template: String) {
         self.template = template
@@ -123,10 +125,12 @@ extension Workspace {
             context = FewShot.renderContext(passages.map(\.document.passage))
         }
         let temperature = run.revision.file.settings.temperature ?? 0
-        return try Prompting.request(
+        var request = try Prompting.request(
             run.revision.file, reference: run.revision.reference, vars: stored.evalCase.textVars, examples: examples,
             context: context, seed: temperature > 0 ? seed &+ sample : nil,
             topLogprobs: evalset.settings.scorers.contains { $0.kind == .logprobLabel } ? 20 : 0)
+        request.lora = run.model.lora
+        return request
     }
 
     /// The rendered few-shot block for a random draw, or nil for zero-shot.

@@ -50,9 +50,10 @@ extension Workspace {
             }
         }
         let shared = try revisions.map { try sharedExamples($0, strategy: strategy, train: train, seed: options.seed) }
+        let adapter = try options.adapter.map { try self.adapter(named: $0) }
         var models: [ConnectedModel] = []
         for name in options.models {
-            let model = try await connect(model: name, environment: environment)
+            let model = try await connect(model: name, adapter: adapter, environment: environment)
             if let started = model.startedRuntime { notes(Workspace.startedNote(started)) }
             models.append(model)
         }
@@ -70,6 +71,7 @@ extension Workspace {
                     "model_name": .string(model.name), "scorers": .array(evalset.settings.scorers.map(\.json)),
                 ]
                 if let limit = options.limit { params["limit"] = .number(Double(limit)) }
+                if let adapter { params["adapter"] = .string(adapter.name) }
                 if let examples = shared[revisionIndex] { params["shared_examples"] = .string(examples) }
                 let record = RunRecord(
                     id: 0, batch: batch, templateID: revision.template.id, revisionID: revision.revision.id,
@@ -128,7 +130,8 @@ extension Workspace {
         for record in unfinished {
             let name = record.params["model_name"]?.stringValue
             if models[name ?? ""] == nil {
-                let model = try await connect(model: name, environment: environment)
+                let adapter = try record.params["adapter"]?.stringValue.map { try self.adapter(named: $0) }
+                let model = try await connect(model: name, adapter: adapter, environment: environment)
                 if let started = model.startedRuntime { notes(Workspace.startedNote(started)) }
                 // A run stored before identities had a content fingerprint resumes with the same file name.
                 guard model.identity == record.model || model.identity.hasPrefix(record.model + "#") else {

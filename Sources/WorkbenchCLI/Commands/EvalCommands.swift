@@ -25,6 +25,7 @@ enum EvalCommands {
             "select", value: "random|similar",
             "how examples are chosen: the same random ones for every case, or the most similar by BM25"),
         Option("rag", value: "CORPUS", "fill {{context}} with passages retrieved from CORPUS for each case"),
+        Option("adapter", value: "NAME", "apply a LoRA adapter from pwb finetune (the local runtime serves it)"),
         Option("passages", value: "N", "passages per case with --rag (default 3)"),
         Option("fail-under", value: "X", "exit 1 when the best score is below X"),
         Option("baseline", value: "RUN", "exit 1 when the best run is significantly worse than RUN"),
@@ -134,6 +135,7 @@ enum EvalCommands {
             throw UsageError("--passages needs --rag CORPUS")
         }
         options.strategy = strategy
+        options.adapter = arguments.value("adapter")
         if let failUnder = try arguments.double("fail-under"), !(0...1).contains(failUnder) {
             throw UsageError("--fail-under must be between 0 and 1, not \(failUnder)")
         }

