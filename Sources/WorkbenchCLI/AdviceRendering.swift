@@ -141,7 +141,11 @@ enum AdviceRendering {
         if let skipped = advice.fineTuning.skipped {
             lines.append("   \(skipped).")
         } else if let tuned = advice.fineTuning.measured {
-            lines.append("   measured with \(tuned.model): \(score(tuned.run)) (run \(tuned.run.run))")
+            if let model = tuned.model {
+                lines.append("   measured with \(model): \(score(tuned.run)) (run \(tuned.run.run))")
+            } else {
+                lines += fineTunedAdapters(tuned).map { "   " + $0 }
+            }
             if let saved = tuned.tokensSavedPerRequest, let alternative = tuned.alternative {
                 lines.append(
                     "   against \(alternative), the rung chosen without it: \(String(format: "%.0f", saved)) prompt tokens fewer per request (\(advice.money(tuned.savingPerRequest ?? 0)) each)"
@@ -189,6 +193,38 @@ enum AdviceRendering {
             "",
             "Measured in \(Advice.duration(advice.elapsedSeconds)).\(advice.id.map { " pwb advise --show \($0) prints this again." } ?? "")",
         ]
+        return lines
+    }
+
+    /// The adapters trained here: data, time, score, and each against the best prompting rung.
+    static func fineTunedAdapters(_ tuned: Advice.FineTuned) -> [String] {
+        var lines = [
+            "LoRA adapters trained here on the first N train cases, scored with the zero-shot prompt on the same dev cases:"
+        ]
+        var table = Table([
+            .init("N", right: true), .init("SCORE [95% CI]"), .init("TRAINING", right: true),
+            .init("EX/S", right: true), .init("VS BEST PROMPTING (paired, unadjusted)"), .init("RUN", right: true),
+        ])
+        for adapter in tuned.adapters {
+            table.add([
+                String(adapter.trainCases), score(adapter.run), Advice.duration(adapter.trainingSeconds),
+                String(format: "%.2f", adapter.examplesPerSecond),
+                adapter.againstPrompting.map { "\($0.variant): \(comparison($0.comparison, adjusted: false))" } ?? "–",
+                String(adapter.run.run),
+            ])
+        }
+        lines += table.render()
+        if let gain = tuned.gainPerDoubling {
+            lines.append(
+                "measured, not projected: \(Advice.signed(gain)) per doubling of the train cases (least squares over the sizes above); it describes these sizes and decides nothing"
+            )
+        }
+        if let estimate = tuned.estimatedSeconds, let budget = tuned.budgetSeconds {
+            let spent = tuned.adapters.map(\.trainingSeconds).reduce(0, +)
+            lines.append(
+                "training took \(Advice.duration(spent)), estimated \(Advice.duration(estimate)) up front, budget \(Advice.duration(budget))"
+            )
+        }
         return lines
     }
 

@@ -14,6 +14,13 @@ public struct AdviceOptions: Sendable {
     public var fineTuneCostUSD: Double?
     /// A served fine-tuned model to measure instead of projecting (a name from config.json).
     public var fineTunedModel: String?
+    /// Train LoRA adapters on a quarter, half and all of the train split and measure them.
+    public var fineTune = false
+    public var fineTuneEpochs = 2
+    /// The time the training may take; sizes that would not fit are left out, up front.
+    public var fineTuneMinutes = 30.0
+    /// Train on at most this many train cases (the largest adapter's size).
+    public var fineTuneMaxExamples: Int?
     /// The model the ladder is climbed with.
     public var model: String?
     /// Dev cases scored per rung.
@@ -41,15 +48,22 @@ public struct AdviceOptions: Sendable {
         }
         if let fineTuneCostUSD { object["finetune_cost"] = .number(fineTuneCostUSD) }
         if let fineTunedModel { object["finetuned_model"] = .string(fineTunedModel) }
+        if fineTune {
+            object["finetune"] = [
+                "epochs": .number(Double(fineTuneEpochs)), "minutes": .number(fineTuneMinutes),
+                "max_examples": fineTuneMaxExamples.map { .number(Double($0)) } ?? .null,
+            ]
+        }
         if let model { object["model"] = .string(model) }
         return .object(object)
     }
 }
 
-/// Where the advisor is in its ladder, for a progress line.
+/// Where the advisor is in its ladder, for a progress line: scoring a rung, or training.
 public struct AdviceProgress: Sendable {
     public var rung: String
-    public var eval: EvalProgress
+    public var eval: EvalProgress?
+    public var training: FineTuneProgress?
 }
 
 extension Workspace {
@@ -76,6 +90,13 @@ extension Workspace {
         }
         if let cost = options.fineTuneCostUSD, !(0...1e12).contains(cost) {
             throw UsageError("--finetune-cost must be between 0 and 1e12 dollars, not \(cost)")
+        }
+        if options.fineTune && options.fineTunedModel != nil {
+            throw UsageError(
+                "--finetune trains adapters here and --finetuned-model measures a served one; choose one of them")
+        }
+        guard (1...100).contains(options.fineTuneEpochs), options.fineTuneMinutes > 0 else {
+            throw UsageError("--finetune-epochs must be 1…100 and --finetune-minutes above 0")
         }
         guard options.budget >= 1 else { throw UsageError("--budget must be at least 1") }
         let started = ContinuousClock.now
@@ -222,44 +243,113 @@ extension Workspace {
             }
         }
 
-        // 4. Fine-tuning: measured with a served model; otherwise not a rung.
+        // 4. Fine-tuning, measured: adapters trained here, or a served tuned model; never projected.
         var fineTuning = Step<Advice.FineTuned>.skipped(
             train.isEmpty
                 ? "the eval set has no train split to fine-tune on"
-                : "not measured: serve a model tuned on the train split and pass --finetuned-model NAME")
+                : "not measured: pwb advise --finetune trains adapters here, or serve a tuned model and pass --finetuned-model NAME"
+        )
         // What a trivial answer scores (label tasks): chance, or always the majority label.
         let baseline = best.headline?.baseline.map {
             Advice.Baseline(
                 labels: $0.labelCount, chance: $0.chance, majorityLabel: $0.majorityLabel ?? "",
                 majority: $0.majorityRate)
         }
+        let prompting = rungs
+        var tunedRungs: [Rung] = []
+        var tuned: Advice.FineTuned?
         if let fineTunedModel = options.fineTunedModel {
             let measured = try await run("fine-tuned model") {
                 $0.variants = pinned
                 $0.models = [fineTunedModel]
             }.runs[0]
-            var tuned = Advice.FineTuned(model: fineTunedModel, run: Workspace.summary(measured))
+            tuned = Advice.FineTuned(model: fineTunedModel, run: Workspace.summary(measured))
             if !measured.perCase.isEmpty {
                 var rung = try rung(measured, kind: .fineTuned, label: "fine-tuned (\(fineTunedModel))", seed: seed)
                 rung.oneOffUSD = options.fineTuneCostUSD
                 rung.labeledExamples = train.count
-                // What it saves against the rung that would be chosen without it.
-                if let without = DecisionRule.decide(
-                    rungs, target: options.target, cost: cost, baseline: baseline?.rate, seed: seed)
-                {
-                    let alternative = rungs[without.chosen]
-                    tuned.alternative = alternative.label
-                    tuned.tokensSavedPerRequest = alternative.promptTokens - rung.promptTokens
-                    let saving = cost.perRequest(alternative) - cost.perRequest(rung)
-                    tuned.savingPerRequest = saving
-                    if let oneOff = cost.oneOff(rung), oneOff > 0 {
-                        tuned.breakEvenRequests = CostModel.breakEven(oneOff: oneOff, savingPerRequest: saving)
-                    }
-                }
-                rungs.append(rung)
+                tunedRungs.append(rung)
             }
-            fineTuning = .measured(tuned)
+        } else if options.fineTune && !train.isEmpty {
+            switch try fineTuningPlan(options, train: train.count, environment: environment) {
+            case .skip(let reason):
+                fineTuning = .skipped(reason)
+            case .train(let sizes, let estimate):
+                notes(
+                    "fine-tuning: adapters on \(sizes.map(String.init).joined(separator: ", ")) train cases, \(options.fineTuneEpochs) epoch\(options.fineTuneEpochs == 1 ? "" : "s") each, about \(Advice.duration(estimate)) of training (budget \(Advice.duration(options.fineTuneMinutes * 60)), --finetune-minutes)"
+                )
+                var request = FineTuneOptions(evalset: evalset.name)
+                request.template = bestRevision.reference
+                request.examples = sizes
+                request.epochs = options.fineTuneEpochs
+                request.seed = options.seed
+                let adapters = try await finetune(
+                    request, environment: environment, stop: stop, notes: notes,
+                    progress: progress.map { callback in
+                        { callback(AdviceProgress(rung: "fine-tuning", eval: nil, training: $0)) }
+                    })
+                let bestPrompting = prompting.indices.max {
+                    (prompting[$0].interval.estimate, -prompting[$0].effort)
+                        < (prompting[$1].interval.estimate, -prompting[$1].effort)
+                }
+                var measured: [Advice.TunedAdapter] = []
+                for adapter in adapters {
+                    let cases = adapter.training["examples"]?.intValue ?? train.count
+                    let report = try await run("fine-tuned on \(cases)") {
+                        $0.variants = pinned
+                        $0.adapter = adapter.name
+                    }.runs[0]
+                    let seconds = adapter.training["training_seconds"]?.doubleValue ?? 0
+                    var entry = Advice.TunedAdapter(
+                        name: adapter.name, trainCases: cases, epochs: adapter.training["epochs"]?.intValue ?? 0,
+                        rank: adapter.training["rank"]?.intValue ?? 0, trainingSeconds: seconds,
+                        examplesPerSecond: adapter.training["examples_per_second"]?.doubleValue ?? 0,
+                        run: Workspace.summary(report))
+                    guard !report.perCase.isEmpty else { continue }
+                    var rung = try rung(
+                        report, kind: .fineTuned, label: "fine-tuned on \(cases)", seed: seed)
+                    rung.oneOffSeconds = seconds
+                    rung.oneOffUSD = options.fineTuneCostUSD
+                    rung.labeledExamples = cases
+                    if let index = bestPrompting {
+                        entry.againstPrompting = Advice.VariantComparison(
+                            variant: prompting[index].label,
+                            comparison: Comparisons.paired(
+                                rung.outcomes.perCase, prompting[index].outcomes.perCase,
+                                passFail: rung.passFail && prompting[index].passFail, seed: seed))
+                    }
+                    measured.append(entry)
+                    tunedRungs.append(rung)
+                }
+                if let largest = measured.max(by: { $0.trainCases < $1.trainCases }) {
+                    var value = Advice.FineTuned(model: nil, run: largest.run)
+                    value.adapters = measured
+                    value.gainPerDoubling = Advice.FineTuned.gainPerDoubling(
+                        measured.map { ($0.trainCases, $0.run.interval.estimate) })
+                    value.estimatedSeconds = estimate
+                    value.budgetSeconds = options.fineTuneMinutes * 60
+                    tuned = value
+                }
+            }
         }
+        if var value = tuned {
+            // What the tuned rung with the most data saves against the rung chosen without it.
+            if let rung = tunedRungs.max(by: { $0.labeledExamples < $1.labeledExamples }),
+                let without = DecisionRule.decide(
+                    prompting, target: options.target, cost: cost, baseline: baseline?.rate, seed: seed)
+            {
+                let alternative = prompting[without.chosen]
+                value.alternative = alternative.label
+                value.tokensSavedPerRequest = alternative.promptTokens - rung.promptTokens
+                let saving = cost.perRequest(alternative) - cost.perRequest(rung)
+                value.savingPerRequest = saving
+                if let oneOff = cost.oneOff(rung), oneOff > 0 {
+                    value.breakEvenRequests = CostModel.breakEven(oneOff: oneOff, savingPerRequest: saving)
+                }
+            }
+            fineTuning = .measured(value)
+        }
+        rungs += tunedRungs
 
         // 5. The decision, over measured rungs only; the curve is a scenario beside it.
         let projection =
@@ -322,6 +412,42 @@ extension Workspace {
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(
             positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return decoder
+    }
+
+    enum FineTuningPlan {
+        case train(sizes: [Int], estimatedSeconds: Double)
+        case skip(String)
+    }
+
+    /// The adapters the advisor trains — on a quarter, half and all of the train split (at most
+    /// `fineTuneMaxExamples`), at least `FineTuneOptions.minimumExamples` each — and the training
+    /// time they are estimated to take, from the speed adapters trained here before reached (or
+    /// one example a second). Sizes that would not fit the budget are dropped, largest first.
+    func fineTuningPlan(_ options: AdviceOptions, train: Int, environment: [String: String]) throws
+        -> FineTuningPlan
+    {
+        let total = min(train, options.fineTuneMaxExamples ?? train)
+        let sizes = Array(Set([total / 4, total / 2, total].filter { $0 >= FineTuneOptions.minimumExamples })).sorted()
+        guard !sizes.isEmpty else {
+            return .skip(
+                "\(total) train cases are too few to fine-tune on (at least \(FineTuneOptions.minimumExamples))")
+        }
+        let speeds = try store.adapters().compactMap { $0.training["examples_per_second"]?.doubleValue }.filter {
+            $0 > 0
+        }
+        let perSecond = speeds.isEmpty ? 1.0 : speeds.sorted()[speeds.count / 2]
+        // Loading the model and converting each adapter, besides the training steps.
+        func estimate(_ sizes: [Int]) -> Double {
+            60 + sizes.map { Double($0 * options.fineTuneEpochs) / perSecond + 15 }.reduce(0, +)
+        }
+        var chosen = sizes
+        while !chosen.isEmpty && estimate(chosen) > options.fineTuneMinutes * 60 { chosen.removeLast() }
+        guard !chosen.isEmpty else {
+            return .skip(
+                "training on \(sizes[0]) cases would take about \(Advice.duration(estimate([sizes[0]]))), over the budget of \(Advice.duration(options.fineTuneMinutes * 60)) (--finetune-minutes)"
+            )
+        }
+        return .train(sizes: chosen, estimatedSeconds: estimate(chosen))
     }
 
     /// How many examples fit: the context, less the zero-shot prompt and the tokens generated,

@@ -31,6 +31,14 @@ enum AdviseCommands {
             Option(
                 "finetuned-model", value: "NAME",
                 "a served fine-tuned model (from config.json) to measure as the ladder's last rung"),
+            Option(
+                "finetune",
+                "train LoRA adapters on 1/4, 1/2 and all train cases here (pwb finetune) and measure each as a rung"),
+            Option("finetune-epochs", value: "E", "epochs for those adapters (default 2)"),
+            Option(
+                "finetune-minutes", value: "M",
+                "the training time allowed; larger sizes that would not fit are left out (default 30)"),
+            Option("finetune-max", value: "N", "train on at most N train cases (the largest adapter)"),
             .model,
             Option("budget", value: "N_CASES", "dev cases scored per rung (default 40; more narrows the intervals)"),
             Option("max-shots", value: "K", "the largest number of examples tried (default 8)"),
@@ -72,6 +80,17 @@ enum AdviseCommands {
         }
         options.fineTuneCostUSD = try nonNegative(arguments, "finetune-cost")
         options.fineTunedModel = arguments.value("finetuned-model")
+        options.fineTune = arguments.flag("finetune")
+        options.fineTuneEpochs = try arguments.int("finetune-epochs", min: 1) ?? options.fineTuneEpochs
+        options.fineTuneMinutes = try nonNegative(arguments, "finetune-minutes") ?? options.fineTuneMinutes
+        options.fineTuneMaxExamples = try arguments.int("finetune-max", min: 1)
+        if !options.fineTune,
+            let stray = ["finetune-epochs", "finetune-minutes", "finetune-max"].first(where: {
+                arguments.value($0) != nil
+            })
+        {
+            throw UsageError("--\(stray) sets how --finetune trains; add --finetune")
+        }
         options.model = arguments.value("model")
         options.budget = try arguments.int("budget", min: 1) ?? options.budget
         options.maxShots = try arguments.int("max-shots", min: 1) ?? options.maxShots
@@ -87,7 +106,13 @@ enum AdviseCommands {
                 try await workspace.advise(
                     options, environment: session.environment, stop: stop,
                     notes: { invocation.output.note($0) },
-                    progress: { progress in bar.update(progress.eval, label: "advise · \(progress.rung)") })
+                    progress: { progress in
+                        if let eval = progress.eval {
+                            bar.update(eval, label: "advise · \(progress.rung)")
+                        } else if let training = progress.training {
+                            invocation.output.progress("advise · " + FineTuneCommands.progressLine(training))
+                        }
+                    })
             }
         } catch let interrupted as EvalInterrupted {
             bar.finish()
@@ -127,7 +152,8 @@ enum AdviseCommands {
         arguments: "EVALSET", min: 1, max: 1,
         options: [
             Option(
-                "format", value: "openai-chat|text", "OpenAI chat JSONL, or plain text for llama.cpp's llama-finetune"),
+                "format", value: "openai-chat|prompt-completion|text",
+                "OpenAI chat JSONL, prompt/completion JSONL (TRL's SFT trainer), or plain text"),
             Option("split", value: "SPLIT", "the split to export (default train)"),
             Option(
                 "template", value: "TEMPLATE/VARIANT",
@@ -139,7 +165,9 @@ enum AdviseCommands {
         details: """
             openai-chat: one {"messages": [system?, user, assistant]} per line; the user turn is the variant's
             prompt without examples, the assistant turn the expected answer. text: every case in the variant's
-            example_format, a blank line between.
+            example_format, a blank line between. prompt-completion: one {"prompt", "completion"} per line, the
+            prompt exactly as pwb eval sends it zero-shot and the completion the expected answer (what pwb
+            finetune trains on).
             """
     ) { invocation in
         let workspace = try invocation.session.workspace()
@@ -152,7 +180,7 @@ enum AdviseCommands {
             )
         }
         guard let format = arguments.value("format") else {
-            throw UsageError("export-finetune needs --format openai-chat or --format text")
+            throw UsageError("export-finetune needs --format openai-chat, prompt-completion or text")
         }
         let revision = try workspace.fineTuningRevision(evalset: evalset, reference: arguments.value("template"))
         let cases = try workspace.store.cases(evalsetID: evalset.record.id, split: split)
@@ -160,8 +188,9 @@ enum AdviseCommands {
         let text: String
         switch format {
         case "openai-chat": text = try workspace.fineTuningChat(cases, revision: revision)
+        case "prompt-completion": text = try workspace.fineTuningPromptCompletion(cases, revision: revision)
         case "text": text = try workspace.fineTuningText(cases, revision: revision)
-        default: throw UsageError("--format is \"\(format)\"; use openai-chat or text")
+        default: throw UsageError("--format is \"\(format)\"; use openai-chat, prompt-completion or text")
         }
         if let out = arguments.value("out") {
             try workspace.writeUserFile(text, to: out)

@@ -168,12 +168,12 @@ extension Advice {
             lines += curveAdvice()
         case .atBaseline:
             lines.append(
-                "Try a larger model (--model), another phrasing of the task (pwb template new-variant, or edit a variant in the REPL), or measure a fine-tuned model (--finetuned-model)."
+                "Try a larger model (--model), another phrasing of the task (pwb template new-variant, or edit a variant in the REPL), or measure fine-tuning (--finetune)."
             )
         }
         if decision.verdict != .meets, fineTuning.measured == nil, trainCases > 0 {
             lines.append(
-                "Fine-tuning was not measured: serve a model tuned on the \(trainCases) train cases (pwb export-finetune writes them) and pass --finetuned-model NAME."
+                "Fine-tuning was not measured: pwb advise --finetune trains LoRA adapters on the \(trainCases) train cases here and scores them on the same cases."
             )
         }
         return lines

@@ -42,7 +42,7 @@ public struct Step<Value: Sendable & Hashable & Codable>: Sendable, Hashable, Co
 /// drawn from it, and it is stored as JSON.
 public struct Advice: Sendable, Hashable, Codable {
     /// Bumped when the stored shape changes; advice stored in another shape is not read back.
-    public static let currentFormat = 2
+    public static let currentFormat = 3
 
     public struct ZeroShot: Sendable, Hashable, Codable {
         public var variants: [RunSummary]
@@ -114,18 +114,71 @@ public struct Advice: Sendable, Hashable, Codable {
         }
     }
 
-    /// A served fine-tuned model, measured, and what it saves against the rung that would be
-    /// chosen without it.
+    /// Fine-tuning, measured: LoRA adapters trained here on growing parts of the train split
+    /// (`pwb advise --finetune`), or a served fine-tuned model (`--finetuned-model`); and what the
+    /// tuned rung with the most data saves against the rung that would be chosen without it.
     public struct FineTuned: Sendable, Hashable, Codable {
-        public var model: String
+        /// The served model, or nil when adapters were trained here.
+        public var model: String?
+        /// The run of the tuned rung with the most training data.
         public var run: RunSummary
+        public var adapters: [TunedAdapter] = []
+        /// Least-squares slope of the adapters' scores over log2 of their train cases: the change
+        /// per doubling of the data, as fine-tuning guidance states its gains. A description of
+        /// what was measured (nil below two sizes), never part of the decision.
+        public var gainPerDoubling: Double?
+        /// The time the training was estimated to take, and the budget it was held to, seconds.
+        public var estimatedSeconds: Double?
+        public var budgetSeconds: Double?
         public var alternative: String?
         public var tokensSavedPerRequest: Double?
         public var savingPerRequest: Double?
         public var breakEvenRequests: Double?
 
-        public init(model: String, run: RunSummary) {
+        public init(model: String?, run: RunSummary) {
             self.model = model
+            self.run = run
+        }
+
+        /// The least-squares slope of `score` over log2 of `trainCases`; nil below two sizes.
+        public static func gainPerDoubling(_ points: [(trainCases: Int, score: Double)]) -> Double? {
+            let xs = points.map { log2(Double($0.trainCases)) }
+            guard Set(xs).count >= 2 else { return nil }
+            let meanX = Statistics.mean(xs)
+            let meanY = Statistics.mean(points.map(\.score))
+            var covariance = 0.0
+            var variance = 0.0
+            for (x, point) in zip(xs, points) {
+                covariance += (x - meanX) * (point.score - meanY)
+                variance += (x - meanX) * (x - meanX)
+            }
+            return covariance / variance
+        }
+    }
+
+    /// One adapter trained by the advisor, as scored on the ladder's dev cases.
+    public struct TunedAdapter: Sendable, Hashable, Codable {
+        public var name: String
+        public var trainCases: Int
+        public var epochs: Int
+        public var rank: Int
+        public var trainingSeconds: Double
+        public var examplesPerSecond: Double
+        public var run: RunSummary
+        /// Against the best prompting rung (by score), paired on the same cases; unadjusted: the
+        /// decision's own tests are the Holm-corrected ones in the ladder.
+        public var againstPrompting: VariantComparison?
+
+        public init(
+            name: String, trainCases: Int, epochs: Int, rank: Int, trainingSeconds: Double, examplesPerSecond: Double,
+            run: RunSummary
+        ) {
+            self.name = name
+            self.trainCases = trainCases
+            self.epochs = epochs
+            self.rank = rank
+            self.trainingSeconds = trainingSeconds
+            self.examplesPerSecond = examplesPerSecond
             self.run = run
         }
     }
