@@ -23,7 +23,7 @@ demo: runtime build
 
 # One test at a time: the suite holds tests that time servers to the second and tests that keep a
 # core busy for a while, and on a two-core machine the second starve the first when run together.
-test: runtime
+test: runtime trainer
 	$(SWIFT) test --no-parallel
 
 bench: deps

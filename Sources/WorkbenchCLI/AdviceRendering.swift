@@ -148,7 +148,7 @@ enum AdviceRendering {
             }
             if let saved = tuned.tokensSavedPerRequest, let alternative = tuned.alternative {
                 lines.append(
-                    "   against \(alternative), the rung chosen without it: \(String(format: "%.0f", saved)) prompt tokens fewer per request (\(advice.money(tuned.savingPerRequest ?? 0)) each)"
+                    "   against \(alternative), the rung chosen without it: \(String(format: "%.0f", saved)) prompt tokens fewer per request, \((tuned.savingPerRequest ?? 0) >= 0 ? "saving" : "but costing") \(advice.money(abs(tuned.savingPerRequest ?? 0)))\((tuned.savingPerRequest ?? 0) >= 0 ? "" : " more") each"
                 )
             }
             if let breakEven = tuned.breakEvenRequests {
@@ -157,7 +157,11 @@ enum AdviceRendering {
                     text += String(format: " (%.1f months at the given volume)", breakEven / volume)
                 }
                 lines.append(text)
-            } else if advice.fineTuneCostUSD == nil {
+            } else if let saving = tuned.savingPerRequest, saving <= 0, let alternative = tuned.alternative {
+                lines.append(
+                    "   no break-even: it costs \(advice.money(-saving)) more per request than \(alternative), so its one-off cost is never paid back"
+                )
+            } else if advice.fineTuneCostUSD == nil && tuned.adapters.isEmpty {
                 lines.append(
                     "   one-off cost: unknown (--finetune-cost USD states it; with prices it sets the break-even)")
             } else if advice.prices == nil {

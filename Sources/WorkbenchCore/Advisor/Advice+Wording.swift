@@ -168,7 +168,10 @@ extension Advice {
             lines += curveAdvice()
         case .atBaseline:
             lines.append(
-                "Try a larger model (--model), another phrasing of the task (pwb template new-variant, or edit a variant in the REPL), or measure fine-tuning (--finetune)."
+                "Try a larger model (--model), another phrasing of the task (pwb template new-variant, or edit a variant in the REPL)"
+                    + (fineTuning.measured == nil
+                        ? ", or measure fine-tuning (--finetune)."
+                        : ", or fine-tune on more train cases (label more, then pwb advise --finetune).")
             )
         }
         if decision.verdict != .meets, fineTuning.measured == nil, trainCases > 0 {

@@ -1,0 +1,137 @@
+import Foundation
+import Testing
+
+/// `pwb finetune`, `pwb eval --adapter` and `pwb advise --finetune` with the real trainer, the real
+/// llama-server and the default model, on small settings: training is real, and so are the scores.
+@Suite(.serialized)
+struct RealFineTuneEndToEndTests {
+    static func json(_ text: String) throws -> Any {
+        try JSONSerialization.jsonObject(with: Data(text.utf8))
+    }
+
+    /// Each case's output of the one run in an `eval --json` report, and the run's model identity.
+    static func outputs(_ text: String) throws -> (outputs: [String: String], identity: String, cached: Double) {
+        let report = try #require(try json(text) as? [String: Any])
+        let runs = try #require(report["runs"] as? [[String: Any]])
+        let cases = try #require(report["cases"] as? [[String: Any]])
+        var outputs: [String: String] = [:]
+        for row in cases { outputs[row["case"] as? String ?? ""] = row["output"] as? String ?? "" }
+        return (
+            outputs, try #require(runs.first?["model_identity"] as? String),
+            try #require(runs.first?["cached_share"] as? Double)
+        )
+    }
+
+    static func sha256(_ path: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+        process.arguments = [path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let out = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(String(decoding: out, as: UTF8.self).prefix(64))
+    }
+
+    @Test func trainsAnAdapterTheRuntimeServesBesideTheBaseModelAndItChangesAnswers() async throws {
+        let work = try WorkFolder(copyingExamples: true)
+        try await work.pwb("import")
+        defer { work.stopRuntime() }
+        let trained = try await work.pwb(
+            "finetune", "sentiment", "--template", "sentiment/instruction", "--examples", "8", "--epochs", "2",
+            "--rank", "4", "--learning-rate", "0.001", "--name", "tiny")
+        #expect(trained.status == 0, "\(trained)")
+        #expect(trained.stdout.contains("\ntiny "), "\(trained)")
+        #expect(trained.stderr.contains("score it: pwb eval sentiment --variants instruction --adapter tiny"))
+
+        let listed = try await work.pwb("adapters", "--json")
+        let adapters = try #require(try Self.json(listed.stdout) as? [[String: Any]])
+        #expect(adapters.count == 1)
+        let adapter = try #require(adapters.first)
+        let path = try #require(adapter["path"] as? String)
+        let hash = try #require(adapter["hash"] as? String)
+        #expect(FileManager.default.contents(atPath: path)?.prefix(4) == Data("GGUF".utf8), "a GGUF adapter")
+        #expect(try Self.sha256(path) == hash)
+        let training = try #require(adapter["training"] as? [String: Any])
+        #expect(training["examples"] as? Int == 8)
+        #expect((training["losses"] as? [Double])?.count == 2, "one step of 8 per epoch, two epochs")
+        #expect((training["training_seconds"] as? Double ?? 0) > 0)
+        #expect((training["examples_per_second"] as? Double ?? 0) > 0)
+        #expect(((training["machine"] as? [String: Any])?["cores"] as? Int ?? 0) > 0)
+        #expect((training["data_hash"] as? String)?.count == 64)
+
+        let base = try await work.pwb("eval", "sentiment", "--variants", "instruction", "--limit", "16", "--json")
+        #expect(base.status == 0, "\(base)")
+        let tuned = try await work.pwb(
+            "eval", "sentiment", "--variants", "instruction", "--limit", "16", "--adapter", "tiny", "--json")
+        #expect(tuned.status == 0, "\(tuned)")
+        let before = try Self.outputs(base.stdout)
+        let after = try Self.outputs(tuned.stdout)
+        #expect(after.identity == before.identity + "+lora:\(hash.prefix(16))@1")
+        #expect(before.outputs.keys.count == 16 && after.outputs.keys == before.outputs.keys)
+        #expect(
+            before.outputs.contains { after.outputs[$0.key] != $0.value },
+            "the adapter changes answers: \(before.outputs) vs \(after.outputs)")
+        let runtime = try #require(try Self.json(try work.read(".pwb/runtime.json")) as? [String: Any])
+        #expect((runtime["adapters"] as? [String]) == [path], "the runtime loaded it")
+
+        // The same request again: the adapter is reused, its answers come from the cache.
+        let again = try await work.pwb(
+            "finetune", "sentiment", "--template", "sentiment/instruction", "--examples", "8", "--epochs", "2",
+            "--rank", "4", "--learning-rate", "0.001", "--name", "tiny")
+        #expect(again.status == 0 && again.stderr.contains("reusing adapter tiny"), "\(again)")
+        let cached = try await work.pwb(
+            "eval", "sentiment", "--variants", "instruction", "--limit", "16", "--adapter", "tiny", "--json")
+        #expect(try Self.outputs(cached.stdout).cached == 1)
+        let base2 = try await work.pwb("eval", "sentiment", "--variants", "instruction", "--limit", "16", "--json")
+        #expect(try Self.outputs(base2.stdout).outputs == before.outputs, "the base model answers as before")
+    }
+
+    @Test func theAdvisorMeasuresFineTuningOnTheShippedSentimentTask() async throws {
+        let work = try WorkFolder(copyingExamples: true)
+        try await work.pwb("import")
+        defer { work.stopRuntime() }
+        let advice = try await work.pwb(
+            "advise", "sentiment", "--budget", "16", "--max-shots", "1", "--draws", "1", "--finetune", "--finetune-max",
+            "16", "--finetune-epochs", "1")
+        #expect(advice.status == 0, "\(advice)")
+        #expect(advice.stderr.contains("fine-tuning: adapters on 8, 16 train cases, 1 epoch each, about"), "\(advice)")
+        let out = advice.stdout
+        #expect(out.contains("4. Fine-tuning\n   LoRA adapters trained here on the first N train cases"), "\(out)")
+        #expect(out.contains("per doubling of the train cases"))
+        let shown = try await work.pwb("advise", "--show", "1", "--json")
+        let json = try #require(try Self.json(shown.stdout) as? [String: Any])
+        let tuned = try #require((json["fine_tuning"] as? [String: Any])?["measured"] as? [String: Any])
+        let adapters = try #require(tuned["adapters"] as? [[String: Any]])
+        #expect(adapters.map { $0["train_cases"] as? Int } == [8, 16])
+        #expect(tuned["gain_per_doubling"] as? Double != nil)
+        let rungs = try #require(json["rungs"] as? [[String: Any]])
+        let tunedRungs = rungs.filter { ($0["label"] as? String)?.hasPrefix("fine-tuned on ") == true }
+        #expect(tunedRungs.map { $0["labeled_examples"] as? Int } == [8, 16])
+        #expect(tunedRungs.allSatisfy { ($0["one_off_seconds"] as? Double ?? 0) > 0 }, "the measured training time")
+        #expect(tunedRungs.allSatisfy { $0["cases"] as? Int == 16 }, "scored on the same dev cases")
+        // The tuned rungs' runs were made through the adapters, on the same server.
+        let runs = try await work.pwb("runs", "list", "--json")
+        let listed = try #require(try Self.json(runs.stdout) as? [[String: Any]])
+        #expect(listed.filter { ($0["model"] as? String)?.contains("+lora:") == true }.count == 2)
+    }
+
+    @Test func withoutTheTrainerFineTuningSaysHowToInstallIt() async throws {
+        let work = try WorkFolder(copyingExamples: true)
+        try await work.pwb("import")
+        defer { work.stopRuntime() }
+        let cache = NSHomeDirectory() + "/.cache/pwb"
+        let environment = [
+            "XDG_CACHE_HOME": work.path + "/empty-cache", "PWB_LLAMA_SERVER": cache + "/bin/llama-server",
+            "PWB_MODEL_PATH": cache + "/models/gemma-3-270m-q4_k_m.gguf",
+        ]
+        let result = try await work.pwb(
+            "finetune", "sentiment", "--template", "sentiment/instruction", environment: environment)
+        #expect(result.status == 3, "\(result)")
+        #expect(result.stderr.contains("the LoRA trainer is not installed"), "\(result)")
+        #expect(result.stderr.contains("make trainer or pwb finetune --install"))
+        let listed = try await work.pwb("adapters", environment: environment)
+        #expect(listed.stderr.contains("No adapters yet."))
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import ModelRuntime
+import StubRuntime
+import Testing
+import WorkbenchCore
+import WorkbenchStore
+
+@testable import Workbench
+
+/// What `pwb finetune` trains on and what it refuses, before any training starts.
+@Suite struct FineTuneTests {
+    /// Twelve reviews for training and four for dev, `twin` of them a train case again.
+    static func manyReviews(twin: Bool = false) -> [String: String] {
+        var lines: [String] = []
+        for index in 1...12 {
+            let good = index % 2 == 0
+            lines.append(
+                #"{"id": "t\#(index)", "vars": {"text": "\#(good ? "good" : "bad") thing number \#(index)"}, "expected": "\#(good ? "positive" : "negative")", "split": "train"}"#
+            )
+        }
+        for index in 1...4 {
+            let text = twin && index == 3 ? "bad thing number 7" : "dev review \(index)"
+            lines.append(
+                #"{"id": "d\#(index)", "vars": {"text": "\#(text)"}, "expected": "negative", "split": "dev"}"#)
+        }
+        return [
+            "evalsets/many.json":
+                #"{"scorers": [{"type": "label", "labels": ["positive", "negative"]}], "input": "text"}"#,
+            "evalsets/many.jsonl": lines.joined(separator: "\n"),
+        ]
+    }
+
+    @Test func theTrainingPairsAreTheZeroShotPromptsEvalSends() async throws {
+        let work = try StubWorkspace()
+        let evalset = try work.workspace.evalset(named: "reviews")
+        let train = try work.workspace.store.cases(evalsetID: evalset.record.id, split: .train)
+        for variant in ["plain", "asked"] {
+            let revision = try work.workspace.resolve(RevisionReference(parsing: "sentiment/\(variant)"))
+            let pairs = try work.workspace.trainingPairs(train, revision: revision)
+            let before = work.completions.count
+            _ = try await work.evaluate(
+                work.options {
+                    $0.variants = [variant]
+                    $0.split = .train
+                })
+            let sent = work.completions.dropFirst(before).compactMap { $0.json?["prompt"]?.stringValue }
+            let trained = pairs.map { pair -> String in
+                guard case .text(let text) = pair.prompt else { return "" }
+                return text
+            }
+            #expect(Set(trained) == Set(sent), "\(variant): the prompts eval sends, exactly")
+            #expect(trained.count == 4)
+        }
+        let plain = try work.workspace.resolve(RevisionReference(parsing: "sentiment/plain"))
+        let pairs = try work.workspace.trainingPairs(train, revision: plain)
+        // After "Sentiment:" a space, then the label, then the variant's stop sequence.
+        #expect(pairs.map(\.completion) == [" positive\n", " negative\n", " positive\n", " negative\n"])
+        let asked = try work.workspace.resolve(RevisionReference(parsing: "sentiment/asked"))
+        #expect(try work.workspace.trainingPairs(train, revision: asked)[0].completion == " positive", "no stop set")
+        let exported = try work.workspace.fineTuningPromptCompletion(train, revision: plain)
+        let first = try JSONValue(parsing: Array((exported.split(separator: "\n").first ?? "").utf8))
+        #expect(first["completion"] == " positive\n")
+        #expect(first["prompt"]?.stringValue?.hasSuffix("Review: good food and good staff\nSentiment:") == true)
+    }
+
+    @Test func aSplitTooSmallTwinsAcrossSplitsAndSizesOutOfRangeAreRefusedBeforeAnything() async throws {
+        let small = try StubWorkspace()
+        var options = FineTuneOptions(evalset: "reviews")
+        options.template = "sentiment/plain"
+        let tooFew = await #expect(throws: UsageError.self) {
+            try await small.workspace.finetune(options, environment: small.environment)
+        }
+        #expect(tooFew?.message.contains("has 4 train cases; fine-tuning needs at least 8") == true)
+
+        let twins = try StubWorkspace(extraFiles: Self.manyReviews(twin: true))
+        options.evalset = "many"
+        let twin = await #expect(throws: InputError.self) {
+            try await twins.workspace.finetune(options, environment: twins.environment)
+        }
+        #expect(twin?.description.contains("train case t7 and dev case d3 have the same input") == true, "\(twin!)")
+
+        let many = try StubWorkspace(extraFiles: Self.manyReviews())
+        for sizes in [[4], [13], [8, 40]] {
+            options.examples = sizes
+            let refused = await #expect(throws: UsageError.self) {
+                try await many.workspace.finetune(options, environment: many.environment)
+            }
+            #expect(refused?.message.contains("between 8 and its 12 train cases") == true)
+        }
+        options.examples = [8, 12]
+        options.name = "one"
+        await #expect(throws: UsageError.self) {
+            try await many.workspace.finetune(options, environment: many.environment)
+        }
+        for work in [small, twins, many] { #expect(work.stub.requests.isEmpty, "refused before any request") }
+    }
+
+    @Test func anAdapterIsServedOnlyByTheManagedRuntime() async throws {
+        let work = try StubWorkspace()
+        let missing = await #expect(throws: UsageError.self) {
+            try await work.evaluate(work.options { $0.adapter = "nope" })
+        }
+        #expect(missing?.message == "there is no adapter nope; pwb finetune EVALSET trains one")
+
+        let evalset = try work.workspace.evalset(named: "reviews")
+        let revision = try work.workspace.resolve(RevisionReference(parsing: "sentiment/plain"))
+        try FileManager.default.createDirectory(
+            atPath: work.workspace.stateDirectory + "/adapters", withIntermediateDirectories: true)
+        FileManager.default.createFile(
+            atPath: work.workspace.stateDirectory + "/adapters/tuned.gguf", contents: Data("GGUF".utf8))
+        _ = try work.workspace.store.insertAdapter(
+            AdapterRecord(
+                id: 0, name: "tuned", evalsetID: evalset.record.id, revisionID: revision.revision.id,
+                baseModel: "llama.cpp:model.gguf", path: "adapters/tuned.gguf", hash: "00", training: [:],
+                createdAt: ""))
+        // The stub is a configured endpoint (PWB_ENDPOINT): a server pwb did not start.
+        let configured = await #expect(throws: UsageError.self) {
+            try await work.evaluate(work.options { $0.adapter = "tuned" })
+        }
+        #expect(configured?.message.contains("is served by the managed runtime") == true)
+        try FileManager.default.removeItem(atPath: work.workspace.stateDirectory + "/adapters/tuned.gguf")
+        let gone = await #expect(throws: UsageError.self) {
+            try await work.evaluate(work.options { $0.adapter = "tuned" })
+        }
+        #expect(gone?.message.contains("is gone; train it again with pwb finetune") == true)
+        #expect(work.completions.isEmpty)
+    }
+
+    @Test func theGainPerDoublingIsTheLeastSquaresSlopeOverLog2() throws {
+        // scipy.stats.linregress(np.log2([20, 40, 80]), [0.70, 0.85, 0.90]).slope = 0.1
+        let three = try #require(Advice.FineTuned.gainPerDoubling([(20, 0.70), (40, 0.85), (80, 0.90)]))
+        #expect(abs(three - 0.1) < 1e-12)
+        // scipy.stats.linregress(np.log2([8, 16]), [0.55, 0.6]).slope = 0.05 (two points: their slope)
+        let two = try #require(Advice.FineTuned.gainPerDoubling([(8, 0.55), (16, 0.60)]))
+        #expect(abs(two - 0.05) < 1e-12)
+        #expect(Advice.FineTuned.gainPerDoubling([(8, 0.5)]) == nil)
+        #expect(Advice.FineTuned.gainPerDoubling([(8, 0.5), (8, 0.7)]) == nil, "one size is no slope")
+    }
+}
