@@ -324,7 +324,7 @@ extension Workspace {
         defer { try? handle.close() }
         var hasher = SHA256()
         while let block = try handle.read(upToCount: 1 << 20), !block.isEmpty { hasher.update([UInt8](block)) }
-        return SHA256.hex(bytes: hasher.finalize())
+        return hasher.finalize().hexString
     }
 
     /// The machine an adapter was trained on, for its record.
