@@ -112,6 +112,10 @@ enum HTMLReport {
                         target: advice.target, caption: caption)))
         }
 
+        if let tuned = advice.fineTuning.measured, !tuned.adapters.isEmpty {
+            body.append(section("Fine-tuning, measured", pre(AdviceRendering.fineTunedAdapters(tuned))))
+        }
+
         if let rungs, let matrix { body.append(caseMatrix(matrix, report: rungs)) }
         body.append(section("The whole report", pre(AdviceRendering.lines(advice))))
         return page(title: title, body: body, script: matrix == nil ? nil : caseScript)

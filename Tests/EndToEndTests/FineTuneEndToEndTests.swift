@@ -111,6 +111,8 @@ struct RealFineTuneEndToEndTests {
         #expect(tunedRungs.map { $0["labeled_examples"] as? Int } == [8, 16])
         #expect(tunedRungs.allSatisfy { ($0["one_off_seconds"] as? Double ?? 0) > 0 }, "the measured training time")
         #expect(tunedRungs.allSatisfy { $0["cases"] as? Int == 16 }, "scored on the same dev cases")
+        let page = try await work.pwb("report", "--advice", "latest")
+        #expect(page.stdout.contains("<h2>Fine-tuning, measured</h2>"), "the HTML advice shows the adapters")
         // The tuned rungs' runs were made through the adapters, on the same server.
         let runs = try await work.pwb("runs", "list", "--json")
         let listed = try #require(try Self.json(runs.stdout) as? [[String: Any]])
