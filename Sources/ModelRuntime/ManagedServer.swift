@@ -157,9 +157,15 @@ public struct ManagedServer: Sendable {
             try? FileManager.default.removeItem(atPath: infoPath)
             return .stale(info)
         }
+        return .running(info, healthy: await answers(info, timeout: 5))
+    }
+
+    /// Whether the recorded server answers `/health` itself: a server of another process that
+    /// holds its port (ours still loading, or it lost the port) is never taken for it.
+    func answers(_ info: RuntimeInfo, timeout: Double) async -> Bool {
+        if ManagedServer.holdsPort(pid: info.pid, port: info.port) == false { return false }
         let provider = LlamaCppProvider(endpoint: info.endpoint, http: http)
-        let healthy = (try? await provider.health(timeout: 5)) != nil
-        return .running(info, healthy: healthy)
+        return (try? await provider.health(timeout: timeout)) != nil
     }
 
     /// Starts `llama-server` on 127.0.0.1 and waits for `/health`.
@@ -256,14 +262,13 @@ public struct ManagedServer: Sendable {
         let arguments = ManagedServer.launchArguments(
             binary: binary, port: port, model: model, slots: slots, contextPerSlot: contextPerSlot,
             adapters: adapters, metadata: metadata)
-        let pid = try ManagedServer.spawnDetached(arguments, log: logPath)
+        let pid = try ManagedServer.spawnDetached(ManagedServer.watched(arguments, record: infoPath), log: logPath)
         var info = RuntimeInfo(
             pid: pid, port: port, model: model, slots: slots, contextPerSlot: contextPerSlot, binary: binary,
             startedAt: ISO8601DateFormatter().string(from: Date()))
         info.startTicks = ManagedServer.startTicks(pid: pid)
         info.adapters = adapters
         try writeInfo(info)
-        let provider = LlamaCppProvider(endpoint: info.endpoint, http: http)
         let deadline = Date().addingTimeInterval(healthTimeout)
         while Date() < deadline {
             if !ManagedServer.isAlive(pid: pid) {
@@ -273,7 +278,7 @@ public struct ManagedServer: Sendable {
                     message: "llama-server exited while starting: \(log) (full log: \(logPath))", unavailable: true,
                     portTaken: log.contains("couldn't bind"))
             }
-            if (try? await provider.health(timeout: 2)) != nil { return info }
+            if await answers(info, timeout: 2) { return info }
             try await Task.sleep(for: .milliseconds(100))
         }
         kill(pid, SIGKILL)
@@ -306,14 +311,17 @@ public struct ManagedServer: Sendable {
         case .running(let info, let healthy):
             if healthy { return (info, false) }
             // Still loading, perhaps: give it a moment before calling it dead.
-            let provider = LlamaCppProvider(endpoint: info.endpoint, http: http)
             for _ in 0..<100 {
-                if (try? await provider.health(timeout: 2)) != nil { return (info, false) }
+                if await answers(info, timeout: 2) { return (info, false) }
                 try await Task.sleep(for: .milliseconds(100))
             }
+            let another =
+                ManagedServer.holdsPort(pid: info.pid, port: info.port) == false
+                    && ManagedServer.isListening(port: info.port)
+                ? " (another program answers on its port \(info.port))" : ""
             throw ManagedServerError(
                 message:
-                    "the managed llama-server (pid \(info.pid)) does not answer; restart it with pwb runtime stop, then pwb runtime start",
+                    "the managed llama-server (pid \(info.pid)) does not answer\(another); restart it with pwb runtime stop, then pwb runtime start",
                 unavailable: true)
         case .stale, .stopped:
             return (

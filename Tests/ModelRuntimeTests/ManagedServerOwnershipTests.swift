@@ -1,4 +1,5 @@
 import Foundation
+import StubRuntime
 import Testing
 
 @testable import ModelRuntime
@@ -69,5 +70,136 @@ struct ManagedServerOwnershipTests {
         let error = await #expect(throws: ManagedServerError.self) { try await server.stop() }
         #expect(Date().timeIntervalSince(started) < 60, "not the five minutes of the default, nor forever")
         #expect(error?.message.contains("holds \(state)/runtime.lock") == true)
+    }
+}
+
+/// A server of ours is trusted only on its own word, and never outlives its workspace.
+struct ManagedServerLeakTests {
+    func folder() throws -> String {
+        let path = NSTemporaryDirectory() + "pwb-leak-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    /// A stand-in for `llama-server`: answers every GET with `{"status": "ok"}` on its `--port`.
+    func fakeServer(in folder: String) throws -> [String: String] {
+        let path = folder + "/fake-llama-server"
+        try #"""
+        #!/bin/sh
+        port=
+        while [ $# -gt 0 ]; do
+          case $1 in --port) port=$2; shift ;; esac
+          shift
+        done
+        exec python3 -c '
+        import http.server, sys
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = b"{\"status\": \"ok\"}"
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            def log_message(self, *arguments):
+                pass
+        http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+        ' "$port"
+        """#.write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o755)
+        try "not a model".write(toFile: folder + "/model.gguf", atomically: true, encoding: .utf8)
+        var environment = ProcessInfo.processInfo.environment
+        environment["PWB_LLAMA_SERVER"] = path
+        return environment
+    }
+
+    /// Waits up to `seconds` for `pid` to be gone.
+    func ends(_ pid: Int32, within seconds: Double) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if !ManagedServer.isAlive(pid: pid) { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return !ManagedServer.isAlive(pid: pid)
+    }
+
+    /// The processes whose parent is `pid`.
+    func children(of pid: Int32) -> [Int32] {
+        let text = (try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? ""
+        return text.split(separator: " ").compactMap { Int32($0) }
+    }
+
+    @Test func aForeignServerOnTheRecordedPortIsNotTakenForOurs() async throws {
+        let state = try folder()
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        // Our process is alive (its start time matches), but another process answers on the port.
+        let foreign = try StubServer(model: StubModel { _ in " ok" })
+        defer { foreign.stop() }
+        let pid = try ManagedServer.spawnDetached(["/bin/sleep", "30"], log: state + "/runtime.log")
+        defer { kill(pid, SIGKILL) }
+        var info = RuntimeInfo(
+            pid: pid, port: foreign.port, model: "m.gguf", slots: 1, contextPerSlot: 512, binary: "/bin/sleep",
+            startedAt: "")
+        info.startTicks = ManagedServer.startTicks(pid: pid)
+        let server = ManagedServer(stateDirectory: state, environment: [:], http: HTTPClient())
+        try server.writeInfo(info)
+        #expect(ManagedServer.holdsPort(pid: pid, port: foreign.port) == false)
+        #expect(ManagedServer.holdsPort(pid: getpid(), port: foreign.port) == true)
+        guard case .running(_, let healthy) = await server.status() else {
+            Issue.record("our live process was not found")
+            return
+        }
+        #expect(!healthy, "the other process's /health was taken for our server's")
+    }
+
+    @Test func aServerWhoseWorkspaceIsDeletedExitsAndStopLeavesNoWatchdog() async throws {
+        let scratch = try folder()
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let environment = try fakeServer(in: scratch)
+        let state = scratch + "/workspace/.pwb"
+        let server = ManagedServer(stateDirectory: state, environment: environment, http: HTTPClient())
+        let info = try await server.start(
+            model: scratch + "/model.gguf", port: ManagedServer.freePort(), slots: 1, contextPerSlot: 512,
+            healthTimeout: 60)
+        defer { kill(info.pid, SIGKILL) }
+        let watchdogs = children(of: info.pid)
+        #expect(watchdogs.count == 1, "the watchdog is the server's child")
+        // Longer than the watchdog's interval: while the record names the server, it runs.
+        try await Task.sleep(for: .seconds(ManagedServer.watchInterval + 1))
+        guard case .running(_, healthy: true) = await server.status() else {
+            Issue.record("the server did not keep running while its workspace was there")
+            return
+        }
+        try FileManager.default.removeItem(atPath: scratch + "/workspace")
+        #expect(try await ends(info.pid, within: ManagedServer.watchInterval + 15), "the server outlived its workspace")
+        for watchdog in watchdogs {
+            #expect(
+                try await ends(watchdog, within: ManagedServer.watchInterval + 5), "the watchdog outlived the server")
+        }
+    }
+
+    @Test func stopEndsTheWatchdogAndAReplacedRecordEndsTheServer() async throws {
+        let scratch = try folder()
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let environment = try fakeServer(in: scratch)
+        let server = ManagedServer(stateDirectory: scratch + "/.pwb", environment: environment, http: HTTPClient())
+        let first = try await server.start(
+            model: scratch + "/model.gguf", port: ManagedServer.freePort(), slots: 1, contextPerSlot: 512,
+            healthTimeout: 60)
+        defer { kill(first.pid, SIGKILL) }
+        let firstWatchdogs = children(of: first.pid)
+        #expect(firstWatchdogs.count == 1)
+        #expect(try await server.stop(grace: 5)?.pid == first.pid)
+        for watchdog in firstWatchdogs {
+            #expect(try await ends(watchdog, within: ManagedServer.watchInterval + 5), "a watchdog leaked")
+        }
+        // A record that names another process (a new .pwb in the same place, say) is not this server's.
+        let second = try await server.start(
+            model: scratch + "/model.gguf", port: ManagedServer.freePort(), slots: 1, contextPerSlot: 512,
+            healthTimeout: 60)
+        defer { kill(second.pid, SIGKILL) }
+        var other = second
+        other.pid = getpid()
+        try server.writeInfo(other)
+        #expect(try await ends(second.pid, within: ManagedServer.watchInterval + 15))
     }
 }

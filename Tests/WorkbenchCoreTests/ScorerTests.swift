@@ -155,3 +155,21 @@ struct ScorerTests {
                 "Answer to grade: o\n"))
     }
 }
+
+/// The regex scorer's time bound.
+struct RegexTimeLimitTests {
+    @Test func aCatastrophicMatchGivesUpWithinItsLimit() throws {
+        var spec = ScorerSpec(kind: .regex)
+        spec.pattern = "(a+)+$"
+        let scorer = try #require(Scorers.make(spec))
+        let output = String(repeating: "a", count: 40) + "b"
+        let started = Date()
+        let error = #expect(throws: ScorerTooSlow.self) {
+            try scorer.checkedScore(output, expected: "", logprobs: nil)
+        }
+        #expect(Date().timeIntervalSince(started) < 10)
+        #expect(error?.pattern == "(a+)+$" && error?.seconds == RegexScorer.timeLimit)
+        #expect(scorer.score(output, expected: "", logprobs: nil)?.passed == false)
+        #expect(try scorer.checkedScore("aaa", expected: "", logprobs: nil)?.passed == true)
+    }
+}

@@ -138,29 +138,10 @@ public final class HTTPClient: Sendable {
         for connection in all { connection.close() }
     }
 
-    private func sendWithURLSession(_ request: HTTPRequest, timeout: Double) async throws -> HTTPResponse {
-        var urlRequest = URLRequest(url: request.url)
-        urlRequest.httpMethod = request.method
-        urlRequest.timeoutInterval = timeout
-        for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
-        if !request.body.isEmpty { urlRequest.httpBody = Data(request.body) }
-        do {
-            let (data, response) = try await URLSession.shared.data(for: urlRequest)
-            guard let http = response as? HTTPURLResponse else { throw TransportError.malformed("\(request.url)") }
-            var headers: [String: String] = [:]
-            for (name, value) in http.allHeaderFields {
-                if let name = name as? String, let value = value as? String { headers[name.lowercased()] = value }
-            }
-            return HTTPResponse(status: http.statusCode, headers: headers, body: [UInt8](data))
-        } catch let error as URLError {
-            switch error.code {
-            case .timedOut: throw TransportError.timedOut(seconds: timeout)
-            case .cancelled: throw CancellationError()
-            case .cannotConnectToHost, .cannotFindHost, .dnsLookupFailed, .notConnectedToInternet:
-                throw TransportError.cannotConnect("\(request.url): \(error.localizedDescription)")
-            default: throw TransportError.connectionLost("\(request.url): \(error.localizedDescription)")
-            }
-        }
+    /// `https://` (and, in tests, any URL) through URLSession: a total deadline and a size cap,
+    /// as the plain-HTTP path has.
+    func sendWithURLSession(_ request: HTTPRequest, timeout: Double) async throws -> HTTPResponse {
+        try await URLSessionTransport.send(request, timeout: timeout, limit: RawConnection.maxResponseBytes)
     }
 }
 

@@ -186,7 +186,7 @@ final class EvalExecution {
             func answered(_ index: Int, lane: Int, _ completion: Completion, cached: Bool, responseKey: String) throws {
                 let item = items[index]
                 guard let rubric = scorers.first(where: { $0.spec.kind == .rubric })?.spec else {
-                    record(item, completion, cached: cached, responseKey: responseKey, judge: nil)
+                    try record(item, completion, cached: cached, responseKey: responseKey, judge: nil)
                     return
                 }
                 let stored = cases[item.caseID]!
@@ -201,7 +201,7 @@ final class EvalExecution {
                 let judgeKey = CacheKey.make(
                     provider: model.client.kind.rawValue, model: model.identity, request: judgeRequest, sample: 0)
                 if useCache, let hit = try workspace.store.cachedResponse(key: judgeKey) {
-                    record(
+                    try record(
                         item, completion, cached: cached, responseKey: responseKey, judge: hit.completion(endpoint: ""))
                 } else {
                     spawn(
@@ -244,7 +244,7 @@ final class EvalExecution {
                             finished.index, lane: finished.lane, completion, cached: false, responseKey: finished.key)
                     case .judge(let answer, let cached, let responseKey):
                         pendingResponses.append((response, model, finished.request))
-                        record(item, answer, cached: cached, responseKey: responseKey, judge: completion)
+                        try record(item, answer, cached: cached, responseKey: responseKey, judge: completion)
                     }
                 case .failure(let error):
                     if let unavailable = error as? RuntimeUnavailable {
@@ -265,9 +265,12 @@ final class EvalExecution {
     private var pendingResponses: [(CachedResponse, ConnectedModel, CompletionRequest)] = []
 
     /// Scores an answer with every scorer and queues the result for writing.
+    /// - Throws: `InputError` naming the setting when a scorer gives up on the answer (a regex
+    ///   that backtracks catastrophically): the evaluation stops there, as it would go on
+    ///   spending that time on every case. The answers are kept in the response cache.
     private func record(
         _ item: WorkItem, _ completion: Completion, cached: Bool, responseKey: String?, judge: Completion?
-    ) {
+    ) throws {
         let stored = cases[item.caseID]!
         var scores: [String: JSONValue] = [:]
         var headline: Double?
@@ -277,8 +280,15 @@ final class EvalExecution {
             if entry.spec.kind == .rubric {
                 score = judge.flatMap { RubricJudge.score(judgeOutput: $0.text) }
             } else {
-                score = entry.scorer?.score(
-                    completion.text, expected: stored.evalCase.expected, logprobs: completion.logprobs)
+                do {
+                    score = try entry.scorer?.checkedScore(
+                        completion.text, expected: stored.evalCase.expected, logprobs: completion.logprobs)
+                } catch let slow as ScorerTooSlow {
+                    throw InputError(
+                        file: "evalsets/\(evalset.name).json", field: "scorers[\(index)].pattern",
+                        "\(slow.description); it did so on the answer to case \(stored.evalCase.id), and the evaluation stopped there (the answers so far are kept and cached)"
+                    )
+                }
             }
             if let score { scores[entry.name] = score.json }
             if index == 0 {

@@ -38,6 +38,27 @@ public protocol Scorer: Sendable {
 
     /// The score, or nil when this output cannot be scored this way (no log-probabilities).
     func score(_ output: String, expected: JSONValue, logprobs: [TokenLogprob]?) -> Score?
+
+    /// As `score`, but an output the scorer could not finish with in bounded time is an error
+    /// (`ScorerTooSlow`) rather than a failing score. What the engine calls.
+    func checkedScore(_ output: String, expected: JSONValue, logprobs: [TokenLogprob]?) throws -> Score?
+}
+
+extension Scorer {
+    public func checkedScore(_ output: String, expected: JSONValue, logprobs: [TokenLogprob]?) throws -> Score? {
+        score(output, expected: expected, logprobs: logprobs)
+    }
+}
+
+/// A scorer gave up on an output: its setting (a regular expression that backtracks
+/// catastrophically, such as `(a+)+$`) would take far longer than any scoring should.
+public struct ScorerTooSlow: Error, Sendable, Equatable, CustomStringConvertible {
+    public var pattern: String
+    public var seconds: Double
+
+    public var description: String {
+        "the regex pattern \"\(pattern)\" took longer than \(seconds) s on one output (it backtracks catastrophically); rewrite it without nested repetition such as (a+)+"
+    }
 }
 
 /// Builds the scorer a spec names. `rubric` needs a judge model, so the engine scores it.
@@ -99,10 +120,43 @@ public struct RegexScorer: Scorer {
         self.expression = try? NSRegularExpression(pattern: spec.pattern ?? "")
     }
 
+    /// How long one output may take to match. A sound pattern matches a model's answer in
+    /// microseconds; one that backtracks catastrophically would take years, holding the actor
+    /// that also handles Ctrl-C.
+    public static let timeLimit = 0.5
+
     public func score(_ output: String, expected: JSONValue, logprobs: [TokenLogprob]?) -> Score? {
-        guard let expression else { return .pass(false) }
-        let range = NSRange(output.startIndex..., in: output)
-        return .pass(expression.firstMatch(in: output, range: range) != nil)
+        (try? checkedScore(output, expected: expected, logprobs: logprobs)) ?? .pass(false)
+    }
+
+    public func checkedScore(_ output: String, expected: JSONValue, logprobs: [TokenLogprob]?) throws -> Score? {
+        .pass(try matches(output, within: RegexScorer.timeLimit))
+    }
+
+    /// Whether `output` matches, giving up after `seconds` (or when the task is cancelled):
+    /// ICU calls the progress block every few thousand steps of a long match, which stops it.
+    func matches(_ output: String, within seconds: Double) throws -> Bool {
+        guard let expression else { return false }
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        var found = false
+        var gaveUp = false
+        expression.enumerateMatches(
+            in: output, options: [.reportProgress], range: NSRange(output.startIndex..., in: output)
+        ) { result, _, stop in
+            if result != nil {
+                found = true
+                stop.pointee = true
+            } else if ContinuousClock.now > deadline || Task.isCancelled {
+                gaveUp = true
+                stop.pointee = true
+            }
+        }
+        if found { return true }
+        if gaveUp {
+            try Task.checkCancellation()
+            throw ScorerTooSlow(pattern: spec.pattern ?? "", seconds: seconds)
+        }
+        return false
     }
 }
 
