@@ -21,7 +21,9 @@ enum Interrupts {
     /// Runs `body` with Ctrl-C handled as above; restores the default handling afterwards.
     /// Without a `stop` request to honour, the first Ctrl-C cancels at once.
     static func run<T: Sendable>(
-        output: Output, stop: StopRequest?, _ body: @escaping @MainActor () async throws -> T
+        output: Output, stop: StopRequest?,
+        stopping: String = "pwb: stopping: finishing the requests in flight (Ctrl-C again to abandon them)",
+        _ body: @escaping @MainActor () async throws -> T
     ) async throws -> T {
         let task = Task { @MainActor in try await body() }
         signal(SIGINT, SIG_IGN)
@@ -32,7 +34,7 @@ enum Interrupts {
             if presses == 1, let stop {
                 stop.request()
                 output.clearProgress()
-                output.note("pwb: stopping: finishing the requests in flight (Ctrl-C again to abandon them)")
+                output.note(stopping)
             } else {
                 output.clearProgress()
                 output.note(stop == nil ? "pwb: cancelled" : "pwb: abandoning the requests in flight")

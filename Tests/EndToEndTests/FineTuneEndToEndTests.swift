@@ -119,6 +119,43 @@ struct RealFineTuneEndToEndTests {
         #expect(listed.filter { ($0["model"] as? String)?.contains("+lora:") == true }.count == 2)
     }
 
+    @Test func ctrlCStopsTheTrainingAndStoresNothingHalfMade() async throws {
+        let work = try WorkFolder(copyingExamples: true)
+        try await work.pwb("import")
+        defer { work.stopRuntime() }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: PwbProcess.binary)
+        process.arguments = ["finetune", "sentiment", "--template", "sentiment/instruction"]
+        process.currentDirectoryURL = URL(fileURLWithPath: work.path)
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // Interrupted once the trainer has its data: while it loads the model or trains.
+        let adapters = work.path + "/.pwb/adapters"
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: adapters)) ?? []
+            if let training = names.first(where: { $0.hasPrefix(".training-") }),
+                FileManager.default.fileExists(atPath: "\(adapters)/\(training)/train.jsonl")
+            {
+                break
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        try await Task.sleep(for: .seconds(2))
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 130, "\(message)")
+        #expect(message.contains("pwb: stopping the training"))
+        #expect(message.contains("training stopped; no adapter was stored"), "\(message)")
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: adapters)) ?? []
+        #expect(left.allSatisfy { !$0.hasPrefix(".training-") && !$0.hasSuffix(".gguf") }, "\(left)")
+        let listed = try await work.pwb("adapters")
+        #expect(listed.stderr.contains("No adapters yet."))
+    }
+
     @Test func withoutTheTrainerFineTuningSaysHowToInstallIt() async throws {
         let work = try WorkFolder(copyingExamples: true)
         try await work.pwb("import")

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import WorkbenchCore
 
 #if canImport(Glibc)
@@ -16,7 +17,8 @@ struct TrainerInstallation {
     /// Where the trainer keeps `model` dequantized, by its content fingerprint.
     func modelCache(for model: String) -> String {
         let environment = (python as NSString).deletingLastPathComponent as NSString
-        return environment.deletingLastPathComponent + "/models/" + (ModelIdentity.fingerprint(path: model) ?? "unknown")
+        return environment.deletingLastPathComponent + "/models/"
+            + (ModelIdentity.fingerprint(path: model) ?? "unknown")
     }
 }
 
@@ -109,16 +111,22 @@ struct TrainerProcess {
         process.standardInput = FileHandle.nullDevice
         try process.run()
         let lines = TrainerProcess.lines(of: output.fileHandleForReading)
-        let watcher = Task {
-            while process.isRunning {
+        // A thread of its own watches for the stop until the trainer's output ends, so that
+        // nothing the concurrency pool or the main actor is doing can delay it. (Process.isRunning
+        // is not to be relied on here: it can read false while the child runs.)
+        let finished = Mutex(false)
+        let pid = process.processIdentifier
+        let watcher = Thread {
+            while !finished.withLock({ $0 }) {
                 if stop?.isRequested ?? false {
-                    process.terminate()
+                    kill(pid, SIGTERM)
                     return
                 }
-                try? await Task.sleep(for: .milliseconds(200))
+                Thread.sleep(forTimeInterval: 0.2)
             }
         }
-        defer { watcher.cancel() }
+        watcher.start()
+        defer { finished.withLock { $0 = true } }
         do {
             for await line in lines {
                 guard let event = try? JSONValue(parsing: Array(line.utf8)) else { continue }

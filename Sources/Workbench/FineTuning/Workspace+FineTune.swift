@@ -3,6 +3,10 @@ import ModelRuntime
 import WorkbenchCore
 import WorkbenchStore
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// What `pwb finetune` is asked.
 public struct FineTuneOptions: Sendable {
     public var evalset: String
@@ -147,6 +151,7 @@ extension Workspace {
         let trainer = try trainerInstallation(environment: environment, install: options.install, notes: notes)
         let directory = stateDirectory + "/adapters"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        Workspace.removeAbandonedTraining(in: directory)
         let work = directory + "/.training-\(ProcessInfo.processInfo.processIdentifier)"
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
@@ -306,6 +311,18 @@ extension Workspace {
 
     static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    /// Removes the working folders of trainings whose process is gone (killed before it could
+    /// clean up): `.training-PID`.
+    static func removeAbandonedTraining(in directory: String) {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        where name.hasPrefix(".training-") {
+            guard let pid = Int32(name.dropFirst(".training-".count)), kill(pid, 0) != 0, errno == ESRCH else {
+                continue
+            }
+            try? FileManager.default.removeItem(atPath: directory + "/" + name)
+        }
     }
 
     /// Moves `source` over `destination`.

@@ -17,6 +17,7 @@ import math
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -93,6 +94,14 @@ def completion_loss(model, batch, pad_id, torch):
 
 
 def main():
+    # A child inherits its parent's ignored and blocked signals, and pwb ignores or blocks these
+    # while it runs a command (it handles Ctrl-C itself): without this, stopping the trainer
+    # would not stop it.
+    stops = [signal.SIGTERM, signal.SIGHUP, signal.SIGINT]
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, stops)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     options = arguments()
     started = time.monotonic()
     try:

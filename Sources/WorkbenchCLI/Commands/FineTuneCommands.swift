@@ -50,7 +50,9 @@ enum FineTuneCommands {
         options.seed = try arguments.int("seed") ?? 0
         options.install = arguments.flag("install")
         let stop = StopRequest()
-        let adapters = try await Interrupts.run(output: invocation.output, stop: stop) {
+        let adapters = try await Interrupts.run(
+            output: invocation.output, stop: stop, stopping: "pwb: stopping the training"
+        ) {
             try await workspace.finetune(
                 options, environment: session.environment, stop: stop, notes: { invocation.output.note($0) },
                 progress: { invocation.output.progress(FineTuneCommands.progressLine($0)) })
