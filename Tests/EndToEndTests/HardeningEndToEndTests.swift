@@ -95,6 +95,28 @@ struct HardeningEndToEndTests {
         #expect(result.stderr.split(separator: "\n").count == 1, "one sentence: \(result)")
     }
 
+    @Test func aCaseTheServerFindsTooLongIsExit4NamingTheCase() async throws {
+        let work = try WorkFolder(copyingExamples: true)
+        // The server refuses one case as llama-server does a prompt longer than its context.
+        let stub = try StubServer(model: StubModel { _ in " positive" }) { request in
+            guard request.path == "/completion",
+                request.json?["prompt"]?.stringValue?.contains("landscaper turned a patch of weeds") == true
+            else { return nil }
+            return .json(
+                ["error": ["code": 400, "message": "the request exceeds the available context size (4096 tokens)"]],
+                status: 400)
+        }
+        defer { stub.stop() }
+        try await work.pwb("import")
+        let eval = try await work.pwb(
+            "eval", "sentiment", "--variants", "instruction", "--limit", "5",
+            environment: ["PWB_ENDPOINT": stub.url.absoluteString])
+        #expect(eval.status == 4, "\(eval)")
+        #expect(eval.stderr.contains("refused case sent-001 because its prompt does not fit"), "\(eval)")
+        #expect(eval.stderr.contains("use fewer examples or passages"), "\(eval)")
+        #expect(eval.stderr.split(separator: "\n").filter { $0.hasPrefix("pwb: error:") }.count == 1, "\(eval)")
+    }
+
     @Test func aFIFOAmongTheEvalSetsIsRefusedNotWaitedOn() async throws {
         let work = try WorkFolder(copyingExamples: true)
         #expect(mkfifo(work.path + "/evalsets/pipe.jsonl", 0o644) == 0)
