@@ -92,7 +92,8 @@ public enum CLI {
         case let error as Interrupted: return (Interrupts.exitCode, error.message)
         case let error as Silent: return (error.code, "")
         case let error as RuntimeStopped: return (ExitCode.runtimeUnavailable, error.message)
-        case let error as IncompleteRung: return (ExitCode.runtimeUnavailable, error.description)
+        case let error as UnansweredRequests: return (exitCode(error.cause), error.description)
+        case let error as IncompleteRung: return (exitCode(error.cause), error.description)
         case let error as RuntimeUnavailable: return (ExitCode.runtimeUnavailable, error.description)
         case let error as TrainerError: return (ExitCode.runtimeUnavailable, error.description)
         case let error as TrainingStopped: return (Interrupts.exitCode, error.description)
@@ -111,6 +112,15 @@ public enum CLI {
                 ExitCode.internalError,
                 "internal error: \(String(describing: error).prefix(300)); this is a bug in pwb, please report it with the command that caused it"
             )
+        }
+    }
+
+    /// Failed requests: the configuration's to fix (2), the input's (4) or the runtime's (3).
+    static func exitCode(_ cause: UnansweredRequests.Cause) -> Int32 {
+        switch cause {
+        case .configuration: ExitCode.usage
+        case .input: ExitCode.badInput
+        case .runtime: ExitCode.runtimeUnavailable
         }
     }
 

@@ -6,11 +6,34 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     public var code: Int32
     public var message: String
     public var sql: String?
+    /// The operating system's error behind an I/O failure (`sqlite3_system_errno`), 0 if none.
+    public var systemError: Int32 = 0
+    /// The store file, when known.
+    public var path: String?
+
+    public init(code: Int32, message: String, sql: String? = nil, systemError: Int32 = 0, path: String? = nil) {
+        self.code = code
+        self.message = message
+        self.sql = sql
+        self.systemError = systemError
+        self.path = path
+    }
 
     public var description: String {
+        if isFull {
+            return
+                "the store \(path ?? "") cannot grow: the disk (or a quota or file-size limit) is full; what was stored before is kept and sound; free some space, then run the command again (pwb eval --resume RUN finishes an interrupted evaluation)"
+        }
         var text = "the store failed: \(message) (SQLite code \(code))"
         if let sql { text += " in: \(sql.prefix(200))" }
         return text
+    }
+
+    /// True when the store could not grow: SQLite found the disk full, or a write failed for want
+    /// of room (no space, over a quota, past the file-size limit).
+    public var isFull: Bool {
+        code & 0xFF == SQLITE_FULL
+            || (code & 0xFF == SQLITE_IOERR && [ENOSPC, EFBIG, EDQUOT].contains(systemError))
     }
 
     /// True when another process holds the database longer than the busy timeout.
@@ -96,7 +119,8 @@ public final class Database {
         if code != SQLITE_OK {
             let message = errorMessage.map { String(cString: $0) } ?? lastMessage
             sqlite3_free(errorMessage)
-            throw StoreError(code: code, message: message, sql: sql)
+            throw StoreError(
+                code: code, message: message, sql: sql, systemError: systemError(handle), path: path)
         }
     }
 
@@ -221,7 +245,8 @@ public final class Statement {
     private func failure(_ code: Int32) -> StoreError {
         StoreError(
             code: sqlite3_extended_errcode(databaseHandle), message: String(cString: sqlite3_errmsg(databaseHandle)),
-            sql: sql)
+            sql: sql, systemError: systemError(databaseHandle),
+            path: sqlite3_db_filename(databaseHandle, "main").map { String(cString: $0) })
     }
 
     /// Runs the statement to completion with `values` bound.
@@ -257,4 +282,23 @@ public final class Statement {
         let row = Row(handle: handle)
         return try map(row)
     }
+}
+
+/// The operating system's error behind the connection's last I/O failure. SQLite's own
+/// `sqlite3_system_errno` reads `errno` after the fact, when later calls may have cleared it;
+/// each file keeps the error of its last failed call, so the write-ahead log (where a commit
+/// writes) and the database file are asked too.
+private func systemError(_ handle: OpaquePointer) -> Int32 {
+    let reported = sqlite3_system_errno(handle)
+    if reported != 0 { return reported }
+    var journal: UnsafeMutablePointer<sqlite3_file>?
+    if sqlite3_file_control(handle, "main", SQLITE_FCNTL_JOURNAL_POINTER, &journal) == SQLITE_OK, let journal,
+        let control = journal.pointee.pMethods?.pointee.xFileControl
+    {
+        var value: Int32 = 0
+        if control(journal, SQLITE_FCNTL_LAST_ERRNO, &value) == SQLITE_OK, value != 0 { return value }
+    }
+    var value: Int32 = 0
+    if sqlite3_file_control(handle, "main", SQLITE_FCNTL_LAST_ERRNO, &value) == SQLITE_OK { return value }
+    return 0
 }

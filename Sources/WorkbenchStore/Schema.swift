@@ -2,7 +2,7 @@
 /// have run; opening a file runs the missing ones in one transaction, and refuses a file written
 /// by a newer `pwb`. Never edit a migration that has shipped: add the next one.
 enum Schema {
-    static let migrations: [String] = [version1, version2]
+    static let migrations: [String] = [version1, version2, version3]
 
     static var latestVersion: Int { migrations.count }
 
@@ -185,5 +185,11 @@ enum Schema {
             training TEXT NOT NULL DEFAULT '{}',
             created_at TEXT NOT NULL DEFAULT \(now)
         );
+        """
+
+    /// Why a result failed, beside the sentence in `error` (see `ResultRecord.ErrorKind`); NULL
+    /// for results stored before it, which are read by their sentence.
+    static let version3 = """
+        ALTER TABLE results ADD COLUMN error_kind TEXT;
         """
 }

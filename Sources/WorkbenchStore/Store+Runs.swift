@@ -73,14 +73,33 @@ public struct ResultRecord: Sendable, Hashable {
     /// Every scorer's `Score` JSON by name.
     public var scores: JSONValue
     public var error: String?
+    /// What kind of failure `error` is; nil for results stored before kinds were.
+    public var errorKind: ErrorKind?
     public var promptTokens: Int?
     public var completionTokens: Int?
     public var latencyMilliseconds: Double?
     public var cached: Bool
 
+    /// Why a result has an error, which decides what the user must do (and the exit code).
+    public enum ErrorKind: String, Sendable, Hashable {
+        /// The model server could not be reached, timed out, or failed (5xx, 429): retry later.
+        case noAnswer = "no_answer"
+        /// The server answered with something that is not a completion (malformed, cut short).
+        case unreadable
+        /// The server refused who asks or what (HTTP 401, 403, 404): the configuration is wrong.
+        case refused
+        /// The server refused the request itself (another 4xx).
+        case rejected
+        /// The prompt and the tokens asked for do not fit the server's context: the input is wrong.
+        case promptTooLong = "prompt_too_long"
+        /// An answer came, but no scorer could grade it.
+        case unscorable
+    }
+
     public init(
         caseID: Int, sample: Int, responseKey: String?, output: String?, score: Double?, scores: JSONValue,
-        error: String?, promptTokens: Int?, completionTokens: Int?, latencyMilliseconds: Double?, cached: Bool
+        error: String?, errorKind: ErrorKind? = nil, promptTokens: Int?, completionTokens: Int?,
+        latencyMilliseconds: Double?, cached: Bool
     ) {
         self.caseID = caseID
         self.sample = sample
@@ -89,6 +108,7 @@ public struct ResultRecord: Sendable, Hashable {
         self.score = score
         self.scores = scores
         self.error = error
+        self.errorKind = errorKind
         self.promptTokens = promptTokens
         self.completionTokens = completionTokens
         self.latencyMilliseconds = latencyMilliseconds
@@ -192,13 +212,14 @@ extension Store {
     public func insertResult(runID: Int, _ result: ResultRecord) throws {
         try database.run(
             """
-            INSERT INTO results (run_id, case_id, sample, response_key, output, score, scores, error,
+            INSERT INTO results (run_id, case_id, sample, response_key, output, score, scores, error, error_kind,
                                  prompt_tokens, completion_tokens, latency_ms, cached)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             SQLValue(runID), SQLValue(result.caseID), SQLValue(result.sample), SQLValue(result.responseKey),
             SQLValue(result.output), SQLValue(result.score), .text(result.scores.serialized()), SQLValue(result.error),
-            SQLValue(result.promptTokens), SQLValue(result.completionTokens), SQLValue(result.latencyMilliseconds),
+            SQLValue(result.errorKind?.rawValue), SQLValue(result.promptTokens), SQLValue(result.completionTokens),
+            SQLValue(result.latencyMilliseconds),
             SQLValue(result.cached))
     }
 
@@ -220,6 +241,35 @@ extension Store {
         ) { $0.text(0) }
     }
 
+    /// A request of a run that got no answer: its case row, its error and the error's kind.
+    public struct FailedRequest: Sendable, Hashable {
+        public var caseID: Int
+        public var error: String
+        public var kind: ResultRecord.ErrorKind?
+    }
+
+    /// The first failed request of each kind in a run (nil kind: stored before kinds were), with
+    /// how many of that kind there are.
+    public func failedRequestsByKind(runID: Int) throws -> [(first: FailedRequest, count: Int)] {
+        try database.query(
+            """
+            SELECT r.case_id, r.error, r.error_kind, g.n
+            FROM (SELECT MIN(id) AS first, COUNT(*) AS n FROM results
+                  WHERE run_id = ? AND error IS NOT NULL AND output IS NULL GROUP BY error_kind) g
+            JOIN results r ON r.id = g.first
+            ORDER BY r.id
+            """,
+            SQLValue(runID)
+        ) { row in
+            (
+                FailedRequest(
+                    caseID: row.int(0), error: row.text(1),
+                    kind: row.optionalText(2).flatMap(ResultRecord.ErrorKind.init(rawValue:))),
+                row.int(3)
+            )
+        }
+    }
+
     public func results(runID: Int) throws -> [ResultRecord] {
         var all: [ResultRecord] = []
         try forEachResult(runID: runID) { all.append($0) }
@@ -231,7 +281,7 @@ extension Store {
         _ = try database.query(
             """
             SELECT case_id, sample, response_key, output, score, scores, error, prompt_tokens, completion_tokens,
-                   latency_ms, cached
+                   latency_ms, cached, error_kind
             FROM results WHERE run_id = ? ORDER BY case_id, sample
             """,
             SQLValue(runID)
@@ -242,6 +292,7 @@ extension Store {
                     output: row.optionalText(3),
                     score: row.optionalDouble(4), scores: try JSONValue(parsing: row.text(5)),
                     error: row.optionalText(6),
+                    errorKind: row.optionalText(11).flatMap(ResultRecord.ErrorKind.init(rawValue:)),
                     promptTokens: row.optionalInt(7), completionTokens: row.optionalInt(8),
                     latencyMilliseconds: row.optionalDouble(9), cached: row.bool(10)))
         }

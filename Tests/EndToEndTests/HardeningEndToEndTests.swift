@@ -95,6 +95,73 @@ struct HardeningEndToEndTests {
         #expect(result.stderr.split(separator: "\n").count == 1, "one sentence: \(result)")
     }
 
+    @Test func aCaseTheServerFindsTooLongIsExit4NamingTheCase() async throws {
+        let work = try WorkFolder(copyingExamples: true)
+        // The server refuses one case as llama-server does a prompt longer than its context.
+        let stub = try StubServer(model: StubModel { _ in " positive" }) { request in
+            guard request.path == "/completion",
+                request.json?["prompt"]?.stringValue?.contains("landscaper turned a patch of weeds") == true
+            else { return nil }
+            return .json(
+                ["error": ["code": 400, "message": "the request exceeds the available context size (4096 tokens)"]],
+                status: 400)
+        }
+        defer { stub.stop() }
+        try await work.pwb("import")
+        let eval = try await work.pwb(
+            "eval", "sentiment", "--variants", "instruction", "--limit", "5",
+            environment: ["PWB_ENDPOINT": stub.url.absoluteString])
+        #expect(eval.status == 4, "\(eval)")
+        #expect(eval.stderr.contains("refused case sent-001 because its prompt does not fit"), "\(eval)")
+        #expect(eval.stderr.contains("use fewer examples or passages"), "\(eval)")
+        #expect(eval.stderr.split(separator: "\n").filter { $0.hasPrefix("pwb: error:") }.count == 1, "\(eval)")
+    }
+
+    @Test func aFullDiskIsExit5InOneSentenceAndTheStoreStaysSound() async throws {
+        let work = try WorkFolder(copyingExamples: true)
+        // Answers of some 20 KB, so the store outgrows its room after a few cases.
+        let stub = try StubServer(model: StubModel { _ in " positive" + String(repeating: " filler", count: 3000) })
+        defer { stub.stop() }
+        let environment = ["PWB_ENDPOINT": stub.url.absoluteString]
+        try await work.pwb("import")
+        let store = work.path + "/.pwb/workbench.sqlite"
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: store)[.size] as? Int)
+        // A disk with room for the store and a little more: no file of pwb's may grow past it (a
+        // file-size limit; SIGXFSZ ignored, so a write past it fails as on a full disk).
+        let full = try await PwbProcess.run(
+            [
+                "-c", #"trap '' XFSZ; exec prlimit --fsize="$0" "$@""#, String(size + 300_000), PwbProcess.binary,
+                "eval", "sentiment", "--variants", "instruction", "--limit", "40", "--no-cache", "--concurrency", "1",
+            ], in: work.path, environment: environment, executable: "/bin/sh")
+        #expect(full.status == 5, "\(full)")
+        let errors = full.stderr.split(separator: "\n").filter { $0.hasPrefix("pwb: error:") }
+        #expect(errors.count == 1, "\(full)")
+        #expect(full.stderr.contains("is full"), "\(full)")
+        #expect(full.stderr.contains(store) || full.stderr.contains(".pwb/workbench.sqlite"), "\(full)")
+        let check = try await PwbProcess.run(
+            [
+                "python3", "-c",
+                "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('PRAGMA integrity_check').fetchone()[0])",
+                store,
+            ],
+            in: work.path, executable: "/usr/bin/env")
+        #expect(check.stdout == "ok\n", "\(check)")
+        let listed = try #require(
+            try JSONSerialization.jsonObject(with: Data(await work.pwb("runs", "list", "--json").stdout.utf8))
+                as? [[String: Any]])
+        let run = try #require(listed.first)
+        let done = try #require(run["done"] as? Int)
+        #expect(done > 0 && done < 40, "it filled mid-eval: \(listed)")
+        #expect(run["status"] as? String != "running", "not left running: \(listed)")
+        // With room again, the evaluation completes without a case twice.
+        let resumed = try await work.pwb("eval", "--resume", String(run["run"] as! Int), environment: environment)
+        #expect(resumed.status == 0, "\(resumed)")
+        let after = try #require(
+            try JSONSerialization.jsonObject(with: Data(await work.pwb("runs", "list", "--json").stdout.utf8))
+                as? [[String: Any]])
+        #expect(after.first?["done"] as? Int == 40 && after.first?["status"] as? String == "completed", "\(after)")
+    }
+
     @Test func aFIFOAmongTheEvalSetsIsRefusedNotWaitedOn() async throws {
         let work = try WorkFolder(copyingExamples: true)
         #expect(mkfifo(work.path + "/evalsets/pipe.jsonl", 0o644) == 0)

@@ -74,3 +74,70 @@ import WorkbenchStore
         #expect(resumed.runs[0].failedRequests == 1, "the server still refuses that case")
     }
 }
+
+/// llama-server's answer to a prompt longer than its context.
+private let overflow = StubReply.json(
+    [
+        "error": [
+            "code": 400, "type": "exceed_context_size_error",
+            "message": "the request exceeds the available context size (4096 tokens), try increasing it",
+        ]
+    ], status: 400)
+
+private func prompt(_ request: StubRequest) -> String { request.json?["prompt"]?.stringValue ?? "" }
+
+/// A failed request keeps why it failed, and the reason decides what the user is told to fix.
+@Suite struct FailureKindTests {
+    @Test func aPromptTheServerFindsTooLongIsBadInputNamingTheCase() async throws {
+        let work = try StubWorkspace(fault: { request in
+            request.path == "/completion" && prompt(request).contains("bad screen") ? overflow : nil
+        })
+        let report = try await work.evaluate(work.options { $0.variants = ["plain"] })
+        #expect(report.runs[0].failedRequests == 1)
+        let failed = try #require(
+            try work.workspace.store.results(runID: report.runs[0].run.id).first { $0.error != nil })
+        #expect(failed.errorKind == .promptTooLong)
+        let unanswered = try #require(try work.workspace.unansweredRequests(in: report))
+        #expect(unanswered.cause == .input)
+        #expect(unanswered.caseName == "r8", "the case of \"bad screen\"")
+        #expect(unanswered.description.contains("refused case r8 because its prompt does not fit"), "\(unanswered)")
+        #expect(unanswered.description.contains("use fewer examples or passages"), "\(unanswered)")
+    }
+
+    @Test func aServerThatFailsIsTheRuntimesAndRanksAfterATooLongPrompt() async throws {
+        let work = try StubWorkspace(fault: { request in
+            guard request.path == "/completion" else { return nil }
+            if prompt(request).contains("terrible battery") { return .status(503, "overloaded") }
+            if prompt(request).contains("it leaks") { return overflow }
+            return nil
+        })
+        let report = try await work.evaluate(work.options { $0.variants = ["plain"] })
+        let results = try work.workspace.store.results(runID: report.runs[0].run.id)
+        #expect(Set(results.compactMap(\.errorKind)) == Set<ResultRecord.ErrorKind>([.noAnswer, .promptTooLong]))
+        let unanswered = try #require(try work.workspace.unansweredRequests(in: report))
+        #expect(unanswered.cause == .input, "the input must be fixed whatever the runtime does")
+        #expect(unanswered.failed == 2)
+
+        let only503 = try StubWorkspace(fault: { request in
+            request.path == "/completion" && prompt(request).contains("terrible battery")
+                ? .status(503, "overloaded") : nil
+        })
+        let other = try await only503.evaluate(only503.options { $0.variants = ["plain"] })
+        let runtime = try #require(try only503.workspace.unansweredRequests(in: other))
+        #expect(runtime.cause == .runtime)
+        #expect(runtime.description.contains("1 of 8 requests got no answer (the first:"), "\(runtime)")
+        #expect(runtime.description.contains("answered HTTP 503: overloaded"), "\(runtime)")
+    }
+
+    @Test func aFailureStoredBeforeKindsIsReadByItsSentence() async throws {
+        let work = try StubWorkspace(fault: { request in
+            request.path == "/completion" && prompt(request).contains("rude staff") ? .status(404, "no model") : nil
+        })
+        let report = try await work.evaluate(work.options { $0.variants = ["plain"] })
+        // As an older pwb stored it: no kind.
+        try work.workspace.store.database.execute("UPDATE results SET error_kind = NULL")
+        let unanswered = try #require(try work.workspace.unansweredRequests(in: report))
+        #expect(unanswered.cause == .configuration)
+        #expect(unanswered.caseName == "r10")
+    }
+}

@@ -29,6 +29,8 @@ import WorkbenchStore
         }
         let failure = try #require(caught as? StoreError, "\(String(describing: caught))")
         #expect(failure.code & 0xFF == 13, "SQLITE_FULL: \(failure)")
+        #expect(failure.isFull)
+        #expect(failure.description.hasPrefix("the store \(work.workspace.storePath) cannot grow"), "\(failure)")
         #expect(try database.queryFirst("PRAGMA integrity_check") { $0.text(0) } == "ok")
         _ = try database.queryFirst("PRAGMA max_page_count = 1073741823") { $0.int(0) }
         let runs = try work.workspace.store.runListings(limit: 10)

@@ -129,11 +129,10 @@ extension Workspace {
                 progress: progress.map { callback in { callback(AdviceProgress(rung: label, eval: $0)) } })
             // A rung scored only on the cases that got an answer would be judged on other cases
             // than the rest of the ladder (and long prompts fail more often): stop instead.
-            if let failing = report.runs.first(where: { $0.failedRequests > 0 }) {
+            if let unanswered = try unansweredRequests(in: report) {
                 throw IncompleteRung(
-                    rung: label, failed: report.runs.map(\.failedRequests).reduce(0, +),
-                    planned: report.runs.map(\.planned).reduce(0, +),
-                    firstError: try store.firstFailedRequest(runID: failing.run.id))
+                    rung: label, failed: unanswered.failed, planned: unanswered.planned,
+                    firstError: unanswered.error, cause: unanswered.cause)
             }
             return report
         }
@@ -523,6 +522,8 @@ public struct IncompleteRung: Error, Sendable, CustomStringConvertible {
     public var failed: Int
     public var planned: Int
     public var firstError: String?
+    /// Why the first failure named failed, which decides the exit code.
+    public var cause: UnansweredRequests.Cause = .runtime
 
     public var description: String {
         "\(failed) of \(planned) requests of the \(rung) rung got no answer\(firstError.map { " (the first: \($0))" } ?? ""); a rung scored on fewer cases than the others would bias the advice, so none is given; the runs made so far are kept, and pwb advise again asks only what is missing"

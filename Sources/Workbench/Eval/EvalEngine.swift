@@ -303,7 +303,8 @@ final class EvalExecution {
         }
         let result = ResultRecord(
             caseID: item.caseID, sample: item.sample, responseKey: responseKey, output: completion.text,
-            score: headline, scores: .object(scores), error: unscorable, promptTokens: completion.promptTokens,
+            score: headline, scores: .object(scores), error: unscorable,
+            errorKind: unscorable == nil ? nil : .unscorable, promptTokens: completion.promptTokens,
             completionTokens: completion.completionTokens, latencyMilliseconds: completion.latencyMilliseconds,
             cached: cached)
         if unscorable != nil { errorCount += 1 }
@@ -314,7 +315,8 @@ final class EvalExecution {
     private func recordError(_ item: WorkItem, _ error: any Error) {
         let result = ResultRecord(
             caseID: item.caseID, sample: item.sample, responseKey: nil, output: nil, score: nil, scores: .object([:]),
-            error: String(describing: error), promptTokens: nil, completionTokens: nil, latencyMilliseconds: nil,
+            error: String(describing: error), errorKind: .init(error), promptTokens: nil, completionTokens: nil,
+            latencyMilliseconds: nil,
             cached: false)
         errorCount += 1
         done += 1

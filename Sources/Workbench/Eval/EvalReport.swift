@@ -221,6 +221,7 @@ extension Workspace {
                 "output": result.output.map { .string($0) } ?? .null,
                 "score": result.score.map { .number($0) } ?? .null,
                 "scores": result.scores, "error": result.error.map { .string($0) } ?? .null,
+                "error_kind": result.errorKind.map { .string($0.rawValue) } ?? .null,
                 "prompt_tokens": result.promptTokens.map { .number(Double($0)) } ?? .null,
                 "completion_tokens": result.completionTokens.map { .number(Double($0)) } ?? .null,
                 "latency_ms": result.latencyMilliseconds.map { .number($0) } ?? .null, "cached": .bool(result.cached),

@@ -85,22 +85,12 @@ enum EvalCommands {
     }
 
     /// A run whose requests failed is incomplete: its score covers only the answered cases, so it
-    /// passes no check and the command exits 3 (after the report is printed) with the first failure.
+    /// passes no check and the command fails (after the report is printed) with the first failure:
+    /// exit 2 when the server refuses the configuration, 4 when a case's prompt does not fit, else 3.
     static func requireAnswered(_ report: EvalReport, arguments: ParsedArguments, workspace: Workspace) throws {
-        let failing = report.runs.filter { $0.failedRequests > 0 }
-        guard let first = failing.first else { return }
-        let failed = failing.map(\.failedRequests).reduce(0, +)
-        let planned = report.runs.map(\.planned).reduce(0, +)
-        let reason = try workspace.store.firstFailedRequest(runID: first.run.id).map { " (the first: \($0))" } ?? ""
-        let checks = ["fail-under", "baseline"].filter { arguments.value($0) != nil }.map { "--" + $0 }
-        let gate = checks.isEmpty ? "" : ", so \(checks.joined(separator: " and ")) cannot pass"
-        let message =
-            "\(failed) of \(planned) requests got no answer\(reason); the scores cover only the answered cases and the evaluation is incomplete\(gate); pwb eval --resume \(first.run.id) tries them again"
-        // Refused as unauthorized or not found: the configuration is wrong (exit 2), not the runtime.
-        if reason.range(of: #"answered HTTP 40[134]\b"#, options: .regularExpression) != nil {
-            throw UsageError(message)
-        }
-        throw RuntimeStopped(message: message)
+        guard var unanswered = try workspace.unansweredRequests(in: report) else { return }
+        unanswered.checks = ["fail-under", "baseline"].filter { arguments.value($0) != nil }.map { "--" + $0 }
+        throw unanswered
     }
 
     /// The options of `pwb eval` (and the REPL's `eval`) from its arguments.
