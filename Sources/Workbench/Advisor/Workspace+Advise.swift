@@ -24,6 +24,8 @@ public struct AdviceOptions: Sendable {
     public var passages = 3
     public var seed = 0
     public var concurrency: Int?
+    /// Every rung asks for one token and scores the label from its log-probabilities.
+    public var oneToken = false
 
     public init(template: String) {
         self.template = template
@@ -42,6 +44,7 @@ public struct AdviceOptions: Sendable {
         if let fineTuneCostUSD { object["finetune_cost"] = .number(fineTuneCostUSD) }
         if let fineTunedModel { object["finetuned_model"] = .string(fineTunedModel) }
         if let model { object["model"] = .string(model) }
+        if oneToken { object["one_token"] = true }
         return .object(object)
     }
 }
@@ -86,6 +89,7 @@ extension Workspace {
         base.limit = options.budget
         base.seed = options.seed
         base.concurrency = options.concurrency
+        base.oneToken = options.oneToken
         let evalset = try evalset(named: base.evalset!)
         let devCases = try store.cases(evalsetID: evalset.record.id, split: .dev).count
         guard devCases > 0 else {

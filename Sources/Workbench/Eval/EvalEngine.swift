@@ -100,8 +100,13 @@ final class EvalExecution {
         self.stop = stop
         self.progress = progress
         let specs = evalset.settings.scorers
+        let oneToken = runs.first?.oneToken ?? false
         self.scorers = specs.enumerated().map { index, spec in
-            (spec, ScorerNames.name(spec, index: index, in: specs), Scorers.make(spec))
+            let labels = spec.kind == .label || spec.kind == .logprobLabel
+            return (
+                spec, ScorerNames.name(spec, index: index, in: specs),
+                oneToken && labels ? OneTokenLabelScorer(spec: spec) : Scorers.make(spec)
+            )
         }
     }
 

@@ -18,6 +18,9 @@ public struct EvalOptions: Sendable {
     public var limit: Int?
     public var seed = 0
     public var strategy = Strategy.zeroShot
+    /// Label tasks: ask for one token with its top log-probabilities and score the label from
+    /// them (`OneTokenLabels`), instead of generating and reading text.
+    public var oneToken = false
 
     public init(template: String) {
         self.template = template
@@ -34,6 +37,9 @@ struct PlannedRun {
 
     /// The few-shot block shared by all cases (random selection), rendered when the run was planned.
     var sharedExamples: String? { record.params["shared_examples"]?.stringValue }
+
+    /// Whether the run asks for one token and scores its label from log-probabilities.
+    var oneToken: Bool { record.params["one_token"]?.boolValue ?? false }
 }
 
 extension Workspace {
@@ -123,10 +129,16 @@ extension Workspace {
             context = FewShot.renderContext(passages.map(\.document.passage))
         }
         let temperature = run.revision.file.settings.temperature ?? 0
-        return try Prompting.request(
+        var request = try Prompting.request(
             run.revision.file, reference: run.revision.reference, vars: stored.evalCase.textVars, examples: examples,
             context: context, seed: temperature > 0 ? seed &+ sample : nil,
             topLogprobs: evalset.settings.scorers.contains { $0.kind == .logprobLabel } ? 20 : 0)
+        if run.oneToken {
+            // Both are in the cache key, so a one-token answer never stands in for a generated one.
+            request.maxTokens = 1
+            request.topLogprobs = max(request.topLogprobs, OneTokenLabels.topLogprobs)
+        }
+        return request
     }
 
     /// The rendered few-shot block for a random draw, or nil for zero-shot.

@@ -26,6 +26,10 @@ enum EvalCommands {
             "how examples are chosen: the same random ones for every case, or the most similar by BM25"),
         Option("rag", value: "CORPUS", "fill {{context}} with passages retrieved from CORPUS for each case"),
         Option("passages", value: "N", "passages per case with --rag (default 3)"),
+        Option(
+            "one-token",
+            "label tasks: ask for one token and score the label from its log-probabilities (the labels' first tokens must differ)"
+        ),
         Option("fail-under", value: "X", "exit 1 when the best score is below X"),
         Option("baseline", value: "RUN", "exit 1 when the best run is significantly worse than RUN"),
         Option(
@@ -134,6 +138,7 @@ enum EvalCommands {
             throw UsageError("--passages needs --rag CORPUS")
         }
         options.strategy = strategy
+        options.oneToken = arguments.flag("one-token")
         if let failUnder = try arguments.double("fail-under"), !(0...1).contains(failUnder) {
             throw UsageError("--fail-under must be between 0 and 1, not \(failUnder)")
         }
