@@ -164,7 +164,13 @@ final class EvalExecution {
                         sample: item.sample)
                 ))
         }
-        let hits = useCache ? try workspace.store.cachedResponses(keys: prepared.map(\.key)) : [:]
+        // A cached answer is scored again, not stored again: its timings are not read, nor its
+        // log-probabilities unless a request asked for them.
+        let hits =
+            useCache
+            ? try workspace.store.cachedResponses(
+                keys: prepared.map(\.key), logprobs: prepared.contains { $0.request.topLogprobs > 0 }, timings: false)
+            : [:]
         let (capacity, slotted) = lanes()
         // The cases of one run share their prompt's beginning; each lane keeps to one run.
         var order = LaneSchedule(groups: items.map(\.run), lanes: capacity.count)
