@@ -128,3 +128,20 @@ import WorkbenchStore
         #expect(asked.allSatisfy { $0.json?["options"]?["num_predict"] == 1 && $0.json?["top_logprobs"] == 20 })
     }
 }
+
+@Suite struct OneTokenAdvisorTests {
+    @Test func everyRungOfTheLadderIsScoredFromOneToken() async throws {
+        let work = try OneTokenTests.work()
+        var options = AdviceOptions(template: "sentiment")
+        options.budget = 8
+        options.draws = 2
+        options.oneToken = true
+        let advice = try await work.workspace.advise(options, environment: work.environment)
+        #expect(advice.oneToken == true)
+        // The stub's text never names a label; its first-token probabilities always do.
+        #expect(advice.zeroShot.variants.allSatisfy { $0.interval.estimate == 1 })
+        #expect(!work.completions.isEmpty && work.completions.allSatisfy { $0.json?["n_predict"] == 1 })
+        let stored = try work.workspace.advice(id: advice.id)
+        #expect(stored.oneToken == true)
+    }
+}

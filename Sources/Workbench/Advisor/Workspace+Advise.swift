@@ -283,6 +283,7 @@ extension Workspace {
             fineTuneCostUSD: options.fineTuneCostUSD, baseline: baseline, zeroShot: zeroShot, fewShot: fewShot,
             retrieval: retrieval, fineTuning: fineTuning, projection: projection, rungs: rungs, decision: decision,
             elapsedSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        if options.oneToken { advice.oneToken = true }
         let template = try template(named: options.template)
         advice.id = try store.insertAdvice(
             templateID: template.id, evalsetID: evalset.record.id, params: options.json,
