@@ -126,6 +126,11 @@ public final class ModelClient: Sendable {
         try await withRetries { try await $0.tokenCount(text, timeout: timeout) }
     }
 
+    /// How the server's tokenizer splits `text`, or nil when it has none to ask.
+    public func tokenize(_ text: String) async throws -> [Token]? {
+        try await withRetries { try await $0.tokenize(text, timeout: min(timeout, 30)) }
+    }
+
     /// The first endpoint's properties, with the slots of all endpoints added up.
     public func properties() async throws -> ServerProperties {
         var first = try await withRetries { try await $0.properties(timeout: min(timeout, 30)) }

@@ -213,6 +213,21 @@ public struct ServerProperties: Sendable, Hashable {
     }
 }
 
+/// One token of the server's vocabulary: its id and its text.
+public struct Token: Sendable, Hashable {
+    public var id: Int
+    public var piece: String
+
+    public init(id: Int, piece: String) {
+        self.id = id
+        self.piece = piece
+    }
+}
+
+extension ModelProvider {
+    public func tokenize(_ text: String, timeout: Double) async throws -> [Token]? { nil }
+}
+
 /// A model server's API: the plug-in point for llama.cpp, OpenAI-compatible and Ollama servers.
 /// A provider talks to one endpoint; `ModelClient` spreads requests over several and retries.
 public protocol ModelProvider: Sendable {
@@ -226,6 +241,10 @@ public protocol ModelProvider: Sendable {
 
     /// The prompt's tokens, or nil when the server cannot count them.
     func tokenCount(_ text: String, timeout: Double) async throws -> Int?
+
+    /// How the server's tokenizer splits `text` (no beginning-of-text token), or nil when the
+    /// server has no tokenizer to ask.
+    func tokenize(_ text: String, timeout: Double) async throws -> [Token]?
 
     func properties(timeout: Double) async throws -> ServerProperties
 

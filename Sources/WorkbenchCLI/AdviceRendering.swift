@@ -62,7 +62,10 @@ enum AdviceRendering {
     }
 
     static func lines(_ advice: Advice) -> [String] {
-        var lines = ["\(title(advice)) · model \(advice.model)"]
+        var lines = [
+            "\(title(advice)) · model \(advice.model)"
+                + (advice.oneToken == true ? " · labels from one token's log-probabilities" : "")
+        ]
         var scope = "\(advice.casesPerRung) of \(advice.devCases) dev cases per rung"
         if advice.casesPerRung < advice.devCases {
             scope += String(format: ": intervals about %.2f× wider than with all of them", advice.intervalWidening)

@@ -49,7 +49,7 @@ public final class Output: @unchecked Sendable {
             let value = scalar.value
             return (value < 0x20 && value != 0x0A && value != 0x09) || (0x7F...0x9F).contains(value)
         }
-        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        guard hasControl(text) else { return text }
         var result = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {
             if isControl(scalar) {
@@ -60,6 +60,25 @@ public final class Output: @unchecked Sendable {
             }
         }
         return String(result)
+    }
+
+    /// Whether `text` has a control character `visible` escapes, by its UTF-8 bytes: C0 and DEL
+    /// are single bytes, C1 (U+0080…U+009F) is 0xC2 then 0x80…0x9F. A byte scan, because a
+    /// `--json` report of thousands of cases is passed through here whole.
+    static func hasControl(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            var previous: UInt8 = 0
+            for byte in bytes {
+                if (byte < 0x20 && byte != 0x0A && byte != 0x09) || byte == 0x7F
+                    || (previous == 0xC2 && (0x80...0x9F).contains(byte))
+                {
+                    return true
+                }
+                previous = byte
+            }
+            return false
+        }
     }
 
     /// Writes raw text to standard output, without adding a line break.

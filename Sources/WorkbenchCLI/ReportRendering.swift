@@ -31,6 +31,7 @@ enum ReportRendering {
             ?? "\(first.reference.split(separator: "/").first ?? "") on \(report.evalset) (\(report.split), \(first.run.plan.count) cases)"
         if !shown.model { heading += " · model \(first.modelName) (\(first.run.model))" }
         if !shown.strategy { heading += " · \(first.strategy.label)" }
+        if first.oneToken { heading += " · labels from one token's log-probabilities" }
         if first.run.samples > 1 { heading += " · \(first.run.samples) samples per case" }
         return heading
     }

@@ -325,15 +325,23 @@ extension Store {
 
     /// The cached responses among `keys`, by key: one query per few hundred keys rather than one
     /// per key, so a fully cached re-run is not bound by lookups.
-    public func cachedResponses(keys: [String]) throws -> [String: CachedResponse] {
+    /// - Parameters:
+    ///   - logprobs: read the log-probabilities (only scorers that use them need them).
+    ///   - timings: read the server's timings (a cached answer is scored, not timed again).
+    public func cachedResponses(keys: [String], logprobs: Bool = true, timings: Bool = true) throws -> [String:
+        CachedResponse]
+    {
         let unique = Array(Set(keys))
         let chunk = 250
         var found: [String: CachedResponse] = [:]
+        let columns =
+            "key, output, finish_reason, prompt_tokens, completion_tokens, latency_ms, "
+            + (logprobs ? "logprobs" : "NULL") + ", " + (timings ? "timings" : "NULL")
         for start in stride(from: 0, to: unique.count, by: chunk) {
             let part = unique[start..<min(start + chunk, unique.count)]
             let marks = Array(repeating: "?", count: part.count).joined(separator: ", ")
             let statement = try database.statement(
-                "SELECT \(Store.responseColumns) FROM responses WHERE key IN (\(marks))")
+                "SELECT \(columns) FROM responses WHERE key IN (\(marks))")
             for response in try statement.query(part.map { .text($0) }, map: Store.cachedResponse) {
                 found[response.key] = response
             }

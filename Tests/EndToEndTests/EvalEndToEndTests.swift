@@ -332,4 +332,43 @@ struct RealEvalEndToEndTests {
         #expect(score >= 0.75, "four examples teach the base model the task: \(score)")
         #expect((run["mean_prompt_tokens"] as? Double ?? 0) > 100)
     }
+
+    @Test func labelsAreScoredFromOneTokenWhereTheirFirstTokensDiffer() async throws {
+        let work = try WorkFolder(copyingExamples: true)
+        try work.write(
+            "evalsets/graded.json",
+            #"{"scorers": [{"type": "label", "labels": ["very good", "very bad"]}], "input": "text"}"#)
+        try work.write(
+            "evalsets/graded.jsonl",
+            #"{"id": "g1", "vars": {"text": "Loved it."}, "expected": "very good", "split": "dev"}"#)
+        try await work.pwb("import", "templates", "evalsets")
+        defer { work.stopRuntime() }
+        let oneToken = try await work.pwb(
+            "eval", "sentiment", "--variants", "instruction", "--limit", "12", "--shots", "4", "--one-token", "--json")
+        #expect(oneToken.status == 0, "\(oneToken)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(oneToken.stdout.utf8)) as? [String: Any])
+        let run = try #require((json["runs"] as? [[String: Any]])?.first)
+        #expect(run["one_token"] as? Bool == true)
+        #expect(run["mean_completion_tokens"] as? Double == 1, "one token generated per case")
+        let score = try #require((run["scorers"] as? [[String: Any]])?.first?["score"] as? Double)
+        #expect(score >= 0.75, "four examples teach the base model the task: \(score)")
+        // Every case carries a probability for each label, summing to one.
+        let cases = try #require(json["cases"] as? [[String: Any]])
+        #expect(cases.count == 12)
+        for row in cases {
+            let detail = (row["scores"] as? [String: Any])?["label"] as? [String: Any]
+            let probabilities = try #require(
+                (detail?["detail"] as? [String: Any])?["probabilities"] as? [String: Double])
+            #expect(Set(probabilities.keys) == ["positive", "negative"])
+            #expect(abs(probabilities.values.reduce(0, +) - 1) < 1e-9)
+        }
+        // " very" begins both labels in Gemma's vocabulary: refused by the server's tokenizer.
+        let graded = try await work.pwb(
+            "eval", "sentiment", "--variants", "instruction", "--evalset", "graded", "--one-token")
+        #expect(graded.status == 2, "\(graded)")
+        #expect(
+            graded.stderr.contains(
+                #"labels "very good" and "very bad" of eval set graded begin with the same token (" very")"#),
+            "\(graded)")
+    }
 }

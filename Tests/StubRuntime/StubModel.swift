@@ -41,7 +41,21 @@ public struct StubModel: Sendable {
                 "total_slots": .number(Double(slots)), "model_path": .string(modelPath ?? "/models/" + name),
             ])
         case ("POST", "/tokenize"):
-            let count = StubModel.tokens(body["content"]?.stringValue ?? "")
+            let content = body["content"]?.stringValue ?? ""
+            if body["with_pieces"]?.boolValue == true {
+                // A token per word, its id a hash of the word: the same word, the same token.
+                let words = content.split(whereSeparator: { $0 == " " || $0 == "\n" })
+                return .json([
+                    "tokens": .array(
+                        words.map {
+                            [
+                                "id": .number(Double(Int(SHA256.hex(String($0)).prefix(8), radix: 16)!)),
+                                "piece": .string(" " + $0),
+                            ]
+                        })
+                ])
+            }
+            let count = StubModel.tokens(content)
             return .json(["tokens": .array((0..<count).map { .number(Double($0)) })])
         case ("POST", "/completion"):
             let prompt = body["prompt"]?.stringValue ?? ""

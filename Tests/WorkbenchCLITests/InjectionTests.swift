@@ -43,3 +43,23 @@ struct InjectionTests {
         #expect(cases.map { $0.expected.stringValue } == values)
     }
 }
+
+struct ControlScanTests {
+    /// The byte scan finds exactly the characters the per-character rule escapes, for every
+    /// character up to U+00FF and a few beyond, alone and between other text.
+    @Test func theByteScanAgreesWithTheCharacterRule() {
+        func isControl(_ value: UInt32) -> Bool {
+            (value < 0x20 && value != 0x0A && value != 0x09) || (0x7F...0x9F).contains(value)
+        }
+        let values: [UInt32] = Array(0...0xFF) + [0x100, 0x2028, 0x3000, 0x1F600]
+        for value in values {
+            let scalar = Unicode.Scalar(value)!
+            for text in [String(scalar), "a\(scalar)b", "日本\(scalar)", "é\(scalar)"] {
+                #expect(
+                    Output.hasControl(text) == isControl(value),
+                    "U+\(String(value, radix: 16)) in \(text.debugDescription)")
+            }
+        }
+        #expect(!Output.hasControl(""))
+    }
+}

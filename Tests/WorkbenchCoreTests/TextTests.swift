@@ -1,5 +1,6 @@
 import Testing
-import WorkbenchCore
+
+@testable import WorkbenchCore
 
 struct DisplayWidthTests {
     @Test(arguments: [
@@ -118,5 +119,21 @@ struct SearchTextTests {
         // The general path, forced by a non-ASCII character that is then dropped: "·" separates.
         let general = SearchText.tokens(text + "·")
         #expect(SearchText.tokens(text) == general)
+    }
+}
+
+struct NormalizerTableTests {
+    /// The ASCII tables say what the Unicode properties say, character by character.
+    @Test func asciiTablesAgreeWithUnicodeProperties() {
+        for value in UInt32(0)..<0x80 {
+            let scalar = Unicode.Scalar(value)!
+            #expect(TextNormalizer.isWhitespace(scalar) == scalar.properties.isWhitespace, "U+\(value)")
+            let category = scalar.properties.generalCategory
+            let punctuation = [
+                Unicode.GeneralCategory.connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation,
+                .initialPunctuation, .finalPunctuation, .otherPunctuation,
+            ].contains(category)
+            #expect(TextNormalizer.isPunctuation(scalar) == punctuation, "U+\(value) \(category)")
+        }
     }
 }

@@ -64,6 +64,30 @@ public struct LlamaCppProvider: ModelProvider {
         return tokens.count + 1
     }
 
+    public func tokenize(_ text: String, timeout: Double) async throws -> [Token]? {
+        let (answer, _) = try await transport.post(
+            "/tokenize", ["content": .string(text), "with_pieces": true], timeout: timeout)
+        guard let items = answer["tokens"]?.arrayValue else {
+            throw ModelError.malformed(url: transport.url("/tokenize").absoluteString, detail: "no \"tokens\" field")
+        }
+        // Each is {id, piece}, the piece a text or (not valid UTF-8 alone) a list of bytes; a
+        // server that ignores with_pieces answers plain ids.
+        return try items.map { item in
+            if let id = item.intValue { return Token(id: id, piece: "") }
+            guard let id = item["id"]?.intValue else {
+                throw ModelError.malformed(
+                    url: transport.url("/tokenize").absoluteString, detail: "a token without an \"id\"")
+            }
+            let piece =
+                item["piece"]?.stringValue
+                ?? String(
+                    decoding: (item["piece"]?.arrayValue ?? []).compactMap {
+                        $0.intValue.map(UInt8.init(truncatingIfNeeded:))
+                    }, as: UTF8.self)
+            return Token(id: id, piece: piece)
+        }
+    }
+
     public func properties(timeout: Double) async throws -> ServerProperties {
         let (answer, _) = try await transport.get("/props", timeout: timeout)
         return ServerProperties(

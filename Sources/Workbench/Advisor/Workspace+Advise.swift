@@ -31,6 +31,8 @@ public struct AdviceOptions: Sendable {
     public var passages = 3
     public var seed = 0
     public var concurrency: Int?
+    /// Every rung asks for one token and scores the label from its log-probabilities.
+    public var oneToken = false
 
     public init(template: String) {
         self.template = template
@@ -55,6 +57,7 @@ public struct AdviceOptions: Sendable {
             ]
         }
         if let model { object["model"] = .string(model) }
+        if oneToken { object["one_token"] = true }
         return .object(object)
     }
 }
@@ -112,6 +115,7 @@ extension Workspace {
         base.limit = options.budget
         base.seed = options.seed
         base.concurrency = options.concurrency
+        base.oneToken = options.oneToken
         let evalset = try evalset(named: base.evalset!)
         let devCases = try store.cases(evalsetID: evalset.record.id, split: .dev).count
         guard devCases > 0 else {
@@ -378,6 +382,7 @@ extension Workspace {
             fineTuneCostUSD: options.fineTuneCostUSD, baseline: baseline, zeroShot: zeroShot, fewShot: fewShot,
             retrieval: retrieval, fineTuning: fineTuning, projection: projection, rungs: rungs, decision: decision,
             elapsedSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        if options.oneToken { advice.oneToken = true }
         let template = try template(named: options.template)
         advice.id = try store.insertAdvice(
             templateID: template.id, evalsetID: evalset.record.id, params: options.json,

@@ -100,8 +100,13 @@ final class EvalExecution {
         self.stop = stop
         self.progress = progress
         let specs = evalset.settings.scorers
+        let oneToken = runs.first?.oneToken ?? false
         self.scorers = specs.enumerated().map { index, spec in
-            (spec, ScorerNames.name(spec, index: index, in: specs), Scorers.make(spec))
+            let labels = spec.kind == .label || spec.kind == .logprobLabel
+            return (
+                spec, ScorerNames.name(spec, index: index, in: specs),
+                oneToken && labels ? OneTokenLabelScorer(spec: spec) : Scorers.make(spec)
+            )
         }
     }
 
@@ -159,7 +164,13 @@ final class EvalExecution {
                         sample: item.sample)
                 ))
         }
-        let hits = useCache ? try workspace.store.cachedResponses(keys: prepared.map(\.key)) : [:]
+        // A cached answer is scored again, not stored again: its timings are not read, nor its
+        // log-probabilities unless a request asked for them.
+        let hits =
+            useCache
+            ? try workspace.store.cachedResponses(
+                keys: prepared.map(\.key), logprobs: prepared.contains { $0.request.topLogprobs > 0 }, timings: false)
+            : [:]
         let (capacity, slotted) = lanes()
         // The cases of one run share their prompt's beginning; each lane keeps to one run.
         var order = LaneSchedule(groups: items.map(\.run), lanes: capacity.count)

@@ -20,6 +20,9 @@ public struct EvalOptions: Sendable {
     public var strategy = Strategy.zeroShot
     /// A stored LoRA adapter the managed runtime applies to every request (`pwb eval --adapter`).
     public var adapter: String?
+    /// Label tasks: ask for one token with its top log-probabilities and score the label from
+    /// them (`OneTokenLabels`), instead of generating and reading text.
+    public var oneToken = false
 
     public init(template: String) {
         self.template = template
@@ -36,6 +39,9 @@ struct PlannedRun {
 
     /// The few-shot block shared by all cases (random selection), rendered when the run was planned.
     var sharedExamples: String? { record.params["shared_examples"]?.stringValue }
+
+    /// Whether the run asks for one token and scores its label from log-probabilities.
+    var oneToken: Bool { record.params["one_token"]?.boolValue ?? false }
 }
 
 extension Workspace {
@@ -130,6 +136,11 @@ extension Workspace {
             context: context, seed: temperature > 0 ? seed &+ sample : nil,
             topLogprobs: evalset.settings.scorers.contains { $0.kind == .logprobLabel } ? 20 : 0)
         request.lora = run.model.lora
+        if run.oneToken {
+            // Both are in the cache key, so a one-token answer never stands in for a generated one.
+            request.maxTokens = 1
+            request.topLogprobs = max(request.topLogprobs, OneTokenLabels.topLogprobs)
+        }
         return request
     }
 

@@ -26,6 +26,7 @@ extension Workspace {
         }
         if let limit = options.limit { cases = Array(cases.prefix(limit)) }
         try checkVariables(revisions, cases: cases, evalset: evalset.name)
+        if options.oneToken { _ = try OneTokenLabels.labelScorer(evalset.settings.scorers, evalset: evalset.name) }
         let strategy = options.strategy
         if strategy.shots > 0 && options.split == .train {
             throw UsageError(
@@ -72,6 +73,7 @@ extension Workspace {
                 ]
                 if let limit = options.limit { params["limit"] = .number(Double(limit)) }
                 if let adapter { params["adapter"] = .string(adapter.name) }
+                if options.oneToken { params["one_token"] = true }
                 if let examples = shared[revisionIndex] { params["shared_examples"] = .string(examples) }
                 let record = RunRecord(
                     id: 0, batch: batch, templateID: revision.template.id, revisionID: revision.revision.id,
@@ -82,6 +84,9 @@ extension Workspace {
             }
         }
         try await checkPromptsFit(planned, cases: cases, evalset: evalset, seed: options.seed)
+        if options.oneToken {
+            try await checkOneToken(planned, cases: cases, evalset: evalset, seed: options.seed, notes: notes)
+        }
         try store.transaction {
             for index in planned.indices {
                 let r = planned[index].record
@@ -243,6 +248,59 @@ extension Workspace {
                     )
                 }
             }
+        }
+    }
+
+    /// Refuses `--one-token` where one token cannot tell the labels apart (their answers begin
+    /// with the same token, by the server's tokenizer) or where the server gives no
+    /// log-probabilities to score from. A server without a tokenizer is asked one case's answer
+    /// instead, which is kept in the response cache.
+    private func checkOneToken(
+        _ planned: [PlannedRun], cases: [StoredCase], evalset: LoadedEvalSet, seed: Int, notes: (String) -> Void
+    ) async throws {
+        let spec = try OneTokenLabels.labelScorer(evalset.settings.scorers, evalset: evalset.name)
+        var checked = Set<String>()
+        for run in planned {
+            let model = run.model
+            let request = try request(run, case: cases[0], evalset: evalset, sample: 0, seed: seed)
+            var prompt: String?
+            if case .text(let text) = request.prompt { prompt = text }
+            let texts = spec.labels.map { OneTokenLabels.answerText($0, afterPrompt: prompt) }
+            guard checked.insert("\(ObjectIdentifier(model.client))\u{0}\(texts.joined(separator: "\u{0}"))").inserted
+            else { continue }
+            var firstTokens: [(label: String, id: Int, piece: String)] = []
+            var tokenized = true
+            for (label, text) in zip(spec.labels, texts) {
+                guard let tokens = try await model.client.tokenize(text) else {
+                    tokenized = false
+                    break
+                }
+                if let first = tokens.first { firstTokens.append((label, first.id, first.piece)) }
+            }
+            if tokenized {
+                if let (a, b, piece) = OneTokenLabels.sharedFirstToken(firstTokens) {
+                    throw UsageError(
+                        "labels \"\(a)\" and \"\(b)\" of eval set \(evalset.name) begin with the same token (\"\(piece)\") for \(model.name), so one token cannot tell them apart; score without --one-token"
+                    )
+                }
+                continue
+            }
+            // No tokenizer to ask (OpenAI-compatible, Ollama): whether the server gives
+            // log-probabilities at all is seen in one answer.
+            let answer = try await model.client.complete(request)
+            guard let logprobs = answer.logprobs, !logprobs.isEmpty else {
+                throw UsageError(
+                    "--one-token scores labels from log-probabilities, but \(model.name) (\(model.client.kind.rawValue) at \(model.client.endpoints[0])) returned none; score without --one-token"
+                )
+            }
+            let key = CacheKey.make(
+                provider: model.client.kind.rawValue, model: model.identity, request: request, sample: 0)
+            try store.storeResponse(
+                CachedResponse(answer, key: key), provider: model.client.kind.rawValue, model: model.identity,
+                request: request.canonicalJSON)
+            notes(
+                "pwb: \(model.name)'s server has no tokenizer to ask, so whether its labels begin with different tokens is not checked"
+            )
         }
     }
 

@@ -46,6 +46,9 @@ enum AdviseCommands {
             Option("passages", value: "N", "passages retrieved per case (default 3)"),
             Option("seed", value: "S", "seed for drawing examples (default 0)"),
             Option("concurrency", value: "N", "requests at once (default: the server's slots)"),
+            Option(
+                "one-token",
+                "label tasks: every rung asks for one token and scores the label from its log-probabilities"),
             Option("show", value: "ID", "print stored advice again (ID, or latest)"),
             .json,
         ],
@@ -97,6 +100,7 @@ enum AdviseCommands {
         options.draws = try arguments.int("draws", min: 1) ?? options.draws
         options.passages = try arguments.int("passages", min: 1) ?? options.passages
         options.seed = try arguments.int("seed") ?? 0
+        options.oneToken = arguments.flag("one-token")
         options.concurrency = try arguments.int("concurrency", min: 1)
         let stop = StopRequest()
         let bar = ProgressBar(output: invocation.output, label: "advise")

@@ -27,6 +27,10 @@ enum EvalCommands {
         Option("rag", value: "CORPUS", "fill {{context}} with passages retrieved from CORPUS for each case"),
         Option("adapter", value: "NAME", "apply a LoRA adapter from pwb finetune (the local runtime serves it)"),
         Option("passages", value: "N", "passages per case with --rag (default 3)"),
+        Option(
+            "one-token",
+            "label tasks: ask for one token and score the label from its log-probabilities (the labels' first tokens must differ)"
+        ),
         Option("fail-under", value: "X", "exit 1 when the best score is below X"),
         Option("baseline", value: "RUN", "exit 1 when the best run is significantly worse than RUN"),
         Option(
@@ -126,6 +130,7 @@ enum EvalCommands {
         }
         options.strategy = strategy
         options.adapter = arguments.value("adapter")
+        options.oneToken = arguments.flag("one-token")
         if let failUnder = try arguments.double("fail-under"), !(0...1).contains(failUnder) {
             throw UsageError("--fail-under must be between 0 and 1, not \(failUnder)")
         }

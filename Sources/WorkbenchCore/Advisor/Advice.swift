@@ -222,6 +222,9 @@ public struct Advice: Sendable, Hashable, Codable {
     public var rungs: [Rung]
     public var decision: Decision?
     public var elapsedSeconds: Double
+    /// Every rung scored its labels from one token's log-probabilities (`--one-token`); nil in
+    /// advice stored before the option.
+    public var oneToken: Bool?
 
     public init(
         template: String, evalset: String, model: String, devCases: Int, casesPerRung: Int, trainCases: Int,

@@ -14,7 +14,7 @@ public enum TextNormalizer {
         out.reserveCapacity(compatible.utf8.count)
         var pendingSpace = false
         for scalar in compatible.unicodeScalars {
-            if scalar.properties.isWhitespace {
+            if isWhitespace(scalar) {
                 pendingSpace = !out.isEmpty
                 continue
             }
@@ -30,7 +30,20 @@ public enum TextNormalizer {
         return out
     }
 
+    /// ASCII punctuation by table (Unicode's P* categories; `$+<=>^`|~` are symbols), the rest
+    /// by the Unicode properties, which cost a lookup per character.
+    private static let asciiPunctuation: [Bool] = {
+        let marks = Set(##"!"#%&'()*,-./:;?@[\]_{}"##.unicodeScalars.map(\.value))
+        return (0..<128).map { marks.contains($0) }
+    }()
+
+    static func isWhitespace(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.value < 0x80 { return scalar.value == 0x20 || (0x09...0x0D).contains(scalar.value) }
+        return scalar.properties.isWhitespace
+    }
+
     static func isPunctuation(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.value < 0x80 { return asciiPunctuation[Int(scalar.value)] }
         switch scalar.properties.generalCategory {
         case .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation, .initialPunctuation,
             .finalPunctuation, .otherPunctuation:
