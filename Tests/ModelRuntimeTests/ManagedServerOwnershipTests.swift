@@ -151,6 +151,17 @@ struct ManagedServerLeakTests {
         #expect(!healthy, "the other process's /health was taken for our server's")
     }
 
+    @Test func thePortIsFoundAmongManySockets() throws {
+        // More listening sockets than fit the first 4 KiB of /proc/net/tcp: each is found.
+        let servers = try (0..<40).map { _ in try StubServer(model: StubModel { _ in " ok" }) }
+        defer { for server in servers { server.stop() } }
+        let table = try #require(ManagedServer.readWhole("/proc/net/tcp"))
+        #expect(table.utf8.count > 4096)
+        for server in servers {
+            #expect(ManagedServer.holdsPort(pid: getpid(), port: server.port) == true, "port \(server.port)")
+        }
+    }
+
     @Test func aServerWhoseWorkspaceIsDeletedExitsAndStopLeavesNoWatchdog() async throws {
         let scratch = try folder()
         defer { try? FileManager.default.removeItem(atPath: scratch) }
