@@ -305,8 +305,9 @@ public struct ManagedServer: Sendable {
             let kept = info.adapters.filter { FileManager.default.fileExists(atPath: $0) && !adapters.contains($0) }
             return (
                 try await startLocked(
-                    model: info.model, port: nil, slots: info.slots, contextPerSlot: info.contextPerSlot,
-                    adapters: kept + adapters, healthTimeout: 120), true
+                    model: info.model, port: ManagedServer.isListening(port: info.port) ? nil : info.port,
+                    slots: info.slots, contextPerSlot: info.contextPerSlot, adapters: kept + adapters,
+                    healthTimeout: 120), true
             )
         case .running(let info, let healthy):
             if healthy { return (info, false) }

@@ -43,6 +43,10 @@ extension Store {
         return Int(database.lastInsertRowID)
     }
 
+    public func deleteAdapter(named name: String) throws {
+        try database.run("DELETE FROM adapters WHERE name = ?", .text(name))
+    }
+
     public func adapter(named name: String) throws -> AdapterRecord? {
         try database.queryFirst(
             "SELECT \(Store.adapterColumns) FROM adapters WHERE name = ?", .text(name), map: Store.adapterRecord)

@@ -87,6 +87,14 @@ import WorkbenchStore
             }
             #expect(refused?.message.contains("between 8 and its 12 train cases") == true)
         }
+        options.examples = [8]
+        for name in ["../escape", "a/b", ".hidden", ""] {
+            options.name = name
+            let refused = await #expect(throws: UsageError.self) {
+                try await many.workspace.finetune(options, environment: many.environment)
+            }
+            #expect(refused?.message.contains("cannot name an adapter file") == true, "\(name)")
+        }
         options.examples = [8, 12]
         options.name = "one"
         await #expect(throws: UsageError.self) {
@@ -123,6 +131,33 @@ import WorkbenchStore
             try await work.evaluate(work.options { $0.adapter = "tuned" })
         }
         #expect(gone?.message.contains("is gone; train it again with pwb finetune") == true)
+
+        // An adapter is never scored on what it was taught: the train split, or a case whose input it saw.
+        FileManager.default.createFile(
+            atPath: work.workspace.stateDirectory + "/adapters/taught.gguf", contents: Data("GGUF".utf8))
+        let devCase = try #require(try work.workspace.store.cases(evalsetID: evalset.record.id, split: .dev).first)
+        _ = try work.workspace.store.insertAdapter(
+            AdapterRecord(
+                id: 0, name: "taught", evalsetID: evalset.record.id, revisionID: revision.revision.id,
+                baseModel: "llama.cpp:model.gguf", path: "adapters/taught.gguf", hash: "00",
+                training: [
+                    "train_inputs": [.string(Workspace.inputHash(devCase.evalCase.inputText(inputVariable: "text")))]
+                ],
+                createdAt: ""))
+        let onTrain = await #expect(throws: UsageError.self) {
+            try await work.evaluate(
+                work.options {
+                    $0.adapter = "taught"
+                    $0.split = .train
+                })
+        }
+        #expect(onTrain?.message.contains("was trained on the train split") == true)
+        let seen = await #expect(throws: InputError.self) {
+            try await work.evaluate(work.options { $0.adapter = "taught" })
+        }
+        #expect(
+            seen?.description.contains("case \(devCase.evalCase.id) has an input adapter taught was trained on") == true
+        )
         #expect(work.completions.isEmpty)
     }
 

@@ -98,7 +98,8 @@ extension Workspace {
             throw UsageError(
                 "--finetune trains adapters here and --finetuned-model measures a served one; choose one of them")
         }
-        if options.fineTune && options.model != nil {
+        let configuredModel = try runtimeConfiguration(environment: environment).select(options.model)
+        if options.fineTune && configuredModel != nil {
             throw UsageError(
                 "--finetune trains adapters for the model the local runtime serves; leave out --model, or measure a tuned model your server serves with --finetuned-model"
             )
@@ -297,10 +298,8 @@ extension Workspace {
                         { callback(AdviceProgress(rung: "fine-tuning", eval: nil, training: $0)) }
                     })
                 // One restart of the managed runtime loads them all, rather than one per adapter.
-                if options.model == nil {
-                    _ = try await managedServer(environment: environment).ensureRunning(
-                        adapters: adapters.map(adapterPath))
-                }
+                _ = try await managedServer(environment: environment).ensureRunning(
+                    adapters: adapters.map(adapterPath))
                 let bestPrompting = prompting.indices.max {
                     (prompting[$0].interval.estimate, -prompting[$0].effort)
                         < (prompting[$1].interval.estimate, -prompting[$1].effort)

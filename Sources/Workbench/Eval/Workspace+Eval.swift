@@ -52,9 +52,12 @@ extension Workspace {
         }
         let shared = try revisions.map { try sharedExamples($0, strategy: strategy, train: train, seed: options.seed) }
         let adapter = try options.adapter.map { try self.adapter(named: $0) }
+        if let adapter { try checkNotTaught(adapter, cases: cases, split: options.split, evalset: evalset) }
         var models: [ConnectedModel] = []
         for name in options.models {
-            let model = try await connect(model: name, adapter: adapter, environment: environment)
+            // An adapter is served by the managed runtime: with no model named, that one.
+            let model = try await connect(
+                model: name ?? (adapter == nil ? nil : "local"), adapter: adapter, environment: environment)
             if let started = model.startedRuntime { notes(Workspace.startedNote(started)) }
             models.append(model)
         }
@@ -136,7 +139,8 @@ extension Workspace {
             let name = record.params["model_name"]?.stringValue
             if models[name ?? ""] == nil {
                 let adapter = try record.params["adapter"]?.stringValue.map { try self.adapter(named: $0) }
-                let model = try await connect(model: name, adapter: adapter, environment: environment)
+                let model = try await connect(
+                    model: name ?? (adapter == nil ? nil : "local"), adapter: adapter, environment: environment)
                 if let started = model.startedRuntime { notes(Workspace.startedNote(started)) }
                 // A run stored before identities had a content fingerprint resumes with the same file name.
                 guard model.identity == record.model || model.identity.hasPrefix(record.model + "#") else {

