@@ -38,11 +38,20 @@ def load(folder):
     advice = json.load(open(f"{folder}/advice.json"))
     seconds = float(open(f"{folder}/seconds.txt").read())
     return advice, seconds
+# Advice from before the decision rule has "recommendation" and rung scores; since, "decision"
+# names the chosen rung by index and each rung has an interval.
 def recommendation(advice):
+    if "decision" in advice:
+        decision = advice.get("decision") or {}
+        chosen = decision.get("chosen")
+        rung = advice["rungs"][chosen]["label"] if chosen is not None else None
+        return {"verdict": decision.get("verdict"), "rung": rung}
     chosen = advice.get("recommendation") or {}
     return {"verdict": chosen.get("verdict"), "rung": chosen.get("rung")}
 def rungs(advice):
-    return ", ".join(f"{r['label']} {r['score']:.3f}" for r in advice.get("rungs", []))
+    def score(r):
+        return r["score"] if "score" in r else r["interval"]["estimate"]
+    return ", ".join(f"{r['label']} {score(r):.3f}" for r in advice.get("rungs", []))
 (b, tb), (a, ta) = load(sys.argv[1]), load(sys.argv[2])
 rb, ra = recommendation(b), recommendation(a)
 print(f"(b) pwb advise sentiment {' '.join(sys.argv[3:])} on a fresh store: before {tb:.1f} s, after {ta:.1f} s, "
