@@ -72,17 +72,24 @@ import WorkbenchCore
         let work = try StubWorkspace(slots: 2)
         let report = try await work.evaluate(work.options { $0.variants = ["asked", "plain"] })
         #expect(report.runs.allSatisfy { $0.scored == 8 })
-        var slotsByTemplate: [String: Set<Int>] = [:]
+        // Each slot serves one variant from the start, and turns to the other only once its own has
+        // nothing left to send (a lane that ran dry helps the other rather than idle).
+        var variantsBySlot: [Int: [String]] = [:]
         for request in work.completions {
             let prompt = request.json?["prompt"]?.stringValue ?? ""
             let variant = prompt.hasPrefix("Is it positive") ? "asked" : "plain"
             let slot = try #require(request.json?["id_slot"]?.intValue, "a request named no slot")
-            slotsByTemplate[variant, default: []].insert(slot)
+            variantsBySlot[slot, default: []].append(variant)
         }
-        #expect(slotsByTemplate["asked"]?.count == 1)
-        #expect(slotsByTemplate["plain"]?.count == 1)
-        #expect(slotsByTemplate["asked"] != slotsByTemplate["plain"])
-        #expect(Set(slotsByTemplate.values.flatMap { $0 }).isSubset(of: [0, 1]))
+        #expect(Set(variantsBySlot.keys) == [0, 1])
+        #expect(variantsBySlot[0]?.first != variantsBySlot[1]?.first, "the two variants start in different slots")
+        for (slot, sequence) in variantsBySlot {
+            let switches = zip(sequence, sequence.dropFirst()).filter { $0 != $1 }.count
+            #expect(switches <= 1, "slot \(slot) switched variants \(switches) times: \(sequence)")
+            // Its own variant's cases come first, all of them sent before it turned to the other.
+            let own = sequence.prefix { $0 == sequence[0] }.count
+            #expect(own >= 4, "slot \(slot) served its own variant first: \(sequence)")
+        }
     }
 
     @Test func slotsAreNotNamedBeyondTheServersCount() async throws {
