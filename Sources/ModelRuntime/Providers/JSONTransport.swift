@@ -47,8 +47,7 @@ struct JSONTransport: Sendable {
             throw ModelError.malformed(url: request.url.absoluteString, detail: detail)
         }
         let elapsed = started.duration(to: .now)
-        let milliseconds =
-            Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        let milliseconds = elapsed.inSeconds * 1000
         guard (200..<300).contains(response.status) else {
             throw ModelError.status(
                 code: response.status, url: request.url.absoluteString,

@@ -380,7 +380,7 @@ extension Workspace {
             target: options.target, volumePerMonth: options.volumePerMonth, prices: options.prices,
             fineTuneCostUSD: options.fineTuneCostUSD, baseline: baseline, zeroShot: zeroShot, fewShot: fewShot,
             retrieval: retrieval, fineTuning: fineTuning, projection: projection, rungs: rungs, decision: decision,
-            elapsedSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            elapsedSeconds: elapsed.inSeconds)
         if options.oneToken { advice.oneToken = true }
         let template = try template(named: options.template)
         advice.id = try store.insertAdvice(

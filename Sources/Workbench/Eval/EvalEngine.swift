@@ -362,7 +362,7 @@ final class EvalExecution {
         progress(
             EvalProgress(
                 done: done, total: total, cached: cachedCount, errors: errorCount,
-                elapsed: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
+                elapsed: elapsed.inSeconds))
     }
 }
 

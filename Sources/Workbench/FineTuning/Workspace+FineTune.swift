@@ -127,17 +127,19 @@ extension Workspace {
             )
         }
 
+        let lines = pairs.map { $0.json.serialized() + "\n" }
+        let trainerVersion = try Workspace.trainerVersion()
         var adapters: [AdapterRecord] = []
         var jobs: [(count: Int, name: String, settings: JSONValue)] = []
         for count in counts {
-            let data = pairs.prefix(count).map { $0.json.serialized() }.joined(separator: "\n") + "\n"
+            let data = lines.prefix(count).joined()
             let settings: JSONValue = [
                 "rank": .number(Double(options.rank)), "alpha": .number(Double(options.rank * 2)),
                 "epochs": .number(Double(options.epochs)), "learning_rate": .number(options.learningRate),
                 "batch": .number(Double(options.batch)), "seed": .number(Double(options.seed)),
                 "examples": .number(Double(count)), "data_hash": .string(SHA256.hex(data)),
                 "revision": .string(revision.reference), "base_model": .string(base.identity),
-                "trainer": .string(try Workspace.trainerVersion()),
+                "trainer": .string(trainerVersion),
             ]
             let name =
                 options.name ?? "\(revision.variant.name)-n\(count)-\(SHA256.hex(settings.serialized()).prefix(8))"
@@ -167,7 +169,7 @@ extension Workspace {
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
         let dataPath = work + "/train.jsonl"
-        try FileSystem.write(pairs.map { $0.json.serialized() }.joined(separator: "\n") + "\n", to: dataPath)
+        try FileSystem.write(lines.joined(), to: dataPath)
 
         var arguments = [
             "-W", "ignore", trainer.script, "--base", modelPath, "--data", dataPath, "--converter", trainer.converter,
@@ -192,7 +194,7 @@ extension Workspace {
             progress?(
                 FineTuneProgress(
                     job: job + 1, jobs: jobs.count, step: step, steps: jobSteps[job], loss: loss,
-                    elapsed: Workspace.seconds(started.duration(to: .now)),
+                    elapsed: started.duration(to: .now).inSeconds,
                     remaining: perStep.map { $0 * Double(jobSteps.reduce(0, +) - done) }, phase: phase))
         }
         report(0, step: 0, loss: nil, phase: "loading the model")
@@ -323,10 +325,6 @@ extension Workspace {
     /// Prompt/completion JSON lines, the form TRL's SFT trainer reads (and `pwb finetune` trains on).
     public func fineTuningPromptCompletion(_ cases: [StoredCase], revision: ResolvedRevision) throws -> String {
         try trainingPairs(cases, revision: revision).map { $0.json.serialized() + "\n" }.joined()
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     /// Removes the working folders of trainings whose process is gone (killed before it could

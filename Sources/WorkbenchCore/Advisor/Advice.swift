@@ -142,17 +142,7 @@ public struct Advice: Sendable, Hashable, Codable {
 
         /// The least-squares slope of `score` over log2 of `trainCases`; nil below two sizes.
         public static func gainPerDoubling(_ points: [(trainCases: Int, score: Double)]) -> Double? {
-            let xs = points.map { log2(Double($0.trainCases)) }
-            guard Set(xs).count >= 2 else { return nil }
-            let meanX = Statistics.mean(xs)
-            let meanY = Statistics.mean(points.map(\.score))
-            var covariance = 0.0
-            var variance = 0.0
-            for (x, point) in zip(xs, points) {
-                covariance += (x - meanX) * (point.score - meanY)
-                variance += (x - meanX) * (x - meanX)
-            }
-            return covariance / variance
+            Statistics.leastSquares(points.map { log2(Double($0.trainCases)) }, points.map(\.score))?.slope
         }
     }
 

@@ -59,18 +59,9 @@ public struct LearningCurve: Sendable, Hashable, Codable {
         while exponent <= maximumExponent {
             let xs = points.map { pow($0.k + 1, -exponent) }
             let ys = points.map(\.score)
-            let meanX = Statistics.mean(xs)
-            let meanY = Statistics.mean(ys)
-            var covariance = 0.0
-            var variance = 0.0
-            for (x, y) in zip(xs, ys) {
-                covariance += (x - meanX) * (y - meanY)
-                variance += (x - meanX) * (x - meanX)
-            }
-            if variance > 0 {
-                let slope = covariance / variance
-                let amplitude = -slope
-                let ceiling = meanY - slope * meanX
+            if let line = Statistics.leastSquares(xs, ys) {
+                let amplitude = -line.slope
+                let ceiling = line.intercept
                 var error = 0.0
                 for (x, y) in zip(xs, ys) {
                     let residual = y - (ceiling - amplitude * x)

@@ -57,6 +57,22 @@ public enum Statistics {
         return Interval(estimate: p, lower: max(0, center - margin), upper: min(1, center + margin))
     }
 
+    /// The least-squares line through (`xs`, `ys`): its slope and intercept; nil when the xs do
+    /// not vary.
+    public static func leastSquares(_ xs: [Double], _ ys: [Double]) -> (slope: Double, intercept: Double)? {
+        let meanX = mean(xs)
+        let meanY = mean(ys)
+        var covariance = 0.0
+        var variance = 0.0
+        for (x, y) in zip(xs, ys) {
+            covariance += (x - meanX) * (y - meanY)
+            variance += (x - meanX) * (x - meanX)
+        }
+        guard variance > 0 else { return nil }
+        let slope = covariance / variance
+        return (slope, meanY - slope * meanX)
+    }
+
     public static func mean(_ values: [Double]) -> Double {
         values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count)
     }
