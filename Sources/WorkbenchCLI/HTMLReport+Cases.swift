@@ -204,7 +204,7 @@ extension HTMLReport {
         for (run, detail) in zip(report.runs, details) {
             table.add([
                 String(run.run.id), run.reference, run.modelName, run.run.model, detail.provider, run.strategy.label,
-                run.run.params["seed"].map(\.text) ?? "–", sampling(detail.request),
+                String(run.run.params.seed), sampling(detail.request),
                 ReportRendering.percent(run.cachedShare),
                 run.run.status.rawValue, String(run.errors),
             ])

@@ -179,8 +179,6 @@ public struct Row {
 
     public func int(_ column: Int32) -> Int { Int(sqlite3_column_int64(handle, column)) }
 
-    public func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
-
     public func optionalInt(_ column: Int32) -> Int? { isNull(column) ? nil : int(column) }
 
     public func double(_ column: Int32) -> Double { sqlite3_column_double(handle, column) }
@@ -196,6 +194,21 @@ public struct Row {
     public func optionalText(_ column: Int32) -> String? { isNull(column) ? nil : text(column) }
 
     public func bool(_ column: Int32) -> Bool { int(column) != 0 }
+
+    /// The index of the result column called `name` (its `AS` name, else the column's own).
+    public func column(_ name: String) -> Int32 {
+        for index in 0..<sqlite3_column_count(handle) where String(cString: sqlite3_column_name(handle, index)) == name
+        {
+            return index
+        }
+        preconditionFailure("the query has no column \(name)")
+    }
+
+    public func int(_ name: String) -> Int { int(column(name)) }
+
+    public func text(_ name: String) -> String { text(column(name)) }
+
+    public func optionalText(_ name: String) -> String? { optionalText(column(name)) }
 }
 
 /// A prepared statement; finalized when released.

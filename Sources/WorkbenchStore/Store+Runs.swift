@@ -13,11 +13,11 @@ public struct RunRecord: Sendable, Hashable {
     public var templateID: Int
     public var revisionID: Int
     public var evalsetID: Int
-    public var split: String
+    public var split: Split
     public var provider: String
     public var model: String
-    public var params: JSONValue
-    public var strategy: JSONValue
+    public var params: RunParameters
+    public var strategy: Strategy
     /// The case row ids to score, in order.
     public var plan: [Int]
     public var status: RunStatus
@@ -26,11 +26,11 @@ public struct RunRecord: Sendable, Hashable {
     public var finishedAt: String?
 
     /// Samples per case (`--repeat`).
-    public var samples: Int { params["repeat"]?.intValue ?? 1 }
+    public var samples: Int { params.repeats }
 
     public init(
-        id: Int, batch: String, templateID: Int, revisionID: Int, evalsetID: Int, split: String, provider: String,
-        model: String, params: JSONValue, strategy: JSONValue, plan: [Int], status: RunStatus, summary: JSONValue?,
+        id: Int, batch: String, templateID: Int, revisionID: Int, evalsetID: Int, split: Split, provider: String,
+        model: String, params: RunParameters, strategy: Strategy, plan: [Int], status: RunStatus, summary: JSONValue?,
         createdAt: String, finishedAt: String?
     ) {
         self.id = id
@@ -148,20 +148,18 @@ extension Store {
         summary, created_at, finished_at
         """
 
-    public func createRun(
-        batch: String, templateID: Int, revisionID: Int, evalsetID: Int, split: String, provider: String, model: String,
-        params: JSONValue, strategy: JSONValue, plan: [Int]
-    ) throws -> RunRecord {
+    /// Stores `run` (its id, status and times are the store's) and returns it as stored.
+    public func createRun(_ run: RunRecord) throws -> RunRecord {
         try database.run(
             """
             INSERT INTO runs (batch, template_id, revision_id, evalset_id, split, provider, model, params, strategy, plan)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
-            .text(batch), SQLValue(templateID), SQLValue(revisionID), SQLValue(evalsetID), .text(split),
-            .text(provider),
-            .text(model), .text(params.serialized()), .text(strategy.serialized()),
-            .text(JSONValue.array(plan.map { .number(Double($0)) }).serialized()))
-        return try run(id: Int(database.lastInsertRowID))!
+            .text(run.batch), SQLValue(run.templateID), SQLValue(run.revisionID), SQLValue(run.evalsetID),
+            .text(run.split.rawValue), .text(run.provider), .text(run.model), .text(run.params.json.serialized()),
+            .text(run.strategy.json.serialized()),
+            .text(JSONValue.array(run.plan.map { .number(Double($0)) }).serialized()))
+        return try self.run(id: Int(database.lastInsertRowID))!
     }
 
     public func run(id: Int) throws -> RunRecord? {
@@ -178,9 +176,10 @@ extension Store {
         try database.query(
             """
             SELECT \(Store.runColumns.split(separator: ",").map { "r." + $0.trimmingWhitespace() }.joined(separator: ", ")),
-                   t.name, v.name, rv.number, e.name,
-                   (SELECT COUNT(*) FROM results x WHERE x.run_id = r.id),
-                   (SELECT COUNT(*) FROM results x WHERE x.run_id = r.id AND x.error IS NOT NULL)
+                   t.name AS template_name, v.name AS variant_name, rv.number AS revision_number,
+                   e.name AS evalset_name,
+                   (SELECT COUNT(*) FROM results x WHERE x.run_id = r.id) AS done,
+                   (SELECT COUNT(*) FROM results x WHERE x.run_id = r.id AND x.error IS NOT NULL) AS errors
             FROM runs r
             JOIN templates t ON t.id = r.template_id
             JOIN revisions rv ON rv.id = r.revision_id
@@ -192,8 +191,9 @@ extension Store {
             SQLValue(templateID), SQLValue(templateID), SQLValue(limit)
         ) { row in
             RunListing(
-                run: try Store.runRecord(row), template: row.text(15), variant: row.text(16), revision: row.int(17),
-                evalset: row.text(18), done: row.int(19), errors: row.int(20))
+                run: try Store.runRecord(row), template: row.text("template_name"), variant: row.text("variant_name"),
+                revision: row.int("revision_number"), evalset: row.text("evalset_name"), done: row.int("done"),
+                errors: row.int("errors"))
         }
     }
 
@@ -369,13 +369,18 @@ extension Store {
     }
 
     static func runRecord(_ row: Row) throws -> RunRecord {
-        RunRecord(
-            id: row.int(0), batch: row.text(1), templateID: row.int(2), revisionID: row.int(3), evalsetID: row.int(4),
-            split: row.text(5), provider: row.text(6), model: row.text(7), params: try JSONValue(parsing: row.text(8)),
-            strategy: try JSONValue(parsing: row.text(9)),
-            plan: try JSONValue(parsing: row.text(10)).arrayValue?.compactMap(\.intValue) ?? [],
-            status: RunStatus(rawValue: row.text(11)) ?? .interrupted,
-            summary: try row.optionalText(12).map { try JSONValue(parsing: $0) }, createdAt: row.text(13),
-            finishedAt: row.optionalText(14))
+        guard let split = Split(rawValue: row.text("split")) else {
+            throw StoreError(code: 0, message: "run \(row.int("id")) has an unknown split \"\(row.text("split"))\"")
+        }
+        return RunRecord(
+            id: row.int("id"), batch: row.text("batch"), templateID: row.int("template_id"),
+            revisionID: row.int("revision_id"), evalsetID: row.int("evalset_id"), split: split,
+            provider: row.text("provider"), model: row.text("model"),
+            params: RunParameters(json: try JSONValue(parsing: row.text("params"))),
+            strategy: Strategy(json: try JSONValue(parsing: row.text("strategy"))),
+            plan: try JSONValue(parsing: row.text("plan")).arrayValue?.compactMap(\.intValue) ?? [],
+            status: RunStatus(rawValue: row.text("status")) ?? .interrupted,
+            summary: try row.optionalText("summary").map { try JSONValue(parsing: $0) },
+            createdAt: row.text("created_at"), finishedAt: row.optionalText("finished_at"))
     }
 }

@@ -18,11 +18,13 @@ struct CaseMatrixReportTests {
 
     static func report(passFail: [[Double]], names: [String] = ["a", "b"]) -> EvalReport {
         let runs = passFail.enumerated().map { index, scores in
-            let params: JSONValue = ["seed": 7, "model_name": "m"]
+            var params = RunParameters()
+            params.seed = 7
+            params.modelName = "m"
             let plan: [Int] = Array(scores.indices)
             let record = RunRecord(
-                id: index + 1, batch: "b", templateID: 1, revisionID: index + 1, evalsetID: 1, split: "dev",
-                provider: "llama.cpp", model: "llama.cpp:m.gguf", params: params, strategy: Strategy.zeroShot.json,
+                id: index + 1, batch: "b", templateID: 1, revisionID: index + 1, evalsetID: 1, split: .dev,
+                provider: "llama.cpp", model: "llama.cpp:m.gguf", params: params, strategy: Strategy.zeroShot,
                 plan: plan, status: .completed, summary: nil, createdAt: "", finishedAt: nil)
             let mean = scores.reduce(0, +) / Double(scores.count)
             return RunReport(

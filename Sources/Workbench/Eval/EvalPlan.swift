@@ -35,13 +35,13 @@ struct PlannedRun {
     var revision: ResolvedRevision
     var model: ConnectedModel
 
-    var strategy: Strategy { Strategy(json: record.strategy) }
+    var strategy: Strategy { record.strategy }
 
     /// The few-shot block shared by all cases (random selection), rendered when the run was planned.
-    var sharedExamples: String? { record.params["shared_examples"]?.stringValue }
+    var sharedExamples: String? { record.params.sharedExamples }
 
     /// Whether the run asks for one token and scores its label from log-probabilities.
-    var oneToken: Bool { record.params["one_token"]?.boolValue ?? false }
+    var oneToken: Bool { record.params.oneToken }
 }
 
 extension Workspace {
@@ -50,7 +50,7 @@ extension Workspace {
         let template = try template(named: options.template)
         guard let names = options.variants, !names.isEmpty, names != ["all"] else {
             let all = try latestRevisions(of: template)
-            guard !all.isEmpty else { throw UsageError("template \(template.name) has no variants") }
+            guard !all.isEmpty else { throw Refusal("template \(template.name) has no variants") }
             return all
         }
         return try names.map { name in
@@ -63,12 +63,12 @@ extension Workspace {
         if let name = options.evalset { return name }
         let named = Set(revisions.compactMap(\.file.settings.evalset))
         guard let only = named.first else {
-            throw UsageError(
-                "\(options.template) names no eval set in its front matter; choose one with --evalset NAME")
+            throw Refusal(
+                "\(options.template) names no eval set in its front matter; choose one with \(setting: "evalset") NAME")
         }
         guard named.count == 1 else {
-            throw UsageError(
-                "the variants of \(options.template) name different eval sets (\(named.sorted().joined(separator: ", "))); choose one with --evalset NAME"
+            throw Refusal(
+                "the variants of \(options.template) name different eval sets (\(named.sorted().joined(separator: ", "))); choose one with \(setting: "evalset") NAME"
             )
         }
         return only

@@ -22,31 +22,34 @@ extension Workspace {
         let evalset = try evalset(named: try evalsetName(for: options, revisions: revisions))
         var cases = try store.cases(evalsetID: evalset.record.id, split: options.split)
         guard !cases.isEmpty else {
-            throw UsageError("eval set \(evalset.name) has no \(options.split.rawValue) cases; choose another --split")
+            throw Refusal(
+                "eval set \(evalset.name) has no \(options.split.rawValue) cases; choose another \(setting: "split")")
         }
         if let limit = options.limit { cases = Array(cases.prefix(limit)) }
         try checkVariables(revisions, cases: cases, evalset: evalset.name)
         if options.oneToken { _ = try OneTokenLabels.labelScorer(evalset.settings.scorers, evalset: evalset.name) }
         let strategy = options.strategy
         if strategy.shots > 0 && options.split == .train {
-            throw UsageError(
-                "examples come from the train split, so --shots cannot score it; score dev or test (--split)")
+            throw Refusal(
+                "examples come from the train split, so \(setting: "shots") cannot score it; score dev or test (\(setting: "split"))"
+            )
         }
         let train = strategy.shots > 0 ? try store.cases(evalsetID: evalset.record.id, split: .train) : []
         if strategy.shots > 0 {
             guard train.count >= strategy.shots else {
-                throw UsageError(
-                    "--shots \(strategy.shots) asks for more examples than the \(train.count) train cases of eval set \(evalset.name)"
+                throw Refusal(
+                    "\(setting: "shots") \(strategy.shots) asks for more examples than the \(train.count) train cases of eval set \(evalset.name)"
                 )
             }
             try checkVariables(revisions, cases: train, evalset: evalset.name, examples: true)
         }
         if let corpusName = strategy.corpus {
             guard try store.passageCount(corpusID: try corpus(named: corpusName).id) > 0 else {
-                throw UsageError("corpus \(corpusName) is empty; add documents with pwb corpus add \(corpusName) PATH…")
+                throw Refusal(
+                    "corpus \(corpusName) is empty; add documents with \(command: "corpus add \(corpusName) PATH…")")
             }
             for revision in revisions where !revision.file.body.variables.contains(TemplateBody.contextSlot) {
-                throw UsageError(
+                throw Refusal(
                     "\(revision.reference) has no {{context}} slot for retrieved passages; add one to its body")
             }
         }
@@ -69,19 +72,21 @@ extension Workspace {
         var planned: [PlannedRun] = []
         for (revisionIndex, revision) in revisions.enumerated() {
             for model in models {
-                var params: [String: JSONValue] = [
-                    "repeat": .number(Double(options.repeats)), "seed": .number(Double(options.seed)),
-                    "use_cache": .bool(options.useCache), "concurrency": .number(Double(concurrency)),
-                    "model_name": .string(model.name), "scorers": .array(evalset.settings.scorers.map(\.json)),
-                ]
-                if let limit = options.limit { params["limit"] = .number(Double(limit)) }
-                if let adapter { params["adapter"] = .string(adapter.name) }
-                if options.oneToken { params["one_token"] = true }
-                if let examples = shared[revisionIndex] { params["shared_examples"] = .string(examples) }
+                var params = RunParameters()
+                params.repeats = options.repeats
+                params.seed = options.seed
+                params.useCache = options.useCache
+                params.concurrency = concurrency
+                params.modelName = model.name
+                params.scorers = evalset.settings.scorers.map(\.json)
+                params.limit = options.limit
+                params.adapter = adapter?.name
+                params.oneToken = options.oneToken
+                params.sharedExamples = shared[revisionIndex]
                 let record = RunRecord(
                     id: 0, batch: batch, templateID: revision.template.id, revisionID: revision.revision.id,
-                    evalsetID: evalset.record.id, split: options.split.rawValue, provider: model.client.kind.rawValue,
-                    model: model.identity, params: .object(params), strategy: strategy.json, plan: cases.map(\.rowID),
+                    evalsetID: evalset.record.id, split: options.split, provider: model.client.kind.rawValue,
+                    model: model.identity, params: params, strategy: strategy, plan: cases.map(\.rowID),
                     status: .running, summary: nil, createdAt: "", finishedAt: nil)
                 planned.append(PlannedRun(record: record, revision: revision, model: model))
             }
@@ -92,11 +97,7 @@ extension Workspace {
         }
         try store.transaction {
             for index in planned.indices {
-                let r = planned[index].record
-                planned[index].record = try store.createRun(
-                    batch: r.batch, templateID: r.templateID, revisionID: r.revisionID, evalsetID: r.evalsetID,
-                    split: r.split, provider: r.provider, model: r.model, params: r.params, strategy: r.strategy,
-                    plan: r.plan)
+                planned[index].record = try store.createRun(planned[index].record)
             }
         }
         let lease = try RunLease(storePath: storePath, batch: batch, runID: planned[0].record.id)
@@ -129,22 +130,23 @@ extension Workspace {
         let batch = try store.runs(batch: batchID)
         let unfinished = batch.filter { $0.status != .completed || retryErrors }
         guard !unfinished.isEmpty else {
-            throw UsageError(
-                "the evaluation of run \(runID) is complete; there is nothing to resume (pwb runs show \(runID))")
+            throw Refusal(
+                "the evaluation of run \(runID) is complete; there is nothing to resume (\(command: "runs show \(runID)"))"
+            )
         }
         let evalset = try evalset(id: batch[0].evalsetID)
         var models: [String: ConnectedModel] = [:]
         var planned: [PlannedRun] = []
         for record in unfinished {
-            let name = record.params["model_name"]?.stringValue
+            let name = record.params.modelName
             if models[name ?? ""] == nil {
-                let adapter = try record.params["adapter"]?.stringValue.map { try self.adapter(named: $0) }
+                let adapter = try record.params.adapter.map { try self.adapter(named: $0) }
                 let model = try await connect(
                     model: name ?? (adapter == nil ? nil : "local"), adapter: adapter, environment: environment)
                 if let started = model.startedRuntime { notes(Workspace.startedNote(started)) }
                 // A run stored before identities had a content fingerprint resumes with the same file name.
                 guard model.identity == record.model || model.identity.hasPrefix(record.model + "#") else {
-                    throw UsageError(
+                    throw Refusal(
                         "run \(record.id) was made with \(record.model), but the model answering now is \(model.identity); resume needs the same model"
                     )
                 }
@@ -174,9 +176,9 @@ extension Workspace {
             for stored in try store.cases(evalsetID: evalset.record.id, split: .train) { cases[stored.rowID] = stored }
         }
         var options = EvalOptions(template: planned[0].revision.template.name)
-        options.useCache = planned[0].record.params["use_cache"]?.boolValue ?? true
-        options.seed = planned[0].record.params["seed"]?.intValue ?? 0
-        let chosenConcurrency = concurrency ?? planned[0].record.params["concurrency"]?.intValue ?? 4
+        options.useCache = planned[0].record.params.useCache
+        options.seed = planned[0].record.params.seed
+        let chosenConcurrency = concurrency ?? planned[0].record.params.concurrency
         for run in planned { try store.setRunStatus(run.record.id, .running) }
         return try await finish(
             planned, items: items, evalset: evalset, cases: cases, options: options, concurrency: chosenConcurrency,
@@ -283,8 +285,8 @@ extension Workspace {
             }
             if tokenized {
                 if let (a, b, piece) = OneTokenLabels.sharedFirstToken(firstTokens) {
-                    throw UsageError(
-                        "labels \"\(a)\" and \"\(b)\" of eval set \(evalset.name) begin with the same token (\"\(piece)\") for \(model.name), so one token cannot tell them apart; score without --one-token"
+                    throw Refusal(
+                        "labels \"\(a)\" and \"\(b)\" of eval set \(evalset.name) begin with the same token (\"\(piece)\") for \(model.name), so one token cannot tell them apart; score without \(setting: "one-token")"
                     )
                 }
                 continue
@@ -293,8 +295,8 @@ extension Workspace {
             // log-probabilities at all is seen in one answer.
             let answer = try await model.client.complete(request)
             guard let logprobs = answer.logprobs, !logprobs.isEmpty else {
-                throw UsageError(
-                    "--one-token scores labels from log-probabilities, but \(model.name) (\(model.client.kind.rawValue) at \(model.client.endpoints[0])) returned none; score without --one-token"
+                throw Refusal(
+                    "\(setting: "one-token") scores labels from log-probabilities, but \(model.name) (\(model.client.kind.rawValue) at \(model.client.endpoints[0])) returned none; score without \(setting: "one-token")"
                 )
             }
             let key = CacheKey.make(
@@ -313,7 +315,7 @@ extension Workspace {
         guard let revision = try store.revision(id: revisionID),
             let variant = try store.variant(id: revision.variantID),
             let template = try store.template(id: variant.templateID)
-        else { throw UsageError("revision \(revisionID) is gone") }
+        else { throw Refusal("revision \(revisionID) is gone") }
         return ResolvedRevision(
             template: template, variant: variant, revision: revision, file: try PromptFile(parsing: revision.source))
     }

@@ -1,0 +1,55 @@
+import WorkbenchCore
+
+/// How a run was made, beyond its revision, model, split and strategy: what `runs.params`
+/// holds. Every key is written and read here; elsewhere the parameters are typed.
+public struct RunParameters: Sendable, Hashable {
+    /// Samples per case (`--repeat`).
+    public var repeats = 1
+    /// Seeds choosing examples and sampling.
+    public var seed = 0
+    public var useCache = true
+    public var concurrency = 4
+    /// The model's name in the configuration (`local` for the managed runtime).
+    public var modelName: String?
+    /// The scorers the run was made with, as the eval set's settings wrote them, so a later
+    /// change to the settings does not rewrite what an old run reported.
+    public var scorers: [JSONValue]?
+    /// Only the first `limit` cases of the split.
+    public var limit: Int?
+    /// The LoRA adapter applied, by name.
+    public var adapter: String?
+    /// The label was scored from one token's log-probabilities.
+    public var oneToken = false
+    /// The examples block every case shares (random selection), rendered once.
+    public var sharedExamples: String?
+
+    public init() {}
+
+    /// Reads what `json` wrote; keys it lacks keep their defaults (runs stored before them).
+    public init(json: JSONValue) {
+        repeats = json["repeat"]?.intValue ?? 1
+        seed = json["seed"]?.intValue ?? 0
+        useCache = json["use_cache"]?.boolValue ?? true
+        concurrency = json["concurrency"]?.intValue ?? 4
+        modelName = json["model_name"]?.stringValue
+        scorers = json["scorers"]?.arrayValue
+        limit = json["limit"]?.intValue
+        adapter = json["adapter"]?.stringValue
+        oneToken = json["one_token"]?.boolValue ?? false
+        sharedExamples = json["shared_examples"]?.stringValue
+    }
+
+    public var json: JSONValue {
+        var object: [String: JSONValue] = [
+            "repeat": .number(Double(repeats)), "seed": .number(Double(seed)), "use_cache": .bool(useCache),
+            "concurrency": .number(Double(concurrency)),
+        ]
+        if let modelName { object["model_name"] = .string(modelName) }
+        if let scorers { object["scorers"] = .array(scorers) }
+        if let limit { object["limit"] = .number(Double(limit)) }
+        if let adapter { object["adapter"] = .string(adapter) }
+        if oneToken { object["one_token"] = true }
+        if let sharedExamples { object["shared_examples"] = .string(sharedExamples) }
+        return .object(object)
+    }
+}
