@@ -56,19 +56,20 @@ public struct RuntimeInfo: Sendable, Hashable {
 
 /// The managed runtime failed to start or stop; the message says why and what to do.
 public struct ManagedServerError: Error, Sendable, CustomStringConvertible {
-    public var message: String
+    /// What went wrong; the commands to run next are named as such, for the interface to word.
+    public var message: Message
     /// True when the cause is that nothing is installed or nothing could run (exit code 3).
     public var unavailable: Bool
     /// The server could not bind its port: another process took it first.
     public var portTaken = false
 
-    public init(message: String, unavailable: Bool, portTaken: Bool = false) {
+    public init(message: Message, unavailable: Bool, portTaken: Bool = false) {
         self.message = message
         self.unavailable = unavailable
         self.portTaken = portTaken
     }
 
-    public var description: String { message }
+    public var description: String { message.description }
 }
 
 /// The local `llama-server` that `pwb` starts and stops itself: loopback only, logging to
@@ -209,7 +210,7 @@ public struct ManagedServer: Sendable {
         if case .running(let info, _) = await status() {
             throw ManagedServerError(
                 message:
-                    "a managed llama-server already runs (pid \(info.pid), port \(info.port)); stop it with pwb runtime stop",
+                    "a managed llama-server already runs (pid \(info.pid), port \(info.port)); stop it with \(command: "runtime stop")",
                 unavailable: false)
         }
         let binary = try binaryPath()
@@ -225,7 +226,8 @@ public struct ManagedServer: Sendable {
         }
         if let port, ManagedServer.isListening(port: port) {
             throw ManagedServerError(
-                message: "port \(port) on 127.0.0.1 is taken by another program; choose another with --port",
+                message:
+                    "port \(port) on 127.0.0.1 is taken by another program; choose another with \(setting: "port")",
                 unavailable: false)
         }
         let slots = slots ?? ManagedServer.defaultSlots
@@ -322,7 +324,7 @@ public struct ManagedServer: Sendable {
                 ? " (another program answers on its port \(info.port))" : ""
             throw ManagedServerError(
                 message:
-                    "the managed llama-server (pid \(info.pid)) does not answer\(another); restart it with pwb runtime stop, then pwb runtime start",
+                    "the managed llama-server (pid \(info.pid)) does not answer\(another); restart it with \(command: "runtime stop"), then \(command: "runtime start")",
                 unavailable: true)
         case .stale, .stopped:
             return (

@@ -229,7 +229,7 @@ public struct RuntimeConfiguration: Sendable {
         let providerOverride = try environment["PWB_PROVIDER"].flatMap { text -> ProviderKind? in
             if text.isEmpty { return nil }
             guard let kind = ProviderKind(rawValue: text) else {
-                throw UsageError(
+                throw Refusal(
                     "PWB_PROVIDER is \"\(text)\"; use \(ProviderKind.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             return kind
@@ -239,11 +239,11 @@ public struct RuntimeConfiguration: Sendable {
             chosen = found
         } else if let requested, endpointOverride == nil, requested != "local" {
             let known = models.keys.sorted()
-            throw UsageError(
-                "there is no model \"\(requested)\" in .pwb/config.json"
-                    + (known.isEmpty
-                        ? " (no models are configured; the managed one is called local)"
-                        : " (known: \(known.joined(separator: ", ")), local)"))
+            let choices =
+                known.isEmpty
+                ? " (no models are configured; the managed one is called local)"
+                : " (known: \(known.joined(separator: ", ")), local)"
+            throw Refusal("there is no model \"\(requested)\" in .pwb/config.json\(choices)")
         } else if requested == nil {
             chosen = defaultModel.flatMap { models[$0] } ?? (models.count == 1 ? models.values.first : nil)
         }

@@ -28,7 +28,7 @@ extension Workspace {
     /// Folders are read recursively. Re-adding unchanged files changes nothing.
     public func addToCorpus(_ name: String, paths: [String]) throws -> CorpusImport {
         try Names.validate(name, kind: "corpus name")
-        guard !paths.isEmpty else { throw UsageError("name the files or folders to add to corpus \(name)") }
+        guard !paths.isEmpty else { throw Refusal("name the files or folders to add to corpus \(name)") }
         var passages: [String: [Passage]] = [:]
         for path in paths.map({ FileSystem.absolute($0, relativeTo: root) }) {
             guard FileSystem.exists(path) else { throw InputError(file: shown(path), "does not exist") }

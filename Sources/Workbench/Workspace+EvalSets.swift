@@ -15,9 +15,9 @@ extension Workspace {
     public func evalset(named name: String) throws -> LoadedEvalSet {
         guard let record = try store.evalset(named: name) else {
             let names = try store.evalsets().map(\.name)
-            let hint = Suggest.nearest(to: name, in: names).map { "; did you mean \($0)?" } ?? ""
-            let known = names.isEmpty ? " (none is imported yet: run pwb import)" : hint
-            throw UsageError("there is no eval set \"\(name)\"\(known)")
+            let hint: Message = Suggest.nearest(to: name, in: names).map { "; did you mean \($0)?" } ?? ""
+            let known: Message = names.isEmpty ? " (none is imported yet: run \(command: "import"))" : hint
+            throw Refusal("there is no eval set \"\(name)\"\(known)")
         }
         return LoadedEvalSet(record: record, settings: try EvalSetSettings(parsing: record.settingsJSON))
     }

@@ -14,13 +14,14 @@ extension Workspace {
             }
         }
         guard let first = candidates.first else {
-            throw UsageError(
-                "no template names eval set \(evalset.name); say which prompt to use with --template TEMPLATE/VARIANT")
+            throw Refusal(
+                "no template names eval set \(evalset.name); say which prompt to use with \(setting: "template") TEMPLATE/VARIANT"
+            )
         }
         let templates = Set(candidates.map(\.template.name))
         guard templates.count == 1 else {
-            throw UsageError(
-                "several templates name eval set \(evalset.name) (\(templates.sorted().joined(separator: ", "))); choose one with --template TEMPLATE/VARIANT"
+            throw Refusal(
+                "several templates name eval set \(evalset.name) (\(templates.sorted().joined(separator: ", "))); choose one with \(setting: "template") TEMPLATE/VARIANT"
             )
         }
         return first

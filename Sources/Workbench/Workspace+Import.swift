@@ -69,7 +69,7 @@ extension Workspace {
         if paths.isEmpty {
             roots = Workspace.defaultImportFolders.map { root + "/" + $0 }.filter(FileSystem.isDirectory)
             guard !roots.isEmpty else {
-                throw UsageError(
+                throw Refusal(
                     "nothing to import: there is no templates/, evalsets/ or corpora/ folder here; name the files or folders to import"
                 )
             }

@@ -7,9 +7,11 @@ extension Workspace {
     public func corpus(named name: String) throws -> CorpusRecord {
         if let found = try store.corpus(named: name) { return found }
         let names = try store.corpora().map(\.corpus.name)
-        let hint = Suggest.nearest(to: name, in: names).map { "; did you mean \($0)?" } ?? ""
-        throw UsageError(
-            "there is no corpus \"\(name)\"\(hint)\(names.isEmpty ? " (add one with pwb corpus add NAME PATH…)" : "")")
+        let hint: Message =
+            names.isEmpty
+            ? " (add one with \(command: "corpus add NAME PATH…"))"
+            : Suggest.nearest(to: name, in: names).map { "; did you mean \($0)?" } ?? ""
+        throw Refusal("there is no corpus \"\(name)\"\(hint)")
     }
 
     /// The `limit` passages of a corpus that best match `query`, by BM25.

@@ -48,8 +48,8 @@ extension Workspace {
         let adapterFile = adapter.map(adapterPath)
         if let chosen = try configuration.select(name) {
             if let adapter {
-                throw UsageError(
-                    "adapter \(adapter.name) is served by the managed runtime, not by model \(chosen.name); leave out --model, or name a tuned model your server serves with --model"
+                throw Refusal(
+                    "adapter \(adapter.name) is served by the managed runtime, not by model \(chosen.name); leave out \(setting: "model"), or name a tuned model your server serves with \(setting: "model")"
                 )
             }
             client = try chosen.client(http: http, environment: environment)
@@ -69,8 +69,8 @@ extension Workspace {
             identity: "\(client.kind.rawValue):\(served)" + (content.map { "#" + $0 } ?? ""), startedRuntime: started)
         if let adapter, let adapterFile {
             guard adapter.baseModel == model.identity else {
-                throw UsageError(
-                    "adapter \(adapter.name) was trained for \(adapter.baseModel), but the runtime serves \(model.identity); start the runtime with that model (pwb runtime start --model PATH) or train the adapter again"
+                throw Refusal(
+                    "adapter \(adapter.name) was trained for \(adapter.baseModel), but the runtime serves \(model.identity); start the runtime with that model (\(command: "runtime start --model PATH")) or train the adapter again"
                 )
             }
             guard let server = client.providers.first as? LlamaCppProvider,

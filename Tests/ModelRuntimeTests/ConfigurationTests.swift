@@ -69,8 +69,8 @@ struct ConfigurationTests {
     }
 
     @Test func unknownModelNamesAreUsageErrors() throws {
-        let error = #expect(throws: UsageError.self) { try configuration().select("vlm") }
-        #expect(error?.message.contains("known: ollama, vllm, local") == true)
+        let error = #expect(throws: Refusal.self) { try configuration().select("vlm") }
+        #expect(error?.description.contains("known: ollama, vllm, local") == true)
     }
 
     @Test func retryDelaysGrowWithJitterAndRespectRetryAfter() {

@@ -69,7 +69,7 @@ struct ManagedServerOwnershipTests {
         let started = Date()
         let error = await #expect(throws: ManagedServerError.self) { try await server.stop() }
         #expect(Date().timeIntervalSince(started) < 60, "not the five minutes of the default, nor forever")
-        #expect(error?.message.contains("holds \(state)/runtime.lock") == true)
+        #expect(error?.description.contains("holds \(state)/runtime.lock") == true)
     }
 }
 

@@ -77,11 +77,11 @@ import WorkbenchCore
     @Test func onlyLabelScorersCanBeScoredFromOneToken() throws {
         let label = Self.spec(["yes", "no"])
         #expect(try OneTokenLabels.labelScorer([label], evalset: "e") == label)
-        #expect(throws: UsageError.self) { try OneTokenLabels.labelScorer([ScorerSpec(kind: .exact)], evalset: "e") }
+        #expect(throws: Refusal.self) { try OneTokenLabels.labelScorer([ScorerSpec(kind: .exact)], evalset: "e") }
         do {
             _ = try OneTokenLabels.labelScorer([label, ScorerSpec(kind: .contains)], evalset: "e")
             Issue.record("a contains scorer beside the labels was accepted")
-        } catch let error as UsageError {
+        } catch let error as Refusal {
             #expect(error.description.contains("the contains scorer"))
         }
     }

@@ -168,7 +168,7 @@ struct RevisionReferenceTests {
 
     @Test(arguments: ["a/b/c", "/b", "a/", "a/b@", "a/b@0", "a/b@x", "a@2"])
     func rejects(text: String) {
-        #expect(throws: UsageError.self) { try RevisionReference(parsing: text) }
+        #expect(throws: Refusal.self) { try RevisionReference(parsing: text) }
     }
 }
 

@@ -94,7 +94,7 @@ import WorkbenchStore
         ] {
             var options = AdviceOptions(template: "sentiment")
             configure(&options)
-            await #expect(throws: UsageError.self) {
+            await #expect(throws: Refusal.self) {
                 try await work.workspace.advise(options, environment: work.environment)
             }
         }

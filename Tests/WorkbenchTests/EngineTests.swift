@@ -251,7 +251,7 @@ final class StubWorkspace {
         #expect(resumed.runs.allSatisfy { $0.scored == 8 && $0.run.status == .completed })
         #expect(work.completions.count == 16, "every case was asked exactly once")
         #expect(resumed.runs.map(\.run.id) == runs)
-        await #expect(throws: UsageError.self) {
+        await #expect(throws: Refusal.self) {
             try await work.workspace.resume(runID: runs[0], environment: work.environment)
         }
     }
@@ -365,11 +365,11 @@ final class StubWorkspace {
 
     @Test func everythingIsCheckedBeforeTheFirstRequest() async throws {
         let work = try StubWorkspace(contextSize: 12)
-        await #expect(throws: UsageError.self) { try await work.evaluate(work.options { $0.variants = ["nope"] }) }
-        await #expect(throws: UsageError.self) {
+        await #expect(throws: Refusal.self) { try await work.evaluate(work.options { $0.variants = ["nope"] }) }
+        await #expect(throws: Refusal.self) {
             try await work.evaluate(work.options { $0.strategy = Strategy(shots: 9) })
         }
-        await #expect(throws: UsageError.self) { try await work.evaluate(work.options { $0.evalset = "missing" }) }
+        await #expect(throws: Refusal.self) { try await work.evaluate(work.options { $0.evalset = "missing" }) }
         let tooLong = await #expect(throws: InputError.self) { try await work.evaluate(work.options()) }
         #expect(tooLong?.description.contains("the context holds 12") == true, "\(String(describing: tooLong))")
         #expect(work.completions.isEmpty)
@@ -437,14 +437,15 @@ final class StubWorkspace {
 
     @Test func examplesCannotComeFromTheSplitBeingScored() async throws {
         let work = try StubWorkspace()
-        let error = await #expect(throws: UsageError.self) {
+        let error = await #expect(throws: Refusal.self) {
             try await work.evaluate(
                 work.options {
                     $0.split = .train
                     $0.strategy = Strategy(shots: 1)
                 })
         }
-        #expect(error?.message.contains("--shots cannot score it") == true)
+        #expect(error?.description.contains("shots cannot score it") == true)
+        #expect(error?.message.parts.contains(.setting("shots")) == true)
     }
 
     @Test func anExampleFormatVariableTheTrainCasesLackIsCaughtBeforeSending() async throws {

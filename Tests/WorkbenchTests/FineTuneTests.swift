@@ -67,10 +67,10 @@ import WorkbenchStore
         let small = try StubWorkspace()
         var options = FineTuneOptions(evalset: "reviews")
         options.template = "sentiment/plain"
-        let tooFew = await #expect(throws: UsageError.self) {
+        let tooFew = await #expect(throws: Refusal.self) {
             try await small.workspace.finetune(options, environment: small.environment)
         }
-        #expect(tooFew?.message.contains("has 4 train cases; fine-tuning needs at least 8") == true)
+        #expect(tooFew?.description.contains("has 4 train cases; fine-tuning needs at least 8") == true)
 
         let twins = try StubWorkspace(extraFiles: Self.manyReviews(twin: true))
         options.evalset = "many"
@@ -82,22 +82,22 @@ import WorkbenchStore
         let many = try StubWorkspace(extraFiles: Self.manyReviews())
         for sizes in [[4], [13], [8, 40]] {
             options.examples = sizes
-            let refused = await #expect(throws: UsageError.self) {
+            let refused = await #expect(throws: Refusal.self) {
                 try await many.workspace.finetune(options, environment: many.environment)
             }
-            #expect(refused?.message.contains("between 8 and its 12 train cases") == true)
+            #expect(refused?.description.contains("between 8 and its 12 train cases") == true)
         }
         options.examples = [8]
         for name in ["../escape", "a/b", ".hidden", ""] {
             options.name = name
-            let refused = await #expect(throws: UsageError.self) {
+            let refused = await #expect(throws: Refusal.self) {
                 try await many.workspace.finetune(options, environment: many.environment)
             }
-            #expect(refused?.message.contains("cannot name an adapter file") == true, "\(name)")
+            #expect(refused?.description.contains("cannot name an adapter file") == true, "\(name)")
         }
         options.examples = [8, 12]
         options.name = "one"
-        await #expect(throws: UsageError.self) {
+        await #expect(throws: Refusal.self) {
             try await many.workspace.finetune(options, environment: many.environment)
         }
         for work in [small, twins, many] { #expect(work.stub.requests.isEmpty, "refused before any request") }
@@ -105,10 +105,13 @@ import WorkbenchStore
 
     @Test func anAdapterIsServedOnlyByTheManagedRuntime() async throws {
         let work = try StubWorkspace()
-        let missing = await #expect(throws: UsageError.self) {
+        let missing = await #expect(throws: Refusal.self) {
             try await work.evaluate(work.options { $0.adapter = "nope" })
         }
-        #expect(missing?.message == "there is no adapter nope; pwb finetune EVALSET trains one")
+        #expect(missing?.description == "there is no adapter nope; finetune EVALSET trains one")
+        #expect(
+            missing?.message.parts.contains(.command("finetune EVALSET")) == true,
+            "named as a command, for the CLI to word")
 
         let evalset = try work.workspace.evalset(named: "reviews")
         let revision = try work.workspace.resolve(RevisionReference(parsing: "sentiment/plain"))
@@ -122,15 +125,15 @@ import WorkbenchStore
                 baseModel: "llama.cpp:model.gguf", path: "adapters/tuned.gguf", hash: "00", training: [:],
                 createdAt: ""))
         // The stub is a configured endpoint (PWB_ENDPOINT): a server pwb did not start.
-        let configured = await #expect(throws: UsageError.self) {
+        let configured = await #expect(throws: Refusal.self) {
             try await work.evaluate(work.options { $0.adapter = "tuned" })
         }
-        #expect(configured?.message.contains("is served by the managed runtime") == true)
+        #expect(configured?.description.contains("is served by the managed runtime") == true)
         try FileManager.default.removeItem(atPath: work.workspace.stateDirectory + "/adapters/tuned.gguf")
-        let gone = await #expect(throws: UsageError.self) {
+        let gone = await #expect(throws: Refusal.self) {
             try await work.evaluate(work.options { $0.adapter = "tuned" })
         }
-        #expect(gone?.message.contains("is gone; train it again with pwb finetune") == true)
+        #expect(gone?.description.contains("is gone; train it again with finetune") == true)
 
         // An adapter is never scored on what it was taught: the train split, or a case whose input it saw.
         FileManager.default.createFile(
@@ -144,14 +147,14 @@ import WorkbenchStore
                     "train_inputs": [.string(Workspace.inputHash(devCase.evalCase.inputText(inputVariable: "text")))]
                 ],
                 createdAt: ""))
-        let onTrain = await #expect(throws: UsageError.self) {
+        let onTrain = await #expect(throws: Refusal.self) {
             try await work.evaluate(
                 work.options {
                     $0.adapter = "taught"
                     $0.split = .train
                 })
         }
-        #expect(onTrain?.message.contains("was trained on the train split") == true)
+        #expect(onTrain?.description.contains("was trained on the train split") == true)
         let seen = await #expect(throws: InputError.self) {
             try await work.evaluate(work.options { $0.adapter = "taught" })
         }

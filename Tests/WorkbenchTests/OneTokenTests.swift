@@ -73,7 +73,7 @@ import WorkbenchStore
         let work = try Self.work(
             settings: #"{"scorers": [{"type": "label", "labels": ["very good", "fine", "very bad"]}], "input": "text"}"#
         )
-        let error = await #expect(throws: UsageError.self) {
+        let error = await #expect(throws: Refusal.self) {
             try await work.evaluate(work.options { $0.oneToken = true })
         }
         #expect(
@@ -87,7 +87,7 @@ import WorkbenchStore
         let work = try Self.work(
             settings: #"{"scorers": [{"type": "label", "labels": ["positive", "negative"]}, "exact"], "input": "text"}"#
         )
-        let error = await #expect(throws: UsageError.self) {
+        let error = await #expect(throws: Refusal.self) {
             try await work.evaluate(work.options { $0.oneToken = true })
         }
         #expect(error?.description.contains("the exact scorer") == true)
@@ -101,12 +101,13 @@ import WorkbenchStore
         })
         work.environment["PWB_PROVIDER"] = "ollama"
         work.environment["PWB_MODEL"] = "m"
-        let error = await #expect(throws: UsageError.self) {
+        let error = await #expect(throws: Refusal.self) {
             try await work.evaluate(work.options { $0.oneToken = true })
         }
         #expect(
-            error?.description.contains("--one-token scores labels from log-probabilities, but m (ollama at") == true,
+            error?.description.contains("one-token scores labels from log-probabilities, but m (ollama at") == true,
             "\(String(describing: error))")
+        #expect(error?.message.parts.first == .setting("one-token"), "the option is named as such, for the CLI to word")
         #expect(try work.workspace.store.runListings(limit: 10).isEmpty)
     }
 

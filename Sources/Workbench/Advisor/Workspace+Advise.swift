@@ -81,33 +81,34 @@ extension Workspace {
         notes: (String) -> Void = { _ in }, progress: ((AdviceProgress) -> Void)? = nil
     ) async throws -> Advice {
         guard (0...1).contains(options.target) else {
-            throw UsageError("--target must be between 0 and 1, not \(options.target)")
+            throw Refusal("\(setting: "target") must be between 0 and 1, not \(options.target)")
         }
         if let volume = options.volumePerMonth, !(0...1e12).contains(volume) {
-            throw UsageError("--volume must be between 0 and 1e12 requests a month, not \(volume)")
+            throw Refusal("\(setting: "volume") must be between 0 and 1e12 requests a month, not \(volume)")
         }
         if let prices = options.prices,
             !(0...1e9).contains(prices.inputPerMillion) || !(0...1e9).contains(prices.outputPerMillion)
         {
-            throw UsageError("prices must be between 0 and 1e9 dollars per million tokens")
+            throw Refusal("prices must be between 0 and 1e9 dollars per million tokens")
         }
         if let cost = options.fineTuneCostUSD, !(0...1e12).contains(cost) {
-            throw UsageError("--finetune-cost must be between 0 and 1e12 dollars, not \(cost)")
+            throw Refusal("\(setting: "finetune-cost") must be between 0 and 1e12 dollars, not \(cost)")
         }
         if options.fineTune && options.fineTunedModel != nil {
-            throw UsageError(
-                "--finetune trains adapters here and --finetuned-model measures a served one; choose one of them")
+            throw Refusal(
+                "\(setting: "finetune") trains adapters here and \(setting: "finetuned-model") measures a served one; choose one of them"
+            )
         }
         let configuredModel = try runtimeConfiguration(environment: environment).select(options.model)
         if options.fineTune && configuredModel != nil {
-            throw UsageError(
-                "--finetune trains adapters for the model the local runtime serves; leave out --model, or measure a tuned model your server serves with --finetuned-model"
+            throw Refusal(
+                "\(setting: "finetune") trains adapters for the model the local runtime serves; leave out \(setting: "model"), or measure a tuned model your server serves with \(setting: "finetuned-model")"
             )
         }
         guard (1...100).contains(options.fineTuneEpochs), options.fineTuneMinutes > 0 else {
-            throw UsageError("--finetune-epochs must be 1…100 and --finetune-minutes above 0")
+            throw Refusal("\(setting: "finetune-epochs") must be 1…100 and \(setting: "finetune-minutes") above 0")
         }
-        guard options.budget >= 1 else { throw UsageError("--budget must be at least 1") }
+        guard options.budget >= 1 else { throw Refusal("\(setting: "budget") must be at least 1") }
         let started = ContinuousClock.now
         let revisions = try revisions(for: EvalOptions(template: options.template))
         var base = EvalOptions(template: options.template)
@@ -120,7 +121,7 @@ extension Workspace {
         let evalset = try evalset(named: base.evalset!)
         let devCases = try store.cases(evalsetID: evalset.record.id, split: .dev).count
         guard devCases > 0 else {
-            throw UsageError("eval set \(evalset.name) has no dev cases to measure the ladder on")
+            throw Refusal("eval set \(evalset.name) has no dev cases to measure the ladder on")
         }
         let train = try store.cases(evalsetID: evalset.record.id, split: .train)
         let cost = CostModel(prices: options.prices, volumePerMonth: options.volumePerMonth)
@@ -147,8 +148,8 @@ extension Workspace {
         guard let bestIndex = zero.best, zero.runs[bestIndex].headline != nil,
             !zero.runs[bestIndex].perCase.isEmpty
         else {
-            throw UsageError(
-                "zero-shot produced no scores (every request failed); see pwb runs show \(zero.runs.first?.run.id ?? 0)"
+            throw Refusal(
+                "zero-shot produced no scores (every request failed); see \(command: "runs show \(zero.runs.first?.run.id ?? 0)")"
             )
         }
         let best = zero.runs[bestIndex]
@@ -393,15 +394,16 @@ extension Workspace {
     public func advice(id: Int?) throws -> Advice {
         let record = try id.map { try store.advice(id: $0) } ?? store.latestAdvice()
         guard let record else {
-            throw UsageError(
-                id.map { "there is no advice \($0)" } ?? "there is no advice yet; pwb advise TEMPLATE makes some")
+            throw Refusal(
+                id.map { "there is no advice \($0)" }
+                    ?? "there is no advice yet; \(command: "advise TEMPLATE") makes some")
         }
         var advice: Advice
         do {
             advice = try Workspace.decoder.decode(Advice.self, from: Data(record.report.utf8))
         } catch {
-            throw UsageError(
-                "advice \(record.id) was stored by an earlier version of pwb in another form; pwb advise again makes it anew (its runs answer from the cache)"
+            throw Refusal(
+                "advice \(record.id) was stored by an earlier version of pwb in another form; \(command: "advise") again makes it anew (its runs answer from the cache)"
             )
         }
         advice.id = record.id

@@ -96,22 +96,25 @@ extension Workspace {
             name.isEmpty || name.hasPrefix(".") || name.count > 100
                 || !name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) })
         {
-            throw UsageError(
-                "--name \"\(name)\" cannot name an adapter file; use letters, digits, '.', '_' and '-' (not first)")
+            throw Refusal(
+                "\(setting: "name") \"\(name)\" cannot name an adapter file; use letters, digits, '.', '_' and '-' (not first)"
+            )
         }
         for count in counts where !(FineTuneOptions.minimumExamples...train.count).contains(count) {
-            throw UsageError(
-                "--examples \(count) is outside what eval set \(evalset.name) can train on: between \(FineTuneOptions.minimumExamples) and its \(train.count) train cases"
+            throw Refusal(
+                "\(setting: "examples") \(count) is outside what eval set \(evalset.name) can train on: between \(FineTuneOptions.minimumExamples) and its \(train.count) train cases"
             )
         }
         guard (1...256).contains(options.rank), (1...100).contains(options.epochs), (1...512).contains(options.batch),
             options.learningRate > 0 && options.learningRate < 1
         else {
-            throw UsageError(
-                "training settings out of range: --rank 1…256, --epochs 1…100, --learning-rate between 0 and 1")
+            throw Refusal(
+                "training settings out of range: \(setting: "rank") 1…256, \(setting: "epochs") 1…100, \(setting: "learning-rate") between 0 and 1"
+            )
         }
         if options.name != nil && counts.count > 1 {
-            throw UsageError("--name names one adapter; with several --examples sizes pwb names each")
+            throw Refusal(
+                "\(setting: "name") names one adapter; with several \(setting: "examples") sizes pwb names each")
         }
         try checkVariables([revision], cases: train, evalset: evalset.name)
         let pairs = try trainingPairs(train, revision: revision)
@@ -146,8 +149,8 @@ extension Workspace {
             if let existing = try store.adapter(named: name) {
                 let same = (settings.objectValue ?? [:]).allSatisfy { existing.training[$0.key] == $0.value }
                 guard same else {
-                    throw UsageError(
-                        "an adapter named \(name) exists, trained on other data, settings, model or trainer; choose another --name"
+                    throw Refusal(
+                        "an adapter named \(name) exists, trained on other data, settings, model or trainer; choose another \(setting: "name")"
                     )
                 }
                 if FileSystem.exists(adapterPath(existing)) {
@@ -256,14 +259,15 @@ extension Workspace {
     public func adapter(named name: String) throws -> AdapterRecord {
         guard let adapter = try store.adapter(named: name) else {
             let known = try store.adapters().map(\.name)
-            throw UsageError(
-                "there is no adapter \(name)"
-                    + (known.isEmpty
-                        ? "; pwb finetune EVALSET trains one" : " (adapters: \(known.joined(separator: ", ")))"))
+            let hint: Message =
+                known.isEmpty
+                ? "; \(command: "finetune EVALSET") trains one" : " (adapters: \(known.joined(separator: ", ")))"
+            throw Refusal("there is no adapter \(name)\(hint)")
         }
         guard FileSystem.exists(adapterPath(adapter)) else {
-            throw UsageError(
-                "adapter \(name)'s file \(shown(adapterPath(adapter))) is gone; train it again with pwb finetune")
+            throw Refusal(
+                "adapter \(name)'s file \(shown(adapterPath(adapter))) is gone; train it again with \(command: "finetune")"
+            )
         }
         return adapter
     }
@@ -277,7 +281,7 @@ extension Workspace {
     /// a tuned model scored on what it was taught would look better than it is.
     func checkTrainable(_ train: [StoredCase], evalset: LoadedEvalSet) throws {
         guard train.count >= FineTuneOptions.minimumExamples else {
-            throw UsageError(
+            throw Refusal(
                 "eval set \(evalset.name) has \(train.count) train cases; fine-tuning needs at least \(FineTuneOptions.minimumExamples) to learn from (give more cases \"split\": \"train\")"
             )
         }
@@ -358,8 +362,8 @@ extension Workspace {
     /// whose input it was taught (cases move between splits, and eval sets share inputs).
     func checkNotTaught(_ adapter: AdapterRecord, cases: [StoredCase], split: Split, evalset: LoadedEvalSet) throws {
         if split == .train {
-            throw UsageError(
-                "adapter \(adapter.name) was trained on the train split; score it on dev or test (--split)")
+            throw Refusal(
+                "adapter \(adapter.name) was trained on the train split; score it on dev or test (\(setting: "split"))")
         }
         let taught = Set(adapter.training["train_inputs"]?.arrayValue?.compactMap(\.stringValue) ?? [])
         if let seen = cases.first(where: {

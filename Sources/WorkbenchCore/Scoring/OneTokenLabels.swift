@@ -11,13 +11,13 @@ public enum OneTokenLabels {
     /// saying why the eval set cannot be scored that way.
     public static func labelScorer(_ scorers: [ScorerSpec], evalset: String) throws -> ScorerSpec {
         guard let label = scorers.first(where: { $0.kind == .label || $0.kind == .logprobLabel }) else {
-            throw UsageError(
-                "--one-token scores a label, but eval set \(evalset) has no label scorer; add {\"type\": \"label\", \"labels\": [...]} to its settings or score without --one-token"
+            throw Refusal(
+                "\(setting: "one-token") scores a label, but eval set \(evalset) has no label scorer; add {\"type\": \"label\", \"labels\": [...]} to its settings or score without \(setting: "one-token")"
             )
         }
         if let other = scorers.first(where: { $0.kind != .label && $0.kind != .logprobLabel }) {
-            throw UsageError(
-                "--one-token scores labels only, but eval set \(evalset) also has the \(other.name) scorer, which would read a one-token answer; score without --one-token"
+            throw Refusal(
+                "\(setting: "one-token") scores labels only, but eval set \(evalset) also has the \(other.name) scorer, which would read a one-token answer; score without \(setting: "one-token")"
             )
         }
         return label

@@ -18,7 +18,7 @@ public struct RevisionReference: Sendable, Hashable, CustomStringConvertible {
         if let at = rest.lastIndex(of: "@") {
             let digits = rest[rest.index(after: at)...]
             guard let n = Int(digits), n > 0 else {
-                throw UsageError(
+                throw Refusal(
                     "\"\(text)\": the revision after '@' must be a number from 1, as in sentiment/question@2")
             }
             number = n
@@ -26,11 +26,11 @@ public struct RevisionReference: Sendable, Hashable, CustomStringConvertible {
         }
         let parts = rest.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count <= 2, !parts[0].isEmpty, parts.count == 1 || !parts[1].isEmpty else {
-            throw UsageError(
+            throw Refusal(
                 "\"\(text)\" is not a template reference; write template, template/variant or template/variant@N")
         }
         if number != nil && parts.count == 1 {
-            throw UsageError("\"\(text)\": name the variant before '@', as in \(parts[0])/VARIANT@\(number!)")
+            throw Refusal("\"\(text)\": name the variant before '@', as in \(parts[0])/VARIANT@\(number!)")
         }
         self.init(template: String(parts[0]), variant: parts.count == 2 ? String(parts[1]) : nil, number: number)
     }
@@ -41,15 +41,4 @@ public struct RevisionReference: Sendable, Hashable, CustomStringConvertible {
         if let number { text += "@\(number)" }
         return text
     }
-}
-
-/// The command line was used wrongly: a missing argument, an unknown option or name.
-public struct UsageError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var message: String
-
-    public init(_ message: String) {
-        self.message = message
-    }
-
-    public var description: String { message }
 }
