@@ -18,16 +18,16 @@ extension Workspace {
     public func template(named name: String) throws -> TemplateRecord {
         if let found = try store.template(named: name) { return found }
         let names = try store.templates().map(\.name)
-        let hint = Suggest.nearest(to: name, in: names).map { "; did you mean \($0)?" } ?? ""
-        let known = names.isEmpty ? " (none is imported yet: run pwb import)" : hint
-        throw UsageError("there is no template \"\(name)\"\(known)")
+        let hint: Message = Suggest.nearest(to: name, in: names).map { "; did you mean \($0)?" } ?? ""
+        let known: Message = names.isEmpty ? " (none is imported yet: run \(command: "import"))" : hint
+        throw Refusal("there is no template \"\(name)\"\(known)")
     }
 
     public func variant(of template: TemplateRecord, named name: String) throws -> VariantRecord {
         if let found = try store.variant(templateID: template.id, named: name) { return found }
         let names = try store.variants(templateID: template.id).map(\.name)
         let hint = Suggest.nearest(to: name, in: names).map { "did you mean \($0)? " } ?? ""
-        throw UsageError(
+        throw Refusal(
             "template \(template.name) has no variant \"\(name)\"; \(hint)its variants: \(names.joined(separator: ", "))"
         )
     }
@@ -42,7 +42,7 @@ extension Workspace {
         } else {
             let variants = try store.variants(templateID: template.id)
             guard variants.count == 1 else {
-                throw UsageError(
+                throw Refusal(
                     "template \(template.name) has \(variants.count) variants; name one, e.g. \(template.name)/\(variants.first?.name ?? "VARIANT")"
                 )
             }
@@ -52,13 +52,13 @@ extension Workspace {
         if let number = reference.number {
             guard let found = try store.revision(variantID: variant.id, number: number) else {
                 let newest = try store.latestRevision(variantID: variant.id)?.number ?? 0
-                throw UsageError(
+                throw Refusal(
                     "\(template.name)/\(variant.name) has no revision \(number); it has revisions 1 to \(newest)")
             }
             revision = found
         } else {
             guard let latest = try store.latestRevision(variantID: variant.id) else {
-                throw UsageError("\(template.name)/\(variant.name) has no revisions")
+                throw Refusal("\(template.name)/\(variant.name) has no revisions")
             }
             revision = latest
         }
@@ -129,5 +129,41 @@ extension Workspace {
             written.append(shown(path))
         }
         return written
+    }
+}
+
+/// A revision's body uses variables that were not given.
+public struct MissingVariables: Error, Sendable, CustomStringConvertible {
+    /// `sentiment/question@2`.
+    public var reference: String
+    public var names: [String]
+
+    public var description: String {
+        "\(reference) needs \(names.map { "{{\($0)}}" }.joined(separator: ", "))"
+    }
+}
+
+extension Workspace {
+    /// The variables to render `resolved` with once: those of the case `caseID` of `evalsetName`
+    /// (default: the one the revision names) when given, overridden by `values`. Every variable
+    /// the body uses must have a value.
+    public func variables(
+        for resolved: ResolvedRevision, caseID: String?, evalset evalsetName: String?, values: [String: String]
+    ) throws -> [String: String] {
+        var vars: [String: String] = [:]
+        if let caseID {
+            guard let setName = evalsetName ?? resolved.file.settings.evalset else {
+                throw Refusal("\(resolved.reference) names no eval set; say which with \(setting: "evalset") NAME")
+            }
+            let evalset = try evalset(named: setName)
+            guard let stored = try store.activeCase(evalsetID: evalset.record.id, key: caseID) else {
+                throw Refusal("eval set \(setName) has no case \"\(caseID)\"")
+            }
+            vars = stored.evalCase.textVars
+        }
+        vars.merge(values) { _, given in given }
+        let missing = resolved.file.body.caseVariables.filter { vars[$0] == nil }
+        if !missing.isEmpty { throw MissingVariables(reference: resolved.reference, names: missing) }
+        return vars
     }
 }

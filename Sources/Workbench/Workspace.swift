@@ -11,7 +11,9 @@ public final class Workspace {
     /// `.pwb/` under the working directory: configuration, runtime log and pid, REPL history.
     public let stateDirectory: String
     public let storePath: String
-    public let store: Store
+    /// The store file was created by opening this workspace (it did not exist before).
+    public let createdStore: Bool
+    let store: Store
     /// One HTTP client for every model call, so connections are reused.
     public let http = HTTPClient()
 
@@ -29,6 +31,7 @@ public final class Workspace {
         } catch {
             throw InputError(file: folder, "cannot be created: \(error.localizedDescription)")
         }
+        createdStore = !FileManager.default.fileExists(atPath: storePath)
         store = try Store(path: storePath)
     }
 

@@ -20,6 +20,17 @@ public enum ExitCode {
     public static let interrupted: Int32 = 130
 }
 
+/// The command line was used wrongly: a missing argument, an unknown option or name.
+public struct UsageError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+
+    public init(_ message: String) {
+        self.message = message
+    }
+
+    public var description: String { message }
+}
+
 /// A check the user asked for did not pass; the command has printed its report.
 public struct CheckFailed: Error, Sendable, CustomStringConvertible {
     public var message: String
@@ -35,13 +46,13 @@ public struct CheckFailed: Error, Sendable, CustomStringConvertible {
 /// sentence on standard error and the exit code documented for it. The only place that does.
 @MainActor
 public enum CLI {
-    /// Runs one command line (without the program name) in `session`; returns its exit code.
-    public static func run(_ words: [String], session: Session) async -> Int32 {
-        var words = words
+    /// Runs one command line (without the program name) in `session`; returns its exit code. In
+    /// the REPL (`inREPL`) the same commands run, plus those that work on the current variant.
+    public static func run(_ words: [String], session: Session, inREPL: Bool = false) async -> Int32 {
         do {
-            try takeGlobalOptions(&words, session: session)
-            if words.isEmpty || words == ["--help"] || words == ["-h"] || words == ["help"] {
-                session.output.lines(overview())
+            let words = try GlobalOptions.take(words, session: session)
+            if !inREPL && words.isEmpty || words == ["--help"] || words == ["-h"] {
+                session.output.lines(Commands.overview(inREPL: inREPL))
                 return ExitCode.ok
             }
             if words == ["--version"] {
@@ -49,15 +60,17 @@ public enum CLI {
                 return ExitCode.ok
             }
             if words.first == "help" {
-                return try help(for: Array(words.dropFirst()), session: session)
-            }
-            let (command, rest) = try find(words)
-            if rest.contains("--help") || rest.contains("-h") {
-                session.output.lines(command.help)
+                session.output.lines(try Commands.help(Array(words.dropFirst()), inREPL: inREPL))
                 return ExitCode.ok
             }
-            let arguments = try command.parse(rest)
-            try await command.run(Invocation(command: command, arguments: arguments, session: session))
+            let (command, rest) = try Commands.find(words, inREPL: inREPL)
+            if rest.contains("--help") || rest.contains("-h") {
+                session.output.lines(command.help(inREPL: inREPL))
+                return ExitCode.ok
+            }
+            let arguments = try command.parse(rest, inREPL: inREPL)
+            try await command.run(
+                Invocation(command: command, arguments: arguments, session: session, inREPL: inREPL))
             return ExitCode.ok
         } catch {
             return report(error, output: session.output)
@@ -76,6 +89,7 @@ public enum CLI {
     static func classify(_ error: any Error) -> (Int32, String) {
         switch error {
         case let error as UsageError: return (ExitCode.usage, error.message)
+        case let error as Refusal: return (ExitCode.usage, worded(error.message))
         case let error as InputError: return (ExitCode.badInput, error.description)
         case let error as StoreVersionError: return (ExitCode.badInput, error.description)
         case let error as CheckFailed: return (ExitCode.failed, error.message)
@@ -98,7 +112,7 @@ public enum CLI {
         case let error as TrainerError: return (ExitCode.runtimeUnavailable, error.description)
         case let error as TrainingStopped: return (Interrupts.exitCode, error.description)
         case let error as ManagedServerError:
-            return (error.unavailable ? ExitCode.runtimeUnavailable : ExitCode.usage, error.message)
+            return (error.unavailable ? ExitCode.runtimeUnavailable : ExitCode.usage, worded(error.message))
         case let error as ModelError:
             if case .promptTooLong = error { return (ExitCode.badInput, error.description) }
             // A server that answers "unauthorized" or "not found" is reachable: the key, the URL
@@ -115,6 +129,11 @@ public enum CLI {
         }
     }
 
+    /// A message from below in the command line's words: settings as options, commands as `pwb` lines.
+    static func worded(_ message: Message) -> String {
+        message.worded(setting: { "--" + $0 }, command: { "pwb " + $0 })
+    }
+
     /// Failed requests: the configuration's to fix (2), the input's (4) or the runtime's (3).
     static func exitCode(_ cause: UnansweredRequests.Cause) -> Int32 {
         switch cause {
@@ -122,96 +141,5 @@ public enum CLI {
         case .input: ExitCode.badInput
         case .runtime: ExitCode.runtimeUnavailable
         }
-    }
-
-    /// `--db PATH` may come anywhere on the line.
-    static func takeGlobalOptions(_ words: inout [String], session: Session) throws {
-        var index = 0
-        while index < words.count {
-            if words[index] == "--" { break }
-            if words[index] == "--db" {
-                guard index + 1 < words.count else { throw UsageError("--db needs a path to a store file") }
-                session.databasePath = words[index + 1]
-                words.removeSubrange(index...(index + 1))
-                continue
-            }
-            if words[index].hasPrefix("--db=") {
-                session.databasePath = String(words[index].dropFirst(5))
-                words.remove(at: index)
-                continue
-            }
-            index += 1
-        }
-    }
-
-    /// The command named by the longest prefix of `words`, and the words after it.
-    static func find(_ words: [String]) throws -> (Command, [String]) {
-        let all = commands
-        for length in stride(from: min(3, words.count), through: 1, by: -1) {
-            let path = Array(words.prefix(length))
-            if let command = all.first(where: { $0.path == path }) {
-                return (command, Array(words.dropFirst(length)))
-            }
-        }
-        let first = words[0]
-        let group = all.filter { $0.path.first == first }
-        if !group.isEmpty {
-            let subcommand = words.count > 1 ? words[1] : nil
-            let names = group.map { $0.path.dropFirst().joined(separator: " ") }
-            if let subcommand, !subcommand.hasPrefix("-") {
-                let hint = Suggest.nearest(to: subcommand, in: names).map { "did you mean \(first) \($0)? " } ?? ""
-                throw UsageError(
-                    "\(first) has no subcommand \"\(subcommand)\"; \(hint)try: \(names.joined(separator: ", "))")
-            }
-            throw UsageError("\(first) needs a subcommand: \(names.joined(separator: ", ")); see pwb help \(first)")
-        }
-        let topWords = Set(all.map { $0.path[0] } + ["help", "quit"])
-        let hint = Suggest.nearest(to: first, in: topWords).map { "; did you mean \($0)?" } ?? ""
-        throw UsageError("unknown command \"\(first)\"\(hint) (pwb --help lists the commands)")
-    }
-
-    static func help(for words: [String], session: Session) throws -> Int32 {
-        guard !words.isEmpty else {
-            session.output.lines(overview())
-            return ExitCode.ok
-        }
-        if let command = commands.first(where: { $0.path == words }) {
-            session.output.lines(command.help)
-            return ExitCode.ok
-        }
-        let group = commands.filter { $0.path.first == words[0] }
-        guard !group.isEmpty else {
-            _ = try find(words)
-            return ExitCode.usage
-        }
-        session.output.lines(group.map { "  " + DisplayWidth.pad($0.name, to: 22) + "  " + $0.summary })
-        return ExitCode.ok
-    }
-
-    static func overview() -> [String] {
-        var lines = [
-            "pwb — a prompt workbench: write prompt variants, score them on eval sets against a local model,",
-            "and measure whether few-shot, retrieval or fine-tuning is worth it.",
-            "",
-            "usage: pwb [--db PATH] COMMAND [options]",
-            "       pwb [--db PATH] repl                   (or pwb alone on a terminal: the interactive workbench)",
-            "",
-            "commands:",
-        ]
-        for command in commands {
-            lines.append("  " + DisplayWidth.pad(command.name, to: 22) + "  " + command.summary)
-        }
-        lines += [
-            "",
-            "pwb COMMAND --help shows a command's options. Exit codes: 0 ok, 1 check failed, 2 usage,",
-            "3 runtime unavailable, 4 bad input file, 5 store failure, 70 internal error, 130 interrupted.",
-        ]
-        return lines
-    }
-
-    /// Every command, in the order help lists them.
-    static var commands: [Command] {
-        StoreCommands.all + TemplateCommands.all + EvalSetCommands.all + CorpusCommands.all + RuntimeCommands.all
-            + EvalCommands.all + AdviseCommands.all + FineTuneCommands.all + ReportCommands.all
     }
 }

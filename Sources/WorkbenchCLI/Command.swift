@@ -1,71 +1,231 @@
 import Foundation
 import WorkbenchCore
 
+/// What a value completes to at the REPL prompt: fixed words, or names the workspace holds.
+public enum Suggestions: Sendable, Equatable {
+    case none
+    case words([String])
+    case templates
+    /// `template` and `template/variant` for every stored variant.
+    case references
+    /// The variants of the current template.
+    case variants
+    case evalsets
+    case corpora
+    case runs
+    case adapters
+    /// `@1`…`@N`: the revisions of the current variant.
+    case revisions
+    /// `case` and `NAME=` for each variable the current variant's body uses.
+    case caseVariables
+}
+
 /// An option a command accepts: a flag (`--json`) or one that takes a value (`--split dev`).
+/// A value is parsed and checked when the line is read, by the option itself, so a command's
+/// `run` reads typed values (`invocation[EvalCommands.split]` is a `Split?`).
 public struct Option: Sendable {
     public var name: String
     /// The value's placeholder in help (`SPLIT`); nil for a flag.
-    public var value: String?
+    public var placeholder: String?
     public var help: String
     public var repeatable: Bool
+    public var completion: Suggestions
+    /// Turns the text after the option into its value; throws a sentence that follows `--name`.
+    let read: @Sendable (String) throws -> any Sendable
 
-    public init(_ name: String, value: String? = nil, repeatable: Bool = false, _ help: String) {
+    init(
+        _ name: String, placeholder: String?, repeatable: Bool = false, completion: Suggestions = .none,
+        _ help: String, read: @escaping @Sendable (String) throws -> any Sendable
+    ) {
         self.name = name
-        self.value = value
+        self.placeholder = placeholder
         self.help = help
         self.repeatable = repeatable
+        self.completion = completion
+        self.read = read
     }
 
-    static let json = Option("json", "print JSON instead of a table")
-    static let model = Option(
-        "model", value: "NAME", "a model from .pwb/config.json (default: its default, else the managed local one)")
+    public var isFlag: Bool { placeholder == nil }
 }
 
-/// One command of the CLI and the REPL: the same words, options and output in both.
+/// Why an option's value was refused, worded to follow `--name`: `must be a whole number, not "x"`.
+struct OptionValueError: Error {
+    var problem: String
+}
+
+/// A typed handle on an option: declared once beside its command, read back as `Value`.
+public struct OptionKey<Value: Sendable>: Sendable {
+    public let option: Option
+}
+
+extension OptionKey where Value == Bool {
+    /// A flag: present or not.
+    public static func flag(_ name: String, _ help: String) -> Self {
+        OptionKey(option: Option(name, placeholder: nil, help) { _ in true })
+    }
+}
+
+extension OptionKey where Value == String {
+    /// Free text: a name, a path, a reference.
+    public static func text(
+        _ name: String, _ placeholder: String, repeatable: Bool = false, completion: Suggestions = .none,
+        _ help: String
+    ) -> Self {
+        OptionKey(
+            option: Option(name, placeholder: placeholder, repeatable: repeatable, completion: completion, help) {
+                text in text
+            })
+    }
+}
+
+extension OptionKey where Value == Int {
+    /// A whole number, at least `min` when given.
+    public static func number(
+        _ name: String, _ placeholder: String, min: Int? = nil, completion: Suggestions = .none, _ help: String
+    ) -> Self {
+        OptionKey(
+            option: Option(name, placeholder: placeholder, completion: completion, help) {
+                text in
+                guard let number = Int(text) else {
+                    throw OptionValueError(problem: "must be a whole number, not \"\(text)\"")
+                }
+                if let min, number < min { throw OptionValueError(problem: "must be at least \(min), not \(number)") }
+                return number
+            })
+    }
+}
+
+extension OptionKey where Value == Double {
+    /// A finite number, within `range` when given.
+    public static func decimal(
+        _ name: String, _ placeholder: String, in range: ClosedRange<Double>? = nil, _ help: String
+    ) -> Self {
+        OptionKey(
+            option: Option(name, placeholder: placeholder, help) { text in
+                guard let number = Double(text), number.isFinite else {
+                    throw OptionValueError(problem: "must be a number, not \"\(text)\"")
+                }
+                if let range, !range.contains(number) {
+                    let bounds =
+                        range.upperBound == .greatestFiniteMagnitude
+                        ? "\(Self.shown(range.lowerBound)) or more"
+                        : "between \(Self.shown(range.lowerBound)) and \(Self.shown(range.upperBound))"
+                    throw OptionValueError(problem: "must be \(bounds), not \(Self.shown(number))")
+                }
+                return number
+            })
+    }
+
+    /// 0 or more.
+    public static func nonNegative(_ name: String, _ placeholder: String, _ help: String) -> Self {
+        decimal(name, placeholder, in: 0...Double.greatestFiniteMagnitude, help)
+    }
+
+    private static func shown(_ number: Double) -> String {
+        number == number.rounded() && abs(number) < 1e15 ? String(Int(number)) : String(number)
+    }
+}
+
+extension OptionKey where Value: CaseIterable & RawRepresentable & Sendable, Value.RawValue == String {
+    /// One of the type's cases by its raw value; completes to them.
+    public static func choice(_ name: String, placeholder: String? = nil, _ help: String) -> Self {
+        let names = Value.allCases.map(\.rawValue)
+        return OptionKey(
+            option: Option(
+                name, placeholder: placeholder ?? names.joined(separator: "|"), completion: .words(names), help
+            ) { text in
+                guard let value = Value(rawValue: text) else {
+                    throw OptionValueError(problem: "is \"\(text)\"; use \(Self.alternatives(names))")
+                }
+                return value
+            })
+    }
+
+    /// `a, b or c`.
+    static func alternatives(_ names: [String]) -> String {
+        names.count < 2 ? names.joined() : names.dropLast().joined(separator: ", ") + " or " + names.last!
+    }
+}
+
+/// Shared options.
+enum Options {
+    static let json = OptionKey<Bool>.flag("json", "print JSON instead of a table")
+    static let model = OptionKey<String>.text(
+        "model", "NAME", "a model from .pwb/config.json (default: its default, else the managed local one)")
+    static let evalset = OptionKey<String>.text(
+        "evalset", "NAME", completion: .evalsets, "the eval set (default: the one the template names)")
+    static let seed = OptionKey<Int>.number("seed", "S", "seed for drawing examples (default 0)")
+    static let out = OptionKey<String>.text("out", "FILE", "write to FILE instead of standard output")
+}
+
+/// Where a command can be typed.
+public enum Scope: Sendable {
+    /// On the command line (`pwb NAME …`) and in the REPL (`NAME …`).
+    case everywhere
+    /// Only in the REPL: it works on the current template and variant.
+    case repl
+    /// Only on the command line.
+    case commandLine
+}
+
+/// One command: its words, positional arguments, typed options and what it runs. The command
+/// line, the REPL, help and completion are all driven by the list in `Commands.all`, so a new
+/// command is one `Command` value added there.
 public struct Command: Sendable {
     /// The words that name it: `["template", "list"]`.
     public var path: [String]
     public var summary: String
     /// The positional arguments as help shows them, e.g. `TEMPLATE/VARIANT[@N]`.
     public var arguments: String
+    /// The same in the REPL, when it differs (`eval [all|TEMPLATE]`: the current template by default).
+    public var replArguments: String?
     public var minArguments: Int
     public var maxArguments: Int
+    /// What the positional arguments complete to.
+    public var argumentCompletion: Suggestions
     public var options: [Option]
+    public var scope: Scope
     /// More help: examples, notes.
     public var details: String
     public var run: @MainActor @Sendable (Invocation) async throws -> Void
 
     public init(
-        _ path: String, _ summary: String, arguments: String = "", min: Int = 0, max: Int = 0,
-        options: [Option] = [], details: String = "",
+        _ path: String, _ summary: String, arguments: String = "", replArguments: String? = nil, min: Int = 0,
+        max: Int = 0, completing argumentCompletion: Suggestions = .references, options: [Option] = [],
+        scope: Scope = .everywhere, details: String = "",
         run: @escaping @MainActor @Sendable (Invocation) async throws -> Void
     ) {
         self.path = path.split(separator: " ").map(String.init)
         self.summary = summary
         self.arguments = arguments
+        self.replArguments = replArguments
         self.minArguments = min
         self.maxArguments = max
+        self.argumentCompletion = argumentCompletion
         self.options = options
+        self.scope = scope
         self.details = details
         self.run = run
     }
 
     public var name: String { path.joined(separator: " ") }
 
-    public var usage: String {
-        var text = "pwb " + name
-        if !arguments.isEmpty { text += " " + arguments }
+    /// `pwb eval TEMPLATE [options]` on the command line, `eval [all|TEMPLATE] [options]` in the REPL.
+    public func usage(inREPL: Bool = false) -> String {
+        var text = (inREPL ? "" : "pwb ") + name
+        let shown = inREPL ? (replArguments ?? arguments) : arguments
+        if !shown.isEmpty { text += " " + shown }
         if !options.isEmpty { text += " [options]" }
         return text
     }
 
     /// The full help text: usage, summary, options, details.
-    public var help: [String] {
-        var lines = ["usage: \(usage)", "", summary]
+    public func help(inREPL: Bool = false) -> [String] {
+        var lines = ["usage: \(usage(inREPL: inREPL))", "", summary]
         if !options.isEmpty {
             lines += ["", "options:"]
             let shown = options.map { option in
-                ("--" + option.name + (option.value.map { " " + $0 } ?? ""), option.help)
+                ("--" + option.name + (option.placeholder.map { " " + $0 } ?? ""), option.help)
             }
             let width = shown.map { DisplayWidth.of($0.0) }.max() ?? 0
             for (left, help) in shown { lines.append("  " + DisplayWidth.pad(left, to: width) + "  " + help) }
@@ -74,11 +234,14 @@ public struct Command: Sendable {
         return lines
     }
 
-    /// Splits `words` (after the command's own) into positionals and options, checking both.
-    public func parse(_ words: [String]) throws -> ParsedArguments {
+    /// Splits `words` (after the command's own) into positionals and typed option values,
+    /// checking both.
+    public func parse(_ words: [String], inREPL: Bool = false) throws -> ParsedArguments {
         var parsed = ParsedArguments()
         var index = 0
         var onlyPositionals = false
+        let usage = self.usage(inREPL: inREPL)
+        let helpCommand = inREPL ? "help \(name)" : "pwb \(name) --help"
         while index < words.count {
             let word = words[index]
             index += 1
@@ -98,30 +261,33 @@ public struct Command: Sendable {
             }
             guard let option = options.first(where: { $0.name == name }) else {
                 let hint = Suggest.nearest(to: name, in: options.map(\.name)).map { "did you mean --\($0)? " } ?? ""
-                throw UsageError("\(self.name): unknown option --\(name); \(hint)see pwb \(self.name) --help")
-            }
-            if option.value == nil {
-                guard inlineValue == nil else { throw UsageError("\(self.name): --\(name) takes no value") }
-                parsed.flags.insert(name)
-                continue
-            }
-            let value: String
-            if let inlineValue {
-                value = inlineValue
-            } else {
-                guard index < words.count else {
-                    throw UsageError("\(self.name): --\(name) needs a value (\(option.value!)); usage: \(usage)")
-                }
-                value = words[index]
-                index += 1
+                throw UsageError("\(self.name): unknown option --\(name); \(hint)see \(helpCommand)")
             }
             if !option.repeatable && parsed.values[name] != nil {
                 throw UsageError("\(self.name): --\(name) is given twice")
             }
-            parsed.values[name, default: []].append(value)
+            let text: String
+            if option.isFlag {
+                guard inlineValue == nil else { throw UsageError("\(self.name): --\(name) takes no value") }
+                text = ""
+            } else if let inlineValue {
+                text = inlineValue
+            } else {
+                guard index < words.count else {
+                    throw UsageError("\(self.name): --\(name) needs a value (\(option.placeholder!)); usage: \(usage)")
+                }
+                text = words[index]
+                index += 1
+            }
+            do {
+                parsed.values[name, default: []].append(try option.read(text))
+            } catch let error as OptionValueError {
+                throw UsageError("--\(name) \(error.problem)")
+            }
         }
         if parsed.positionals.count < minArguments {
-            throw UsageError("\(self.name) needs \(arguments.isEmpty ? "arguments" : arguments); usage: \(usage)")
+            let shown = inREPL ? (replArguments ?? arguments) : arguments
+            throw UsageError("\(self.name) needs \(shown.isEmpty ? "arguments" : shown); usage: \(usage)")
         }
         if parsed.positionals.count > maxArguments {
             let extra = parsed.positionals[maxArguments...].joined(separator: " ")
@@ -131,17 +297,27 @@ public struct Command: Sendable {
     }
 }
 
-/// A command's arguments after parsing.
+/// A command's arguments after parsing: positionals as typed, option values as their options read them.
 public struct ParsedArguments: Sendable {
     public var positionals: [String] = []
-    public var flags: Set<String> = []
-    public var values: [String: [String]] = [:]
+    var values: [String: [any Sendable]] = [:]
 
-    public func flag(_ name: String) -> Bool { flags.contains(name) }
+    /// The option's value (the last, for a repeatable one); for a flag, whether it was given.
+    public subscript<Value>(_ key: OptionKey<Value>) -> Value? {
+        values[key.option.name]?.last as? Value
+    }
 
-    public func value(_ name: String) -> String? { values[name]?.last }
+    public subscript(_ key: OptionKey<Bool>) -> Bool {
+        values[key.option.name] != nil
+    }
 
-    public func all(_ name: String) -> [String] { values[name] ?? [] }
+    /// Every value of a repeatable option, in order.
+    public func all<Value>(_ key: OptionKey<Value>) -> [Value] {
+        values[key.option.name]?.compactMap { $0 as? Value } ?? []
+    }
+
+    /// Whether the option was given at all.
+    public func has<Value>(_ key: OptionKey<Value>) -> Bool { values[key.option.name] != nil }
 
     /// The positional arguments as run ids.
     public func runIDs() throws -> [Int] {
@@ -149,21 +325,6 @@ public struct ParsedArguments: Sendable {
             guard let id = Int(text) else { throw UsageError("\"\(text)\" is not a run id; pwb runs list shows them") }
             return id
         }
-    }
-
-    public func int(_ name: String, min: Int? = nil) throws -> Int? {
-        guard let text = value(name) else { return nil }
-        guard let number = Int(text) else { throw UsageError("--\(name) must be a whole number, not \"\(text)\"") }
-        if let min, number < min { throw UsageError("--\(name) must be at least \(min), not \(number)") }
-        return number
-    }
-
-    public func double(_ name: String) throws -> Double? {
-        guard let text = value(name) else { return nil }
-        guard let number = Double(text), number.isFinite else {
-            throw UsageError("--\(name) must be a number, not \"\(text)\"")
-        }
-        return number
     }
 
     public func positional(_ index: Int) -> String? { index < positionals.count ? positionals[index] : nil }
@@ -174,6 +335,14 @@ public struct Invocation: Sendable {
     public var command: Command
     public var arguments: ParsedArguments
     public var session: Session
+    /// Typed in the REPL (usage and hints then read as REPL lines).
+    public var inREPL: Bool
 
     public var output: Output { session.output }
+
+    public subscript<Value>(_ key: OptionKey<Value>) -> Value? { arguments[key] }
+
+    public subscript(_ key: OptionKey<Bool>) -> Bool { arguments[key] }
+
+    public var positionals: [String] { arguments.positionals }
 }

@@ -59,19 +59,15 @@ enum LineEditor {
         case end
     }
 
-    /// Set by the SIGINT handler while a line is read; a signal handler may only set a flag.
-    nonisolated(unsafe) private static var interrupted: sig_atomic_t = 0
-
     /// Reads one line. Ctrl-C discards what was typed instead of ending the program.
     static func read(prompt: String) -> Input {
-        interrupted = 0
-        signal(SIGINT) { _ in LineEditor.interrupted = 1 }
-        defer { signal(SIGINT, SIG_IGN) }
-        guard let pointer = readline(prompt) else {
-            return interrupted != 0 ? .interrupted : .end
+        Interrupts.whileReadingLine {
+            guard let pointer = readline(prompt) else {
+                return Interrupts.lineInterrupted != 0 ? .interrupted : .end
+            }
+            defer { free(pointer) }
+            return .line(String(cString: pointer))
         }
-        defer { free(pointer) }
-        return .line(String(cString: pointer))
     }
 
     /// Adds `line` to the history and saves the history file at once, so a crash loses nothing.

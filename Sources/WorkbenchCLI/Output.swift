@@ -113,10 +113,6 @@ public final class Output: @unchecked Sendable {
         write("\r\u{1B}[K", to: stderr)
     }
 
-    public func bold(_ text: String) -> String {
-        stdoutIsTerminal && colorEnabled ? "\u{1B}[1m\(text)\u{1B}[0m" : text
-    }
-
     private func write(_ text: String, to handle: FileHandle) {
         lock.lock()
         defer { lock.unlock() }

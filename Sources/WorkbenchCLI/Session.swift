@@ -22,7 +22,6 @@ public final class Session {
     /// The REPL's current template and variant (`use sentiment/question`).
     public var currentTemplate: String?
     public var currentVariant: String?
-    public var isInteractive = false
 
     public init(directory: String, environment: [String: String], output: Output) {
         self.directory = directory
@@ -38,7 +37,4 @@ public final class Session {
         openWorkspace = workspace
         return workspace
     }
-
-    /// Whether the store has been opened in this session.
-    public var hasOpenWorkspace: Bool { openWorkspace != nil }
 }

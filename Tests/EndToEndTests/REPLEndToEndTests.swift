@@ -96,13 +96,45 @@ struct REPLEndToEndTests {
         #expect(result.stdout.contains("# sentiment/question@1"), "the last command still ran")
     }
 
+    @Test func evalWithAVariantInUseTakesTheVariantsOptionInsteadOfAddingASecond() async throws {
+        let (work, stub) = try await Self.setup()
+        let script = """
+            use sentiment/question
+            eval --variants=instruction --limit 4
+            eval --limit 4
+            eval all --limit 4
+            """
+        let result = try await work.pwb("repl", input: script, environment: ["PWB_ENDPOINT": stub.url.absoluteString])
+        #expect(result.status == 0, "\(result)")
+        #expect(!result.stderr.contains("given twice"), "\(result)")
+        let runs =
+            try JSONSerialization.jsonObject(
+                with: Data(await work.pwb("runs", "list", "--json").stdout.utf8)) as? [[String: Any]] ?? []
+        let revisions = runs.compactMap { $0["revision"] as? String }.sorted()
+        #expect(revisions.filter { $0 == "sentiment/instruction@1" }.count == 2, "\(revisions)")
+        #expect(revisions.filter { $0 == "sentiment/question@1" }.count == 2, "\(revisions)")
+        #expect(Set(revisions).count >= 3, "eval all scored every variant: \(revisions)")
+    }
+
+    @Test func replHasHelpLikeEveryCommandAndTheREPLsHelpReadsAsItsLines() async throws {
+        let (work, _) = try await Self.setup()
+        let help = try await work.pwb("repl", "--help")
+        #expect(help.status == 0, "\(help)")
+        #expect(help.stdout.hasPrefix("usage: pwb repl\n"), "\(help)")
+        let inside = try await work.pwb("repl", input: "help use\nhelp eval\nuse\n")
+        #expect(inside.stdout.contains("usage: use TEMPLATE[/VARIANT]\n"), "\(inside)")
+        #expect(inside.stdout.contains("usage: eval [all|TEMPLATE] [options]\n"), "\(inside)")
+        #expect(!inside.stdout.contains("usage: pwb "), "\(inside)")
+        #expect(inside.stderr.contains("use needs TEMPLATE[/VARIANT]; usage: use TEMPLATE[/VARIANT]"), "\(inside)")
+    }
+
     @Test func wrongArgumentsPrintTheUsage() async throws {
         let (work, _) = try await Self.setup()
         let result = try await work.pwb("repl", input: "use\nnew variant\ntemplate show\n")
         #expect(result.status == 2)
-        #expect(result.stderr.contains("use needs TEMPLATE[/VARIANT]; usage: pwb use TEMPLATE[/VARIANT]"), "\(result)")
-        #expect(result.stderr.contains("usage: pwb new variant NAME [from VARIANT]"))
-        #expect(result.stderr.contains("usage: pwb template show TEMPLATE/VARIANT[@N]"))
+        #expect(result.stderr.contains("use needs TEMPLATE[/VARIANT]; usage: use TEMPLATE[/VARIANT]"), "\(result)")
+        #expect(result.stderr.contains("usage: new variant NAME [from VARIANT]"))
+        #expect(result.stderr.contains("usage: template show TEMPLATE/VARIANT[@N]"))
     }
 
     @Test func editOpensTheEditorAndSavesOnlyAChange() async throws {

@@ -1,25 +1,36 @@
+import Foundation
 import Testing
+import Workbench
 import WorkbenchCore
 
 @testable import WorkbenchCLI
 
 struct CommandParsingTests {
+    enum Color: String, CaseIterable, Sendable { case red, green, blue }
+
+    static let json = OptionKey<Bool>.flag("json", "JSON")
+    static let limit = OptionKey<Int>.number("limit", "N", min: 0, "a limit")
+    static let variable = OptionKey<String>.text("var", "K=V", repeatable: true, "variables")
+    static let color = OptionKey<Color>.choice("color", "a color")
+    static let share = OptionKey<Double>.decimal("share", "X", in: 0...1, "a share")
     static let command = Command(
-        "demo run", "a command for tests", arguments: "NAME [MORE]", min: 1, max: 2,
-        options: [
-            Option("json", "JSON"), Option("limit", value: "N", "a limit"),
-            Option("var", value: "K=V", repeatable: true, "variables"),
-        ]
+        "demo run", "a command for tests", arguments: "NAME [MORE]", replArguments: "[NAME]", min: 1, max: 2,
+        options: [json.option, limit.option, variable.option, color.option, share.option]
     ) { _ in }
 
-    @Test func splitsPositionalsFlagsAndValues() throws {
+    @Test func splitsPositionalsFlagsAndTypedValues() throws {
         let parsed = try Self.command.parse([
-            "a", "--json", "--limit=5", "--var", "x=1", "--var", "y=2", "--", "--literal",
+            "a", "--json", "--limit=5", "--var", "x=1", "--var", "y=2", "--color", "green", "--", "--literal",
         ])
         #expect(parsed.positionals == ["a", "--literal"])
-        #expect(parsed.flag("json"))
-        #expect(try parsed.int("limit") == 5)
-        #expect(parsed.all("var") == ["x=1", "y=2"])
+        #expect(parsed[Self.json])
+        #expect(parsed[Self.limit] == 5)
+        #expect(parsed[Self.color] == .green)
+        #expect(parsed[Self.share] == nil)
+        #expect(parsed.all(Self.variable) == ["x=1", "y=2"])
+        let bare = try Self.command.parse(["a"])
+        #expect(!bare[Self.json])
+        #expect(!bare.has(Self.limit))
     }
 
     @Test(arguments: [
@@ -29,23 +40,26 @@ struct CommandParsingTests {
         (["a", "--limit", "1", "--limit", "2"], "--limit is given twice"),
         ([], "demo run needs NAME [MORE]; usage: pwb demo run NAME [MORE] [options]"),
         (["a", "b", "c"], "unexpected argument \"c\""),
+        // Values are checked as the line is read, by the option, before the command runs.
+        (["a", "--limit", "many"], "--limit must be a whole number, not \"many\""),
+        (["a", "--limit", "-3"], "--limit must be at least 0, not -3"),
+        (["a", "--color", "grey"], "--color is \"grey\"; use red, green or blue"),
+        (["a", "--share", "1.5"], "--share must be between 0 and 1, not 1.5"),
+        (["a", "--share", "nan"], "--share must be a number, not \"nan\""),
     ])
     func reportsMisuseWithTheUsage(words: [String], message: String) {
         let error = #expect(throws: UsageError.self) { try Self.command.parse(words) }
         #expect(error?.message.contains(message) == true, "\(String(describing: error))")
     }
 
-    @Test func checksNumbers() throws {
-        let parsed = try Self.command.parse(["a", "--limit", "many"])
-        #expect(throws: UsageError.self) { try parsed.int("limit") }
-        let negative = try Self.command.parse(["a", "--limit", "-3"])
-        #expect(throws: UsageError.self) { try negative.int("limit", min: 0) }
-    }
-
-    @Test func helpListsTheOptions() {
-        let help = Self.command.help
+    @Test func helpListsTheOptionsAndReadsAsTheLineWhereItIsTyped() {
+        let help = Self.command.help()
         #expect(help.first == "usage: pwb demo run NAME [MORE] [options]")
-        #expect(help.contains("  --limit N  a limit"))
+        #expect(help.contains("  --limit N               a limit"))
+        #expect(help.contains("  --color red|green|blue  a color"))
+        #expect(Self.command.help(inREPL: true).first == "usage: demo run [NAME] [options]")
+        let error = #expect(throws: UsageError.self) { try Self.command.parse([], inREPL: true) }
+        #expect(error?.message == "demo run needs [NAME]; usage: demo run [NAME] [options]")
     }
 }
 
@@ -72,24 +86,78 @@ struct TableTests {
 @MainActor
 struct CLIDispatchTests {
     @Test func findsTheLongestCommandAndSuggestsForTypos() throws {
-        let (command, rest) = try CLI.find(["template", "show", "a/b"])
+        let (command, rest) = try Commands.find(["template", "show", "a/b"], inREPL: false)
         #expect(command.name == "template show")
         #expect(rest == ["a/b"])
-        #expect(throws: UsageError.self) { try CLI.find(["tempalte"]) }
-        let error = #expect(throws: UsageError.self) { try CLI.find(["runs", "shwo"]) }
+        #expect(throws: UsageError.self) { try Commands.find(["tempalte"], inREPL: false) }
+        let error = #expect(throws: UsageError.self) { try Commands.find(["runs", "shwo"], inREPL: false) }
         #expect(error?.message.contains("did you mean runs show?") == true)
     }
 
+    @Test func theREPLsCommandsAreFoundOnlyThereAndReplOnlyOnTheCommandLine() throws {
+        #expect(try Commands.find(["use", "a/b"], inREPL: true).0.name == "use")
+        let error = #expect(throws: UsageError.self) { try Commands.find(["use", "a/b"], inREPL: false) }
+        #expect(error?.message.contains("pwb repl") == true, "\(String(describing: error))")
+        #expect(try Commands.find(["repl"], inREPL: false).0.name == "repl")
+        #expect(throws: UsageError.self) { try Commands.find(["repl"], inREPL: true) }
+        // One eval and one compare serve both; in the REPL they default to the current variant.
+        #expect(try Commands.find(["eval"], inREPL: true).0.usage(inREPL: true) == "eval [all|TEMPLATE] [options]")
+        #expect(try Commands.find(["compare"], inREPL: false).0.usage() == "pwb compare RUN RUN [options]")
+    }
+
     @Test func everyCommandHasAUniquePathAndHelp() {
-        let cli = CLI.commands.map(\.name)
-        let repl = REPLCommands.all.map(\.name)
-        #expect(Set(cli).count == cli.count)
-        #expect(Set(repl).count == repl.count)
-        // In the REPL, compare also works without arguments (the current variant's two newest runs).
-        #expect(Set(cli).intersection(repl) == ["compare"])
-        for command in CLI.commands + REPLCommands.all {
+        let names = Commands.all.map(\.name)
+        #expect(Set(names).count == names.count)
+        for command in Commands.all {
             #expect(!command.summary.isEmpty)
-            #expect(command.help.first?.hasPrefix("usage: pwb \(command.name)") == true)
+            #expect(command.help().first?.hasPrefix("usage: pwb \(command.name)") == true)
+            #expect(command.help(inREPL: true).first?.hasPrefix("usage: \(command.name)") == true)
+            let options = command.options.map(\.name)
+            #expect(Set(options).count == options.count, "\(command.name) declares an option twice")
         }
+    }
+
+    @Test func helpInTheREPLListsTheREPLsLines() throws {
+        let overview = try Commands.help([], inREPL: true)
+        #expect(overview.contains { $0.hasPrefix("  use TEMPLATE[/VARIANT]") })
+        #expect(overview.contains { $0.hasPrefix("  eval [all|TEMPLATE]") })
+        #expect(!overview.contains { $0.contains("pwb use") })
+        #expect(try Commands.help(["use"], inREPL: true).first == "usage: use TEMPLATE[/VARIANT]")
+        #expect(try Commands.help(["repl"], inREPL: false).first == "usage: pwb repl")
+    }
+}
+
+@MainActor
+struct CompletionTests {
+    static func session() throws -> Session {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "pwb-completion-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let session = Session(directory: folder.path, environment: [:], output: Output(environment: ["NO_COLOR": "1"]))
+        let file = try PromptFile(parsing: "Review: {{text}}\nSentiment:")
+        for variant in ["plain", "terse"] {
+            _ = try session.workspace().saveRevision(template: "reviews", variant: variant, file: file, origin: "test")
+        }
+        return session
+    }
+
+    @Test func commandsOptionsAndValuesCompleteFromTheOneList() throws {
+        let session = try Self.session()
+        let complete = { (before: [String], partial: String) in
+            Commands.completions(before: before, partial: partial, session: session)
+        }
+        #expect(complete([], "").contains("use"))
+        #expect(complete([], "").contains("eval"))
+        #expect(!complete([], "").contains("repl"), "repl is typed on the command line, not in the REPL")
+        #expect(complete(["runs"], "") == ["list", "show"])
+        #expect(complete(["eval"], "--").contains("--variants"))
+        #expect(complete(["eval", "--split"], "") == ["train", "dev", "test"])
+        #expect(complete(["use"], "").contains("reviews/terse"))
+        session.currentTemplate = "reviews"
+        session.currentVariant = "plain"
+        #expect(complete(["eval", "--variants"], "") == ["plain", "terse", "all"])
+        #expect(complete(["new", "variant"], "") == ["plain", "terse"])
+        #expect(complete(["try"], "") == ["case", "text="])
+        #expect(complete(["show"], "") == ["@1"])
     }
 }

@@ -11,7 +11,7 @@ public struct RunReport: Sendable {
     public var modelName: String
     public var strategy: Strategy
     /// Whether the labels were scored from one token's log-probabilities (`--one-token`).
-    public var oneToken: Bool { run.params["one_token"]?.boolValue ?? false }
+    public var oneToken: Bool { run.params.oneToken }
     /// One summary per scorer, the headline first.
     public var scorers: [ScorerSummary]
     public var planned: Int
@@ -48,6 +48,11 @@ public struct RunReport: Sendable {
             "compute_seconds": .number(computeSeconds),
         ]
     }
+}
+
+extension RunRecord {
+    /// The headline score of the summary stored with the run (`RunReport.json`), once it has one.
+    public var headlineScore: Double? { summary?["scorers"]?.arrayValue?.first?["score"]?.doubleValue }
 }
 
 /// The runs of one evaluation side by side, the best named, and paired verdicts against it.
@@ -87,7 +92,7 @@ extension Workspace {
         // The scorers the run was made with: a later change to the eval set's settings does not
         // rewrite what an old run reported.
         let specs =
-            try run.params["scorers"]?.arrayValue?.enumerated().map { index, json in
+            try run.params.scorers?.enumerated().map { index, json in
                 try ScorerSpec(parsing: json, labels: [], field: "scorers[\(index)]")
             } ?? evalset.settings.scorers
         var scoresByScorer = [[Score?]](repeating: [], count: specs.count)
@@ -134,7 +139,7 @@ extension Workspace {
         var summaries = specs.enumerated().map { index, spec in
             var summary = ScoreAggregation.summarize(
                 spec: spec, scores: scoresByScorer[index], expected: expectedByScorer[index],
-                seed: UInt64(run.params["seed"]?.intValue ?? 0) &+ 1)
+                seed: UInt64(run.params.seed) &+ 1)
             summary.name = ScorerNames.name(spec, index: index, in: specs)
             if run.samples > 1 {
                 // Several samples of a case are not independent trials: every scorer's interval
@@ -142,7 +147,7 @@ extension Workspace {
                 let means = perCaseByScorer[index].sorted { $0.key < $1.key }.map {
                     $0.value.sum / Double($0.value.count)
                 }
-                summary.interval = Statistics.bootstrapMean(means, seed: UInt64(run.params["seed"]?.intValue ?? 0) &+ 1)
+                summary.interval = Statistics.bootstrapMean(means, seed: UInt64(run.params.seed) &+ 1)
             }
             return summary
         }
@@ -152,7 +157,7 @@ extension Workspace {
         let scoredResults = count - errors
         return RunReport(
             run: run, reference: "\(template.name)/\(variant.name)@\(revision.number)", variant: variant.name,
-            modelName: run.params["model_name"]?.stringValue ?? run.model, strategy: Strategy(json: run.strategy),
+            modelName: run.params.modelName ?? run.model, strategy: run.strategy,
             scorers: summaries, planned: run.plan.count * run.samples, scored: scoredResults, errors: errors,
             failedRequests: failedRequests,
             meanPromptTokens: promptTokens.isEmpty ? nil : Statistics.mean(promptTokens),
@@ -196,20 +201,34 @@ extension Workspace {
         let first = runs.first
         return EvalReport(
             batch: first?.batch ?? "", evalset: try first.map { try evalset(id: $0.evalsetID).name } ?? "",
-            split: first?.split ?? "", runs: reports, best: best, comparisons: comparisons)
+            split: first?.split.rawValue ?? "", runs: reports, best: best, comparisons: comparisons)
     }
 
     func evalset(id: Int) throws -> LoadedEvalSet {
-        guard let record = try store.evalset(id: id) else { throw UsageError("eval set \(id) is gone") }
+        guard let record = try store.evalset(id: id) else { throw Refusal("eval set \(id) is gone") }
         return LoadedEvalSet(record: record, settings: try EvalSetSettings(parsing: record.settingsJSON))
     }
 
     /// The stored run `id`, or a usage error.
     public func run(id: Int) throws -> RunRecord {
         guard let run = try store.run(id: id) else {
-            throw UsageError("there is no run \(id); pwb runs list shows the runs")
+            throw Refusal("there is no run \(id); \(command: "runs list") shows the runs")
         }
         return run
+    }
+
+    /// The paired test of `run` against the stored run `baselineID` on the cases both scored.
+    public func compare(_ run: RunReport, withRun baselineID: Int) throws -> Comparison {
+        let baseline = try runReport(try self.run(id: baselineID))
+        return Comparisons.paired(run.perCase, baseline.perCase, passFail: run.isPassFail && baseline.isPassFail)
+    }
+
+    /// The ids of a variant's completed runs, newest first.
+    public func completedRuns(of reference: RevisionReference) throws -> [Int] {
+        let template = try template(named: reference.template)
+        return try store.runListings(limit: 200, templateID: template.id).filter {
+            $0.variant == reference.variant && $0.run.status == .completed
+        }.map(\.run.id)
     }
 
     /// Per-case rows of a run, for JSON and CSV exports.

@@ -16,41 +16,47 @@ enum AdviseCommands {
         return try workspace.advice(id: id)
     }
 
+    static let target = OptionKey<Double>.decimal("target", "X", in: 0...1, "the score to reach, 0 to 1 (default 0.9)")
+    static let volume = OptionKey<Double>.nonNegative(
+        "volume", "REQUESTS_PER_MONTH", "expected requests a month, for costs over a year")
+    static let priceIn = OptionKey<Double>.nonNegative(
+        "price-in", "USD_PER_1M", "price per million prompt tokens (without prices: local compute time)")
+    static let priceOut = OptionKey<Double>.nonNegative(
+        "price-out", "USD_PER_1M", "price per million completion tokens")
+    static let fineTuneCost = OptionKey<Double>.nonNegative(
+        "finetune-cost", "USD", "what fine-tuning costs once (with --finetuned-model: its break-even)")
+    static let fineTunedModel = OptionKey<String>.text(
+        "finetuned-model", "NAME", "a served fine-tuned model (from config.json) to measure as the ladder's last rung")
+    static let fineTune = OptionKey<Bool>.flag(
+        "finetune", "train LoRA adapters on 1/4, 1/2 and all train cases here (pwb finetune) and measure each as a rung"
+    )
+    static let fineTuneEpochs = OptionKey<Int>.number(
+        "finetune-epochs", "E", min: 1, "epochs for those adapters (default 2)")
+    static let fineTuneMinutes = OptionKey<Double>.nonNegative(
+        "finetune-minutes", "M", "the training time allowed; larger sizes that would not fit are left out (default 30)")
+    static let fineTuneMax = OptionKey<Int>.number(
+        "finetune-max", "N", min: 1, "train on at most N train cases (the largest adapter)")
+    static let budget = OptionKey<Int>.number(
+        "budget", "N_CASES", min: 1, "dev cases scored per rung (default 40; more narrows the intervals)")
+    static let maxShots = OptionKey<Int>.number(
+        "max-shots", "K", min: 1, "the largest number of examples tried (default 8)")
+    static let draws = OptionKey<Int>.number("draws", "N", min: 1, "random draws of examples for each k (default 3)")
+    static let passages = OptionKey<Int>.number("passages", "N", min: 1, "passages retrieved per case (default 3)")
+    static let concurrency = OptionKey<Int>.number(
+        "concurrency", "N", min: 1, "requests at once (default: the server's slots)")
+    static let oneToken = OptionKey<Bool>.flag(
+        "one-token", "label tasks: every rung asks for one token and scores the label from its log-probabilities")
+    static let show = OptionKey<String>.text("show", "ID", "print stored advice again (ID, or latest)")
+
     static let advise = Command(
         "advise", "measure zero-shot, few-shot, retrieval and fine-tuning on your task and recommend one",
-        arguments: "TEMPLATE", max: 1,
+        arguments: "TEMPLATE", max: 1, completing: .templates,
         options: [
-            Option("evalset", value: "NAME", "the eval set (default: the one the template names)"),
-            Option("target", value: "X", "the score to reach, 0 to 1 (default 0.9)"),
-            Option("volume", value: "REQUESTS_PER_MONTH", "expected requests a month, for costs over a year"),
-            Option(
-                "price-in", value: "USD_PER_1M", "price per million prompt tokens (without prices: local compute time)"),
-            Option("price-out", value: "USD_PER_1M", "price per million completion tokens"),
-            Option(
-                "finetune-cost", value: "USD", "what fine-tuning costs once (with --finetuned-model: its break-even)"),
-            Option(
-                "finetuned-model", value: "NAME",
-                "a served fine-tuned model (from config.json) to measure as the ladder's last rung"),
-            Option(
-                "finetune",
-                "train LoRA adapters on 1/4, 1/2 and all train cases here (pwb finetune) and measure each as a rung"),
-            Option("finetune-epochs", value: "E", "epochs for those adapters (default 2)"),
-            Option(
-                "finetune-minutes", value: "M",
-                "the training time allowed; larger sizes that would not fit are left out (default 30)"),
-            Option("finetune-max", value: "N", "train on at most N train cases (the largest adapter)"),
-            .model,
-            Option("budget", value: "N_CASES", "dev cases scored per rung (default 40; more narrows the intervals)"),
-            Option("max-shots", value: "K", "the largest number of examples tried (default 8)"),
-            Option("draws", value: "N", "random draws of examples for each k (default 3)"),
-            Option("passages", value: "N", "passages retrieved per case (default 3)"),
-            Option("seed", value: "S", "seed for drawing examples (default 0)"),
-            Option("concurrency", value: "N", "requests at once (default: the server's slots)"),
-            Option(
-                "one-token",
-                "label tasks: every rung asks for one token and scores the label from its log-probabilities"),
-            Option("show", value: "ID", "print stored advice again (ID, or latest)"),
-            .json,
+            Options.evalset.option, target.option, volume.option, priceIn.option, priceOut.option,
+            fineTuneCost.option, fineTunedModel.option, fineTune.option, fineTuneEpochs.option,
+            fineTuneMinutes.option, fineTuneMax.option, Options.model.option, budget.option, maxShots.option,
+            draws.option, passages.option, Options.seed.option, concurrency.option, oneToken.option, show.option,
+            Options.json.option,
         ],
         details: """
             Every run the advisor makes is an ordinary stored run (cached and resumable: pwb runs list shows
@@ -59,49 +65,45 @@ enum AdviseCommands {
     ) { invocation in
         let session = invocation.session
         let workspace = try session.workspace()
-        let arguments = invocation.arguments
-        if let show = arguments.value("show") {
+        if let show = invocation[show] {
             try AdviseCommands.show(
-                try storedAdvice(show, option: "show", in: workspace), json: arguments.flag("json"),
+                try storedAdvice(show, option: "show", in: workspace), json: invocation[Options.json],
                 to: invocation.output)
             return
         }
-        guard let template = arguments.positional(0) ?? session.currentTemplate else {
-            throw UsageError("advise needs a TEMPLATE; usage: pwb advise TEMPLATE [options]")
+        guard let template = invocation.positionals.first ?? session.currentTemplate else {
+            throw UsageError("advise needs a TEMPLATE; usage: \(invocation.command.usage(inREPL: invocation.inREPL))")
         }
         var options = AdviceOptions(template: template)
-        options.evalset = arguments.value("evalset")
-        if let target = try arguments.double("target") {
-            guard (0...1).contains(target) else { throw UsageError("--target must be between 0 and 1, not \(target)") }
-            options.target = target
-        }
-        options.volumePerMonth = try nonNegative(arguments, "volume")
-        let priceIn = try nonNegative(arguments, "price-in")
-        let priceOut = try nonNegative(arguments, "price-out")
+        options.evalset = invocation[Options.evalset]
+        options.target = invocation[target] ?? options.target
+        options.volumePerMonth = invocation[volume]
+        let priceIn = invocation[priceIn]
+        let priceOut = invocation[priceOut]
         if priceIn != nil || priceOut != nil {
             options.prices = Prices(inputPerMillion: priceIn ?? 0, outputPerMillion: priceOut ?? priceIn ?? 0)
         }
-        options.fineTuneCostUSD = try nonNegative(arguments, "finetune-cost")
-        options.fineTunedModel = arguments.value("finetuned-model")
-        options.fineTune = arguments.flag("finetune")
-        options.fineTuneEpochs = try arguments.int("finetune-epochs", min: 1) ?? options.fineTuneEpochs
-        options.fineTuneMinutes = try nonNegative(arguments, "finetune-minutes") ?? options.fineTuneMinutes
-        options.fineTuneMaxExamples = try arguments.int("finetune-max", min: 1)
+        options.fineTuneCostUSD = invocation[fineTuneCost]
+        options.fineTunedModel = invocation[fineTunedModel]
+        options.fineTune = invocation[fineTune]
+        options.fineTuneEpochs = invocation[fineTuneEpochs] ?? options.fineTuneEpochs
+        options.fineTuneMinutes = invocation[fineTuneMinutes] ?? options.fineTuneMinutes
+        options.fineTuneMaxExamples = invocation[fineTuneMax]
         if !options.fineTune,
-            let stray = ["finetune-epochs", "finetune-minutes", "finetune-max"].first(where: {
-                arguments.value($0) != nil
+            let stray = [fineTuneEpochs.option, fineTuneMinutes.option, fineTuneMax.option].first(where: {
+                invocation.arguments.values[$0.name] != nil
             })
         {
-            throw UsageError("--\(stray) sets how --finetune trains; add --finetune")
+            throw UsageError("--\(stray.name) sets how --finetune trains; add --finetune")
         }
-        options.model = arguments.value("model")
-        options.budget = try arguments.int("budget", min: 1) ?? options.budget
-        options.maxShots = try arguments.int("max-shots", min: 1) ?? options.maxShots
-        options.draws = try arguments.int("draws", min: 1) ?? options.draws
-        options.passages = try arguments.int("passages", min: 1) ?? options.passages
-        options.seed = try arguments.int("seed") ?? 0
-        options.oneToken = arguments.flag("one-token")
-        options.concurrency = try arguments.int("concurrency", min: 1)
+        options.model = invocation[Options.model]
+        options.budget = invocation[budget] ?? options.budget
+        options.maxShots = invocation[maxShots] ?? options.maxShots
+        options.draws = invocation[draws] ?? options.draws
+        options.passages = invocation[passages] ?? options.passages
+        options.seed = invocation[Options.seed] ?? 0
+        options.oneToken = invocation[oneToken]
+        options.concurrency = invocation[concurrency]
         let stop = StopRequest()
         let bar = ProgressBar(output: invocation.output, label: "advise")
         let advice: Advice
@@ -120,21 +122,14 @@ enum AdviseCommands {
             }
         } catch let interrupted as EvalInterrupted {
             bar.finish()
+            let kept = "the runs made so far are kept (pwb runs list) and answer from the cache when you ask again"
             switch interrupted.reason {
-            case .stopped:
-                throw Interrupted(
-                    message:
-                        "interrupted; the runs made so far are kept (pwb runs list) and answer from the cache when you ask again"
-                )
-            case .runtimeUnavailable(let error):
-                throw RuntimeStopped(
-                    message:
-                        "\(error.description); the runs made so far are kept and answer from the cache when you ask again"
-                )
+            case .stopped: throw interrupted.ending(saying: "interrupted; " + kept)
+            case .runtimeUnavailable(let error): throw interrupted.ending(saying: "\(error.description); " + kept)
             }
         }
         bar.finish()
-        try show(advice, json: arguments.flag("json"), to: invocation.output)
+        try show(advice, json: invocation[Options.json], to: invocation.output)
     }
 
     static func show(_ advice: Advice, json: Bool, to output: Output) throws {
@@ -145,26 +140,28 @@ enum AdviseCommands {
         }
     }
 
-    static func nonNegative(_ arguments: ParsedArguments, _ name: String) throws -> Double? {
-        guard let value = try arguments.double(name) else { return nil }
-        guard value >= 0 else { throw UsageError("--\(name) must be 0 or more, not \(value)") }
-        return value
+    /// The formats `export-finetune` writes.
+    enum FineTuningFormat: String, CaseIterable, Sendable {
+        case openAIChat = "openai-chat"
+        case promptCompletion = "prompt-completion"
+        case text
     }
+
+    static let format = OptionKey<FineTuningFormat>.choice(
+        "format", "OpenAI chat JSONL, prompt/completion JSONL (TRL's SFT trainer), or plain text")
+    static let exportSplit = OptionKey<Split>.choice(
+        "split", placeholder: "SPLIT", "the split to export (default train)")
+    static let exportTemplate = OptionKey<String>.text(
+        "template", "TEMPLATE/VARIANT", completion: .references,
+        "the prompt the user turns are written with (default: the eval set's template)")
+    static let allowEvalSplits = OptionKey<Bool>.flag(
+        "allow-eval-splits", "allow exporting dev or test cases (you would then train on what you score on)")
 
     static let exportFinetune = Command(
         "export-finetune", "write an eval set's train cases as fine-tuning data",
-        arguments: "EVALSET", min: 1, max: 1,
+        arguments: "EVALSET", min: 1, max: 1, completing: .evalsets,
         options: [
-            Option(
-                "format", value: "openai-chat|prompt-completion|text",
-                "OpenAI chat JSONL, prompt/completion JSONL (TRL's SFT trainer), or plain text"),
-            Option("split", value: "SPLIT", "the split to export (default train)"),
-            Option(
-                "template", value: "TEMPLATE/VARIANT",
-                "the prompt the user turns are written with (default: the eval set's template)"),
-            Option("out", value: "FILE", "write to FILE instead of standard output"),
-            Option(
-                "allow-eval-splits", "allow exporting dev or test cases (you would then train on what you score on)"),
+            format.option, exportSplit.option, exportTemplate.option, Options.out.option, allowEvalSplits.option,
         ],
         details: """
             openai-chat: one {"messages": [system?, user, assistant]} per line; the user turn is the variant's
@@ -175,31 +172,29 @@ enum AdviseCommands {
             """
     ) { invocation in
         let workspace = try invocation.session.workspace()
-        let arguments = invocation.arguments
-        let evalset = try workspace.evalset(named: arguments.positionals[0])
-        let split = try EvalSetCommands.split(arguments) ?? .train
-        if split != .train && !arguments.flag("allow-eval-splits") {
+        let evalset = try workspace.evalset(named: invocation.positionals[0])
+        let split = invocation[exportSplit] ?? .train
+        if split != .train && !invocation[allowEvalSplits] {
             throw UsageError(
                 "exporting the \(split.rawValue) split would train the model on cases it is scored on; export train, or pass --allow-eval-splits if you mean it"
             )
         }
-        guard let format = arguments.value("format") else {
+        guard let format = invocation[format] else {
             throw UsageError("export-finetune needs --format openai-chat, prompt-completion or text")
         }
-        let revision = try workspace.fineTuningRevision(evalset: evalset, reference: arguments.value("template"))
-        let cases = try workspace.store.cases(evalsetID: evalset.record.id, split: split)
+        let revision = try workspace.fineTuningRevision(evalset: evalset, reference: invocation[exportTemplate])
+        let cases = try workspace.cases(evalset, split: split)
         guard !cases.isEmpty else { throw UsageError("eval set \(evalset.name) has no \(split.rawValue) cases") }
         let text: String
         switch format {
-        case "openai-chat": text = try workspace.fineTuningChat(cases, revision: revision)
-        case "prompt-completion": text = try workspace.fineTuningPromptCompletion(cases, revision: revision)
-        case "text": text = try workspace.fineTuningText(cases, revision: revision)
-        default: throw UsageError("--format is \"\(format)\"; use openai-chat, prompt-completion or text")
+        case .openAIChat: text = try workspace.fineTuningChat(cases, revision: revision)
+        case .promptCompletion: text = try workspace.fineTuningPromptCompletion(cases, revision: revision)
+        case .text: text = try workspace.fineTuningText(cases, revision: revision)
         }
-        if let out = arguments.value("out") {
+        if let out = invocation[Options.out] {
             try workspace.writeUserFile(text, to: out)
             invocation.output.note(
-                "wrote \(cases.count) \(split.rawValue) cases of \(evalset.name) to \(out) (\(format), prompts from \(revision.reference))"
+                "wrote \(cases.count) \(split.rawValue) cases of \(evalset.name) to \(out) (\(format.rawValue), prompts from \(revision.reference))"
             )
         } else {
             invocation.output.raw(text)

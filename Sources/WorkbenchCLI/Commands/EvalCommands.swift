@@ -9,65 +9,78 @@ import WorkbenchStore
 enum EvalCommands {
     static var all: [Command] { [eval, compare, runsList, runsShow] }
 
-    static let evalOptions: [Option] = [
-        Option("variants", value: "A,B|all", "the variants to score (default all); name@N for an older revision"),
-        Option("evalset", value: "NAME", "the eval set (default: the one the template names)"),
-        Option("split", value: "SPLIT", "train, dev (default) or test"),
-        Option(
-            "model", value: "NAME[,NAME…]", repeatable: true, "models from .pwb/config.json (default: the default one)"),
-        Option("concurrency", value: "N", "requests at once (default: the server's slots, else 4)"),
-        Option("repeat", value: "N", "samples per case (default 1)"),
-        Option("no-cache", "ask the model again instead of using stored answers"),
-        Option("limit", value: "N", "only the first N cases of the split"),
-        Option("seed", value: "S", "seed for choosing examples and for sampling (default 0)"),
-        Option("shots", value: "K", "fill {{examples}} with K train cases (written in the template's example_format)"),
-        Option(
-            "select", value: "random|similar",
-            "how examples are chosen: the same random ones for every case, or the most similar by BM25"),
-        Option("rag", value: "CORPUS", "fill {{context}} with passages retrieved from CORPUS for each case"),
-        Option("adapter", value: "NAME", "apply a LoRA adapter from pwb finetune (the local runtime serves it)"),
-        Option("passages", value: "N", "passages per case with --rag (default 3)"),
-        Option(
-            "one-token",
-            "label tasks: ask for one token and score the label from its log-probabilities (the labels' first tokens must differ)"
-        ),
-        Option("fail-under", value: "X", "exit 1 when the best score is below X"),
-        Option("baseline", value: "RUN", "exit 1 when the best run is significantly worse than RUN"),
-        Option(
-            "resume", value: "RUN", "finish an interrupted evaluation (any run of it) without redoing finished cases"),
-        Option("retry-errors", "with --resume, also try again the cases that ended in an error"),
-        Option("json", "print the report and every case as JSON"),
-        Option("csv", "print every case as CSV"),
-    ]
+    static let variants = OptionKey<String>.text(
+        "variants", "A,B|all", completion: .variants,
+        "the variants to score (default all); name@N for an older revision")
+    static let split = OptionKey<Split>.choice("split", placeholder: "SPLIT", "train, dev (default) or test")
+    static let models = OptionKey<String>.text(
+        "model", "NAME[,NAME…]", repeatable: true, "models from .pwb/config.json (default: the default one)")
+    static let concurrency = OptionKey<Int>.number(
+        "concurrency", "N", min: 1, "requests at once (default: the server's slots, else 4)")
+    static let repeats = OptionKey<Int>.number("repeat", "N", min: 1, "samples per case (default 1)")
+    static let noCache = OptionKey<Bool>.flag("no-cache", "ask the model again instead of using stored answers")
+    static let limit = OptionKey<Int>.number("limit", "N", min: 1, "only the first N cases of the split")
+    static let seed = OptionKey<Int>.number("seed", "S", "seed for choosing examples and for sampling (default 0)")
+    static let shots = OptionKey<Int>.number(
+        "shots", "K", min: 0, "fill {{examples}} with K train cases (written in the template's example_format)")
+    static let select = OptionKey<Strategy.Selection>.choice(
+        "select", "how examples are chosen: the same random ones for every case, or the most similar by BM25")
+    static let rag = OptionKey<String>.text(
+        "rag", "CORPUS", completion: .corpora, "fill {{context}} with passages retrieved from CORPUS for each case")
+    static let adapter = OptionKey<String>.text(
+        "adapter", "NAME", completion: .adapters,
+        "apply a LoRA adapter from pwb finetune (the local runtime serves it)")
+    static let passages = OptionKey<Int>.number("passages", "N", min: 1, "passages per case with --rag (default 3)")
+    static let oneToken = OptionKey<Bool>.flag(
+        "one-token",
+        "label tasks: ask for one token and score the label from its log-probabilities (the labels' first tokens must differ)"
+    )
+    static let failUnder = OptionKey<Double>.decimal(
+        "fail-under", "X", in: 0...1, "exit 1 when the best score is below X")
+    static let baseline = OptionKey<Int>.number(
+        "baseline", "RUN", min: 1, completion: .runs, "exit 1 when the best run is significantly worse than RUN")
+    static let resume = OptionKey<Int>.number(
+        "resume", "RUN", min: 1, completion: .runs,
+        "finish an interrupted evaluation (any run of it) without redoing finished cases")
+    static let retryErrors = OptionKey<Bool>.flag(
+        "retry-errors", "with --resume, also try again the cases that ended in an error")
+    static let json = OptionKey<Bool>.flag("json", "print the report and every case as JSON")
+    static let csv = OptionKey<Bool>.flag("csv", "print every case as CSV")
 
     static let eval = Command(
         "eval", "score a template's variants on an eval set, with intervals and paired tests",
-        arguments: "TEMPLATE", max: 1, options: evalOptions,
+        arguments: "TEMPLATE", replArguments: "[all|TEMPLATE]", max: 1,
+        options: [
+            variants.option, Options.evalset.option, split.option, models.option, concurrency.option,
+            repeats.option, noCache.option, limit.option, seed.option, shots.option, select.option, rag.option,
+            adapter.option, passages.option, oneToken.option, failUnder.option, baseline.option, resume.option,
+            retryErrors.option, json.option, csv.option,
+        ],
         details: """
             Every result is stored as it arrives. Ctrl-C once finishes the requests in flight and stops; twice
             abandons them; either way pwb eval --resume RUN completes the run later. Answers are cached: the
             same request (provider, model, prompt, sampling parameters, sample index) is not sent twice
-            unless --no-cache is given.
+            unless --no-cache is given. In the REPL, eval scores the current variant, eval all every variant
+            of the current template.
             """
     ) { invocation in
         let session = invocation.session
         let workspace = try session.workspace()
-        let arguments = invocation.arguments
         let stop = StopRequest()
         let bar = ProgressBar(output: invocation.output, label: "eval")
         let progress: (EvalProgress) -> Void = { bar.update($0) }
         let notes: (String) -> Void = { invocation.output.note($0) }
         let report: EvalReport
         do {
-            if let resume = try arguments.int("resume", min: 1) {
+            if let resume = invocation[resume] {
                 report = try await Interrupts.run(output: invocation.output, stop: stop) {
                     try await workspace.resume(
-                        runID: resume, retryErrors: arguments.flag("retry-errors"),
-                        concurrency: try arguments.int("concurrency", min: 1), environment: session.environment,
+                        runID: resume, retryErrors: invocation[retryErrors],
+                        concurrency: invocation[concurrency], environment: session.environment,
                         stop: stop, notes: notes, progress: progress)
                 }
             } else {
-                let options = try evalOptions(arguments, session: session)
+                let options = try evalOptions(invocation)
                 report = try await Interrupts.run(output: invocation.output, stop: stop) {
                     try await workspace.evaluate(
                         options, environment: session.environment, stop: stop, notes: notes, progress: progress)
@@ -77,74 +90,83 @@ enum EvalCommands {
             bar.finish()
             // What finished is printed the way it was asked for, then the interruption is reported.
             try printReport(interrupted.report, invocation: invocation, workspace: workspace)
-            switch interrupted.reason {
-            case .stopped: throw Interrupted(message: interrupted.description)
-            case .runtimeUnavailable: throw RuntimeStopped(message: interrupted.description)
-            }
+            throw interrupted.ending(saying: interrupted.description)
         }
         bar.finish()
         try printReport(report, invocation: invocation, workspace: workspace)
-        try requireAnswered(report, arguments: arguments, workspace: workspace)
-        try checks(report, arguments: arguments, workspace: workspace)
+        try requireAnswered(report, invocation: invocation, workspace: workspace)
+        try checks(report, invocation: invocation, workspace: workspace)
     }
 
     /// A run whose requests failed is incomplete: its score covers only the answered cases, so it
     /// passes no check and the command fails (after the report is printed) with the first failure:
     /// exit 2 when the server refuses the configuration, 4 when a case's prompt does not fit, else 3.
-    static func requireAnswered(_ report: EvalReport, arguments: ParsedArguments, workspace: Workspace) throws {
+    static func requireAnswered(_ report: EvalReport, invocation: Invocation, workspace: Workspace) throws {
         guard var unanswered = try workspace.unansweredRequests(in: report) else { return }
-        unanswered.checks = ["fail-under", "baseline"].filter { arguments.value($0) != nil }.map { "--" + $0 }
+        unanswered.checks = [failUnder.option, baseline.option].map(\.name)
+            .filter { invocation.arguments.values[$0] != nil }.map { "--" + $0 }
         throw unanswered
     }
 
-    /// The options of `pwb eval` (and the REPL's `eval`) from its arguments.
-    static func evalOptions(_ arguments: ParsedArguments, session: Session) throws -> EvalOptions {
-        guard let template = arguments.positional(0) ?? session.currentTemplate else {
-            throw UsageError("eval needs a TEMPLATE (or --resume RUN); usage: pwb eval TEMPLATE [options]")
+    /// What `eval` scores, from its arguments. In the REPL, without a template it scores the
+    /// current variant (`all`: every variant of the current template) unless `--variants` says otherwise.
+    static func evalOptions(_ invocation: Invocation) throws -> EvalOptions {
+        let session = invocation.session
+        var template = invocation.positionals.first
+        // nil: every variant.
+        var chosen = invocation[variants].flatMap { text in
+            text == "all" ? nil : text.split(separator: ",").map { $0.trimmingWhitespace() }
+        }
+        if invocation.inREPL, let current = session.currentTemplate, template == nil || template == "all" {
+            if template == "all" {
+                guard !invocation.arguments.has(variants) else {
+                    throw UsageError("eval all scores every variant; leave out --variants, or name them without all")
+                }
+                chosen = nil
+            } else if !invocation.arguments.has(variants), let variant = session.currentVariant {
+                chosen = [variant]
+            }
+            template = current
+        }
+        guard let template else {
+            let hint =
+                invocation.inREPL ? "choose one with use TEMPLATE, or name it" : "usage: pwb eval TEMPLATE [options]"
+            throw UsageError("eval needs a TEMPLATE (or --resume RUN); \(hint)")
         }
         var options = EvalOptions(template: template)
-        if let variants = arguments.value("variants") {
-            options.variants = variants == "all" ? nil : variants.split(separator: ",").map { $0.trimmingWhitespace() }
+        options.variants = chosen
+        options.evalset = invocation[Options.evalset]
+        if let split = invocation[split] { options.split = split }
+        let models = invocation.arguments.all(models).flatMap {
+            $0.split(separator: ",").map { $0.trimmingWhitespace() }
         }
-        options.evalset = arguments.value("evalset")
-        if let split = try EvalSetCommands.split(arguments) { options.split = split }
-        let models = arguments.all("model").flatMap { $0.split(separator: ",").map { $0.trimmingWhitespace() } }
         if !models.isEmpty { options.models = models }
-        options.concurrency = try arguments.int("concurrency", min: 1)
-        options.repeats = try arguments.int("repeat", min: 1) ?? 1
-        options.useCache = !arguments.flag("no-cache")
-        options.limit = try arguments.int("limit", min: 1)
-        options.seed = try arguments.int("seed") ?? 0
+        options.concurrency = invocation[concurrency]
+        options.repeats = invocation[repeats] ?? 1
+        options.useCache = !invocation[noCache]
+        options.limit = invocation[limit]
+        options.seed = invocation[seed] ?? 0
         var strategy = Strategy()
-        strategy.shots = try arguments.int("shots", min: 0) ?? 0
-        if let select = arguments.value("select") {
-            guard let selection = Strategy.Selection(rawValue: select) else {
-                throw UsageError("--select is \"\(select)\"; use random or similar")
-            }
-            strategy.selection = selection
-        }
-        strategy.corpus = arguments.value("rag")
-        strategy.passages = try arguments.int("passages", min: 1) ?? 3
-        if arguments.value("passages") != nil && strategy.corpus == nil {
+        strategy.shots = invocation[shots] ?? 0
+        if let selection = invocation[select] { strategy.selection = selection }
+        strategy.corpus = invocation[rag]
+        strategy.passages = invocation[passages] ?? 3
+        if invocation.arguments.has(passages) && strategy.corpus == nil {
             throw UsageError("--passages needs --rag CORPUS")
         }
         options.strategy = strategy
-        options.adapter = arguments.value("adapter")
-        options.oneToken = arguments.flag("one-token")
-        if let failUnder = try arguments.double("fail-under"), !(0...1).contains(failUnder) {
-            throw UsageError("--fail-under must be between 0 and 1, not \(failUnder)")
-        }
+        options.adapter = invocation[adapter]
+        options.oneToken = invocation[oneToken]
         return options
     }
 
     static func printReport(_ report: EvalReport, invocation: Invocation, workspace: Workspace) throws {
-        let arguments = invocation.arguments
-        if arguments.flag("json") {
+        if invocation[json] {
             var json = report.json.objectValue ?? [:]
             json["cases"] = .array(
                 try report.runs.flatMap { run in try workspace.caseRows(run.run).map { annotate($0, run) } })
             invocation.output.line(JSONValue.object(json).serialized(pretty: true))
-        } else if arguments.flag("csv") {
+        } else if invocation[csv] {
             let rows = try report.runs.flatMap { run in try workspace.caseRows(run.run).map { annotate($0, run) } }
             invocation.output.raw(ReportRendering.csv(rows))
         } else {
@@ -161,18 +183,15 @@ enum EvalCommands {
     }
 
     /// `--fail-under` and `--baseline`: exit 1 when the check fails (after the report is printed).
-    static func checks(_ report: EvalReport, arguments: ParsedArguments, workspace: Workspace) throws {
+    static func checks(_ report: EvalReport, invocation: Invocation, workspace: Workspace) throws {
         guard let best = report.best, let headline = report.runs[best].headline else { return }
-        if let threshold = try arguments.double("fail-under"), headline.interval.estimate < threshold {
+        if let threshold = invocation[failUnder], headline.interval.estimate < threshold {
             throw CheckFailed(
                 "the best score, \(ReportRendering.number(headline.interval.estimate)) (\(report.runs[best].variant)), is below --fail-under \(threshold)"
             )
         }
-        if let baselineID = try arguments.int("baseline", min: 1) {
-            let baseline = try workspace.runReport(try workspace.run(id: baselineID))
-            let comparison = Comparisons.paired(
-                report.runs[best].perCase, baseline.perCase,
-                passFail: report.runs[best].isPassFail && baseline.isPassFail)
+        if let baselineID = invocation[baseline] {
+            let comparison = try workspace.compare(report.runs[best], withRun: baselineID)
             guard comparison.pairs > 0 else {
                 throw UsageError(
                     "run \(baselineID) shares no cases with this evaluation; choose a baseline on the same eval set")
@@ -185,25 +204,37 @@ enum EvalCommands {
         }
     }
 
+    static let midP = OptionKey<Bool>.flag(
+        "mid-p", "the mid-p McNemar test for pass/fail runs: less conservative than the exact test, not exact")
+
     static let compare = Command(
         "compare", "compare two stored runs on the cases they share (paired test)",
-        arguments: "RUN RUN", min: 2, max: 2,
-        options: [
-            Option(
-                "mid-p",
-                "the mid-p McNemar test for pass/fail runs: less conservative than the exact test, not exact"),
-            .json,
-        ]
+        arguments: "RUN RUN", replArguments: "[RUN RUN]", max: 2, completing: .runs,
+        options: [midP.option, Options.json.option],
+        details: "In the REPL, compare alone compares the current variant's two newest completed runs."
     ) { invocation in
         let workspace = try invocation.session.workspace()
-        let ids = try invocation.arguments.runIDs()
-        let report = try workspace.report(
-            for: try ids.map { try workspace.run(id: $0) }, midP: invocation.arguments.flag("mid-p"))
+        var ids = try invocation.arguments.runIDs()
+        if ids.isEmpty && invocation.inREPL, let template = invocation.session.currentTemplate,
+            let variant = invocation.session.currentVariant
+        {
+            let runs = try workspace.completedRuns(of: RevisionReference(template: template, variant: variant))
+            guard runs.count >= 2 else {
+                throw UsageError(
+                    "\(template)/\(variant) has \(runs.count) completed run(s); eval it (again) to have two to compare")
+            }
+            ids = [runs[1], runs[0]]
+        }
+        guard ids.count == 2 else {
+            let usage = invocation.command.usage(inREPL: invocation.inREPL)
+            throw UsageError("compare needs \(invocation.inREPL ? "[RUN RUN]" : "RUN RUN"); usage: \(usage)")
+        }
+        let report = try workspace.report(for: try ids.map { try workspace.run(id: $0) }, midP: invocation[midP])
         guard let comparison = report.comparisons.first?.comparison else { return }
         if report.runs[0].run.evalsetID != report.runs[1].run.evalsetID {
             invocation.output.warning("the two runs used different eval sets; only shared cases are compared")
         }
-        if invocation.arguments.flag("json") {
+        if invocation[Options.json] {
             invocation.output.line(report.json.serialized(pretty: true))
             return
         }
@@ -213,24 +244,24 @@ enum EvalCommands {
         invocation.output.lines(lines)
     }
 
+    static let listTemplate = OptionKey<String>.text(
+        "template", "NAME", completion: .templates, "only runs of this template")
+    static let listLimit = OptionKey<Int>.number("limit", "N", min: 1, "at most N runs (default 30)")
+
     static let runsList = Command(
         "runs list", "list stored runs, newest first",
-        options: [
-            Option("template", value: "NAME", "only runs of this template"),
-            Option("limit", value: "N", "at most N runs (default 30)"), .json,
-        ]
+        options: [listTemplate.option, listLimit.option, Options.json.option]
     ) { invocation in
         let workspace = try invocation.session.workspace()
-        let templateID = try invocation.arguments.value("template").map { try workspace.template(named: $0).id }
-        let listings = try workspace.store.runListings(
-            limit: try invocation.arguments.int("limit", min: 1) ?? 30, templateID: templateID)
-        if invocation.arguments.flag("json") {
+        let template = try invocation[listTemplate].map { try workspace.template(named: $0) }
+        let listings = try workspace.runListings(limit: invocation[listLimit] ?? 30, template: template)
+        if invocation[Options.json] {
             let items: [JSONValue] = listings.map { listing in
                 [
                     "run": .number(Double(listing.run.id)), "batch": .string(listing.run.batch),
                     "revision": .string("\(listing.template)/\(listing.variant)@\(listing.revision)"),
-                    "evalset": .string(listing.evalset), "split": .string(listing.run.split),
-                    "model": .string(listing.run.model), "strategy": listing.run.strategy,
+                    "evalset": .string(listing.evalset), "split": .string(listing.run.split.rawValue),
+                    "model": .string(listing.run.model), "strategy": listing.run.strategy.json,
                     "status": .string(listing.run.status.rawValue), "done": .number(Double(listing.done)),
                     "planned": .number(Double(listing.run.plan.count * listing.run.samples)),
                     "errors": .number(Double(listing.errors)), "summary": listing.run.summary ?? .null,
@@ -249,10 +280,10 @@ enum EvalCommands {
             .init("STATUS"), .init("DONE", right: true), .init("SCORE", right: true), .init("CREATED"),
         ])
         for listing in listings {
-            let score = listing.run.summary?["scorers"]?.arrayValue?.first?["score"]?.doubleValue
+            let score = listing.run.headlineScore
             table.add([
                 String(listing.run.id), listing.run.batch, "\(listing.template)/\(listing.variant)@\(listing.revision)",
-                "\(listing.evalset)/\(listing.run.split)", Strategy(json: listing.run.strategy).label,
+                "\(listing.evalset)/\(listing.run.split.rawValue)", listing.run.strategy.label,
                 listing.run.status.rawValue, "\(listing.done)/\(listing.run.plan.count * listing.run.samples)",
                 score.map { ReportRendering.number($0) } ?? "–", TemplateCommands.shortTime(listing.run.createdAt),
             ])
@@ -260,34 +291,33 @@ enum EvalCommands {
         invocation.output.lines(table.render())
     }
 
+    static let cases = OptionKey<Bool>.flag("cases", "list every case: expected, output, score, error")
+
     static let runsShow = Command(
         "runs show", "show a stored run: its summary, and with --cases every case",
-        arguments: "RUN", min: 1, max: 1,
-        options: [
-            Option("cases", "list every case: expected, output, score, error"), .json,
-            Option("csv", "every case as CSV"),
-        ]
+        arguments: "RUN", min: 1, max: 1, completing: .runs,
+        options: [cases.option, Options.json.option, csv.option]
     ) { invocation in
         let workspace = try invocation.session.workspace()
         let run = try workspace.run(id: try invocation.arguments.runIDs()[0])
         let report = try workspace.report(for: [run])
         let rows = try workspace.caseRows(run).map { EvalCommands.annotate($0, report.runs[0]) }
-        if invocation.arguments.flag("json") {
+        if invocation[Options.json] {
             var json = report.runs[0].json.objectValue ?? [:]
             json["cases"] = .array(rows)
             invocation.output.line(JSONValue.object(json).serialized(pretty: true))
             return
         }
-        if invocation.arguments.flag("csv") {
+        if invocation[csv] {
             invocation.output.raw(ReportRendering.csv(rows))
             return
         }
         var lines = ReportRendering.lines(
             report,
             title:
-                "run \(run.id): \(report.runs[0].reference) on \(report.evalset) (\(run.split)) · \(run.status.rawValue)"
+                "run \(run.id): \(report.runs[0].reference) on \(report.evalset) (\(run.split.rawValue)) · \(run.status.rawValue)"
         )
-        if invocation.arguments.flag("cases") {
+        if invocation[cases] {
             var table = Table([
                 .init("CASE"), .init("EXPECTED", maxWidth: 30), .init("OUTPUT", maxWidth: 40),
                 .init("SCORE", right: true),
@@ -304,6 +334,17 @@ enum EvalCommands {
             lines += [""] + table.render()
         }
         invocation.output.lines(lines)
+    }
+}
+
+extension EvalInterrupted {
+    /// The error a command that was scoring ends with: stopped by Ctrl-C or a signal (exit 130,
+    /// or 128 + the signal), or the runtime gone (exit 3).
+    func ending(saying message: String) -> any Error {
+        switch reason {
+        case .stopped: Interrupted(message: message)
+        case .runtimeUnavailable: RuntimeStopped(message: message)
+        }
     }
 }
 

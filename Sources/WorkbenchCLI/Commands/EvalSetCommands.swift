@@ -8,25 +8,27 @@ import WorkbenchStore
 enum EvalSetCommands {
     static var all: [Command] { [list, show, export] }
 
-    static let splitOption = Option("split", value: "SPLIT", "only cases of this split: train, dev or test")
+    static let split = OptionKey<Split>.choice(
+        "split", placeholder: "SPLIT", "only cases of this split: train, dev or test")
+    static let showLimit = OptionKey<Int>.number("limit", "N", min: 0, "show at most N cases (default 20; 0 for all)")
 
-    static func split(_ arguments: ParsedArguments) throws -> Split? {
-        guard let text = arguments.value("split") else { return nil }
-        guard let split = Split(rawValue: text) else {
-            throw UsageError("--split is \"\(text)\"; use train, dev or test")
-        }
-        return split
+    /// The formats `evalset export` writes.
+    enum ExportFormat: String, CaseIterable, Sendable {
+        case jsonl, csv
     }
 
-    static let list = Command("evalset list", "list eval sets with their split sizes and scorers", options: [.json]) {
-        invocation in
+    static let format = OptionKey<ExportFormat>.choice("format", "the file format (default jsonl)")
+
+    static let list = Command(
+        "evalset list", "list eval sets with their split sizes and scorers", options: [Options.json.option]
+    ) { invocation in
         let workspace = try invocation.session.workspace()
         var rows: [(LoadedEvalSet, [Split: Int])] = []
-        for record in try workspace.store.evalsets() {
+        for record in try workspace.evalsetRecords() {
             let loaded = try workspace.evalset(named: record.name)
-            rows.append((loaded, try workspace.store.splitCounts(evalsetID: record.id)))
+            rows.append((loaded, try workspace.splitCounts(loaded)))
         }
-        if invocation.arguments.flag("json") {
+        if invocation[Options.json] {
             let items: [JSONValue] = rows.map { loaded, counts in
                 [
                     "name": .string(loaded.name), "description": .string(loaded.settings.description),
@@ -61,17 +63,15 @@ enum EvalSetCommands {
 
     static let show = Command(
         "evalset show", "show an eval set's settings and cases",
-        arguments: "NAME", min: 1, max: 1,
-        options: [
-            splitOption, Option("limit", value: "N", "show at most N cases (default 20; 0 for all)"), .json,
-        ]
+        arguments: "NAME", min: 1, max: 1, completing: .evalsets,
+        options: [split.option, showLimit.option, Options.json.option]
     ) { invocation in
         let workspace = try invocation.session.workspace()
-        let loaded = try workspace.evalset(named: invocation.arguments.positionals[0])
-        let cases = try workspace.store.cases(evalsetID: loaded.record.id, split: split(invocation.arguments))
-        let limit = try invocation.arguments.int("limit", min: 0) ?? 20
+        let loaded = try workspace.evalset(named: invocation.positionals[0])
+        let cases = try workspace.cases(loaded, split: invocation[split])
+        let limit = invocation[showLimit] ?? 20
         let shown = limit == 0 ? cases : Array(cases.prefix(limit))
-        if invocation.arguments.flag("json") {
+        if invocation[Options.json] {
             let value: JSONValue = [
                 "name": .string(loaded.name), "settings": loaded.settings.json, "source": .string(loaded.record.source),
                 "cases": .array(
@@ -87,7 +87,7 @@ enum EvalSetCommands {
             invocation.output.line(value.serialized(pretty: true))
             return
         }
-        let counts = try workspace.store.splitCounts(evalsetID: loaded.record.id)
+        let counts = try workspace.splitCounts(loaded)
         var lines = ["\(loaded.name)  (\(loaded.record.source))"]
         if !loaded.settings.description.isEmpty { lines.append(loaded.settings.description) }
         lines.append(
@@ -111,23 +111,18 @@ enum EvalSetCommands {
 
     static let export = Command(
         "evalset export", "write an eval set's cases as JSONL (default) or CSV",
-        arguments: "NAME", min: 1, max: 1,
-        options: [
-            splitOption, Option("format", value: "jsonl|csv", "the file format (default jsonl)"),
-            Option("out", value: "FILE", "write to FILE instead of standard output"),
-        ]
+        arguments: "NAME", min: 1, max: 1, completing: .evalsets,
+        options: [split.option, format.option, Options.out.option]
     ) { invocation in
         let workspace = try invocation.session.workspace()
-        let loaded = try workspace.evalset(named: invocation.arguments.positionals[0])
-        let cases = try workspace.store.cases(evalsetID: loaded.record.id, split: split(invocation.arguments))
-        let format = invocation.arguments.value("format") ?? "jsonl"
+        let loaded = try workspace.evalset(named: invocation.positionals[0])
+        let cases = try workspace.cases(loaded, split: invocation[split])
         let text: String
-        switch format {
-        case "jsonl": text = workspace.exportJSONL(cases)
-        case "csv": text = workspace.exportCSV(cases)
-        default: throw UsageError("--format is \"\(format)\"; use jsonl or csv")
+        switch invocation[format] ?? .jsonl {
+        case .jsonl: text = workspace.exportJSONL(cases)
+        case .csv: text = workspace.exportCSV(cases)
         }
-        if let out = invocation.arguments.value("out") {
+        if let out = invocation[Options.out] {
             try workspace.writeUserFile(text, to: out)
             invocation.output.note("wrote \(cases.count) cases to \(out)")
         } else {
@@ -143,7 +138,7 @@ enum CorpusCommands {
 
     static let add = Command(
         "corpus add", "index documents (text, markdown, JSONL) into a corpus for retrieval",
-        arguments: "NAME PATH…", min: 2, max: Int.max,
+        arguments: "NAME PATH…", min: 2, max: Int.max, completing: .corpora,
         details: """
             Text and markdown files are cut into passages at headings and paragraphs. A JSONL file holds one
             document per line: {"id": "…", "title": "…", "text": "…"}. Folders are read recursively.
@@ -151,17 +146,18 @@ enum CorpusCommands {
             """
     ) { invocation in
         let workspace = try invocation.session.workspace()
-        let name = invocation.arguments.positionals[0]
-        let result = try workspace.addToCorpus(name, paths: Array(invocation.arguments.positionals.dropFirst()))
+        let name = invocation.positionals[0]
+        let result = try workspace.addToCorpus(name, paths: Array(invocation.positionals.dropFirst()))
         invocation.output.line(
             "corpus \(result.name): \(result.sources) documents, \(result.passages) passages (\(result.added) added, \(result.removed) removed)"
         )
     }
 
-    static let list = Command("corpus list", "list corpora with their documents and passages", options: [.json]) {
-        invocation in
-        let corpora = try invocation.session.workspace().store.corpora()
-        if invocation.arguments.flag("json") {
+    static let list = Command(
+        "corpus list", "list corpora with their documents and passages", options: [Options.json.option]
+    ) { invocation in
+        let corpora = try invocation.session.workspace().corpora()
+        if invocation[Options.json] {
             let items: [JSONValue] = corpora.map {
                 [
                     "name": .string($0.corpus.name), "documents": .number(Double($0.sources)),
@@ -176,17 +172,18 @@ enum CorpusCommands {
         invocation.output.lines(table.render())
     }
 
+    static let searchLimit = OptionKey<Int>.number("limit", "N", min: 1, "passages to show (default 5)")
+
     static let search = Command(
         "corpus search", "show the passages retrieval finds for a query (BM25)",
-        arguments: "NAME QUERY…", min: 2, max: Int.max,
-        options: [Option("limit", value: "N", "passages to show (default 5)"), .json]
+        arguments: "NAME QUERY…", min: 2, max: Int.max, completing: .corpora,
+        options: [searchLimit.option, Options.json.option]
     ) { invocation in
         let workspace = try invocation.session.workspace()
-        let corpus = try workspace.corpus(named: invocation.arguments.positionals[0])
-        let query = invocation.arguments.positionals.dropFirst().joined(separator: " ")
-        let hits = try workspace.searchPassages(
-            corpus: corpus, query: query, limit: try invocation.arguments.int("limit", min: 1) ?? 5)
-        if invocation.arguments.flag("json") {
+        let corpus = try workspace.corpus(named: invocation.positionals[0])
+        let query = invocation.positionals.dropFirst().joined(separator: " ")
+        let hits = try workspace.searchPassages(corpus: corpus, query: query, limit: invocation[searchLimit] ?? 5)
+        if invocation[Options.json] {
             let items: [JSONValue] = hits.map {
                 [
                     "source": .string($0.document.source), "chunk": .number(Double($0.document.chunk)),

@@ -8,20 +8,26 @@ import WorkbenchStore
 enum FineTuneCommands {
     static var all: [Command] { [finetune, adapters] }
 
+    static let template = OptionKey<String>.text(
+        "template", "TEMPLATE/VARIANT", completion: .references,
+        "the prompt it learns to answer, as pwb eval sends it zero-shot (default: the eval set's template)")
+    static let name = OptionKey<String>.text(
+        "name", "NAME", "the adapter's name (default: variant, cases and a hash of the settings)")
+    static let examples = OptionKey<String>.text(
+        "examples", "N[,N…]", "train on the first N train cases (several sizes: one adapter each)")
+    static let rank = OptionKey<Int>.number("rank", "R", min: 1, "LoRA rank (default 8; alpha is twice the rank)")
+    static let epochs = OptionKey<Int>.number("epochs", "E", min: 1, "passes over the data (default 2)")
+    static let learningRate = OptionKey<Double>.decimal("learning-rate", "LR", "AdamW learning rate (default 0.0002)")
+    static let seed = OptionKey<Int>.number("seed", "S", "seed for initialising and shuffling (default 0)")
+    static let install = OptionKey<Bool>.flag(
+        "install", "install the trainer first when it is missing (about 5.6 GB from PyPI)")
+
     static let finetune = Command(
         "finetune", "train a LoRA adapter for the local model on an eval set's train split",
-        arguments: "EVALSET", min: 1, max: 1,
+        arguments: "EVALSET", min: 1, max: 1, completing: .evalsets,
         options: [
-            Option(
-                "template", value: "TEMPLATE/VARIANT",
-                "the prompt it learns to answer, as pwb eval sends it zero-shot (default: the eval set's template)"),
-            Option("name", value: "NAME", "the adapter's name (default: variant, cases and a hash of the settings)"),
-            Option("examples", value: "N[,N…]", "train on the first N train cases (several sizes: one adapter each)"),
-            Option("rank", value: "R", "LoRA rank (default 8; alpha is twice the rank)"),
-            Option("epochs", value: "E", "passes over the data (default 2)"),
-            Option("learning-rate", value: "LR", "AdamW learning rate (default 0.0002)"),
-            Option("seed", value: "S", "seed for initialising and shuffling (default 0)"),
-            Option("install", "install the trainer first when it is missing (about 5.6 GB from PyPI)"),
+            template.option, name.option, examples.option, rank.option, epochs.option, learningRate.option,
+            seed.option, install.option,
         ],
         details: """
             Trains on CPU with PyTorch and PEFT in a virtual environment under the pwb cache (make trainer
@@ -32,11 +38,10 @@ enum FineTuneCommands {
     ) { invocation in
         let session = invocation.session
         let workspace = try session.workspace()
-        let arguments = invocation.arguments
-        var options = FineTuneOptions(evalset: arguments.positionals[0])
-        options.template = arguments.value("template")
-        options.name = arguments.value("name")
-        if let sizes = arguments.value("examples") {
+        var options = FineTuneOptions(evalset: invocation.positionals[0])
+        options.template = invocation[template]
+        options.name = invocation[name]
+        if let sizes = invocation[examples] {
             options.examples = try sizes.split(separator: ",").map { text in
                 guard let count = Int(text.trimmingWhitespace()), count > 0 else {
                     throw UsageError("--examples takes counts of train cases such as 20,40,80, not \"\(sizes)\"")
@@ -44,11 +49,11 @@ enum FineTuneCommands {
                 return count
             }
         }
-        options.rank = try arguments.int("rank", min: 1) ?? options.rank
-        options.epochs = try arguments.int("epochs", min: 1) ?? options.epochs
-        options.learningRate = try arguments.double("learning-rate") ?? options.learningRate
-        options.seed = try arguments.int("seed") ?? 0
-        options.install = arguments.flag("install")
+        options.rank = invocation[rank] ?? options.rank
+        options.epochs = invocation[epochs] ?? options.epochs
+        options.learningRate = invocation[learningRate] ?? options.learningRate
+        options.seed = invocation[seed] ?? 0
+        options.install = invocation[install]
         let stop = StopRequest()
         let adapters = try await Interrupts.run(
             output: invocation.output, stop: stop, stopping: "pwb: stopping the training"
@@ -103,11 +108,11 @@ enum FineTuneCommands {
     }
 
     static let adapters = Command(
-        "adapters", "list the LoRA adapters pwb finetune trained", options: [.json]
+        "adapters", "list the LoRA adapters pwb finetune trained", options: [Options.json.option]
     ) { invocation in
         let workspace = try invocation.session.workspace()
         let adapters = try workspace.adapters()
-        if invocation.arguments.flag("json") {
+        if invocation[Options.json] {
             let items: [JSONValue] = adapters.map { adapter in
                 [
                     "name": .string(adapter.name), "path": .string(workspace.adapterPath(adapter)),

@@ -10,17 +10,7 @@ import WorkbenchStore
 /// The REPL's commands on the current variant. Each prints what its CLI counterpart prints.
 @MainActor
 enum REPLCommands {
-    static var all: [Command] { [use, show, edit, set, unset, tryIt, diff, history, compare, newVariant] }
-
-    /// The REPL command named by the first words, if any.
-    static func find(_ words: [String]) -> (Command, [String])? {
-        for length in stride(from: min(2, words.count), through: 1, by: -1) {
-            if let command = all.first(where: { $0.path == Array(words.prefix(length)) }) {
-                return (command, Array(words.dropFirst(length)))
-            }
-        }
-        return nil
-    }
+    static var all: [Command] { [use, show, edit, set, unset, tryIt, diff, history, newVariant] }
 
     /// The current template and variant, or a usage error saying how to choose them.
     static func current(_ session: Session) throws -> (template: String, variant: String) {
@@ -32,13 +22,13 @@ enum REPLCommands {
 
     static let use = Command(
         "use", "choose the template and variant the other commands work on",
-        arguments: "TEMPLATE[/VARIANT]", min: 1, max: 1
+        arguments: "TEMPLATE[/VARIANT]", min: 1, max: 1, scope: .repl
     ) { invocation in
         let session = invocation.session
         let workspace = try session.workspace()
         let reference = try RevisionReference(parsing: invocation.arguments.positionals[0])
         let template = try workspace.template(named: reference.template)
-        let variants = try workspace.store.variants(templateID: template.id)
+        let variants = try workspace.variants(of: template)
         var variant = reference.variant
         if variant == nil && variants.count == 1 { variant = variants[0].name }
         if let name = variant { _ = try workspace.variant(of: template, named: name) }
@@ -56,7 +46,8 @@ enum REPLCommands {
     }
 
     static let show = Command(
-        "show", "print the current variant (the newest revision unless @N)", arguments: "[@N]", max: 1
+        "show", "print the current variant (the newest revision unless @N)", arguments: "[@N]", max: 1,
+        completing: .revisions, scope: .repl
     ) { invocation in
         let (template, variant) = try current(invocation.session)
         let suffix = invocation.arguments.positional(0) ?? ""
@@ -65,7 +56,10 @@ enum REPLCommands {
         invocation.output.lines(TemplateCommands.showLines(resolved))
     }
 
-    static let history = Command("history", "list the current variant's revisions") { invocation in
+    static let history = Command(
+        "history", "list the current variant's revisions", completing: .none, options: [Options.json.option],
+        scope: .repl
+    ) { invocation in
         let (template, variant) = try current(invocation.session)
         try TemplateCommands.printHistory(
             try invocation.session.workspace(), reference: RevisionReference(template: template, variant: variant),
@@ -74,7 +68,7 @@ enum REPLCommands {
 
     static let diff = Command(
         "diff", "what changed between revisions of the current variant (default: the newest two)",
-        arguments: "[@N] [@M]", max: 2
+        arguments: "[@N] [@M]", max: 2, completing: .revisions, scope: .repl
     ) { invocation in
         let (template, variant) = try current(invocation.session)
         let workspace = try invocation.session.workspace()
@@ -91,7 +85,8 @@ enum REPLCommands {
 
     static let set = Command(
         "set", "change the body or a front matter key of the current variant (adds a revision)",
-        arguments: "body|KEY VALUE…", min: 2, max: Int.max,
+        arguments: "body|KEY VALUE…", min: 2, max: Int.max, completing: .words(["body"] + PromptSettings.keys),
+        scope: .repl,
         details: """
             set body "Review: {{text}}\\nSentiment:"     the whole body; \\n is a line break inside double quotes
             set max_tokens 8
@@ -127,7 +122,8 @@ enum REPLCommands {
     }
 
     static let unset = Command(
-        "unset", "clear a front matter key of the current variant (adds a revision)", arguments: "KEY", min: 1, max: 1
+        "unset", "clear a front matter key of the current variant (adds a revision)", arguments: "KEY", min: 1, max: 1,
+        completing: .words(PromptSettings.keys), scope: .repl
     ) { invocation in
         let (template, variant) = try current(invocation.session)
         let workspace = try invocation.session.workspace()
@@ -155,7 +151,8 @@ enum REPLCommands {
     }
 
     static let edit = Command(
-        "edit", "open the current variant in $EDITOR; saving a change adds a revision",
+        "edit", "open the current variant in $EDITOR; saving a change adds a revision", completing: .none,
+        scope: .repl,
         details: "If what you save cannot be read, it is kept in .pwb/edit/ and the next edit opens it again."
     ) { invocation in
         let session = invocation.session
@@ -191,76 +188,55 @@ enum REPLCommands {
     /// process group, with its standard streams. (Foundation's `Process` puts children in a
     /// group of their own, where reading the terminal fails and editors quit at once.)
     static func runEditor(_ editor: String, file: String) throws -> Int32 {
-        // The editor owns the terminal while it runs; pwb ignores Ctrl-C meanwhile.
-        signal(SIGINT, SIG_IGN)
         let arguments = ["/bin/sh", "-c", "\(editor) \"$1\"", "editor", file]
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
         argv.append(nil)
         defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, "/bin/sh", nil, nil, argv, environ)
-        guard result == 0 else {
-            throw UsageError("cannot start the editor (\(editor)): \(String(cString: strerror(result)))")
-        }
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        // The editor owns the terminal while it runs; Ctrl-C is its own.
+        try Interrupts.leavingCtrlC {
+            let result = posix_spawn(&pid, "/bin/sh", nil, nil, argv, environ)
+            guard result == 0 else {
+                throw UsageError("cannot start the editor (\(editor)): \(String(cString: strerror(result)))")
+            }
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        }
         // Exited normally: its exit code; killed by a signal: 128 + the signal, as shells say.
         return status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
     }
 
     static let tryIt = Command(
         "try", "send the current variant to the model once: with NAME=VALUE variables, or a case",
-        arguments: "NAME=VALUE… | case ID", min: 1, max: Int.max,
-        options: [.model, Option("prompt", "print the rendered prompt too"), Option("json", "everything as JSON")],
+        arguments: "NAME=VALUE… | case ID", min: 1, max: Int.max, completing: .caseVariables,
+        options: [Options.model.option, RuntimeCommands.showPrompt.option, RuntimeCommands.json.option],
+        scope: .repl,
         details: "The same as pwb run TEMPLATE/VARIANT --var NAME=VALUE … (or --case ID)."
     ) { invocation in
         let (template, variant) = try current(invocation.session)
-        var words = ["run", "\(template)/\(variant)"]
-        let positionals = invocation.arguments.positionals
+        var input = RuntimeCommands.TryInput(reference: "\(template)/\(variant)")
+        let positionals = invocation.positionals
         if positionals.first == "case" {
             guard positionals.count == 2 else { throw UsageError("usage: try case ID") }
-            words += ["--case", positionals[1]]
+            input.caseID = positionals[1]
         } else {
             for assignment in positionals {
                 guard assignment.contains("=") else {
                     throw UsageError(
                         "try takes NAME=VALUE or case ID, not \"\(assignment)\"; usage: try NAME=VALUE… | try case ID")
                 }
-                words += ["--var", assignment]
+                input.assignments.append(assignment)
             }
         }
-        if let model = invocation.arguments.value("model") { words += ["--model", model] }
-        for flag in ["prompt", "json"] where invocation.arguments.flag(flag) { words.append("--" + flag) }
-        let code = await CLI.run(words, session: invocation.session)
-        if code != 0 { throw Silent(code: code) }
-    }
-
-    static let compare = Command(
-        "compare", "compare two runs; without arguments, the current variant's two newest runs",
-        arguments: "[RUN RUN]", max: 2
-    ) { invocation in
-        var ids = invocation.arguments.positionals
-        if ids.isEmpty {
-            let (template, variant) = try current(invocation.session)
-            let workspace = try invocation.session.workspace()
-            let record = try workspace.template(named: template)
-            let runs = try workspace.store.runListings(limit: 200, templateID: record.id).filter {
-                $0.variant == variant && $0.run.status == .completed
-            }
-            guard runs.count >= 2 else {
-                throw UsageError(
-                    "\(template)/\(variant) has \(runs.count) completed run(s); eval it (again) to have two to compare")
-            }
-            ids = [String(runs[1].run.id), String(runs[0].run.id)]
-        }
-        guard ids.count == 2 else { throw UsageError("usage: compare [RUN RUN]") }
-        let code = await CLI.run(["compare"] + ids, session: invocation.session)
-        if code != 0 { throw Silent(code: code) }
+        input.model = invocation[Options.model]
+        input.showPrompt = invocation[RuntimeCommands.showPrompt]
+        input.json = invocation[RuntimeCommands.json]
+        try await RuntimeCommands.send(input, invocation: invocation)
     }
 
     static let newVariant = Command(
         "new variant", "make a new variant from the current one (or another), and use it",
-        arguments: "NAME [from VARIANT]", min: 1, max: 3
+        arguments: "NAME [from VARIANT]", min: 1, max: 3, completing: .variants, scope: .repl
     ) { invocation in
         let session = invocation.session
         guard let template = session.currentTemplate else {
@@ -278,7 +254,7 @@ enum REPLCommands {
         guard let source else { throw UsageError("say which variant to start from: new variant \(name) from VARIANT") }
         let workspace = try session.workspace()
         let record = try workspace.template(named: template)
-        if try workspace.store.variant(templateID: record.id, named: name) != nil {
+        if try workspace.hasVariant(name, in: record) {
             throw UsageError("\(template)/\(name) already exists; use \(template)/\(name) to work on it")
         }
         let original = try workspace.resolve(RevisionReference(template: template, variant: source))
@@ -289,9 +265,4 @@ enum REPLCommands {
         session.currentVariant = name
         invocation.output.line("created \(created.reference) from \(original.reference); using it")
     }
-}
-
-/// A command that already reported its failure; only its exit code remains.
-struct Silent: Error {
-    var code: Int32
 }

@@ -8,22 +8,24 @@ import WorkbenchCore
 enum RuntimeCommands {
     static var all: [Command] { [run, start, stop, status] }
 
+    static let modelFile = OptionKey<String>.text(
+        "model", "PATH", "the GGUF model file (default: Gemma 3 270M from the set-up cache)")
+    static let port = OptionKey<Int>.number(
+        "port", "N", min: 1, "the port (default 8181, or a free one when that is taken)")
+    static let slots = OptionKey<Int>.number("slots", "N", min: 1, "requests served at once (default 2)")
+    static let context = OptionKey<Int>.number(
+        "context", "TOKENS", min: 256, "the context window of each slot (default 4096)")
+
     static let start = Command(
         "runtime start", "start the managed llama-server on 127.0.0.1 and wait until it is healthy",
-        options: [
-            Option("model", value: "PATH", "the GGUF model file (default: Gemma 3 270M from the set-up cache)"),
-            Option("port", value: "N", "the port (default 8181, or a free one when that is taken)"),
-            Option("slots", value: "N", "requests served at once (default 2)"),
-            Option("context", value: "TOKENS", "the context window of each slot (default 4096)"),
-        ],
+        options: [modelFile.option, port.option, slots.option, context.option],
         details: "It keeps running after pwb exits; pwb runtime stop ends it. The log is .pwb/runtime.log."
     ) { invocation in
         let workspace = try invocation.session.workspace()
-        let arguments = invocation.arguments
         let server = workspace.managedServer(environment: invocation.session.environment)
         let info = try await server.start(
-            model: arguments.value("model"), port: try arguments.int("port", min: 1),
-            slots: try arguments.int("slots", min: 1), contextPerSlot: try arguments.int("context", min: 256))
+            model: invocation[modelFile], port: invocation[port], slots: invocation[slots],
+            contextPerSlot: invocation[context])
         invocation.output.line(
             "llama-server is running: pid \(info.pid), http://127.0.0.1:\(info.port), \(info.slots) slots × \(info.contextPerSlot) tokens, model \((info.model as NSString).lastPathComponent)"
         )
@@ -45,7 +47,7 @@ enum RuntimeCommands {
     }
 
     static let status = Command(
-        "runtime status", "show the managed llama-server and the configured models", options: [.json]
+        "runtime status", "show the managed llama-server and the configured models", options: [Options.json.option]
     ) { invocation in
         let workspace = try invocation.session.workspace()
         let environment = invocation.session.environment
@@ -97,40 +99,81 @@ enum RuntimeCommands {
         lines.append(
             "default model: \(selected.map { "\($0.name) (\($0.provider.rawValue) at \($0.endpoints.map(\.absoluteString).joined(separator: ", ")))" } ?? "local (the managed llama-server)")"
         )
-        if invocation.arguments.flag("json") {
+        if invocation[Options.json] {
             invocation.output.line(JSONValue.object(json).serialized(pretty: true))
         } else {
             invocation.output.lines(lines)
         }
     }
 
+    static let variable = OptionKey<String>.text(
+        "var", "NAME=VALUE", repeatable: true, "a variable's value (repeat for several)")
+    static let caseID = OptionKey<String>.text("case", "ID", "take the variables from this case of the eval set")
+    static let caseEvalset = OptionKey<String>.text(
+        "evalset", "NAME", completion: .evalsets, "the eval set for --case (default: the template's)")
+    static let showPrompt = OptionKey<Bool>.flag("prompt", "print the rendered prompt before the answer")
+    static let json = OptionKey<Bool>.flag("json", "print everything as JSON, log-probabilities included")
+
     static let run = Command(
         "run", "render a variant with some variables, send it to the model once, print the answer",
         arguments: "TEMPLATE/VARIANT[@N]", min: 1, max: 1,
         options: [
-            Option("var", value: "NAME=VALUE", repeatable: true, "a variable's value (repeat for several)"),
-            Option("case", value: "ID", "take the variables from this case of the eval set"),
-            Option("evalset", value: "NAME", "the eval set for --case (default: the template's)"),
-            .model,
-            Option("prompt", "print the rendered prompt before the answer"),
-            Option("json", "print everything as JSON, log-probabilities included"),
+            variable.option, caseID.option, caseEvalset.option, Options.model.option, showPrompt.option, json.option,
         ]
     ) { invocation in
+        var input = TryInput(reference: invocation.positionals[0])
+        input.assignments = invocation.arguments.all(variable)
+        input.caseID = invocation[caseID]
+        input.evalset = invocation[caseEvalset]
+        input.model = invocation[Options.model]
+        input.showPrompt = invocation[showPrompt]
+        input.json = invocation[json]
+        try await send(input, invocation: invocation)
+    }
+
+    /// What `pwb run` and the REPL's `try` send: a revision, its variables, where to send it.
+    struct TryInput {
+        var reference: String
+        /// `NAME=VALUE` as typed.
+        var assignments: [String] = []
+        var caseID: String?
+        var evalset: String?
+        var model: String?
+        var showPrompt = false
+        var json = false
+    }
+
+    /// Renders the revision with the input's variables, sends it once and prints the answer.
+    static func send(_ input: TryInput, invocation: Invocation) async throws {
         let session = invocation.session
         let workspace = try session.workspace()
-        let resolved = try workspace.resolve(RevisionReference(parsing: invocation.arguments.positionals[0]))
-        let vars = try variables(invocation.arguments, resolved: resolved, workspace: workspace)
+        let resolved = try workspace.resolve(RevisionReference(parsing: input.reference))
+        var values: [String: String] = [:]
+        for assignment in input.assignments {
+            guard let equals = assignment.firstIndex(of: "="), equals != assignment.startIndex else {
+                throw UsageError("--var needs NAME=VALUE, not \"\(assignment)\"")
+            }
+            values[String(assignment[..<equals])] = String(assignment[assignment.index(after: equals)...])
+        }
+        let vars: [String: String]
+        do {
+            vars = try workspace.variables(
+                for: resolved, caseID: input.caseID, evalset: input.evalset, values: values)
+        } catch let missing as MissingVariables {
+            let needed = missing.names.map { invocation.inREPL ? "\($0)=…" : "--var \($0)=…" }.joined(separator: " ")
+            throw UsageError("\(missing): give \(needed), or \(invocation.inREPL ? "case ID" : "--case ID")")
+        }
         let request = try Prompting.request(resolved.file, reference: resolved.reference, vars: vars, topLogprobs: 5)
-        let model = try await connect(invocation, workspace: workspace)
+        let model = try await connect(model: input.model, invocation: invocation, workspace: workspace)
         let completion = try await Interrupts.run(output: invocation.output, stop: nil) {
             try await model.client.checkFits(request, contextSize: model.properties.contextSize)
             return try await model.client.complete(request)
         }
-        if invocation.arguments.flag("json") {
+        if input.json {
             invocation.output.line(runJSON(resolved, request, completion, model).serialized(pretty: true))
             return
         }
-        if invocation.arguments.flag("prompt") {
+        if input.showPrompt {
             invocation.output.lines(["── prompt", request.promptText, "── answer"])
         }
         // An answer of nothing (or only spaces) would otherwise be an invisible line.
@@ -138,43 +181,14 @@ enum RuntimeCommands {
         invocation.output.line("── " + summary(completion, model: model))
     }
 
-    /// Connects to the model the options name, saying so when the managed runtime was started.
-    static func connect(_ invocation: Invocation, workspace: Workspace) async throws -> ConnectedModel {
-        let model = try await workspace.connect(
-            model: invocation.arguments.value("model"), environment: invocation.session.environment)
+    /// Connects to the model named (default: the configured default, else the managed runtime),
+    /// saying so when the managed runtime was started.
+    static func connect(model name: String?, invocation: Invocation, workspace: Workspace) async throws
+        -> ConnectedModel
+    {
+        let model = try await workspace.connect(model: name, environment: invocation.session.environment)
         if let started = model.startedRuntime { invocation.output.note(Workspace.startedNote(started)) }
         return model
-    }
-
-    /// `--var` values, over those of `--case` when given; every variable the body uses is required.
-    static func variables(_ arguments: ParsedArguments, resolved: ResolvedRevision, workspace: Workspace) throws
-        -> [String: String]
-    {
-        var vars: [String: String] = [:]
-        if let caseID = arguments.value("case") {
-            guard let setName = arguments.value("evalset") ?? resolved.file.settings.evalset else {
-                throw UsageError("\(resolved.reference) names no eval set; say which with --evalset NAME")
-            }
-            let evalset = try workspace.evalset(named: setName)
-            guard let stored = try workspace.store.activeCase(evalsetID: evalset.record.id, key: caseID) else {
-                throw UsageError("eval set \(setName) has no case \"\(caseID)\"")
-            }
-            vars = stored.evalCase.textVars
-        }
-        for assignment in arguments.all("var") {
-            guard let equals = assignment.firstIndex(of: "="), equals != assignment.startIndex else {
-                throw UsageError("--var needs NAME=VALUE, not \"\(assignment)\"")
-            }
-            vars[String(assignment[..<equals])] = String(assignment[assignment.index(after: equals)...])
-        }
-        let missing = resolved.file.body.caseVariables.filter { vars[$0] == nil }
-        if !missing.isEmpty {
-            let needed = missing.map { "--var \($0)=…" }.joined(separator: " ")
-            throw UsageError(
-                "\(resolved.reference) needs \(missing.map { "{{\($0)}}" }.joined(separator: ", ")): give \(needed), or --case ID"
-            )
-        }
-        return vars
     }
 
     static func summary(_ completion: Completion, model: ConnectedModel) -> String {

@@ -12,14 +12,10 @@ enum StoreCommands {
         "init", "create the store (.pwb/workbench.sqlite, or --db PATH) in this folder",
         details: "Safe to run again: an existing store is kept and migrated to this pwb's schema."
     ) { invocation in
-        let session = invocation.session
-        let existed = FileManager.default.fileExists(
-            atPath: session.databasePath.map { ($0 as NSString).isAbsolutePath ? $0 : session.directory + "/" + $0 }
-                ?? session.directory + "/.pwb/workbench.sqlite")
-        let workspace = try session.workspace()
-        let version = try workspace.store.userVersion()
+        let workspace = try invocation.session.workspace()
+        let version = try workspace.schemaVersion()
         let path = workspace.shown(workspace.storePath)
-        if existed {
+        if !workspace.createdStore {
             invocation.output.line("pwb store \(path) is ready (schema \(version)).")
         } else {
             invocation.output.line("Created the pwb store \(path) (schema \(version)).")
@@ -29,7 +25,7 @@ enum StoreCommands {
 
     static let importCommand = Command(
         "import", "import templates, eval sets and corpora from files (default: templates/ evalsets/ corpora/)",
-        arguments: "[PATH…]", max: Int.max, options: [.json],
+        arguments: "[PATH…]", max: Int.max, completing: .none, options: [Options.json.option],
         details: """
             A .prompt file is a variant: templates/<template>/<variant>.prompt. A .jsonl or .csv file is an
             eval set named after the file, with optional settings in <name>.json beside it. A folder under
@@ -38,8 +34,8 @@ enum StoreCommands {
             """
     ) { invocation in
         let workspace = try invocation.session.workspace()
-        let report = try workspace.importFiles(invocation.arguments.positionals)
-        if invocation.arguments.flag("json") {
+        let report = try workspace.importFiles(invocation.positionals)
+        if invocation[Options.json] {
             invocation.output.line(json(report).serialized(pretty: true))
             return
         }

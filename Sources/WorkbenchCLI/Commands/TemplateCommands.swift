@@ -9,10 +9,10 @@ enum TemplateCommands {
     static var all: [Command] { [list, show, history, diff, export] }
 
     static let list = Command(
-        "template list", "list templates and their variants", options: [.json]
+        "template list", "list templates and their variants", options: [Options.json.option]
     ) { invocation in
-        let summaries = try invocation.session.workspace().store.templateSummaries()
-        if invocation.arguments.flag("json") {
+        let summaries = try invocation.session.workspace().templateSummaries()
+        if invocation[Options.json] {
             let items: [JSONValue] = summaries.map { summary in
                 [
                     "template": .string(summary.template.name),
@@ -50,11 +50,11 @@ enum TemplateCommands {
 
     static let show = Command(
         "template show", "print a revision of a variant (the newest unless @N)",
-        arguments: "TEMPLATE/VARIANT[@N]", min: 1, max: 1, options: [.json]
+        arguments: "TEMPLATE/VARIANT[@N]", min: 1, max: 1, options: [Options.json.option]
     ) { invocation in
         let workspace = try invocation.session.workspace()
-        let resolved = try workspace.resolve(RevisionReference(parsing: invocation.arguments.positionals[0]))
-        if invocation.arguments.flag("json") {
+        let resolved = try workspace.resolve(RevisionReference(parsing: invocation.positionals[0]))
+        if invocation[Options.json] {
             invocation.output.line(revisionJSON(resolved).serialized(pretty: true))
             return
         }
@@ -86,18 +86,17 @@ enum TemplateCommands {
 
     static let history = Command(
         "template history", "list the revisions of a variant, oldest first",
-        arguments: "TEMPLATE/VARIANT", min: 1, max: 1, options: [.json]
+        arguments: "TEMPLATE/VARIANT", min: 1, max: 1, options: [Options.json.option]
     ) { invocation in
         let workspace = try invocation.session.workspace()
-        try printHistory(
-            workspace, reference: RevisionReference(parsing: invocation.arguments.positionals[0]), invocation)
+        try printHistory(workspace, reference: RevisionReference(parsing: invocation.positionals[0]), invocation)
     }
 
     static func printHistory(_ workspace: Workspace, reference: RevisionReference, _ invocation: Invocation) throws {
         let resolved = try workspace.resolve(
             RevisionReference(template: reference.template, variant: reference.variant))
-        let revisions = try workspace.store.revisions(variantID: resolved.variant.id)
-        if invocation.arguments.flag("json") {
+        let revisions = try workspace.revisions(of: resolved.variant)
+        if invocation[Options.json] {
             let items: [JSONValue] = revisions.map {
                 [
                     "revision": .number(Double($0.number)), "hash": .string($0.hash),
@@ -134,7 +133,7 @@ enum TemplateCommands {
             """
     ) { invocation in
         let workspace = try invocation.session.workspace()
-        let first = try RevisionReference(parsing: invocation.arguments.positionals[0])
+        let first = try RevisionReference(parsing: invocation.positionals[0])
         let second = try invocation.arguments.positional(1).map { text in
             text.hasPrefix("@")
                 ? try RevisionReference(parsing: "\(first.template)/\(first.variant ?? "")\(text)")
@@ -179,15 +178,18 @@ enum TemplateCommands {
             })
     }
 
+    static let exportFolder = OptionKey<String>.text(
+        "out", "DIR", "write DIR/<template>/<variant>.prompt files (e.g. --out templates)")
+
     static let export = Command(
         "template export", "write variants back to .prompt files (or one to standard output)",
         arguments: "TEMPLATE[/VARIANT[@N]]", min: 1, max: 1,
-        options: [Option("out", value: "DIR", "write DIR/<template>/<variant>.prompt files (e.g. --out templates)")],
+        options: [exportFolder.option],
         details: "Without --out, one variant is printed to standard output."
     ) { invocation in
         let workspace = try invocation.session.workspace()
-        let reference = try RevisionReference(parsing: invocation.arguments.positionals[0])
-        if let folder = invocation.arguments.value("out") {
+        let reference = try RevisionReference(parsing: invocation.positionals[0])
+        if let folder = invocation[exportFolder] {
             for path in try workspace.exportTemplate(reference, to: folder) { invocation.output.line("wrote \(path)") }
             return
         }
