@@ -8,8 +8,8 @@ import Synchronization
 /// keeps running). A thread idle for `idleTimeout` seconds exits; one that finishes a job takes
 /// the next waiting one.
 final class Workers: Sendable {
-    /// Shared by every transport: 64 requests at once, as many as `SocketTransport` keeps idle
-    /// connections per host.
+    /// Shared by every `SocketTransport`: 64 requests at once (more wait their turn), as many as
+    /// it keeps idle connections per host.
     static let shared = Workers(limit: 64)
 
     let limit: Int
