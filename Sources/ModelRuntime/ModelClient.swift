@@ -104,18 +104,9 @@ public final class ModelClient: Sendable {
             }
         }
         if onlyConnectionFailures, let transport = lastError as? TransportError {
-            throw RuntimeUnavailable(endpoints: endpoints, reason: ModelClient.reason(transport))
+            throw RuntimeUnavailable(endpoints: endpoints, reason: transport.reason.detail)
         }
         throw lastError
-    }
-
-    static func reason(_ error: TransportError) -> String {
-        switch error {
-        case .cannotConnect(let detail), .connectionLost(let detail), .truncated(let detail), .malformed(let detail):
-            let text = detail.split(separator: ":").last.map { String($0).trimmingWhitespace() } ?? detail
-            return text.isEmpty ? detail : text
-        case .timedOut(let seconds): return "no answer within \(JSONNumber.format(seconds)) s"
-        }
     }
 
     public func complete(_ request: CompletionRequest) async throws -> Completion {

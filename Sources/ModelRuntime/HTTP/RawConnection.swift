@@ -11,29 +11,32 @@ import Synchronization
 /// Used by one request at a time (the pool hands it out exclusively); `abort()` may be called
 /// from another thread to wake a blocked call when the request is cancelled.
 final class RawConnection: Sendable {
-    enum Failure: Error {
-        /// A reused connection ended before the first byte of the answer: the server had closed
-        /// it while idle. The request was not seen; it is safe to send again.
-        case staleBeforeResponse
+    /// The request could not be sent: the server had closed the connection (while it was idle,
+    /// when it was reused) or it broke during the send. The server has not seen a whole request,
+    /// so sending it again on another connection is safe.
+    struct SendFailed: Error {
+        var reason: String
     }
 
     private let descriptor: Int32
     private let closed = Mutex(false)
-    private let host: String
-    private let port: Int
 
     /// Connects to `host:port` (names are resolved; IPv4 and IPv6), giving up at `deadline`, or
-    /// as soon as `isCancelled` says so.
-    init(host: String, port: Int, deadline: Date, isCancelled: @Sendable () -> Bool = { false }) throws {
-        self.host = host
-        self.port = port
+    /// as soon as `isCancelled` says so. Errors name `url`, the request's (by default the host's).
+    ///
+    /// - Throws: `TransportError` (`.cannotConnect`, or `.timedOut` with 0 seconds: the caller
+    ///   knows the time it allowed); `CancellationError`.
+    init(
+        host: String, port: Int, url: URL? = nil, deadline: Date, isCancelled: @Sendable () -> Bool = { false }
+    ) throws {
+        let url = url ?? URL(string: "http://\(host.contains(":") ? "[\(host)]" : host):\(port)")!
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var results: UnsafeMutablePointer<addrinfo>?
         let status = getaddrinfo(host, String(port), &hints, &results)
         guard status == 0, let first = results else {
-            throw TransportError.cannotConnect("http://\(host):\(port): cannot resolve the host name \(host)")
+            throw TransportError(url: url, reason: .cannotConnect("cannot resolve the host name \(host)"))
         }
         defer { freeaddrinfo(results) }
         var lastError = "connection refused"
@@ -61,7 +64,7 @@ final class RawConnection: Sendable {
                 } else {
                     Glibc.close(fd)
                     if isCancelled() { throw CancellationError() }
-                    throw TransportError.timedOut(seconds: 0)
+                    throw TransportError(url: url, reason: .timedOut(seconds: 0))
                 }
             } else if result != 0 {
                 lastError = String(cString: strerror(errno))
@@ -72,7 +75,7 @@ final class RawConnection: Sendable {
             }
             Glibc.close(fd)
         }
-        throw TransportError.cannotConnect("http://\(host):\(port): \(lastError.lowercased())")
+        throw TransportError(url: url, reason: .cannotConnect(lastError.lowercased()))
     }
 
     deinit { close() }
@@ -93,12 +96,13 @@ final class RawConnection: Sendable {
         }
     }
 
-    /// The largest answer read: far above any model answer, far below what exhausts memory.
-    static let maxResponseBytes = 64 << 20
     /// The longest status or header line read.
     static let maxLineBytes = 64 << 10
 
     /// Writes the request and reads the whole response.
+    ///
+    /// - Throws: `SendFailed` when the request could not be sent; after it was sent,
+    ///   `TransportError` (`.timedOut` with 0 seconds: the caller knows the time it allowed).
     func exchange(_ request: HTTPRequest, host: String, deadline: Date) throws -> HTTPResponse {
         var path = request.url.path.isEmpty ? "/" : request.url.path
         if let query = request.url.query { path += "?" + query }
@@ -106,12 +110,22 @@ final class RawConnection: Sendable {
         head += "Content-Length: \(request.body.count)\r\nConnection: keep-alive\r\n"
         for (name, value) in request.headers { head += "\(name): \(value)\r\n" }
         head += "\r\n"
-        try write(Array(head.utf8) + request.body, deadline: deadline)
-        var reader = Reader(connection: self, deadline: deadline)
-        return try reader.readResponse(url: request.url)
+        try send(Array(head.utf8) + request.body, url: request.url, deadline: deadline)
+        var reader = Reader(connection: self, url: request.url, deadline: deadline)
+        return try reader.readResponse()
     }
 
-    private func write(_ bytes: [UInt8], deadline: Date) throws {
+    /// Whether the server has closed the connection, or sent something unasked for: either way
+    /// no request can go over it. Nothing ever waits here.
+    private var isClosedByPeer: Bool {
+        var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        return poll(&entry, 1, 0) != 0
+    }
+
+    private func send(_ bytes: [UInt8], url: URL, deadline: Date) throws {
+        // A server closes an idle keep-alive connection with a FIN that the next send would not
+        // notice (the bytes go out; the answer is a reset): look for it before sending.
+        if isClosedByPeer { throw SendFailed(reason: "the server had closed the connection") }
         var offset = 0
         while offset < bytes.count {
             let written = bytes.withUnsafeBytes { buffer in
@@ -121,18 +135,21 @@ final class RawConnection: Sendable {
                 offset += written
                 continue
             }
-            if written < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+            if written < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
                 guard RawConnection.wait(descriptor, for: Int16(POLLOUT), until: deadline) else {
-                    throw TransportError.timedOut(seconds: 0)
+                    throw TransportError(url: url, reason: .timedOut(seconds: 0))
                 }
                 continue
             }
-            throw Failure.staleBeforeResponse
+            throw SendFailed(reason: String(cString: strerror(errno)).lowercased())
         }
     }
 
-    /// Reads what is available, waiting until `deadline`; an empty result means the peer closed.
-    fileprivate func read(into buffer: inout [UInt8], scratch chunk: inout [UInt8], deadline: Date) throws -> Int {
+    /// Reads what is available, waiting until `deadline`; an empty result means the peer
+    /// closed the connection. A broken connection is an error, never the end of the answer.
+    fileprivate func read(into buffer: inout [UInt8], scratch chunk: inout [UInt8], url: URL, deadline: Date) throws
+        -> Int
+    {
         while true {
             let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress!, $0.count, 0) }
             if count > 0 {
@@ -142,11 +159,11 @@ final class RawConnection: Sendable {
             if count == 0 { return 0 }
             if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR {
                 guard RawConnection.wait(descriptor, for: Int16(POLLIN), until: deadline) else {
-                    throw TransportError.timedOut(seconds: 0)
+                    throw TransportError(url: url, reason: .timedOut(seconds: 0))
                 }
                 continue
             }
-            return 0
+            throw TransportError(url: url, reason: .connectionLost(String(cString: strerror(errno)).lowercased()))
         }
     }
 
@@ -169,15 +186,21 @@ final class RawConnection: Sendable {
     /// chunked transfer encoding, or until the connection closes.
     private struct Reader {
         let connection: RawConnection
+        let url: URL
         let deadline: Date
         var buffer: [UInt8] = []
         var scratch = [UInt8](repeating: 0, count: 16384)
         var position = 0
 
-        init(connection: RawConnection, deadline: Date) {
+        init(connection: RawConnection, url: URL, deadline: Date) {
             self.connection = connection
+            self.url = url
             self.deadline = deadline
             buffer.reserveCapacity(4096)
+        }
+
+        func failure(_ reason: TransportError.Reason) -> TransportError {
+            TransportError(url: url, reason: reason)
         }
 
         mutating func fill() throws -> Bool {
@@ -185,10 +208,10 @@ final class RawConnection: Sendable {
                 buffer.removeAll(keepingCapacity: true)
                 position = 0
             }
-            return try connection.read(into: &buffer, scratch: &scratch, deadline: deadline) > 0
+            return try connection.read(into: &buffer, scratch: &scratch, url: url, deadline: deadline) > 0
         }
 
-        mutating func readLine(url: URL) throws -> String? {
+        mutating func readLine() throws -> String? {
             while true {
                 if let newline = buffer[position...].firstIndex(of: 0x0A) {
                     var end = newline
@@ -198,34 +221,34 @@ final class RawConnection: Sendable {
                     return line
                 }
                 if buffer.count - position > RawConnection.maxLineBytes {
-                    throw TransportError.malformed(
-                        "\(url): a line of the answer's head is longer than \(RawConnection.maxLineBytes / 1024) KiB")
+                    throw failure(
+                        .malformed(
+                            "a line of the answer's head is longer than \(RawConnection.maxLineBytes / 1024) KiB"))
                 }
                 if try !fill() { return nil }
             }
         }
 
         /// The status line and headers of one answer.
-        mutating func readHead(url: URL, first: Bool) throws -> (Int, [String: String]) {
-            guard let statusLine = try readLine(url: url) else {
-                if first { throw Failure.staleBeforeResponse }
-                throw TransportError.truncated("\(url): the response ended after an interim answer")
+        mutating func readHead(first: Bool) throws -> (Int, [String: String]) {
+            guard let statusLine = try readLine() else {
+                if first && buffer.isEmpty { throw failure(.closedWithoutAnswer) }
+                throw failure(
+                    .truncated(first ? "it ended inside the status line" : "it ended after an interim answer"))
             }
             let parts = statusLine.split(separator: " ", maxSplits: 2)
             guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), let status = Int(parts[1]),
                 (100..<600).contains(status)
             else {
-                throw TransportError.malformed("\(url): the answer is not HTTP (\(statusLine.prefix(60)))")
+                throw failure(.malformed("the answer is not HTTP: \"\(statusLine.prefix(60))\""))
             }
             var headers: [String: String] = [:]
             var count = 0
             while true {
-                guard let line = try readLine(url: url) else {
-                    throw TransportError.truncated("\(url): the response ended inside its headers")
-                }
+                guard let line = try readLine() else { throw failure(.truncated("it ended inside the headers")) }
                 if line.isEmpty { break }
                 count += 1
-                guard count <= 256 else { throw TransportError.malformed("\(url): more than 256 header lines") }
+                guard count <= 256 else { throw failure(.malformed("more than 256 header lines")) }
                 guard let colon = line.firstIndex(of: ":") else { continue }
                 headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(
                     in: .whitespaces)
@@ -234,63 +257,62 @@ final class RawConnection: Sendable {
         }
 
         /// Refuses a body that would pass the size limit.
-        func checkSize(_ size: Int, url: URL) throws {
-            guard size <= RawConnection.maxResponseBytes else {
-                throw TransportError.malformed(
-                    "\(url): the answer is larger than the \(RawConnection.maxResponseBytes >> 20) MiB pwb accepts")
-            }
+        func checkSize(_ size: Int) throws {
+            guard size <= HTTPResponse.maxBodyBytes else { throw failure(.tooLarge(limit: HTTPResponse.maxBodyBytes)) }
         }
 
-        mutating func readBytes(_ count: Int, url: URL) throws -> [UInt8] {
+        /// The next `count` bytes; when the connection closes first, `.truncated` with how far
+        /// it got, in `extent`'s words (given the bytes that came).
+        mutating func readBytes(_ count: Int, extent: (Int) -> String) throws -> [UInt8] {
             while buffer.count - position < count {
-                if try !fill() {
-                    throw TransportError.truncated(
-                        "\(url): the response ended after \(buffer.count - position) of \(count) bytes")
-                }
+                if try !fill() { throw failure(.truncated(extent(buffer.count - position))) }
             }
             let bytes = Array(buffer[position..<(position + count)])
             position += count
             return bytes
         }
 
-        mutating func readResponse(url: URL) throws -> HTTPResponse {
-            var (status, headers) = try readHead(url: url, first: true)
+        mutating func readResponse() throws -> HTTPResponse {
+            var (status, headers) = try readHead(first: true)
             // Interim answers (`100 Continue`, `103 Early Hints`) come before the real one.
             var interim = 0
             while (100..<200).contains(status) && status != 101 {
                 interim += 1
-                guard interim <= 8 else { throw TransportError.malformed("\(url): only interim 1xx answers") }
-                (status, headers) = try readHead(url: url, first: false)
+                guard interim <= 8 else { throw failure(.malformed("only interim 1xx answers")) }
+                (status, headers) = try readHead(first: false)
             }
             var body: [UInt8]
             if headers["transfer-encoding"]?.lowercased().contains("chunked") == true {
                 body = []
                 while true {
-                    guard let sizeLine = try readLine(url: url) else {
-                        throw TransportError.truncated("\(url): the response ended inside a chunk")
+                    guard let sizeLine = try readLine() else {
+                        throw failure(.truncated("it ended inside a chunk, after \(body.count) bytes"))
                     }
                     let sizeText = sizeLine.split(separator: ";").first.map(String.init) ?? ""
                     guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16), size >= 0 else {
-                        throw TransportError.malformed("\(url): a bad chunk size \"\(sizeLine.prefix(20))\"")
+                        throw failure(.malformed("a bad chunk size \"\(sizeLine.prefix(20))\""))
                     }
-                    try checkSize(body.count + min(size, Int.max - body.count), url: url)
+                    try checkSize(body.count + min(size, Int.max - body.count))
                     if size == 0 {
-                        while let trailer = try readLine(url: url), !trailer.isEmpty {}
+                        while let trailer = try readLine(), !trailer.isEmpty {}
                         break
                     }
-                    body += try readBytes(size, url: url)
-                    _ = try readLine(url: url)
+                    body += try readBytes(size) { [done = body.count] in
+                        "it ended inside a chunk, after \(done + $0) bytes"
+                    }
+                    _ = try readLine()
                 }
             } else if let lengthText = headers["content-length"] {
                 guard let length = Int(lengthText), length >= 0 else {
-                    throw TransportError.malformed("\(url): a bad Content-Length \"\(lengthText.prefix(40))\"")
+                    throw failure(.malformed("a bad Content-Length \"\(lengthText.prefix(40))\""))
                 }
-                try checkSize(length, url: url)
-                body = try readBytes(length, url: url)
+                try checkSize(length)
+                body = try readBytes(length) { "got \($0) of \(length) bytes" }
             } else if status == 204 || status == 304 || (100..<200).contains(status) {
                 body = []
             } else {
-                while try fill() { try checkSize(buffer.count - position, url: url) }
+                // No length given: the body is all that comes before the server closes.
+                while try fill() { try checkSize(buffer.count - position) }
                 body = Array(buffer[position...])
                 headers["connection"] = "close"
             }

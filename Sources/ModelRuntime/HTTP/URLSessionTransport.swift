@@ -5,18 +5,26 @@ import Synchronization
     import FoundationNetworking
 #endif
 
-/// `https://` requests through URLSession, with what URLSession does not give by itself: a total
-/// deadline (its own timeout restarts with every byte, so a server trickling an answer would
-/// never time out) and the same cap on the answer's size as plain HTTP.
+/// `https://` requests (and `http://`, though `SocketTransport` is far cheaper there) through
+/// URLSession, with what URLSession does not give by itself: a total deadline (its own timeout
+/// restarts with every byte, so a server trickling an answer would never time out), the same cap
+/// on the answer's size as `SocketTransport`, and an answer cut short reported as truncated.
 ///
 /// Each request has a session of its own, whose delegate is its `URLSessionExchange`: with one
 /// shared session, one huge or hung answer held up the callbacks of every other request. The
 /// session's calls that wait on its internal queue (resume, cancel) are made off Swift's
 /// cooperative threads, which must never block.
-enum URLSessionTransport {
-    /// Sends `request` and gives up `timeout` seconds after it was sent, however the answer
-    /// trickles in; an answer over `limit` bytes is refused as soon as it passes it.
-    static func send(_ request: HTTPRequest, timeout: Double, limit: Int) async throws -> HTTPResponse {
+public struct URLSessionTransport: HTTPTransport {
+    /// An answer over this many bytes is refused as soon as it passes it.
+    let limit: Int
+
+    public init() { self.init(limit: HTTPResponse.maxBodyBytes) }
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    public func send(_ request: HTTPRequest, timeout: Double) async throws -> HTTPResponse {
         var urlRequest = URLRequest(url: request.url)
         urlRequest.httpMethod = request.method
         // URLSession's own timeout is one of silence, and on Linux whole seconds (0.5 would be 0,
@@ -31,7 +39,7 @@ enum URLSessionTransport {
                 guard exchange.wait(continuation) else { return }
                 DispatchQueue.global().async { exchange.start(prepared) }
                 DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
-                    exchange.finish(.failure(TransportError.timedOut(seconds: timeout)))
+                    exchange.finish(.failure(TransportError(url: request.url, reason: .timedOut(seconds: timeout))))
                 }
             }
         } onCancel: {
@@ -141,12 +149,19 @@ final class URLSessionExchange: NSObject, URLSessionDataDelegate, Sendable {
 
     func complete(error: (any Error)?) {
         if let error {
+            let (response, received) = state.withLock { ($0.response, $0.body.count) }
+            // An answer that broke off before its declared length is truncated, however
+            // URLSession words it.
+            if let expected = response?.expectedContentLength, expected > received, !isCancellation(error) {
+                finish(.failure(TransportError(url: url, reason: .truncated("got \(received) of \(expected) bytes"))))
+                return
+            }
             finish(.failure(transportError(error)))
             return
         }
         let (response, body) = state.withLock { ($0.response, $0.body) }
         guard let response else {
-            finish(.failure(TransportError.malformed("\(url): the answer is not HTTP")))
+            finish(.failure(TransportError(url: url, reason: .malformed("the answer is not HTTP"))))
             return
         }
         var headers: [String: String] = [:]
@@ -172,17 +187,31 @@ final class URLSessionExchange: NSObject, URLSessionDataDelegate, Sendable {
     }
 
     private func tooLarge() -> TransportError {
-        .malformed("\(url): the answer is larger than the \(limit >> 20) MiB pwb accepts")
+        TransportError(url: url, reason: .tooLarge(limit: limit))
+    }
+
+    private func isCancellation(_ error: any Error) -> Bool {
+        (error as? URLError)?.code == .cancelled
     }
 
     private func transportError(_ error: any Error) -> any Error {
-        guard let error = error as? URLError else { return TransportError.connectionLost("\(url): \(error)") }
-        switch error.code {
-        case .timedOut: return TransportError.timedOut(seconds: timeout)
-        case .cancelled: return CancellationError()
-        case .cannotConnectToHost, .cannotFindHost, .dnsLookupFailed, .notConnectedToInternet:
-            return TransportError.cannotConnect("\(url): \(error.localizedDescription)")
-        default: return TransportError.connectionLost("\(url): \(error.localizedDescription)")
+        guard let error = error as? URLError else {
+            return TransportError(url: url, reason: .connectionLost(String(describing: error)))
+        }
+        // URLSession's own words on Linux are mostly "The operation could not be completed".
+        let words = "\(error.localizedDescription.lowercased()) (URL error \(error.code.rawValue))"
+        return switch error.code {
+        case .timedOut: TransportError(url: url, reason: .timedOut(seconds: timeout))
+        case .cancelled: CancellationError()
+        case .cannotFindHost, .dnsLookupFailed:
+            TransportError(url: url, reason: .cannotConnect("cannot resolve the host name \(url.host ?? "")"))
+        case .cannotConnectToHost: TransportError(url: url, reason: .cannotConnect("connection refused"))
+        case .notConnectedToInternet: TransportError(url: url, reason: .cannotConnect("this machine is offline"))
+        case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate,
+            .serverCertificateNotYetValid, .serverCertificateHasUnknownRoot, .clientCertificateRejected:
+            TransportError(url: url, reason: .cannotConnect("no secure connection: \(words)"))
+        case .networkConnectionLost: TransportError(url: url, reason: .connectionLost("the connection broke"))
+        default: TransportError(url: url, reason: .connectionLost(words))
         }
     }
 }

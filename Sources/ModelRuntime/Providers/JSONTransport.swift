@@ -3,13 +3,14 @@ import WorkbenchCore
 
 /// JSON over HTTP to one endpoint, with the error mapping every provider shares: statuses
 /// become `ModelError.status` (with the server's own message and `Retry-After`), bodies that are
-/// not JSON or are cut short become `ModelError.malformed`, silence becomes `ModelError.timedOut`.
+/// not JSON become `ModelError.malformed`, answers cut short `ModelError.truncated`, silence
+/// `ModelError.timedOut`.
 struct JSONTransport: Sendable {
-    let http: HTTPClient
+    let http: any HTTPTransport
     let base: URL
     let headers: [(String, String)]
 
-    init(http: HTTPClient, base: URL, apiKey: String? = nil) {
+    init(http: any HTTPTransport, base: URL, apiKey: String? = nil) {
         self.http = http
         self.base = base
         var headers = [("Content-Type", "application/json"), ("Accept", "application/json")]
@@ -39,12 +40,16 @@ struct JSONTransport: Sendable {
         let response: HTTPResponse
         do {
             response = try await http.send(request, timeout: timeout)
-        } catch TransportError.timedOut {
-            throw ModelError.timedOut(url: request.url.absoluteString, seconds: timeout)
-        } catch TransportError.truncated(let detail) {
-            throw ModelError.truncated(url: request.url.absoluteString, detail: detail)
-        } catch TransportError.malformed(let detail) {
-            throw ModelError.malformed(url: request.url.absoluteString, detail: detail)
+        } catch let error as TransportError {
+            // An answer that never came or came broken is the model's error; a server that cannot
+            // be reached stays a `TransportError`, for `ModelClient` to try elsewhere.
+            let url = request.url.absoluteString
+            switch error.reason {
+            case .timedOut: throw ModelError.timedOut(url: url, seconds: timeout)
+            case .truncated: throw ModelError.truncated(url: url, detail: error.reason.detail)
+            case .malformed, .tooLarge: throw ModelError.malformed(url: url, detail: error.reason.detail)
+            case .cannotConnect, .unsupportedScheme, .closedWithoutAnswer, .connectionLost: throw error
+            }
         }
         let elapsed = started.duration(to: .now)
         let milliseconds = elapsed.inSeconds * 1000

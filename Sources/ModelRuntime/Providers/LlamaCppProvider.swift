@@ -9,7 +9,7 @@ public struct LlamaCppProvider: ModelProvider {
     private let transport: JSONTransport
     private let chat: OpenAIProvider
 
-    public init(endpoint: URL, http: HTTPClient) {
+    public init(endpoint: URL, http: any HTTPTransport) {
         self.endpoint = endpoint
         self.transport = JSONTransport(http: http, base: endpoint)
         self.chat = OpenAIProvider(endpoint: transport.url("/v1"), model: nil, apiKey: nil, http: http)

@@ -8,7 +8,7 @@ public struct OllamaProvider: ModelProvider {
     public let model: String
     private let transport: JSONTransport
 
-    public init(endpoint: URL, model: String, http: HTTPClient) {
+    public init(endpoint: URL, model: String, http: any HTTPTransport) {
         self.endpoint = endpoint
         self.model = model
         self.transport = JSONTransport(http: http, base: endpoint)

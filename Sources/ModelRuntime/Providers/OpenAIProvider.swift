@@ -10,7 +10,7 @@ public struct OpenAIProvider: ModelProvider {
     private let transport: JSONTransport
 
     /// - Parameter apiKey: sent as a bearer token; read from the environment by the caller.
-    public init(endpoint: URL, model: String?, apiKey: String?, http: HTTPClient) {
+    public init(endpoint: URL, model: String?, apiKey: String?, http: any HTTPTransport) {
         self.endpoint = endpoint
         self.model = model
         self.transport = JSONTransport(http: http, base: endpoint, apiKey: apiKey)
