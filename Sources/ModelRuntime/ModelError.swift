@@ -1,4 +1,5 @@
 import Foundation
+import WorkbenchCore
 
 /// A model server answered, but not with a usable completion.
 public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -65,10 +66,12 @@ public struct RuntimeUnavailable: Error, Sendable, Equatable, CustomStringConver
         self.reason = reason
     }
 
-    public var description: String {
-        "no model runtime answers at \(endpoints.joined(separator: ", ")) (\(reason)); "
-            + "start one with pwb runtime start, or point PWB_ENDPOINT or .pwb/config.json at a running server"
+    /// What happened and how to start a runtime, the command named for the interface to word.
+    public var message: Message {
+        "no model runtime answers at \(endpoints.joined(separator: ", ")) (\(reason)); start one with \(command: "runtime start"), or point PWB_ENDPOINT or .pwb/config.json at a running server"
     }
+
+    public var description: String { message.description }
 }
 
 enum JSONNumber {

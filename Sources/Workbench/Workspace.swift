@@ -11,8 +11,6 @@ public final class Workspace {
     /// `.pwb/` under the working directory: configuration, runtime log and pid, REPL history.
     public let stateDirectory: String
     public let storePath: String
-    /// The store file was created by opening this workspace (it did not exist before).
-    public let createdStore: Bool
     let store: Store
     /// One HTTP client for every model call, so connections are reused.
     public let http = HTTPClient()
@@ -22,8 +20,7 @@ public final class Workspace {
     public init(root: String, databasePath: String? = nil) throws {
         self.root = (root as NSString).standardizingPath
         stateDirectory = self.root + "/.pwb"
-        storePath =
-            databasePath.map { FileSystem.absolute($0, relativeTo: root) } ?? stateDirectory + "/workbench.sqlite"
+        storePath = Workspace.storePath(root: self.root, databasePath: databasePath)
         let folder = (storePath as NSString).deletingLastPathComponent
         do {
             try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
@@ -31,8 +28,14 @@ public final class Workspace {
         } catch {
             throw InputError(file: folder, "cannot be created: \(error.localizedDescription)")
         }
-        createdStore = !FileManager.default.fileExists(atPath: storePath)
         store = try Store(path: storePath)
+    }
+
+    /// The store file of the workspace at `root` (absolute): `databasePath` against `root`, else
+    /// `.pwb/workbench.sqlite`.
+    public static func storePath(root: String, databasePath: String?) -> String {
+        let root = (root as NSString).standardizingPath
+        return databasePath.map { FileSystem.absolute($0, relativeTo: root) } ?? root + "/.pwb/workbench.sqlite"
     }
 
     /// Writes a file the user asked for (an export), relative to the working directory.

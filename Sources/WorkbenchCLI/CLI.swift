@@ -51,7 +51,9 @@ public enum CLI {
     public static func run(_ words: [String], session: Session, inREPL: Bool = false) async -> Int32 {
         do {
             let words = try GlobalOptions.take(words, session: session)
-            if !inREPL && words.isEmpty || words == ["--help"] || words == ["-h"] {
+            // In the REPL, a line of only --db PATH switches the store for the lines after it.
+            if inREPL && words.isEmpty { return ExitCode.ok }
+            if words.isEmpty || words == ["--help"] || words == ["-h"] {
                 session.output.lines(Commands.overview(inREPL: inREPL))
                 return ExitCode.ok
             }
@@ -108,7 +110,7 @@ public enum CLI {
         case let error as RuntimeStopped: return (ExitCode.runtimeUnavailable, error.message)
         case let error as UnansweredRequests: return (exitCode(error.cause), error.description)
         case let error as IncompleteRung: return (exitCode(error.cause), error.description)
-        case let error as RuntimeUnavailable: return (ExitCode.runtimeUnavailable, error.description)
+        case let error as RuntimeUnavailable: return (ExitCode.runtimeUnavailable, worded(error.message))
         case let error as TrainerError: return (ExitCode.runtimeUnavailable, error.description)
         case let error as TrainingStopped: return (Interrupts.exitCode, error.description)
         case let error as ManagedServerError:

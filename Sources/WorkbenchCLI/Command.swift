@@ -10,6 +10,8 @@ public enum Suggestions: Sendable, Equatable {
     case references
     /// The variants of the current template.
     case variants
+    /// The same, and `all`.
+    case variantsOrAll
     case evalsets
     case corpora
     case runs
@@ -74,6 +76,66 @@ extension OptionKey where Value == String {
         OptionKey(
             option: Option(name, placeholder: placeholder, repeatable: repeatable, completion: completion, help) {
                 text in text
+            })
+    }
+}
+
+extension OptionKey where Value == [String] {
+    /// Names separated by commas (`a,b`); a repeatable one may also be given again.
+    public static func list(
+        _ name: String, _ placeholder: String, repeatable: Bool = false, completion: Suggestions = .none,
+        _ help: String
+    ) -> Self {
+        OptionKey(
+            option: Option(name, placeholder: placeholder, repeatable: repeatable, completion: completion, help) {
+                text in
+                let names = text.split(separator: ",").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
+                guard !names.isEmpty else {
+                    throw OptionValueError(problem: "needs at least one name, not \"\(text)\"")
+                }
+                return names
+            })
+    }
+}
+
+extension OptionKey where Value == [Int] {
+    /// Whole numbers from 1, separated by commas (`20,40,80`).
+    public static func counts(_ name: String, _ placeholder: String, of what: String, _ help: String) -> Self {
+        OptionKey(
+            option: Option(name, placeholder: placeholder, help) { text in
+                let counts = text.split(separator: ",", omittingEmptySubsequences: false).map {
+                    Int($0.trimmingWhitespace())
+                }
+                guard !counts.isEmpty, counts.allSatisfy({ ($0 ?? 0) > 0 }) else {
+                    throw OptionValueError(problem: "takes counts of \(what) such as 20,40,80, not \"\(text)\"")
+                }
+                return counts.map { $0! }
+            })
+    }
+}
+
+/// `NAME=VALUE`.
+public struct Assignment: Sendable, Hashable {
+    public var name: String
+    public var value: String
+
+    /// `NAME=VALUE` with a name; nil otherwise.
+    public init?(_ text: String) {
+        guard let equals = text.firstIndex(of: "="), equals != text.startIndex else { return nil }
+        name = String(text[..<equals])
+        value = String(text[text.index(after: equals)...])
+    }
+}
+
+extension OptionKey where Value == Assignment {
+    /// `NAME=VALUE`, the name not empty.
+    public static func assignment(_ name: String, repeatable: Bool = false, _ help: String) -> Self {
+        OptionKey(
+            option: Option(name, placeholder: "NAME=VALUE", repeatable: repeatable, help) { text in
+                guard let assignment = Assignment(text) else {
+                    throw OptionValueError(problem: "needs NAME=VALUE, not \"\(text)\"")
+                }
+                return assignment
             })
     }
 }
@@ -175,9 +237,11 @@ public struct Command: Sendable {
     /// The words that name it: `["template", "list"]`.
     public var path: [String]
     public var summary: String
+    /// What it does in the REPL, when that differs (it works on the current variant).
+    public var replSummary: String?
     /// The positional arguments as help shows them, e.g. `TEMPLATE/VARIANT[@N]`.
     public var arguments: String
-    /// The same in the REPL, when it differs (`eval [all|TEMPLATE]`: the current template by default).
+    /// The same in the REPL, when it differs (`eval [all] [TEMPLATE]`: the current template by default).
     public var replArguments: String?
     public var minArguments: Int
     public var maxArguments: Int
@@ -190,13 +254,15 @@ public struct Command: Sendable {
     public var run: @MainActor @Sendable (Invocation) async throws -> Void
 
     public init(
-        _ path: String, _ summary: String, arguments: String = "", replArguments: String? = nil, min: Int = 0,
+        _ path: String, _ summary: String, replSummary: String? = nil, arguments: String = "",
+        replArguments: String? = nil, min: Int = 0,
         max: Int = 0, completing argumentCompletion: Suggestions = .references, options: [Option] = [],
         scope: Scope = .everywhere, details: String = "",
         run: @escaping @MainActor @Sendable (Invocation) async throws -> Void
     ) {
         self.path = path.split(separator: " ").map(String.init)
         self.summary = summary
+        self.replSummary = replSummary
         self.arguments = arguments
         self.replArguments = replArguments
         self.minArguments = min
@@ -210,7 +276,7 @@ public struct Command: Sendable {
 
     public var name: String { path.joined(separator: " ") }
 
-    /// `pwb eval TEMPLATE [options]` on the command line, `eval [all|TEMPLATE] [options]` in the REPL.
+    /// `pwb eval TEMPLATE [options]` on the command line, `eval [all] [TEMPLATE] [options]` in the REPL.
     public func usage(inREPL: Bool = false) -> String {
         var text = (inREPL ? "" : "pwb ") + name
         let shown = inREPL ? (replArguments ?? arguments) : arguments
@@ -221,7 +287,7 @@ public struct Command: Sendable {
 
     /// The full help text: usage, summary, options, details.
     public func help(inREPL: Bool = false) -> [String] {
-        var lines = ["usage: \(usage(inREPL: inREPL))", "", summary]
+        var lines = ["usage: \(usage(inREPL: inREPL))", "", inREPL ? replSummary ?? summary : summary]
         if !options.isEmpty {
             lines += ["", "options:"]
             let shown = options.map { option in
@@ -263,7 +329,7 @@ public struct Command: Sendable {
                 let hint = Suggest.nearest(to: name, in: options.map(\.name)).map { "did you mean --\($0)? " } ?? ""
                 throw UsageError("\(self.name): unknown option --\(name); \(hint)see \(helpCommand)")
             }
-            if !option.repeatable && parsed.values[name] != nil {
+            if !option.repeatable && !option.isFlag && parsed.values[name] != nil {
                 throw UsageError("\(self.name): --\(name) is given twice")
             }
             let text: String
@@ -317,7 +383,9 @@ public struct ParsedArguments: Sendable {
     }
 
     /// Whether the option was given at all.
-    public func has<Value>(_ key: OptionKey<Value>) -> Bool { values[key.option.name] != nil }
+    public func has<Value>(_ key: OptionKey<Value>) -> Bool { has(key.option) }
+
+    public func has(_ option: Option) -> Bool { values[option.name] != nil }
 
     /// The positional arguments as run ids.
     public func runIDs() throws -> [Int] {

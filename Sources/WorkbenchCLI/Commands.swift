@@ -36,6 +36,9 @@ enum Commands {
 
     /// The command named by the longest prefix of `words`, and the words after it.
     static func find(_ words: [String], inREPL: Bool) throws -> (Command, [String]) {
+        guard let first = words.first else {
+            throw UsageError("name a command (\(inREPL ? "help" : "pwb --help") lists them)")
+        }
         let commands = available(inREPL: inREPL)
         for length in stride(from: min(3, words.count), through: 1, by: -1) {
             let path = Array(words.prefix(length))
@@ -43,7 +46,6 @@ enum Commands {
                 return (command, Array(words.dropFirst(length)))
             }
         }
-        let first = words[0]
         let group = commands.filter { $0.path.first == first }
         if !group.isEmpty {
             let subcommand = words.count > 1 ? words[1] : nil
@@ -81,9 +83,11 @@ enum Commands {
     static func overview(inREPL: Bool) -> [String] {
         if inREPL {
             var lines = ["Working on the current variant (use TEMPLATE/VARIANT to choose it):"]
-            for command in all where command.scope == .repl || command.replArguments != nil {
+            let current =
+                all.filter { $0.scope == .repl } + all.filter { $0.scope != .repl && $0.replSummary != nil }
+            for command in current {
                 let line = command.usage(inREPL: true).replacingOccurrences(of: " [options]", with: "")
-                lines.append("  " + DisplayWidth.pad(line, to: 30) + "  " + command.summary)
+                lines.append("  " + DisplayWidth.pad(line, to: 30) + "  " + (command.replSummary ?? command.summary))
             }
             lines += ["", "Every pwb command, with the same words:"]
             for command in available(inREPL: false) where command.scope == .everywhere {
@@ -125,12 +129,12 @@ enum Commands {
         if let previous = rest.last, previous.hasPrefix("--"),
             let option = command.options.first(where: { "--" + $0.name == previous }), !option.isFlag
         {
-            return values(option.completion, session: session, command: command)
+            return values(option.completion, session: session)
         }
-        return values(command.argumentCompletion, session: session, command: command)
+        return values(command.argumentCompletion, session: session)
     }
 
-    private static func values(_ completion: Suggestions, session: Session, command: Command) -> [String] {
+    private static func values(_ completion: Suggestions, session: Session) -> [String] {
         if case .words(let words) = completion { return words }
         if case .none = completion { return [] }
         guard let workspace = try? session.workspace() else { return [] }
@@ -139,9 +143,9 @@ enum Commands {
         case .none, .words: return []
         case .templates: return names.templates()
         case .references: return names.references()
-        case .variants:
+        case .variants, .variantsOrAll:
             let variants = session.currentTemplate.map { names.variants(of: $0) } ?? []
-            return command.name == "eval" ? variants + ["all"] : variants
+            return completion == .variantsOrAll ? variants + ["all"] : variants
         case .evalsets: return names.evalsets()
         case .corpora: return names.corpora()
         case .runs: return names.runs()

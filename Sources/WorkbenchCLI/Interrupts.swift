@@ -48,6 +48,15 @@ enum Interrupts {
     /// because the line editor's handler would unseat theirs.)
     nonisolated(unsafe) private static var wakeUp: Int32 = -1
     private static var wakeUpSource: (any DispatchSourceRead)?
+    private static var wakeUpReadEnd: Int32 = -1
+
+    /// The signals written to the pipe and not read yet.
+    private static func takeWakeUps() -> [Int32] {
+        var numbers: [Int32] = []
+        var number: UInt8 = 0
+        while wakeUpReadEnd >= 0 && read(wakeUpReadEnd, &number, 1) == 1 { numbers.append(Int32(number)) }
+        return numbers
+    }
 
     /// Runs `body` with Ctrl-C, SIGTERM and SIGHUP handled as above. Without a `stop` request
     /// to honour, the first Ctrl-C cancels at once. Calls nest: the innermost gets the signal.
@@ -63,11 +72,22 @@ enum Interrupts {
         return try await task.value
     }
 
+    /// The interactive REPL: Ctrl-C between commands does nothing (at the prompt it clears the
+    /// line; during a command it goes to the command).
+    static func ignoreCtrlCBetweenCommands() {
+        signal(SIGINT, SIG_IGN)
+    }
+
     /// Runs `body` (which waits for a child that owns the terminal) with Ctrl-C left to the child.
     static func leavingCtrlC<T>(to body: () throws -> T) rethrows -> T {
         let target = Target(cancel: {}, stop: nil, stopping: "", ignores: true)
         push(target, output: nil)
-        defer { pop(target) }
+        defer {
+            // The main queue waited with the child, so its signals are still in the pipe: Ctrl-C
+            // was the child's; a SIGTERM or SIGHUP is still ours.
+            for number in takeWakeUps() where number != SIGINT { deliver(number) }
+            pop(target)
+        }
         return try body()
     }
 
@@ -95,7 +115,7 @@ enum Interrupts {
         action.sa_flags = 0
         var previous = sigaction()
         sigaction(SIGINT, &action, &previous)
-        // Pool threads block the signals a signal source once watched; the reader must not.
+        // The reader may be a pool thread that blocks signals; it must take this one.
         var ctrlC = sigset_t()
         sigemptyset(&ctrlC)
         sigaddset(&ctrlC, SIGINT)
@@ -120,11 +140,11 @@ enum Interrupts {
                 _ = fcntl(end, F_SETFL, O_NONBLOCK)
             }
             wakeUp = ends[1]
+            wakeUpReadEnd = ends[0]
             let source = DispatchSource.makeReadSource(fileDescriptor: ends[0], queue: .main)
             source.setEventHandler {
-                var number: UInt8 = 0
-                while read(ends[0], &number, 1) == 1 {
-                    MainActor.assumeIsolated { deliver(Int32(number)) }
+                MainActor.assumeIsolated {
+                    for number in takeWakeUps() { deliver(number) }
                 }
             }
             source.resume()
@@ -147,6 +167,9 @@ enum Interrupts {
     private static func pop(_ target: Target) {
         targets.removeAll { $0 === target }
         guard targets.isEmpty else { return }
+        // A signal still in the pipe came too late for the work it was sent to: a Ctrl-C is
+        // dropped, a SIGTERM or SIGHUP still ends pwb once the command has returned.
+        for number in takeWakeUps() where number != SIGINT { terminatedBy = number }
         for (number, previous) in replaced {
             var previous = previous
             sigaction(number, &previous, nil)

@@ -12,10 +12,9 @@ public enum Program {
     public static func main(arguments: [String]) async -> Int32 {
         var environment = ProcessInfo.processInfo.environment
         let terminal = isatty(STDIN_FILENO) != 0
-        let rest = (try? GlobalOptions.split(arguments).rest) ?? arguments
-        let words = rest.isEmpty && terminal ? arguments + ["repl"] : arguments
+        let words = arguments.isEmpty && terminal ? ["repl"] : arguments
         // The REPL reading piped input prints no colour, like any command whose output is not a terminal.
-        if !terminal && rest == ["repl"] { environment["NO_COLOR"] = "1" }
+        if !terminal && (try? GlobalOptions.split(arguments).rest) == ["repl"] { environment["NO_COLOR"] = "1" }
         let output = Output(environment: environment)
         let session = Session(
             directory: FileManager.default.currentDirectoryPath, environment: environment, output: output)

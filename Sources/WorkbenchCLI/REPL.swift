@@ -47,6 +47,7 @@ public final class REPL {
             LineEditor.start(historyPath: session.directory + "/.pwb/history") { [session] before, partial in
                 MainActor.assumeIsolated { Commands.completions(before: before, partial: partial, session: session) }
             }
+            Interrupts.ignoreCtrlCBetweenCommands()
             session.output.note("pwb \(CLI.version) — help lists the commands, quit leaves.")
         }
         reading: while true {
@@ -72,7 +73,7 @@ public final class REPL {
             let code = await execute(trimmed)
             if code == REPL.quit { break }
             // SIGTERM or SIGHUP ends the session once the command has kept what it finished.
-            if Interrupts.terminatedBy != nil { return code }
+            if let signal = Interrupts.terminatedBy { return 128 + signal }
             if code != 0 && firstFailure == 0 { firstFailure = code }
         }
         return firstFailure

@@ -195,20 +195,19 @@ public struct Row {
 
     public func bool(_ column: Int32) -> Bool { int(column) != 0 }
 
-    /// The index of the result column called `name` (its `AS` name, else the column's own).
-    public func column(_ name: String) -> Int32 {
-        for index in 0..<sqlite3_column_count(handle) where String(cString: sqlite3_column_name(handle, index)) == name
-        {
-            return index
+    /// The index of the result column called `name` (queries name their columns with `AS`).
+    public func column(_ name: String) throws -> Int32 {
+        for index in 0..<sqlite3_column_count(handle) {
+            if String(cString: sqlite3_column_name(handle, index)) == name { return index }
         }
-        preconditionFailure("the query has no column \(name)")
+        throw StoreError(code: SQLITE_ERROR, message: "the query has no column \(name)")
     }
 
-    public func int(_ name: String) -> Int { int(column(name)) }
+    public func int(_ name: String) throws -> Int { int(try column(name)) }
 
-    public func text(_ name: String) -> String { text(column(name)) }
+    public func text(_ name: String) throws -> String { text(try column(name)) }
 
-    public func optionalText(_ name: String) -> String? { optionalText(column(name)) }
+    public func optionalText(_ name: String) throws -> String? { optionalText(try column(name)) }
 }
 
 /// A prepared statement; finalized when released.

@@ -143,10 +143,13 @@ public struct CachedResponse: Sendable, Hashable {
 }
 
 extension Store {
-    static let runColumns = """
-        id, batch, template_id, revision_id, evalset_id, split, provider, model, params, strategy, plan, status,
-        summary, created_at, finished_at
-        """
+    /// The columns of a run, each named (`r.id AS id`) so rows are read by name.
+    static func runColumns(_ table: String = "runs") -> String {
+        [
+            "id", "batch", "template_id", "revision_id", "evalset_id", "split", "provider", "model", "params",
+            "strategy", "plan", "status", "summary", "created_at", "finished_at",
+        ].map { "\(table).\($0) AS \($0)" }.joined(separator: ", ")
+    }
 
     /// Stores `run` (its id, status and times are the store's) and returns it as stored.
     public func createRun(_ run: RunRecord) throws -> RunRecord {
@@ -163,19 +166,20 @@ extension Store {
     }
 
     public func run(id: Int) throws -> RunRecord? {
-        try database.queryFirst("SELECT \(Store.runColumns) FROM runs WHERE id = ?", SQLValue(id), map: Store.runRecord)
+        try database.queryFirst(
+            "SELECT \(Store.runColumns()) FROM runs WHERE id = ?", SQLValue(id), map: Store.runRecord)
     }
 
     public func runs(batch: String) throws -> [RunRecord] {
         try database.query(
-            "SELECT \(Store.runColumns) FROM runs WHERE batch = ? ORDER BY id", .text(batch), map: Store.runRecord)
+            "SELECT \(Store.runColumns()) FROM runs WHERE batch = ? ORDER BY id", .text(batch), map: Store.runRecord)
     }
 
     /// The newest runs first, with names and progress.
     public func runListings(limit: Int, templateID: Int? = nil) throws -> [RunListing] {
         try database.query(
             """
-            SELECT \(Store.runColumns.split(separator: ",").map { "r." + $0.trimmingWhitespace() }.joined(separator: ", ")),
+            SELECT \(Store.runColumns("r")),
                    t.name AS template_name, v.name AS variant_name, rv.number AS revision_number,
                    e.name AS evalset_name,
                    (SELECT COUNT(*) FROM results x WHERE x.run_id = r.id) AS done,
@@ -190,7 +194,7 @@ extension Store {
             """,
             SQLValue(templateID), SQLValue(templateID), SQLValue(limit)
         ) { row in
-            RunListing(
+            try RunListing(
                 run: try Store.runRecord(row), template: row.text("template_name"), variant: row.text("variant_name"),
                 revision: row.int("revision_number"), evalset: row.text("evalset_name"), done: row.int("done"),
                 errors: row.int("errors"))
@@ -369,10 +373,10 @@ extension Store {
     }
 
     static func runRecord(_ row: Row) throws -> RunRecord {
-        guard let split = Split(rawValue: row.text("split")) else {
-            throw StoreError(code: 0, message: "run \(row.int("id")) has an unknown split \"\(row.text("split"))\"")
+        guard let split = Split(rawValue: try row.text("split")) else {
+            throw StoreError(code: 11, message: "run \(try row.int("id")) has an unknown split")  // SQLITE_CORRUPT
         }
-        return RunRecord(
+        return try RunRecord(
             id: row.int("id"), batch: row.text("batch"), templateID: row.int("template_id"),
             revisionID: row.int("revision_id"), evalsetID: row.int("evalset_id"), split: split,
             provider: row.text("provider"), model: row.text("model"),

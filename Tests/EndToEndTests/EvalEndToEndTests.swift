@@ -251,6 +251,55 @@ struct EvalEndToEndTests {
         #expect(setup.stub.requests(to: "/completion").count == 40)
     }
 
+    @Test func inTheREPLCtrlCStopsTheSecondEvalAndTheSessionGoesOn() async throws {
+        let setup = try await Setup(delay: 0.05)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: PwbProcess.binary)
+        process.arguments = ["repl"]
+        process.currentDirectoryURL = URL(fileURLWithPath: setup.work.path)
+        var environment = ProcessInfo.processInfo.environment
+        for (key, value) in setup.environment { environment[key] = value }
+        process.environment = environment
+        let input = Pipe()
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        // Two evals, then a command that must still run after the second is stopped.
+        input.fileHandleForWriting.write(
+            Data(
+                """
+                eval sentiment --variants instruction --limit 4 --no-cache
+                eval sentiment --variants question --limit 40 --no-cache --concurrency 2
+                template list
+
+                """.utf8))
+        input.fileHandleForWriting.closeFile()
+        let deadline = Date().addingTimeInterval(60)
+        var stored = 0
+        while Date() < deadline && stored < 10 {
+            let listed = try await PwbProcess.run(["runs", "list", "--json"], in: setup.work.path)
+            let runs = (try? JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]]) ?? []
+            stored = runs.compactMap { $0["done"] as? Int }.reduce(0, +)
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(stored >= 10, "the second eval got going")
+        kill(process.processIdentifier, SIGINT)
+        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130, "the first failure's code: \(message)")
+        #expect(message.contains("pwb: stopping: finishing the requests in flight"), "\(message)")
+        #expect(printed.contains("sentiment      question"), "the line after the stopped eval ran: \(printed)")
+        let listed = try #require(
+            try JSONSerialization.jsonObject(with: Data(await setup.work.pwb("runs", "list", "--json").stdout.utf8))
+                as? [[String: Any]])
+        #expect(listed.map { $0["status"] as? String } == ["interrupted", "completed"])
+        #expect(listed.first?["done"] as? Int ?? 40 < 40)
+    }
+
     @Test func aRuntimeThatGoesAwayMidRunStopsTheEvalWithExitCode3AndItResumes() async throws {
         let work = try WorkFolder(copyingExamples: true)
         try await work.pwb("import", "templates", "evalsets")

@@ -123,9 +123,36 @@ struct REPLEndToEndTests {
         #expect(help.stdout.hasPrefix("usage: pwb repl\n"), "\(help)")
         let inside = try await work.pwb("repl", input: "help use\nhelp eval\nuse\n")
         #expect(inside.stdout.contains("usage: use TEMPLATE[/VARIANT]\n"), "\(inside)")
-        #expect(inside.stdout.contains("usage: eval [all|TEMPLATE] [options]\n"), "\(inside)")
+        #expect(inside.stdout.contains("usage: eval [all] [TEMPLATE] [options]\n"), "\(inside)")
         #expect(!inside.stdout.contains("usage: pwb "), "\(inside)")
         #expect(inside.stderr.contains("use needs TEMPLATE[/VARIANT]; usage: use TEMPLATE[/VARIANT]"), "\(inside)")
+    }
+
+    @Test func aLineOfOnlyDbSwitchesTheStoreAndCompareAloneTakesTheTwoNewestRuns() async throws {
+        let (work, stub) = try await Self.setup()
+        let script = """
+            compare
+            --db other.sqlite
+            template list
+            --db .pwb/workbench.sqlite
+            use sentiment/question
+            compare
+            eval --limit 4
+            eval --limit 4 --no-cache
+            compare
+            """
+        let result = try await work.pwb("repl", input: script, environment: ["PWB_ENDPOINT": stub.url.absoluteString])
+        let errors = result.stderr.split(separator: "\n").map(String.init)
+        #expect(
+            errors.first
+                == "pwb: error: no variant is in use; choose one with use TEMPLATE/VARIANT (template list shows them)",
+            "\(result)")
+        #expect(result.stderr.contains("No templates yet."), "the empty store was listed: \(result)")
+        #expect(
+            errors.contains(
+                "pwb: error: sentiment/question has 0 completed run(s); eval it (again) to have two to compare"),
+            "\(result)")
+        #expect(result.stdout.contains("run 1 vs run 2 on sentiment (dev)"), "the older run first: \(result)")
     }
 
     @Test func wrongArgumentsPrintTheUsage() async throws {

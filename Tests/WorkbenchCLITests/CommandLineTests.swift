@@ -101,7 +101,7 @@ struct CLIDispatchTests {
         #expect(try Commands.find(["repl"], inREPL: false).0.name == "repl")
         #expect(throws: UsageError.self) { try Commands.find(["repl"], inREPL: true) }
         // One eval and one compare serve both; in the REPL they default to the current variant.
-        #expect(try Commands.find(["eval"], inREPL: true).0.usage(inREPL: true) == "eval [all|TEMPLATE] [options]")
+        #expect(try Commands.find(["eval"], inREPL: true).0.usage(inREPL: true) == "eval [all] [TEMPLATE] [options]")
         #expect(try Commands.find(["compare"], inREPL: false).0.usage() == "pwb compare RUN RUN [options]")
     }
 
@@ -120,7 +120,7 @@ struct CLIDispatchTests {
     @Test func helpInTheREPLListsTheREPLsLines() throws {
         let overview = try Commands.help([], inREPL: true)
         #expect(overview.contains { $0.hasPrefix("  use TEMPLATE[/VARIANT]") })
-        #expect(overview.contains { $0.hasPrefix("  eval [all|TEMPLATE]") })
+        #expect(overview.contains { $0.hasPrefix("  eval [all] [TEMPLATE]") })
         #expect(!overview.contains { $0.contains("pwb use") })
         #expect(try Commands.help(["use"], inREPL: true).first == "usage: use TEMPLATE[/VARIANT]")
         #expect(try Commands.help(["repl"], inREPL: false).first == "usage: pwb repl")

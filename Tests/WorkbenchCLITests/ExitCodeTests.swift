@@ -30,4 +30,15 @@ struct ExitCodeTests {
         let error = ModelError.status(code: 503, url: "http://gpu1:8000/v1", message: "busy", retryAfter: nil)
         #expect(CLI.classify(error).0 == ExitCode.runtimeUnavailable)
     }
+
+    @Test func aRefusalIsAUsageErrorWithItsSettingsAndCommandsWordedForTheCommandLine() {
+        let refusal = Refusal(
+            "eval set s has no test cases; choose another \(setting: "split") (\(command: "evalset show s"))")
+        #expect(refusal.description == "eval set s has no test cases; choose another split (pwb evalset show s)")
+        let (code, message) = CLI.classify(refusal)
+        #expect(code == ExitCode.usage)
+        #expect(message == "eval set s has no test cases; choose another --split (pwb evalset show s)")
+        let server = ManagedServerError(message: "stop it with \(command: "runtime stop")", unavailable: false)
+        #expect(CLI.classify(server).1 == "stop it with pwb runtime stop")
+    }
 }

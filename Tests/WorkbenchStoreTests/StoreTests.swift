@@ -268,3 +268,33 @@ struct ConcurrentOpenTests {
         #expect(try store.database.queryFirst("PRAGMA busy_timeout") { $0.int(0) } == 300_000)
     }
 }
+
+struct RunParametersTests {
+    @Test func runsStoredBeforeAKeyExistedReadWithTheOldDefaults() throws {
+        // A run stored before limit, adapter, one_token and shared_examples were written.
+        let legacy = RunParameters(
+            json: try JSONValue(parsing: #"{"repeat": 3, "seed": 7, "use_cache": false, "model_name": "local"}"#))
+        #expect(legacy.repeats == 3)
+        #expect(legacy.seed == 7)
+        #expect(!legacy.useCache)
+        #expect(legacy.concurrency == 4)
+        #expect(legacy.modelName == "local")
+        #expect(legacy.limit == nil && legacy.adapter == nil && legacy.sharedExamples == nil && !legacy.oneToken)
+        #expect(RunParameters(json: [:]) == RunParameters())
+    }
+
+    @Test func everyParameterSurvivesTheStore() throws {
+        var parameters = RunParameters()
+        parameters.repeats = 2
+        parameters.seed = 11
+        parameters.useCache = false
+        parameters.concurrency = 3
+        parameters.modelName = "vllm"
+        parameters.scorers = [["type": "label", "labels": ["a", "b"]]]
+        parameters.limit = 20
+        parameters.adapter = "tuned"
+        parameters.oneToken = true
+        parameters.sharedExamples = "Review: 良い\nSentiment: positive"
+        #expect(RunParameters(json: try JSONValue(parsing: parameters.json.serialized())) == parameters)
+    }
+}

@@ -108,7 +108,7 @@ import WorkbenchStore
         let missing = await #expect(throws: Refusal.self) {
             try await work.evaluate(work.options { $0.adapter = "nope" })
         }
-        #expect(missing?.description == "there is no adapter nope; finetune EVALSET trains one")
+        #expect(missing?.description == "there is no adapter nope; pwb finetune EVALSET trains one")
         #expect(
             missing?.message.parts.contains(.command("finetune EVALSET")) == true,
             "named as a command, for the CLI to word")
@@ -133,7 +133,7 @@ import WorkbenchStore
         let gone = await #expect(throws: Refusal.self) {
             try await work.evaluate(work.options { $0.adapter = "tuned" })
         }
-        #expect(gone?.description.contains("is gone; train it again with finetune") == true)
+        #expect(gone?.description.contains("is gone; train it again with pwb finetune") == true)
 
         // An adapter is never scored on what it was taught: the train split, or a case whose input it saw.
         FileManager.default.createFile(

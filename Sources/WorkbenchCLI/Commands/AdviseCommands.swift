@@ -91,7 +91,7 @@ enum AdviseCommands {
         options.fineTuneMaxExamples = invocation[fineTuneMax]
         if !options.fineTune,
             let stray = [fineTuneEpochs.option, fineTuneMinutes.option, fineTuneMax.option].first(where: {
-                invocation.arguments.values[$0.name] != nil
+                invocation.arguments.has($0)
             })
         {
             throw UsageError("--\(stray.name) sets how --finetune trains; add --finetune")

@@ -9,11 +9,11 @@ import WorkbenchStore
 enum EvalCommands {
     static var all: [Command] { [eval, compare, runsList, runsShow] }
 
-    static let variants = OptionKey<String>.text(
-        "variants", "A,B|all", completion: .variants,
+    static let variants = OptionKey<[String]>.list(
+        "variants", "A,B|all", completion: .variantsOrAll,
         "the variants to score (default all); name@N for an older revision")
     static let split = OptionKey<Split>.choice("split", placeholder: "SPLIT", "train, dev (default) or test")
-    static let models = OptionKey<String>.text(
+    static let models = OptionKey<[String]>.list(
         "model", "NAME[,NAME…]", repeatable: true, "models from .pwb/config.json (default: the default one)")
     static let concurrency = OptionKey<Int>.number(
         "concurrency", "N", min: 1, "requests at once (default: the server's slots, else 4)")
@@ -49,7 +49,8 @@ enum EvalCommands {
 
     static let eval = Command(
         "eval", "score a template's variants on an eval set, with intervals and paired tests",
-        arguments: "TEMPLATE", replArguments: "[all|TEMPLATE]", max: 1,
+        replSummary: "score the current variant (all: every variant); options as pwb eval", arguments: "TEMPLATE",
+        replArguments: "[all] [TEMPLATE]", max: 2,
         options: [
             variants.option, Options.evalset.option, split.option, models.option, concurrency.option,
             repeats.option, noCache.option, limit.option, seed.option, shots.option, select.option, rag.option,
@@ -103,8 +104,8 @@ enum EvalCommands {
     /// exit 2 when the server refuses the configuration, 4 when a case's prompt does not fit, else 3.
     static func requireAnswered(_ report: EvalReport, invocation: Invocation, workspace: Workspace) throws {
         guard var unanswered = try workspace.unansweredRequests(in: report) else { return }
-        unanswered.checks = [failUnder.option, baseline.option].map(\.name)
-            .filter { invocation.arguments.values[$0] != nil }.map { "--" + $0 }
+        unanswered.checks = [failUnder.option, baseline.option].filter { invocation.arguments.has($0) }
+            .map { "--" + $0.name }
         throw unanswered
     }
 
@@ -112,22 +113,27 @@ enum EvalCommands {
     /// current variant (`all`: every variant of the current template) unless `--variants` says otherwise.
     static func evalOptions(_ invocation: Invocation) throws -> EvalOptions {
         let session = invocation.session
-        var template = invocation.positionals.first
+        var positionals = invocation.positionals
         // nil: every variant.
-        var chosen = invocation[variants].flatMap { text in
-            text == "all" ? nil : text.split(separator: ",").map { $0.trimmingWhitespace() }
-        }
-        if invocation.inREPL, let current = session.currentTemplate, template == nil || template == "all" {
-            if template == "all" {
-                guard !invocation.arguments.has(variants) else {
-                    throw UsageError("eval all scores every variant; leave out --variants, or name them without all")
-                }
-                chosen = nil
-            } else if !invocation.arguments.has(variants), let variant = session.currentVariant {
-                chosen = [variant]
+        var chosen = invocation[variants].flatMap { $0 == ["all"] ? nil : $0 }
+        // In the REPL: `eval all [TEMPLATE]` scores every variant; `eval` the current variant.
+        let all = invocation.inREPL && positionals.first == "all"
+        if all {
+            positionals.removeFirst()
+            guard !invocation.arguments.has(variants) else {
+                throw UsageError("eval all scores every variant; leave out --variants, or name them without all")
             }
-            template = current
         }
+        if let extra = positionals.dropFirst().first {
+            throw UsageError(
+                "eval: unexpected argument \"\(extra)\"; usage: \(invocation.command.usage(inREPL: invocation.inREPL))")
+        }
+        var template = positionals.first
+        if invocation.inREPL, template == nil, let current = session.currentTemplate {
+            template = current
+            if !all && !invocation.arguments.has(variants), let variant = session.currentVariant { chosen = [variant] }
+        }
+        if all { chosen = nil }
         guard let template else {
             let hint =
                 invocation.inREPL ? "choose one with use TEMPLATE, or name it" : "usage: pwb eval TEMPLATE [options]"
@@ -137,9 +143,7 @@ enum EvalCommands {
         options.variants = chosen
         options.evalset = invocation[Options.evalset]
         if let split = invocation[split] { options.split = split }
-        let models = invocation.arguments.all(models).flatMap {
-            $0.split(separator: ",").map { $0.trimmingWhitespace() }
-        }
+        let models = invocation.arguments.all(models).flatMap { $0 }
         if !models.isEmpty { options.models = models }
         options.concurrency = invocation[concurrency]
         options.repeats = invocation[repeats] ?? 1
@@ -209,16 +213,16 @@ enum EvalCommands {
 
     static let compare = Command(
         "compare", "compare two stored runs on the cases they share (paired test)",
-        arguments: "RUN RUN", replArguments: "[RUN RUN]", max: 2, completing: .runs,
+        replSummary: "compare two runs; without arguments, the current variant's two newest runs", arguments: "RUN RUN",
+        replArguments: "[RUN RUN]", max: 2, completing: .runs,
         options: [midP.option, Options.json.option],
         details: "In the REPL, compare alone compares the current variant's two newest completed runs."
     ) { invocation in
-        let workspace = try invocation.session.workspace()
         var ids = try invocation.arguments.runIDs()
-        if ids.isEmpty && invocation.inREPL, let template = invocation.session.currentTemplate,
-            let variant = invocation.session.currentVariant
-        {
-            let runs = try workspace.completedRuns(of: RevisionReference(template: template, variant: variant))
+        if ids.isEmpty && invocation.inREPL {
+            let (template, variant) = try REPLCommands.current(invocation.session)
+            let runs = try invocation.session.workspace().completedRuns(
+                of: RevisionReference(template: template, variant: variant))
             guard runs.count >= 2 else {
                 throw UsageError(
                     "\(template)/\(variant) has \(runs.count) completed run(s); eval it (again) to have two to compare")
@@ -229,6 +233,7 @@ enum EvalCommands {
             let usage = invocation.command.usage(inREPL: invocation.inREPL)
             throw UsageError("compare needs \(invocation.inREPL ? "[RUN RUN]" : "RUN RUN"); usage: \(usage)")
         }
+        let workspace = try invocation.session.workspace()
         let report = try workspace.report(for: try ids.map { try workspace.run(id: $0) }, midP: invocation[midP])
         guard let comparison = report.comparisons.first?.comparison else { return }
         if report.runs[0].run.evalsetID != report.runs[1].run.evalsetID {

@@ -13,8 +13,8 @@ enum FineTuneCommands {
         "the prompt it learns to answer, as pwb eval sends it zero-shot (default: the eval set's template)")
     static let name = OptionKey<String>.text(
         "name", "NAME", "the adapter's name (default: variant, cases and a hash of the settings)")
-    static let examples = OptionKey<String>.text(
-        "examples", "N[,N…]", "train on the first N train cases (several sizes: one adapter each)")
+    static let examples = OptionKey<[Int]>.counts(
+        "examples", "N[,N…]", of: "train cases", "train on the first N train cases (several sizes: one adapter each)")
     static let rank = OptionKey<Int>.number("rank", "R", min: 1, "LoRA rank (default 8; alpha is twice the rank)")
     static let epochs = OptionKey<Int>.number("epochs", "E", min: 1, "passes over the data (default 2)")
     static let learningRate = OptionKey<Double>.decimal("learning-rate", "LR", "AdamW learning rate (default 0.0002)")
@@ -41,14 +41,7 @@ enum FineTuneCommands {
         var options = FineTuneOptions(evalset: invocation.positionals[0])
         options.template = invocation[template]
         options.name = invocation[name]
-        if let sizes = invocation[examples] {
-            options.examples = try sizes.split(separator: ",").map { text in
-                guard let count = Int(text.trimmingWhitespace()), count > 0 else {
-                    throw UsageError("--examples takes counts of train cases such as 20,40,80, not \"\(sizes)\"")
-                }
-                return count
-            }
-        }
+        if let sizes = invocation[examples] { options.examples = sizes }
         options.rank = invocation[rank] ?? options.rank
         options.epochs = invocation[epochs] ?? options.epochs
         options.learningRate = invocation[learningRate] ?? options.learningRate

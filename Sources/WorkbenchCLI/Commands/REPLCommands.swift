@@ -220,10 +220,10 @@ enum REPLCommands {
             guard positionals.count == 2 else { throw UsageError("usage: try case ID") }
             input.caseID = positionals[1]
         } else {
-            for assignment in positionals {
-                guard assignment.contains("=") else {
+            for text in positionals {
+                guard let assignment = Assignment(text) else {
                     throw UsageError(
-                        "try takes NAME=VALUE or case ID, not \"\(assignment)\"; usage: try NAME=VALUE… | try case ID")
+                        "try takes NAME=VALUE or case ID, not \"\(text)\"; usage: try NAME=VALUE… | try case ID")
                 }
                 input.assignments.append(assignment)
             }

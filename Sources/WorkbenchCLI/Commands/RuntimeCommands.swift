@@ -106,8 +106,8 @@ enum RuntimeCommands {
         }
     }
 
-    static let variable = OptionKey<String>.text(
-        "var", "NAME=VALUE", repeatable: true, "a variable's value (repeat for several)")
+    static let variable = OptionKey<Assignment>.assignment(
+        "var", repeatable: true, "a variable's value (repeat for several)")
     static let caseID = OptionKey<String>.text("case", "ID", "take the variables from this case of the eval set")
     static let caseEvalset = OptionKey<String>.text(
         "evalset", "NAME", completion: .evalsets, "the eval set for --case (default: the template's)")
@@ -134,8 +134,7 @@ enum RuntimeCommands {
     /// What `pwb run` and the REPL's `try` send: a revision, its variables, where to send it.
     struct TryInput {
         var reference: String
-        /// `NAME=VALUE` as typed.
-        var assignments: [String] = []
+        var assignments: [Assignment] = []
         var caseID: String?
         var evalset: String?
         var model: String?
@@ -149,12 +148,7 @@ enum RuntimeCommands {
         let workspace = try session.workspace()
         let resolved = try workspace.resolve(RevisionReference(parsing: input.reference))
         var values: [String: String] = [:]
-        for assignment in input.assignments {
-            guard let equals = assignment.firstIndex(of: "="), equals != assignment.startIndex else {
-                throw UsageError("--var needs NAME=VALUE, not \"\(assignment)\"")
-            }
-            values[String(assignment[..<equals])] = String(assignment[assignment.index(after: equals)...])
-        }
+        for assignment in input.assignments { values[assignment.name] = assignment.value }
         let vars: [String: String]
         do {
             vars = try workspace.variables(

@@ -12,10 +12,13 @@ enum StoreCommands {
         "init", "create the store (.pwb/workbench.sqlite, or --db PATH) in this folder",
         details: "Safe to run again: an existing store is kept and migrated to this pwb's schema."
     ) { invocation in
-        let workspace = try invocation.session.workspace()
+        let session = invocation.session
+        let existed = FileManager.default.fileExists(
+            atPath: Workspace.storePath(root: session.directory, databasePath: session.databasePath))
+        let workspace = try session.workspace()
         let version = try workspace.schemaVersion()
         let path = workspace.shown(workspace.storePath)
-        if !workspace.createdStore {
+        if existed {
             invocation.output.line("pwb store \(path) is ready (schema \(version)).")
         } else {
             invocation.output.line("Created the pwb store \(path) (schema \(version)).")

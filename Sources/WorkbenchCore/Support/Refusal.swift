@@ -8,8 +8,8 @@ public struct Refusal: Error, Sendable, Equatable, CustomStringConvertible {
         self.message = message
     }
 
-    /// The message with settings and commands named plainly (`split`, `runs list`).
-    public var description: String { message.worded(setting: { $0 }, command: { $0 }) }
+    /// The message with settings named plainly (`split`) and commands as `pwb runs list`.
+    public var description: String { message.description }
 }
 
 /// Text that names settings and commands for the interface to word: written with string
@@ -71,5 +71,6 @@ public struct Message: Sendable, Equatable, ExpressibleByStringInterpolation, Cu
         }.joined()
     }
 
-    public var description: String { worded(setting: { $0 }, command: { $0 }) }
+    /// Settings named plainly (`split`), commands as `pwb runs list`.
+    public var description: String { worded(setting: { $0 }, command: { "pwb " + $0 }) }
 }
