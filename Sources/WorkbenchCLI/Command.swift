@@ -58,6 +58,18 @@ struct OptionValueError: Error {
 /// A typed handle on an option: declared once beside its command, read back as `Value`.
 public struct OptionKey<Value: Sendable>: Sendable {
     public let option: Option
+
+    /// An option that takes a value, which `read` makes from its text or refuses with an
+    /// `OptionValueError`.
+    static func valued(
+        _ name: String, _ placeholder: String, repeatable: Bool = false, completion: Suggestions = .none,
+        _ help: String, read: @escaping @Sendable (String) throws -> Value
+    ) -> Self {
+        OptionKey(
+            option: Option(name, placeholder: placeholder, repeatable: repeatable, completion: completion, help) {
+                try read($0)
+            })
+    }
 }
 
 extension OptionKey where Value == Bool {
@@ -73,10 +85,7 @@ extension OptionKey where Value == String {
         _ name: String, _ placeholder: String, repeatable: Bool = false, completion: Suggestions = .none,
         _ help: String
     ) -> Self {
-        OptionKey(
-            option: Option(name, placeholder: placeholder, repeatable: repeatable, completion: completion, help) {
-                text in text
-            })
+        valued(name, placeholder, repeatable: repeatable, completion: completion, help) { $0 }
     }
 }
 
@@ -86,31 +95,26 @@ extension OptionKey where Value == [String] {
         _ name: String, _ placeholder: String, repeatable: Bool = false, completion: Suggestions = .none,
         _ help: String
     ) -> Self {
-        OptionKey(
-            option: Option(name, placeholder: placeholder, repeatable: repeatable, completion: completion, help) {
-                text in
-                let names = text.split(separator: ",").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
-                guard !names.isEmpty else {
-                    throw OptionValueError(problem: "needs at least one name, not \"\(text)\"")
-                }
-                return names
-            })
+        valued(name, placeholder, repeatable: repeatable, completion: completion, help) { text in
+            let names = text.split(separator: ",").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
+            guard !names.isEmpty else { throw OptionValueError(problem: "needs at least one name, not \"\(text)\"") }
+            return names
+        }
     }
 }
 
 extension OptionKey where Value == [Int] {
     /// Whole numbers from 1, separated by commas (`20,40,80`).
     public static func counts(_ name: String, _ placeholder: String, of what: String, _ help: String) -> Self {
-        OptionKey(
-            option: Option(name, placeholder: placeholder, help) { text in
-                let counts = text.split(separator: ",", omittingEmptySubsequences: false).map {
-                    Int($0.trimmingWhitespace())
-                }
-                guard !counts.isEmpty, counts.allSatisfy({ ($0 ?? 0) > 0 }) else {
-                    throw OptionValueError(problem: "takes counts of \(what) such as 20,40,80, not \"\(text)\"")
-                }
-                return counts.map { $0! }
-            })
+        valued(name, placeholder, help) { text in
+            let counts = text.split(separator: ",", omittingEmptySubsequences: false).map {
+                Int($0.trimmingWhitespace())
+            }
+            guard !counts.isEmpty, counts.allSatisfy({ ($0 ?? 0) > 0 }) else {
+                throw OptionValueError(problem: "takes counts of \(what) such as 20,40,80, not \"\(text)\"")
+            }
+            return counts.map { $0! }
+        }
     }
 }
 
@@ -130,13 +134,12 @@ public struct Assignment: Sendable, Hashable {
 extension OptionKey where Value == Assignment {
     /// `NAME=VALUE`, the name not empty.
     public static func assignment(_ name: String, repeatable: Bool = false, _ help: String) -> Self {
-        OptionKey(
-            option: Option(name, placeholder: "NAME=VALUE", repeatable: repeatable, help) { text in
-                guard let assignment = Assignment(text) else {
-                    throw OptionValueError(problem: "needs NAME=VALUE, not \"\(text)\"")
-                }
-                return assignment
-            })
+        valued(name, "NAME=VALUE", repeatable: repeatable, help) { text in
+            guard let assignment = Assignment(text) else {
+                throw OptionValueError(problem: "needs NAME=VALUE, not \"\(text)\"")
+            }
+            return assignment
+        }
     }
 }
 
@@ -145,15 +148,13 @@ extension OptionKey where Value == Int {
     public static func number(
         _ name: String, _ placeholder: String, min: Int? = nil, completion: Suggestions = .none, _ help: String
     ) -> Self {
-        OptionKey(
-            option: Option(name, placeholder: placeholder, completion: completion, help) {
-                text in
-                guard let number = Int(text) else {
-                    throw OptionValueError(problem: "must be a whole number, not \"\(text)\"")
-                }
-                if let min, number < min { throw OptionValueError(problem: "must be at least \(min), not \(number)") }
-                return number
-            })
+        valued(name, placeholder, completion: completion, help) { text in
+            guard let number = Int(text) else {
+                throw OptionValueError(problem: "must be a whole number, not \"\(text)\"")
+            }
+            if let min, number < min { throw OptionValueError(problem: "must be at least \(min), not \(number)") }
+            return number
+        }
     }
 }
 
@@ -162,20 +163,19 @@ extension OptionKey where Value == Double {
     public static func decimal(
         _ name: String, _ placeholder: String, in range: ClosedRange<Double>? = nil, _ help: String
     ) -> Self {
-        OptionKey(
-            option: Option(name, placeholder: placeholder, help) { text in
-                guard let number = Double(text), number.isFinite else {
-                    throw OptionValueError(problem: "must be a number, not \"\(text)\"")
-                }
-                if let range, !range.contains(number) {
-                    let bounds =
-                        range.upperBound == .greatestFiniteMagnitude
-                        ? "\(Self.shown(range.lowerBound)) or more"
-                        : "between \(Self.shown(range.lowerBound)) and \(Self.shown(range.upperBound))"
-                    throw OptionValueError(problem: "must be \(bounds), not \(Self.shown(number))")
-                }
-                return number
-            })
+        valued(name, placeholder, help) { text in
+            guard let number = Double(text), number.isFinite else {
+                throw OptionValueError(problem: "must be a number, not \"\(text)\"")
+            }
+            if let range, !range.contains(number) {
+                let bounds =
+                    range.upperBound == .greatestFiniteMagnitude
+                    ? "\(Self.shown(range.lowerBound)) or more"
+                    : "between \(Self.shown(range.lowerBound)) and \(Self.shown(range.upperBound))"
+                throw OptionValueError(problem: "must be \(bounds), not \(Self.shown(number))")
+            }
+            return number
+        }
     }
 
     /// 0 or more.
@@ -192,15 +192,12 @@ extension OptionKey where Value: CaseIterable & RawRepresentable & Sendable, Val
     /// One of the type's cases by its raw value; completes to them.
     public static func choice(_ name: String, placeholder: String? = nil, _ help: String) -> Self {
         let names = Value.allCases.map(\.rawValue)
-        return OptionKey(
-            option: Option(
-                name, placeholder: placeholder ?? names.joined(separator: "|"), completion: .words(names), help
-            ) { text in
-                guard let value = Value(rawValue: text) else {
-                    throw OptionValueError(problem: "is \"\(text)\"; use \(Self.alternatives(names))")
-                }
-                return value
-            })
+        return valued(name, placeholder ?? names.joined(separator: "|"), completion: .words(names), help) { text in
+            guard let value = Value(rawValue: text) else {
+                throw OptionValueError(problem: "is \"\(text)\"; use \(Self.alternatives(names))")
+            }
+            return value
+        }
     }
 
     /// `a, b or c`.

@@ -177,7 +177,11 @@ struct EvalEndToEndTests {
     }
 
     /// Starts `pwb eval` in the background and waits until at least `results` are stored.
-    func startEval(_ setup: Setup, _ arguments: [String], until results: Int) async throws -> (Process, Pipe) {
+    /// Starts `pwb ARGUMENTS` (reading `input`, its output into `output` when given) and returns
+    /// once its runs have stored `results` results.
+    func startEval(
+        _ setup: Setup, _ arguments: [String], input: String? = nil, output: Pipe? = nil, until results: Int
+    ) async throws -> (Process, Pipe) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: PwbProcess.binary)
         process.arguments = arguments
@@ -186,9 +190,13 @@ struct EvalEndToEndTests {
         for (key, value) in setup.environment { environment[key] = value }
         process.environment = environment
         let errors = Pipe()
-        process.standardOutput = FileHandle.nullDevice
+        process.standardOutput = output ?? FileHandle.nullDevice
         process.standardError = errors
+        let stdin = Pipe()
+        process.standardInput = stdin
         try process.run()
+        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+        stdin.fileHandleForWriting.closeFile()
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
             let listed = try await PwbProcess.run(["runs", "list", "--json"], in: setup.work.path)
@@ -253,39 +261,15 @@ struct EvalEndToEndTests {
 
     @Test func inTheREPLCtrlCStopsTheSecondEvalAndTheSessionGoesOn() async throws {
         let setup = try await Setup(delay: 0.05)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: PwbProcess.binary)
-        process.arguments = ["repl"]
-        process.currentDirectoryURL = URL(fileURLWithPath: setup.work.path)
-        var environment = ProcessInfo.processInfo.environment
-        for (key, value) in setup.environment { environment[key] = value }
-        process.environment = environment
-        let input = Pipe()
         let output = Pipe()
-        let errors = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
         // Two evals, then a command that must still run after the second is stopped.
-        input.fileHandleForWriting.write(
-            Data(
-                """
-                eval sentiment --variants instruction --limit 4 --no-cache
-                eval sentiment --variants question --limit 40 --no-cache --concurrency 2
-                template list
+        let script = """
+            eval sentiment --variants instruction --limit 4 --no-cache
+            eval sentiment --variants question --limit 40 --no-cache --concurrency 2
+            template list
 
-                """.utf8))
-        input.fileHandleForWriting.closeFile()
-        let deadline = Date().addingTimeInterval(60)
-        var stored = 0
-        while Date() < deadline && stored < 10 {
-            let listed = try await PwbProcess.run(["runs", "list", "--json"], in: setup.work.path)
-            let runs = (try? JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]]) ?? []
-            stored = runs.compactMap { $0["done"] as? Int }.reduce(0, +)
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        #expect(stored >= 10, "the second eval got going")
+            """
+        let (process, errors) = try await startEval(setup, ["repl"], input: script, output: output, until: 10)
         kill(process.processIdentifier, SIGINT)
         let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
