@@ -108,10 +108,10 @@ public enum CLI {
         case let error as Interrupted: return (Interrupts.exitCode, error.message)
         case let error as Silent: return (error.code, "")
         case let error as RuntimeStopped: return (ExitCode.runtimeUnavailable, error.message)
-        case let error as UnansweredRequests: return (exitCode(error.cause), error.description)
+        case let error as UnansweredRequests: return (exitCode(error.cause), worded(error.message))
         case let error as IncompleteRung: return (exitCode(error.cause), error.description)
         case let error as RuntimeUnavailable: return (ExitCode.runtimeUnavailable, worded(error.message))
-        case let error as TrainerError: return (ExitCode.runtimeUnavailable, error.description)
+        case let error as TrainerError: return (ExitCode.runtimeUnavailable, worded(error.message))
         case let error as TrainingStopped: return (Interrupts.exitCode, error.description)
         case let error as ManagedServerError:
             return (error.unavailable ? ExitCode.runtimeUnavailable : ExitCode.usage, worded(error.message))

@@ -25,8 +25,8 @@ public final class StopRequest: Sendable {
     public var isRequested: Bool { requested.withLock { $0 } }
 }
 
-/// An evaluation stopped before every case was scored; what finished is stored and
-/// `pwb eval --resume RUN` completes it.
+/// An evaluation stopped before every case was scored; what finished is stored and resuming the
+/// run (`pwb eval --resume RUN`) completes it.
 public struct EvalInterrupted: Error, Sendable, CustomStringConvertible {
     public enum Reason: Sendable {
         case stopped
@@ -37,13 +37,16 @@ public struct EvalInterrupted: Error, Sendable, CustomStringConvertible {
     public var reason: Reason
     public var report: EvalReport
 
-    public var description: String {
-        let resume = "resume with pwb eval --resume \(runs.first ?? 0)"
+    /// What happened and how to finish the runs, the command named for the interface to word.
+    public var message: Message {
+        let resume: Message = "resume with \(command: "eval --resume \(runs.first ?? 0)")"
         switch reason {
         case .stopped: return "interrupted; what finished is kept; \(resume)"
-        case .runtimeUnavailable(let error): return "\(error.description); what finished is kept; \(resume)"
+        case .runtimeUnavailable(let error): return "\(error.message); what finished is kept; \(resume)"
         }
     }
+
+    public var description: String { message.description }
 }
 
 /// The cache key of a request: SHA-256 over the provider kind, the model's identity, the exact

@@ -61,16 +61,19 @@ public struct UnansweredRequests: Error, Sendable, CustomStringConvertible {
     /// The checks the command was asked for, which cannot pass (`--fail-under`, `--baseline`).
     public var checks: [String] = []
 
-    public var description: String {
+    public var description: String { message.description }
+
+    /// What failed and how to ask again, the command named for the interface to word.
+    public var message: Message {
         let gate = checks.isEmpty ? "" : ", so \(checks.joined(separator: " and ")) cannot pass"
         let incomplete = "the scores cover only the answered cases and the evaluation is incomplete\(gate)"
         switch cause {
         case .input:
             return
-                "the model server refused case \(caseName) because its prompt does not fit: \(error); \(failed) of \(planned) requests failed, so \(incomplete) (pwb eval --resume \(run) asks them again once the server has a larger context)"
+                "the model server refused case \(caseName) because its prompt does not fit: \(error); \(failed) of \(planned) requests failed, so \(incomplete) (\(command: "eval --resume \(run)") asks them again once the server has a larger context)"
         case .configuration, .runtime:
             return
-                "\(failed) of \(planned) requests got no answer (the first: \(error)); \(incomplete); pwb eval --resume \(run) tries them again"
+                "\(failed) of \(planned) requests got no answer (the first: \(error)); \(incomplete); \(command: "eval --resume \(run)") tries them again"
         }
     }
 }

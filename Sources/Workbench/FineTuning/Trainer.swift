@@ -50,7 +50,7 @@ extension Workspace {
         guard install else {
             throw TrainerError(
                 message:
-                    "the LoRA trainer is not installed (or was built from other versions); install it once with make trainer or pwb finetune --install (about 5.6 GB from PyPI, a few minutes)"
+                    "the LoRA trainer is not installed (or was built from other versions); install it once with make trainer or \(command: "finetune --install") (about 5.6 GB from PyPI, a few minutes)"
             )
         }
         notes("installing the LoRA trainer into \(cache)/trainer (about 5.6 GB from PyPI, a few minutes)")

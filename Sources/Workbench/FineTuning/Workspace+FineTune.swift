@@ -51,8 +51,9 @@ public struct FineTuneProgress: Sendable {
 
 /// The trainer could not run or failed; the message says why and what to do (exit 3).
 public struct TrainerError: Error, Sendable, CustomStringConvertible {
-    public var message: String
-    public var description: String { message }
+    /// What failed; a command to run next is named as such, for the interface to word.
+    public var message: Message
+    public var description: String { message.description }
 }
 
 /// Training was stopped (Ctrl-C); no adapter of the unfinished job was stored.
@@ -126,7 +127,7 @@ extension Workspace {
         guard let modelPath = base.properties.model, FileSystem.exists(modelPath) else {
             throw TrainerError(
                 message:
-                    "the managed runtime did not say which model file it serves, so there is nothing to train an adapter for; restart it with pwb runtime stop, then pwb runtime start"
+                    "the managed runtime did not say which model file it serves, so there is nothing to train an adapter for; restart it with \(command: "runtime stop"), then \(command: "runtime start")"
             )
         }
 

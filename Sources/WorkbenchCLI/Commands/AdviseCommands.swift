@@ -125,7 +125,8 @@ enum AdviseCommands {
             let kept = "the runs made so far are kept (pwb runs list) and answer from the cache when you ask again"
             switch interrupted.reason {
             case .stopped: throw interrupted.ending(saying: "interrupted; " + kept)
-            case .runtimeUnavailable(let error): throw interrupted.ending(saying: "\(error.description); " + kept)
+            case .runtimeUnavailable(let error):
+                throw interrupted.ending(saying: "\(CLI.worded(error.message)); " + kept)
             }
         }
         bar.finish()

@@ -91,7 +91,7 @@ enum EvalCommands {
             bar.finish()
             // What finished is printed the way it was asked for, then the interruption is reported.
             try printReport(interrupted.report, invocation: invocation, workspace: workspace)
-            throw interrupted.ending(saying: interrupted.description)
+            throw interrupted.ending(saying: CLI.worded(interrupted.message))
         }
         bar.finish()
         try printReport(report, invocation: invocation, workspace: workspace)
