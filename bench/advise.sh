@@ -54,8 +54,11 @@ def rungs(advice):
     return ", ".join(f"{r['label']} {score(r):.3f}" for r in advice.get("rungs", []))
 (b, tb), (a, ta) = load(sys.argv[1]), load(sys.argv[2])
 rb, ra = recommendation(b), recommendation(a)
+# The verdict's words changed with the decision rule (an older "likely" can be "undecided" now for
+# the same rung and scores), so the rung chosen is what must match.
 print(f"(b) pwb advise sentiment {' '.join(sys.argv[3:])} on a fresh store: before {tb:.1f} s, after {ta:.1f} s, "
-      f"speed-up {tb / ta:.2f}x (target >= 2.5x); same recommendation: {'yes' if rb == ra else 'NO'}")
+      f"speed-up {tb / ta:.2f}x (target >= 2.5x); same rung chosen: {'yes' if rb['rung'] == ra['rung'] else 'NO'}"
+      f"{'' if rb['verdict'] == ra['verdict'] else ' (verdicts differ: see below)'}")
 print(f"    before: {json.dumps(rb, ensure_ascii=False)}; rungs: {rungs(b)}")
 print(f"    after:  {json.dumps(ra, ensure_ascii=False)}; rungs: {rungs(a)}")
 PY

@@ -7,6 +7,9 @@
 # Each side sends the same prompts (extracted from pwb's run) at the server's slot count.
 # Rounds alternate who goes first, so drift on a shared machine favours neither; the ratios
 # are of the summed wall times. Targets: pwb/default <= 0.4, pwb/same <= 1.02.
+# Every round replays prompts the servers have seen: llama-server's RAM prompt cache (--cache-ram,
+# 8 GiB by default) keeps whole prompts and restores one into any slot, named or not, so after the
+# first pass the same-server comparison measures restores and generation more than prefix reuse.
 # Usage: bench/prefix.sh [ROUNDS [CASES]]   (default 3 rounds of all 200 cases)
 set -euo pipefail
 cd "$(dirname "$0")/.."

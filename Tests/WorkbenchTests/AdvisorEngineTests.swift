@@ -53,6 +53,41 @@ import WorkbenchStore
         #expect(work.completions.count == before)
     }
 
+    @Test func fewShotRunsAreScoredSideBySideOneRunToASlot() async throws {
+        let work = try StubWorkspace(slots: 2, answer: Self.learnsFromExamples)
+        var options = AdviceOptions(template: "sentiment")
+        options.budget = 8
+        options.draws = 2
+        let advice = try await work.workspace.advise(options, environment: work.environment)
+        #expect(advice.recommended?.label == "1-shot random")
+        // The few-shot prompts are those with examples. The first random draws start at once, one
+        // in each slot: both slots' first few-shot request asks the first dev case (one run after
+        // another, both slots would share the first draw and ask its first two cases).
+        let fewShot = work.completions.compactMap { request -> (slot: Int, prompt: String)? in
+            guard let prompt = request.json?["prompt"]?.stringValue, let slot = request.json?["id_slot"]?.intValue,
+                prompt.contains("positive\n") || prompt.contains("negative\n")
+            else { return nil }
+            return (slot, prompt)
+        }
+        // With four train cases, the two 4-shot draws show the same examples in the same order: the
+        // same request in two runs scored together is sent once, as the cache would have it one by one.
+        #expect(!fewShot.isEmpty)
+        #expect(Set(fewShot.map(\.prompt)).count == fewShot.count, "a prompt was sent twice")
+        let fourShot = try #require(advice.fewShot.measured?.points.first { $0.k == 4 })
+        #expect(fourShot.random.map(\.cachedShare) == [0, 1])
+        for slot in [0, 1] {
+            let first = try #require(fewShot.first { $0.slot == slot }?.prompt)
+            let review = first.components(separatedBy: "Review: ").last ?? ""
+            #expect(review.hasPrefix("really good phone\n"), "slot \(slot) began with: \(first)")
+        }
+        // Each few-shot run is still a batch of its own, as `pwb eval` would make it, and complete;
+        // the two zero-shot variants share theirs.
+        let runs = try work.workspace.store.runListings(limit: 100)
+        #expect(runs.count == 2 + 3 * 3)
+        #expect(Set(runs.map(\.run.batch)).count == 1 + 3 * 3)
+        #expect(runs.allSatisfy { $0.run.status == .completed && $0.done == 8 })
+    }
+
     @Test func adviceStoredInAnEarlierFormIsRefusedWithASentence() async throws {
         let work = try StubWorkspace()
         let template = try work.workspace.template(named: "sentiment")

@@ -128,19 +128,26 @@ extension Workspace {
         let seed = UInt64(options.seed) &+ 1
 
         func run(_ label: String, _ configure: (inout EvalOptions) -> Void) async throws -> EvalReport {
-            var options = base
-            configure(&options)
-            let report = try await evaluate(
-                options, environment: environment, stop: stop, notes: notes,
+            try await runTogether(label, [(label, base.with(configure))])[0]
+        }
+        /// Independent rungs scored side by side (`evaluate` of several): `label` names them in
+        /// the progress line, each its own in an error.
+        func runTogether(_ label: String, _ rungs: [(label: String, options: EvalOptions)])
+            async throws -> [EvalReport]
+        {
+            let reports = try await evaluate(
+                rungs.map(\.options), environment: environment, stop: stop, notes: notes,
                 progress: progress.map { callback in { callback(AdviceProgress(rung: label, eval: $0)) } })
             // A rung scored only on the cases that got an answer would be judged on other cases
             // than the rest of the ladder (and long prompts fail more often): stop instead.
-            if let unanswered = try unansweredRequests(in: report) {
-                throw IncompleteRung(
-                    rung: label, failed: unanswered.failed, planned: unanswered.planned,
-                    firstError: unanswered.error, cause: unanswered.cause)
+            for (rung, report) in zip(rungs, reports) {
+                if let unanswered = try unansweredRequests(in: report) {
+                    throw IncompleteRung(
+                        rung: rung.label, failed: unanswered.failed, planned: unanswered.planned,
+                        firstError: unanswered.error, cause: unanswered.cause)
+                }
             }
-            return report
+            return reports
         }
 
         // 1. Zero-shot, every variant.
@@ -177,19 +184,26 @@ extension Workspace {
                 )
             } else {
                 var points: [Advice.FewShotPoint] = []
-                for k in sequence(first: 1, next: { $0 * 2 }).prefix(while: { $0 <= limit }) {
-                    var draws: [RunReport] = []
+                let ks = Array(sequence(first: 1, next: { $0 * 2 }).prefix(while: { $0 <= limit }))
+                // Every k's draws and similar run are independent of one another: scored together,
+                // the server's slots each keep one run's examples and none waits for a run to end.
+                // Per k: the random draws, then the similar run, as they were scored one by one.
+                var strategies: [(label: String, options: EvalOptions)] = []
+                for k in ks {
                     for draw in 0..<options.draws {
-                        draws.append(
-                            try await run("\(k)-shot random #\(draw + 1)") {
-                                $0.variants = pinned
-                                $0.strategy = Strategy(shots: k, selection: .random, draw: draw)
-                            }.runs[0])
+                        let random = Strategy(shots: k, selection: .random, draw: draw)
+                        strategies.append(("\(k)-shot random #\(draw + 1)", base.with { $0.strategy = random }))
                     }
-                    let similar = try await run("\(k)-shot similar") {
-                        $0.variants = pinned
-                        $0.strategy = Strategy(shots: k, selection: .similar)
-                    }.runs[0]
+                    let similar = Strategy(shots: k, selection: .similar)
+                    strategies.append(("\(k)-shot similar", base.with { $0.strategy = similar }))
+                }
+                for index in strategies.indices { strategies[index].options.variants = pinned }
+                let label = ks.count == 1 ? "1-shot" : "1…\(ks[ks.count - 1])-shot"
+                var measured = try await runTogether(label, strategies).map { $0.runs[0] }[...]
+                for k in ks {
+                    let draws = Array(measured.prefix(options.draws))
+                    measured = measured.dropFirst(options.draws)
+                    let similar = measured.removeFirst()
                     points.append(
                         Advice.FewShotPoint(
                             k: k, random: draws.map(Workspace.summary), similar: Workspace.summary(similar)))

@@ -123,6 +123,11 @@ final class EvalExecution {
         case answer
         /// Grading an answer; whether it came from the cache, and under which key, is kept for the result.
         case judge(Completion, cached: Bool, responseKey: String)
+
+        var isAnswer: Bool {
+            if case .answer = self { return true }
+            return false
+        }
     }
 
     private struct Finished: Sendable {
@@ -174,6 +179,19 @@ final class EvalExecution {
             ? try workspace.store.cachedResponses(
                 keys: prepared.map(\.key), logprobs: prepared.contains { $0.request.topLogprobs > 0 }, timings: false)
             : [:]
+        // The same request in two runs (two random draws that chose the same examples in the
+        // same order) is sent once: the later items take its answer as a cached one, as they
+        // would had the runs been scored one after the other.
+        var waiting: [String: [Int]] = [:]
+        var first: [String: Int] = [:]
+        for (index, entry) in prepared.enumerated() where hits[entry.key] == nil {
+            if first[entry.key] == nil {
+                first[entry.key] = index
+            } else {
+                waiting[entry.key, default: []].append(index)
+            }
+        }
+        let follows = Set(waiting.values.joined())
         let (capacity, slotted) = lanes()
         // The cases of one run share their prompt's beginning; each lane keeps to one run.
         var order = LaneSchedule(groups: items.map(\.run), lanes: capacity.count)
@@ -228,6 +246,7 @@ final class EvalExecution {
                 for lane in capacity.indices {
                     while busy[lane] < capacity[lane], mayStart(), let index = order.next(lane: lane) {
                         var (request, key) = prepared[index]
+                        if follows.contains(index) { continue }
                         if let hit = hits[key] {
                             cachedCount += 1
                             try answered(
@@ -256,15 +275,24 @@ final class EvalExecution {
                         pendingResponses.append((response, model, finished.request))
                         try answered(
                             finished.index, lane: finished.lane, completion, cached: false, responseKey: finished.key)
+                        for index in waiting.removeValue(forKey: finished.key) ?? [] {
+                            cachedCount += 1
+                            try answered(
+                                index, lane: finished.lane, response.completion(endpoint: "cache"), cached: true,
+                                responseKey: finished.key)
+                        }
                     case .judge(let answer, let cached, let responseKey):
                         pendingResponses.append((response, model, finished.request))
                         try record(item, answer, cached: cached, responseKey: responseKey, judge: completion)
                     }
                 case .failure(let error):
+                    // The items waiting on this request get its failure (resumed, they are sent).
+                    let followers = finished.phase.isAnswer ? waiting.removeValue(forKey: finished.key) ?? [] : []
                     if let unavailable = error as? RuntimeUnavailable {
                         outage = unavailable
                     } else if !(error is CancellationError) {
                         recordError(item, error)
+                        for index in followers { recordError(items[index], error) }
                     }
                 }
                 try flush()

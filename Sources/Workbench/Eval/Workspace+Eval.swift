@@ -18,6 +18,89 @@ extension Workspace {
         _ options: EvalOptions, environment: [String: String], stop: StopRequest? = nil,
         notes: (String) -> Void = { _ in }, progress: ((EvalProgress) -> Void)? = nil
     ) async throws -> EvalReport {
+        try await evaluate([options], environment: environment, stop: stop, notes: notes, progress: progress)[0]
+    }
+
+    /// Scores several evaluations at once, as `evaluate` scores one, each stored as its own batch
+    /// of runs: their requests share the server's slots, one run's cases to a lane (`LaneSchedule`),
+    /// so both slots stay busy and each keeps one run's prompt prefix, and no slot idles while
+    /// another finishes a run's last case. They must score the same eval set with the same cache
+    /// setting and seed; the first's concurrency bounds them all.
+    /// - Returns: the report of each, in the order asked.
+    /// - Throws: `EvalInterrupted` (naming the interrupted runs of every evaluation) when stopped.
+    func evaluate(
+        _ list: [EvalOptions], environment: [String: String], stop: StopRequest? = nil,
+        notes: (String) -> Void = { _ in }, progress: ((EvalProgress) -> Void)? = nil
+    ) async throws -> [EvalReport] {
+        var prepared: [PreparedEvaluation] = []
+        defer { withExtendedLifetime(prepared) {} }
+        var connected: [String: ConnectedModel] = [:]
+        do {
+            for options in list {
+                prepared.append(
+                    try await prepare(options, environment: environment, notes: notes, connected: &connected))
+            }
+        } catch {
+            // The runs already created never started: resumable, not "running".
+            for run in prepared.flatMap(\.planned) { try? store.setRunStatus(run.record.id, .interrupted) }
+            throw error
+        }
+        guard let first = prepared.first else { return [] }
+        guard
+            prepared.allSatisfy({
+                $0.evalset.record.id == first.evalset.record.id && $0.options.useCache == first.options.useCache
+                    && $0.options.seed == first.options.seed
+            })
+        else {
+            preconditionFailure("evaluations scored together share their eval set, cache setting and seed")
+        }
+        // One execution over every run: each evaluation's items follow the last's, their runs renumbered.
+        var planned: [PlannedRun] = []
+        var items: [WorkItem] = []
+        var cases: [Int: StoredCase] = [:]
+        for evaluation in prepared {
+            let offset = planned.count
+            planned += evaluation.planned
+            items += evaluation.items.map { WorkItem(run: $0.run + offset, caseID: $0.caseID, sample: $0.sample) }
+            cases.merge(evaluation.cases) { first, _ in first }
+        }
+        let outcome = try await execute(
+            planned, items: items, evalset: first.evalset, cases: cases, options: first.options,
+            concurrency: first.concurrency, stop: stop, progress: progress)
+        var reports: [EvalReport] = []
+        var interrupted: [EvalInterrupted] = []
+        for evaluation in prepared {
+            do {
+                reports.append(try conclude(evaluation.planned, outage: outcome))
+            } catch let error as EvalInterrupted {
+                interrupted.append(error)
+                reports.append(error.report)
+            }
+        }
+        if var stopped = interrupted.first {
+            stopped.runs = interrupted.flatMap(\.runs)
+            throw stopped
+        }
+        return reports
+    }
+
+    /// An evaluation checked and planned, its runs created and its batch held.
+    private struct PreparedEvaluation {
+        var options: EvalOptions
+        var planned: [PlannedRun]
+        var items: [WorkItem]
+        var evalset: LoadedEvalSet
+        var cases: [Int: StoredCase]
+        var concurrency: Int
+        var lease: RunLease
+    }
+
+    /// Checks `options`, connects its models and creates its runs: everything before the first request.
+    /// - Parameter connected: the models connected so far, by name and adapter; one it connects is added.
+    private func prepare(
+        _ options: EvalOptions, environment: [String: String], notes: (String) -> Void,
+        connected: inout [String: ConnectedModel]
+    ) async throws -> PreparedEvaluation {
         let revisions = try revisions(for: options)
         let evalset = try evalset(named: try evalsetName(for: options, revisions: revisions))
         var cases = try store.cases(evalsetID: evalset.record.id, split: options.split)
@@ -59,9 +142,16 @@ extension Workspace {
         var models: [ConnectedModel] = []
         for name in options.models {
             // An adapter is served by the managed runtime: with no model named, that one.
-            let model = try await connect(
-                model: name ?? (adapter == nil ? nil : "local"), adapter: adapter, environment: environment)
+            let name = name ?? (adapter == nil ? nil : "local")
+            // Evaluations scored together share one client per model, so their requests can name its slots.
+            let key = "\(name ?? "")\u{0}\(adapter?.name ?? "")"
+            if let model = connected[key] {
+                models.append(model)
+                continue
+            }
+            let model = try await connect(model: name, adapter: adapter, environment: environment)
             if let started = model.startedRuntime { notes(Workspace.startedNote(started)) }
+            connected[key] = model
             models.append(model)
         }
         let concurrency =
@@ -101,7 +191,6 @@ extension Workspace {
             }
         }
         let lease = try RunLease(storePath: storePath, batch: batch, runID: planned[0].record.id)
-        defer { withExtendedLifetime(lease) {} }
         var items: [WorkItem] = []
         items.reserveCapacity(cases.count * planned.count * options.repeats)
         for stored in cases {
@@ -111,9 +200,9 @@ extension Workspace {
                 }
             }
         }
-        return try await finish(
-            planned, items: items, evalset: evalset, cases: byRow, options: options, concurrency: concurrency,
-            stop: stop, progress: progress)
+        return PreparedEvaluation(
+            options: options, planned: planned, items: items, evalset: evalset, cases: byRow,
+            concurrency: concurrency, lease: lease)
     }
 
     /// Completes the unfinished runs of `runID`'s batch without redoing finished cases; the
@@ -191,19 +280,38 @@ extension Workspace {
         options: EvalOptions, concurrency: Int, stop: StopRequest?, progress: ((EvalProgress) -> Void)?,
         allRuns: [RunRecord]? = nil
     ) async throws -> EvalReport {
+        let outage = try await execute(
+            planned, items: items, evalset: evalset, cases: cases, options: options, concurrency: concurrency,
+            stop: stop, progress: progress)
+        return try conclude(planned, outage: outage, allRuns: allRuns)
+    }
+
+    /// Runs the items; returns the runtime outage that stopped them early, if one did.
+    private func execute(
+        _ planned: [PlannedRun], items: [WorkItem], evalset: LoadedEvalSet, cases: [Int: StoredCase],
+        options: EvalOptions, concurrency: Int, stop: StopRequest?, progress: ((EvalProgress) -> Void)?
+    ) async throws -> RuntimeUnavailable? {
         let execution = EvalExecution(
             workspace: self, runs: planned, evalset: evalset, cases: cases, useCache: options.useCache,
             concurrency: concurrency, seed: options.seed, stop: stop, progress: progress)
-        var outage: RuntimeUnavailable?
         do {
-            outage = try await execution.execute(items)
+            return try await execution.execute(items)
         } catch is CancellationError {
-            // Abandoned with a second Ctrl-C: what finished is stored; the runs are marked below.
+            // Abandoned with a second Ctrl-C: what finished is stored; the runs are marked after.
+            return nil
         } catch {
             // Anything else (the store failing, say): the runs stay resumable, not "running".
             for run in planned { try? store.setRunStatus(run.record.id, .interrupted) }
             throw error
         }
+    }
+
+    /// Marks each run completed or interrupted and builds the report (of `allRuns` when given:
+    /// a resumed batch's finished runs too).
+    /// - Throws: `EvalInterrupted` when a run has cases left.
+    private func conclude(_ planned: [PlannedRun], outage: RuntimeUnavailable?, allRuns: [RunRecord]? = nil) throws
+        -> EvalReport
+    {
         var complete = true
         var summaries: [Int: RunReport] = [:]
         for run in planned {
