@@ -158,7 +158,8 @@ enum RuntimeCommands {
             throw UsageError("\(missing): give \(needed), or \(invocation.inREPL ? "case ID" : "--case ID")")
         }
         let request = try Prompting.request(resolved.file, reference: resolved.reference, vars: vars, topLogprobs: 5)
-        let model = try await connect(model: input.model, invocation: invocation, workspace: workspace)
+        let model = try await workspace.connect(model: input.model, environment: session.environment)
+        if let started = model.startedRuntime { invocation.output.note(Workspace.startedNote(started)) }
         let completion = try await Interrupts.run(output: invocation.output, stop: nil) {
             try await model.client.checkFits(request, contextSize: model.properties.contextSize)
             return try await model.client.complete(request)
@@ -173,16 +174,6 @@ enum RuntimeCommands {
         // An answer of nothing (or only spaces) would otherwise be an invisible line.
         invocation.output.line(completion.text.trimmingWhitespace().isEmpty ? "(an empty answer)" : completion.text)
         invocation.output.line("── " + summary(completion, model: model))
-    }
-
-    /// Connects to the model named (default: the configured default, else the managed runtime),
-    /// saying so when the managed runtime was started.
-    static func connect(model name: String?, invocation: Invocation, workspace: Workspace) async throws
-        -> ConnectedModel
-    {
-        let model = try await workspace.connect(model: name, environment: invocation.session.environment)
-        if let started = model.startedRuntime { invocation.output.note(Workspace.startedNote(started)) }
-        return model
     }
 
     static func summary(_ completion: Completion, model: ConnectedModel) -> String {
