@@ -184,7 +184,8 @@ extension Store {
     /// The token that confines a search to one eval set (`e`) or corpus (`c`).
     static func scope(_ kind: String, _ id: Int) -> String { "x\(kind)\(id)x" }
 
-    /// Active cases of one split whose input matches an FTS5 expression, best BM25 first.
+    /// Active cases of one split whose input matches an FTS5 expression, best BM25 first (ties in
+    /// the eval set's order, so the best k are the first k of the best k + 1).
     public func searchCases(evalsetID: Int, split: Split, match: String, limit: Int, excluding: Int) throws
         -> [StoredCase]
     {
@@ -193,7 +194,7 @@ extension Store {
             SELECT \(Store.caseColumns.split(separator: ",").map { "c." + $0.trimmingWhitespace() }.joined(separator: ", "))
             FROM cases_fts JOIN cases c ON c.id = cases_fts.rowid
             WHERE cases_fts MATCH ? AND c.split = ? AND c.retired = 0 AND c.id != ?
-            ORDER BY bm25(cases_fts, 0.0, 1.0) LIMIT ?
+            ORDER BY bm25(cases_fts, 0.0, 1.0), c.position LIMIT ?
             """,
             .text("scope : \"\(Store.scope("e", evalsetID))\" AND text : (\(match))"), .text(split.rawValue),
             SQLValue(excluding), SQLValue(limit),

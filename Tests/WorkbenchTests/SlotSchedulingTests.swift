@@ -65,6 +65,22 @@ import WorkbenchCore
         while let item = schedule.next(lane: 0) { order.append(item) }
         #expect(order == [0, 2, 4, 6, 1, 3, 5])
     }
+
+    @Test func aChainGoesOutThroughOneLaneLowestRankFirst() {
+        // One group: a run at k = 2 (items 0–2), then the same cases at k = 1 (items 3–5). Each
+        // case is a chain, its k = 1 item first; a chain is finished by the lane that began it.
+        var schedule = LaneSchedule(
+            groups: Array(repeating: 0, count: 6), chains: [0, 1, 2, 0, 1, 2], ranks: [2, 2, 2, 1, 1, 1], lanes: 2)
+        #expect(schedule.next(lane: 0) == 3)
+        #expect(schedule.next(lane: 1) == 4)
+        #expect(schedule.next(lane: 1) == 1)
+        #expect(schedule.next(lane: 0) == 0)
+        #expect(schedule.next(lane: 1) == 5)
+        #expect(schedule.next(lane: 0) == nil, "the last chain is lane 1's")
+        #expect(!schedule.isEmpty)
+        #expect(schedule.next(lane: 1) == 2)
+        #expect(schedule.isEmpty)
+    }
 }
 
 @Suite struct SlotSchedulingTests {
@@ -127,5 +143,41 @@ import WorkbenchCore
         #expect(work.completions.count == sent)
         #expect(again.runs.map { $0.headline?.interval.estimate } == first.runs.map { $0.headline?.interval.estimate })
         #expect(again.runs.allSatisfy { $0.scored == 8 && $0.cachedShare == 1 })
+    }
+
+    /// Similar-example runs at k = 1 and 2, scored together: each case is asked with one example
+    /// and then, in the same slot, with two, so the second prompt finds the first example (the
+    /// most similar at any k) in the slot's cache and reads only the one it adds.
+    @Test func similarRunsAskEachCaseFewestExamplesFirstInOneSlot() async throws {
+        let work = try StubWorkspace(slots: 2)
+        let options = [1, 2].map { k in
+            work.options {
+                $0.variants = ["plain"]
+                $0.strategy = Strategy(shots: k, selection: .similar)
+            }
+        }
+        let reports = try await work.workspace.evaluate(options, environment: work.environment)
+        #expect(reports.allSatisfy { $0.runs[0].scored == 8 })
+        func examples(_ prompt: String) -> Int {
+            prompt.components(separatedBy: "Sentiment: positive").count
+                + prompt.components(separatedBy: "Sentiment: negative").count - 2
+        }
+        func review(_ prompt: String) -> String { prompt.components(separatedBy: "Review: ").last ?? "" }
+        var bySlot: [Int: [String]] = [:]
+        for request in work.completions {
+            let slot = try #require(request.json?["id_slot"]?.intValue)
+            bySlot[slot, default: []].append(request.json?["prompt"]?.stringValue ?? "")
+        }
+        let twoExamples = work.completions.filter { examples($0.json?["prompt"]?.stringValue ?? "") == 2 }.count
+        var followed = 0
+        for prompts in bySlot.values {
+            for (previous, prompt) in zip(prompts, prompts.dropFirst()) where examples(prompt) == 2 {
+                let block = String(previous.dropLast(review(previous).count + "Review: ".count))
+                #expect(examples(previous) == 1 && review(previous) == review(prompt), "\(previous) | \(prompt)")
+                #expect(prompt.hasPrefix(block), "\(prompt) does not begin with \(block)")
+                followed += 1
+            }
+        }
+        #expect(twoExamples > 0 && followed == twoExamples)
     }
 }

@@ -155,6 +155,40 @@ final class EvalExecution {
         return (Array(repeating: 1, count: concurrency), false)
     }
 
+    /// Which items share a prompt prefix (a group, one lane at a time) and which follow one
+    /// another through one lane (a chain). The cases of one run share their prompt's beginning,
+    /// so a run is a group. Similar-example runs of one prompt and model at several k are one
+    /// group together, each case a chain from the fewest examples up: the k train cases most like
+    /// a case begin with the fewer (`similarCases` ranks them the same way at any k), so each of
+    /// a case's prompts begins with the one before it and reads only the examples it adds.
+    func cacheGroups(_ items: [WorkItem]) -> (groups: [Int], chains: [Int]?, ranks: [Int]?) {
+        var numbers: [String: Int] = [:]
+        var nested = false
+        let keys = runs.map { run -> String in
+            let strategy = run.strategy
+            guard strategy.selection == .similar, strategy.shots > 0, strategy.corpus == nil else {
+                return "run \(run.record.id)"
+            }
+            nested = true
+            return "similar \(run.record.revisionID) \(run.record.model) \(run.oneToken)"
+        }
+        let groups = items.map { item in
+            let key = keys[item.run]
+            if let number = numbers[key] { return number }
+            numbers[key] = numbers.count
+            return numbers[key]!
+        }
+        guard nested else { return (groups, nil, nil) }
+        var chainNumbers: [[Int]: Int] = [:]
+        let chains = items.map { item in
+            let key = [item.caseID, item.sample]
+            if let number = chainNumbers[key] { return number }
+            chainNumbers[key] = chainNumbers.count
+            return chainNumbers[key]!
+        }
+        return (groups, chains, items.map { runs[$0.run].strategy.shots })
+    }
+
     /// Runs `items`; returns the runtime outage that stopped it early, if one did.
     func execute(_ items: [WorkItem]) async throws -> RuntimeUnavailable? {
         total = items.count
@@ -193,8 +227,8 @@ final class EvalExecution {
         }
         let follows = Set(waiting.values.joined())
         let (capacity, slotted) = lanes()
-        // The cases of one run share their prompt's beginning; each lane keeps to one run.
-        var order = LaneSchedule(groups: items.map(\.run), lanes: capacity.count)
+        let (groups, chains, ranks) = cacheGroups(items)
+        var order = LaneSchedule(groups: groups, chains: chains, ranks: ranks, lanes: capacity.count)
         var busy = Array(repeating: 0, count: capacity.count)
         var outage: RuntimeUnavailable?
         defer { try? flush() }
