@@ -7,9 +7,11 @@
 # Each side sends the same prompts (extracted from pwb's run) at the server's slot count.
 # Rounds alternate who goes first, so drift on a shared machine favours neither; the ratios
 # are of the summed wall times. Targets: pwb/default <= 0.4, pwb/same <= 1.02.
-# Every round replays prompts the servers have seen: llama-server's RAM prompt cache (--cache-ram,
-# 8 GiB by default) keeps whole prompts and restores one into any slot, named or not, so after the
-# first pass the same-server comparison measures restores and generation more than prefix reuse.
+# No side ever sends a prompt a server has seen: llama-server's RAM prompt cache (--cache-ram,
+# 8 GiB by default) keeps whole prompts and restores one into any slot, so a replayed prompt would
+# measure restores rather than prefix reuse. Each side of each round has a header of its own, a
+# two-digit batch mark (the same number of tokens for all), so within a side the 200 prompts still
+# share the 3-shot block and across sides they share nothing the server could have kept.
 # Usage: bench/prefix.sh [ROUNDS [CASES]]   (default 3 rounds of all 200 cases)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +28,8 @@ work="$(mktemp -d)"
 trap 'cd /; [ -n "${default_pid:-}" ] && kill "$default_pid" 2>/dev/null; (cd "$work" && "$pwb" runtime stop >/dev/null 2>&1); rm -rf "$work"' EXIT
 cd "$work"
 mkdir -p templates/jmc evalsets
-cat >templates/jmc/choice.prompt <<'PROMPT'
+header() {
+  cat <<PROMPT
 ---
 evalset: jmc
 max_tokens: 4
@@ -34,13 +37,18 @@ stop: ["\n"]
 temperature: 0
 example_format: "問題: {{question}}\n選択肢: A. {{a}}　B. {{b}}　C. {{c}}　D. {{d}}\n答え: {{expected}}"
 ---
-以下は日本語の語彙に関する多肢選択問題と、その正解の記号です。
+（第$1組）以下は日本語の語彙に関する多肢選択問題と、その正解の記号です。
 
 {{examples}}
 問題: {{question}}
 選択肢: A. {{a}}　B. {{b}}　C. {{c}}　D. {{d}}
 答え:
 PROMPT
+}
+# Marks: 10 and 11 warm up; round r uses r1 (pwb), r2 (the client on pwb's server), r3 (default).
+for mark in 10 11 $(for r in $(seq "$rounds"); do echo "${r}1"; done); do
+  header "$mark" >"templates/jmc/b$mark.prompt"
+done
 echo '{"scorers": [{"type": "label", "labels": ["A", "B", "C", "D"]}], "input": "question"}' >evalsets/jmc.json
 python3 - evalsets/jmc.jsonl <<'PY'
 import json, random, sys
@@ -70,16 +78,17 @@ PY
 # pwb's managed runtime, as pwb starts it.
 "$pwb" runtime start >/dev/null
 read -r pwb_port pwb_slots < <(python3 -c 'import json; r = json.load(open(".pwb/runtime.json")); print(r["port"], r["slots"])')
-args=(eval jmc --shots 3 --no-cache --limit "$cases_limit")
-"$pwb" eval jmc --shots 3 --no-cache --limit 8 >/dev/null   # load the model into memory
+"$pwb" eval jmc --variants b10 --shots 3 --no-cache --limit 8 >/dev/null   # load the model into memory
 extract() { python3 "$root/bench/extract_requests.py"; }
-"$pwb" eval jmc --shots 3 --no-cache --limit 8 >/dev/null
+# The client's prompts for a side: the warm-up run's, with its mark changed to the side's.
+prompts() { sed -E "s/（第[0-9]+組）/（第$1組）/" requests.jsonl >"requests-$1.jsonl"; echo "requests-$1.jsonl"; }
 extract
-# One prompt pair on pwb's server: the second must find the shared block in the slot's cache.
-python3 - "http://127.0.0.1:$pwb_port" <<'PY'
+# One prompt pair on pwb's server, of a mark not sent before: the second must find the shared
+# block in the slot's cache.
+python3 - "http://127.0.0.1:$pwb_port" "$(prompts 01)" <<'PY'
 import http.client, json, sys, urllib.parse
 url = urllib.parse.urlparse(sys.argv[1])
-lines = [json.loads(l) for l in open("requests.jsonl")][:2]
+lines = [json.loads(l) for l in open(sys.argv[2])][:2]
 c = http.client.HTTPConnection(url.hostname, url.port)
 for body in lines:
     body = dict(body, id_slot=0)
@@ -89,8 +98,14 @@ t = answer["timings"]
 print(f"(a) prefix reuse on pwb's server: second prompt of a pair: cache_n {t.get('cache_n')}, prompt_n {t['prompt_n']}, prompt {t['prompt_ms']:.0f} ms")
 PY
 
-time_pwb() { local t0 t1; t0=$(date +%s.%N); "$pwb" "${args[@]}" >/dev/null; t1=$(date +%s.%N); python3 -c "print($t1 - $t0)"; }
-"$pwb" "${args[@]}" >/dev/null
+time_pwb() {
+  local t0 t1
+  t0=$(date +%s.%N)
+  "$pwb" eval jmc --variants "b$1" --shots 3 --no-cache --limit "$cases_limit" >/dev/null
+  t1=$(date +%s.%N)
+  python3 -c "print($t1 - $t0)"
+}
+"$pwb" eval jmc --variants b11 --shots 3 --no-cache --limit "$cases_limit" >/dev/null
 extract
 cases=$(wc -l <requests.jsonl)
 
@@ -104,14 +119,16 @@ default_slots=$(curl -s "http://127.0.0.1:$default_port/props" | python3 -c 'imp
 
 pwb_total=0; default_total=0; same_total=0; rows=""
 for round in $(seq "$rounds"); do
+  same=$(prompts "${round}2")
+  default=$(prompts "${round}3")
   if [ $((round % 2)) -eq 1 ]; then
-    p=$(time_pwb); extract
-    s=$(python3 "$root/bench/minimal_client.py" "http://127.0.0.1:$pwb_port" "$pwb_slots" requests.jsonl)
-    d=$(python3 "$root/bench/minimal_client.py" "http://127.0.0.1:$default_port" "$default_slots" requests.jsonl)
+    p=$(time_pwb "${round}1")
+    s=$(python3 "$root/bench/minimal_client.py" "http://127.0.0.1:$pwb_port" "$pwb_slots" "$same")
+    d=$(python3 "$root/bench/minimal_client.py" "http://127.0.0.1:$default_port" "$default_slots" "$default")
   else
-    d=$(python3 "$root/bench/minimal_client.py" "http://127.0.0.1:$default_port" "$default_slots" requests.jsonl)
-    s=$(python3 "$root/bench/minimal_client.py" "http://127.0.0.1:$pwb_port" "$pwb_slots" requests.jsonl)
-    p=$(time_pwb); extract
+    d=$(python3 "$root/bench/minimal_client.py" "http://127.0.0.1:$default_port" "$default_slots" "$default")
+    s=$(python3 "$root/bench/minimal_client.py" "http://127.0.0.1:$pwb_port" "$pwb_slots" "$same")
+    p=$(time_pwb "${round}1")
   fi
   pwb_total=$(python3 -c "print($pwb_total + $p)")
   default_total=$(python3 -c "print($default_total + $d)")
