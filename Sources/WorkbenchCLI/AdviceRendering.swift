@@ -76,7 +76,7 @@ enum AdviceRendering {
             terms +=
                 " · prices $\(n(prices.inputPerMillion, 2)) in / $\(n(prices.outputPerMillion, 2)) out per 1M tokens"
         } else {
-            terms += " · no prices given: costs are the local compute time each request took"
+            terms += " · no prices given: " + advice.computeTerms
         }
         if let volume = advice.volumePerMonth { terms += " · \(String(format: "%.0f", volume)) requests a month" }
         lines.append(terms + ".")

@@ -23,11 +23,11 @@ enum SampleAdvice {
         let rungs = [
             Rung(
                 kind: .zeroShot, label: "zero-shot (instruction)", outcomes: Outcomes(passes(16), passFail: true),
-                promptTokens: 40, completionTokens: 0, latencySeconds: 0.1),
+                promptTokens: 40, completionTokens: 0, computeSeconds: 0.1),
             Rung(
                 kind: .fewShot(k: 4, selection: .random), label: "4-shot random",
                 outcomes: Outcomes(draws: [passes(34), passes(34)], passFail: true), promptTokens: 160,
-                completionTokens: 0, latencySeconds: 0.3, labeledExamples: 4),
+                completionTokens: 0, computeSeconds: 0.3, labeledExamples: 4),
         ]
         let points = [1, 2, 4, 8].map { k in
             Advice.FewShotPoint(

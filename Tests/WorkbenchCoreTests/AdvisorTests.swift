@@ -38,7 +38,7 @@ struct LearningCurveTests {
 struct CostModelTests {
     static let zeroShot = Rung(
         kind: .zeroShot, label: "zero-shot", outcomes: DecisionRuleTests.passes(16, of: 40), promptTokens: 40,
-        completionTokens: 2, latencySeconds: 0.2)
+        completionTokens: 2, computeSeconds: 0.2)
 
     @Test func pricesTokensOrMeasuresComputeTime() throws {
         let priced = CostModel(prices: Prices(inputPerMillion: 0.15, outputPerMillion: 0.60), volumePerMonth: 100_000)
@@ -83,7 +83,7 @@ struct DecisionRuleTests {
     ) -> Rung {
         Rung(
             kind: kind, label: label, outcomes: passes(passed, of: cases), promptTokens: tokens, completionTokens: 2,
-            latencySeconds: tokens / 400, oneOffUSD: oneOffUSD, labeledExamples: examples)
+            computeSeconds: tokens / 400, oneOffUSD: oneOffUSD, labeledExamples: examples)
     }
 
     static func advice(_ rungs: [Rung], target: Double = 0.9, cost: CostModel = CostModel(), baseline: Double? = nil)
@@ -158,7 +158,7 @@ struct DecisionRuleTests {
         let lucky = Rung(
             kind: .fewShot(k: 2, selection: .random), label: "2-shot random",
             outcomes: Outcomes(draws: [good, good, bad], passFail: true), promptTokens: 100, completionTokens: 2,
-            latencySeconds: 0.25)
+            computeSeconds: 0.25)
         let decision = try #require(DecisionRule.decide([Self.zeroShot, lucky], target: 0.9, cost: CostModel()))
         #expect(!decision.tests[1].meets)
         #expect(decision.tests[1].method == "exact binomial, every draw")
@@ -175,7 +175,7 @@ struct DecisionRuleTests {
         let draws = Outcomes(draws: [perfect, perfect, atTarget], passFail: true)
         let rung = Rung(
             kind: .fewShot(k: 2, selection: .random), label: "2-shot random", outcomes: draws, promptTokens: 100,
-            completionTokens: 2, latencySeconds: 0.25)
+            completionTokens: 2, computeSeconds: 0.25)
         #expect(draws.targetTest(0.9).p > 0.4)
         #expect(Outcomes(draws.perCase, passFail: false).targetTest(0.9).p < 0.01, "the pool alone would pass")
         let decision = try #require(DecisionRule.decide([rung], target: 0.9, cost: CostModel()))
@@ -232,7 +232,7 @@ struct DecisionRuleTests {
     @Test func rungsWhoseEveryRequestFailedAreLeftOut() throws {
         let failed = Rung(
             kind: .fewShot(k: 8, selection: .similar), label: "8-shot similar", outcomes: Outcomes([:], passFail: true),
-            promptTokens: 300, completionTokens: 0, latencySeconds: 0)
+            promptTokens: 300, completionTokens: 0, computeSeconds: 0)
         #expect(failed.cases == 0)
         let decision = try #require(DecisionRule.decide([Self.zeroShot, failed], target: 0.9, cost: CostModel()))
         #expect(decision.chosen == 0 && decision.best == 0)

@@ -61,7 +61,7 @@ struct DecisionRuleSimulationTests {
                         outcomes: Outcomes(
                             Dictionary(uniqueKeysWithValues: scores.enumerated().map { ($0.offset, $0.element) }),
                             passFail: false),
-                        promptTokens: Double(40 + index), completionTokens: 1, latencySeconds: 0.1)
+                        promptTokens: Double(40 + index), completionTokens: 1, computeSeconds: 0.1)
                 }
                 if DecisionRule.decide(rungs, target: 0.9, cost: CostModel())?.verdict == .meets { meets += 1 }
             }

@@ -43,7 +43,7 @@ struct LadderSimulation: Sendable {
         func rung(_ kind: Rung.Kind, _ label: String, _ draws: [[Int: Double]], tokens: Double, examples: Int) -> Rung {
             Rung(
                 kind: kind, label: label, outcomes: Outcomes(draws: draws, passFail: true), promptTokens: tokens,
-                completionTokens: 2, latencySeconds: tokens * 0.001, labeledExamples: examples)
+                completionTokens: 2, computeSeconds: tokens * 0.001, labeledExamples: examples)
         }
         let variants = zeroShot.map(outcomes)
         let scores = variants.map { $0.values.reduce(0, +) }

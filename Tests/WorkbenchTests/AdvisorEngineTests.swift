@@ -88,6 +88,44 @@ import WorkbenchStore
         #expect(runs.allSatisfy { $0.run.status == .completed && $0.done == 8 })
     }
 
+    /// Without prices, a rung costs its tokens at the speeds the server reported over the whole
+    /// ladder, not the time its own requests took. Here the zero-shot requests are reported ten
+    /// times slower per token (as if another job had the cores while they ran). Every rung is
+    /// right on every case, so the cheapest is chosen: zero-shot, the fewest tokens. Costed by
+    /// their own timings, zero-shot would have been the dearest rung and a few-shot rung chosen.
+    @Test func rungsAreCostedByTheirTokensNotByHowBusyTheMachineWasWhileTheyRan() async throws {
+        let model = StubModel(answer: StubWorkspace.keywordAnswer)
+        let work = try StubWorkspace(fault: { request in
+            guard request.path == "/completion", case .json(.object(var answer), _, _) = model.reply(request)
+            else { return nil }
+            let prompt = request.json?["prompt"]?.stringValue ?? ""
+            let slowdown = prompt.contains("positive\n") || prompt.contains("negative\n") ? 1.0 : 10
+            let tokens = Double(StubModel.tokens(prompt))
+            answer["timings"] = [
+                "prompt_n": .number(tokens), "prompt_ms": .number(2 * tokens * slowdown),
+                "predicted_n": 1, "predicted_ms": .number(20 * slowdown),
+            ]
+            return .json(.object(answer))
+        })
+        var options = AdviceOptions(template: "sentiment")
+        options.budget = 8
+        options.draws = 2
+        let advice = try await work.workspace.advise(options, environment: work.environment)
+        #expect(advice.rungs.allSatisfy { $0.interval.estimate == 1 })
+        #expect(advice.recommended?.kind == .zeroShot, "chosen: \(advice.recommended?.label ?? "none")")
+        let speeds = try #require(advice.speeds)
+        #expect(speeds.reportedByServer)
+        for rung in advice.rungs {
+            let reckoned = speeds.seconds(promptTokens: rung.promptTokens, completionTokens: rung.completionTokens)
+            #expect(abs(rung.computeSeconds - reckoned) < 1e-12, "\(rung.label)")
+        }
+        // The speeds are pooled over every answer: between the fast (2 ms) and the slow (20 ms) per
+        // prompt token, and the same for every rung.
+        #expect(speeds.secondsPerPromptToken > 0.002 && speeds.secondsPerPromptToken < 0.02)
+        let byCost = advice.rungs.sorted { $0.computeSeconds < $1.computeSeconds }.map(\.promptTokens)
+        #expect(byCost == byCost.sorted(), "the cheaper rung is the one with fewer tokens")
+    }
+
     @Test func adviceStoredInAnEarlierFormIsRefusedWithASentence() async throws {
         let work = try StubWorkspace()
         let template = try work.workspace.template(named: "sentiment")

@@ -167,6 +167,8 @@ extension Workspace {
             })
         let zeroRung = try rung(best, kind: .zeroShot, label: "zero-shot (\(best.variant))", seed: seed)
         var rungs = [zeroRung]
+        // Every run of the prompting ladder: the server's speeds are measured over all of them.
+        var ladderRuns = zero.runs.map(\.run.id)
         let bestRevision = try resolve(revisionID: best.run.revisionID)
         let pinned = ["\(best.variant)@\(bestRevision.revision.number)"]
 
@@ -200,6 +202,7 @@ extension Workspace {
                 for index in strategies.indices { strategies[index].options.variants = pinned }
                 let label = ks.count == 1 ? "1-shot" : "1…\(ks[ks.count - 1])-shot"
                 var measured = try await runTogether(label, strategies).map { $0.runs[0] }[...]
+                ladderRuns += measured.map(\.run.id)
                 for k in ks {
                     let draws = Array(measured.prefix(options.draws))
                     measured = measured.dropFirst(options.draws)
@@ -253,6 +256,7 @@ extension Workspace {
                     $0.variants = pinned
                     $0.strategy = Strategy(corpus: corpusName, passages: options.passages)
                 }.runs[0]
+                ladderRuns.append(rag.run.id)
                 if !rag.perCase.isEmpty {
                     rungs.append(
                         try rung(
@@ -279,6 +283,10 @@ extension Workspace {
                 labels: $0.labelCount, chance: $0.chance, majorityLabel: $0.majorityLabel ?? "",
                 majority: $0.majorityRate)
         }
+        // Every prompting rung is costed at the same speeds (and so is an adapter, served by the
+        // same server and model); a tuned model served elsewhere at its own.
+        let speeds = try computeSpeeds(ladderRuns)
+        if let speeds { rungs = rungs.map { $0.costed(at: speeds) } }
         let prompting = rungs
         var tunedRungs: [Rung] = []
         var tuned: Advice.FineTuned?
@@ -290,6 +298,7 @@ extension Workspace {
             tuned = Advice.FineTuned(model: fineTunedModel, run: Workspace.summary(measured))
             if !measured.perCase.isEmpty {
                 var rung = try rung(measured, kind: .fineTuned, label: "fine-tuned (\(fineTunedModel))", seed: seed)
+                if let own = try computeSpeeds([measured.run.id]) { rung = rung.costed(at: own) }
                 rung.oneOffUSD = options.fineTuneCostUSD
                 rung.labeledExamples = train.count
                 tunedRungs.append(rung)
@@ -335,6 +344,7 @@ extension Workspace {
                     guard !report.perCase.isEmpty else { continue }
                     var rung = try rung(
                         report, kind: .fineTuned, label: "fine-tuned on \(cases)", seed: seed)
+                    if let speeds { rung = rung.costed(at: speeds) }
                     rung.oneOffSeconds = seconds
                     rung.oneOffUSD = options.fineTuneCostUSD
                     rung.labeledExamples = cases
@@ -397,6 +407,7 @@ extension Workspace {
             retrieval: retrieval, fineTuning: fineTuning, projection: projection, rungs: rungs, decision: decision,
             elapsedSeconds: elapsed.inSeconds)
         if options.oneToken { advice.oneToken = true }
+        advice.speeds = speeds
         let template = try template(named: options.template)
         advice.id = try store.insertAdvice(
             templateID: template.id, evalsetID: evalset.record.id, params: options.json,
@@ -499,32 +510,64 @@ extension Workspace {
         return max(0, Int(room / perExample))
     }
 
-    /// A rung from a run (scored by `outcomes` when given: a random rung's draws). Its local cost per request is the compute the server reports spending
-    /// (prompt processing and generation, so a cached prompt prefix counts as the saving it is),
-    /// or the median latency when the server reports no timings.
+    /// A rung from a run (scored by `outcomes` when given: a random rung's draws), its compute not
+    /// yet reckoned: `Rung.costed(at:)` does that once the ladder's speeds are measured.
     func rung(_ run: RunReport, kind: Rung.Kind, label: String, outcomes: Outcomes? = nil, seed: UInt64) throws
         -> Rung
     {
         Rung(
             kind: kind, label: label, outcomes: outcomes ?? Outcomes(run.perCase, passFail: run.isPassFail),
             promptTokens: run.meanPromptTokens ?? 0, completionTokens: run.meanCompletionTokens ?? 0,
-            latencySeconds: try serverTimings(run.run) ?? (run.latencyP50 ?? 0) / 1000,
-            runs: [run.run.id], seed: seed)
+            computeSeconds: 0, runs: [run.run.id], seed: seed)
     }
 
-    /// What a run's server reported spending on an answer (llama.cpp's timings: prompt
-    /// processing and generation), in seconds on average; nil without timings.
-    func serverTimings(_ run: RunRecord) throws -> Double? {
-        var total = 0.0
-        var answers = 0
-        try store.forEachResult(runID: run.id) { result in
-            guard let key = result.responseKey, let timings = try store.cachedResponse(key: key)?.timings,
-                let prompt = timings["prompt_ms"]?.doubleValue, let generation = timings["predicted_ms"]?.doubleValue
-            else { return }
-            total += prompt + generation
-            answers += 1
+    /// The server's speeds over the answers of `runs`, from the compute it reported for each:
+    /// llama.cpp's `prompt_ms` over `prompt_n` (the tokens it read, not those it found cached) and
+    /// `predicted_ms` over `predicted_n`; Ollama's `prompt_eval_ms` and `eval_ms` over the token
+    /// counts. Without timings, one speed for every token from the answers' latencies. Nil when
+    /// no answer has tokens to measure by.
+    func computeSpeeds(_ runs: [Int]) throws -> ComputeSpeeds? {
+        var read = (ms: 0.0, tokens: 0.0)
+        var generated = (ms: 0.0, tokens: 0.0)
+        var whole = (ms: 0.0, tokens: 0.0)
+        for run in runs {
+            var keys: [String] = []
+            try store.forEachResult(runID: run) { result in
+                if let key = result.responseKey { keys.append(key) }
+            }
+            let responses = try store.cachedResponses(keys: keys, logprobs: false)
+            for key in keys {
+                guard let response = responses[key] else { continue }
+                let promptTokens = Double(response.promptTokens ?? 0)
+                let completionTokens = Double(response.completionTokens ?? 0)
+                whole.ms += response.latencyMilliseconds
+                whole.tokens += promptTokens + completionTokens
+                let timings = response.timings
+                if let ms = timings?["prompt_ms"]?.doubleValue, let n = timings?["prompt_n"]?.doubleValue {
+                    read.ms += ms
+                    read.tokens += n
+                } else if let ms = timings?["prompt_eval_ms"]?.doubleValue {
+                    read.ms += ms
+                    read.tokens += promptTokens
+                }
+                if let ms = timings?["predicted_ms"]?.doubleValue, let n = timings?["predicted_n"]?.doubleValue {
+                    generated.ms += ms
+                    generated.tokens += n
+                } else if let ms = timings?["eval_ms"]?.doubleValue {
+                    generated.ms += ms
+                    generated.tokens += completionTokens
+                }
+            }
         }
-        return answers > 0 ? total / Double(answers) / 1000 : nil
+        if read.tokens > 0, generated.tokens > 0 {
+            return ComputeSpeeds(
+                secondsPerPromptToken: read.ms / read.tokens / 1000,
+                secondsPerGeneratedToken: generated.ms / generated.tokens / 1000, reportedByServer: true)
+        }
+        guard whole.tokens > 0 else { return nil }
+        let perToken = whole.ms / whole.tokens / 1000
+        return ComputeSpeeds(
+            secondsPerPromptToken: perToken, secondsPerGeneratedToken: perToken, reportedByServer: false)
     }
 
     static func summary(_ run: RunReport) -> RunSummary {

@@ -31,6 +31,15 @@ extension Advice {
         return String(format: "%.1f h", seconds / 3600)
     }
 
+    /// How costs are reckoned without prices, in words: each rung's tokens at the server's speeds.
+    public var computeTerms: String {
+        guard let speeds else { return "costs are local compute time" }
+        func rate(_ seconds: Double) -> String { String(format: "%.0f", seconds > 0 ? 1 / seconds : 0) }
+        return speeds.reportedByServer
+            ? "costs are local compute, each rung's prompt and answer tokens at the speeds the server reported over the ladder (\(rate(speeds.secondsPerPromptToken)) prompt tokens/s read, \(rate(speeds.secondsPerGeneratedToken)) tokens/s generated)"
+            : "costs are local compute, each rung's tokens at one speed taken from the answers' latencies (\(rate(speeds.secondsPerPromptToken)) tokens/s)"
+    }
+
     /// What the baseline is, in words: `chance with 4 labels (0.250)`.
     public var baselineText: String? {
         guard let baseline else { return nil }
@@ -84,14 +93,17 @@ extension Advice {
         if chosen != zero {
             lines.append("What it costs: " + costs(of: chosen, against: zero).joined(separator: ", ") + ".")
             let gain = chosen.interval.estimate - zero.interval.estimate
-            let latency = (chosen.latencySeconds - zero.latencySeconds) * 1000
             var gains = "What it gains: \(Advice.signed(gain)) in score"
             if let comparison = pairedWithZeroShot(chosen) {
                 gains +=
                     " (\(comparison.method.rawValue) \(Advice.pValue(comparison.adjustedP)) after Holm's correction: \(comparison.isSignificant ? "significant" : "not significant"))"
             }
-            lines.append(
-                gains + "; latency \(latency >= 0 ? "+" : "−")\(String(format: "%.0f", abs(latency))) ms per request.")
+            // Without prices the cost above is the compute already; with them, it is said here.
+            if prices != nil {
+                let compute = chosen.computeSeconds - zero.computeSeconds
+                gains += "; local compute \(compute >= 0 ? "+" : "−")\(Advice.duration(abs(compute))) per request"
+            }
+            lines.append(gains + ".")
         }
         return lines
     }

@@ -42,7 +42,7 @@ public struct Step<Value: Sendable & Hashable & Codable>: Sendable, Hashable, Co
 /// drawn from it, and it is stored as JSON.
 public struct Advice: Sendable, Hashable, Codable {
     /// Bumped when the stored shape changes; advice stored in another shape is not read back.
-    public static let currentFormat = 3
+    public static let currentFormat = 4
 
     public struct ZeroShot: Sendable, Hashable, Codable {
         public var variants: [RunSummary]
@@ -215,6 +215,9 @@ public struct Advice: Sendable, Hashable, Codable {
     /// Every rung scored its labels from one token's log-probabilities (`--one-token`); nil in
     /// advice stored before the option.
     public var oneToken: Bool?
+    /// The server's speeds every rung's local compute is reckoned at; nil when no answer had
+    /// tokens to measure them by.
+    public var speeds: ComputeSpeeds?
 
     public init(
         template: String, evalset: String, model: String, devCases: Int, casesPerRung: Int, trainCases: Int,

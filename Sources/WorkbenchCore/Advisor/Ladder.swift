@@ -94,8 +94,8 @@ public struct Rung: Sendable, Hashable, Codable {
     public var passFail: Bool
     public var promptTokens: Double
     public var completionTokens: Double
-    /// Mean compute per request, seconds: the local cost of a request.
-    public var latencySeconds: Double
+    /// Local compute per request, seconds: its mean tokens at the ladder's `ComputeSpeeds`.
+    public var computeSeconds: Double
     /// A one-off cost (fine-tuning): in dollars when given, in local compute seconds when measured.
     public var oneOffUSD: Double?
     public var oneOffSeconds: Double?
@@ -108,13 +108,13 @@ public struct Rung: Sendable, Hashable, Codable {
     public var outcomes = Outcomes(draws: [], passFail: false)
 
     enum CodingKeys: String, CodingKey {
-        case kind, label, interval, cases, draws, passFail, promptTokens, completionTokens, latencySeconds, oneOffUSD,
+        case kind, label, interval, cases, draws, passFail, promptTokens, completionTokens, computeSeconds, oneOffUSD,
             oneOffSeconds, labeledExamples, runs
     }
 
     public init(
         kind: Kind, label: String, outcomes: Outcomes, promptTokens: Double, completionTokens: Double,
-        latencySeconds: Double, oneOffUSD: Double? = nil, oneOffSeconds: Double? = nil, labeledExamples: Int = 0,
+        computeSeconds: Double, oneOffUSD: Double? = nil, oneOffSeconds: Double? = nil, labeledExamples: Int = 0,
         runs: [Int] = [], seed: UInt64 = 1
     ) {
         self.kind = kind
@@ -126,7 +126,7 @@ public struct Rung: Sendable, Hashable, Codable {
         self.passFail = outcomes.passFail
         self.promptTokens = promptTokens
         self.completionTokens = completionTokens
-        self.latencySeconds = latencySeconds
+        self.computeSeconds = computeSeconds
         self.oneOffUSD = oneOffUSD
         self.oneOffSeconds = oneOffSeconds
         self.labeledExamples = labeledExamples
@@ -149,6 +149,39 @@ public struct Rung: Sendable, Hashable, Codable {
     }
 }
 
+/// How fast the model server reads a prompt and generates, in seconds per token, measured once
+/// over the whole ladder. Every rung's local compute is reckoned from its own tokens at these
+/// speeds, so rungs are ordered by what they ask of the model, not by how busy the machine was
+/// while each one ran: costs a few milliseconds apart would otherwise swap from run to run.
+public struct ComputeSpeeds: Sendable, Hashable, Codable {
+    public var secondsPerPromptToken: Double
+    public var secondsPerGeneratedToken: Double
+    /// From the compute the server reported (llama.cpp's timings, Ollama's durations); false when
+    /// taken from request latencies, which give one speed for both kinds of token.
+    public var reportedByServer: Bool
+
+    public init(secondsPerPromptToken: Double, secondsPerGeneratedToken: Double, reportedByServer: Bool) {
+        self.secondsPerPromptToken = secondsPerPromptToken
+        self.secondsPerGeneratedToken = secondsPerGeneratedToken
+        self.reportedByServer = reportedByServer
+    }
+
+    /// A request's compute: its whole prompt read (no cached prefix counted on) and its answer
+    /// generated.
+    public func seconds(promptTokens: Double, completionTokens: Double) -> Double {
+        promptTokens * secondsPerPromptToken + completionTokens * secondsPerGeneratedToken
+    }
+}
+
+extension Rung {
+    /// The rung with its compute per request reckoned at `speeds`.
+    public func costed(at speeds: ComputeSpeeds) -> Rung {
+        var rung = self
+        rung.computeSeconds = speeds.seconds(promptTokens: promptTokens, completionTokens: completionTokens)
+        return rung
+    }
+}
+
 /// What a rung costs: per request in dollars (with prices) or in seconds of local compute
 /// (without), and in total over a year at the expected volume.
 public struct CostModel: Sendable, Hashable {
@@ -164,7 +197,7 @@ public struct CostModel: Sendable, Hashable {
     public var unit: String { prices == nil ? "s of local compute" : "USD" }
 
     public func perRequest(_ rung: Rung) -> Double {
-        guard let prices else { return rung.latencySeconds }
+        guard let prices else { return rung.computeSeconds }
         return (rung.promptTokens * prices.inputPerMillion + rung.completionTokens * prices.outputPerMillion)
             / 1_000_000
     }
