@@ -1,6 +1,7 @@
 import Foundation
 import ModelRuntime
 import StubRuntime
+import Synchronization
 import Testing
 import WorkbenchCore
 import WorkbenchStore
@@ -144,5 +145,53 @@ import WorkbenchStore
         #expect(!work.completions.isEmpty && work.completions.allSatisfy { $0.json?["n_predict"] == 1 })
         let stored = try work.workspace.advice(id: advice.id)
         #expect(stored.oneToken == true)
+    }
+}
+
+@Suite struct AdvisorReadsLabelsFromOneTokenByDefaultTests {
+    @Test func byDefaultTheLadderReadsLabelsFromOneTokenAndGenerateAsksForText() async throws {
+        let work = try OneTokenTests.work()
+        var options = AdviceOptions(template: "sentiment")
+        options.budget = 8
+        options.draws = 2
+        let advice = try await work.workspace.advise(options, environment: work.environment)
+        #expect(advice.oneToken == true)
+        #expect(work.completions.allSatisfy { $0.json?["n_predict"] == 1 })
+        // The stub's text never names a label; its first-token probabilities always do.
+        #expect(advice.rungs.allSatisfy { $0.interval.estimate == 1 })
+
+        let generated = try OneTokenTests.work()
+        options.oneToken = false
+        let text = try await generated.workspace.advise(options, environment: generated.environment)
+        #expect(text.oneToken != true)
+        #expect(!generated.completions.isEmpty && generated.completions.allSatisfy { $0.json?["n_predict"] == 3 })
+        #expect(text.rungs.allSatisfy { $0.interval.estimate == 0 }, "\" I think\" is no label")
+    }
+
+    @Test func labelsOneTokenCannotTellApartAreGeneratedWithANoteSayingWhy() async throws {
+        // A tokenizer that starts every text with the same token.
+        let work = try OneTokenTests.work(fault: { request in
+            guard request.path == "/tokenize" else { return nil }
+            return .json(["tokens": [["id": 7, "piece": " The"], ["id": 8, "piece": " rest"]]])
+        })
+        var options = AdviceOptions(template: "sentiment")
+        options.budget = 8
+        options.draws = 2
+        let said = Mutex<[String]>([])
+        let advice = try await work.workspace.advise(
+            options, environment: work.environment, notes: { note in said.withLock { $0.append(note) } })
+        #expect(advice.oneToken != true)
+        #expect(!work.completions.isEmpty && work.completions.allSatisfy { $0.json?["n_predict"] == 3 })
+        let notes = said.withLock { $0 }
+        #expect(
+            notes.contains {
+                $0.contains("the labels are generated, not read from one token") && $0.contains(#"(" The")"#)
+            },
+            "\(notes)")
+        // Asked for, one token is refused with the same reason.
+        options.oneToken = true
+        await #expect(throws: Refusal.self) {
+            try await work.workspace.advise(options, environment: work.environment)
+        }
     }
 }

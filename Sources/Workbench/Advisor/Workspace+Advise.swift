@@ -31,8 +31,10 @@ public struct AdviceOptions: Sendable {
     public var passages = 3
     public var seed = 0
     public var concurrency: Int?
-    /// Every rung asks for one token and scores the label from its log-probabilities.
-    public var oneToken = false
+    /// Every rung asks for one token and scores the label from its log-probabilities (true), or
+    /// generates its answer (false); nil: one token where it can tell the eval set's labels apart,
+    /// decided once, at zero-shot, for the whole ladder.
+    public var oneToken: Bool?
 
     public init(template: String) {
         self.template = template
@@ -57,7 +59,7 @@ public struct AdviceOptions: Sendable {
             ]
         }
         if let model { object["model"] = .string(model) }
-        if oneToken { object["one_token"] = true }
+        if let oneToken { object["one_token"] = .bool(oneToken) }
         return .object(object)
     }
 }
@@ -117,7 +119,8 @@ extension Workspace {
         base.limit = options.budget
         base.seed = options.seed
         base.concurrency = options.concurrency
-        base.oneToken = options.oneToken
+        base.oneToken = options.oneToken ?? false
+        base.oneTokenWhereItFits = options.oneToken == nil
         let evalset = try evalset(named: base.evalset!)
         let devCases = try store.cases(evalsetID: evalset.record.id, split: .dev).count
         guard devCases > 0 else {
@@ -150,8 +153,11 @@ extension Workspace {
             return reports
         }
 
-        // 1. Zero-shot, every variant.
+        // 1. Zero-shot, every variant. Whether labels are read from one token is settled here, for
+        // every rung: rungs scored two ways could not be compared.
         let zero = try await run("zero-shot") { $0.variants = nil }
+        base.oneToken = zero.runs.first?.oneToken ?? base.oneToken
+        base.oneTokenWhereItFits = false
         guard let bestIndex = zero.best, zero.runs[bestIndex].headline != nil,
             !zero.runs[bestIndex].perCase.isEmpty
         else {
@@ -406,7 +412,7 @@ extension Workspace {
             fineTuneCostUSD: options.fineTuneCostUSD, baseline: baseline, zeroShot: zeroShot, fewShot: fewShot,
             retrieval: retrieval, fineTuning: fineTuning, projection: projection, rungs: rungs, decision: decision,
             elapsedSeconds: elapsed.inSeconds)
-        if options.oneToken { advice.oneToken = true }
+        if base.oneToken { advice.oneToken = true }
         advice.speeds = speeds
         let template = try template(named: options.template)
         advice.id = try store.insertAdvice(

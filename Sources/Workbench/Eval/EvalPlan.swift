@@ -23,6 +23,9 @@ public struct EvalOptions: Sendable {
     /// Label tasks: ask for one token with its top log-probabilities and score the label from
     /// them (`OneTokenLabels`), instead of generating and reading text.
     public var oneToken = false
+    /// One token where it can tell the labels apart (a label eval set whose labels begin with
+    /// different tokens, a server that gives log-probabilities), else generated with a note why.
+    public var oneTokenWhereItFits = false
 
     public init(template: String) {
         self.template = template

@@ -101,8 +101,12 @@ extension Workspace {
         _ options: EvalOptions, environment: [String: String], notes: (String) -> Void,
         connected: inout [String: ConnectedModel]
     ) async throws -> PreparedEvaluation {
+        var options = options
         let revisions = try revisions(for: options)
         let evalset = try evalset(named: try evalsetName(for: options, revisions: revisions))
+        if options.oneTokenWhereItFits && !options.oneToken {
+            options.oneToken = (try? OneTokenLabels.labelScorer(evalset.settings.scorers, evalset: evalset.name)) != nil
+        }
         var cases = try store.cases(evalsetID: evalset.record.id, split: options.split)
         guard !cases.isEmpty else {
             throw Refusal(
@@ -182,8 +186,16 @@ extension Workspace {
             }
         }
         try await checkPromptsFit(planned, cases: cases, evalset: evalset, seed: options.seed)
-        if options.oneToken {
-            try await checkOneToken(planned, cases: cases, evalset: evalset, seed: options.seed, notes: notes)
+        if options.oneToken,
+            let unfit = try await oneTokenUnfit(
+                planned, cases: cases, evalset: evalset, seed: options.seed, notes: notes)
+        {
+            guard options.oneTokenWhereItFits else {
+                throw Refusal("\(unfit); score without \(setting: "one-token")")
+            }
+            notes("pwb: the labels are generated, not read from one token: \(unfit)")
+            options.oneToken = false
+            for index in planned.indices { planned[index].record.params.oneToken = false }
         }
         try store.transaction {
             for index in planned.indices {
@@ -365,13 +377,13 @@ extension Workspace {
         }
     }
 
-    /// Refuses `--one-token` where one token cannot tell the labels apart (their answers begin
-    /// with the same token, by the server's tokenizer) or where the server gives no
-    /// log-probabilities to score from. A server without a tokenizer is asked one case's answer
-    /// instead, which is kept in the response cache.
-    private func checkOneToken(
+    /// Why one token cannot score these runs, or nil: their labels' answers begin with the same
+    /// token (by the server's tokenizer), or the server gives no log-probabilities to score from.
+    /// A server without a tokenizer is asked one case's answer instead, which is kept in the
+    /// response cache.
+    private func oneTokenUnfit(
         _ planned: [PlannedRun], cases: [StoredCase], evalset: LoadedEvalSet, seed: Int, notes: (String) -> Void
-    ) async throws {
+    ) async throws -> Message? {
         let spec = try OneTokenLabels.labelScorer(evalset.settings.scorers, evalset: evalset.name)
         var checked = Set<String>()
         for run in planned {
@@ -393,9 +405,8 @@ extension Workspace {
             }
             if tokenized {
                 if let (a, b, piece) = OneTokenLabels.sharedFirstToken(firstTokens) {
-                    throw Refusal(
-                        "labels \"\(a)\" and \"\(b)\" of eval set \(evalset.name) begin with the same token (\"\(piece)\") for \(model.name), so one token cannot tell them apart; score without \(setting: "one-token")"
-                    )
+                    return
+                        "labels \"\(a)\" and \"\(b)\" of eval set \(evalset.name) begin with the same token (\"\(piece)\") for \(model.name), so one token cannot tell them apart"
                 }
                 continue
             }
@@ -403,9 +414,8 @@ extension Workspace {
             // log-probabilities at all is seen in one answer.
             let answer = try await model.client.complete(request)
             guard let logprobs = answer.logprobs, !logprobs.isEmpty else {
-                throw Refusal(
-                    "\(setting: "one-token") scores labels from log-probabilities, but \(model.name) (\(model.client.kind.rawValue) at \(model.client.endpoints[0])) returned none; score without \(setting: "one-token")"
-                )
+                return
+                    "\(setting: "one-token") scores labels from log-probabilities, but \(model.name) (\(model.client.kind.rawValue) at \(model.client.endpoints[0])) returned none"
             }
             let key = CacheKey.make(
                 provider: model.client.kind.rawValue, model: model.identity, request: request, sample: 0)
@@ -416,6 +426,7 @@ extension Workspace {
                 "pwb: \(model.name)'s server has no tokenizer to ask, so whether its labels begin with different tokens is not checked"
             )
         }
+        return nil
     }
 
     /// The revision with this row id, resolved.

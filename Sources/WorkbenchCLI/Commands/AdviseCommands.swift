@@ -45,7 +45,11 @@ enum AdviseCommands {
     static let concurrency = OptionKey<Int>.number(
         "concurrency", "N", min: 1, "requests at once (default: the server's slots)")
     static let oneToken = OptionKey<Bool>.flag(
-        "one-token", "label tasks: every rung asks for one token and scores the label from its log-probabilities")
+        "one-token",
+        "label tasks: every rung asks for one token and scores the label from its log-probabilities, or fails saying why (the default where the labels begin with different tokens)"
+    )
+    static let generate = OptionKey<Bool>.flag(
+        "generate", "label tasks: every rung generates its answer instead of reading the label from one token")
     static let show = OptionKey<String>.text("show", "ID", "print stored advice again (ID, or latest)")
 
     static let advise = Command(
@@ -55,7 +59,8 @@ enum AdviseCommands {
             Options.evalset.option, target.option, volume.option, priceIn.option, priceOut.option,
             fineTuneCost.option, fineTunedModel.option, fineTune.option, fineTuneEpochs.option,
             fineTuneMinutes.option, fineTuneMax.option, Options.model.option, budget.option, maxShots.option,
-            draws.option, passages.option, Options.seed.option, concurrency.option, oneToken.option, show.option,
+            draws.option, passages.option, Options.seed.option, concurrency.option, oneToken.option, generate.option,
+            show.option,
             Options.json.option,
         ],
         details: """
@@ -102,7 +107,10 @@ enum AdviseCommands {
         options.draws = invocation[draws] ?? options.draws
         options.passages = invocation[passages] ?? options.passages
         options.seed = invocation[Options.seed] ?? 0
-        options.oneToken = invocation[oneToken]
+        if invocation[oneToken] && invocation[generate] {
+            throw UsageError("--one-token reads the label from one token and --generate generates it; choose one")
+        }
+        options.oneToken = invocation[oneToken] ? true : invocation[generate] ? false : nil
         options.concurrency = invocation[concurrency]
         let stop = StopRequest()
         let bar = ProgressBar(output: invocation.output, label: "advise")
