@@ -3,7 +3,9 @@
 # runtime: the wall time of this checkout's pwb against another build's (e.g. the commit before a
 # speed change), each with the runtime it starts itself, and whether both recommend the same.
 # Usage: bench/advise.sh BEFORE_PWB [ADVISE_OPTION…]   (a pwb binary built from the other commit;
-# options such as --budget 12 go to both advise runs, for a shorter run on a busy machine)
+# options such as --budget 12 go to both advise runs, for a shorter run on a busy machine;
+# AFTER_OPTIONS="--generate" adds options to this checkout's run only, e.g. to score it the way
+# the older build did)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
@@ -23,7 +25,9 @@ advise() {
   "$binary" import templates evalsets >/dev/null
   "$binary" runtime start >/dev/null
   t0=$(date +%s.%N)
-  "$binary" advise sentiment "${options[@]}" --json >advice.json
+  local extra=()
+  [ "$side" = after ] && [ -n "${AFTER_OPTIONS:-}" ] && read -r -a extra <<<"$AFTER_OPTIONS"
+  "$binary" advise sentiment "${options[@]}" "${extra[@]}" --json >advice.json
   t1=$(date +%s.%N)
   "$binary" runtime stop >/dev/null
   python3 -c "print($t1 - $t0)" >seconds.txt
@@ -33,7 +37,7 @@ advise() {
 advise before "$before"
 advise after "$after"
 python3 - "$work/before" "$work/after" "${options[@]}" <<'PY'
-import json, sys
+import json, os, sys
 def load(folder):
     advice = json.load(open(f"{folder}/advice.json"))
     seconds = float(open(f"{folder}/seconds.txt").read())
@@ -56,7 +60,8 @@ def rungs(advice):
 rb, ra = recommendation(b), recommendation(a)
 # The verdict's words changed with the decision rule (an older "likely" can be "undecided" now for
 # the same rung and scores), so the rung chosen is what must match.
-print(f"(b) pwb advise sentiment {' '.join(sys.argv[3:])} on a fresh store: before {tb:.1f} s, after {ta:.1f} s, "
+after_options = os.environ.get("AFTER_OPTIONS", "")
+print(f"(b) pwb advise sentiment {' '.join(sys.argv[3:])}{' (after: ' + after_options + ')' if after_options else ''} on a fresh store: before {tb:.1f} s, after {ta:.1f} s, "
       f"speed-up {tb / ta:.2f}x (target >= 2.5x); same rung chosen: {'yes' if rb['rung'] == ra['rung'] else 'NO'}"
       f"{'' if rb['verdict'] == ra['verdict'] else ' (verdicts differ: see below)'}")
 print(f"    before: {json.dumps(rb, ensure_ascii=False)}; rungs: {rungs(b)}")

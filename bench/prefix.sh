@@ -12,11 +12,12 @@
 # measure restores rather than prefix reuse. Each side of each round has a header of its own, a
 # two-digit batch mark (the same number of tokens for all), so within a side the 200 prompts still
 # share the 3-shot block and across sides they share nothing the server could have kept.
-# Usage: bench/prefix.sh [ROUNDS [CASES]]   (default 3 rounds of all 200 cases)
+# Usage: bench/prefix.sh [ROUNDS [CASES]]   (default 3 rounds of all 200 cases; at most 8 rounds)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
 rounds="${1:-3}"
+[ "$rounds" -ge 1 ] && [ "$rounds" -le 8 ] || { echo "bench/prefix.sh: 1 to 8 rounds, not $rounds" >&2; exit 2; }
 cases_limit="${2:-200}"
 swift build -c release --product pwb >/dev/null
 pwb="$root/.build/release/pwb"
@@ -45,8 +46,9 @@ example_format: "問題: {{question}}\n選択肢: A. {{a}}　B. {{b}}　C. {{c}}
 答え:
 PROMPT
 }
-# Marks: 10 and 11 warm up; round r uses r1 (pwb), r2 (the client on pwb's server), r3 (default).
-for mark in 10 11 $(for r in $(seq "$rounds"); do echo "${r}1"; done); do
+# Marks: 90 and 91 warm up, 92 checks prefix reuse; round r uses r1 (pwb), r2 (the client on
+# pwb's server), r3 (the client on the default server).
+for mark in 90 91 $(for r in $(seq "$rounds"); do echo "${r}1"; done); do
   header "$mark" >"templates/jmc/b$mark.prompt"
 done
 echo '{"scorers": [{"type": "label", "labels": ["A", "B", "C", "D"]}], "input": "question"}' >evalsets/jmc.json
@@ -78,14 +80,14 @@ PY
 # pwb's managed runtime, as pwb starts it.
 "$pwb" runtime start >/dev/null
 read -r pwb_port pwb_slots < <(python3 -c 'import json; r = json.load(open(".pwb/runtime.json")); print(r["port"], r["slots"])')
-"$pwb" eval jmc --variants b10 --shots 3 --no-cache --limit 8 >/dev/null   # load the model into memory
+"$pwb" eval jmc --variants b90 --shots 3 --no-cache --limit 8 >/dev/null   # load the model into memory
 extract() { python3 "$root/bench/extract_requests.py"; }
 # The client's prompts for a side: the warm-up run's, with its mark changed to the side's.
 prompts() { sed -E "s/（第[0-9]+組）/（第$1組）/" requests.jsonl >"requests-$1.jsonl"; echo "requests-$1.jsonl"; }
 extract
 # One prompt pair on pwb's server, of a mark not sent before: the second must find the shared
 # block in the slot's cache.
-python3 - "http://127.0.0.1:$pwb_port" "$(prompts 01)" <<'PY'
+python3 - "http://127.0.0.1:$pwb_port" "$(prompts 92)" <<'PY'
 import http.client, json, sys, urllib.parse
 url = urllib.parse.urlparse(sys.argv[1])
 lines = [json.loads(l) for l in open(sys.argv[2])][:2]
@@ -105,7 +107,7 @@ time_pwb() {
   t1=$(date +%s.%N)
   python3 -c "print($t1 - $t0)"
 }
-"$pwb" eval jmc --variants b11 --shots 3 --no-cache --limit "$cases_limit" >/dev/null
+"$pwb" eval jmc --variants b91 --shots 3 --no-cache --limit "$cases_limit" >/dev/null
 extract
 cases=$(wc -l <requests.jsonl)
 

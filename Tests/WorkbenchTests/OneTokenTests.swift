@@ -190,8 +190,11 @@ import WorkbenchStore
             "\(notes)")
         // Asked for, one token is refused with the same reason.
         options.oneToken = true
-        await #expect(throws: Refusal.self) {
+        let refusal = await #expect(throws: Refusal.self) {
             try await work.workspace.advise(options, environment: work.environment)
         }
+        #expect(
+            refusal?.description.contains(#"begin with the same token (" The")"#) == true,
+            "\(String(describing: refusal))")
     }
 }

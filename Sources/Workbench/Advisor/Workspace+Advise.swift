@@ -119,8 +119,11 @@ extension Workspace {
         base.limit = options.budget
         base.seed = options.seed
         base.concurrency = options.concurrency
+        // One token is settled at zero-shot, against the ladder's own server; a tuned model served
+        // elsewhere might not give log-probabilities, so with one the answers are generated unless
+        // one token is asked for.
         base.oneToken = options.oneToken ?? false
-        base.oneTokenWhereItFits = options.oneToken == nil
+        base.oneTokenWhereItFits = options.oneToken == nil && options.fineTunedModel == nil
         let evalset = try evalset(named: base.evalset!)
         let devCases = try store.cases(evalsetID: evalset.record.id, split: .dev).count
         guard devCases > 0 else {
@@ -194,7 +197,8 @@ extension Workspace {
                 var points: [Advice.FewShotPoint] = []
                 let ks = Array(sequence(first: 1, next: { $0 * 2 }).prefix(while: { $0 <= limit }))
                 // Every k's draws and similar run are independent of one another: scored together,
-                // the server's slots each keep one run's examples and none waits for a run to end.
+                // the server's slots each keep one run's examples (the similar runs one slot's, a
+                // case's k one after another) and none waits for a run to end.
                 // Per k: the random draws, then the similar run, as they were scored one by one.
                 var strategies: [(label: String, options: EvalOptions)] = []
                 for k in ks {
@@ -434,7 +438,7 @@ extension Workspace {
             advice = try Workspace.decoder.decode(Advice.self, from: Data(record.report.utf8))
         } catch {
             throw Refusal(
-                "advice \(record.id) was stored by an earlier version of pwb in another form; \(command: "advise") again makes it anew (its runs answer from the cache)"
+                "advice \(record.id) was stored by an earlier version of pwb in another form; \(command: "advise") again makes it anew"
             )
         }
         advice.id = record.id
@@ -516,15 +520,16 @@ extension Workspace {
         return max(0, Int(room / perExample))
     }
 
-    /// A rung from a run (scored by `outcomes` when given: a random rung's draws), its compute not
-    /// yet reckoned: `Rung.costed(at:)` does that once the ladder's speeds are measured.
+    /// A rung from a run (scored by `outcomes` when given: a random rung's draws). Its compute is
+    /// its median latency until `Rung.costed(at:)` reckons it at the ladder's speeds, which a
+    /// server whose answers carry no token counts never gives.
     func rung(_ run: RunReport, kind: Rung.Kind, label: String, outcomes: Outcomes? = nil, seed: UInt64) throws
         -> Rung
     {
         Rung(
             kind: kind, label: label, outcomes: outcomes ?? Outcomes(run.perCase, passFail: run.isPassFail),
             promptTokens: run.meanPromptTokens ?? 0, completionTokens: run.meanCompletionTokens ?? 0,
-            computeSeconds: 0, runs: [run.run.id], seed: seed)
+            computeSeconds: (run.latencyP50 ?? 0) / 1000, runs: [run.run.id], seed: seed)
     }
 
     /// The server's speeds over the answers of `runs`, from the compute it reported for each:
@@ -546,8 +551,10 @@ extension Workspace {
                 guard let response = responses[key] else { continue }
                 let promptTokens = Double(response.promptTokens ?? 0)
                 let completionTokens = Double(response.completionTokens ?? 0)
-                whole.ms += response.latencyMilliseconds
-                whole.tokens += promptTokens + completionTokens
+                if response.promptTokens != nil || response.completionTokens != nil {
+                    whole.ms += response.latencyMilliseconds
+                    whole.tokens += promptTokens + completionTokens
+                }
                 let timings = response.timings
                 if let ms = timings?["prompt_ms"]?.doubleValue, let n = timings?["prompt_n"]?.doubleValue {
                     read.ms += ms

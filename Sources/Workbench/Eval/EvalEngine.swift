@@ -161,6 +161,7 @@ final class EvalExecution {
     /// group together, each case a chain from the fewest examples up: the k train cases most like
     /// a case begin with the fewer (`similarCases` ranks them the same way at any k), so each of
     /// a case's prompts begins with the one before it and reads only the examples it adds.
+    /// (Chains matter only within a group: a run's own cases are each a chain of one case.)
     func cacheGroups(_ items: [WorkItem]) -> (groups: [Int], chains: [Int]?, ranks: [Int]?) {
         var numbers: [String: Int] = [:]
         var nested = false
@@ -179,14 +180,8 @@ final class EvalExecution {
             return numbers[key]!
         }
         guard nested else { return (groups, nil, nil) }
-        var chainNumbers: [[Int]: Int] = [:]
-        let chains = items.map { item in
-            let key = [item.caseID, item.sample]
-            if let number = chainNumbers[key] { return number }
-            chainNumbers[key] = chainNumbers.count
-            return chainNumbers[key]!
-        }
-        return (groups, chains, items.map { runs[$0.run].strategy.shots })
+        // A case's samples ask the same prompt: they keep to its chain too.
+        return (groups, items.map(\.caseID), items.map { runs[$0.run].strategy.shots })
     }
 
     /// Runs `items`; returns the runtime outage that stopped it early, if one did.

@@ -24,7 +24,8 @@ public struct EvalOptions: Sendable {
     /// them (`OneTokenLabels`), instead of generating and reading text.
     public var oneToken = false
     /// One token where it can tell the labels apart (a label eval set whose labels begin with
-    /// different tokens, a server that gives log-probabilities), else generated with a note why.
+    /// different tokens, a server that gives log-probabilities), else generated: with a note why
+    /// when the eval set's scorers are all labels.
     public var oneTokenWhereItFits = false
 
     public init(template: String) {

@@ -22,9 +22,10 @@ extension Workspace {
     }
 
     /// Scores several evaluations at once, as `evaluate` scores one, each stored as its own batch
-    /// of runs: their requests share the server's slots, one run's cases to a lane (`LaneSchedule`),
-    /// so both slots stay busy and each keeps one run's prompt prefix, and no slot idles while
-    /// another finishes a run's last case. They must score the same eval set with the same cache
+    /// of runs: their requests share the server's slots, one run's cases to a lane (`LaneSchedule`;
+    /// similar-example runs at several k share one, `EvalExecution.cacheGroups`), so both slots
+    /// stay busy and each keeps its prompts' prefix, and no slot idles while another finishes a
+    /// run's last case. They must score the same eval set with the same cache
     /// setting and seed; the first's concurrency bounds them all.
     /// - Returns: the report of each, in the order asked.
     /// - Throws: `EvalInterrupted` (naming the interrupted runs of every evaluation) when stopped.
@@ -185,7 +186,6 @@ extension Workspace {
                 planned.append(PlannedRun(record: record, revision: revision, model: model))
             }
         }
-        try await checkPromptsFit(planned, cases: cases, evalset: evalset, seed: options.seed)
         if options.oneToken,
             let unfit = try await oneTokenUnfit(
                 planned, cases: cases, evalset: evalset, seed: options.seed, notes: notes)
@@ -197,6 +197,8 @@ extension Workspace {
             options.oneToken = false
             for index in planned.indices { planned[index].record.params.oneToken = false }
         }
+        // After one token is settled: a generated answer asks the context for more tokens.
+        try await checkPromptsFit(planned, cases: cases, evalset: evalset, seed: options.seed)
         try store.transaction {
             for index in planned.indices {
                 planned[index].record = try store.createRun(planned[index].record)

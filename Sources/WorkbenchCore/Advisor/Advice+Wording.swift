@@ -33,11 +33,16 @@ extension Advice {
 
     /// How costs are reckoned without prices, in words: each rung's tokens at the server's speeds.
     public var computeTerms: String {
-        guard let speeds else { return "costs are local compute time" }
-        func rate(_ seconds: Double) -> String { String(format: "%.0f", seconds > 0 ? 1 / seconds : 0) }
-        return speeds.reportedByServer
-            ? "costs are local compute, each rung's prompt and answer tokens at the speeds the server reported over the ladder (\(rate(speeds.secondsPerPromptToken)) prompt tokens/s read, \(rate(speeds.secondsPerGeneratedToken)) tokens/s generated)"
-            : "costs are local compute, each rung's tokens at one speed taken from the answers' latencies (\(rate(speeds.secondsPerPromptToken)) tokens/s)"
+        guard let speeds else { return "costs are each rung's median latency (the server reported no token counts)" }
+        func rate(_ seconds: Double) -> String { seconds > 0 ? String(format: "%.0f", 1 / seconds) : "–" }
+        guard speeds.reportedByServer else {
+            return
+                "costs are local compute, each rung's tokens at one speed taken from the answers' latencies (\(rate(speeds.secondsPerPromptToken)) tokens/s)"
+        }
+        // A one-token answer is sampled from the prompt's last step: no generation speed to show.
+        let generated = oneToken == true ? "" : ", \(rate(speeds.secondsPerGeneratedToken)) tokens/s generated"
+        return
+            "costs are local compute, each rung's prompt and answer tokens at the speeds the server reported over the ladder (\(rate(speeds.secondsPerPromptToken)) prompt tokens/s read\(generated))"
     }
 
     /// What the baseline is, in words: `chance with 4 labels (0.250)`.

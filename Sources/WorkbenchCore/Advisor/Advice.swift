@@ -212,8 +212,8 @@ public struct Advice: Sendable, Hashable, Codable {
     public var rungs: [Rung]
     public var decision: Decision?
     public var elapsedSeconds: Double
-    /// Every rung scored its labels from one token's log-probabilities (`--one-token`); nil in
-    /// advice stored before the option.
+    /// Every rung scored its labels from one token's log-probabilities (the default where that can
+    /// tell the labels apart, or `--one-token`); nil when generated.
     public var oneToken: Bool?
     /// The server's speeds every rung's local compute is reckoned at; nil when no answer had
     /// tokens to measure them by.
