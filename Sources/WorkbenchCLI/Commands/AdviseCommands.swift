@@ -46,7 +46,7 @@ enum AdviseCommands {
         "concurrency", "N", min: 1, "requests at once (default: the server's slots)")
     static let oneToken = OptionKey<Bool>.flag(
         "one-token",
-        "label tasks: every rung asks for one token and scores the label from its log-probabilities, or fails saying why (the default where the labels begin with different tokens)"
+        "label tasks: read every label from one token's log-probabilities (the default where that tells the labels apart), and refuse where it cannot"
     )
     static let generate = OptionKey<Bool>.flag(
         "generate", "label tasks: every rung generates its answer instead of reading the label from one token")
