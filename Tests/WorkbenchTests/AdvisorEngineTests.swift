@@ -17,9 +17,7 @@ import WorkbenchStore
 
     @Test func climbsTheLadderAndRecommendsFewShot() async throws {
         let work = try StubWorkspace(answer: Self.learnsFromExamples)
-        var options = AdviceOptions(template: "sentiment")
-        options.budget = 8
-        options.draws = 2
+        let options = AdviceOptions.smallSentiment
         let advice = try await work.workspace.advise(options, environment: work.environment)
         let zeroScores = advice.zeroShot.variants.map(\.interval.estimate)
         #expect(zeroScores.allSatisfy { $0 == 0.5 }, "without examples the stub says positive to all: \(zeroScores)")
@@ -55,9 +53,7 @@ import WorkbenchStore
 
     @Test func fewShotRunsAreScoredSideBySideOneRunToASlot() async throws {
         let work = try StubWorkspace(slots: 2, answer: Self.learnsFromExamples)
-        var options = AdviceOptions(template: "sentiment")
-        options.budget = 8
-        options.draws = 2
+        let options = AdviceOptions.smallSentiment
         let advice = try await work.workspace.advise(options, environment: work.environment)
         #expect(advice.recommended?.label == "1-shot random")
         // The few-shot prompts are those with examples. The first random draws start at once, one
@@ -107,9 +103,7 @@ import WorkbenchStore
             ]
             return .json(.object(answer))
         })
-        var options = AdviceOptions(template: "sentiment")
-        options.budget = 8
-        options.draws = 2
+        let options = AdviceOptions.smallSentiment
         let advice = try await work.workspace.advise(options, environment: work.environment)
         #expect(advice.rungs.allSatisfy { $0.interval.estimate == 1 })
         #expect(advice.recommended?.kind == .zeroShot, "chosen: \(advice.recommended?.label ?? "none")")
@@ -261,5 +255,15 @@ extension AdviceOptions {
         let text = try work.workspace.fineTuningText(
             train, revision: try work.workspace.fineTuningRevision(evalset: evalset, reference: "sentiment/plain"))
         #expect(text.hasPrefix("Review: good food and good staff\nSentiment: positive\n\nReview: awful and slow\n"))
+    }
+}
+
+extension AdviceOptions {
+    /// The stub's sentiment ladder on its 8 dev cases, two random draws per k.
+    static var smallSentiment: AdviceOptions {
+        var options = AdviceOptions(template: "sentiment")
+        options.budget = 8
+        options.draws = 2
+        return options
     }
 }

@@ -134,9 +134,7 @@ import WorkbenchStore
 @Suite struct OneTokenAdvisorTests {
     @Test func everyRungOfTheLadderIsScoredFromOneToken() async throws {
         let work = try OneTokenTests.work()
-        var options = AdviceOptions(template: "sentiment")
-        options.budget = 8
-        options.draws = 2
+        var options = AdviceOptions.smallSentiment
         options.oneToken = true
         let advice = try await work.workspace.advise(options, environment: work.environment)
         #expect(advice.oneToken == true)
@@ -151,9 +149,7 @@ import WorkbenchStore
 @Suite struct AdvisorReadsLabelsFromOneTokenByDefaultTests {
     @Test func byDefaultTheLadderReadsLabelsFromOneTokenAndGenerateAsksForText() async throws {
         let work = try OneTokenTests.work()
-        var options = AdviceOptions(template: "sentiment")
-        options.budget = 8
-        options.draws = 2
+        var options = AdviceOptions.smallSentiment
         let advice = try await work.workspace.advise(options, environment: work.environment)
         #expect(advice.oneToken == true)
         #expect(work.completions.allSatisfy { $0.json?["n_predict"] == 1 })
@@ -174,9 +170,7 @@ import WorkbenchStore
             guard request.path == "/tokenize" else { return nil }
             return .json(["tokens": [["id": 7, "piece": " The"], ["id": 8, "piece": " rest"]]])
         })
-        var options = AdviceOptions(template: "sentiment")
-        options.budget = 8
-        options.draws = 2
+        var options = AdviceOptions.smallSentiment
         let said = Mutex<[String]>([])
         let advice = try await work.workspace.advise(
             options, environment: work.environment, notes: { note in said.withLock { $0.append(note) } })

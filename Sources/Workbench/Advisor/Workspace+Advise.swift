@@ -174,7 +174,7 @@ extension Workspace {
             comparisons: zero.comparisons.map {
                 Advice.VariantComparison(variant: zero.runs[$0.other].variant, comparison: $0.comparison)
             })
-        let zeroRung = try rung(best, kind: .zeroShot, label: "zero-shot (\(best.variant))", seed: seed)
+        let zeroRung = rung(best, kind: .zeroShot, label: "zero-shot (\(best.variant))", seed: seed)
         var rungs = [zeroRung]
         // Every run of the prompting ladder: the server's speeds are measured over all of them.
         var ladderRuns = zero.runs.map(\.run.id)
@@ -226,7 +226,7 @@ extension Workspace {
                             draws: scored.map(\.perCase), passFail: scored.allSatisfy(\.isPassFail))
                         curveSeries.append((k, outcomes.perCase))
                         // Its costs are the median draw's: typical, not the luckiest.
-                        var random = try rung(
+                        var random = rung(
                             scored[scored.count / 2], kind: .fewShot(k: k, selection: .random),
                             label: "\(k)-shot random", outcomes: outcomes, seed: seed)
                         random.labeledExamples = k
@@ -234,7 +234,7 @@ extension Workspace {
                         rungs.append(random)
                     }
                     if !similar.perCase.isEmpty {
-                        var similarRung = try rung(
+                        var similarRung = rung(
                             similar, kind: .fewShot(k: k, selection: .similar), label: "\(k)-shot similar", seed: seed)
                         similarRung.labeledExamples = train.count
                         rungs.append(similarRung)
@@ -269,7 +269,7 @@ extension Workspace {
                 ladderRuns.append(rag.run.id)
                 if !rag.perCase.isEmpty {
                     rungs.append(
-                        try rung(
+                        rung(
                             rag, kind: .retrieval(passages: options.passages),
                             label: "retrieval (\(options.passages) passages)", seed: seed))
                 }
@@ -307,7 +307,7 @@ extension Workspace {
             }.runs[0]
             tuned = Advice.FineTuned(model: fineTunedModel, run: Workspace.summary(measured))
             if !measured.perCase.isEmpty {
-                var rung = try rung(measured, kind: .fineTuned, label: "fine-tuned (\(fineTunedModel))", seed: seed)
+                var rung = rung(measured, kind: .fineTuned, label: "fine-tuned (\(fineTunedModel))", seed: seed)
                 if let own = try computeSpeeds([measured.run.id]) { rung = rung.costed(at: own) }
                 rung.oneOffUSD = options.fineTuneCostUSD
                 rung.labeledExamples = train.count
@@ -352,7 +352,7 @@ extension Workspace {
                         examplesPerSecond: adapter.training["examples_per_second"]?.doubleValue ?? 0,
                         run: Workspace.summary(report))
                     guard !report.perCase.isEmpty else { continue }
-                    var rung = try rung(
+                    var rung = rung(
                         report, kind: .fineTuned, label: "fine-tuned on \(cases)", seed: seed)
                     if let speeds { rung = rung.costed(at: speeds) }
                     rung.oneOffSeconds = seconds
@@ -523,9 +523,7 @@ extension Workspace {
     /// A rung from a run (scored by `outcomes` when given: a random rung's draws). Its compute is
     /// its median latency until `Rung.costed(at:)` reckons it at the ladder's speeds, which a
     /// server whose answers carry no token counts never gives.
-    func rung(_ run: RunReport, kind: Rung.Kind, label: String, outcomes: Outcomes? = nil, seed: UInt64) throws
-        -> Rung
-    {
+    func rung(_ run: RunReport, kind: Rung.Kind, label: String, outcomes: Outcomes? = nil, seed: UInt64) -> Rung {
         Rung(
             kind: kind, label: label, outcomes: outcomes ?? Outcomes(run.perCase, passFail: run.isPassFail),
             promptTokens: run.meanPromptTokens ?? 0, completionTokens: run.meanCompletionTokens ?? 0,
@@ -541,6 +539,20 @@ extension Workspace {
         var read = (ms: 0.0, tokens: 0.0)
         var generated = (ms: 0.0, tokens: 0.0)
         var whole = (ms: 0.0, tokens: 0.0)
+        /// Adds an answer's milliseconds for some tokens: llama.cpp names its own count (`…_n`),
+        /// Ollama's count is the answer's.
+        func add(
+            _ sum: inout (ms: Double, tokens: Double), _ timings: JSONValue?, _ ms: String, _ n: String,
+            or ollama: String, _ tokens: Int?
+        ) {
+            if let spent = timings?[ms]?.doubleValue, let count = timings?[n]?.doubleValue {
+                sum.ms += spent
+                sum.tokens += count
+            } else if let spent = timings?[ollama]?.doubleValue {
+                sum.ms += spent
+                sum.tokens += Double(tokens ?? 0)
+            }
+        }
         for run in runs {
             var keys: [String] = []
             try store.forEachResult(runID: run) { result in
@@ -549,27 +561,14 @@ extension Workspace {
             let responses = try store.cachedResponses(keys: keys, logprobs: false)
             for key in keys {
                 guard let response = responses[key] else { continue }
-                let promptTokens = Double(response.promptTokens ?? 0)
-                let completionTokens = Double(response.completionTokens ?? 0)
                 if response.promptTokens != nil || response.completionTokens != nil {
                     whole.ms += response.latencyMilliseconds
-                    whole.tokens += promptTokens + completionTokens
+                    whole.tokens += Double((response.promptTokens ?? 0) + (response.completionTokens ?? 0))
                 }
-                let timings = response.timings
-                if let ms = timings?["prompt_ms"]?.doubleValue, let n = timings?["prompt_n"]?.doubleValue {
-                    read.ms += ms
-                    read.tokens += n
-                } else if let ms = timings?["prompt_eval_ms"]?.doubleValue {
-                    read.ms += ms
-                    read.tokens += promptTokens
-                }
-                if let ms = timings?["predicted_ms"]?.doubleValue, let n = timings?["predicted_n"]?.doubleValue {
-                    generated.ms += ms
-                    generated.tokens += n
-                } else if let ms = timings?["eval_ms"]?.doubleValue {
-                    generated.ms += ms
-                    generated.tokens += completionTokens
-                }
+                add(&read, response.timings, "prompt_ms", "prompt_n", or: "prompt_eval_ms", response.promptTokens)
+                add(
+                    &generated, response.timings, "predicted_ms", "predicted_n", or: "eval_ms",
+                    response.completionTokens)
             }
         }
         if read.tokens > 0, generated.tokens > 0 {
