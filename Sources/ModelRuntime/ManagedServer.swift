@@ -455,7 +455,9 @@ public struct ManagedServer: Sendable {
 
     /// Whether something accepts connections on 127.0.0.1:`port`.
     static func isListening(port: Int) -> Bool {
-        (try? RawConnection(host: "127.0.0.1", port: port, deadline: Date().addingTimeInterval(1))) != nil
+        let url = URL(string: "http://127.0.0.1:\(port)")!
+        return (try? RawConnection(host: "127.0.0.1", port: port, url: url, deadline: Date().addingTimeInterval(1)))
+            != nil
     }
 
     /// A port the system says is free now.

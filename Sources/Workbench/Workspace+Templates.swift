@@ -156,7 +156,7 @@ extension Workspace {
                 throw Refusal("\(resolved.reference) names no eval set; say which with \(setting: "evalset") NAME")
             }
             let evalset = try evalset(named: setName)
-            guard let stored = try store.activeCase(evalsetID: evalset.record.id, key: caseID) else {
+            guard let stored = try activeCase(evalset, id: caseID) else {
                 throw Refusal("eval set \(setName) has no case \"\(caseID)\"")
             }
             vars = stored.evalCase.textVars

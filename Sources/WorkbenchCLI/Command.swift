@@ -273,10 +273,13 @@ public struct Command: Sendable {
 
     public var name: String { path.joined(separator: " ") }
 
+    /// The arguments as the usage shows them where the command is typed.
+    func shownArguments(inREPL: Bool) -> String { inREPL ? (replArguments ?? arguments) : arguments }
+
     /// `pwb eval TEMPLATE [options]` on the command line, `eval [all] [TEMPLATE] [options]` in the REPL.
     public func usage(inREPL: Bool = false) -> String {
         var text = (inREPL ? "" : "pwb ") + name
-        let shown = inREPL ? (replArguments ?? arguments) : arguments
+        let shown = shownArguments(inREPL: inREPL)
         if !shown.isEmpty { text += " " + shown }
         if !options.isEmpty { text += " [options]" }
         return text
@@ -349,7 +352,7 @@ public struct Command: Sendable {
             }
         }
         if parsed.positionals.count < minArguments {
-            let shown = inREPL ? (replArguments ?? arguments) : arguments
+            let shown = shownArguments(inREPL: inREPL)
             throw UsageError("\(self.name) needs \(shown.isEmpty ? "arguments" : shown); usage: \(usage)")
         }
         if parsed.positionals.count > maxArguments {

@@ -19,6 +19,9 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         self.path = path
     }
 
+    /// A row that holds what no version of pwb writes.
+    static func corrupt(_ message: String) -> StoreError { StoreError(code: SQLITE_CORRUPT, message: message) }
+
     public var description: String {
         if isFull {
             return

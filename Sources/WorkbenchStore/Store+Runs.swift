@@ -374,7 +374,7 @@ extension Store {
 
     static func runRecord(_ row: Row) throws -> RunRecord {
         guard let split = Split(rawValue: try row.text("split")) else {
-            throw StoreError(code: 11, message: "run \(try row.int("id")) has an unknown split")  // SQLITE_CORRUPT
+            throw StoreError.corrupt("run \(try row.int("id")) has an unknown split")
         }
         return try RunRecord(
             id: row.int("id"), batch: row.text("batch"), templateID: row.int("template_id"),

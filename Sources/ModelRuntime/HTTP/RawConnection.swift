@@ -22,14 +22,13 @@ final class RawConnection: Sendable {
     private let closed = Mutex(false)
 
     /// Connects to `host:port` (names are resolved; IPv4 and IPv6), giving up at `deadline`, or
-    /// as soon as `isCancelled` says so. Errors name `url`, the request's (by default the host's).
+    /// as soon as `isCancelled` says so. Errors name `url`, the request's.
     ///
     /// - Throws: `TransportError` (`.cannotConnect`, or `.timedOut` with 0 seconds: the caller
     ///   knows the time it allowed); `CancellationError`.
     init(
-        host: String, port: Int, url: URL? = nil, deadline: Date, isCancelled: @Sendable () -> Bool = { false }
+        host: String, port: Int, url: URL, deadline: Date, isCancelled: @Sendable () -> Bool = { false }
     ) throws {
-        let url = url ?? URL(string: "http://\(host.contains(":") ? "[\(host)]" : host):\(port)")!
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)

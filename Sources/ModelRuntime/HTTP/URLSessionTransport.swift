@@ -15,14 +15,7 @@ import Synchronization
 /// session's calls that wait on its internal queue (resume, cancel) are made off Swift's
 /// cooperative threads, which must never block.
 public struct URLSessionTransport: HTTPTransport {
-    /// An answer over this many bytes is refused as soon as it passes it.
-    let limit: Int
-
-    public init() { self.init(limit: HTTPResponse.maxBodyBytes) }
-
-    init(limit: Int) {
-        self.limit = limit
-    }
+    public init() {}
 
     public func send(_ request: HTTPRequest, timeout: Double) async throws -> HTTPResponse {
         var urlRequest = URLRequest(url: request.url)
@@ -32,7 +25,8 @@ public struct URLSessionTransport: HTTPTransport {
         urlRequest.timeoutInterval = max(1, timeout.rounded(.up))
         for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
         if !request.body.isEmpty { urlRequest.httpBody = Data(request.body) }
-        let exchange = URLSessionExchange(url: request.url, timeout: timeout, limit: limit)
+        // An answer over the limit is refused as soon as it passes it.
+        let exchange = URLSessionExchange(url: request.url, timeout: timeout, limit: HTTPResponse.maxBodyBytes)
         let prepared = urlRequest
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in

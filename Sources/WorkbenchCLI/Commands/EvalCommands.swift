@@ -133,7 +133,6 @@ enum EvalCommands {
             template = current
             if !all && !invocation.arguments.has(variants), let variant = session.currentVariant { chosen = [variant] }
         }
-        if all { chosen = nil }
         guard let template else {
             let hint =
                 invocation.inREPL ? "choose one with use TEMPLATE, or name it" : "usage: pwb eval TEMPLATE [options]"
@@ -164,15 +163,18 @@ enum EvalCommands {
         return options
     }
 
+    /// Every case of every run of the report, as exported, each marked with its run.
+    static func annotatedRows(_ report: EvalReport, _ workspace: Workspace) throws -> [JSONValue] {
+        try report.runs.flatMap { run in try workspace.caseRows(run.run).map { annotate($0, run) } }
+    }
+
     static func printReport(_ report: EvalReport, invocation: Invocation, workspace: Workspace) throws {
         if invocation[json] {
             var json = report.json.objectValue ?? [:]
-            json["cases"] = .array(
-                try report.runs.flatMap { run in try workspace.caseRows(run.run).map { annotate($0, run) } })
+            json["cases"] = .array(try annotatedRows(report, workspace))
             invocation.output.line(JSONValue.object(json).serialized(pretty: true))
         } else if invocation[csv] {
-            let rows = try report.runs.flatMap { run in try workspace.caseRows(run.run).map { annotate($0, run) } }
-            invocation.output.raw(ReportRendering.csv(rows))
+            invocation.output.raw(ReportRendering.csv(try annotatedRows(report, workspace)))
         } else {
             invocation.output.lines(ReportRendering.lines(report))
         }
