@@ -21,7 +21,8 @@ let package = Package(
         .target(name: "WorkbenchStore", dependencies: ["WorkbenchCore", "CSQLite"], exclude: ["README.md"]),
         .target(name: "ModelRuntime", dependencies: ["WorkbenchCore"], exclude: ["README.md"]),
         .target(
-            name: "Workbench", dependencies: ["WorkbenchCore", "WorkbenchStore", "ModelRuntime"], exclude: ["README.md"],
+            name: "Workbench", dependencies: ["WorkbenchCore", "WorkbenchStore", "ModelRuntime"],
+            exclude: ["README.md"],
             // The LoRA trainer: its script, its pinned packages and their installer (also `make trainer`).
             resources: [
                 .copy("FineTuning/train_lora.py"), .copy("FineTuning/setup-trainer.sh"),

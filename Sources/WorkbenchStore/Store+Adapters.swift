@@ -12,13 +12,13 @@ public struct AdapterRecord: Sendable, Hashable {
     public var path: String
     /// SHA-256 of the GGUF file, hex.
     public var hash: String
-    /// Settings, data hash, loss curve, wall time and machine, as `pwb finetune` wrote them.
-    public var training: JSONValue
+    /// Settings, data hash, loss and validation curves, wall time, device and machine.
+    public var training: AdapterTraining
     public var createdAt: String
 
     public init(
         id: Int, name: String, evalsetID: Int, revisionID: Int, baseModel: String, path: String, hash: String,
-        training: JSONValue, createdAt: String
+        training: AdapterTraining, createdAt: String
     ) {
         self.id = id
         self.name = name
@@ -39,7 +39,8 @@ extension Store {
             INSERT INTO adapters (name, evalset_id, revision_id, base_model, path, hash, training)
             VALUES (?, ?, ?, ?, ?, ?, ?)
             """, .text(adapter.name), SQLValue(adapter.evalsetID), SQLValue(adapter.revisionID),
-            .text(adapter.baseModel), .text(adapter.path), .text(adapter.hash), .text(adapter.training.serialized()))
+            .text(adapter.baseModel), .text(adapter.path), .text(adapter.hash),
+            .text(adapter.training.json.serialized()))
         return Int(database.lastInsertRowID)
     }
 
@@ -61,6 +62,7 @@ extension Store {
     static func adapterRecord(_ row: Row) throws -> AdapterRecord {
         AdapterRecord(
             id: row.int(0), name: row.text(1), evalsetID: row.int(2), revisionID: row.int(3), baseModel: row.text(4),
-            path: row.text(5), hash: row.text(6), training: try JSONValue(parsing: row.text(7)), createdAt: row.text(8))
+            path: row.text(5), hash: row.text(6), training: AdapterTraining(json: try JSONValue(parsing: row.text(7))),
+            createdAt: row.text(8))
     }
 }

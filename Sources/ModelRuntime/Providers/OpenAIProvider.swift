@@ -24,13 +24,15 @@ public struct OpenAIProvider: ModelProvider {
         if let model { body["model"] = .string(model) }
         body.merge(request.samplingFields) { _, set in set }
         // llama-server's OpenAI-compatible routes take its per-request adapters too.
-        if let lora = request.lora { body["lora"] = LoraScale.field(lora) }
+        if let lora = request.lora { body["lora"] = LoraScale.json(lora) }
         let path: String
         switch request.prompt {
         case .text(let prompt):
             path = "/completions"
             body["prompt"] = .string(prompt)
             if request.topLogprobs > 0 { body["logprobs"] = .number(Double(request.topLogprobs)) }
+            // A raw completion has no response format; vLLM's guided choice constrains it.
+            if let choice = request.choice { body["guided_choice"] = .array(choice.map { .string($0) }) }
         case .chat(let messages):
             path = "/chat/completions"
             body["messages"] = .array(messages.map(\.json))
@@ -38,6 +40,7 @@ public struct OpenAIProvider: ModelProvider {
                 body["logprobs"] = true
                 body["top_logprobs"] = .number(Double(request.topLogprobs))
             }
+            if let choice = request.choice { body["response_format"] = ChoiceConstraint.responseFormat(choice) }
         }
         let (answer, latency) = try await transport.generate(
             path, .object(body), maxTokens: request.maxTokens, timeout: timeout)
@@ -45,9 +48,10 @@ public struct OpenAIProvider: ModelProvider {
         guard let choice = answer["choices"]?.arrayValue?.first else {
             throw ModelError.malformed(url: url, detail: "no \"choices\"")
         }
-        guard let text = choice["message"]?["content"]?.stringValue ?? choice["text"]?.stringValue else {
+        guard var text = choice["message"]?["content"]?.stringValue ?? choice["text"]?.stringValue else {
             throw ModelError.malformed(url: url, detail: "the first choice has no text")
         }
+        if request.choice != nil, case .chat = request.prompt { text = ChoiceConstraint.unwrap(text) }
         return Completion(
             text: text, promptTokens: answer["usage"]?["prompt_tokens"]?.intValue,
             completionTokens: answer["usage"]?["completion_tokens"]?.intValue, latencyMilliseconds: latency,
