@@ -25,7 +25,9 @@ extension ManagedServer {
         ]
         if metadata?.slidingWindow != nil { arguments.append("--swa-full") }
         for adapter in adapters { arguments += ["--lora", adapter] }
-        if !adapters.isEmpty { arguments.append("--lora-init-without-apply") }
+        // The host-memory prompt cache restores a saved prompt's state for any request that begins
+        // with it, whichever adapters computed it: a base request would read the adapter's KV.
+        if !adapters.isEmpty { arguments += ["--lora-init-without-apply", "--cache-ram", "0"] }
         return arguments
     }
 

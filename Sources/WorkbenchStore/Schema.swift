@@ -195,15 +195,18 @@ enum Schema {
 
     /// What the server applied when it answered: the LoRA scales the request stated, as JSON
     /// (`[]` when the server had no adapter loaded). Answers stored before it was recorded are
-    /// NULL, except those that may have been answered with adapters applied: base-model answers
-    /// of a llama.cpp model that an adapter was trained for, stored after the adapter was. A
-    /// request that stated no scales was answered at the server's global ones, which llama-server
-    /// keeps at 1 for every adapter it loaded. Those are marked `unknown` and never served again.
+    /// NULL, except those that may have been computed with the wrong adapters, which are marked
+    /// `unknown` and never served again: every answer of a tuned model (`+lora:`), and the base
+    /// answers of a llama.cpp model an adapter was trained for, stored after the adapter was. A
+    /// base request that stated no scales was answered at llama-server's global ones, 1 for every
+    /// adapter it loaded; and its host-memory prompt cache restored a prompt's saved state for
+    /// any request beginning with it, whichever adapters had computed it.
     static let version4 = """
         ALTER TABLE responses ADD COLUMN adapters TEXT;
         UPDATE responses SET adapters = 'unknown'
-        WHERE provider = 'llama.cpp' AND instr(model, '+lora:') = 0
-          AND EXISTS (SELECT 1 FROM adapters a WHERE a.base_model = responses.model
-                                                 AND a.created_at <= responses.created_at);
+        WHERE provider = 'llama.cpp'
+          AND (instr(model, '+lora:') > 0
+               OR EXISTS (SELECT 1 FROM adapters a WHERE a.base_model = responses.model
+                                                     AND a.created_at <= responses.created_at));
         """
 }

@@ -12,9 +12,13 @@ import WorkbenchCore
             binary: "/bin/llama-server", port: 8181, model: "/m.gguf", slots: 2, contextPerSlot: 4096,
             adapters: ["/a/one.gguf", "/a/two.gguf"], metadata: nil)
         #expect(with.containsSequence(["--lora", "/a/one.gguf", "--lora", "/a/two.gguf", "--lora-init-without-apply"]))
+        // No host-memory prompt cache beside adapters: it would restore a prompt's state computed
+        // through one adapter for a request through another (or none).
+        #expect(with.containsSequence(["--cache-ram", "0"]))
         let without = ManagedServer.launchArguments(
             binary: "/bin/llama-server", port: 8181, model: "/m.gguf", slots: 2, contextPerSlot: 4096, metadata: nil)
         #expect(!without.contains("--lora") && !without.contains("--lora-init-without-apply"))
+        #expect(!without.contains("--cache-ram"), "without adapters the prompt cache is the server's own")
     }
 
     /// A llama-server that loaded two adapters, at its default global scale of 1.

@@ -54,8 +54,9 @@ struct MigrationTests {
 
     /// A store from before adapter scales were recorded: base answers of a model an adapter was
     /// trained for, stored after the adapter was, may be the adapters' answers (llama-server applied
-    /// every loaded adapter to a request that named no scales). They are marked and not served;
-    /// answers from before the adapter, of the tuned model, or of another model are kept.
+    /// every loaded adapter to a request that named no scales), and a tuned model's answers may have
+    /// read a base prompt's state from the server's prompt cache. They are marked and not served;
+    /// answers from before the adapter, or of another model, are kept.
     @Test func baseAnswersStoredWhileAdaptersMayHaveBeenAppliedAreNoLongerServed() throws {
         let temporary = TemporaryStore()
         do {
@@ -87,7 +88,7 @@ struct MigrationTests {
         let store = try temporary.open()
         let found = try store.cachedResponses(keys: ["before", "after", "tuned", "other"])
         #expect(found.count == 4)
-        #expect(found.filter(\.value.adaptersUnknown).map(\.key) == ["after"])
+        #expect(found.filter(\.value.adaptersUnknown).map(\.key).sorted() == ["after", "tuned"])
         #expect(try store.cachedResponse(key: "after")?.adaptersUnknown == true)
         // Asked again, the new answer records the scales it was asked with and is served.
         var fresh = try #require(found["after"])

@@ -442,7 +442,7 @@ extension Workspace {
     /// Cached answers that are asked again because the server may have answered them with LoRA
     /// adapters applied (`Schema.version4`).
     static func adaptersUnknownNote(_ count: Int) -> String {
-        "pwb: \(count) cached answer\(count == 1 ? " was" : "s were") stored while LoRA adapters were loaded on the managed runtime, before base requests stated the adapters' scale 0, so \(count == 1 ? "it may have been the adapters' answer and was" : "they may have been the adapters' answers and were") asked again"
+        "pwb: \(count) cached answer\(count == 1 ? " was" : "s were") stored while LoRA adapters were loaded on the managed runtime, before each request stated every adapter's scale and the server's prompt cache was kept apart from them, so \(count == 1 ? "it may have been computed with the wrong adapters and was" : "they may have been computed with the wrong adapters and were") asked again"
     }
 
     public static func startedNote(_ info: RuntimeInfo) -> String {
