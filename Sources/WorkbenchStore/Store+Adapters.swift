@@ -1,6 +1,7 @@
 import WorkbenchCore
 
-/// A stored LoRA adapter: where its GGUF file is, what it was trained for and how.
+/// A stored LoRA adapter: where its GGUF file is, what it was trained for and how. A model tuned by
+/// a hosted fine-tuning job is recorded the same way, marked `hosted`.
 public struct AdapterRecord: Sendable, Hashable {
     public var id: Int
     public var name: String
@@ -15,6 +16,10 @@ public struct AdapterRecord: Sendable, Hashable {
     /// Settings, data hash, loss curve, wall time and machine, as `pwb finetune` wrote them.
     public var training: JSONValue
     public var createdAt: String
+
+    /// Whether a provider trained it (a hosted fine-tuning job, `training.hosted`): then there is
+    /// no file, `path` names the job, and the tuned model is served by the provider.
+    public var isHosted: Bool { training["hosted"] != nil }
 
     public init(
         id: Int, name: String, evalsetID: Int, revisionID: Int, baseModel: String, path: String, hash: String,
@@ -41,6 +46,13 @@ extension Store {
             """, .text(adapter.name), SQLValue(adapter.evalsetID), SQLValue(adapter.revisionID),
             .text(adapter.baseModel), .text(adapter.path), .text(adapter.hash), .text(adapter.training.serialized()))
         return Int(database.lastInsertRowID)
+    }
+
+    /// Replaces how an adapter was trained: a hosted job's record as it runs and when it ends.
+    public func updateAdapter(named name: String, hash: String, training: JSONValue) throws {
+        try database.run(
+            "UPDATE adapters SET hash = ?, training = ? WHERE name = ?", .text(hash), .text(training.serialized()),
+            .text(name))
     }
 
     public func deleteAdapter(named name: String) throws {
