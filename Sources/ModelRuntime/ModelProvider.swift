@@ -9,6 +9,9 @@ public enum ProviderKind: String, Sendable, Hashable, CaseIterable {
     case openAI = "openai"
     /// Ollama's native `/api/generate` and `/api/chat`.
     case ollama
+    /// Azure OpenAI's classic data plane: `/openai/deployments/{deployment}/…`, an `api-version`
+    /// query, the key in an `api-key` header.
+    case azure
 }
 
 public struct ChatMessage: Sendable, Hashable {

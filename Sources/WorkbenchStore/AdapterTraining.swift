@@ -136,3 +136,132 @@ public struct AdapterTraining: Sendable, Hashable {
         return .object(object)
     }
 }
+
+/// How a provider's fine-tuning job tuned a model (OpenAI, Azure OpenAI): what `adapters.training`
+/// holds for a hosted record, under `hosted` with the settings beside it. Every key is written and
+/// read here.
+public struct HostedTraining: Sendable, Hashable {
+    /// What was asked: a job with equal settings is waited for or its model reused.
+    public struct Settings: Sendable, Hashable {
+        /// The provider (`openai`, `azure`) and the endpoint the job ran at.
+        public var provider: String
+        public var endpoint: String
+        /// The model tuned.
+        public var baseModel: String
+        /// `auto`, or a count of epochs.
+        public var epochs: String
+        public var suffix: String
+        public var seed: Int?
+        /// Train examples sent, and those held out in the validation file.
+        public var examples: Int
+        public var validationExamples: Int
+        /// SHA-256 of the training and validation files, hex.
+        public var dataHash: String
+        public var revision: String
+
+        public init(
+            provider: String, endpoint: String, baseModel: String, epochs: String, suffix: String, seed: Int?,
+            examples: Int, validationExamples: Int, dataHash: String, revision: String
+        ) {
+            self.provider = provider
+            self.endpoint = endpoint
+            self.baseModel = baseModel
+            self.epochs = epochs
+            self.suffix = suffix
+            self.seed = seed
+            self.examples = examples
+            self.validationExamples = validationExamples
+            self.dataHash = dataHash
+            self.revision = revision
+        }
+
+        /// The form of the data sent; a change to it is a different job.
+        static let format = "openai-chat/1"
+    }
+
+    public var settings: Settings
+    public var jobID: String
+    /// The job's status as the provider last reported it.
+    public var status: String
+    public var trainingFile: String?
+    public var validationFile: String?
+    /// The configured model the job was asked through.
+    public var configuredModel: String
+    /// When the job was started, ISO 8601.
+    public var started: String?
+    /// The tuned model's name at the provider, once the job succeeded.
+    public var fineTunedModel: String?
+    public var trainedTokens: Int?
+    /// The hyperparameters the provider chose, as it reported them.
+    public var hyperparameters: JSONValue?
+    /// From the job's creation to its end, by the provider's clock when it gives one.
+    public var wallSeconds: Double?
+    /// Dollars per million trained tokens when given, and what the job cost at that price.
+    public var priceTrainPerMillion: Double?
+    public var costUSD: Double?
+    /// Short hashes of the inputs it was given (validation included), so no evaluation scores it on them.
+    public var trainInputs: [String] = []
+
+    public init(settings: Settings, jobID: String, status: String, configuredModel: String) {
+        self.settings = settings
+        self.jobID = jobID
+        self.status = status
+        self.configuredModel = configuredModel
+    }
+
+    /// Reads what `json` wrote; nil when it is not a hosted record.
+    public init?(json: JSONValue) {
+        guard let hosted = json["hosted"] else { return nil }
+        settings = Settings(
+            provider: json["provider"]?.stringValue ?? "", endpoint: json["endpoint"]?.stringValue ?? "",
+            baseModel: json["base_model"]?.stringValue ?? "", epochs: json["epochs"]?.stringValue ?? "auto",
+            suffix: json["suffix"]?.stringValue ?? "", seed: json["seed"]?.intValue,
+            examples: json["examples"]?.intValue ?? 0, validationExamples: json["validation_examples"]?.intValue ?? 0,
+            dataHash: json["data_hash"]?.stringValue ?? "", revision: json["revision"]?.stringValue ?? "")
+        jobID = hosted["job_id"]?.stringValue ?? ""
+        status = hosted["status"]?.stringValue ?? ""
+        trainingFile = hosted["training_file"]?.stringValue
+        validationFile = hosted["validation_file"]?.stringValue
+        configuredModel = hosted["configured_model"]?.stringValue ?? ""
+        started = hosted["started"]?.stringValue
+        fineTunedModel = hosted["fine_tuned_model"]?.stringValue
+        trainedTokens = json["trained_tokens"]?.intValue
+        hyperparameters = json["hyperparameters"].flatMap { $0 == .null ? nil : $0 }
+        wallSeconds = json["wall_seconds"]?.doubleValue
+        priceTrainPerMillion = json["price_train_per_million"]?.doubleValue
+        costUSD = json["cost_usd"]?.doubleValue
+        trainInputs = json["train_inputs"]?.arrayValue?.compactMap(\.stringValue) ?? []
+    }
+
+    /// The settings alone, as a hosted record's `training` begins.
+    public var settingsJSON: JSONValue {
+        [
+            "format": .string(Settings.format), "provider": .string(settings.provider),
+            "endpoint": .string(settings.endpoint), "base_model": .string(settings.baseModel),
+            "epochs": .string(settings.epochs), "suffix": .string(settings.suffix),
+            "seed": settings.seed.map { .number(Double($0)) } ?? .null,
+            "examples": .number(Double(settings.examples)),
+            "validation_examples": .number(Double(settings.validationExamples)),
+            "data_hash": .string(settings.dataHash), "revision": .string(settings.revision),
+        ]
+    }
+
+    public var json: JSONValue {
+        var object = settingsJSON.objectValue ?? [:]
+        func optional<T>(_ value: T?, _ make: (T) -> JSONValue) -> JSONValue { value.map(make) ?? .null }
+        object["hosted"] = [
+            "job_id": .string(jobID), "status": .string(status),
+            "training_file": optional(trainingFile) { .string($0) },
+            "validation_file": optional(validationFile) { .string($0) },
+            "configured_model": .string(configuredModel), "started": optional(started) { .string($0) },
+            "fine_tuned_model": optional(fineTunedModel) { .string($0) },
+        ]
+        object["trained_tokens"] = optional(trainedTokens) { .number(Double($0)) }
+        object["hyperparameters"] = hyperparameters ?? .null
+        object["wall_seconds"] = optional(wallSeconds) { .number($0) }
+        object["price_train_per_million"] = optional(priceTrainPerMillion) { .number($0) }
+        object["cost_usd"] = optional(costUSD) { .number($0) }
+        object["train_inputs"] = .array(trainInputs.map { .string($0) })
+        return .object(object)
+    }
+}

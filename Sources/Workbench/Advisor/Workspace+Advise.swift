@@ -332,16 +332,17 @@ extension Workspace {
                 }
                 var measured: [Advice.TunedAdapter] = []
                 for adapter in adapters {
-                    let cases = adapter.training.settings.examples
+                    guard let training = adapter.local else { continue }
+                    let cases = training.settings.examples
                     let report = try await run("fine-tuned on \(cases)") {
                         $0.variants = pinned
                         $0.adapter = adapter.name
                     }.runs[0]
-                    let seconds = adapter.training.trainingSeconds
+                    let seconds = training.trainingSeconds
                     var entry = Advice.TunedAdapter(
-                        name: adapter.name, trainCases: cases, epochs: adapter.training.bestEpoch,
-                        rank: adapter.training.settings.rank, trainingSeconds: seconds,
-                        examplesPerSecond: adapter.training.examplesPerSecond,
+                        name: adapter.name, trainCases: cases, epochs: training.bestEpoch,
+                        rank: training.settings.rank, trainingSeconds: seconds,
+                        examplesPerSecond: training.examplesPerSecond,
                         run: Workspace.summary(report))
                     guard !report.perCase.isEmpty else { continue }
                     var rung = rung(
@@ -474,7 +475,7 @@ extension Workspace {
             return .skip(
                 "\(total) train cases are too few to fine-tune on (at least \(FineTuneOptions.minimumExamples))")
         }
-        let speeds = try store.adapters().map(\.training.examplesPerSecond).filter { $0 > 0 }
+        let speeds = try store.adapters().compactMap(\.local?.examplesPerSecond).filter { $0 > 0 }
         let perSecond = speeds.isEmpty ? 1.0 : speeds.sorted()[speeds.count / 2]
         // Loading the model and converting each adapter, besides the training steps.
         func estimate(_ sizes: [Int]) -> Double {

@@ -177,7 +177,7 @@ extension Workspace {
                 baseModel: base.identity, trainer: trainerVersion)
             let name = options.name ?? "\(revision.variant.name)-n\(count)-\(settings.hash.prefix(8))"
             if let existing = try store.adapter(named: name) {
-                guard existing.training.settings == settings else {
+                guard existing.local?.settings == settings else {
                     throw Refusal(
                         "an adapter named \(name) exists, trained on other data, settings, model or trainer; choose another \(setting: "name")"
                     )
@@ -290,7 +290,7 @@ extension Workspace {
                     let record = AdapterRecord(
                         id: 0, name: name, evalsetID: evalset.record.id, revisionID: revision.revision.id,
                         baseModel: base.identity, path: "adapters/\(name).gguf", hash: try Workspace.fileHash(file),
-                        training: training, createdAt: "")
+                        training: .local(training), createdAt: "")
                     _ = try store.insertAdapter(record)
                     adapters.append(try store.adapter(named: name) ?? record)
                     trained.append(name)
@@ -414,7 +414,7 @@ extension Workspace {
             throw Refusal(
                 "adapter \(adapter.name) was trained on the train split; score it on dev or test (\(setting: "split"))")
         }
-        let taught = Set(adapter.training.trainInputs)
+        let taught = Set(adapter.trainInputs)
         if let seen = cases.first(where: {
             taught.contains(Workspace.inputHash($0.evalCase.inputText(inputVariable: evalset.settings.input)))
         }) {

@@ -20,6 +20,10 @@ enum FineTuneCommands {
         "epochs", "E", min: 1,
         "the most passes over the data (default: set from the data); the epoch kept is the one with the lowest loss on a validation part of the train split"
     )
+    static let validation = OptionKey<Double>.decimal(
+        "validation", "SHARE", in: 0...0.5,
+        "the share of the train cases held out to choose the epoch by (default 0.2; 0 trains every epoch and keeps the last)"
+    )
     static let learningRate = OptionKey<Double>.decimal("learning-rate", "LR", "AdamW learning rate (default 0.0002)")
     static let seed = OptionKey<Int>.number("seed", "S", "seed for initialising and shuffling (default 0)")
     static let install = OptionKey<Bool>.flag(
@@ -29,7 +33,8 @@ enum FineTuneCommands {
         "finetune", "train a LoRA adapter for the local model on an eval set's train split",
         arguments: "EVALSET", min: 1, max: 1, completing: .evalsets,
         options: [
-            template.option, name.option, examples.option, rank.option, epochs.option, learningRate.option,
+            template.option, name.option, examples.option, rank.option, epochs.option, validation.option,
+            learningRate.option,
             seed.option, install.option,
         ],
         details: """
@@ -47,6 +52,7 @@ enum FineTuneCommands {
         if let sizes = invocation[examples] { options.examples = sizes }
         options.rank = invocation[rank] ?? options.rank
         options.epochs = invocation[epochs]
+        options.validationShare = invocation[validation] ?? options.validationShare
         options.learningRate = invocation[learningRate] ?? options.learningRate
         options.seed = invocation[seed] ?? 0
         options.install = invocation[install]
@@ -89,7 +95,16 @@ enum FineTuneCommands {
             .init("EXAMPLES/S", right: true), .init("DEVICE"), .init("HASH"),
         ])
         for adapter in adapters {
-            let training = adapter.training
+            guard let training = adapter.local else {
+                // A provider's job: its model, the tokens it trained and what it cost.
+                let hosted = adapter.hosted!
+                table.add([
+                    adapter.name, String(hosted.settings.examples), "–", hosted.settings.epochs, "–", "–",
+                    hosted.wallSeconds.map { ProgressBar.clock($0) } ?? hosted.status, "–",
+                    hosted.settings.provider, hosted.fineTunedModel ?? hosted.jobID,
+                ])
+                continue
+            }
             let kept = training.bestEpoch - 1
             func at(_ losses: [Double]) -> String {
                 guard let first = losses.first else { return "–" }
