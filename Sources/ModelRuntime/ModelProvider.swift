@@ -178,22 +178,18 @@ public struct Completion: Sendable, Hashable {
     public var finishReason: FinishReason
     /// Per generated token, when the server reports log-probabilities.
     public var logprobs: [TokenLogprob]?
-    /// The server's own timings (prompt processing and generation), as it reports them.
-    public var serverTimings: JSONValue?
+    /// The compute the server reports for the answer (prompt read, answer generated).
+    public var serverTimings: ServerTimings?
     /// The endpoint that answered.
     public var endpoint: String
     /// The model the server says answered.
     public var model: String?
     /// The LoRA scales the request stated (nil: the server had no adapter loaded, so none).
     public var lora: [LoraScale]?
-    /// Constrains the answer to one of these texts (a label, after an optional space); nil
-    /// leaves generation free. Each provider says it its server's way (`ChoiceConstraint`), and
-    /// the answer comes back as the chosen text.
-    public var choice: [String]?
 
     public init(
         text: String, promptTokens: Int?, completionTokens: Int?, latencyMilliseconds: Double,
-        finishReason: FinishReason, logprobs: [TokenLogprob]? = nil, serverTimings: JSONValue? = nil,
+        finishReason: FinishReason, logprobs: [TokenLogprob]? = nil, serverTimings: ServerTimings? = nil,
         endpoint: String, model: String? = nil
     ) {
         self.text = text
@@ -217,13 +213,7 @@ extension Completion {
         for (name, count) in [("prompt", promptTokens), ("completion", completionTokens)] {
             if let count, count < 0 { throw bad("a negative \(name) token count, \(count)") }
         }
-        if let timings = serverTimings?.objectValue {
-            for (key, value) in timings.sorted(by: { $0.key < $1.key }) {
-                if let number = value.doubleValue, !(0...3.2e10).contains(number) {
-                    throw bad("timings.\(key) is \(number), not a duration in milliseconds")
-                }
-            }
-        }
+        if let problem = serverTimings?.problem { throw bad(problem) }
         return self
     }
 }

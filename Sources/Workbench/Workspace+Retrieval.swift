@@ -14,6 +14,11 @@ extension Workspace {
         throw Refusal("there is no corpus \"\(name)\"\(hint)")
     }
 
+    /// The passages of the corpus called `name`; nil when there is no such corpus.
+    func passageCount(corpus name: String) throws -> Int? {
+        try store.corpus(named: name).map { try store.passageCount(corpusID: $0.id) }
+    }
+
     /// The `limit` passages of a corpus that best match `query`, by BM25.
     public func searchPassages(corpus: CorpusRecord, query: String, limit: Int) throws -> [RetrievedPassage] {
         guard let match = SearchQuery.match(query) else { return [] }

@@ -23,12 +23,19 @@ public struct ConnectedModel: Sendable {
 extension Workspace {
     public var configPath: String { stateDirectory + "/config.json" }
 
-    /// `.pwb/config.json` with the environment's overrides; empty when the file does not exist.
+    /// `.pwb/config.json` with the environment's overrides, and the tuned models a hosted job made
+    /// during this command (`servedTunedModels`); empty when the file does not exist.
     public func runtimeConfiguration(environment: [String: String]) throws -> RuntimeConfiguration {
-        guard FileSystem.exists(configPath) else { return RuntimeConfiguration(environment: environment) }
-        let text = try FileSystem.readText(
-            configPath, limit: SourceFile.settingsLimit, kind: "a configuration file", shownAs: shown(configPath))
-        return try RuntimeConfiguration(parsing: text, path: shown(configPath), environment: environment)
+        var configuration = RuntimeConfiguration(environment: environment)
+        if FileSystem.exists(configPath) {
+            let text = try FileSystem.readText(
+                configPath, limit: SourceFile.settingsLimit, kind: "a configuration file", shownAs: shown(configPath))
+            configuration = try RuntimeConfiguration(parsing: text, path: shown(configPath), environment: environment)
+        }
+        for (name, model) in servedTunedModels where configuration.models[name] == nil {
+            configuration.models[name] = model
+        }
+        return configuration
     }
 
     public func managedServer(environment: [String: String]) -> ManagedServer {

@@ -14,6 +14,9 @@ public final class Workspace {
     let store: Store
     /// One HTTP client for every model call, so connections are reused.
     public let http = HTTPClient()
+    /// Tuned models a provider's fine-tuning job made, by the name they are measured under: models
+    /// of the configuration for as long as this workspace is open.
+    var servedTunedModels: [String: ModelConfiguration] = [:]
 
     /// Opens the workspace at `root`, creating `.pwb/` and the store when needed.
     /// - Parameter databasePath: another store file (`--db`, `PWB_DB`); relative to `root`.

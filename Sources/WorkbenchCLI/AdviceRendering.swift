@@ -21,8 +21,8 @@ enum AdviceRendering {
     static func verdict(_ decision: Decision) -> String {
         switch decision.verdict {
         case .meets: "meets the target (shown, with at most a 5% chance of a false claim)"
-        case .undecided: "undecided: the best reaches the target on these cases, but that is not enough to show it"
-        case .short: "nothing reaches the target; the cheapest rung not significantly worse than the best"
+        case .undecided: "undecided: these cases cannot show whether it reaches the target"
+        case .short: "short of the target (shown, with at most a 5% chance of a false claim)"
         case .atBaseline: "no rung scores above the baseline"
         }
     }
@@ -46,7 +46,10 @@ enum AdviceRendering {
             ]
             if advice.volumePerMonth != nil { row.append(cost.total(rung).map(advice.money) ?? "unknown") }
             if let test = advice.decision?.tests[index] {
-                row.append("\(test.meets ? "meets" : "not shown"), adj. \(Advice.pValue(test.adjustedP))")
+                let claim = test.meets ? "meets" : test.short ? "short" : "not shown"
+                row.append(
+                    "\(claim), adj. \(Advice.pValue(test.meets || !test.short ? test.targetAdjustedP : test.shortAdjustedP))"
+                )
             } else {
                 row.append("–")
             }
@@ -66,19 +69,24 @@ enum AdviceRendering {
             "\(title(advice)) · model \(advice.model)"
                 + (advice.reader.map { " · " + ReportRendering.readerLabel($0) } ?? "")
         ]
-        var scope = "\(advice.casesPerRung) of \(advice.devCases) dev cases per rung"
+        var scope = "\(advice.casesPerRung) of \(advice.devCases) dev cases per rung to start"
         if advice.casesPerRung < advice.devCases {
             scope += String(format: ": intervals about %.2f× wider than with all of them", advice.intervalWidening)
         }
         lines.append(scope + ".")
-        var terms = "Target \(n(advice.target))"
+        var terms = "Target \(n(advice.target)) · margin \(n(advice.margin))"
+        if let value = advice.value { terms += " · \(Advice.dollars(value)) a correct answer" }
         if let prices = advice.prices {
             terms +=
                 " · prices $\(n(prices.inputPerMillion, 2)) in / $\(n(prices.outputPerMillion, 2)) out per 1M tokens"
         } else {
             terms += " · no prices given: " + advice.computeTerms
         }
-        if let volume = advice.volumePerMonth { terms += " · \(String(format: "%.0f", volume)) requests a month" }
+        if let volume = advice.volumePerMonth {
+            terms += " · \(String(format: "%.0f", volume)) requests a month (rungs ordered by their first year's cost)"
+        } else {
+            terms += " · rungs ordered by cost per request, a one-off cost still to pay after it"
+        }
         lines.append(terms + ".")
         if let baseline = advice.baseline {
             lines.append(
@@ -86,92 +94,8 @@ enum AdviceRendering {
             )
         }
 
-        lines += ["", "1. Zero-shot, every variant"]
-        var zeroTable = Table([
-            .init("VARIANT"), .init("SCORE [95% CI]"), .init("PROMPT TOK", right: true), .init("P50 MS", right: true),
-            .init("RUN", right: true),
-        ])
-        for run in advice.zeroShot.variants {
-            zeroTable.add([
-                run.variant + (run.variant == advice.zeroShot.best ? " *" : ""), score(run), n(run.promptTokens, 1),
-                n(run.latencyP50Milliseconds, 0), String(run.run),
-            ])
-        }
-        lines += zeroTable.render().map { "   " + $0 }
-        for item in advice.zeroShot.comparisons {
-            lines.append("   best vs \(item.variant): \(comparison(item.comparison, adjusted: true))")
-        }
-
-        lines += ["", "2. Few-shot examples"]
-        if let skipped = advice.fewShot.skipped {
-            lines.append("   skipped: \(skipped).")
-        } else if let fewShot = advice.fewShot.measured {
-            lines.append(
-                "   with \(fewShot.variant): \(fewShot.draws) random draws per k, and the k most similar train cases (BM25)"
-            )
-            var table = Table([
-                .init("K", right: true), .init("RANDOM MEAN [MIN–MAX]"), .init("SIMILAR [95% CI]"),
-                .init("PROMPT TOK", right: true), .init("P50 MS", right: true),
-            ])
-            for point in fewShot.points {
-                let scores = point.randomScores
-                let random =
-                    scores.isEmpty
-                    ? "no score"
-                    : "\(n(point.randomMean)) [\(n(scores.min()))–\(n(scores.max()))]"
-                        + (scores.count < point.random.count
-                            ? " (\(point.random.count - scores.count) draws failed)" : "")
-                table.add([
-                    String(point.k), random, score(point.similar), n(point.random.first?.promptTokens, 1),
-                    n(point.random.first?.latencyP50Milliseconds, 0),
-                ])
-            }
-            lines += table.render().map { "   " + $0 }
-            lines.append("   tried k up to \(fewShot.maxShots), limited by \(fewShot.limitedBy)")
-        }
-
-        lines += ["", "3. Retrieval"]
-        if let skipped = advice.retrieval.skipped {
-            lines.append("   skipped: \(skipped).")
-        } else if let retrieval = advice.retrieval.measured {
-            lines.append(
-                "   \(retrieval.passages) passages from \(retrieval.corpus) per case: \(score(retrieval.run)), \(n(retrieval.run.promptTokens, 1)) prompt tokens (run \(retrieval.run.run))"
-            )
-            lines.append("   against zero-shot: \(comparison(retrieval.comparison, adjusted: false))")
-        }
-
-        lines += ["", "4. Fine-tuning"]
-        if let skipped = advice.fineTuning.skipped {
-            lines.append("   \(skipped).")
-        } else if let tuned = advice.fineTuning.measured {
-            if let model = tuned.model {
-                lines.append("   measured with \(model): \(score(tuned.run)) (run \(tuned.run.run))")
-            } else {
-                lines += fineTunedAdapters(tuned).map { "   " + $0 }
-            }
-            if let saved = tuned.tokensSavedPerRequest, let alternative = tuned.alternative {
-                lines.append(
-                    "   against \(alternative), the rung chosen without it: \(String(format: "%.0f", saved)) prompt tokens fewer per request, \((tuned.savingPerRequest ?? 0) >= 0 ? "saving" : "but costing") \(advice.money(abs(tuned.savingPerRequest ?? 0)))\((tuned.savingPerRequest ?? 0) >= 0 ? "" : " more") each"
-                )
-            }
-            if let breakEven = tuned.breakEvenRequests {
-                var text = "   pays for itself after \(String(format: "%.0f", breakEven)) requests"
-                if let volume = advice.volumePerMonth, volume > 0 {
-                    text += String(format: " (%.1f months at the given volume)", breakEven / volume)
-                }
-                lines.append(text)
-            } else if let saving = tuned.savingPerRequest, saving <= 0, let alternative = tuned.alternative {
-                lines.append(
-                    "   no break-even: it costs \(advice.money(-saving)) more per request than \(alternative), so its one-off cost is never paid back"
-                )
-            } else if advice.fineTuneCostUSD == nil && tuned.adapters.isEmpty {
-                lines.append(
-                    "   one-off cost: unknown (--finetune-cost USD states it; with prices it sets the break-even)")
-            } else if advice.prices == nil {
-                lines.append(
-                    "   no break-even: the one-off cost is in dollars and, without --price-in/--price-out, requests are costed in compute time"
-                )
-            }
+        for (number, step) in advice.steps.enumerated() {
+            lines += ["", "\(number + 1). \(step.title)"] + self.step(step, advice: advice).map { "   " + $0 }
         }
 
         if let table = ladder(advice) {
@@ -187,19 +111,125 @@ enum AdviceRendering {
             lines += scenario(projection, advice: advice).map { "   " + $0 }
         }
 
-        if let decision = advice.decision, let chosen = advice.recommended {
+        if let followUp = advice.followUp {
+            lines += ["", "Follow-up: the contenders scored on more dev cases while the decision was open"]
+            lines += followUpLines(followUp).map { "   " + $0 }
+        }
+        if let (decision, rungs) = advice.finalDecision {
+            let chosen = rungs[decision.chosen]
             lines += [
                 "", "Recommendation: \(chosen.label) — \(verdict(decision)), \(interval(chosen.interval))",
             ]
+            if decision.chosen != decision.best, let near = decision.tests[decision.chosen].againstBest {
+                lines.append(
+                    "  Against the best, \(rungs[decision.best].label): \(Advice.gap(near)) on \(near.pairs) shared cases."
+                )
+            }
             lines += advice.reasons.map { "  " + $0 }
             let next = advice.next
             if !next.isEmpty { lines += ["Next:"] + next.map { "  " + $0 } }
-            lines += ["", "The rule: " + DecisionRule.statement]
+            lines += ["", "The rule: " + advice.rule]
         }
         lines += [
             "",
             "Measured in \(Advice.duration(advice.elapsedSeconds)).\(advice.id.map { " pwb advise --show \($0) prints this again." } ?? "")",
         ]
+        return lines
+    }
+
+    /// One step of the ladder: what it measured, or why it measured nothing.
+    static func step(_ step: AdviceStep, advice: Advice) -> [String] {
+        switch step {
+        case .skipped(let skipped):
+            return ["skipped: \(skipped.reason)."]
+        case .zeroShot(let zeroShot):
+            var table = Table([
+                .init("VARIANT"), .init("SCORE [95% CI]"), .init("PROMPT TOK", right: true),
+                .init("P50 MS", right: true), .init("RUN", right: true),
+            ])
+            for run in zeroShot.variants {
+                table.add([
+                    run.variant + (run.variant == zeroShot.best ? " *" : ""), score(run), n(run.promptTokens, 1),
+                    n(run.latencyP50Milliseconds, 0), String(run.run),
+                ])
+            }
+            return table.render()
+                + zeroShot.comparisons.map { "best vs \($0.variant): \(comparison($0.comparison, adjusted: true))" }
+        case .fewShot(let fewShot):
+            var lines = [
+                "with \(fewShot.variant): \(fewShot.draws) random draws per k (each a prompt of its own), and the k most similar train cases (BM25)"
+            ]
+            var table = Table([
+                .init("K", right: true), .init("RANDOM DRAWS"), .init("SIMILAR [95% CI]"),
+                .init("PROMPT TOK", right: true), .init("P50 MS", right: true),
+            ])
+            for point in fewShot.points {
+                let draws = point.random.map { $0.cases > 0 ? n($0.interval.estimate) : "–" }.joined(separator: " ")
+                table.add([
+                    String(point.k), draws, score(point.similar), n(point.random.first?.promptTokens, 1),
+                    n(point.random.first?.latencyP50Milliseconds, 0),
+                ])
+            }
+            lines += table.render()
+            lines.append("tried k up to \(fewShot.maxShots), limited by \(fewShot.limitedBy)")
+            return lines
+        case .retrieval(let retrieval):
+            return [
+                "\(retrieval.passages) passages from \(retrieval.corpus) per case: \(score(retrieval.run)), \(n(retrieval.run.promptTokens, 1)) prompt tokens (run \(retrieval.run.run))",
+                "against zero-shot: \(comparison(retrieval.comparison, adjusted: false))",
+            ]
+        case .fineTuning(let tuned):
+            return fineTuned(tuned, advice: advice)
+        }
+    }
+
+    /// Fine-tuning measured: the adapters trained here, a provider's job, or a served model; and
+    /// what the tuned rung saves against the rung chosen without it.
+    static func fineTuned(_ tuned: Advice.FineTuned, advice: Advice) -> [String] {
+        var lines: [String] = []
+        if let job = tuned.job {
+            lines.append(
+                "job \(job.id) at \(job.provider)\(job.reused ? " (from before: nothing sent)" : ""): \(job.baseModel) tuned for \(job.epochs) epochs into \(tuned.model ?? "?"), \(job.trainedTokens.map { "\($0) trained tokens" } ?? "trained tokens unknown")\(job.costUSD.map { ", " + Advice.dollars($0) } ?? "")\(job.wallSeconds.map { ", " + Advice.duration($0) } ?? "")"
+            )
+            lines.append("measured: \(score(tuned.run)) (run \(tuned.run.run))")
+        } else if let model = tuned.model {
+            lines.append("measured with \(model): \(score(tuned.run)) (run \(tuned.run.run))")
+        } else {
+            lines += fineTunedAdapters(tuned)
+        }
+        if let saved = tuned.tokensSavedPerRequest, let alternative = tuned.alternative {
+            let saving = tuned.savingPerRequest ?? 0
+            lines.append(
+                "against \(alternative), the rung chosen without it: \(String(format: "%.0f", saved)) prompt tokens fewer per request, \(saving >= 0 ? "saving" : "but costing") \(advice.money(abs(saving)))\(saving >= 0 ? "" : " more") each\(advice.value == nil ? "" : " (with the value of the score it adds)")"
+            )
+        }
+        if let breakEven = tuned.breakEvenRequests {
+            var text = "pays for itself after \(String(format: "%.0f", breakEven)) requests"
+            if let volume = advice.volumePerMonth, volume > 0 {
+                text += String(format: " (%.1f months at the given volume)", breakEven / volume)
+            }
+            lines.append(text + (advice.value == nil ? "; cost only: quality counts with --value" : ""))
+        } else if let saving = tuned.savingPerRequest, saving <= 0, let alternative = tuned.alternative {
+            lines.append(
+                "no break-even: it costs \(advice.money(-saving)) more per request than \(alternative), so its one-off cost is never paid back"
+            )
+        } else if advice.fineTuneCostUSD == nil && tuned.adapters.isEmpty && tuned.job == nil {
+            lines.append("one-off cost: unknown (--finetune-cost USD states it; with prices it sets the break-even)")
+        } else if advice.prices == nil && tuned.job != nil {
+            lines.append(
+                "no break-even: the job's cost is in dollars and, without --price-in/--price-out, requests are costed in compute time"
+            )
+        }
+        return lines
+    }
+
+    /// The follow-up's rounds: the cases, the contenders, the requests; and why it ended.
+    static func followUpLines(_ followUp: Advice.FollowUp) -> [String] {
+        var lines = followUp.rounds.map { round in
+            "\(round.cases) cases: \(round.contenders.joined(separator: ", ")) (\(round.requests) requests)"
+        }
+        let spent = followUp.rounds.map(\.requests).reduce(0, +)
+        lines.append("\(spent) of \(followUp.requestBudget) requests spent; it ended because \(followUp.ended)")
         return lines
     }
 

@@ -113,6 +113,8 @@ public enum CLI {
         case let error as RuntimeUnavailable: return (ExitCode.runtimeUnavailable, worded(error.message))
         case let error as TrainerError: return (ExitCode.runtimeUnavailable, worded(error.message))
         case let error as TrainingStopped: return (Interrupts.exitCode, error.description)
+        case let error as HostedFineTuneStopped: return (Interrupts.exitCode, worded(error.message))
+        case let error as FineTuningError: return (ExitCode.runtimeUnavailable, error.description)
         case let error as ManagedServerError:
             return (error.unavailable ? ExitCode.runtimeUnavailable : ExitCode.usage, worded(error.message))
         case let error as ModelError:

@@ -60,13 +60,14 @@ enum HTMLReport {
         let title = AdviceRendering.title(advice)
         var body = ["<h1>\(escape(title))</h1>"]
         var facts = [
-            "model \(advice.model)", "\(advice.casesPerRung) of \(advice.devCases) dev cases per rung",
-            "target \(ReportRendering.number(advice.target))",
+            "model \(advice.model)", "\(advice.casesPerRung) of \(advice.devCases) dev cases per rung to start",
+            "target \(ReportRendering.number(advice.target))", "margin \(ReportRendering.number(advice.margin))",
         ]
         if let created = advice.createdAt { facts.append(created) }
         body.append("<p class=\"facts\">\(facts.map(escape).joined(separator: " · "))</p>")
 
-        if let decision = advice.decision, let chosen = advice.recommended {
+        if let (decision, ladder) = advice.finalDecision {
+            let chosen = ladder[decision.chosen]
             let reasons = advice.reasons.map { "<li>\(escape($0))</li>" }
             let next = advice.next.map { "<li>\(escape($0))</li>" }
             var box = [
@@ -75,7 +76,7 @@ enum HTMLReport {
                 "<ul>\(reasons.joined())</ul>",
             ]
             if !next.isEmpty { box.append("<p>Next:</p><ul>\(next.joined())</ul>") }
-            box.append("<p class=\"note\">The rule: \(escape(DecisionRule.statement))</p>")
+            box.append("<p class=\"note\">The rule: \(escape(advice.rule))</p>")
             box.append("</div>")
             body.append(box.joined(separator: "\n"))
         }
@@ -98,27 +99,27 @@ enum HTMLReport {
                         + table(ladder)))
         }
 
-        if let fewShot = advice.fewShot.measured, !fewShot.points.isEmpty {
-            var caption = "\(fewShot.variant): random draws (mean, and the range over draws) and similar examples"
-            if let projection = advice.projection, projection.trusted, let curve = projection.curve {
-                caption += "; fitted and checked: \(curve.formula)"
-            }
-            body.append(
-                section(
-                    "Few-shot examples",
-                    Chart.learningCurve(
-                        fewShot, projection: advice.projection,
-                        zeroShot: advice.zeroShot.variants.filter { $0.cases > 0 }.map(\.interval.estimate).max(),
-                        target: advice.target, caption: caption)))
-        }
-
-        if let tuned = advice.fineTuning.measured, !tuned.adapters.isEmpty {
-            body.append(section("Fine-tuning, measured", pre(AdviceRendering.fineTunedAdapters(tuned))))
-        }
+        for step in advice.steps { body.append(section(step.title, stepContent(step, advice: advice))) }
 
         if let rungs, let matrix { body.append(caseMatrix(matrix, report: rungs)) }
         body.append(section("The whole report", pre(AdviceRendering.lines(advice))))
         return page(title: title, body: body, script: matrix == nil ? nil : caseScript)
+    }
+
+    /// A ladder step's part of the advice page: the few-shot curve as a chart, the rest as the
+    /// terminal shows them.
+    static func stepContent(_ step: AdviceStep, advice: Advice) -> String {
+        guard case .fewShot(let fewShot) = step, !fewShot.points.isEmpty else {
+            return pre(AdviceRendering.step(step, advice: advice))
+        }
+        var caption = "\(fewShot.variant): random draws (mean, and the range over draws) and similar examples"
+        if let projection = advice.projection, projection.trusted, let curve = projection.curve {
+            caption += "; fitted and checked: \(curve.formula)"
+        }
+        return Chart.learningCurve(
+            fewShot, projection: advice.projection,
+            zeroShot: advice.zeroShot?.variants.filter { $0.cases > 0 }.map(\.interval.estimate).max(),
+            target: advice.target, caption: caption) + pre(AdviceRendering.step(step, advice: advice))
     }
 
     // MARK: - Page parts

@@ -214,7 +214,7 @@ struct FineTuningClientTests {
         let job = try await start(client, validation: false)
         let error = await #expect(throws: FineTuningError.self) {
             try await client.wait(
-                for: job.id, pollInterval: .milliseconds(50), deadline: ContinuousClock.now + .milliseconds(300))
+                for: job.id, pollInterval: .milliseconds(50), deadline: ContinuousClock.now + .seconds(2))
         }
         guard case .stillRunning(let id, _, let status, _)? = error else {
             Issue.record("not stillRunning: \(String(describing: error))")

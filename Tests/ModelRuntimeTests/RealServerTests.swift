@@ -60,7 +60,7 @@ struct RealServerTests {
             CompletionRequest(prompt: .text(Self.fewShot), maxTokens: 3, stop: ["\n"]), timeout: 60)
         #expect(completion.text.trimmingWhitespace() == "negative")
         #expect(completion.finishReason == .stop)
-        #expect(completion.serverTimings?["prompt_ms"]?.doubleValue != nil)
+        #expect(completion.serverTimings?.promptMilliseconds != nil)
     }
 
     @Test func countsTheSameTokensAsTheCompletionReports() async throws {

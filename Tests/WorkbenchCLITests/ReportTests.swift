@@ -4,8 +4,8 @@ import WorkbenchCore
 
 @testable import WorkbenchCLI
 
-/// A small stored-looking advice: zero-shot at 16/40, 4-shot random at 34/40 (two draws), against
-/// a target of 0.8.
+/// A small stored-looking advice: zero-shot at 16/40, a 4-shot random draw at 34/40, against a
+/// target of 0.8.
 enum SampleAdvice {
     static func passes(_ passed: Int, of cases: Int = 40) -> [Int: Double] {
         Dictionary(uniqueKeysWithValues: (0..<cases).map { ($0, $0 < passed ? 1.0 : 0.0) })
@@ -20,36 +20,49 @@ enum SampleAdvice {
 
     static var advice: Advice {
         let cost = CostModel(prices: Prices(inputPerMillion: 2.5, outputPerMillion: 10), volumePerMonth: nil)
+        var four = Rung(
+            kind: .fewShot(k: 4, selection: .random), label: "4-shot random #1",
+            outcomes: Outcomes(passes(34), passFail: true), promptTokens: 160, completionTokens: 0,
+            computeSeconds: 0.3, labeledExamples: 4)
+        four.shipping = Shipping(
+            description:
+                "ja-inquiry/instruction@1 with the 4 train examples ja-002, ja-003, ja-010, ja-031 before every input",
+            promptFile: "---\nevalset: ja-inquiry\n---\n問い合わせ: …\n", revision: "ja-inquiry/instruction@1")
         let rungs = [
             Rung(
                 kind: .zeroShot, label: "zero-shot (instruction)", outcomes: Outcomes(passes(16), passFail: true),
                 promptTokens: 40, completionTokens: 0, computeSeconds: 0.1),
-            Rung(
-                kind: .fewShot(k: 4, selection: .random), label: "4-shot random",
-                outcomes: Outcomes(draws: [passes(34), passes(34)], passFail: true), promptTokens: 160,
-                completionTokens: 0, computeSeconds: 0.3, labeledExamples: 4),
+            four,
         ]
         let points = [1, 2, 4, 8].map { k in
             Advice.FewShotPoint(
                 k: k, random: [summary(k, "instruction", "\(k)-shot random", 20 + k)],
                 similar: summary(100 + k, "instruction", "\(k)-shot similar", 22 + k))
         }
+        let rule = DecisionRule(target: 0.8, cost: cost, baseline: 0.3, looks: 2)
         var advice = Advice(
             template: "ja-inquiry", evalset: "ja-inquiry", model: "local", devCases: 64, casesPerRung: 40,
-            trainCases: 64, target: 0.8, volumePerMonth: nil, prices: cost.prices, fineTuneCostUSD: nil,
+            trainCases: 64, target: 0.8, margin: rule.margin, value: nil, volumePerMonth: nil, prices: cost.prices,
+            fineTuneCostUSD: nil,
             baseline: Advice.Baseline(labels: 4, chance: 0.25, majorityLabel: "配送", majority: 0.3),
-            zeroShot: Advice.ZeroShot(
-                variants: [summary(1, "instruction", "zero-shot", 16)], best: "instruction", comparisons: []),
-            fewShot: .measured(
-                Advice.FewShot(
-                    variant: "ja-inquiry/instruction@1", draws: 1, maxShots: 8, limitedBy: "--max-shots 8",
-                    points: points)),
-            retrieval: .skipped("ja-inquiry/instruction@1 has no {{context}} slot"),
-            fineTuning: .skipped(
-                "not measured: serve a model tuned on the train split and pass --finetuned-model NAME"),
-            projection: nil, rungs: rungs,
-            decision: DecisionRule.decide(rungs, target: 0.8, cost: cost, baseline: 0.3), elapsedSeconds: 75)
+            steps: [
+                .zeroShot(
+                    Advice.ZeroShot(
+                        variants: [summary(1, "instruction", "zero-shot", 16)], best: "instruction", comparisons: [])),
+                .fewShot(
+                    Advice.FewShot(
+                        variant: "ja-inquiry/instruction@1", draws: 1, maxShots: 8, limitedBy: "--max-shots 8",
+                        points: points)),
+                .skipped(
+                    Advice.Skipped(title: "Retrieval", reason: "ja-inquiry/instruction@1 has no {{context}} slot")),
+                .skipped(
+                    Advice.Skipped(
+                        title: "Fine-tuning",
+                        reason: "not measured: serve a model tuned on the train split and pass --finetuned-model NAME")),
+            ],
+            projection: nil, rungs: rungs, decision: rule.decide(rungs), rule: rule.statement, elapsedSeconds: 75)
         advice.id = 3
+        advice.reader = .generate
         return advice
     }
 }
@@ -60,11 +73,14 @@ struct AdviceRenderingTests {
         let text = AdviceRendering.lines(advice).joined(separator: "\n")
         #expect(text.contains("Advice #3 for ja-inquiry on ja-inquiry (dev) · model local"))
         #expect(text.contains("Baseline: chance with 4 labels 0.250; always \"配送\" 0.300."))
-        // 34/40 against 0.8: not enough to show it (scipy binomtest: p = 0.2849 before Holm).
-        #expect(text.contains("Recommendation: 4-shot random — undecided"))
+        // 34/40 against 0.8: not enough to show it either way.
+        #expect(text.contains("Recommendation: 4-shot random #1 — undecided"))
         #expect(text.contains("not shown, adj. p="))
         #expect(text.contains("The rule: Every rung is tested against the target"))
-        #expect(text.contains("   skipped: ja-inquiry/instruction@1 has no {{context}} slot."))
+        #expect(text.contains("3. Retrieval\n   skipped: ja-inquiry/instruction@1 has no {{context}} slot."))
+        #expect(text.contains("What to ship: ja-inquiry/instruction@1 with the 4 train examples ja-002"))
+        #expect(text.contains("Read its answers as they were measured: send the prompt as it is"))
+        #expect(text.contains("pwb advise --show 3 --export DIR"))
         #expect(text.contains("Measured in 75.0 s. pwb advise --show 3 prints this again."))
     }
 
@@ -114,8 +130,8 @@ struct HTMLReportTests {
         let page = HTMLReport.advice(advice)
         #expect(page.hasPrefix("<!DOCTYPE html>"))
         #expect(page.contains("<h1>Advice #3 for ja-inquiry on ja-inquiry (dev)</h1>"))
-        #expect(page.contains("<h2>Recommendation: 4-shot random</h2>"))
-        #expect(page.contains("undecided: the best reaches the target on these cases"))
+        #expect(page.contains("<h2>Recommendation: 4-shot random #1</h2>"))
+        #expect(page.contains("undecided: these cases cannot show whether it reaches the target"))
         #expect(page.contains("<li>The gap: zero-shot scores 0.400"))
         #expect(page.components(separatedBy: "<figure>").count == 4)
         #expect(page.components(separatedBy: "<tr>").count == 4, "a header and a row per rung")

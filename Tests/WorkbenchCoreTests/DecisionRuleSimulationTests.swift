@@ -3,20 +3,81 @@ import Testing
 import WorkbenchCore
 
 /// The rates the README states, each over 300 seeds (a rate of 5% has a standard error of about
-/// 1.3% at 300). The README's table came from the same simulation over 2,000 seeds
-/// (`bench/advisor-rates.sh`).
+/// 1.3% at 300; a bound is checked with two standard errors of room). The README's table came from
+/// the same simulation over 2,000 seeds (`bench/advisor-rates.sh`).
 struct DecisionRuleSimulationTests {
     static let seeds = 300
 
+    /// The demo's ladder as measured on the sentiment task: zero-shot far below, random examples
+    /// climbing from 0.90 at k = 1 to 0.958 at k = 8, similar ones a little below them.
+    static let demoRandom: @Sendable (Int) -> Double = { [1: 0.90, 2: 0.92, 4: 0.94, 8: 0.958][$0] ?? 0.9 }
+    static let demoSimilar: @Sendable (Int) -> Double = { [1: 0.90, 2: 0.91, 4: 0.93, 8: 0.95][$0] ?? 0.9 }
+
+    @Test(arguments: [0.0, 0.5])
+    func oneMuchBetterRungIsFoundNotTheCheapest(rho: Double) async {
+        // One rung (2-shot similar) truly 0.95, every other 0.80, 40 cases. Before: zero-shot, the
+        // cheapest, chosen in 82–93% of seeds; the 0.95 rung in 4–12%.
+        let simulation = LadderSimulation(
+            cases: 40, zeroShot: [0.80, 0.80], random: { _ in 0.80 }, similar: { $0 == 2 ? 0.95 : 0.80 },
+            retrieval: 0.80, rho: rho)
+        let rates = await simulation.rates(seeds: Self.seeds)
+        #expect(rates.nearBest >= (rho == 0 ? 0.80 : 0.85), "a rung within the margin of the best: \(rates)")
+    }
+
+    @Test(arguments: [0.0, 0.5])
+    func everyRungEqualChoosesNothingWorseAndCostsOnlyWhatNoTestCanTellApart(rho: Double) async {
+        // Every rung truly 0.85 on 40 cases (and up to 80 for the follow-up). Every choice is within
+        // the margin; the cheapest is chosen only when shown within 0.02 of the best, which no test
+        // keeping its error rate can show on so few cases: even 40 identical answers leave
+        // P(no discordant pair | 2% apart) = 0.98^40 = 0.45.
+        let simulation = LadderSimulation(
+            cases: 40, pool: 80, zeroShot: [0.85, 0.85], random: { _ in 0.85 }, similar: { _ in 0.85 },
+            retrieval: 0.85, rho: rho)
+        let rates = await simulation.rates(seeds: Self.seeds)
+        #expect(rates.nearBest == 1)
+        #expect(rates.meets <= 0.05)
+    }
+
     @Test(arguments: [0.0, 0.5])
     func everyRungJustShortOfTheTargetIsAlmostNeverCalledGoodEnough(rho: Double) async {
-        // S1: twelve rungs all truly 0.85 against a target of 0.9, 40 cases each. Before this
-        // rule: "meets" or "likely" in 79–93% of seeds.
+        // Every rung truly 0.85 against a target of 0.9, 40 cases and a follow-up up to 160.
+        // Before the rule's first version: "meets" or "likely" in 79–93% of seeds.
         let simulation = LadderSimulation(
-            cases: 40, zeroShot: [0.85, 0.85, 0.85], random: { _ in 0.85 }, similar: { _ in 0.85 }, retrieval: 0.85,
-            rho: rho)
+            cases: 40, pool: 160, zeroShot: [0.85, 0.85, 0.85], random: { _ in 0.85 }, similar: { _ in 0.85 },
+            retrieval: 0.85, rho: rho)
+        #expect(await simulation.rates(seeds: Self.seeds).meets <= 0.05)
+    }
+
+    @Test(arguments: [0.0, 0.5])
+    func aRungAtTheTargetItselfIsCalledGoodEnoughAtMostAlpha(rho: Double) async {
+        // The null at its edge: every rung truly exactly 0.9, 80 cases, a follow-up up to 160.
+        let simulation = LadderSimulation(
+            cases: 80, pool: 160, zeroShot: [0.9, 0.9, 0.9], random: { _ in 0.9 }, similar: { _ in 0.9 },
+            retrieval: 0.9, rho: rho)
         let rates = await simulation.rates(seeds: Self.seeds)
         #expect(rates.meets <= 0.05)
+        #expect(rates.short <= 0.05, "\"short\" is a claim too")
+    }
+
+    @Test(arguments: [0.0, 0.5])
+    func theDemosLadderChoosesARungWithinTheMarginOfTheBest(rho: Double) async {
+        // The sentiment demo's shape, its 80 dev cases, 40 per rung to start.
+        let simulation = LadderSimulation(
+            cases: 40, pool: 80, zeroShot: [0.35, 0.0, 0.0], random: Self.demoRandom, similar: Self.demoSimilar,
+            retrieval: 0.35, rho: rho)
+        let rates = await simulation.rates(seeds: Self.seeds)
+        #expect(rates.nearBest >= 0.80, "\(rates)")
+    }
+
+    @Test(arguments: [0.0, 0.5])
+    func aCheaperRungMoreThanTheMarginWorseIsRarelyClaimedNearTheBest(rho: Double) async {
+        // The error the burden of proof bounds: a cheaper rung chosen as within the margin of the
+        // best by score while truly more than the margin worse. Retrieval, the costliest, truly
+        // 0.90 and every cheaper rung 0.87 (0.03 worse), 80 cases and up to 160 for the follow-up.
+        let simulation = LadderSimulation(
+            cases: 80, pool: 160, zeroShot: [0.87, 0.87], random: { _ in 0.87 }, similar: { _ in 0.87 },
+            retrieval: 0.90, rho: rho)
+        #expect(await simulation.rates(seeds: Self.seeds).falseNear <= 0.05)
     }
 
     @Test func tenVariantsAtTheTargetDoNotBuyAFalseMeets() async {
@@ -38,9 +99,9 @@ struct DecisionRuleSimulationTests {
         let learned = LadderSimulation(
             cases: 200, zeroShot: [0.2, 0.2, 0.2], random: { _ in 0.7 }, similar: { _ in 0.7 }, retrieval: 0.2,
             rho: 0, baseline: 0.2)
-        let rates = await learned.rates(seeds: 100) { $0.shots == 1 }
+        let rates = await learned.rates(seeds: 100)
         #expect(rates.atBaseline == 0)
-        #expect(rates.named >= 0.9, "the cheapest rungs that help: one example")
+        #expect(rates.nearBest == 1, "a rung that helps, never one at chance")
     }
 
     @Test func continuousScoresAtTheTargetAreCalledGoodEnoughAtMostAlpha() async {
@@ -63,50 +124,17 @@ struct DecisionRuleSimulationTests {
                             passFail: false),
                         promptTokens: Double(40 + index), completionTokens: 1, computeSeconds: 0.1)
                 }
-                if DecisionRule.decide(rungs, target: 0.9, cost: CostModel())?.verdict == .meets { meets += 1 }
+                let rule = DecisionRule(target: 0.9, cost: CostModel())
+                if rule.decide(rungs)?.verdict == .meets { meets += 1 }
             }
             return meets
         }
         #expect(Double(meets) / Double(Self.seeds) <= 0.05)
     }
 
-    @Test(arguments: [0.0, 0.5])
-    func aRungAtTheTargetItselfIsCalledGoodEnoughAtMostAlpha(rho: Double) async {
-        // The null at its edge: every rung truly exactly 0.9. The family-wise error is at most 5%.
-        let simulation = LadderSimulation(
-            cases: 80, zeroShot: [0.9, 0.9, 0.9], random: { _ in 0.9 }, similar: { _ in 0.9 }, retrieval: 0.9, rho: rho)
-        #expect(await simulation.rates(seeds: Self.seeds).meets <= 0.05)
-    }
-
-    @Test(arguments: [0.0, 0.5])
-    func aRungTrulyWellAboveTheTargetIsFound(rho: Double) async {
-        // S3: 4-shot similar truly 0.97, the rest 0.85. At 160 cases it is shown to meet 0.9 and
-        // chosen in about 80–97% of seeds. (At 80 cases no test that keeps its error rate can do
-        // it reliably: even one exact test chosen in advance, at 5% with no correction for the
-        // other rungs, needs 77 of 80 and gets them 78% of the time; across twelve rungs, 30%.)
-        let simulation = LadderSimulation(
-            cases: 160, zeroShot: [0.85, 0.85, 0.85], random: { _ in 0.85 }, similar: { $0 == 4 ? 0.97 : 0.85 },
-            retrieval: 0.85, rho: rho)
-        let rates = await simulation.rates(seeds: Self.seeds) { $0.kind == .fewShot(k: 4, selection: .similar) }
-        #expect(rates.named >= 0.80)
-        #expect(rates.meets >= 0.70)
-    }
-
-    @Test(arguments: [0.0, 0.5])
-    func aCostlierRungThatIsNotReallyBetterIsNotChosen(rho: Double) async {
-        // S4: retrieval truly 0.825 against zero-shot 0.80 (the rest 0.5), at +400 prompt tokens.
-        // Before: retrieval chosen in about 55% of seeds.
-        let simulation = LadderSimulation(
-            cases: 40, zeroShot: [0.80, 0.50, 0.50], random: { _ in 0.5 }, similar: { _ in 0.5 }, retrieval: 0.825,
-            rho: rho)
-        let rates = await simulation.rates(seeds: Self.seeds) { $0.kind == .retrieval(passages: 3) }
-        #expect(rates.named <= 0.10)
-        #expect(rates.meets == 0)
-    }
-
     @Test func aProjectionNeverDecidesAndIsRarelyBelieved() async {
-        // P: a true few-shot curve 0.82 − 0.30·(k+1)^−0.8 that never reaches 0.9. Before, the
-        // projected fine-tune made the verdict "likely" in about a third of seeds.
+        // A true few-shot curve 0.82 − 0.30·(k+1)^−0.8 that never reaches 0.9. Before the rule's
+        // first version, the projected fine-tune made the verdict "likely" in about a third of seeds.
         let curve: @Sendable (Int) -> Double = { k in 0.82 - 0.30 * pow(Double(k + 1), -0.8) }
         let simulation = LadderSimulation(
             cases: 40, zeroShot: [curve(0), curve(0), curve(0)], random: curve, similar: curve, retrieval: curve(0),

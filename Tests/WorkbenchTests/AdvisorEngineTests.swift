@@ -19,22 +19,27 @@ import WorkbenchStore
         let work = try StubWorkspace(answer: Self.learnsFromExamples)
         let options = AdviceOptions.smallSentiment
         let advice = try await work.workspace.advise(options, environment: work.environment)
-        let zeroScores = advice.zeroShot.variants.map(\.interval.estimate)
+        let zeroScores = try #require(advice.zeroShot).variants.map(\.interval.estimate)
         #expect(zeroScores.allSatisfy { $0 == 0.5 }, "without examples the stub says positive to all: \(zeroScores)")
-        let fewShot = try #require(advice.fewShot.measured)
+        let fewShot = try #require(advice.fewShot)
         #expect(fewShot.points.map(\.k) == [1, 2, 4], "k up to the 4 train cases")
         #expect(fewShot.points.allSatisfy { $0.randomMean == 1 })
         #expect(fewShot.limitedBy == "the 4 train cases")
-        #expect(advice.retrieval.skipped?.contains("has no {{context}} slot") == true)
-        #expect(advice.fineTuning.skipped?.hasPrefix("not measured") == true)
+        #expect(advice.skipped("Retrieval")?.contains("has no {{context}} slot") == true)
+        #expect(advice.skipped("Fine-tuning")?.hasPrefix("not measured") == true)
         #expect(!advice.rungs.contains { $0.kind == .fineTuned }, "a projection is never a rung")
         // Two labels, four each in the 8 dev cases: the baseline is 0.5, and zero-shot is at it.
         #expect(advice.baseline?.rate == 0.5)
         let decision = try #require(advice.decision)
         #expect(!decision.tests[0].aboveBaseline)
-        #expect(advice.recommended?.label == "1-shot random", "the cheapest of the rungs at 8/8")
+        #expect(advice.recommended?.label == "1-shot random #1", "the cheapest of the rungs at 8/8, all tied best")
+        // Its prompt as one file, the example written in where {{examples}} was.
+        let file = try #require(advice.recommended?.shipping?.promptFile)
+        #expect(!file.contains("{{examples}}") && file.contains("with the 1 example r2 written in"), "\(file)")
+        #expect(try PromptFile(parsing: file).body.caseVariables == ["text"])
         #expect(decision.verdict == .undecided, "8 of 8 is not enough to show a score above 0.9")
-        #expect(advice.next.first?.hasPrefix("Score more cases per rung") == true, "a random rung: no exact count")
+        #expect(advice.followUp == nil, "every dev case is scored already: nothing to follow up")
+        #expect(advice.next.first?.hasPrefix("The decision is still open") == true)
         // Runs are ordinary stored runs; the advice is stored and reads back the same.
         let runs = try work.workspace.store.runListings(limit: 100)
         #expect(runs.count == 2 + 3 * 3)
@@ -55,7 +60,7 @@ import WorkbenchStore
         let work = try StubWorkspace(slots: 2, answer: Self.learnsFromExamples)
         let options = AdviceOptions.smallSentiment
         let advice = try await work.workspace.advise(options, environment: work.environment)
-        #expect(advice.recommended?.label == "1-shot random")
+        #expect(advice.recommended?.label == "1-shot random #1")
         // The few-shot prompts are those with examples. The first random draws start at once, one
         // in each slot: both slots' first few-shot request asks the first dev case (one run after
         // another, both slots would share the first draw and ask its first two cases).
@@ -69,7 +74,7 @@ import WorkbenchStore
         // same request in two runs scored together is sent once, as the cache would have it one by one.
         #expect(!fewShot.isEmpty)
         #expect(Set(fewShot.map(\.prompt)).count == fewShot.count, "a prompt was sent twice")
-        let fourShot = try #require(advice.fewShot.measured?.points.first { $0.k == 4 })
+        let fourShot = try #require(advice.fewShot?.points.first { $0.k == 4 })
         #expect(fourShot.random.map(\.cachedShare) == [0, 1])
         for slot in [0, 1] {
             let first = try #require(fewShot.first { $0.slot == slot }?.prompt)
@@ -110,7 +115,10 @@ import WorkbenchStore
         let speeds = try #require(advice.speeds)
         #expect(speeds.reportedByServer)
         for rung in advice.rungs {
-            let reckoned = speeds.seconds(promptTokens: rung.promptTokens, completionTokens: rung.completionTokens)
+            // The prompt tokens the server says it read (`prompt_n`), not all the prompt's.
+            let read = try #require(rung.promptTokensRead)
+            #expect(read < rung.promptTokens)
+            let reckoned = speeds.seconds(promptTokens: read, completionTokens: rung.completionTokens)
             #expect(abs(rung.computeSeconds - reckoned) < 1e-12, "\(rung.label)")
         }
         // The speeds are pooled over every answer: between the fast (2 ms) and the slow (20 ms) per
@@ -141,8 +149,8 @@ import WorkbenchStore
         ])
         let advice = try await noTrain.workspace.advise(
             AdviceOptions(template: "sentiment"), environment: noTrain.environment)
-        #expect(advice.fewShot.skipped == "the eval set has no train split to take examples from")
-        #expect(advice.fineTuning.skipped == "the eval set has no train split to fine-tune on")
+        #expect(advice.skipped("Few-shot examples") == "the eval set has no train split to take examples from")
+        #expect(advice.skipped("Fine-tuning") == "the eval set has no train split to fine-tune on")
         #expect(advice.recommended?.label.hasPrefix("zero-shot") == true)
 
         let tiny = try StubWorkspace(contextSize: 16)
@@ -150,7 +158,8 @@ import WorkbenchStore
         options.budget = 2
         let cramped = try await tiny.workspace.advise(
             options.with { $0.template = "sentiment" }, environment: tiny.environment)
-        #expect(cramped.fewShot.skipped?.hasPrefix("the context is too small for even one example") == true)
+        #expect(
+            cramped.skipped("Few-shot examples")?.hasPrefix("the context is too small for even one example") == true)
     }
 
     @Test func refusesBadNumbersBeforeAnyRequest() async throws {

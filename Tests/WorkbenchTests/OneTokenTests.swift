@@ -261,10 +261,19 @@ import WorkbenchStore
         let advice = try await work.workspace.advise(options, environment: work.environment)
         #expect(advice.reader == .oneToken)
         // The stub's text never names a label; its first-token probabilities always do.
-        #expect(advice.zeroShot.variants.allSatisfy { $0.interval.estimate == 1 })
-        #expect(!work.completions.isEmpty && work.completions.allSatisfy { $0.json?["n_predict"] == 1 })
+        #expect(try #require(advice.zeroShot).variants.allSatisfy { $0.interval.estimate == 1 })
+        let ladder = work.completions.filter { $0.json?["n_predict"] == 1 }
+        #expect(!ladder.isEmpty && work.completions.allSatisfy { [1, 3].contains($0.json?["n_predict"]) })
+        // The rungs that decide, scored generated too: the readers disagree, and the generated
+        // scores (no label in " I think") decide.
+        let check = try #require(advice.readerCheck)
+        #expect(!check.entries.isEmpty && check.entries.allSatisfy { $0.disagrees && $0.generated.estimate == 0 })
+        let generated = work.completions.filter { $0.json?["n_predict"] == 3 }
+        #expect(generated.count == check.entries.count * 8)
+        #expect(advice.finalDecision?.rungs.allSatisfy { $0.interval.estimate == 0 } == true)
+        #expect(advice.reasons.contains { $0.contains("The generated scores decide") })
         let stored = try work.workspace.advice(id: advice.id)
-        #expect(stored.reader == .oneToken)
+        #expect(stored.reader == .oneToken && stored.readerCheck?.entries == advice.readerCheck?.entries)
     }
 
     @Test func byDefaultTheLadderGeneratesItsAnswers() async throws {

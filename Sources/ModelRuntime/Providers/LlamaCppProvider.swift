@@ -37,7 +37,8 @@ public struct LlamaCppProvider: ModelProvider {
             completionTokens: answer["tokens_predicted"]?.intValue, latencyMilliseconds: latency,
             finishReason: FinishReason(answer["stop_type"]?.stringValue),
             logprobs: request.topLogprobs > 0 ? LlamaCppProvider.logprobs(answer) : nil,
-            serverTimings: answer["timings"], endpoint: endpoint.absoluteString, model: answer["model"]?.stringValue)
+            serverTimings: ServerTimings(llamaCpp: answer["timings"]), endpoint: endpoint.absoluteString,
+            model: answer["model"]?.stringValue)
     }
 
     /// `completion_probabilities` in the current format (`logprob`, `top_logprobs`) or the older

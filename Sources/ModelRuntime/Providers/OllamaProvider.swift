@@ -42,18 +42,12 @@ public struct OllamaProvider: ModelProvider {
                 url: transport.url(path).absoluteString, detail: "no \"response\" or \"message\"")
         }
         if request.choice != nil { text = ChoiceConstraint.unwrap(text) }
-        var timings: [String: JSONValue] = [:]
-        for key in ["total_duration", "load_duration", "prompt_eval_duration", "eval_duration"] {
-            if let nanoseconds = answer[key]?.doubleValue {
-                timings[key.replacingOccurrences(of: "duration", with: "ms")] = .number(nanoseconds / 1e6)
-            }
-        }
         return Completion(
             text: text, promptTokens: answer["prompt_eval_count"]?.intValue,
             completionTokens: answer["eval_count"]?.intValue, latencyMilliseconds: latency,
             finishReason: FinishReason(answer["done_reason"]?.stringValue),
             logprobs: request.topLogprobs > 0 ? answer["logprobs"]?.tokenLogprobs() : nil,
-            serverTimings: timings.isEmpty ? nil : .object(timings), endpoint: endpoint.absoluteString, model: model)
+            serverTimings: ServerTimings(ollama: answer), endpoint: endpoint.absoluteString, model: model)
     }
 
     public func tokenCount(_ text: String, timeout: Double) async throws -> Int? { nil }

@@ -72,7 +72,8 @@ public struct OpenAIProvider: ModelProvider {
             completionTokens: answer["usage"]?["completion_tokens"]?.intValue, latencyMilliseconds: latency,
             finishReason: FinishReason(choice["finish_reason"]?.stringValue),
             logprobs: request.topLogprobs > 0 ? OpenAIProvider.logprobs(choice["logprobs"]) : nil,
-            serverTimings: answer["timings"], endpoint: endpoint, model: answer["model"]?.stringValue)
+            serverTimings: ServerTimings(llamaCpp: answer["timings"]), endpoint: endpoint,
+            model: answer["model"]?.stringValue)
     }
 
     /// Chat's `{content: [{token, logprob, top_logprobs}]}`, or the completions API's legacy

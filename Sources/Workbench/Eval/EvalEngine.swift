@@ -439,7 +439,7 @@ extension CachedResponse {
             key: key, output: completion.text, finishReason: completion.finishReason.description,
             promptTokens: completion.promptTokens, completionTokens: completion.completionTokens,
             latencyMilliseconds: completion.latencyMilliseconds,
-            logprobs: completion.logprobs.map { .array($0.map(\.json)) }, timings: completion.serverTimings,
+            logprobs: completion.logprobs.map { .array($0.map(\.json)) }, timings: completion.serverTimings?.json,
             adapters: LoraScale.json(completion.lora ?? []))
     }
 
@@ -448,7 +448,9 @@ extension CachedResponse {
         Completion(
             text: output, promptTokens: promptTokens, completionTokens: completionTokens,
             latencyMilliseconds: latencyMilliseconds, finishReason: FinishReason(finishReason),
-            logprobs: logprobs?.arrayValue?.compactMap(TokenLogprob.init(json:)), serverTimings: timings,
+            logprobs: logprobs?.arrayValue?.compactMap(TokenLogprob.init(json:)),
+            serverTimings: ServerTimings(
+                stored: timings, promptTokens: promptTokens, completionTokens: completionTokens),
             endpoint: endpoint)
     }
 }

@@ -54,6 +54,16 @@ public struct FineTuneOptions: Sendable {
         Double(most ?? epochBudget(examples: examples)) * 0.6
     }
 
+    /// About how long training adapters on each of `sizes` train cases takes: loading the model,
+    /// the epochs expected (`expectedEpochs`) at the examples per second adapters trained here
+    /// reached before (their median), or at the speed this machine is expected to reach, and
+    /// converting each adapter.
+    /// SPEED_RULE
+    public static func estimatedSeconds(_ sizes: [Int], epochs: Int?, measuredSpeeds: [Double]) -> Double {
+        let perSecond = measuredSpeeds.isEmpty ? 1.0 : measuredSpeeds.sorted()[measuredSpeeds.count / 2]
+        return 60 + sizes.map { Double($0) * expectedEpochs($0, most: epochs) / perSecond + 15 }.reduce(0, +)
+    }
+
     /// How many of `examples` the trainer holds out for validation at `share`: a share of them,
     /// at least 2, leaving at least 4 to train on; none at a share of 0 (as `train_lora.py` does).
     public static func heldOut(_ examples: Int, share: Double) -> Int {

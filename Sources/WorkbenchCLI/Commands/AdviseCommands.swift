@@ -50,6 +50,26 @@ enum AdviseCommands {
         "how every rung reads its answers: generate (the default, as a deployed prompt is read), one-token (label tasks: faster; the rungs that decide are scored generated too, and their generated scores decide) or choice (label tasks: generation constrained to the labels)"
     )
     static let show = OptionKey<String>.text("show", "ID", "print stored advice again (ID, or latest)")
+    static let export = OptionKey<String>.text(
+        "export", "DIR",
+        "with --show: write the recommended prompt, its examples written in, as DIR/TEMPLATE/VARIANT.prompt for pwb import"
+    )
+    static let margin = OptionKey<Double>.decimal(
+        "margin", "X", in: 0...1,
+        "how much worse than the best a cheaper rung may be and be chosen, if it shows it (default 0.02)")
+    static let value = OptionKey<Double>.nonNegative(
+        "value", "USD", "what a correct answer is worth: choose by expected value per request (needs prices)")
+    static let followUp = OptionKey<Int>.number(
+        "follow-up", "N", min: 0,
+        "while the decision is open, score the contenders on more dev cases with up to N more requests (default: 10 per dev case beyond --budget)"
+    )
+    static let priceTrain = OptionKey<Double>.nonNegative(
+        "price-train", "USD_PER_1M", "with --finetune on a hosted model: price per million trained tokens")
+    static let priceTunedIn = OptionKey<Double>.nonNegative(
+        "price-tuned-in", "USD_PER_1M", "the tuned model's price per million prompt tokens (default: --price-in)")
+    static let priceTunedOut = OptionKey<Double>.nonNegative(
+        "price-tuned-out", "USD_PER_1M", "the tuned model's price per million completion tokens")
+    static let yes = OptionKey<Bool>.flag("yes", "start a paid fine-tuning job without asking")
 
     static let advise = Command(
         "advise", "measure zero-shot, few-shot, retrieval and fine-tuning on your task and recommend one",
@@ -59,9 +79,8 @@ enum AdviseCommands {
             fineTuneCost.option, fineTunedModel.option, fineTune.option, fineTuneEpochs.option,
             fineTuneMinutes.option, fineTuneMax.option, Options.model.option, budget.option, maxShots.option,
             draws.option, passages.option, Options.seed.option, concurrency.option, reader.option,
-            EvalCommands.oneToken.option,
-            show.option,
-            Options.json.option,
+            EvalCommands.oneToken.option, margin.option, value.option, followUp.option, priceTrain.option,
+            priceTunedIn.option, priceTunedOut.option, yes.option, show.option, export.option, Options.json.option,
         ],
         details: """
             Every run the advisor makes is an ordinary stored run (cached and resumable: pwb runs list shows
@@ -71,11 +90,18 @@ enum AdviseCommands {
         let session = invocation.session
         let workspace = try session.workspace()
         if let show = invocation[show] {
-            try AdviseCommands.show(
-                try storedAdvice(show, option: "show", in: workspace), json: invocation[Options.json],
-                to: invocation.output)
+            let advice = try storedAdvice(show, option: "show", in: workspace)
+            if let directory = invocation[export] {
+                let path = try workspace.exportAdvice(advice, to: directory)
+                invocation.output.note(
+                    "wrote \(workspace.shown(path)); pwb import \(directory) adds it as a variant of \(advice.template)"
+                )
+                return
+            }
+            try AdviseCommands.show(advice, json: invocation[Options.json], to: invocation.output)
             return
         }
+        if invocation.arguments.has(export) { throw UsageError("--export writes stored advice; add --show ID") }
         guard let template = invocation.positionals.first ?? session.currentTemplate else {
             throw UsageError("advise needs a TEMPLATE; usage: \(invocation.command.usage(inREPL: invocation.inREPL))")
         }
@@ -89,6 +115,18 @@ enum AdviseCommands {
             options.prices = Prices(inputPerMillion: priceIn ?? 0, outputPerMillion: priceOut ?? priceIn ?? 0)
         }
         options.fineTuneCostUSD = invocation[fineTuneCost]
+        options.margin = invocation[margin] ?? options.margin
+        options.value = invocation[value]
+        options.followUpRequests = invocation[followUp]
+        options.priceTrainPerMillion = invocation[priceTrain]
+        let tunedIn = invocation[priceTunedIn]
+        let tunedOut = invocation[priceTunedOut]
+        if tunedIn != nil || tunedOut != nil {
+            options.tunedPrices = Prices(
+                inputPerMillion: tunedIn ?? options.prices?.inputPerMillion ?? 0,
+                outputPerMillion: tunedOut ?? options.prices?.outputPerMillion ?? 0)
+        }
+        options.confirmedSpending = invocation[yes]
         options.fineTunedModel = invocation[fineTunedModel]
         options.fineTune = invocation[fineTune]
         options.fineTuneEpochs = invocation[fineTuneEpochs]
@@ -122,6 +160,8 @@ enum AdviseCommands {
                             bar.update(eval, label: "advise · \(progress.rung)")
                         } else if let training = progress.training {
                             invocation.output.progress("advise · " + FineTuneCommands.progressLine(training))
+                        } else if let hosted = progress.hosted {
+                            invocation.output.progress("advise · " + FineTuneCommands.hostedLine(hosted))
                         }
                     })
             }

@@ -1,4 +1,5 @@
 import Foundation
+import ModelRuntime
 import Workbench
 import WorkbenchCore
 import WorkbenchStore
@@ -28,14 +29,22 @@ enum FineTuneCommands {
     static let seed = OptionKey<Int>.number("seed", "S", "seed for initialising and shuffling (default 0)")
     static let install = OptionKey<Bool>.flag(
         "install", "install the trainer first when it is missing (about 5.6 GB from PyPI)")
+    static let model = OptionKey<String>.text(
+        "model", "NAME",
+        "a configured OpenAI or Azure OpenAI model: run the provider's fine-tuning job on it instead of training here")
+    static let priceTrain = OptionKey<Double>.nonNegative(
+        "price-train", "USD_PER_1M", "with --model: price per million trained tokens, for the plan and the record")
+    static let yes = OptionKey<Bool>.flag("yes", "with --model: start the paid job without asking")
+    static let cancel = OptionKey<Bool>.flag(
+        "cancel", "with --model: cancel the job under way for this data instead of waiting for it")
 
     static let finetune = Command(
         "finetune", "train a LoRA adapter for the local model on an eval set's train split",
         arguments: "EVALSET", min: 1, max: 1, completing: .evalsets,
         options: [
             template.option, name.option, examples.option, rank.option, epochs.option, validation.option,
-            learningRate.option,
-            seed.option, install.option,
+            learningRate.option, seed.option, install.option, model.option, priceTrain.option, yes.option,
+            cancel.option,
         ],
         details: """
             Trains with PyTorch and PEFT (on a CUDA or Apple GPU when there is one, else the CPU) in a virtual environment under the pwb cache (make trainer
@@ -46,6 +55,13 @@ enum FineTuneCommands {
     ) { invocation in
         let session = invocation.session
         let workspace = try session.workspace()
+        if let model = invocation[model] {
+            try await hosted(model, invocation: invocation, workspace: workspace)
+            return
+        }
+        if let stray = [priceTrain.option, yes.option, cancel.option].first(where: { invocation.arguments.has($0) }) {
+            throw UsageError("--\(stray.name) is for a hosted job; add --model NAME")
+        }
         var options = FineTuneOptions(evalset: invocation.positionals[0])
         options.template = invocation[template]
         options.name = invocation[name]
@@ -73,6 +89,79 @@ enum FineTuneCommands {
                 "score it: pwb eval \(template.template.name) --variants \(template.variant.name) --adapter \(first.name)"
             )
         }
+    }
+
+    /// `pwb finetune EVALSET --model NAME`: the plan first, then (confirmed) the provider's job,
+    /// waited for with a progress line; Ctrl-C leaves the job running and says how to wait again.
+    static func hosted(_ model: String, invocation: Invocation, workspace: Workspace) async throws {
+        if let local = [name.option, rank.option, validation.option, learningRate.option, install.option].first(
+            where: { invocation.arguments.has($0) })
+        {
+            throw UsageError(
+                "--\(local.name) sets how pwb trains here; a hosted job (--model) takes --epochs and --examples")
+        }
+        var options = HostedFineTuneOptions(evalset: invocation.positionals[0], model: model)
+        options.template = invocation[template]
+        options.epochs = invocation[epochs]
+        if let sizes = invocation[examples] {
+            guard sizes.count == 1 else { throw UsageError("--examples takes one size for a hosted job") }
+            options.examples = sizes[0]
+        }
+        options.seed = invocation[seed]
+        options.priceTrainPerMillion = invocation[priceTrain]
+        if let seconds = invocation.session.environment["PWB_FINETUNE_POLL_SECONDS"].flatMap(Double.init), seconds > 0 {
+            options.pollInterval = .milliseconds(Int(min(seconds, 3600) * 1000))
+        }
+        let environment = invocation.session.environment
+        let plan = try workspace.hostedFineTunePlan(options, environment: environment)
+        for line in plan.summary { invocation.output.note("plan: " + line) }
+        if invocation[cancel] {
+            let job = try await workspace.cancelHostedFineTune(plan, environment: environment)
+            invocation.output.note("fine-tuning job \(job.id) is \(job.status)")
+            return
+        }
+        if try plan.spends && !invocation[yes] && !confirm("Start the job, which the provider bills?", invocation) {
+            throw UsageError("no job was started; add --yes to start it")
+        }
+        let stop = StopRequest()
+        let result = try await Interrupts.run(output: invocation.output, stop: stop, stopping: "pwb: stopping the wait")
+        {
+            try await workspace.hostedFineTune(
+                plan, environment: environment, stop: stop,
+                progress: { invocation.output.progress(FineTuneCommands.hostedLine($0)) })
+        }
+        invocation.output.clearProgress()
+        invocation.output.lines(lines([result.adapter]))
+        if let deployment = result.deployment {
+            invocation.output.note("deploy it before measuring it: \(CLI.worded(deployment))")
+        } else if let tuned = result.tunedConfiguration {
+            invocation.output.note(
+                "tuned model \(result.tunedModel)\(result.reused ? " (from before; nothing was sent)" : ""); measure it: pwb advise TEMPLATE --model \(model) --finetune, or add it to .pwb/config.json as a model (\(tuned.provider.rawValue), model \(result.tunedModel)) and pass --finetuned-model"
+            )
+        }
+    }
+
+    /// Asks on the terminal; false when standard input is not one.
+    static func confirm(_ question: String, _ invocation: Invocation) throws -> Bool {
+        guard isatty(STDIN_FILENO) != 0 else { return false }
+        invocation.output.note(question + " [y/N]")
+        let answer = readLine(strippingNewline: true)?.trimmingWhitespace().lowercased() ?? ""
+        return answer == "y" || answer == "yes"
+    }
+
+    /// A hosted job's progress: its phase, status, trained tokens and latest event.
+    static func hostedLine(_ progress: HostedFineTuneProgress) -> String {
+        var text = "finetune · "
+        switch progress.phase {
+        case .uploading: text += "uploading the data"
+        case .checkingFiles: text += "the provider checks the files"
+        case .starting: text += "starting the job"
+        case .training: text += "job \(progress.job ?? "?")"
+        }
+        if let status = progress.status { text += " · \(status)" }
+        if let tokens = progress.trainedTokens { text += " · \(tokens) tokens trained" }
+        if let event = progress.events.last { text += " · \(event.message)" }
+        return text + " · \(ProgressBar.clock(progress.elapsed))"
     }
 
     static func progressLine(_ progress: FineTuneProgress) -> String {

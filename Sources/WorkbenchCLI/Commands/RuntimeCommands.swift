@@ -182,8 +182,8 @@ enum RuntimeCommands {
         let generated = completion.completionTokens.map(String.init) ?? "?"
         parts.append("\(prompt) prompt + \(generated) completion tokens")
         parts.append("\(String(format: "%.0f", completion.latencyMilliseconds)) ms")
-        if let timings = completion.serverTimings, let promptMs = timings["prompt_ms"]?.doubleValue,
-            let generationMs = timings["predicted_ms"]?.doubleValue
+        if let timings = completion.serverTimings, let promptMs = timings.promptMilliseconds,
+            let generationMs = timings.generationMilliseconds
         {
             parts.append(
                 "server: prompt \(String(format: "%.0f", promptMs)) ms, generation \(String(format: "%.0f", generationMs)) ms"
@@ -204,7 +204,7 @@ enum RuntimeCommands {
             "completion_tokens": completion.completionTokens.map { .number(Double($0)) } ?? .null,
             "latency_ms": .number(completion.latencyMilliseconds),
             "finish_reason": .string(completion.finishReason.description),
-            "server_timings": completion.serverTimings ?? .null,
+            "server_timings": completion.serverTimings?.json ?? .null,
             "logprobs": completion.logprobs.map { .array($0.map(\.json)) } ?? .null,
             "endpoint": .string(completion.endpoint), "model": .string(model.identity),
         ]

@@ -55,10 +55,8 @@ extension Advice {
 
     /// Why the chosen rung, in sentences.
     public var reasons: [String] {
-        guard let decision, let zero = zeroShotRung else { return [] }
-        let chosen = rungs[decision.chosen]
-        let best = rungs[decision.best]
-        let test = decision.tests[decision.chosen]
+        guard let (decision, ladder) = finalDecision, let zero = zeroShotRung else { return [] }
+        let chosen = ladder[decision.chosen]
         var lines: [String] = []
         let gap = target - zero.interval.estimate
         lines.append(
@@ -66,43 +64,16 @@ extension Advice {
                 ? "The gap: zero-shot scores \(Advice.interval(zero.interval)) against a target of \(Advice.format(target)), \(Advice.format(gap)) short."
                 : "No gap: zero-shot already scores \(Advice.interval(zero.interval)) against a target of \(Advice.format(target))."
         )
-        let measured = rungs.filter { $0.cases > 0 }
         lines.append(
             "What was tried: "
-                + measured.map { "\($0.label) \(Advice.format($0.interval.estimate))" }.joined(separator: "; ") + ".")
-        switch decision.verdict {
-        case .meets:
-            lines.append(
-                "\(chosen.label) is the cheapest rung shown to reach the target: \(Advice.interval(chosen.interval)), \(test.method) \(Advice.pValue(test.adjustedP)) after Holm's correction over \(decision.family) tests."
-            )
-        case .undecided:
-            lines.append(
-                "\(best.label) scores \(Advice.format(best.interval.estimate)) on these \(best.cases) cases, at or above the target, but not by enough to show it (\(decision.tests[decision.best].method) \(Advice.pValue(decision.tests[decision.best].adjustedP)) after Holm's correction over \(decision.family) tests)."
-            )
-        case .short:
-            lines.append(
-                "No rung reaches the target on these cases; the best is \(best.label) at \(Advice.interval(best.interval))."
-            )
-        case .atBaseline:
-            lines.append(
-                "No rung scores significantly above \(baselineText ?? "the baseline"): the model cannot do this task as asked, and no rung can be recommended as helping."
-            )
-        }
-        if decision.verdict == .undecided || decision.verdict == .short, decision.chosen != decision.best,
-            let comparison = decision.tests[decision.chosen].againstBest
-        {
-            lines.append(
-                "\(chosen.label) is cheaper and not significantly worse than \(best.label) (\(Advice.signed(-comparison.difference)) on \(comparison.pairs) shared cases, \(comparison.method.rawValue) \(Advice.pValue(comparison.adjustedP)) after Holm's correction), so the costlier rung is not worth it."
-            )
-        }
+                + rungs.filter { $0.cases > 0 }.map { "\($0.label) \(Advice.format($0.interval.estimate))" }
+                .joined(separator: "; ") + ".")
+        lines.append(verdictReason(decision, chosen))
+        lines += choiceReasons(decision, ladder)
+        if let check = readerCheck { lines += readerReasons(check) }
         if chosen != zero {
             lines.append("What it costs: " + costs(of: chosen, against: zero).joined(separator: ", ") + ".")
-            let gain = chosen.interval.estimate - zero.interval.estimate
-            var gains = "What it gains: \(Advice.signed(gain)) in score"
-            if let comparison = pairedWithZeroShot(chosen) {
-                gains +=
-                    " (\(comparison.method.rawValue) \(Advice.pValue(comparison.adjustedP)) after Holm's correction: \(comparison.isSignificant ? "significant" : "not significant"))"
-            }
+            var gains = "What it gains: \(Advice.signed(chosen.interval.estimate - zero.interval.estimate)) in score"
             // Without prices the cost above is the compute already; with them, it is said here.
             if prices != nil {
                 let compute = chosen.computeSeconds - zero.computeSeconds
@@ -110,16 +81,71 @@ extension Advice {
             }
             lines.append(gains + ".")
         }
+        if let shipping = chosen.shipping { lines.append("What to ship: \(shipping.description).") }
+        if let reader { lines.append("Read its answers as they were measured: \(reader.deployment).") }
         return lines
     }
 
-    /// The chosen rung against zero-shot, from the decision's tests when one of them is the best.
-    func pairedWithZeroShot(_ rung: Rung) -> Comparison? {
-        guard let decision, let zeroIndex = rungs.firstIndex(where: { $0.kind == .zeroShot }),
-            let rungIndex = rungs.firstIndex(of: rung)
-        else { return nil }
-        if decision.best == rungIndex { return decision.tests[zeroIndex].againstBest }
-        return nil
+    /// The verdict on the chosen rung against the target.
+    func verdictReason(_ decision: Decision, _ chosen: Rung) -> String {
+        let test = decision.tests[decision.chosen]
+        let holm = "after Holm's correction over \(decision.family) tests"
+        switch decision.verdict {
+        case .meets:
+            return
+                "\(chosen.label) is shown to reach the target: \(Advice.interval(chosen.interval)), test by betting \(Advice.pValue(test.targetAdjustedP)) \(holm)."
+        case .undecided:
+            return
+                "\(chosen.label) scores \(Advice.interval(chosen.interval)) on \(chosen.cases) cases: not enough to show it reaches the target (\(Advice.pValue(test.targetAdjustedP))) or falls short of it (\(Advice.pValue(test.shortAdjustedP))), \(holm)."
+        case .short:
+            return
+                "\(chosen.label) is shown to fall short of the target: \(Advice.interval(chosen.interval)), test by betting \(Advice.pValue(test.shortAdjustedP)) \(holm)."
+        case .atBaseline:
+            return
+                "No rung scores significantly above \(baselineText ?? "the baseline"): the model cannot do this task as asked, and no rung can be recommended as helping."
+        }
+    }
+
+    /// Why this rung rather than the best or a cheaper one.
+    func choiceReasons(_ decision: Decision, _ ladder: [Rung]) -> [String] {
+        let chosen = ladder[decision.chosen]
+        let best = ladder[decision.best]
+        if decision.basis == .value, let values = decision.expectedValues, let value {
+            var text =
+                "At \(money(value)) a correct answer, \(chosen.label) has the highest expected value per request: \(money(values[decision.chosen]))"
+            if decision.chosen != decision.best {
+                text += "; \(best.label), the best by score, \(money(values[decision.best]))"
+            }
+            return [text + "."]
+        }
+        guard decision.chosen == decision.best else {
+            guard let near = decision.tests[decision.chosen].againstBest else { return [] }
+            return [
+                "\(chosen.label) is cheaper than \(best.label), the best by score, and shown to be at most \(Advice.format(decision.margin)) worse: \(Advice.gap(near)) on \(near.pairs) shared cases, test by betting \(Advice.pValue(near.adjustedP)) after Holm's correction."
+            ]
+        }
+        let cheaper = ladder.indices.compactMap { index in decision.tests[index].againstBest.map { (index, $0) } }
+        guard let closest = cheaper.max(by: { $0.1.difference < $1.1.difference }) else {
+            return ["\(best.label) scores best, and no rung is cheaper."]
+        }
+        let contenders = decision.contenders.count - 1
+        return [
+            "\(best.label) scores best; no cheaper rung showed it is at most \(Advice.format(decision.margin)) worse (the closest, \(ladder[closest.0].label): \(Advice.gap(closest.1)), \(Advice.pValue(closest.1.adjustedP)) after Holm's correction)"
+                + (contenders > 0
+                    ? "; \(contenders) cheaper rung\(contenders == 1 ? " is" : "s are") not shown worse either, so more cases could still move the choice."
+                    : ".")
+        ]
+    }
+
+    /// What checking one-token scores against generated ones found.
+    func readerReasons(_ check: ReaderCheck) -> [String] {
+        let entries = check.entries.map { entry in
+            "\(entry.rung) \(Advice.format(entry.oneToken.estimate)) read from one token, \(Advice.format(entry.generated.estimate)) generated (\(entry.comparison.method.rawValue) \(Advice.pValue(entry.comparison.adjustedP))\(entry.disagrees ? ": they disagree" : ""))"
+        }
+        return [
+            "The rungs that decide, scored generated too: " + entries.joined(separator: "; ")
+                + ". The generated scores decide."
+        ]
     }
 
     func costs(of rung: Rung, against zero: Rung) -> [String] {
@@ -129,16 +155,21 @@ extension Advice {
             costs.append(
                 "\(extraTokens > 0 ? "+" : "")\(String(format: "%.0f", extraTokens)) prompt tokens per request")
         }
+        if let read = rung.promptTokensRead, prices == nil, rung.promptTokens - read >= 0.5 {
+            costs.append(
+                "of which \(String(format: "%.0f", rung.promptTokens - read)) found in the server's prompt cache")
+        }
         let perRequest = cost.perRequest(rung) - cost.perRequest(zero)
         costs.append("\(perRequest >= 0 ? "+" : "−")\(money(abs(perRequest))) per request")
         if let volume = volumePerMonth {
             costs.append(
                 "\(money(cost.perRequest(rung) * volume)) a month at \(String(format: "%.0f", volume)) requests")
         }
+        let paid = rung.oneOffPaid ? ", already paid" : ""
         if let dollars = rung.oneOffUSD {
-            costs.append("a one-off \(Advice.dollars(dollars)) to train")
+            costs.append("a one-off \(Advice.dollars(dollars)) to train\(paid)")
         } else if let seconds = rung.oneOffSeconds {
-            costs.append("a one-off \(Advice.duration(seconds)) of training, measured")
+            costs.append("a one-off \(Advice.duration(seconds)) of training, measured\(paid)")
         } else if rung.kind == .fineTuned {
             costs.append("an unknown one-off cost to train (--finetune-cost USD states it)")
         }
@@ -150,58 +181,54 @@ extension Advice {
 
     /// What to do next, in sentences.
     public var next: [String] {
-        guard let decision else { return [] }
-        let chosen = rungs[decision.chosen]
-        let best = rungs[decision.best]
+        guard let (decision, ladder) = finalDecision else { return [] }
+        let chosen = ladder[decision.chosen]
         var lines: [String] = []
         switch decision.verdict {
         case .meets:
             lines.append("Confirm on the held-out test split (pwb eval --split test) before shipping.")
-        case .undecided:
-            // The count follows the exact binomial test: a rung of one run with pass/fail scores.
-            if best.draws != 1 || !best.passFail {
+        case .undecided, .short:
+            if decision.open {
                 lines.append(
-                    "Score more cases per rung (a larger --budget, or more dev cases) to show whether \(best.label) meets the target."
-                )
-            } else if let needed = DecisionRule.casesToShow(
-                estimate: best.interval.estimate, target: target, rungs: decision.family)
-            {
-                lines.append(
-                    needed <= devCases
-                        ? "If \(best.label) keeps scoring \(Advice.format(best.interval.estimate)), about \(needed) cases per rung would show it: rerun with --budget \(needed)."
-                        : "If \(best.label) keeps scoring \(Advice.format(best.interval.estimate)), about \(needed) cases per rung would show it; the eval set has \(devCases) dev cases, so label about \(needed - devCases) more."
-                )
-            } else {
-                lines.append(
-                    "\(best.label) is too close to the target to show it meets it with any number of cases; lower --target or improve the prompt."
+                    casesNeeded.map { needed in
+                        needed <= devCases
+                            ? "The decision is still open: about \(needed) cases per contender would settle it (80% power, if the differences seen held); more rounds (--follow-up) or a larger --budget would score them."
+                            : "The decision is still open: about \(needed) cases per contender would settle it (80% power, if the differences seen held); the eval set has \(devCases) dev cases, so label about \(needed - devCases) more."
+                    }
+                        ?? "The decision is still open, and no number of cases would settle it if the differences seen held: the rungs are too close to the target or to each other."
                 )
             }
-        case .short:
-            if case .retrieval(let passages) = chosen.kind {
-                lines.append(
-                    "Retrieval helps most: try more passages (--passages \(passages * 2)), check what it finds (pwb corpus search), or a larger model (--model)."
-                )
+            if decision.verdict == .short {
+                if case .retrieval(let passages) = chosen.kind {
+                    lines.append(
+                        "Retrieval helps most: try more passages (--passages \(passages * 2)), check what it finds (pwb corpus search), or a larger model (--model)."
+                    )
+                }
+                lines += curveAdvice()
             }
-            lines += curveAdvice()
         case .atBaseline:
             lines.append(
                 "Try a larger model (--model), another phrasing of the task (pwb template new-variant, or edit a variant in the REPL)"
-                    + (fineTuning.measured == nil
+                    + (fineTuning == nil
                         ? ", or measure fine-tuning (--finetune)."
                         : ", or fine-tune on more train cases (label more, then pwb advise --finetune).")
             )
         }
-        if decision.verdict != .meets, fineTuning.measured == nil, trainCases > 0 {
+        if decision.verdict != .meets, fineTuning == nil, trainCases > 0 {
             lines.append(
                 "Fine-tuning was not measured: pwb advise --finetune trains LoRA adapters on the \(trainCases) train cases here and scores them on the same cases."
             )
+        }
+        if chosen.shipping?.promptFile != nil, let id {
+            lines.append(
+                "Write the prompt to ship as a variant: pwb advise --show \(id) --export DIR, then pwb import DIR.")
         }
         return lines
     }
 
     /// What the checked learning curve says about more examples, or why it says nothing.
     func curveAdvice() -> [String] {
-        guard let projection, let fewShot = fewShot.measured else { return [] }
+        guard let projection, let fewShot else { return [] }
         let similarBest = fewShot.points.map(\.similar).filter { $0.cases > 0 }.map(\.interval.estimate).max()
         guard projection.trusted, let curve = projection.curve else {
             return [
@@ -225,6 +252,11 @@ extension Advice {
                 " Similar examples scored up to \(Advice.format(similarBest)), above that curve: choosing examples well helps more than adding them."
         }
         return [text]
+    }
+
+    /// A rung's gap to the best: `−0.013 [−0.050, +0.025]`, the interval when it was worked out.
+    public static func gap(_ near: NearBest) -> String {
+        signed(near.difference) + (near.interval.map { " [\(format($0.lower)), \(format($0.upper))]" } ?? "")
     }
 
     public static func signed(_ value: Double) -> String {

@@ -29,20 +29,44 @@ public struct RunSummary: Sendable, Hashable, Codable {
     }
 }
 
-/// A step of the ladder: measured, or skipped with the reason.
-public struct Step<Value: Sendable & Hashable & Codable>: Sendable, Hashable, Codable {
-    public var measured: Value?
-    public var skipped: String?
+/// One step of the ladder as the advice shows it: what it measured, or why it measured nothing.
+/// The terminal, JSON and HTML reports walk the advice's steps in the order they were climbed;
+/// a new kind of step is a case here and its rendering.
+public enum AdviceStep: Sendable, Hashable, Codable {
+    case zeroShot(Advice.ZeroShot)
+    case fewShot(Advice.FewShot)
+    case retrieval(Advice.Retrieval)
+    case fineTuning(Advice.FineTuned)
+    case skipped(Advice.Skipped)
 
-    public static func measured(_ value: Value) -> Step { Step(measured: value, skipped: nil) }
-    public static func skipped(_ reason: String) -> Step { Step(measured: nil, skipped: reason) }
+    /// The step's heading.
+    public var title: String {
+        switch self {
+        case .zeroShot: "Zero-shot, every variant"
+        case .fewShot: "Few-shot examples"
+        case .retrieval: "Retrieval"
+        case .fineTuning: "Fine-tuning"
+        case .skipped(let skipped): skipped.title
+        }
+    }
 }
 
 /// What the advisor measured and decided, as one value: the terminal, JSON and HTML reports are
 /// drawn from it, and it is stored as JSON.
 public struct Advice: Sendable, Hashable, Codable {
     /// Bumped when the stored shape changes; advice stored in another shape is not read back.
-    public static let currentFormat = 4
+    public static let currentFormat = 5
+
+    /// A step that measured nothing, and why.
+    public struct Skipped: Sendable, Hashable, Codable {
+        public var title: String
+        public var reason: String
+
+        public init(title: String, reason: String) {
+            self.title = title
+            self.reason = reason
+        }
+    }
 
     public struct ZeroShot: Sendable, Hashable, Codable {
         public var variants: [RunSummary]
@@ -86,6 +110,7 @@ public struct Advice: Sendable, Hashable, Codable {
 
     public struct FewShotPoint: Sendable, Hashable, Codable {
         public var k: Int
+        /// One run per random draw of examples: each a rung of its own, a prompt one could ship.
         public var random: [RunSummary]
         public var similar: RunSummary
 
@@ -115,11 +140,15 @@ public struct Advice: Sendable, Hashable, Codable {
     }
 
     /// Fine-tuning, measured: LoRA adapters trained here on growing parts of the train split
-    /// (`pwb advise --finetune`), or a served fine-tuned model (`--finetuned-model`); and what the
-    /// tuned rung with the most data saves against the rung that would be chosen without it.
+    /// (`pwb advise --finetune`), a provider's fine-tuning job, or a served fine-tuned model
+    /// (`--finetuned-model`); and what the tuned rung with the most data saves against the rung
+    /// that would be chosen without it.
     public struct FineTuned: Sendable, Hashable, Codable {
-        /// The served model, or nil when adapters were trained here.
+        /// The served model (a provider's tuned model, or one named with `--finetuned-model`); nil
+        /// when adapters were trained here.
         public var model: String?
+        /// The provider's job that tuned it, when one did.
+        public var job: HostedJob?
         /// The run of the tuned rung with the most training data.
         public var run: RunSummary
         public var adapters: [TunedAdapter] = []
@@ -143,6 +172,91 @@ public struct Advice: Sendable, Hashable, Codable {
         /// The least-squares slope of `score` over log2 of `trainCases`; nil below two sizes.
         public static func gainPerDoubling(_ points: [(trainCases: Int, score: Double)]) -> Double? {
             Statistics.leastSquares(points.map { log2(Double($0.trainCases)) }, points.map(\.score))?.slope
+        }
+    }
+
+    /// A provider's fine-tuning job, as the advice names it.
+    public struct HostedJob: Sendable, Hashable, Codable {
+        public var id: String
+        public var provider: String
+        public var baseModel: String
+        public var trainedTokens: Int?
+        public var epochs: String
+        public var wallSeconds: Double?
+        public var costUSD: Double?
+        /// True when a job from before on the same data was reused, and nothing was sent.
+        public var reused: Bool
+
+        public init(
+            id: String, provider: String, baseModel: String, trainedTokens: Int?, epochs: String,
+            wallSeconds: Double?, costUSD: Double?, reused: Bool
+        ) {
+            self.id = id
+            self.provider = provider
+            self.baseModel = baseModel
+            self.trainedTokens = trainedTokens
+            self.epochs = epochs
+            self.wallSeconds = wallSeconds
+            self.costUSD = costUSD
+            self.reused = reused
+        }
+    }
+
+    /// Rounds of more dev cases for the contenders while the decision was open.
+    public struct FollowUp: Sendable, Hashable, Codable {
+        public struct Round: Sendable, Hashable, Codable {
+            /// Cases each contender was scored on after the round, and the contenders by label.
+            public var cases: Int
+            public var contenders: [String]
+            public var requests: Int
+
+            public init(cases: Int, contenders: [String], requests: Int) {
+                self.cases = cases
+                self.contenders = contenders
+                self.requests = requests
+            }
+        }
+
+        /// The most requests the follow-up could send, stated before it began.
+        public var requestBudget: Int
+        public var rounds: [Round] = []
+        /// Why it stopped: settled, every dev case scored, or the budget spent.
+        public var ended: String = ""
+
+        public init(requestBudget: Int) {
+            self.requestBudget = requestBudget
+        }
+    }
+
+    /// One-token scores checked against generated ones, for the rungs that decide.
+    public struct ReaderCheck: Sendable, Hashable, Codable {
+        public struct Entry: Sendable, Hashable, Codable {
+            public var rung: String
+            public var oneToken: Interval
+            public var generated: Interval
+            /// Generated against one-token, paired on the same cases.
+            public var comparison: Comparison
+            /// The two readers disagree beyond noise (the paired test is significant).
+            public var disagrees: Bool { comparison.isSignificant }
+
+            public init(rung: String, oneToken: Interval, generated: Interval, comparison: Comparison) {
+                self.rung = rung
+                self.oneToken = oneToken
+                self.generated = generated
+                self.comparison = comparison
+            }
+        }
+
+        public var entries: [Entry]
+        /// The decision among the rungs that decide, from their generated scores.
+        public var decision: Decision?
+        /// The generated rungs that decision was made over, in the order of `entries`.
+        public var rungs: [Rung]
+
+        public init(entries: [Entry], decision: Decision?, rungs: [Rung]) {
+            self.entries = entries
+            self.decision = decision
+            self.rungs = rungs
         }
     }
 
@@ -203,14 +317,25 @@ public struct Advice: Sendable, Hashable, Codable {
     public var prices: Prices?
     public var fineTuneCostUSD: Double?
     public var baseline: Baseline?
-    public var zeroShot: ZeroShot
-    public var fewShot: Step<FewShot>
-    public var retrieval: Step<Retrieval>
-    public var fineTuning: Step<FineTuned>
+    /// How much worse than the best a cheaper rung may be and be chosen, and what a correct
+    /// answer is worth (`--value`), as the decision used them.
+    public var margin: Double
+    public var value: Double?
+    /// The ladder's steps, in the order they were climbed.
+    public var steps: [AdviceStep]
     /// The learning curve's scenario; never part of the decision.
     public var projection: Projection?
     public var rungs: [Rung]
     public var decision: Decision?
+    /// The rule the decision followed, in words.
+    public var rule: String
+    /// Rounds of more cases scored for the contenders while the decision was open.
+    public var followUp: FollowUp?
+    /// About how many cases would settle a decision the data left open (80% power, if the
+    /// differences seen held).
+    public var casesNeeded: Int?
+    /// One-token scores against generated ones for the rungs that decide (`--reader one-token`).
+    public var readerCheck: ReaderCheck?
     public var elapsedSeconds: Double
     /// How every rung read its answers (nil in advice stored before readers were named, which
     /// read them from one token where that told the labels apart).
@@ -221,9 +346,9 @@ public struct Advice: Sendable, Hashable, Codable {
 
     public init(
         template: String, evalset: String, model: String, devCases: Int, casesPerRung: Int, trainCases: Int,
-        target: Double, volumePerMonth: Double?, prices: Prices?, fineTuneCostUSD: Double?, baseline: Baseline?,
-        zeroShot: ZeroShot, fewShot: Step<FewShot>, retrieval: Step<Retrieval>, fineTuning: Step<FineTuned>,
-        projection: Projection?, rungs: [Rung], decision: Decision?, elapsedSeconds: Double
+        target: Double, margin: Double, value: Double?, volumePerMonth: Double?, prices: Prices?,
+        fineTuneCostUSD: Double?, baseline: Baseline?, steps: [AdviceStep], projection: Projection?, rungs: [Rung],
+        decision: Decision?, rule: String, elapsedSeconds: Double
     ) {
         self.template = template
         self.evalset = evalset
@@ -236,20 +361,51 @@ public struct Advice: Sendable, Hashable, Codable {
         self.prices = prices
         self.fineTuneCostUSD = fineTuneCostUSD
         self.baseline = baseline
-        self.zeroShot = zeroShot
-        self.fewShot = fewShot
-        self.retrieval = retrieval
-        self.fineTuning = fineTuning
+        self.margin = margin
+        self.value = value
+        self.steps = steps
         self.projection = projection
         self.rungs = rungs
         self.decision = decision
+        self.rule = rule
         self.elapsedSeconds = elapsedSeconds
+    }
+
+    /// The zero-shot step: every variant, the best going on up the ladder.
+    public var zeroShot: ZeroShot? {
+        for case .zeroShot(let value) in steps { return value }
+        return nil
+    }
+
+    /// The few-shot step, when it measured something.
+    public var fewShot: FewShot? {
+        for case .fewShot(let value) in steps { return value }
+        return nil
+    }
+
+    /// Why the step titled `title` measured nothing; nil when it measured something or did not run.
+    public func skipped(_ title: String) -> String? {
+        for case .skipped(let skipped) in steps where skipped.title == title { return skipped.reason }
+        return nil
+    }
+
+    /// The fine-tuning step, when it measured something.
+    public var fineTuning: FineTuned? {
+        for case .fineTuning(let value) in steps { return value }
+        return nil
     }
 
     public var cost: CostModel { CostModel(prices: prices, volumePerMonth: volumePerMonth) }
 
+    /// The decision that stands: from generated scores when one-token scores were checked
+    /// against them, else the ladder's.
+    public var finalDecision: (decision: Decision, rungs: [Rung])? {
+        if let check = readerCheck, let decision = check.decision { return (decision, check.rungs) }
+        return decision.map { ($0, rungs) }
+    }
+
     /// The rung the decision chose.
-    public var recommended: Rung? { decision.map { rungs[$0.chosen] } }
+    public var recommended: Rung? { finalDecision.map { $0.rungs[$0.decision.chosen] } }
 
     /// The zero-shot rung: the ladder's first.
     public var zeroShotRung: Rung? { rungs.first { $0.kind == .zeroShot } }

@@ -1,151 +1,329 @@
 import Foundation
 
-/// How one rung fared in the decision: against the target, against the baseline, and against the
-/// best rung.
+/// How one rung fared in the decision: against the target, the baseline and the best rung.
 public struct RungTest: Sendable, Hashable, Codable {
-    /// The p-value against "the true score is below the target", and after Holm's correction over
-    /// every rung.
-    public var p: Double
-    public var adjustedP: Double
-    public var method: String
-    /// Shown to be at or above the target, with the family-wise error rate held at α.
+    /// Against "the true score is below the target", and after Holm's correction.
+    public var targetP: Double
+    public var targetAdjustedP: Double
+    /// Shown to reach the target, with the family-wise error held at α.
     public var meets: Bool
-    /// Shown to be above the baseline (chance or the majority label, Holm over every rung); true
-    /// when the task has no baseline.
+    /// Against "the true score is at or above the target", Holm-adjusted: shown short of it.
+    public var shortAdjustedP: Double
+    public var short: Bool
+    /// Shown to score above the baseline (chance or the majority label); true without a baseline.
     public var aboveBaseline: Bool
-    /// The p-value against "no better than the baseline", Holm-adjusted; nil without a baseline.
-    public var baselineP: Double?
-    /// The best rung against this one, paired on the shared cases, Holm-adjusted over the rungs
-    /// cheaper than the best; nil for the best itself and for costlier rungs.
-    public var againstBest: Comparison?
+    public var baselineAdjustedP: Double?
+    /// Every other helping rung against the best: a cheaper one shown within the margin or not,
+    /// and any shown more than the margin worse.
+    public var againstBest: NearBest?
 }
 
-/// The decision over a measured ladder: the verdict, the rung chosen and every test behind it.
+/// A rung against the best, paired on the cases both scored. A cheaper rung's claim to be within
+/// the margin of the best is one it must show: the burden of proof is on the cheap rung.
+public struct NearBest: Sendable, Hashable, Codable {
+    /// Cheaper than the best: only then can being within the margin get it chosen.
+    public var cheaper: Bool
+    public var pairs: Int
+    /// This rung's mean less the best's on those cases, and the standard deviation of the
+    /// per-case differences.
+    public var difference: Double
+    public var spread: Double
+    /// A 95% paired bootstrap interval of the difference: worked out for the rungs the advice
+    /// talks about (the chosen and the closest), nil for the rest.
+    public var interval: Interval?
+    /// Against "this rung is more than the margin worse than the best", and after Holm's
+    /// correction over every cheaper rung (1 for a costlier rung, which makes no such claim).
+    public var p: Double
+    public var adjustedP: Double
+    public var shown: Bool
+    /// Shown the other way: more than the margin worse (Holm over every rung but the best). A rung
+    /// shown neither way is still a contender.
+    public var shownWorse: Bool
+}
+
+/// The decision over a measured ladder: the verdict on the rung chosen, and every test behind it.
 public struct Decision: Sendable, Hashable, Codable {
     public enum Verdict: String, Sendable, Hashable, Codable {
-        /// The chosen rung is shown to reach the target (family-wise error at most α).
+        /// The chosen rung is shown to reach the target.
         case meets
-        /// The best rung reaches the target on these cases, but not by enough to show it.
+        /// The data cannot tell whether the chosen rung reaches the target.
         case undecided
-        /// No rung reaches the target on these cases.
+        /// The chosen rung is shown to fall short of the target.
         case short
         /// No rung is shown to score above the baseline: the model cannot do the task as asked.
         case atBaseline
     }
 
+    /// How the rung was chosen.
+    public enum Basis: String, Sendable, Hashable, Codable {
+        /// The best rung, or the cheapest rung shown within the margin of it.
+        case margin
+        /// The highest expected value per request (`--value`).
+        case value
+    }
+
     public var verdict: Verdict
-    /// Indices into the ladder's rungs.
+    public var basis: Basis
+    /// Indices into the ladder's rungs: the rung chosen, and the best by score.
     public var chosen: Int
     public var best: Int
     /// One per rung, in the ladder's order.
     public var tests: [RungTest]
     public var alpha: Double
+    public var margin: Double
+    public var target: Double
+    public var baseline: Double?
     /// How many tests against the target Holm's correction covered: the rungs and the zero-shot
     /// variants that lost.
     public var family: Int
-    public var target: Double
-    /// The rate a trivial answer gets (chance, or always the majority label), when the task has one.
-    public var baseline: Double?
+    /// Expected value per request of each rung (`--value`), in the cost's unit.
+    public var expectedValues: [Double]?
+    /// Rungs whose place is not settled: the best, and those not shown more than the margin worse
+    /// than it (nor, if cheaper, shown within it). More cases scored for them could change the choice.
+    public var contenders: [Int]
+    /// True while the choice or the verdict could change with more cases.
+    public var open: Bool { verdict == .undecided || contenders.count > 1 }
+}
+
+/// When the decision is open, the contenders are scored on more dev cases, round by round.
+public enum FollowUpPolicy {
+    /// The most looks at the data there can be, fixed before the first: every rung's first cases,
+    /// then one more for each doubling until every dev case is scored. With no request budget for a
+    /// follow-up, one.
+    public static func looks(firstCases: Int, devCases: Int, followUp: Bool) -> Int {
+        guard followUp, firstCases > 0 else { return 1 }
+        var looks = 1
+        var cases = firstCases
+        while cases < devCases {
+            cases = min(devCases, cases * 2)
+            looks += 1
+        }
+        return looks
+    }
+
+    /// The next round: every contender scored on twice the cases the best has (at most every dev
+    /// case), or nil when the decision is settled, every dev case is scored, or the requests left
+    /// cannot pay for the round.
+    /// - Returns: the contenders and the cases each is to have after the round.
+    public static func nextRound(_ decision: Decision, rungs: [Rung], devCases: Int, requestsLeft: Int)
+        -> (rungs: [Int], cases: Int)?
+    {
+        guard decision.open, decision.verdict != .atBaseline else { return nil }
+        let have = rungs[decision.best].cases
+        let cases = min(devCases, max(have * 2, have + 1))
+        guard cases > have else { return nil }
+        let requests = decision.contenders.map { max(0, cases - rungs[$0].cases) }.reduce(0, +)
+        guard requests > 0, requests <= requestsLeft else { return nil }
+        return (decision.contenders, cases)
+    }
 }
 
 /// The advisor's decision rule. Its error rates are proven by simulation in the tests
 /// (`DecisionRuleSimulationTests`) and stated in the README.
-public enum DecisionRule {
+///
+/// A claim is tested at every look at the data: the first, and each round of the follow-up that
+/// scores the contenders on more cases. With at most `looks` of them, each look's p-values are
+/// Holm-adjusted over its claims and multiplied by `looks` (Bonferroni over the looks), so however
+/// many rounds are scored before the decision settles, a false claim stays at most α.
+public struct DecisionRule: Sendable {
     public static let alpha = 0.05
+    public static let defaultMargin = 0.02
 
-    /// The rule in words, for reports.
-    public static let statement = """
-        Every rung is tested against the target on the same dev cases (one-sided: exact binomial for \
-        pass/fail scores, a betting test for others; a random few-shot rung must pass with every draw), \
-        with Holm's correction over all rungs and every zero-shot variant looked at, so the chance of \
-        calling any rung good enough when none is stays at most 5%. The cheapest rung shown to meet the target is chosen. When none is, the \
-        cheapest rung not significantly worse than the best (paired tests against each cheaper rung, \
-        Holm-corrected) is chosen, so a costlier rung wins only when it is shown to be better. A rung not shown to score above \
-        chance or the majority label is never chosen as helping. Projections are never part of it.
-        """
+    public var target: Double
+    /// How much worse than the best a cheaper rung may be and still be chosen.
+    public var margin = DecisionRule.defaultMargin
+    public var cost: CostModel
+    /// Dollars (or compute seconds, in the cost's unit) a correct answer is worth: the choice is
+    /// then by expected value per request.
+    public var value: Double?
+    /// What a trivial answer scores (chance or the majority label), for label tasks.
+    public var baseline: Double?
+    /// The most looks at the data there can be: the first, and each follow-up round that the dev
+    /// cases and the request budget leave room for (`FollowUpPolicy.looks`).
+    public var looks: Int
+    public var alpha = DecisionRule.alpha
 
-    /// Decides over measured rungs (those with no scored case are left out).
-    /// - Parameters:
-    ///   - baseline: what a trivial answer scores (chance or the majority label), for label tasks.
-    ///   - alsoTested: outcomes that were looked at to build the ladder but are not rungs (the
-    ///     zero-shot variants that lost to the best): their tests join the Holm families, since
-    ///     picking the best of them is itself a look.
-    public static func decide(
-        _ rungs: [Rung], target: Double, cost: CostModel, baseline: Double? = nil, alsoTested: [Outcomes] = [],
-        alpha: Double = alpha, seed: UInt64 = 1
-    ) -> Decision? {
-        let measured = rungs.indices.filter { rungs[$0].cases > 0 }
-        guard !measured.isEmpty else { return nil }
-        var tests = rungs.map { _ in
-            RungTest(p: 1, adjustedP: 1, method: "", meets: false, aboveBaseline: baseline == nil)
-        }
-        // Against the target, Holm over every measured rung.
-        let others = alsoTested.filter { $0.cases > 0 }
-        let targetTests = measured.map { rungs[$0].outcomes.targetTest(target) }
-        let adjusted = Statistics.holm(targetTests.map(\.p) + others.map { $0.targetTest(target).p })
-        for (position, index) in measured.enumerated() {
-            tests[index].p = targetTests[position].p
-            tests[index].adjustedP = adjusted[position]
-            tests[index].method = targetTests[position].method
-            tests[index].meets = adjusted[position] < alpha
-        }
-        // Against the baseline, the same way.
-        if let baseline {
-            let pValues = (measured.map { rungs[$0].outcomes } + others).map { $0.targetTest(baseline).p }
-            for (position, adjusted) in Statistics.holm(pValues).prefix(measured.count).enumerated() {
-                tests[measured[position]].baselineP = adjusted
-                tests[measured[position]].aboveBaseline = adjusted < alpha
-            }
-        }
-        let cheapest = { (indices: [Int]) -> Int? in indices.min { cost.order(rungs[$0], rungs[$1]) } }
-        let helping = measured.filter { tests[$0].aboveBaseline }
-        let scoreOrder = { (a: Int, b: Int) -> Bool in
-            let (x, y) = (rungs[a].interval.estimate, rungs[b].interval.estimate)
-            return x != y ? x < y : cost.order(rungs[b], rungs[a])
-        }
-        let best = (helping.isEmpty ? measured : helping).max(by: scoreOrder)!
-        // The best against every cheaper rung (a costlier one is never chosen over it), paired,
-        // Holm over those comparisons.
-        let cheaper = measured.filter { $0 != best && cost.order(rungs[$0], rungs[best]) }
-        let bestScores = rungs[best].outcomes.perCase
-        let comparisons = Comparisons.adjusted(
-            cheaper.map { other in
-                Comparisons.paired(
-                    bestScores, rungs[other].outcomes.perCase,
-                    passFail: rungs[best].outcomes.passFail && rungs[other].outcomes.passFail, seed: seed)
-            })
-        for (other, comparison) in zip(cheaper, comparisons) { tests[other].againstBest = comparison }
-
-        let verdict: Decision.Verdict
-        let chosen: Int
-        if let meets = cheapest(helping.filter { tests[$0].meets }) {
-            verdict = .meets
-            chosen = meets
-        } else if helping.isEmpty {
-            verdict = .atBaseline
-            chosen = cheapest(measured)!
-        } else {
-            let notWorse = helping.filter { $0 == best || tests[$0].againstBest?.isSignificant == false }
-            chosen = cheapest(notWorse) ?? best
-            verdict = rungs[best].interval.estimate >= target ? .undecided : .short
-        }
-        return Decision(
-            verdict: verdict, chosen: chosen, best: best, tests: tests, alpha: alpha,
-            family: measured.count + others.count, target: target, baseline: baseline)
+    public init(
+        target: Double, margin: Double = DecisionRule.defaultMargin, cost: CostModel, value: Double? = nil,
+        baseline: Double? = nil, looks: Int = 1, alpha: Double = DecisionRule.alpha
+    ) {
+        self.target = target
+        self.margin = margin
+        self.cost = cost
+        self.value = value
+        self.baseline = baseline
+        self.looks = max(1, looks)
+        self.alpha = alpha
     }
 
-    /// About how many cases per rung would show a rung scoring `estimate` to be above `target`
-    /// with `rungs` rungs tested (the exact binomial test at α over the Holm factor), if the
-    /// estimate held; nil when it is not above the target or more than 100,000 would be needed.
-    public static func casesToShow(estimate: Double, target: Double, rungs: Int, alpha: Double = alpha) -> Int? {
-        guard estimate > target, estimate <= 1 else { return nil }
-        let level = alpha / Double(max(1, rungs))
-        var n = 10
-        while n <= 100_000 {
-            let successes = Int((estimate * Double(n)).rounded(.down))
-            if Statistics.binomialUpperTail(successes: successes, trials: n, probability: target) < level { return n }
-            n = n < 200 ? n + 5 : Int(Double(n) * 1.1)
+    /// Holm over the claims of one look, then Bonferroni over the looks there can be.
+    func adjusted(_ pValues: [Double]) -> [Double] {
+        Statistics.holm(pValues).map { min(1, $0 * Double(looks)) }
+    }
+
+    /// The rule in words, for reports.
+    public var statement: String {
+        """
+        Every rung is tested against the target on the same dev cases, one-sided (the exact binomial test for \
+        pass/fail scores), with Holm's correction over all rungs and every zero-shot variant looked at: "meets" is \
+        claimed for a rung only when shown, "short" only when shown short, so either claim is false for any rung at \
+        most 5% of the time. The choice starts from the best rung by score and moves to a cheaper one only when it \
+        shows it is at most \(Advice.format(margin)) worse (a one-sided paired test by betting, Holm over the cheaper \
+        rungs)\(value == nil ? "" : "; with a value per correct answer, the rung of the highest expected value per request is chosen instead"). \
+        A rung not shown above chance or the majority label is never chosen as helping. \(looks > 1 ? "While the decision is open the contenders are scored on more dev cases, at most \(looks) looks in all; each look's tests are held to 5%/\(looks)." : "")
+        """
+    }
+
+    /// Decides over measured rungs (those with no scored case are left out); nil when none is.
+    /// - Parameter alsoTested: outcomes looked at to build the ladder that are not rungs (the
+    ///   zero-shot variants that lost): their tests join the Holm families, since picking the best
+    ///   of them is itself a look.
+    public func decide(_ rungs: [Rung], alsoTested: [Outcomes] = [], seed: UInt64 = 1) -> Decision? {
+        let measured = rungs.indices.filter { rungs[$0].cases > 0 }
+        guard !measured.isEmpty else { return nil }
+        let family = measured.map { rungs[$0].outcomes } + alsoTested.filter { $0.cases > 0 }
+        var tests = rungs.map { _ in
+            RungTest(
+                targetP: 1, targetAdjustedP: 1, meets: false, shortAdjustedP: 1, short: false,
+                aboveBaseline: baseline == nil)
         }
-        return nil
+        let above = adjusted(family.map { $0.upperTest(target) })
+        let below = adjusted(family.map { $0.lowerTest(target) })
+        let baselineP = baseline.map { level in adjusted(family.map { $0.upperTest(level) }) }
+        for (position, index) in measured.enumerated() {
+            tests[index].targetP = rungs[index].outcomes.upperTest(target)
+            tests[index].targetAdjustedP = above[position]
+            tests[index].meets = above[position] < alpha
+            tests[index].shortAdjustedP = below[position]
+            tests[index].short = below[position] < alpha
+            if let baselineP {
+                tests[index].baselineAdjustedP = baselineP[position]
+                tests[index].aboveBaseline = baselineP[position] < alpha
+            }
+        }
+        let helping = measured.filter { tests[$0].aboveBaseline }
+        let candidates = helping.isEmpty ? measured : helping
+        let best = candidates.max { a, b in
+            let (x, y) = (rungs[a].interval.estimate, rungs[b].interval.estimate)
+            return x != y ? x < y : cost.order(rungs[b], rungs[a])
+        }!
+        let others = candidates.filter { $0 != best }
+        let cheaper = Set(others.filter { cost.order(rungs[$0], rungs[best]) })
+        for (index, near) in zip(others, nearBest(others, cheaper: cheaper, best: best, in: rungs, seed: seed)) {
+            tests[index].againstBest = near
+        }
+        var chosen =
+            cheaper.filter { tests[$0].againstBest?.shown == true }
+            .min { cost.order(rungs[$0], rungs[$1]) } ?? best
+        var expectedValues: [Double]?
+        if let value {
+            let values = rungs.map { value * $0.interval.estimate - cost.perRequest($0) - cost.oneOffPerRequest($0) }
+            expectedValues = values
+            chosen = candidates.max {
+                values[$0] < values[$1] || (values[$0] == values[$1] && cost.order(rungs[$1], rungs[$0]))
+            }!
+        }
+        let verdict: Decision.Verdict =
+            helping.isEmpty ? .atBaseline : tests[chosen].meets ? .meets : tests[chosen].short ? .short : .undecided
+        // Still in play: the best, and every rung not shown worse than it (a cheaper one not shown
+        // near it either). Once a cheaper rung is shown near, the choice is made.
+        var contenders = [best]
+        if value == nil && chosen == best {
+            contenders += others.filter { tests[$0].againstBest.map { !$0.shown && !$0.shownWorse } ?? false }
+        }
+        return Decision(
+            verdict: verdict, basis: value == nil ? .margin : .value, chosen: chosen, best: best, tests: tests,
+            alpha: alpha, margin: margin, target: target, baseline: baseline, family: family.count,
+            expectedValues: expectedValues, contenders: contenders)
+    }
+
+    /// Each of `others` against the best: a cheaper one within the margin (Holm over the cheaper
+    /// rungs), and any more than the margin worse (Holm over them all).
+    func nearBest(_ others: [Int], cheaper: Set<Int>, best: Int, in rungs: [Rung], seed: UInt64) -> [NearBest] {
+        let pairs = others.map { index -> (a: [Double], b: [Double]) in
+            let mine = rungs[index].outcomes.perCase
+            let theirs = rungs[best].outcomes.perCase
+            let shared = Outcomes.order(Set(mine.keys).intersection(theirs.keys))
+            return (shared.map { mine[$0]! }, shared.map { theirs[$0]! })
+        }
+        // Within the margin: the mean of (a − b + 1) / 2 is above (1 − margin) / 2.
+        let claims = others.indices.filter { cheaper.contains(others[$0]) }
+        let within = claims.map { position in
+            Statistics.bettingUpperTest(
+                zip(pairs[position].a, pairs[position].b).map { ($0 - $1 + 1) / 2 }, null: (1 - margin) / 2)
+        }
+        // Worse by more: the mean of (b − a + 1) / 2 is above (1 + margin) / 2.
+        let worse = pairs.map { pair in
+            Statistics.bettingUpperTest(zip(pair.a, pair.b).map { ($1 - $0 + 1) / 2 }, null: (1 + margin) / 2)
+        }
+        let withinAdjusted = Dictionary(uniqueKeysWithValues: zip(claims, adjusted(within)))
+        let withinP = Dictionary(uniqueKeysWithValues: zip(claims, within))
+        let worseAdjusted = adjusted(worse)
+        return pairs.indices.map { position in
+            let differences = zip(pairs[position].a, pairs[position].b).map { $0 - $1 }
+            let mean = differences.isEmpty ? 0 : Statistics.mean(differences)
+            let variance =
+                differences.count > 1
+                ? differences.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(differences.count - 1) : 0
+            let adjusted = withinAdjusted[position] ?? 1
+            return NearBest(
+                cheaper: cheaper.contains(others[position]), pairs: differences.count, difference: mean,
+                spread: variance.squareRoot(), interval: nil, p: withinP[position] ?? 1, adjustedP: adjusted,
+                shown: adjusted < alpha, shownWorse: worseAdjusted[position] < alpha)
+        }
+    }
+
+    /// The decision with the intervals the advice shows worked out: the chosen rung's gap to the
+    /// best, and the closest cheaper rung's (a paired bootstrap each, too slow to do for every rung
+    /// of every decision the simulations make).
+    public func withIntervals(_ decision: Decision, rungs: [Rung], seed: UInt64 = 1) -> Decision {
+        var decision = decision
+        let cheaper = decision.tests.indices.filter { decision.tests[$0].againstBest?.cheaper == true }
+        let closest = cheaper.max {
+            decision.tests[$0].againstBest!.difference < decision.tests[$1].againstBest!.difference
+        }
+        for index in Set([decision.chosen, closest].compactMap { $0 }) where index != decision.best {
+            decision.tests[index].againstBest?.interval = pairedInterval(rungs[index], rungs[decision.best], seed: seed)
+        }
+        return decision
+    }
+
+    /// The 95% paired bootstrap interval of `rung`'s mean less `best`'s on the cases both scored.
+    func pairedInterval(_ rung: Rung, _ best: Rung, seed: UInt64) -> Interval {
+        let mine = rung.outcomes.perCase
+        let theirs = best.outcomes.perCase
+        let shared = Set(mine.keys).intersection(theirs.keys).sorted()
+        return Statistics.pairedBootstrap(shared.map { mine[$0]! }, shared.map { theirs[$0]! }, seed: seed)
+    }
+
+    /// About how many cases the open question would need to be settled 80% of the time, if the
+    /// differences seen held (a normal approximation, from estimates that selecting the best
+    /// biases upward): the best's verdict against the target, and each contender's place against
+    /// the best. Nil when the decision is not open, or when no number of cases would settle it.
+    public func casesNeeded(_ decision: Decision, rungs: [Rung]) -> Int? {
+        let z = { (p: Double) in Statistics.normalQuantile(p) }
+        let power = z(0.8)
+        var needed: [Double] = []
+        if decision.verdict == .undecided {
+            let chosen = rungs[decision.chosen].interval.estimate
+            let spread = max(chosen * (1 - chosen), 0.01)
+            let distance = abs(chosen - target)
+            if distance > 0.005 {
+                let level = z(1 - alpha / Double(max(1, decision.family) * looks))
+                needed.append(pow(level + power, 2) * spread / (distance * distance))
+            }
+        }
+        let contenders = decision.contenders.filter { $0 != decision.best }
+        for index in contenders {
+            guard let near = decision.tests[index].againstBest else { continue }
+            // Settled when shown near (cheaper) or shown worse: whichever side its difference is on.
+            let distance = abs(near.difference + margin)
+            guard distance > 0.005 else { continue }
+            let spread = max(near.spread * near.spread, 0.0001)
+            let level = z(1 - alpha / Double(max(1, contenders.count) * looks))
+            needed.append(pow(level + power, 2) * spread / (distance * distance))
+        }
+        guard let most = needed.max(), most.isFinite, most < 1_000_000 else { return nil }
+        return Int(most.rounded(.up))
     }
 }

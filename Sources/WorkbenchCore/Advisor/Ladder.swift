@@ -11,65 +11,70 @@ public struct Prices: Sendable, Hashable, Codable {
     }
 }
 
-/// What a rung scored, case by case: one map from case to score per run. A random few-shot rung
-/// has one per draw of examples; every other rung has one.
+/// What a rung scored, case by case, by case id.
 public struct Outcomes: Sendable, Hashable {
-    public var draws: [[Int: Double]]
+    public var perCase: [Int: Double]
     /// Scores are pass (1) or fail (0).
     public var passFail: Bool
 
-    public init(draws: [[Int: Double]], passFail: Bool) {
-        self.draws = draws
-        self.passFail = passFail
-    }
-
     public init(_ perCase: [Int: Double], passFail: Bool) {
-        self.init(draws: [perCase], passFail: passFail)
-    }
-
-    /// Each case's score, averaged over the draws that scored it.
-    public var perCase: [Int: Double] {
-        guard draws.count > 1 else { return draws.first ?? [:] }
-        var sums: [Int: (Double, Int)] = [:]
-        for draw in draws {
-            for (id, score) in draw {
-                sums[id, default: (0, 0)].0 += score
-                sums[id, default: (0, 0)].1 += 1
-            }
-        }
-        return sums.mapValues { $0.0 / Double($0.1) }
+        self.perCase = perCase
+        self.passFail = passFail
     }
 
     /// Cases with a score (a case every request for failed has none).
     public var cases: Int { perCase.count }
 
-    /// The 95% interval of the rung's mean score with the case as the unit: Wilson for pass/fail
-    /// (a case right in two draws of three counts two thirds of a success), else the bounded-mean
-    /// interval of `Statistics.bootstrapMean`.
-    public func interval(seed: UInt64 = 1) -> Interval {
-        let means = perCase.sorted { $0.key < $1.key }.map(\.value)
-        if passFail { return Statistics.wilson(successes: means.reduce(0, +), trials: means.count) }
-        return Statistics.bootstrapMean(means, seed: seed)
+    /// The scores in the order a test by betting takes them: shuffled by a hash of the case's key,
+    /// fixed before any case was scored and unrelated to its label or its place in the file (an
+    /// eval set sorted by label would otherwise bet on a run of one label).
+    public var ordered: [Double] { Outcomes.order(perCase.keys).map { perCase[$0]! } }
+
+    /// Case keys in the order tests by betting take them: by a multiplicative hash of the key
+    /// (Knuth's, which spreads consecutive keys over the whole range), a fixed shuffle.
+    public static func order(_ keys: some Sequence<Int>) -> [Int] {
+        keys.map { (UInt64(bitPattern: Int64($0)) &* 0x9E37_79B9_7F4A_7C15, $0) }.sorted { $0 < $1 }.map(\.1)
     }
 
-    /// The p-value against "the rung's true score is below `target`", and how it was tested.
-    /// Each draw is tested on its own — the exact one-sided binomial test for pass/fail scores,
-    /// the betting test for other scores in 0…1 — and a rung with several draws takes the largest
-    /// p-value (an intersection–union test: the rung meets the target only if every draw of
-    /// examples tried does, so a lucky draw cannot carry it).
-    public func targetTest(_ target: Double) -> (p: Double, method: String) {
-        var largest = 0.0
-        for draw in draws {
-            let scores = draw.sorted { $0.key < $1.key }.map(\.value)
-            let p =
-                passFail
-                ? Statistics.binomialUpperTail(
-                    successes: Int(scores.reduce(0, +).rounded()), trials: scores.count, probability: target)
-                : Statistics.bettingUpperTest(scores, null: target)
-            largest = max(largest, scores.isEmpty ? 1 : p)
+    /// The p-value against "the true mean score is at most `level`": the exact binomial test for
+    /// pass/fail scores (valid however hard each case is: a sum of unequal Bernoulli trials is no
+    /// more spread than the binomial of their mean), a test by betting for other scores in 0…1.
+    public func upperTest(_ level: Double) -> Double {
+        guard !perCase.isEmpty else { return 1 }
+        if passFail {
+            return Statistics.binomialUpperTail(
+                successes: Int(perCase.values.reduce(0, +).rounded()), trials: perCase.count, probability: level)
         }
-        let method = passFail ? "exact binomial" : "betting test"
-        return (draws.isEmpty ? 1 : largest, draws.count > 1 ? "\(method), every draw" : method)
+        return Statistics.bettingUpperTest(ordered, null: level)
+    }
+
+    /// The p-value against "the true mean score is at least `level`".
+    public func lowerTest(_ level: Double) -> Double {
+        Outcomes(perCase.mapValues { 1 - $0 }, passFail: passFail).upperTest(1 - level)
+    }
+
+    /// The 95% interval of the mean score: Wilson for pass/fail, else the bounded-mean interval
+    /// of `Statistics.bootstrapMean`.
+    public func interval(seed: UInt64 = 1) -> Interval {
+        if passFail { return Statistics.wilson(successes: perCase.values.reduce(0, +), trials: perCase.count) }
+        return Statistics.bootstrapMean(ordered, seed: seed)
+    }
+}
+
+/// What to deploy to get a rung's score, as the advice names it and `pwb advise --export` writes it.
+public struct Shipping: Sendable, Hashable, Codable {
+    /// In words: the examples by id, "the 4 train cases most like each input", an adapter's file.
+    public var description: String
+    /// The prompt as one `.prompt` file with its examples inline, to import as a variant; nil when
+    /// it is not one prompt (examples or passages chosen per case, a tuned model).
+    public var promptFile: String?
+    /// The variant the prompt file came from, `template/variant@N`.
+    public var revision: String?
+
+    public init(description: String, promptFile: String? = nil, revision: String? = nil) {
+        self.description = description
+        self.promptFile = promptFile
+        self.revision = revision
     }
 }
 
@@ -83,33 +88,41 @@ public struct Rung: Sendable, Hashable, Codable {
     }
 
     public var kind: Kind
-    /// A short name: `zero-shot (question)`, `4-shot similar`, `retrieval (3 passages)`.
+    /// A short name: `zero-shot (question)`, `4-shot random #2`, `retrieval (3 passages)`.
     public var label: String
     public var interval: Interval
     /// Cases scored (with a score: failed requests are left out).
     public var cases: Int
-    /// Runs behind the score (a random few-shot rung has one per draw), and whether its scores
-    /// are pass/fail: which test it gets.
-    public var draws: Int
+    /// Whether its scores are pass/fail.
     public var passFail: Bool
     public var promptTokens: Double
+    /// The prompt tokens the server read per request, the rest found in its prompt cache (a
+    /// prefix the requests share); nil when the server does not say.
+    public var promptTokensRead: Double?
     public var completionTokens: Double
     /// Local compute per request, seconds: its mean tokens at the ladder's `ComputeSpeeds`.
     public var computeSeconds: Double
     /// A one-off cost (fine-tuning): in dollars when given, in local compute seconds when measured.
     public var oneOffUSD: Double?
     public var oneOffSeconds: Double?
+    /// The one-off cost is already paid (an adapter trained, measuring it or before): it is shown,
+    /// but the choice from here on does not pay it again.
+    public var oneOffPaid = false
     /// Labeled examples this rung needs.
     public var labeledExamples: Int
     /// The stored runs behind it.
     public var runs: [Int]
+    /// What to deploy to get this score.
+    public var shipping: Shipping?
+    /// Its own prices when they differ from the ladder's (a provider's tuned model).
+    public var prices: Prices?
     /// The per-case scores the decision is made from (not stored with the advice: empty when read
     /// back).
-    public var outcomes = Outcomes(draws: [], passFail: false)
+    public var outcomes = Outcomes([:], passFail: false)
 
     enum CodingKeys: String, CodingKey {
-        case kind, label, interval, cases, draws, passFail, promptTokens, completionTokens, computeSeconds, oneOffUSD,
-            oneOffSeconds, labeledExamples, runs
+        case kind, label, interval, cases, passFail, promptTokens, promptTokensRead, completionTokens, computeSeconds,
+            oneOffUSD, oneOffSeconds, oneOffPaid, labeledExamples, runs, shipping, prices
     }
 
     public init(
@@ -122,7 +135,6 @@ public struct Rung: Sendable, Hashable, Codable {
         self.outcomes = outcomes
         self.interval = outcomes.interval(seed: seed)
         self.cases = outcomes.cases
-        self.draws = outcomes.draws.count
         self.passFail = outcomes.passFail
         self.promptTokens = promptTokens
         self.completionTokens = completionTokens
@@ -131,6 +143,16 @@ public struct Rung: Sendable, Hashable, Codable {
         self.oneOffSeconds = oneOffSeconds
         self.labeledExamples = labeledExamples
         self.runs = runs
+    }
+
+    /// The rung scored on `outcomes` instead (more cases, after a round of the follow-up).
+    public func rescored(_ outcomes: Outcomes, runs: [Int], seed: UInt64 = 1) -> Rung {
+        var rung = self
+        rung.outcomes = outcomes
+        rung.interval = outcomes.interval(seed: seed)
+        rung.cases = outcomes.cases
+        rung.runs = runs
+        return rung
     }
 
     /// The order of effort on the ladder: prompting, examples, retrieval, training.
@@ -166,18 +188,19 @@ public struct ComputeSpeeds: Sendable, Hashable, Codable {
         self.reportedByServer = reportedByServer
     }
 
-    /// A request's compute: its whole prompt read (no cached prefix counted on) and its answer
-    /// generated.
+    /// A request's compute: the prompt tokens read and the answer generated.
     public func seconds(promptTokens: Double, completionTokens: Double) -> Double {
         promptTokens * secondsPerPromptToken + completionTokens * secondsPerGeneratedToken
     }
 }
 
 extension Rung {
-    /// The rung with its compute per request reckoned at `speeds`.
+    /// The rung with its compute per request reckoned at `speeds`: the prompt tokens the server
+    /// read (a shared prefix it kept cached is not read again), and those it generated.
     public func costed(at speeds: ComputeSpeeds) -> Rung {
         var rung = self
-        rung.computeSeconds = speeds.seconds(promptTokens: promptTokens, completionTokens: completionTokens)
+        rung.computeSeconds = speeds.seconds(
+            promptTokens: promptTokensRead ?? promptTokens, completionTokens: completionTokens)
         return rung
     }
 }
@@ -197,7 +220,7 @@ public struct CostModel: Sendable, Hashable {
     public var unit: String { prices == nil ? "s of local compute" : "USD" }
 
     public func perRequest(_ rung: Rung) -> Double {
-        guard let prices else { return rung.computeSeconds }
+        guard let prices = prices.map({ rung.prices ?? $0 }) else { return rung.computeSeconds }
         return (rung.promptTokens * prices.inputPerMillion + rung.completionTokens * prices.outputPerMillion)
             / 1_000_000
     }
@@ -209,21 +232,35 @@ public struct CostModel: Sendable, Hashable {
         return prices == nil ? rung.oneOffSeconds : rung.oneOffUSD
     }
 
-    /// The one-off cost plus a year of requests at the volume; without a volume, per request
-    /// (a one-off cost cannot be spread over requests nobody has counted). Nil when a one-off
-    /// cost is unknown.
+    /// The one-off cost still to pay: none once paid.
+    public func unpaidOneOff(_ rung: Rung) -> Double? {
+        rung.oneOffPaid ? 0 : oneOff(rung)
+    }
+
+    /// An unpaid one-off cost spread over a year of requests at the volume; 0 without a volume or
+    /// when nothing is left to pay, and infinite when it is unknown.
+    public func oneOffPerRequest(_ rung: Rung) -> Double {
+        guard let unpaid = unpaidOneOff(rung) else { return .infinity }
+        guard unpaid > 0 else { return 0 }
+        guard let volumePerMonth, volumePerMonth > 0 else { return 0 }
+        return unpaid / (volumePerMonth * CostModel.horizonMonths)
+    }
+
+    /// The unpaid one-off cost plus a year of requests at the volume; without a volume, per
+    /// request. Nil when a one-off cost still to pay is unknown.
     public func total(_ rung: Rung) -> Double? {
         guard let volumePerMonth else { return perRequest(rung) }
-        guard let oneOff = oneOff(rung) else { return nil }
+        guard let oneOff = unpaidOneOff(rung) else { return nil }
         return oneOff + perRequest(rung) * volumePerMonth * CostModel.horizonMonths
     }
 
-    /// How rungs are ordered from cheapest: those without a one-off cost (or, given a volume,
-    /// with a known one) first, then by their total, then by effort.
+    /// How rungs are ordered from cheapest. Without a volume: by cost per request, rungs with a
+    /// one-off cost still to pay after those without (it cannot be spread over requests nobody
+    /// counted); a cost already paid is sunk. With a volume: by the first year's total. Then by effort.
     public func order(_ a: Rung, _ b: Rung) -> Bool {
         func key(_ rung: Rung) -> (Int, Double, Int) {
-            let oneOff = oneOff(rung)
-            let uncertain = volumePerMonth == nil ? (oneOff ?? 1) > 0 : oneOff == nil
+            let unpaid = unpaidOneOff(rung)
+            let uncertain = volumePerMonth == nil ? (unpaid ?? 1) > 0 : unpaid == nil
             return (uncertain ? 1 : 0, total(rung) ?? perRequest(rung), rung.effort)
         }
         return key(a) < key(b)

@@ -39,6 +39,18 @@ public enum Statistics {
     /// The two-sided 97.5% normal quantile, for 95% intervals.
     public static let z95 = 1.959963984540054
 
+    /// The standard normal quantile: the z with Φ(z) = `p`, by bisection on erfc (to 1e-12).
+    public static func normalQuantile(_ p: Double) -> Double {
+        guard p > 0 else { return -.infinity }
+        guard p < 1 else { return .infinity }
+        var (low, high) = (-40.0, 40.0)
+        for _ in 0..<200 where high - low > 1e-12 {
+            let middle = (low + high) / 2
+            if 0.5 * erfc(-middle / 2.0.squareRoot()) < p { low = middle } else { high = middle }
+        }
+        return (low + high) / 2
+    }
+
     /// The Wilson score interval for `successes` out of `trials` (better than the normal
     /// approximation near 0 and 1 and for small samples).
     public static func wilson(successes: Int, trials: Int, z: Double = z95) -> Interval {
@@ -146,7 +158,11 @@ public enum Statistics {
     /// inequality `1 / (largest wealth)` is a p-value. (Testing by betting, as in Waudby-Smith and
     /// Ramdas, "Estimating means of bounded random variables by betting", JRSS-B 2024, with their
     /// predictable plug-in bet.) The order must not depend on the scores: pass them by case id.
-    public static func bettingUpperTest(_ values: [Double], null: Double) -> Double {
+    /// - Parameter horizon: the most values the test may see, fixed before any is seen: the bets
+    ///   are sized for it. A test that may be looked at again after more cases (rounds of a
+    ///   follow-up) gives it the most cases there could be; each look's p-value is then valid
+    ///   whenever it is looked at, since the wealth is a supermartingale whatever the stopping time.
+    public static func bettingUpperTest(_ values: [Double], null: Double, horizon: Int? = nil) -> Double {
         guard null > 0 else { return values.contains { $0 > 0 } ? 0 : 1 }
         guard null < 1 else { return 1 }
         var wealth = 1.0
@@ -158,7 +174,8 @@ public enum Statistics {
             let seen = Double(index)
             let runningMean = (0.5 + sum) / (seen + 1)
             let variance = squares / (seen + 1)
-            let bet = min((2 * log2Alpha / (Double(values.count) * variance)).squareRoot(), 0.75 / null)
+            let bet = min(
+                (2 * log2Alpha / (Double(max(horizon ?? 0, values.count)) * variance)).squareRoot(), 0.75 / null)
             wealth *= 1 + bet * (min(1, max(0, value)) - null)
             largest = max(largest, wealth)
             sum += value

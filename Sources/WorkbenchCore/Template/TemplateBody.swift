@@ -75,6 +75,21 @@ public struct TemplateBody: Sendable, Hashable {
         return out
     }
 
+    /// The body with `slot` written in as `text` for good, every other placeholder kept: the
+    /// prompt a few-shot rung sends, as one file. Nil when `text` holds a `{{`, which the body
+    /// would read as a placeholder.
+    public func filling(_ slot: String, with text: String) -> TemplateBody? {
+        guard !text.contains("{{") else { return nil }
+        var source = ""
+        for segment in segments {
+            switch segment {
+            case .text(let literal): source += literal
+            case .variable(let name, _, _): source += name == slot ? text : "{{\(name)}}"
+            }
+        }
+        return try? TemplateBody(source)
+    }
+
     private static func droppingFirstLineBreak(_ text: String) -> String {
         var rest = Substring(text)
         while let first = rest.first, first == " " || first == "\t" { rest = rest.dropFirst() }
