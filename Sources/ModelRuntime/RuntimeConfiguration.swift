@@ -216,9 +216,7 @@ public struct RuntimeConfiguration: Sendable {
 
     /// Whether a key sent to `url` stays private: https, or plain http to this machine only.
     static func keepsSecrets(_ url: URL) -> Bool {
-        if url.scheme?.lowercased() == "https" { return true }
-        let host = (url.host ?? "").lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        return host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        url.scheme?.lowercased() == "https" || Loopback.contains(url)
     }
 
     /// The model to use: `name` (from `--model` or `PWB_MODEL`), else the default, else the only
