@@ -95,6 +95,26 @@ struct HardeningEndToEndTests {
         #expect(result.stderr.split(separator: "\n").count == 1, "one sentence: \(result)")
     }
 
+    @Test func aServerClaimingATrillionSlotsIsExit3NotACrash() async throws {
+        let work = try WorkFolder(copyingExamples: true)
+        let stub = try StubServer(model: StubModel { _ in " positive" }) { request in
+            request.path == "/props"
+                ? .json(["total_slots": 1e12, "default_generation_settings": ["n_ctx": 4096], "model_path": "m.gguf"])
+                : nil
+        }
+        defer { stub.stop() }
+        try await work.pwb("import")
+        let eval = try await work.pwb(
+            "eval", "sentiment", "--variants", "instruction", "--limit", "3",
+            environment: ["PWB_ENDPOINT": stub.url.absoluteString])
+        #expect(eval.status == 3, "\(eval)")
+        #expect(eval.stderr.hasPrefix("pwb: error: \(stub.url.absoluteString)"), "\(eval)")
+        #expect(eval.stderr.contains("1000000000000 slots"), "\(eval)")
+        #expect(eval.stderr.split(separator: "\n").count == 1, "one sentence: \(eval)")
+        let listed = try await work.pwb("runs", "list", "--json")
+        #expect(!listed.stdout.contains("\"running\""), "no run is left running: \(listed)")
+    }
+
     @Test func aCaseTheServerFindsTooLongIsExit4NamingTheCase() async throws {
         let work = try WorkFolder(copyingExamples: true)
         // The server refuses one case as llama-server does a prompt longer than its context.
