@@ -115,6 +115,30 @@ struct HardeningEndToEndTests {
         #expect(!listed.stdout.contains("\"running\""), "no run is left running: \(listed)")
     }
 
+    /// Each once crashed pwb (exit 132, 134, 139) after creating its runs, which stayed `running`.
+    @Test(arguments: [
+        (["--repeat", "9223372036854775807"], "--repeat must be between 1 and 1000"),
+        (["--repeat", "100000000"], "--repeat must be between 1 and 1000"),
+        (["--concurrency", "9223372036854775807"], "--concurrency must be between 1 and 1024"),
+    ])
+    func aHugeOptionValueIsAUsageErrorNotACrash(_ options: [String], _ words: String) async throws {
+        let work = try WorkFolder(copyingExamples: true)
+        let stub = try StubServer(model: StubModel { _ in " positive" })
+        defer { stub.stop() }
+        try await work.pwb("import")
+        let environment = [
+            "PWB_ENDPOINT": stub.url.appendingPathComponent("v1").absoluteString, "PWB_PROVIDER": "openai",
+        ]
+        let eval = try await PwbProcess.run(
+            ["eval", "sentiment", "--variants", "instruction", "--limit", "3"] + options, in: work.path,
+            environment: environment)
+        #expect(eval.status == 2, "\(eval)")
+        #expect(eval.stderr.hasPrefix("pwb: error: \(words)"), "\(eval)")
+        #expect(eval.stderr.split(separator: "\n").count == 1, "one sentence: \(eval)")
+        let listed = try await work.pwb("runs", "list", "--json")
+        #expect(!listed.stdout.contains("\"running\""), "no run is left running: \(listed)")
+    }
+
     @Test func aCaseTheServerFindsTooLongIsExit4NamingTheCase() async throws {
         let work = try WorkFolder(copyingExamples: true)
         // The server refuses one case as llama-server does a prompt longer than its context.

@@ -16,34 +16,38 @@ enum AdviseCommands {
         return try workspace.advice(id: id)
     }
 
-    static let target = OptionKey<Double>.decimal("target", "X", in: 0...1, "the score to reach, 0 to 1 (default 0.9)")
-    static let volume = OptionKey<Double>.nonNegative(
-        "volume", "REQUESTS_PER_MONTH", "expected requests a month, for costs over a year")
-    static let priceIn = OptionKey<Double>.nonNegative(
-        "price-in", "USD_PER_1M", "price per million prompt tokens (without prices: local compute time)")
-    static let priceOut = OptionKey<Double>.nonNegative(
-        "price-out", "USD_PER_1M", "price per million completion tokens")
-    static let fineTuneCost = OptionKey<Double>.nonNegative(
-        "finetune-cost", "USD", "what fine-tuning costs once (with --finetuned-model: its break-even)")
+    static let target = OptionKey<Double>.decimal("target", "X", in: 0...1, "the score to reach (default 0.9)")
+    static let volume = OptionKey<Double>.decimal(
+        "volume", "REQUESTS_PER_MONTH", in: 0...1e12, "expected requests a month, for costs over a year")
+    static let priceIn = OptionKey<Double>.decimal(
+        "price-in", "USD_PER_1M", in: 0...1e6, "price per million prompt tokens (without prices: local compute time)")
+    static let priceOut = OptionKey<Double>.decimal(
+        "price-out", "USD_PER_1M", in: 0...1e6, "price per million completion tokens")
+    static let fineTuneCost = OptionKey<Double>.decimal(
+        "finetune-cost", "USD", in: 0...1e9, "what fine-tuning costs once (with --finetuned-model: its break-even)")
     static let fineTunedModel = OptionKey<String>.text(
         "finetuned-model", "NAME", "a served fine-tuned model (from config.json) to measure as the ladder's last rung")
     static let fineTune = OptionKey<Bool>.flag(
         "finetune", "train LoRA adapters on 1/4, 1/2 and all train cases here (pwb finetune) and measure each as a rung"
     )
     static let fineTuneEpochs = OptionKey<Int>.number(
-        "finetune-epochs", "E", min: 1, "epochs for those adapters (default 2)")
-    static let fineTuneMinutes = OptionKey<Double>.nonNegative(
-        "finetune-minutes", "M", "the training time allowed; larger sizes that would not fit are left out (default 30)")
+        "finetune-epochs", "E", in: 1...100, "epochs for those adapters (default 2)")
+    static let fineTuneMinutes = OptionKey<Double>.decimal(
+        "finetune-minutes", "M", in: 0...100_000,
+        "the training time allowed; larger sizes that would not fit are left out (default 30)")
     static let fineTuneMax = OptionKey<Int>.number(
-        "finetune-max", "N", min: 1, "train on at most N train cases (the largest adapter)")
+        "finetune-max", "N", in: Options.caseCountRange, "train on at most N train cases (the largest adapter)")
     static let budget = OptionKey<Int>.number(
-        "budget", "N_CASES", min: 1, "dev cases scored per rung (default 40; more narrows the intervals)")
+        "budget", "N_CASES", in: Options.caseCountRange,
+        "dev cases scored per rung (default 40; more narrows the intervals)")
     static let maxShots = OptionKey<Int>.number(
-        "max-shots", "K", min: 1, "the largest number of examples tried (default 8)")
-    static let draws = OptionKey<Int>.number("draws", "N", min: 1, "random draws of examples for each k (default 3)")
-    static let passages = OptionKey<Int>.number("passages", "N", min: 1, "passages retrieved per case (default 3)")
+        "max-shots", "K", in: 1...10_000, "the largest number of examples tried (default 8)")
+    static let draws = OptionKey<Int>.number(
+        "draws", "N", in: 1...100, "random draws of examples for each k (default 3)")
+    static let passages = OptionKey<Int>.number(
+        "passages", "N", in: 1...100, "passages retrieved per case (default 3)")
     static let concurrency = OptionKey<Int>.number(
-        "concurrency", "N", min: 1, "requests at once (default: the server's slots)")
+        "concurrency", "N", in: Options.concurrencyRange, "requests at once (default: the server's slots)")
     static let oneToken = OptionKey<Bool>.flag(
         "one-token",
         "label tasks: read every label from one token's log-probabilities (the default where that tells the labels apart), and refuse where it cannot"

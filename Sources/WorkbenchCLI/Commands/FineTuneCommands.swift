@@ -14,11 +14,15 @@ enum FineTuneCommands {
     static let name = OptionKey<String>.text(
         "name", "NAME", "the adapter's name (default: variant, cases and a hash of the settings)")
     static let examples = OptionKey<[Int]>.counts(
-        "examples", "N[,N…]", of: "train cases", "train on the first N train cases (several sizes: one adapter each)")
-    static let rank = OptionKey<Int>.number("rank", "R", min: 1, "LoRA rank (default 8; alpha is twice the rank)")
-    static let epochs = OptionKey<Int>.number("epochs", "E", min: 1, "passes over the data (default 2)")
-    static let learningRate = OptionKey<Double>.decimal("learning-rate", "LR", "AdamW learning rate (default 0.0002)")
-    static let seed = OptionKey<Int>.number("seed", "S", "seed for initialising and shuffling (default 0)")
+        "examples", "N[,N…]", in: Options.caseCountRange, of: "train cases",
+        "train on the first N train cases (several sizes: one adapter each)")
+    static let rank = OptionKey<Int>.number(
+        "rank", "R", in: 1...256, "LoRA rank (default 8; alpha is twice the rank)")
+    static let epochs = OptionKey<Int>.number("epochs", "E", in: 1...100, "passes over the data (default 2)")
+    static let learningRate = OptionKey<Double>.decimal(
+        "learning-rate", "LR", in: 0...1, "AdamW learning rate (default 0.0002)")
+    static let seed = OptionKey<Int>.number(
+        "seed", "S", in: Options.seedRange, "seed for initialising and shuffling (default 0)")
     static let install = OptionKey<Bool>.flag(
         "install", "install the trainer first when it is missing (about 5.6 GB from PyPI)")
 
