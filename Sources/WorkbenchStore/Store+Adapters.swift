@@ -61,6 +61,7 @@ extension Store {
     static func adapterRecord(_ row: Row) throws -> AdapterRecord {
         AdapterRecord(
             id: row.int(0), name: row.text(1), evalsetID: row.int(2), revisionID: row.int(3), baseModel: row.text(4),
-            path: row.text(5), hash: row.text(6), training: try JSONValue(parsing: row.text(7)), createdAt: row.text(8))
+            path: row.text(5), hash: row.text(6), training: try row.json(7, "training", of: "adapter \(row.text(1))"),
+            createdAt: row.text(8))
     }
 }

@@ -212,9 +212,10 @@ extension Store {
 
     /// Stored JSON was written by `pwb` itself, so a parse failure means a damaged file.
     static func storedCase(_ row: Row) throws -> StoredCase {
-        let vars = try JSONValue(parsing: row.text(3)).objectValue ?? [:]
-        let expected = try JSONValue(parsing: row.text(4))
-        let tags = try JSONValue(parsing: row.text(6)).arrayValue?.compactMap(\.stringValue) ?? []
+        let name = "case \(row.text(1))"
+        let vars = try row.json(3, "vars", of: name).objectValue ?? [:]
+        let expected = try row.json(4, "expected", of: name)
+        let tags = try row.json(6, "tags", of: name).arrayValue?.compactMap(\.stringValue) ?? []
         let evalCase = EvalCase(
             id: row.text(1), vars: vars, expected: expected, split: Split(rawValue: row.text(5)) ?? .dev, tags: tags)
         return StoredCase(rowID: row.int(0), position: row.int(2), hash: row.text(7), evalCase: evalCase)

@@ -206,6 +206,39 @@ struct HardeningEndToEndTests {
         #expect(after.first?["done"] as? Int == 40 && after.first?["status"] as? String == "completed", "\(after)")
     }
 
+    /// A value no pwb writes, found in the store (a bad disk, a hand edit): the store's failure,
+    /// exit 5, naming the row and the column, never "a bug in pwb".
+    @Test(arguments: [
+        ("UPDATE runs SET params = '{'", ["runs", "list"], "run 1", "params"),
+        ("UPDATE runs SET summary = 'nope'", ["runs", "show", "1"], "run 1", "summary"),
+        ("UPDATE results SET scores = '[1,'", ["runs", "show", "1"], "run 1", "scores"),
+        ("UPDATE cases SET vars = '{\"text\": '", ["evalset", "show", "sentiment"], "case", "vars"),
+    ])
+    func aCorruptRowIsExit5NamingTheRowAndColumn(
+        _ damage: String, _ command: [String], _ row: String, _ column: String
+    ) async throws {
+        let work = try WorkFolder(copyingExamples: true)
+        let stub = try StubServer(model: StubModel { _ in " positive" })
+        defer { stub.stop() }
+        try await work.pwb("import")
+        let eval = try await work.pwb(
+            "eval", "sentiment", "--variants", "instruction", "--limit", "2",
+            environment: ["PWB_ENDPOINT": stub.url.absoluteString])
+        #expect(eval.status == 0, "\(eval)")
+        let edit = try await PwbProcess.run(
+            [
+                "python3", "-c",
+                "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()",
+                ".pwb/workbench.sqlite", damage,
+            ],
+            in: work.path, executable: "/usr/bin/env")
+        #expect(edit.status == 0, "\(edit)")
+        let result = try await PwbProcess.run(command, in: work.path)
+        #expect(result.status == 5, "\(damage): \(result)")
+        #expect(result.stderr.contains(row) && result.stderr.contains(column), "\(damage): \(result)")
+        #expect(result.stderr.split(separator: "\n").count == 1, "one sentence: \(result)")
+    }
+
     @Test func aFIFOAmongTheEvalSetsIsRefusedNotWaitedOn() async throws {
         let work = try WorkFolder(copyingExamples: true)
         #expect(mkfifo(work.path + "/evalsets/pipe.jsonl", 0o644) == 0)
