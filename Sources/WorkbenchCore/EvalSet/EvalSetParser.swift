@@ -194,23 +194,34 @@ public enum CSV {
         public var line: Int
     }
 
+    /// Reads by Unicode scalar, as a spreadsheet does by byte: a comma or quote followed by a
+    /// combining mark is one Character to Swift but still a comma or quote in the file.
     public static func parse(_ text: String) throws -> [Record] {
         var records: [Record] = []
         var fields: [String] = []
-        var field = ""
+        var field = String.UnicodeScalarView()
         var inQuotes = false
         var line = 1
         var recordLine = 1
         var quoteLine = 1
         var atFieldStart = true
-        var iterator = text.makeIterator()
-        var pending: Character? = nil
-        func next() -> Character? {
+        var iterator = text.unicodeScalars.makeIterator()
+        var pending: Unicode.Scalar? = nil
+        func next() -> Unicode.Scalar? {
             if let p = pending {
                 pending = nil
                 return p
             }
             return iterator.next()
+        }
+        func endRecord() {
+            fields.append(String(field))
+            records.append(Record(fields: fields, line: recordLine))
+            fields = []
+            field = String.UnicodeScalarView()
+            atFieldStart = true
+            line += 1
+            recordLine = line
         }
         while let c = next() {
             if inQuotes {
@@ -226,7 +237,8 @@ public enum CSV {
                         inQuotes = false
                     }
                 } else {
-                    if c == "\n" || c == "\r\n" { line += 1 }
+                    // A line break inside quotes is kept; "\r\n" counts as one line.
+                    if c == "\n" { line += 1 }
                     field.append(c)
                 }
                 continue
@@ -240,17 +252,14 @@ public enum CSV {
                 throw InputError(
                     line: line, "a quote inside an unquoted field; quote the whole field and double the quote")
             case ",":
-                fields.append(field)
-                field = ""
+                fields.append(String(field))
+                field = String.UnicodeScalarView()
                 atFieldStart = true
-            case "\n", "\r\n", "\r":
-                fields.append(field)
-                records.append(Record(fields: fields, line: recordLine))
-                fields = []
-                field = ""
-                atFieldStart = true
-                line += 1
-                recordLine = line
+            case "\r":
+                if let following = next(), following != "\n" { pending = following }
+                endRecord()
+            case "\n":
+                endRecord()
             default:
                 field.append(c)
                 atFieldStart = false
@@ -258,7 +267,7 @@ public enum CSV {
         }
         if inQuotes { throw InputError(line: quoteLine, "a quoted field is never closed") }
         if !field.isEmpty || !fields.isEmpty {
-            fields.append(field)
+            fields.append(String(field))
             records.append(Record(fields: fields, line: recordLine))
         }
         return records
