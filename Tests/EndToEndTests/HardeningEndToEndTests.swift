@@ -239,6 +239,46 @@ struct HardeningEndToEndTests {
         #expect(result.stderr.split(separator: "\n").count == 1, "one sentence: \(result)")
     }
 
+    /// A cloned repository must not pull this machine's files into prompts, searches or
+    /// messages: a link found in the workspace that leads out of it is refused, naming both.
+    @Test(arguments: [
+        ("templates/leak/v.prompt", "secret.prompt"), ("corpora/notes/secret.md", "secret.md"),
+        ("evalsets/leak.jsonl", "secret.jsonl"), ("templates/linked", "folder"),
+    ])
+    func aLinkOutOfTheWorkspaceIsRefusedNamingItsTarget(_ link: String, _ target: String) async throws {
+        let work = try WorkFolder(copyingExamples: true)
+        let outside = try WorkFolder()
+        try outside.write("secret.prompt", "SECRET {{text}}\n")
+        try outside.write("secret.md", "# Keys\n\nSECRET api key\n")
+        try outside.write("secret.jsonl", #"{"vars": {"text": "SECRET"}, "expected": "x"}"# + "\n")
+        try outside.write("folder/v.prompt", "SECRET {{text}}\n")
+        try FileManager.default.createDirectory(
+            atPath: work.path + "/" + (link as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(
+            atPath: work.path + "/" + link, withDestinationPath: outside.path + "/" + target)
+        let imported = try await work.pwb("import")
+        #expect(imported.status == 4, "\(imported)")
+        #expect(imported.stderr.contains(link) && imported.stderr.contains(outside.path), "\(imported)")
+        #expect(imported.stderr.contains("outside the workspace"), "\(imported)")
+        #expect(!imported.stderr.contains("SECRET") && !imported.stdout.contains("SECRET"), "\(imported)")
+        #expect(imported.stderr.split(separator: "\n").count == 1, "one sentence: \(imported)")
+        // Named on the command line, the file is the user's choice and is imported.
+        if target.hasSuffix(".prompt") {
+            let named = try await work.pwb("import", link)
+            #expect(named.status == 0, "\(named)")
+        }
+    }
+
+    @Test func aLinkWithinTheWorkspaceIsImported() async throws {
+        let work = try WorkFolder(copyingExamples: true)
+        try FileManager.default.createSymbolicLink(
+            atPath: work.path + "/templates/sentiment/again.prompt",
+            withDestinationPath: work.path + "/templates/sentiment/question.prompt")
+        let imported = try await work.pwb("import")
+        #expect(imported.status == 0, "\(imported)")
+        #expect(imported.stdout.contains("sentiment/again"), "\(imported)")
+    }
+
     @Test func aFIFOAmongTheEvalSetsIsRefusedNotWaitedOn() async throws {
         let work = try WorkFolder(copyingExamples: true)
         #expect(mkfifo(work.path + "/evalsets/pipe.jsonl", 0o644) == 0)
