@@ -60,7 +60,7 @@ enum RuntimeCommands {
         var lines: [String] = []
         switch state {
         case .running(let info, let healthy):
-            let resident = ManagedServer.residentBytes(pid: info.pid)
+            let resident = ManagedServer.residentBytes(group: info.pid)
             let fullCache = ManagedServer.commandLine(pid: info.pid).contains("--swa-full")
             json["managed"] = [
                 "state": .string(healthy ? "running" : "not answering"), "pid": .number(Double(info.pid)),
