@@ -63,7 +63,11 @@ extension Workspace {
         }
         let properties = try await client.properties()
         let served = properties.model.map { ($0 as NSString).lastPathComponent } ?? client.name
-        let content = properties.digest.map(ModelIdentity.short) ?? properties.model.flatMap(ModelIdentity.fingerprint)
+        let content =
+            properties.digest.map(ModelIdentity.short)
+            ?? properties.model.flatMap {
+                ModelIdentity.fingerprint(path: $0, servedFrom: client.providers.map(\.endpoint))
+            }
         var model = ConnectedModel(
             client: client, properties: properties,
             identity: "\(client.kind.rawValue):\(served)" + (content.map { "#" + $0 } ?? ""), startedRuntime: started)

@@ -279,6 +279,23 @@ struct HardeningEndToEndTests {
         #expect(imported.stdout.contains("sentiment/again"), "\(imported)")
     }
 
+    @Test func aServerNamingAFIFOAsItsModelDoesNotHangPwb() async throws {
+        let work = try WorkFolder(copyingExamples: true)
+        let fifo = work.path + "/model.gguf"
+        #expect(mkfifo(fifo, 0o644) == 0)
+        var model = StubModel { _ in " positive" }
+        model.modelPath = fifo
+        let stub = try StubServer(model: model)
+        defer { stub.stop() }
+        try await work.pwb("import")
+        // Killed after 30 s if it waits on the FIFO.
+        let result = try await PwbProcess.run(
+            ["-s", "KILL", "30", PwbProcess.binary, "run", "sentiment/instruction", "--var", "text=fine"],
+            in: work.path, environment: ["PWB_ENDPOINT": stub.url.absoluteString], executable: "/usr/bin/timeout")
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdout.contains("positive"), "\(result)")
+    }
+
     @Test func aFIFOAmongTheEvalSetsIsRefusedNotWaitedOn() async throws {
         let work = try WorkFolder(copyingExamples: true)
         #expect(mkfifo(work.path + "/evalsets/pipe.jsonl", 0o644) == 0)

@@ -164,6 +164,31 @@ import WorkbenchStore
         #expect(work.completions.isEmpty)
     }
 
+    /// The trainer reads the model file pwb started the managed runtime with, never a path a
+    /// server names in its `/props`: a server pwb did not start could name any file here.
+    @Test func theTrainerIsNeverGivenAPathAServerClaims() async throws {
+        let claimed = NSTemporaryDirectory() + "pwb-claimed-" + UUID().uuidString + ".gguf"
+        FileManager.default.createFile(atPath: claimed, contents: Data("GGUF claimed".utf8))
+        defer { try? FileManager.default.removeItem(atPath: claimed) }
+        let work = try StubWorkspace(
+            fault: { request in
+                request.path == "/props"
+                    ? .json([
+                        "total_slots": 2, "default_generation_settings": ["n_ctx": 4096],
+                        "model_path": .string(claimed),
+                    ])
+                    : nil
+            }, extraFiles: Self.manyReviews())
+        var options = FineTuneOptions(evalset: "many")
+        options.template = "sentiment/plain"
+        let refused = await #expect(throws: Refusal.self) {
+            try await work.workspace.finetune(options, environment: work.environment)
+        }
+        #expect(
+            refused?.description.contains("trains for the model the managed runtime serves") == true,
+            "\(String(describing: refused))")
+    }
+
     @Test func theGainPerDoublingIsTheLeastSquaresSlopeOverLog2() throws {
         // scipy.stats.linregress(np.log2([20, 40, 80]), [0.70, 0.85, 0.90]).slope = 0.1
         let three = try #require(Advice.FineTuned.gainPerDoubling([(20, 0.70), (40, 0.85), (80, 0.90)]))

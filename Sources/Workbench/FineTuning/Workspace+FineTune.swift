@@ -124,10 +124,19 @@ extension Workspace {
         // The base is the model the managed runtime serves: the adapter is trained for that file.
         let base = try await connect(model: "local", environment: environment)
         if let started = base.startedRuntime { notes(Workspace.startedNote(started)) }
-        guard let modelPath = base.properties.model, FileSystem.exists(modelPath) else {
+        // The file pwb started the runtime with, never a path a server names: the trainer reads it.
+        guard case .running(let managed, _) = await managedServer(environment: environment).status(),
+            base.client.endpoints == [managed.endpoint.absoluteString]
+        else {
+            throw Refusal(
+                "\(command: "finetune") trains for the model the managed runtime serves, and \(base.client.endpoints.joined(separator: ", ")) is another server; unset PWB_ENDPOINT (or rename a configured model called local)"
+            )
+        }
+        let modelPath = managed.model
+        guard FileSystem.exists(modelPath) else {
             throw TrainerError(
                 message:
-                    "the managed runtime did not say which model file it serves, so there is nothing to train an adapter for; restart it with \(command: "runtime stop"), then \(command: "runtime start")"
+                    "the model file the managed runtime was started with, \(modelPath), is gone, so there is nothing to train an adapter for; restart it with \(command: "runtime stop"), then \(command: "runtime start")"
             )
         }
 
