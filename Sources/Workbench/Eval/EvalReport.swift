@@ -215,7 +215,7 @@ extension Workspace {
         guard let run = try store.run(id: id) else {
             throw Refusal("there is no run \(id); \(command: "runs list") shows the runs")
         }
-        return run
+        return current(run)
     }
 
     /// The paired test of `run` against the stored run `baselineID` on the cases both scored.
