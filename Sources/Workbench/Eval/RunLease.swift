@@ -10,9 +10,11 @@ public struct RunInUse: Error, Sendable, CustomStringConvertible {
     public var runID: Int
     public var holder: String
 
+    /// Exit code 5, the store's: the run is locked by its writer as the store is by one, and in
+    /// both cases waiting for the other process is the fix.
     public var description: String {
-        "run \(runID) is being scored by another pwb process\(holder.isEmpty ? "" : " (pid \(holder))"); "
-            + "wait for it to finish, or stop it with Ctrl-C and resume again"
+        "run \(runID) is being scored by another pwb process\(holder.isEmpty ? "" : " (pid \(holder))"), which "
+            + "holds it locked, as a writer holds the store; wait for it to finish, or stop it with Ctrl-C and resume again"
     }
 }
 
