@@ -189,6 +189,23 @@ import WorkbenchStore
             "\(String(describing: refused))")
     }
 
+    /// The trainer runs third-party code (torch, transformers, peft, a conversion script): it is
+    /// given what Python and the GPU need, not the keys of pwb's environment.
+    @Test func theTrainerGetsNoKeysFromTheEnvironment() async throws {
+        let folder = NSTemporaryDirectory() + "pwb-trainer-env-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        // A name no other test reads; set in this process, as a user's shell would have it.
+        setenv("PWB_TRAINER_CHECK_API_KEY", "sk-not-for-the-trainer", 1)
+        defer { unsetenv("PWB_TRAINER_CHECK_API_KEY") }
+        let log = folder + "/training.log"
+        try await TrainerProcess(python: "/bin/sh", arguments: ["-c", "env >&2"], log: log).events(stop: nil) { _ in }
+        let seen = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(!seen.contains("sk-not-for-the-trainer"), "\(seen)")
+        #expect(!seen.contains("_API_KEY="), "\(seen)")
+        #expect(seen.contains("PATH=") && seen.contains("HF_HUB_OFFLINE=1"), "\(seen)")
+    }
+
     @Test func theGainPerDoublingIsTheLeastSquaresSlopeOverLog2() throws {
         // scipy.stats.linregress(np.log2([20, 40, 80]), [0.70, 0.85, 0.90]).slope = 0.1
         let three = try #require(Advice.FineTuned.gainPerDoubling([(20, 0.70), (40, 0.85), (80, 0.90)]))
