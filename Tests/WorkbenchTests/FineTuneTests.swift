@@ -88,7 +88,7 @@ import WorkbenchStore
             #expect(refused?.description.contains("between 8 and its 12 train cases") == true)
         }
         options.examples = [8]
-        for name in ["../escape", "a/b", ".hidden", ""] {
+        for name in ["../escape", "a/b", ".hidden", "", "-rf", "_x"] {
             options.name = name
             let refused = await #expect(throws: Refusal.self) {
                 try await many.workspace.finetune(options, environment: many.environment)

@@ -94,7 +94,7 @@ extension Workspace {
         try checkTrainable(train, evalset: evalset)
         let counts = Array(Set(options.examples ?? [train.count])).sorted()
         if let name = options.name,
-            name.isEmpty || name.hasPrefix(".") || name.count > 100
+            !(name.first.map { $0.isLetter || $0.isNumber } ?? false) || name.count > 100
                 || !name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) })
         {
             throw Refusal(

@@ -12,7 +12,9 @@ enum FineTuneCommands {
         "template", "TEMPLATE/VARIANT", completion: .references,
         "the prompt it learns to answer, as pwb eval sends it zero-shot (default: the eval set's template)")
     static let name = OptionKey<String>.text(
-        "name", "NAME", "the adapter's name (default: variant, cases and a hash of the settings)")
+        "name", "NAME",
+        "the adapter's name: letters, digits, '.', '_' and '-', a letter or digit first (default: variant, cases and a hash of the settings)"
+    )
     static let examples = OptionKey<[Int]>.counts(
         "examples", "N[,N…]", in: Options.caseCountRange, of: "train cases",
         "train on the first N train cases (several sizes: one adapter each)")
