@@ -30,7 +30,8 @@ public struct CaseChanges: Sendable, Equatable {
 extension Store {
     public func evalset(named name: String) throws -> EvalSetRecord? {
         try database.queryFirst(
-            "SELECT \(Store.evalsetColumns) FROM evalsets WHERE name = ?", .text(name), map: Store.evalset)
+            "SELECT \(Store.evalsetColumns) FROM evalsets WHERE name IN (?1, ?2) ORDER BY name = ?1 DESC",
+            .text(Names.canonical(name)), .text(name), map: Store.evalset)
     }
 
     public func evalset(id: Int) throws -> EvalSetRecord? {
@@ -70,7 +71,7 @@ extension Store {
         }
         try database.run(
             "INSERT INTO evalsets (name, settings, source) VALUES (?, ?, ?)",
-            .text(name), .text(settingsJSON), .text(source))
+            .text(Names.canonical(name)), .text(settingsJSON), .text(source))
         return (try evalset(id: Int(database.lastInsertRowID))!, true)
     }
 
