@@ -17,7 +17,15 @@ public enum EvalSetParser {
                 while lineEnd < bytes.count && bytes[lineEnd] != 0x0A { lineEnd += 1 }
                 var contentEnd = lineEnd
                 if contentEnd > lineStart && bytes[contentEnd - 1] == 0x0D { contentEnd -= 1 }
-                let line = UnsafeBufferPointer(rebasing: bytes[lineStart..<contentEnd])
+                // A byte-order mark starting a line (files saved with one, then put together)
+                // marks the encoding, as at the start of the file; it is not part of the case.
+                var contentStart = lineStart
+                if contentEnd - lineStart >= 3 && bytes[lineStart] == 0xEF && bytes[lineStart + 1] == 0xBB
+                    && bytes[lineStart + 2] == 0xBF
+                {
+                    contentStart += 3
+                }
+                let line = UnsafeBufferPointer(rebasing: bytes[contentStart..<contentEnd])
                 if !line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {
                     var parser = JSONParser(bytes: line)
                     let value: JSONValue
@@ -70,6 +78,14 @@ public enum EvalSetParser {
         case .string(let s)?:
             guard !s.isEmpty, !s.contains(where: { $0.isWhitespace }) else {
                 throw InputError(line: line, field: "id", "must be non-empty text without spaces")
+            }
+            // An id is typed (--case ID) and shown: an invisible character would make it neither.
+            if let hidden = s.unicodeScalars.first(where: {
+                $0.properties.generalCategory == .control || $0.properties.generalCategory == .format
+            }) {
+                throw InputError(
+                    line: line, field: "id",
+                    "contains U+\(String(hidden.value, radix: 16, uppercase: true)), an invisible character; remove it")
             }
             id = s
         case .number(let n)? where n.rounded() == n: id = JSONValue.format(n)
@@ -224,6 +240,9 @@ public enum CSV {
             recordLine = line
         }
         while let c = next() {
+            // A byte-order mark starting a record (files saved with one, then put together)
+            // marks the encoding, as at the start of the file; it is not part of the case.
+            if c == "\u{FEFF}" && !inQuotes && fields.isEmpty && field.isEmpty && atFieldStart { continue }
             if inQuotes {
                 if c == "\"" {
                     if let following = next() {
