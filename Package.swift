@@ -21,7 +21,8 @@ let package = Package(
         .target(name: "WorkbenchStore", dependencies: ["WorkbenchCore", "CSQLite"], exclude: ["README.md"]),
         .target(name: "ModelRuntime", dependencies: ["WorkbenchCore"], exclude: ["README.md"]),
         .target(
-            name: "Workbench", dependencies: ["WorkbenchCore", "WorkbenchStore", "ModelRuntime"], exclude: ["README.md"],
+            name: "Workbench", dependencies: ["WorkbenchCore", "WorkbenchStore", "ModelRuntime"],
+            exclude: ["README.md"],
             // The LoRA trainer: its script, its pinned packages and their installer (also `make trainer`).
             resources: [
                 .copy("FineTuning/train_lora.py"), .copy("FineTuning/setup-trainer.sh"),
@@ -34,7 +35,8 @@ let package = Package(
             exclude: ["README.md"]
         ),
         .executableTarget(name: "pwb", dependencies: ["WorkbenchCLI"]),
-        .testTarget(name: "WorkbenchCoreTests", dependencies: ["WorkbenchCore"]),
+        // The fuzz harness (FuzzTests) also drives what servers and command lines feed the layers above.
+        .testTarget(name: "WorkbenchCoreTests", dependencies: ["WorkbenchCore", "ModelRuntime", "WorkbenchCLI"]),
         .testTarget(name: "WorkbenchStoreTests", dependencies: ["WorkbenchStore"]),
         // A stub model server for tests (in process) and benchmarks (as its own executable).
         .target(name: "StubRuntime", dependencies: ["WorkbenchCore"], path: "Tests/StubRuntime"),

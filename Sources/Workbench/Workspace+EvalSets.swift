@@ -54,10 +54,13 @@ extension Workspace {
     public static func csvQuoted(_ text: String) -> String {
         let text = formulaSafe(text)
         // By scalar, not Character: a comma or quote with a combining mark after it is one
-        // Character to Swift, but a comma or quote to a spreadsheet.
-        guard text.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else {
-            return text
-        }
+        // Character to Swift, but a comma or quote to a spreadsheet. A byte-order mark is quoted
+        // too: starting a line unquoted, the reader would take it for a file's.
+        guard
+            text.unicodeScalars.contains(where: {
+                $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\u{FEFF}"
+            })
+        else { return text }
         var quoted = String.UnicodeScalarView(["\""])
         for scalar in text.unicodeScalars {
             quoted.append(scalar)
