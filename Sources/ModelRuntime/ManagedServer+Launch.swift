@@ -9,8 +9,10 @@ extension ManagedServer {
     ///   server keeps only the last window of the KV cache for those layers, so no prefix can be
     ///   reused (`timings.cache_n` stays 0) and every case re-reads its examples.
     /// - The context per slot is capped at what the model was trained for.
-    /// - LoRA adapters are loaded at scale 0 (`--lora-init-without-apply`): a request without a
-    ///   `lora` list is answered by the base model, one with it by the adapters it names.
+    /// - LoRA adapters are loaded unapplied (`--lora-init-without-apply`). That flag alone does
+    ///   not make a request without a `lora` list a base request (llama-server b11434 still lists
+    ///   them at scale 1 and applies them all), so the scales are set to 0 once it is up
+    ///   (`settleAdapters`) and every request states each adapter's scale (`ModelClient`).
     /// - Parameter metadata: the model's GGUF header, nil when it could not be read.
     static func launchArguments(
         binary: String, port: Int, model: String, slots: Int, contextPerSlot: Int, adapters: [String] = [],
@@ -23,7 +25,9 @@ extension ManagedServer {
         ]
         if metadata?.slidingWindow != nil { arguments.append("--swa-full") }
         for adapter in adapters { arguments += ["--lora", adapter] }
-        if !adapters.isEmpty { arguments.append("--lora-init-without-apply") }
+        // The host-memory prompt cache restores a saved prompt's state for any request that begins
+        // with it, whichever adapters computed it: a base request would read the adapter's KV.
+        if !adapters.isEmpty { arguments += ["--lora-init-without-apply", "--cache-ram", "0"] }
         return arguments
     }
 

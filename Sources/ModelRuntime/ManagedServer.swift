@@ -284,7 +284,10 @@ public struct ManagedServer: Sendable {
                     message: "llama-server exited while starting: \(log) (full log: \(logPath))", unavailable: true,
                     portTaken: log.contains("couldn't bind"))
             }
-            if await answers(info, timeout: 2) { return info }
+            if await answers(info, timeout: 2) {
+                try await settleAdapters(info)
+                return info
+            }
             try await Task.sleep(for: .milliseconds(100))
         }
         // The whole group: a wrapper's children with it, or they would run on with nobody to stop them.
@@ -317,10 +320,17 @@ public struct ManagedServer: Sendable {
                     healthTimeout: 120), true
             )
         case .running(let info, let healthy):
-            if healthy { return (info, false) }
+            // A server started by an earlier pwb may still apply its adapters globally.
+            if healthy {
+                try await settleAdapters(info)
+                return (info, false)
+            }
             // Still loading, perhaps: give it a moment before calling it dead.
             for _ in 0..<100 {
-                if await answers(info, timeout: 2) { return (info, false) }
+                if await answers(info, timeout: 2) {
+                    try await settleAdapters(info)
+                    return (info, false)
+                }
                 try await Task.sleep(for: .milliseconds(100))
             }
             let another =
@@ -337,6 +347,32 @@ public struct ManagedServer: Sendable {
                     model: nil, port: nil, slots: nil, contextPerSlot: nil, adapters: adapters, healthTimeout: 120),
                 true
             )
+        }
+    }
+
+    /// Sets the global scale of every adapter the server loaded to 0 and checks that it took.
+    /// llama-server (b11434) loads adapters at scale 1 even with `--lora-init-without-apply`, and
+    /// answers a request that names no scales with all of them applied. Every request pwb sends
+    /// states the scales itself (`ModelClient.complete`); this keeps the server's own default the
+    /// base model too, for anything else that asks it.
+    func settleAdapters(_ info: RuntimeInfo) async throws {
+        guard !info.adapters.isEmpty else { return }
+        let server = LlamaCppProvider(endpoint: info.endpoint, http: http)
+        do {
+            let loaded = try await server.loadedAdapters(timeout: 10)
+            guard loaded.contains(where: { $0.scale != 0 }) else { return }
+            try await server.setAdapterScales(loaded.map { LoraScale(id: $0.id, scale: 0) }, timeout: 10)
+            let after = try await server.loadedAdapters(timeout: 10)
+            if let applied = after.first(where: { $0.scale != 0 }) {
+                throw ManagedServerError(
+                    message:
+                        "the managed llama-server still applies adapter \(applied.path) at scale \(applied.scale) after it was set to 0; restart it with \(command: "runtime stop")",
+                    unavailable: true)
+            }
+        } catch let error as ModelError {
+            throw ManagedServerError(
+                message: "the managed llama-server's LoRA adapters could not be set to scale 0: \(error)",
+                unavailable: true)
         }
     }
 

@@ -36,17 +36,66 @@ public final class ModelClient: Sendable {
     public let providers: [any ModelProvider]
     public let timeout: Double
     public let retry: RetryPolicy
+    /// The LoRA adapters the server has loaded, and the one this client applies (nil: the base
+    /// model). With any loaded, every request states every adapter's scale (see `complete`).
+    public let adapters: [LoadedAdapter]
+    public let applied: LoadedAdapter?
     private let inFlight: Mutex<[Int]>
 
-    public init(name: String, providers: [any ModelProvider], timeout: Double = 120, retry: RetryPolicy = RetryPolicy())
-    {
+    public init(
+        name: String, providers: [any ModelProvider], timeout: Double = 120, retry: RetryPolicy = RetryPolicy(),
+        adapters: [LoadedAdapter] = [], applying applied: LoadedAdapter? = nil
+    ) {
         precondition(!providers.isEmpty, "a model needs at least one endpoint")
         self.name = name
         self.kind = providers[0].kind
         self.providers = providers
         self.timeout = timeout
         self.retry = retry
+        self.adapters = adapters
+        self.applied = applied
         self.inFlight = Mutex([Int](repeating: 0, count: providers.count))
+    }
+
+    /// The same model as its server has loaded `adapters`, applying the one whose file is
+    /// `path` (nil: none, the base model). Nil when no loaded adapter has that file.
+    public func serving(_ adapters: [LoadedAdapter], applying path: String? = nil) -> ModelClient? {
+        var applied: LoadedAdapter?
+        if let path {
+            let wanted = (path as NSString).standardizingPath
+            applied = adapters.first { ($0.path as NSString).standardizingPath == wanted }
+            guard applied != nil else { return nil }
+        }
+        return ModelClient(
+            name: name, providers: providers, timeout: timeout, retry: retry, adapters: adapters, applying: applied)
+    }
+
+    /// This model without the adapter it applies: the base model on the same server.
+    public var base: ModelClient {
+        applied == nil ? self : serving(adapters)!
+    }
+
+    /// The scales every request states: the applied adapter at 1, every other loaded one at 0;
+    /// nil when the server has none loaded (the request then names none).
+    public var adapterScales: [LoraScale]? {
+        adapters.isEmpty ? nil : adapters.map { LoraScale(id: $0.id, scale: $0.id == applied?.id ? 1 : 0) }
+    }
+
+    /// The LoRA adapters the servers behind this model have loaded. Endpoints that loaded
+    /// different ones cannot be told which to apply by one list of scales, so they are refused.
+    public func loadedAdapters() async throws -> [LoadedAdapter] {
+        let first = try await withRetries { try await $0.loadedAdapters(timeout: min(timeout, 30)) }
+        for provider in providers.dropFirst() {
+            let other = try await provider.loadedAdapters(timeout: min(timeout, 30))
+            guard other.map(\.path) == first.map(\.path) else {
+                throw ModelError.malformed(
+                    url: provider.endpoint.absoluteString,
+                    detail:
+                        "it has loaded other LoRA adapters than \(providers[0].endpoint.absoluteString), so no request could say which to apply on both; load the same adapters on every endpoint of a model"
+                )
+            }
+        }
+        return first
     }
 
     public var endpoints: [String] { providers.map(\.endpoint.absoluteString) }
@@ -109,8 +158,18 @@ public final class ModelClient: Sendable {
         throw lastError
     }
 
+    /// One completion, with retries. On a server with LoRA adapters loaded the request states
+    /// every adapter's scale (`adapterScales`), whatever the caller set: a request that named none
+    /// would be answered at the server's global scales, which llama-server keeps at 1 for every
+    /// adapter it loaded, even with `--lora-init-without-apply`.
     public func complete(_ request: CompletionRequest) async throws -> Completion {
-        try await withRetries { try await $0.complete(request, timeout: timeout).checked() }
+        var request = request
+        request.lora = adapterScales
+        var completion = try await withRetries { [request] in
+            try await $0.complete(request, timeout: timeout).checked()
+        }
+        completion.lora = request.lora
+        return completion
     }
 
     public func tokenCount(_ text: String) async throws -> Int? {

@@ -9,6 +9,9 @@ public enum ProviderKind: String, Sendable, Hashable, CaseIterable {
     case openAI = "openai"
     /// Ollama's native `/api/generate` and `/api/chat`.
     case ollama
+    /// Azure OpenAI's classic data plane: `/openai/deployments/{deployment}/…`, an `api-version`
+    /// query, the key in an `api-key` header.
+    case azure
 }
 
 public struct ChatMessage: Sendable, Hashable {
@@ -44,11 +47,17 @@ public struct CompletionRequest: Sendable, Hashable {
     /// that slot's cache; nil lets the server choose. Servers without slots ignore it, and it is
     /// not part of the cache key: it changes where the answer is computed, not what it is.
     public var slot: Int?
-    /// LoRA adapters to apply, by the server's id (llama.cpp's per-request `lora`; adapters not
-    /// listed get scale 0); nil sends no field and the server applies its own setting. Not part of
-    /// the cache key: an adapter's ids change from one server start to the next, so the model's
+    /// Every loaded LoRA adapter's scale for this request, by the server's id (llama.cpp's
+    /// per-request `lora`). `ModelClient` sets it from what the server has loaded and which adapter
+    /// the client applies: a request to a server with adapters always states each one's scale,
+    /// since one that states none is answered with the server's global scales, not the base model.
+    /// Not part of the cache key: ids change from one server start to the next, so the model's
     /// identity names the adapter instead.
     public var lora: [LoraScale]?
+    /// Constrains the answer to one of these texts (a label, after an optional space); nil
+    /// leaves generation free. Each provider says it its server's way (`ChoiceConstraint`), and
+    /// the answer comes back as the chosen text.
+    public var choice: [String]?
 
     public init(
         prompt: Prompt, maxTokens: Int = 256, temperature: Double = 0, topP: Double? = nil, topK: Int? = nil,
@@ -83,6 +92,7 @@ public struct CompletionRequest: Sendable, Hashable {
         case .text(let text): object["prompt"] = .string(text)
         case .chat(let messages): object["messages"] = .array(messages.map(\.json))
         }
+        if let choice { object["choice"] = .array(choice.map { .string($0) }) }
         object.merge(samplingFields) { _, set in set }
         return .object(object)
     }
@@ -99,6 +109,23 @@ public struct CompletionRequest: Sendable, Hashable {
     }
 }
 
+/// A LoRA adapter a server has loaded: its id there (ids change from one start to the next), its
+/// file, and the scale the server applies it at to a request that names no scales.
+public struct LoadedAdapter: Sendable, Hashable {
+    public var id: Int
+    public var path: String
+    public var scale: Double
+
+    public init(id: Int, path: String, scale: Double) {
+        self.id = id
+        self.path = path
+        self.scale = scale
+    }
+
+    /// Ids beyond this are not ones a server could mean: no server loads a million adapters.
+    static let maximumID = 1_000_000
+}
+
 /// One LoRA adapter of a llama.cpp server and the scale to apply it with.
 public struct LoraScale: Sendable, Hashable {
     public var id: Int
@@ -109,7 +136,8 @@ public struct LoraScale: Sendable, Hashable {
         self.scale = scale
     }
 
-    static func field(_ list: [LoraScale]) -> JSONValue {
+    /// The list as llama-server takes it: `[{"id": 0, "scale": 1}, …]`.
+    public static func json(_ list: [LoraScale]) -> JSONValue {
         .array(list.map { ["id": .number(Double($0.id)), "scale": .number($0.scale)] })
     }
 }
@@ -156,6 +184,12 @@ public struct Completion: Sendable, Hashable {
     public var endpoint: String
     /// The model the server says answered.
     public var model: String?
+    /// The LoRA scales the request stated (nil: the server had no adapter loaded, so none).
+    public var lora: [LoraScale]?
+    /// Constrains the answer to one of these texts (a label, after an optional space); nil
+    /// leaves generation free. Each provider says it its server's way (`ChoiceConstraint`), and
+    /// the answer comes back as the chosen text.
+    public var choice: [String]?
 
     public init(
         text: String, promptTokens: Int?, completionTokens: Int?, latencyMilliseconds: Double,
@@ -252,6 +286,8 @@ public struct Token: Sendable, Hashable {
 
 extension ModelProvider {
     public func tokenize(_ text: String, timeout: Double) async throws -> [Token]? { nil }
+
+    public func loadedAdapters(timeout: Double) async throws -> [LoadedAdapter] { [] }
 }
 
 /// A model server's API: the plug-in point for llama.cpp, OpenAI-compatible and Ollama servers.
@@ -273,6 +309,9 @@ public protocol ModelProvider: Sendable {
     func tokenize(_ text: String, timeout: Double) async throws -> [Token]?
 
     func properties(timeout: Double) async throws -> ServerProperties
+
+    /// The LoRA adapters the server has loaded; empty for a server that applies none per request.
+    func loadedAdapters(timeout: Double) async throws -> [LoadedAdapter]
 
     /// Returns when the server is ready to answer; throws otherwise.
     func health(timeout: Double) async throws

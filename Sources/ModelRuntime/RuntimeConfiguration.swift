@@ -6,16 +6,22 @@ public struct ModelConfiguration: Sendable, Hashable {
     public var name: String
     public var provider: ProviderKind
     public var endpoints: [URL]
-    /// The model id the server expects (OpenAI-compatible and Ollama); llama.cpp serves one.
+    /// The model id the server expects (OpenAI-compatible and Ollama), or the deployment's name
+    /// (Azure); llama.cpp serves one.
     public var model: String?
     /// The environment variable holding the API key; the key itself is never stored.
     public var apiKeyEnvironment: String?
     public var timeoutSeconds: Double
     public var retries: Int
+    /// Azure's `api-version` query; nil takes `AzureOpenAIProvider.defaultAPIVersion`.
+    public var apiVersion: String?
+    /// The model a hosted fine-tuning job starts from, when it is not `model`: on Azure `model`
+    /// names a deployment, and jobs take the model behind it (`gpt-4o-mini-2024-07-18`).
+    public var baseModel: String?
 
     public init(
         name: String, provider: ProviderKind, endpoints: [URL], model: String? = nil, apiKeyEnvironment: String? = nil,
-        timeoutSeconds: Double = 120, retries: Int = 3
+        timeoutSeconds: Double = 120, retries: Int = 3, apiVersion: String? = nil, baseModel: String? = nil
     ) {
         self.name = name
         self.provider = provider
@@ -24,24 +30,16 @@ public struct ModelConfiguration: Sendable, Hashable {
         self.apiKeyEnvironment = apiKeyEnvironment
         self.timeoutSeconds = timeoutSeconds
         self.retries = retries
+        self.apiVersion = apiVersion
+        self.baseModel = baseModel
     }
+
+    /// The `api-version` Azure requests carry.
+    public var azureAPIVersion: String { apiVersion ?? AzureOpenAIProvider.defaultAPIVersion }
 
     /// A client for this model; the API key is read from the environment now.
     public func client(http: HTTPClient, environment: [String: String]) throws -> ModelClient {
-        let apiKey = try apiKeyEnvironment.map { name -> String in
-            guard let key = environment[name], !key.isEmpty else {
-                throw InputError(
-                    file: ".pwb/config.json", field: "models.\(self.name).api_key_env",
-                    "names the environment variable \(name), which is not set; export it with the API key")
-            }
-            return key
-        }
-        if apiKey != nil, let exposed = endpoints.first(where: { !RuntimeConfiguration.keepsSecrets($0) }) {
-            throw InputError(
-                file: ".pwb/config.json", field: "models.\(name).endpoints",
-                "would send the key from \(apiKeyEnvironment ?? "") in plain text over http:// to \(exposed.host ?? ""); use https://, or a server on this machine"
-            )
-        }
+        let apiKey = try key(environment: environment)
         let providers: [any ModelProvider] = try endpoints.map { url in
             switch provider {
             case .llamaCpp: return LlamaCppProvider(endpoint: url, http: http)
@@ -53,11 +51,51 @@ public struct ModelConfiguration: Sendable, Hashable {
                         "an Ollama model needs the model name, e.g. \"gemma3:270m\"")
                 }
                 return OllamaProvider(endpoint: url, model: model, http: http)
+            case .azure:
+                return AzureOpenAIProvider(
+                    endpoint: url, deployment: try deployment(), apiVersion: azureAPIVersion, apiKey: apiKey, http: http
+                )
             }
         }
         return ModelClient(
             name: name, providers: providers, timeout: timeoutSeconds,
             retry: RetryPolicy(attempts: retries + 1))
+    }
+
+    /// The API key from the environment variable the configuration names (nil when it names
+    /// none), refused where sending it would expose it.
+    func key(environment: [String: String]) throws -> String? {
+        guard let variable = apiKeyEnvironment else { return nil }
+        guard let key = environment[variable], !key.isEmpty else {
+            throw InputError(
+                file: ".pwb/config.json", field: "models.\(name).api_key_env",
+                "names the environment variable \(variable), which is not set; export it with the API key")
+        }
+        // A line break in a header value would end the header and start another one.
+        guard !key.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw InputError(
+                file: ".pwb/config.json", field: "models.\(name).api_key_env",
+                "names \(variable), whose value has a line break or another control character; export the key alone")
+        }
+        if let exposed = endpoints.first(where: { !RuntimeConfiguration.keepsSecrets($0) }) {
+            throw InputError(
+                file: ".pwb/config.json", field: "models.\(name).endpoints",
+                "would send the key from \(variable) in plain text over http:// to \(exposed.host ?? ""); use https://, or a server on this machine"
+            )
+        }
+        return key
+    }
+
+    /// The Azure deployment's name, which becomes part of every path.
+    func deployment() throws -> String {
+        guard let model, RuntimeConfiguration.isPathSegment(model) else {
+            throw InputError(
+                file: ".pwb/config.json", field: "models.\(name).model",
+                model == nil
+                    ? "an Azure model needs its deployment's name, e.g. \"gpt-4o-mini\""
+                    : "\"\(model!)\" is not a deployment name; use letters, digits, '-', '_' and '.'")
+        }
+        return model
     }
 }
 
@@ -84,7 +122,10 @@ public struct RuntimeConfiguration: Sendable {
     }
 
     static let keys = ["default", "timeout_seconds", "retries", "models"]
-    static let modelKeys = ["provider", "endpoints", "endpoint", "model", "api_key_env", "timeout_seconds", "retries"]
+    static let modelKeys = [
+        "provider", "endpoints", "endpoint", "model", "api_key_env", "timeout_seconds", "retries", "api_version",
+        "base_model",
+    ]
 
     /// Parses the text of `config.json` (shown as `path` in errors).
     public init(parsing text: String, path: String, environment: [String: String]) throws {
@@ -139,7 +180,7 @@ public struct RuntimeConfiguration: Sendable {
                 file: path, field: "\(field).\(key)", "is not a model setting; use \(modelKeys.joined(separator: ", "))"
             )
         }
-        for key in ["provider", "endpoint", "model", "api_key_env"] {
+        for key in ["provider", "endpoint", "model", "api_key_env", "api_version", "base_model"] {
             if let value = object[key], value.stringValue == nil {
                 throw InputError(file: path, field: "\(field).\(key)", "must be text, not \(value.kindName)")
             }
@@ -165,6 +206,24 @@ public struct RuntimeConfiguration: Sendable {
                 "\"\(providerName)\" is not a provider; use \(ProviderKind.allCases.map(\.rawValue).joined(separator: ", "))"
             )
         }
+        let apiVersion = object["api_version"]?.stringValue
+        if let apiVersion {
+            guard provider == .azure else {
+                throw InputError(
+                    file: path, field: "\(field).api_version",
+                    "is an Azure setting, and this model's provider is \(provider.rawValue); remove it or use \"provider\": \"azure\""
+                )
+            }
+            // It goes into every URL's query: a date, perhaps with "-preview", nothing else.
+            guard apiVersion.count <= 40, apiVersion.first?.isNumber == true,
+                apiVersion.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
+            else {
+                throw InputError(
+                    file: path, field: "\(field).api_version",
+                    "\"\(apiVersion.prefix(40))\" is not an API version; give one like \"\(AzureOpenAIProvider.defaultAPIVersion)\""
+                )
+            }
+        }
         var texts: [String] = []
         if let one = object["endpoint"]?.stringValue { texts.append(one) }
         for item in object["endpoints"]?.arrayValue ?? [] {
@@ -179,10 +238,19 @@ public struct RuntimeConfiguration: Sendable {
             )
         }
         let endpoints = try texts.map { try endpointURL($0, source: "\(path): \(field).endpoints") }
-        return ModelConfiguration(
+        let configuration = ModelConfiguration(
             name: name, provider: provider, endpoints: endpoints, model: object["model"]?.stringValue,
             apiKeyEnvironment: object["api_key_env"]?.stringValue,
-            timeoutSeconds: timeout ?? defaults.timeoutSeconds, retries: retries ?? defaults.retries)
+            timeoutSeconds: timeout ?? defaults.timeoutSeconds, retries: retries ?? defaults.retries,
+            apiVersion: apiVersion, baseModel: object["base_model"]?.stringValue)
+        if provider == .azure { _ = try configuration.deployment() }
+        return configuration
+    }
+
+    /// Whether `text` can stand in a URL path as it is: an Azure deployment's name.
+    static func isPathSegment(_ text: String) -> Bool {
+        !text.isEmpty && text.count <= 64 && text != "." && text != ".."
+            && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
     }
 
     /// The longest wait for one answer: a day. A longer one is no timeout at all, and past a

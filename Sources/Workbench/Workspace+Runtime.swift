@@ -10,10 +10,11 @@ public struct ConnectedModel: Sendable {
     /// What identifies the model in the response cache and in stored runs: provider kind, model
     /// name and, when known, a fingerprint of its content (`#` and 16 hex digits; see `ModelIdentity`).
     public var identity: String
+    /// The identity of the model without the adapter the client applies: what a judge, which
+    /// grades every rung alike, is cached under.
+    public var baseIdentity: String
     /// Set when this command started the managed `llama-server`.
     public var startedRuntime: RuntimeInfo?
-    /// The LoRA adapter every request applies (the managed runtime only), by the server's id.
-    public var lora: [LoraScale]?
 
     /// The configured model name (`local` for the managed runtime).
     public var name: String { client.name }
@@ -68,25 +69,24 @@ extension Workspace {
             ?? properties.model.flatMap {
                 ModelIdentity.fingerprint(path: $0, servedFrom: client.providers.map(\.endpoint))
             }
+        let identity = "\(client.kind.rawValue):\(served)" + (content.map { "#" + $0 } ?? "")
+        // What the server has loaded decides every request's adapter scales, base requests included.
+        let loaded = try await client.loadedAdapters()
         var model = ConnectedModel(
-            client: client, properties: properties,
-            identity: "\(client.kind.rawValue):\(served)" + (content.map { "#" + $0 } ?? ""), startedRuntime: started)
+            client: client.serving(loaded)!, properties: properties, identity: identity, baseIdentity: identity,
+            startedRuntime: started)
         if let adapter, let adapterFile {
             guard adapter.baseModel == model.identity else {
                 throw Refusal(
                     "adapter \(adapter.name) was trained for \(adapter.baseModel), but the runtime serves \(model.identity); start the runtime with that model (\(command: "runtime start --model PATH")) or train the adapter again"
                 )
             }
-            guard let server = client.providers.first as? LlamaCppProvider,
-                let loaded = try await server.adapters(timeout: configuration.timeoutSeconds).first(where: {
-                    ($0.path as NSString).standardizingPath == (adapterFile as NSString).standardizingPath
-                })
-            else {
+            guard let applying = client.serving(loaded, applying: adapterFile) else {
                 throw RuntimeUnavailable(
                     endpoints: client.endpoints,
                     reason: "the managed llama-server did not load adapter \(adapter.name) (\(adapterFile))")
             }
-            model.lora = [LoraScale(id: loaded.id, scale: 1)]
+            model.client = applying
             model.identity += "+lora:\(adapter.hash.prefix(16))@1"
         }
         return model

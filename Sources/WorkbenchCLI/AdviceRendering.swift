@@ -64,7 +64,7 @@ enum AdviceRendering {
     static func lines(_ advice: Advice) -> [String] {
         var lines = [
             "\(title(advice)) · model \(advice.model)"
-                + (advice.oneToken == true ? " · labels from one token's log-probabilities" : "")
+                + (advice.reader.map { " · " + ReportRendering.readerLabel($0) } ?? "")
         ]
         var scope = "\(advice.casesPerRung) of \(advice.devCases) dev cases per rung"
         if advice.casesPerRung < advice.devCases {

@@ -31,7 +31,7 @@ enum ReportRendering {
             ?? "\(first.reference.split(separator: "/").first ?? "") on \(report.evalset) (\(report.split), \(first.run.plan.count) cases)"
         if !shown.model { heading += " · model \(first.modelName) (\(first.run.model))" }
         if !shown.strategy { heading += " · \(first.strategy.label)" }
-        if first.oneToken { heading += " · labels from one token's log-probabilities" }
+        if !shown.reader { heading += " · " + readerLabel(first.reader) }
         if first.run.samples > 1 { heading += " · \(first.run.samples) samples per case" }
         return heading
     }
@@ -82,11 +82,14 @@ enum ReportRendering {
         var variant: Bool
         var model: Bool
         var strategy: Bool
+        /// Runs read differently are two systems: said in each run's name, never left to the heading.
+        var reader: Bool
 
         init(_ report: EvalReport) {
             model = Set(report.runs.map(\.modelName)).count > 1
             strategy = Set(report.runs.map(\.strategy.label)).count > 1
-            variant = Set(report.runs.map(\.variant)).count > 1 || (!model && !strategy)
+            reader = Set(report.runs.map(\.reader)).count > 1
+            variant = Set(report.runs.map(\.variant)).count > 1 || (!model && !strategy && !reader)
         }
     }
 
@@ -96,7 +99,14 @@ enum ReportRendering {
         if shown.variant { parts.append(run.variant) }
         if shown.model { parts.append(run.modelName) }
         if shown.strategy { parts.append(run.strategy.label) }
+        if shown.reader { parts.append(readerLabel(run.reader)) }
         return parts.joined(separator: " · ")
+    }
+
+    /// The reader as a heading or a run's name says it: `reader generate`, `reader one-token (labels
+    /// read from one token's log-probabilities)`.
+    static func readerLabel(_ reader: Reader) -> String {
+        reader == .generate ? "reader generate" : "reader \(reader.rawValue) (\(reader.summary))"
     }
 
     static func verdictLines(_ report: EvalReport) -> [String] {

@@ -18,8 +18,11 @@ public struct RunParameters: Sendable, Hashable {
     public var limit: Int?
     /// The LoRA adapter applied, by name.
     public var adapter: String?
-    /// The label was scored from one token's log-probabilities.
-    public var oneToken = false
+    /// How the answers were read (`one_token: true` in runs stored before readers were named).
+    public var reader = Reader.generate
+    /// One-token runs: the tokens each request generates to reach the answering step, past the
+    /// whitespace-only tokens a label's answer begins with (1 in runs stored before it).
+    public var readTokens = 1
     /// The examples block every case shares (random selection), rendered once.
     public var sharedExamples: String?
 
@@ -35,7 +38,10 @@ public struct RunParameters: Sendable, Hashable {
         scorers = json["scorers"]?.arrayValue
         limit = json["limit"]?.intValue
         adapter = json["adapter"]?.stringValue
-        oneToken = json["one_token"]?.boolValue ?? false
+        reader =
+            json["reader"]?.stringValue.flatMap(Reader.init(rawValue:))
+            ?? Reader(storedOneToken: json["one_token"]?.boolValue ?? false)
+        readTokens = json["read_tokens"]?.intValue ?? 1
         sharedExamples = json["shared_examples"]?.stringValue
     }
 
@@ -48,7 +54,8 @@ public struct RunParameters: Sendable, Hashable {
         if let scorers { object["scorers"] = .array(scorers) }
         if let limit { object["limit"] = .number(Double(limit)) }
         if let adapter { object["adapter"] = .string(adapter) }
-        if oneToken { object["one_token"] = true }
+        object["reader"] = .string(reader.rawValue)
+        if reader == .oneToken { object["read_tokens"] = .number(Double(readTokens)) }
         if let sharedExamples { object["shared_examples"] = .string(sharedExamples) }
         return .object(object)
     }

@@ -2,7 +2,7 @@
 /// have run; opening a file runs the missing ones in one transaction, and refuses a file written
 /// by a newer `pwb`. Never edit a migration that has shipped: add the next one.
 enum Schema {
-    static let migrations: [String] = [version1, version2, version3]
+    static let migrations: [String] = [version1, version2, version3, version4]
 
     static var latestVersion: Int { migrations.count }
 
@@ -191,5 +191,22 @@ enum Schema {
     /// for results stored before it, which are read by their sentence.
     static let version3 = """
         ALTER TABLE results ADD COLUMN error_kind TEXT;
+        """
+
+    /// What the server applied when it answered: the LoRA scales the request stated, as JSON
+    /// (`[]` when the server had no adapter loaded). Answers stored before it was recorded are
+    /// NULL, except those that may have been computed with the wrong adapters, which are marked
+    /// `unknown` and never served again: every answer of a tuned model (`+lora:`), and the base
+    /// answers of a llama.cpp model an adapter was trained for, stored after the adapter was. A
+    /// base request that stated no scales was answered at llama-server's global ones, 1 for every
+    /// adapter it loaded; and its host-memory prompt cache restored a prompt's saved state for
+    /// any request beginning with it, whichever adapters had computed it.
+    static let version4 = """
+        ALTER TABLE responses ADD COLUMN adapters TEXT;
+        UPDATE responses SET adapters = 'unknown'
+        WHERE provider = 'llama.cpp'
+          AND (instr(model, '+lora:') > 0
+               OR EXISTS (SELECT 1 FROM adapters a WHERE a.base_model = responses.model
+                                                     AND a.created_at <= responses.created_at));
         """
 }

@@ -1,6 +1,7 @@
 import WorkbenchCore
 
-/// A stored LoRA adapter: where its GGUF file is, what it was trained for and how.
+/// A stored LoRA adapter: where its GGUF file is, what it was trained for and how. A model tuned by
+/// a hosted fine-tuning job is recorded the same way, marked `hosted`.
 public struct AdapterRecord: Sendable, Hashable {
     public var id: Int
     public var name: String
@@ -12,13 +13,49 @@ public struct AdapterRecord: Sendable, Hashable {
     public var path: String
     /// SHA-256 of the GGUF file, hex.
     public var hash: String
-    /// Settings, data hash, loss curve, wall time and machine, as `pwb finetune` wrote them.
-    public var training: JSONValue
+    /// How it was trained: here (settings, data hash, loss and validation curves, wall time,
+    /// device and machine), or by a provider's job.
+    public var training: Training
     public var createdAt: String
+
+    public enum Training: Sendable, Hashable {
+        case local(AdapterTraining)
+        /// A provider trained it: there is no file, `path` names the job, and the tuned model is
+        /// served by the provider.
+        case hosted(HostedTraining)
+
+        init(json: JSONValue) {
+            self = HostedTraining(json: json).map(Training.hosted) ?? .local(AdapterTraining(json: json))
+        }
+
+        public var json: JSONValue {
+            switch self {
+            case .local(let training): training.json
+            case .hosted(let training): training.json
+            }
+        }
+    }
+
+    /// How it was trained here; nil for a hosted job's model.
+    public var local: AdapterTraining? {
+        if case .local(let training) = training { return training }
+        return nil
+    }
+
+    /// The provider's job; nil for an adapter trained here.
+    public var hosted: HostedTraining? {
+        if case .hosted(let training) = training { return training }
+        return nil
+    }
+
+    public var isHosted: Bool { hosted != nil }
+
+    /// Short hashes of the inputs it was taught, so that no evaluation scores it on them.
+    public var trainInputs: [String] { local?.trainInputs ?? hosted?.trainInputs ?? [] }
 
     public init(
         id: Int, name: String, evalsetID: Int, revisionID: Int, baseModel: String, path: String, hash: String,
-        training: JSONValue, createdAt: String
+        training: Training, createdAt: String
     ) {
         self.id = id
         self.name = name
@@ -39,8 +76,16 @@ extension Store {
             INSERT INTO adapters (name, evalset_id, revision_id, base_model, path, hash, training)
             VALUES (?, ?, ?, ?, ?, ?, ?)
             """, .text(adapter.name), SQLValue(adapter.evalsetID), SQLValue(adapter.revisionID),
-            .text(adapter.baseModel), .text(adapter.path), .text(adapter.hash), .text(adapter.training.serialized()))
+            .text(adapter.baseModel), .text(adapter.path), .text(adapter.hash),
+            .text(adapter.training.json.serialized()))
         return Int(database.lastInsertRowID)
+    }
+
+    /// Replaces how an adapter was trained: a hosted job's record as it runs and when it ends.
+    public func updateAdapter(named name: String, hash: String, training: AdapterRecord.Training) throws {
+        try database.run(
+            "UPDATE adapters SET hash = ?, training = ? WHERE name = ?", .text(hash),
+            .text(training.json.serialized()), .text(name))
     }
 
     public func deleteAdapter(named name: String) throws {
@@ -61,7 +106,8 @@ extension Store {
     static func adapterRecord(_ row: Row) throws -> AdapterRecord {
         AdapterRecord(
             id: row.int(0), name: row.text(1), evalsetID: row.int(2), revisionID: row.int(3), baseModel: row.text(4),
-            path: row.text(5), hash: row.text(6), training: try row.json(7, "training", of: "adapter \(row.text(1))"),
+            path: row.text(5), hash: row.text(6),
+            training: AdapterRecord.Training(json: try row.json(7, "training", of: "adapter \(row.text(1))")),
             createdAt: row.text(8))
     }
 }

@@ -126,10 +126,16 @@ public struct CachedResponse: Sendable, Hashable {
     public var latencyMilliseconds: Double
     public var logprobs: JSONValue?
     public var timings: JSONValue?
+    /// The LoRA scales the request stated, as the server was asked (`[]`: it had no adapter
+    /// loaded); nil for an answer stored before they were recorded.
+    public var adapters: JSONValue?
+    /// Stored before adapter scales were recorded, by a server that may have applied adapters to
+    /// a base request: not to be served (see `Schema.version4`).
+    public var adaptersUnknown = false
 
     public init(
         key: String, output: String, finishReason: String?, promptTokens: Int?, completionTokens: Int?,
-        latencyMilliseconds: Double, logprobs: JSONValue?, timings: JSONValue?
+        latencyMilliseconds: Double, logprobs: JSONValue?, timings: JSONValue?, adapters: JSONValue? = nil
     ) {
         self.key = key
         self.output = output
@@ -139,6 +145,7 @@ public struct CachedResponse: Sendable, Hashable {
         self.latencyMilliseconds = latencyMilliseconds
         self.logprobs = logprobs
         self.timings = timings
+        self.adapters = adapters
     }
 }
 
@@ -312,24 +319,35 @@ extension Store {
     }
 
     private static let responseColumns =
-        "key, output, finish_reason, prompt_tokens, completion_tokens, latency_ms, logprobs, timings"
+        "key, output, finish_reason, prompt_tokens, completion_tokens, latency_ms, logprobs, timings, adapters"
 
     private static func cachedResponse(_ row: Row) throws -> CachedResponse {
-        CachedResponse(
+        let adapters = row.optionalText(8)
+        var response = CachedResponse(
             key: row.text(0), output: row.text(1), finishReason: row.optionalText(2),
             promptTokens: row.optionalInt(3),
             completionTokens: row.optionalInt(4), latencyMilliseconds: row.double(5),
             logprobs: try row.optionalJSON(6, "logprobs", of: "cached response \(row.text(0))"),
-            timings: try row.optionalJSON(7, "timings", of: "cached response \(row.text(0))"))
+            timings: try row.optionalJSON(7, "timings", of: "cached response \(row.text(0))"),
+            adapters: adapters == Store.adaptersUnknown
+                ? nil : try row.optionalJSON(8, "adapters", of: "cached response \(row.text(0))"))
+        response.adaptersUnknown = adapters == Store.adaptersUnknown
+        return response
     }
 
+    /// How `Schema.version4` marks an answer a server may have given with adapters applied.
+    static let adaptersUnknown = "unknown"
+
+    /// The cached response under `key`, including one whose adapters are unknown
+    /// (`adaptersUnknown`), which the caller must not serve.
     public func cachedResponse(key: String) throws -> CachedResponse? {
         try database.queryFirst(
             "SELECT \(Store.responseColumns) FROM responses WHERE key = ?", .text(key), map: Store.cachedResponse)
     }
 
     /// The cached responses among `keys`, by key: one query per few hundred keys rather than one
-    /// per key, so a fully cached re-run is not bound by lookups.
+    /// per key, so a fully cached re-run is not bound by lookups. Those whose adapters are unknown
+    /// are among them, marked (`adaptersUnknown`): the caller asks them again.
     /// - Parameters:
     ///   - logprobs: read the log-probabilities (only scorers that use them need them).
     ///   - timings: read the server's timings (a cached answer is scored, not timed again).
@@ -341,7 +359,7 @@ extension Store {
         var found: [String: CachedResponse] = [:]
         let columns =
             "key, output, finish_reason, prompt_tokens, completion_tokens, latency_ms, "
-            + (logprobs ? "logprobs" : "NULL") + ", " + (timings ? "timings" : "NULL")
+            + (logprobs ? "logprobs" : "NULL") + ", " + (timings ? "timings" : "NULL") + ", adapters"
         for start in stride(from: 0, to: unique.count, by: chunk) {
             let part = unique[start..<min(start + chunk, unique.count)]
             let marks = Array(repeating: "?", count: part.count).joined(separator: ", ")
@@ -354,23 +372,24 @@ extension Store {
         return found
     }
 
-    /// Stores a response under its key (a newer answer to the same key replaces the older).
+    /// Stores a response under its key (a newer answer to the same key replaces the older), with
+    /// the adapter scales it was asked with (`CachedResponse.adapters`; `[]` when none were).
     public func storeResponse(_ response: CachedResponse, provider: String, model: String, request: JSONValue) throws {
         try database.run(
             """
             INSERT INTO responses (key, provider, model, request, output, finish_reason, prompt_tokens,
-                                   completion_tokens, latency_ms, logprobs, timings)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                   completion_tokens, latency_ms, logprobs, timings, adapters)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (key) DO UPDATE SET
                 output = excluded.output, finish_reason = excluded.finish_reason,
                 prompt_tokens = excluded.prompt_tokens, completion_tokens = excluded.completion_tokens,
                 latency_ms = excluded.latency_ms, logprobs = excluded.logprobs, timings = excluded.timings,
-                created_at = excluded.created_at
+                adapters = excluded.adapters, created_at = excluded.created_at
             """,
             .text(response.key), .text(provider), .text(model), .text(request.serialized()), .text(response.output),
             SQLValue(response.finishReason), SQLValue(response.promptTokens), SQLValue(response.completionTokens),
             .real(response.latencyMilliseconds), SQLValue(response.logprobs?.serialized()),
-            SQLValue(response.timings?.serialized()))
+            SQLValue(response.timings?.serialized()), .text((response.adapters ?? []).serialized()))
     }
 
     static func runRecord(_ row: Row) throws -> RunRecord {

@@ -103,7 +103,7 @@ struct RealAdviseEndToEndTests {
         #expect(
             out.range(
                 of:
-                    #"^Advice #1 for sentiment on sentiment \(dev\) · model local \(llama\.cpp:gemma-3-270m-q4_k_m\.gguf#[0-9a-f]{16}\) · labels from one token's log-probabilities\n"#,
+                    #"^Advice #1 for sentiment on sentiment \(dev\) · model local \(llama\.cpp:gemma-3-270m-q4_k_m\.gguf#[0-9a-f]{16}\) · reader generate\n"#,
                 options: .regularExpression) != nil,
             "\(out)")
         #expect(out.contains("20 of 80 dev cases per rung: intervals about 2.00× wider than with all of them."))

@@ -388,8 +388,12 @@ struct RealEvalEndToEndTests {
         #expect(oneToken.status == 0, "\(oneToken)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(oneToken.stdout.utf8)) as? [String: Any])
         let run = try #require((json["runs"] as? [[String: Any]])?.first)
-        #expect(run["one_token"] as? Bool == true)
+        #expect(run["reader"] as? String == "one-token")
+        // " positive" and " negative" are single tokens of Gemma's: nothing to read past.
         #expect(run["mean_completion_tokens"] as? Double == 1, "one token generated per case")
+        let plain = try await work.pwb("eval", "sentiment", "--variants", "instruction", "--limit", "2", "--one-token")
+        #expect(
+            plain.stdout.contains(" · reader one-token (labels read from one token's log-probabilities)"), "\(plain)")
         let score = try #require((run["scorers"] as? [[String: Any]])?.first?["score"] as? Double)
         #expect(score >= 0.75, "four examples teach the base model the task: \(score)")
         // Every case carries a probability for each label, summing to one.

@@ -34,10 +34,62 @@ struct RealFineTuneEndToEndTests {
         return String(String(decoding: out, as: UTF8.self).prefix(64))
     }
 
+    /// Each case's label probabilities in a one-token `eval --json` report.
+    static func probabilities(_ text: String) throws -> [String: [String: Double]] {
+        let report = try #require(try json(text) as? [String: Any])
+        let cases = try #require(report["cases"] as? [[String: Any]])
+        var found: [String: [String: Double]] = [:]
+        for row in cases {
+            let detail = ((row["scores"] as? [String: Any])?["label"] as? [String: Any])?["detail"] as? [String: Any]
+            found[row["case"] as? String ?? ""] = detail?["probabilities"] as? [String: Double] ?? [:]
+        }
+        return found
+    }
+
+    /// `pwb run --case ID --json`: the answer and each generated token with its top log-probabilities.
+    static func answer(_ work: WorkFolder, case id: String) async throws -> (text: String, logprobs: [[String: Any]]) {
+        let run = try await work.pwb("run", "sentiment/instruction", "--case", id, "--json")
+        #expect(run.status == 0, "\(run)")
+        let object = try #require(try json(run.stdout) as? [String: Any])
+        return (object["output"] as? String ?? "", object["logprobs"] as? [[String: Any]] ?? [])
+    }
+
+    /// Whether two answers are the same tokens with the same top log-probabilities (to 1e-3: two
+    /// slots computing at once batch differently, which moves the last digits).
+    static func same(_ a: (text: String, logprobs: [[String: Any]]), _ b: (text: String, logprobs: [[String: Any]]))
+        -> Bool
+    {
+        guard a.text == b.text, a.logprobs.count == b.logprobs.count else { return false }
+        for (x, y) in zip(a.logprobs, b.logprobs) {
+            guard x["token"] as? String == y["token"] as? String else { return false }
+            let xs = (x["top"] as? [[String: Any]] ?? []).map {
+                ($0["token"] as? String ?? "", $0["logprob"] as? Double ?? 0)
+            }
+            let ys = (y["top"] as? [[String: Any]] ?? []).map {
+                ($0["token"] as? String ?? "", $0["logprob"] as? Double ?? 0)
+            }
+            guard xs.map(\.0) == ys.map(\.0), zip(xs, ys).allSatisfy({ abs($0.1 - $1.1) < 1e-3 }) else { return false }
+        }
+        return true
+    }
+
     @Test func trainsAnAdapterTheRuntimeServesBesideTheBaseModelAndItChangesAnswers() async throws {
         let work = try WorkFolder(copyingExamples: true)
         try await work.pwb("import")
         defer { work.stopRuntime() }
+        // The base model's answers from a server with no adapter loaded: generated, read from one
+        // token, and one case's tokens with their log-probabilities.
+        let plain = try await work.pwb("eval", "sentiment", "--variants", "instruction", "--limit", "16", "--json")
+        #expect(plain.status == 0, "\(plain)")
+        let reference = try Self.outputs(plain.stdout).outputs
+        let plainOneToken = try await work.pwb(
+            "eval", "sentiment", "--variants", "instruction", "--limit", "16", "--reader", "one-token", "--json")
+        #expect(plainOneToken.status == 0, "\(plainOneToken)")
+        let referenceProbabilities = try Self.probabilities(plainOneToken.stdout)
+        let probe = try #require(reference.keys.sorted().first)
+        let referenceAnswer = try await Self.answer(work, case: probe)
+        #expect(!referenceAnswer.logprobs.isEmpty)
+
         let trained = try await work.pwb(
             "finetune", "sentiment", "--template", "sentiment/instruction", "--examples", "8", "--epochs", "2",
             "--rank", "4", "--learning-rate", "0.001", "--name", "tiny")
@@ -55,7 +107,11 @@ struct RealFineTuneEndToEndTests {
         #expect(try Self.sha256(path) == hash)
         let training = try #require(adapter["training"] as? [String: Any])
         #expect(training["examples"] as? Int == 8)
-        #expect((training["losses"] as? [Double])?.count == 2, "one step of 8 per epoch, two epochs")
+        // Two of the 8 held out to choose the epoch by: one step of 6 per epoch, at most two epochs.
+        #expect((training["losses"] as? [Double])?.count == 2, "\(training)")
+        #expect((training["validation_losses"] as? [Double])?.count == 2)
+        #expect([1, 2].contains(training["best_epoch"] as? Int ?? 0))
+        #expect(training["device"] as? String == "cpu", "no GPU on the machines this runs on")
         #expect((training["training_seconds"] as? Double ?? 0) > 0)
         #expect((training["examples_per_second"] as? Double ?? 0) > 0)
         #expect(((training["machine"] as? [String: Any])?["cores"] as? Int ?? 0) > 0)
@@ -75,6 +131,34 @@ struct RealFineTuneEndToEndTests {
             "the adapter changes answers: \(before.outputs) vs \(after.outputs)")
         let runtime = try #require(try Self.json(try work.read(".pwb/runtime.json")) as? [String: Any])
         #expect((runtime["adapters"] as? [String]) == [path], "the runtime loaded it")
+        let tunedOneToken = try await work.pwb(
+            "eval", "sentiment", "--variants", "instruction", "--limit", "16", "--reader", "one-token", "--adapter",
+            "tiny", "--json")
+        #expect(tunedOneToken.status == 0, "\(tunedOneToken)")
+        #expect(try Self.probabilities(tunedOneToken.stdout) != referenceProbabilities, "the adapter moves them")
+        let tunedAnswer = try await work.pwb(
+            "eval", "sentiment", "--variants", "instruction", "--limit", "1", "--adapter", "tiny", "--no-cache")
+        #expect(tunedAnswer.status == 0, "\(tunedAnswer)")
+
+        // The base model asked again, now that the server has the adapter loaded and its slots
+        // were last used through it: the answers of a server with no adapter, not the adapter's.
+        let fresh = try await work.pwb(
+            "eval", "sentiment", "--variants", "instruction", "--limit", "16", "--no-cache", "--json")
+        #expect(fresh.status == 0, "\(fresh)")
+        #expect(try Self.outputs(fresh.stdout).outputs == reference, "generated base answers beside an adapter")
+        let freshOneToken = try await work.pwb(
+            "eval", "sentiment", "--variants", "instruction", "--limit", "16", "--reader", "one-token", "--no-cache",
+            "--json")
+        let probabilities = try Self.probabilities(freshOneToken.stdout)
+        #expect(probabilities.keys == referenceProbabilities.keys)
+        for (id, expected) in referenceProbabilities {
+            let found = probabilities[id] ?? [:]
+            #expect(
+                found.keys == expected.keys && expected.allSatisfy { abs((found[$0.key] ?? -1) - $0.value) < 1e-3 },
+                "case \(id): one-token base probabilities beside an adapter \(found) vs \(expected)")
+        }
+        let answer = try await Self.answer(work, case: probe)
+        #expect(Self.same(answer, referenceAnswer), "pwb run: \(answer) vs \(referenceAnswer)")
 
         // The same request again: the adapter is reused, its answers come from the cache.
         let again = try await work.pwb(
@@ -85,7 +169,7 @@ struct RealFineTuneEndToEndTests {
             "eval", "sentiment", "--variants", "instruction", "--limit", "16", "--adapter", "tiny", "--json")
         #expect(try Self.outputs(cached.stdout).cached == 1)
         let base2 = try await work.pwb("eval", "sentiment", "--variants", "instruction", "--limit", "16", "--json")
-        #expect(try Self.outputs(base2.stdout).outputs == before.outputs, "the base model answers as before")
+        #expect(try Self.outputs(base2.stdout).outputs == reference, "the base model answers as before")
     }
 
     @Test func theAdvisorMeasuresFineTuningOnTheShippedSentimentTask() async throws {
@@ -96,7 +180,9 @@ struct RealFineTuneEndToEndTests {
             "advise", "sentiment", "--budget", "16", "--max-shots", "1", "--draws", "1", "--finetune", "--finetune-max",
             "16", "--finetune-epochs", "1")
         #expect(advice.status == 0, "\(advice)")
-        #expect(advice.stderr.contains("fine-tuning: adapters on 8, 16 train cases, 1 epoch each, about"), "\(advice)")
+        #expect(
+            advice.stderr.contains("fine-tuning: adapters on 8, 16 train cases, at most 1 epoch each, about"),
+            "\(advice)")
         let out = advice.stdout
         #expect(out.contains("4. Fine-tuning\n   LoRA adapters trained here on the first N train cases"), "\(out)")
         #expect(out.contains("per doubling of the train cases"))

@@ -11,13 +11,15 @@ struct HostileServerTests {
     static let model = StubModel { _ in " ok" }
     let request = CompletionRequest(prompt: .text("hello"), maxTokens: 2)
 
-    /// The three providers against `server`, each through a client with quick retries.
+    /// The four providers against `server`, each through a client with quick retries.
     func clients(_ server: StubServer, timeout: Double = 10) -> [ModelClient] {
         let http = HTTPClient()
         let providers: [any ModelProvider] = [
             LlamaCppProvider(endpoint: server.url, http: http),
             OpenAIProvider(endpoint: server.url.appendingPathComponent("v1"), model: "stub", apiKey: nil, http: http),
             OllamaProvider(endpoint: server.url, model: "stub", http: http),
+            AzureOpenAIProvider(
+                endpoint: server.url, deployment: "stub", apiVersion: "2024-10-21", apiKey: nil, http: http),
         ]
         return providers.map {
             ModelClient(

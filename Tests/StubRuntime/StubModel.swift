@@ -1,10 +1,14 @@
 import Foundation
 import WorkbenchCore
 
-/// A pretend model that speaks llama.cpp's, the OpenAI-compatible and Ollama's wire formats,
-/// answering each prompt with `answer(prompt)`. Token counts are words, so tests can predict them.
+/// A pretend model that speaks llama.cpp's, the OpenAI-compatible, Azure OpenAI's and Ollama's
+/// wire formats, answering each prompt with `answer(prompt)`. Token counts are words, so tests can
+/// predict them.
 public struct StubModel: Sendable {
     public var answer: @Sendable (String) -> String
+    /// Answers by the model a request names (OpenAI's `model`, Azure's deployment) when set, so
+    /// one stub serves a base model and a tuned one.
+    public var answerByModel: (@Sendable (_ model: String?, _ prompt: String) -> String)?
     /// Log-probabilities of candidate first tokens, for `n_probs` / `top_logprobs`.
     public var firstTokenProbabilities: @Sendable (String) -> [(String, Double)]
     public var contextSize: Int
@@ -30,10 +34,22 @@ public struct StubModel: Sendable {
         text.split(whereSeparator: { $0 == " " || $0 == "\n" }).count
     }
 
-    /// Answers one request the way the real server for its path would.
+    /// Answers one request the way the real server for its path would. Azure's
+    /// `/openai/deployments/NAME/…?api-version=…` is answered as `/v1/…` for model NAME.
     public func reply(_ request: StubRequest) -> StubReply {
-        let body = request.json ?? .object([:])
-        switch (request.method, request.path) {
+        var body = request.json ?? .object([:])
+        var path = request.path
+        if let azure = StubModel.azureRoute(path) {
+            path = azure.path
+            if let deployment = azure.deployment, case .object(var fields) = body {
+                fields["model"] = .string(deployment)
+                body = .object(fields)
+            }
+        }
+        let answer = { (prompt: String) in
+            self.answerByModel?(body["model"]?.stringValue, prompt) ?? self.answer(prompt)
+        }
+        switch (request.method, path) {
         case ("GET", "/health"): return .json(["status": "ok"])
         case ("GET", "/props"):
             return .json([
@@ -92,7 +108,10 @@ public struct StubModel: Sendable {
                         }),
                 ]
             }
-            return .json(["choices": [.object(choice)], "usage": usage(prompt, text), "model": .string(name)])
+            return .json([
+                "choices": [.object(choice)], "usage": usage(prompt, text),
+                "model": .string(body["model"]?.stringValue ?? name),
+            ])
         case ("POST", "/v1/chat/completions"):
             let prompt = lastMessage(body)
             let text = answer(prompt)
@@ -102,7 +121,10 @@ public struct StubModel: Sendable {
             if body["logprobs"]?.boolValue == true {
                 choice["logprobs"] = ["content": logprobs(prompt, text, top: body["top_logprobs"]?.intValue ?? 1)]
             }
-            return .json(["choices": [.object(choice)], "usage": usage(prompt, text), "model": .string(name)])
+            return .json([
+                "choices": [.object(choice)], "usage": usage(prompt, text),
+                "model": .string(body["model"]?.stringValue ?? name),
+            ])
         case ("GET", "/api/tags"):
             return .json(["models": [["name": .string(name), "digest": .string("sha256:" + SHA256.hex(name))]]])
         case ("POST", "/api/show"):
@@ -128,6 +150,17 @@ public struct StubModel: Sendable {
         default:
             return .json(["error": ["message": .string("no route \(request.method) \(request.path)")]], status: 404)
         }
+    }
+
+    /// The `/v1` path an Azure data-plane path stands for, and the deployment it names.
+    static func azureRoute(_ path: String) -> (path: String, deployment: String?)? {
+        guard path.hasPrefix("/openai/") else { return nil }
+        let bare = String(path.prefix { $0 != "?" })
+        let parts = bare.split(separator: "/").map(String.init)
+        if parts.count >= 4, parts[1] == "deployments" {
+            return ("/v1/" + parts[3...].joined(separator: "/"), parts[2])
+        }
+        return ("/v1/" + parts.dropFirst().joined(separator: "/"), nil)
     }
 
     private func lastMessage(_ body: JSONValue) -> String {

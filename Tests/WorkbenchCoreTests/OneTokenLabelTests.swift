@@ -59,8 +59,10 @@ import WorkbenchCore
     @Test(
         arguments: [
             ("positive", "Sentiment:", " positive"), ("positive", "Sentiment: ", "positive"),
-            ("positive", "Answer:\n", "positive"), ("positive", nil, "positive"), ("配送", "分類:", "配送"),
-            ("Yes", "担当は", "Yes"),
+            ("positive", "Answer:\n", "positive"), ("positive", nil, "positive"),
+            // After an ASCII colon a space, as the few-shot examples and the fine-tuning data write it;
+            // after CJK punctuation or text without spaces, none.
+            ("配送", "分類:", " 配送"), ("配送", "分類：", "配送"), ("配送", "です。", "配送"), ("Yes", "担当は", "Yes"),
         ] as [(String, String?, String)])
     func theLabelIsTokenizedAsItWouldFollowThePrompt(label: String, prompt: String?, expected: String) {
         #expect(OneTokenLabels.answerText(label, afterPrompt: prompt) == expected)

@@ -52,6 +52,52 @@ struct MigrationTests {
         #expect(try temporary.open().userVersion() == Store.schemaVersion)
     }
 
+    /// A store from before adapter scales were recorded: base answers of a model an adapter was
+    /// trained for, stored after the adapter was, may be the adapters' answers (llama-server applied
+    /// every loaded adapter to a request that named no scales), and a tuned model's answers may have
+    /// read a base prompt's state from the server's prompt cache. They are marked and not served;
+    /// answers from before the adapter, or of another model, are kept.
+    @Test func baseAnswersStoredWhileAdaptersMayHaveBeenAppliedAreNoLongerServed() throws {
+        let temporary = TemporaryStore()
+        do {
+            let database = try Database(path: temporary.path)
+            for migration in Schema.migrations.prefix(3) { try database.execute(migration) }
+            try database.execute(
+                """
+                PRAGMA user_version = 3;
+                INSERT INTO templates (id, name) VALUES (1, 't');
+                INSERT INTO variants (id, template_id, name) VALUES (1, 1, 'v');
+                INSERT INTO revisions (id, variant_id, number, hash, source) VALUES (1, 1, 1, 'h', 'body');
+                INSERT INTO evalsets (id, name) VALUES (1, 'e');
+                INSERT INTO adapters (name, evalset_id, revision_id, base_model, path, hash, created_at)
+                VALUES ('a', 1, 1, 'llama.cpp:m.gguf#0123', 'adapters/a.gguf', 'ff', '2026-01-02T00:00:00.000Z');
+                """)
+            for (key, provider, model, created) in [
+                ("before", "llama.cpp", "llama.cpp:m.gguf#0123", "2026-01-01T00:00:00.000Z"),
+                ("after", "llama.cpp", "llama.cpp:m.gguf#0123", "2026-01-03T00:00:00.000Z"),
+                ("tuned", "llama.cpp", "llama.cpp:m.gguf#0123+lora:ff@1", "2026-01-03T00:00:00.000Z"),
+                ("other", "llama.cpp", "llama.cpp:other.gguf#4567", "2026-01-03T00:00:00.000Z"),
+            ] {
+                try database.run(
+                    """
+                    INSERT INTO responses (key, provider, model, request, output, latency_ms, created_at)
+                    VALUES (?, ?, ?, '{}', 'answer', 1, ?)
+                    """, .text(key), .text(provider), .text(model), .text(created))
+            }
+        }
+        let store = try temporary.open()
+        let found = try store.cachedResponses(keys: ["before", "after", "tuned", "other"])
+        #expect(found.count == 4)
+        #expect(found.filter(\.value.adaptersUnknown).map(\.key).sorted() == ["after", "tuned"])
+        #expect(try store.cachedResponse(key: "after")?.adaptersUnknown == true)
+        // Asked again, the new answer records the scales it was asked with and is served.
+        var fresh = try #require(found["after"])
+        fresh.adapters = [["id": 0, "scale": 0]]
+        try store.storeResponse(fresh, provider: "llama.cpp", model: "llama.cpp:m.gguf#0123", request: [:])
+        let again = try #require(try store.cachedResponse(key: "after"))
+        #expect(!again.adaptersUnknown && again.adapters == [["id": 0, "scale": 0]])
+    }
+
     @Test func aFileFromANewerPwbIsRefusedAndLeftAlone() throws {
         let temporary = TemporaryStore()
         do {
@@ -279,8 +325,12 @@ struct RunParametersTests {
         #expect(!legacy.useCache)
         #expect(legacy.concurrency == 4)
         #expect(legacy.modelName == "local")
-        #expect(legacy.limit == nil && legacy.adapter == nil && legacy.sharedExamples == nil && !legacy.oneToken)
+        #expect(legacy.limit == nil && legacy.adapter == nil && legacy.sharedExamples == nil)
+        #expect(legacy.reader == .generate && legacy.readTokens == 1)
         #expect(RunParameters(json: [:]) == RunParameters())
+        // Before readers were named, a one-token run said so with a flag, and asked for one token.
+        let oneToken = RunParameters(json: try JSONValue(parsing: #"{"one_token": true}"#))
+        #expect(oneToken.reader == .oneToken && oneToken.readTokens == 1)
     }
 
     @Test func everyParameterSurvivesTheStore() throws {
@@ -293,7 +343,8 @@ struct RunParametersTests {
         parameters.scorers = [["type": "label", "labels": ["a", "b"]]]
         parameters.limit = 20
         parameters.adapter = "tuned"
-        parameters.oneToken = true
+        parameters.reader = .oneToken
+        parameters.readTokens = 2
         parameters.sharedExamples = "Review: 良い\nSentiment: positive"
         #expect(RunParameters(json: try JSONValue(parsing: parameters.json.serialized())) == parameters)
     }

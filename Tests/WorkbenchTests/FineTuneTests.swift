@@ -122,7 +122,8 @@ import WorkbenchStore
         _ = try work.workspace.store.insertAdapter(
             AdapterRecord(
                 id: 0, name: "tuned", evalsetID: evalset.record.id, revisionID: revision.revision.id,
-                baseModel: "llama.cpp:model.gguf", path: "adapters/tuned.gguf", hash: "00", training: [:],
+                baseModel: "llama.cpp:model.gguf", path: "adapters/tuned.gguf", hash: "00",
+                training: .local(AdapterTraining(json: [:])),
                 createdAt: ""))
         // The stub is a configured endpoint (PWB_ENDPOINT): a server pwb did not start.
         let configured = await #expect(throws: Refusal.self) {
@@ -143,9 +144,12 @@ import WorkbenchStore
             AdapterRecord(
                 id: 0, name: "taught", evalsetID: evalset.record.id, revisionID: revision.revision.id,
                 baseModel: "llama.cpp:model.gguf", path: "adapters/taught.gguf", hash: "00",
-                training: [
-                    "train_inputs": [.string(Workspace.inputHash(devCase.evalCase.inputText(inputVariable: "text")))]
-                ],
+                training: .local(
+                    AdapterTraining(json: [
+                        "train_inputs": [
+                            .string(Workspace.inputHash(devCase.evalCase.inputText(inputVariable: "text")))
+                        ]
+                    ])),
                 createdAt: ""))
         let onTrain = await #expect(throws: Refusal.self) {
             try await work.evaluate(

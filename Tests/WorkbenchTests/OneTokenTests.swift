@@ -30,10 +30,10 @@ import WorkbenchStore
         let report = try await work.evaluate(
             work.options {
                 $0.variants = ["plain"]
-                $0.oneToken = true
+                $0.reader = .oneToken
             })
         let run = report.runs[0]
-        #expect(run.oneToken)
+        #expect(run.reader == .oneToken)
         #expect(run.cachedShare == 0, "a one-token answer is not the generated one")
         #expect(run.headline?.interval.estimate == 1)
         let sent = work.completions.suffix(8)
@@ -47,7 +47,7 @@ import WorkbenchStore
         let again = try await work.evaluate(
             work.options {
                 $0.variants = ["plain"]
-                $0.oneToken = true
+                $0.reader = .oneToken
             })
         #expect(again.runs[0].cachedShare == 1)
         #expect(again.runs[0].headline?.interval.estimate == 1)
@@ -61,12 +61,12 @@ import WorkbenchStore
             try await work.evaluate(
                 work.options {
                     $0.variants = ["plain"]
-                    $0.oneToken = true
+                    $0.reader = .oneToken
                 }, stop: stop)
         }
         let runID = try #require(interrupted?.runs.first)
         let report = try await work.workspace.resume(runID: runID, environment: work.environment)
-        #expect(report.runs[0].oneToken && report.runs[0].headline?.interval.estimate == 1)
+        #expect(report.runs[0].reader == .oneToken && report.runs[0].headline?.interval.estimate == 1)
         #expect(work.completions.allSatisfy { $0.json?["n_predict"] == 1 })
     }
 
@@ -75,7 +75,7 @@ import WorkbenchStore
             settings: #"{"scorers": [{"type": "label", "labels": ["very good", "fine", "very bad"]}], "input": "text"}"#
         )
         let error = await #expect(throws: Refusal.self) {
-            try await work.evaluate(work.options { $0.oneToken = true })
+            try await work.evaluate(work.options { $0.reader = .oneToken })
         }
         #expect(
             error?.description.contains(#"labels "very good" and "very bad""#) == true, "\(String(describing: error))")
@@ -89,7 +89,7 @@ import WorkbenchStore
             settings: #"{"scorers": [{"type": "label", "labels": ["positive", "negative"]}, "exact"], "input": "text"}"#
         )
         let error = await #expect(throws: Refusal.self) {
-            try await work.evaluate(work.options { $0.oneToken = true })
+            try await work.evaluate(work.options { $0.reader = .oneToken })
         }
         #expect(error?.description.contains("the exact scorer") == true)
     }
@@ -103,12 +103,13 @@ import WorkbenchStore
         work.environment["PWB_PROVIDER"] = "ollama"
         work.environment["PWB_MODEL"] = "m"
         let error = await #expect(throws: Refusal.self) {
-            try await work.evaluate(work.options { $0.oneToken = true })
+            try await work.evaluate(work.options { $0.reader = .oneToken })
         }
         #expect(
-            error?.description.contains("one-token scores labels from log-probabilities, but m (ollama at") == true,
+            error?.description.contains("reader one-token scores labels from log-probabilities, but m (ollama at")
+                == true,
             "\(String(describing: error))")
-        #expect(error?.message.parts.first == .setting("one-token"), "the option is named as such, for the CLI to word")
+        #expect(error?.message.parts.first == .setting("reader"), "the option is named as such, for the CLI to word")
         #expect(try work.workspace.store.runListings(limit: 10).isEmpty)
     }
 
@@ -119,7 +120,7 @@ import WorkbenchStore
         let report = try await work.evaluate(
             work.options {
                 $0.variants = ["plain"]
-                $0.oneToken = true
+                $0.reader = .oneToken
             })
         #expect(report.runs[0].headline?.interval.estimate == 1)
         let asked = work.stub.requests(to: "/api/generate")
@@ -127,68 +128,167 @@ import WorkbenchStore
         // cache and not asked again.
         #expect(asked.count == 8)
         #expect(report.runs[0].cachedShare == 1.0 / 8)
-        #expect(asked.allSatisfy { $0.json?["options"]?["num_predict"] == 1 && $0.json?["top_logprobs"] == 20 })
+        // Without a tokenizer to say how a label's answer begins, one whitespace-only token is read past.
+        #expect(asked.allSatisfy { $0.json?["options"]?["num_predict"] == 2 && $0.json?["top_logprobs"] == 20 })
+    }
+}
+
+@Suite struct OneTokenPastWhitespaceTests {
+    /// A tokenizer that writes " 返品" as a bare space and then 返品 (as Gemma's does), and a model
+    /// whose first step is that space and whose second names the label: the first step's
+    /// alternatives favour " ア", the beginning of " アカウント".
+    static func work() throws -> StubWorkspace {
+        let labels = ["配送", "返品", "支払い", "アカウント"]
+        let settings = #"{"scorers": [{"type": "label", "labels": ["配送", "返品", "支払い", "アカウント"]}], "input": "text"}"#
+        return try StubWorkspace(
+            answer: { _ in " 返品" },
+            fault: { request in
+                if request.path == "/tokenize", let content = request.json?["content"]?.stringValue,
+                    request.json?["with_pieces"]?.boolValue == true
+                {
+                    let word = content.trimmingCharacters(in: .whitespaces)
+                    let id = (labels.firstIndex(of: word) ?? 9) + 100
+                    let pieces: [JSONValue] =
+                        content.hasPrefix(" ")
+                        ? [["id": 1, "piece": " "], ["id": .number(Double(id)), "piece": .string(word)]]
+                        : [["id": .number(Double(id)), "piece": .string(word)]]
+                    return .json(["tokens": .array(pieces)])
+                }
+                guard request.path == "/completion", request.json?["n_probs"] != nil else { return nil }
+                let steps: JSONValue = [
+                    [
+                        "token": " ", "logprob": -0.01,
+                        "top_logprobs": [["token": " ", "logprob": -0.01], ["token": " ア", "logprob": -4.6]],
+                    ],
+                    [
+                        "token": "返品", "logprob": -0.1,
+                        "top_logprobs": [["token": "返品", "logprob": -0.1], ["token": "アカウント", "logprob": -2.4]],
+                    ],
+                ]
+                let n = request.json?["n_predict"]?.intValue ?? 1
+                return .json([
+                    "content": n >= 2 ? " 返品" : " ", "tokens_evaluated": 10, "tokens_predicted": .number(Double(n)),
+                    "stop_type": "limit", "model": "stub",
+                    "completion_probabilities": .array(Array((steps.arrayValue ?? []).prefix(n))),
+                ])
+            }, settings: settings)
+    }
+
+    @Test func theLabelIsReadPastAWhitespaceOnlyFirstToken() async throws {
+        let work = try Self.work()
+        let report = try await work.evaluate(
+            work.options {
+                $0.variants = ["plain"]
+                $0.reader = .oneToken
+            })
+        let sent = work.completions.compactMap(\.json)
+        #expect(!sent.isEmpty && sent.allSatisfy { $0["n_predict"] == 2 }, "one step of space, then the label")
+        #expect(report.runs[0].run.params.readTokens == 2)
+        let rows = try work.workspace.caseRows(report.runs[0].run)
+        let predicted = rows.compactMap { $0["scores"]?["label"]?["detail"]?["predicted"]?.stringValue }
+        #expect(predicted.count == rows.count && predicted.allSatisfy { $0 == "返品" }, "\(predicted)")
+    }
+}
+
+@Suite struct ChoiceReaderTests {
+    /// A model whose free text is no label, and which answers in a label only when constrained.
+    static func work(provider: String? = nil) throws -> StubWorkspace {
+        let work = try StubWorkspace(
+            answer: { _ in " I think" },
+            fault: { request in
+                let body = request.json
+                let constrained =
+                    body?["grammar"] != nil || body?["response_format"] != nil || body?["format"] != nil
+                    || body?["guided_choice"] != nil
+                guard constrained else { return nil }
+                let prompt =
+                    body?["prompt"]?.stringValue ?? body?["messages"]?.arrayValue?.last?["content"]?.stringValue ?? ""
+                let label =
+                    (prompt.components(separatedBy: "Review:").last ?? "").contains("good") ? "positive" : "negative"
+                switch request.path {
+                case "/completion":
+                    return .json(["content": .string(" " + label), "stop_type": "eos", "tokens_predicted": 1])
+                case "/v1/chat/completions":
+                    return .json([
+                        "choices": [
+                            ["message": ["role": "assistant", "content": .string(#"{"answer": "\#(label)"}"#)]]
+                        ]
+                    ])
+                case "/v1/completions":
+                    return .json(["choices": [["text": .string(label)]]])
+                case "/api/generate", "/api/chat":
+                    return .json(["done": true, "response": .string(#"{"answer": "\#(label)"}"#)])
+                default: return nil
+                }
+            })
+        if let provider {
+            work.environment["PWB_PROVIDER"] = provider
+            work.environment["PWB_MODEL"] = "m"
+            if provider == "openai" { work.environment["PWB_ENDPOINT"] = work.stub.url.absoluteString + "/v1" }
+        }
+        return work
+    }
+
+    @Test(arguments: [nil, "openai", "ollama"])
+    func aConstrainedAnswerIsOneOfTheLabelsAndTheServerIsToldSoItsWay(provider: String?) async throws {
+        let work = try Self.work(provider: provider)
+        let free = try await work.evaluate(work.options { $0.variants = ["plain"] })
+        #expect(free.runs[0].headline?.interval.estimate == 0, "\" I think\" is no label")
+        let report = try await work.evaluate(
+            work.options {
+                $0.variants = ["plain"]
+                $0.reader = .choice
+            })
+        #expect(report.runs[0].reader == .choice)
+        #expect(report.runs[0].headline?.interval.estimate ?? 0 > 0.99, "every constrained answer is the right label")
+        let last = try #require(work.stub.requests.last?.json)
+        switch provider {
+        case nil:
+            #expect(last["grammar"] == #"root ::= " "? ("positive" | "negative")"#)
+        case "openai":
+            #expect(last["guided_choice"] == ["positive", "negative"], "a raw completion: vLLM's guided choice")
+        default:
+            #expect(last["format"]?["properties"]?["answer"]?["enum"] == ["positive", "negative"])
+        }
     }
 }
 
 @Suite struct OneTokenAdvisorTests {
-    @Test func everyRungOfTheLadderIsScoredFromOneToken() async throws {
+    @Test func everyRungOfTheLadderIsScoredFromOneTokenWhenAskedFor() async throws {
         let work = try OneTokenTests.work()
         var options = AdviceOptions.smallSentiment
-        options.oneToken = true
+        options.reader = .oneToken
         let advice = try await work.workspace.advise(options, environment: work.environment)
-        #expect(advice.oneToken == true)
+        #expect(advice.reader == .oneToken)
         // The stub's text never names a label; its first-token probabilities always do.
         #expect(advice.zeroShot.variants.allSatisfy { $0.interval.estimate == 1 })
         #expect(!work.completions.isEmpty && work.completions.allSatisfy { $0.json?["n_predict"] == 1 })
         let stored = try work.workspace.advice(id: advice.id)
-        #expect(stored.oneToken == true)
+        #expect(stored.reader == .oneToken)
     }
-}
 
-@Suite struct AdvisorReadsLabelsFromOneTokenByDefaultTests {
-    @Test func byDefaultTheLadderReadsLabelsFromOneTokenAndGenerateAsksForText() async throws {
+    @Test func byDefaultTheLadderGeneratesItsAnswers() async throws {
         let work = try OneTokenTests.work()
-        var options = AdviceOptions.smallSentiment
-        let advice = try await work.workspace.advise(options, environment: work.environment)
-        #expect(advice.oneToken == true)
-        #expect(work.completions.allSatisfy { $0.json?["n_predict"] == 1 })
-        // The stub's text never names a label; its first-token probabilities always do.
-        #expect(advice.rungs.allSatisfy { $0.interval.estimate == 1 })
-
-        let generated = try OneTokenTests.work()
-        options.oneToken = false
-        let text = try await generated.workspace.advise(options, environment: generated.environment)
-        #expect(text.oneToken != true)
-        #expect(!generated.completions.isEmpty && generated.completions.allSatisfy { $0.json?["n_predict"] == 3 })
-        #expect(text.rungs.allSatisfy { $0.interval.estimate == 0 }, "\" I think\" is no label")
+        let advice = try await work.workspace.advise(AdviceOptions.smallSentiment, environment: work.environment)
+        #expect(advice.reader == .generate)
+        #expect(!work.completions.isEmpty && work.completions.allSatisfy { $0.json?["n_predict"] == 3 })
+        #expect(advice.rungs.allSatisfy { $0.interval.estimate == 0 }, "\" I think\" is no label")
     }
 
-    @Test func labelsOneTokenCannotTellApartAreGeneratedWithANoteSayingWhy() async throws {
+    @Test func labelsOneTokenCannotTellApartAreRefusedWhenItIsAskedFor() async throws {
         // A tokenizer that starts every text with the same token.
         let work = try OneTokenTests.work(fault: { request in
             guard request.path == "/tokenize" else { return nil }
             return .json(["tokens": [["id": 7, "piece": " The"], ["id": 8, "piece": " rest"]]])
         })
         var options = AdviceOptions.smallSentiment
-        let said = Mutex<[String]>([])
-        let advice = try await work.workspace.advise(
-            options, environment: work.environment, notes: { note in said.withLock { $0.append(note) } })
-        #expect(advice.oneToken != true)
-        #expect(!work.completions.isEmpty && work.completions.allSatisfy { $0.json?["n_predict"] == 3 })
-        let notes = said.withLock { $0 }
-        #expect(
-            notes.contains {
-                $0.contains("the labels are generated, not read from one token") && $0.contains(#"(" The")"#)
-            },
-            "\(notes)")
-        // Asked for, one token is refused with the same reason.
-        options.oneToken = true
+        options.reader = .oneToken
         let refusal = await #expect(throws: Refusal.self) {
             try await work.workspace.advise(options, environment: work.environment)
         }
         #expect(
             refusal?.description.contains(#"begin with the same token (" The")"#) == true,
             "\(String(describing: refusal))")
+        #expect(work.completions.isEmpty)
     }
 }

@@ -9,25 +9,45 @@ struct JSONTransport: Sendable {
     let http: any HTTPTransport
     let base: URL
     let headers: [(String, String)]
+    /// A query every URL ends in (Azure's `api-version=…`), or nil.
+    let query: String?
 
     init(http: any HTTPTransport, base: URL, apiKey: String? = nil) {
+        self.init(http: http, base: base, credential: apiKey.map(Credential.bearer) ?? .none)
+    }
+
+    init(http: any HTTPTransport, base: URL, credential: Credential, query: String? = nil) {
         self.http = http
         self.base = base
-        var headers = [("Content-Type", "application/json"), ("Accept", "application/json")]
-        if let apiKey, !apiKey.isEmpty { headers.append(("Authorization", "Bearer \(apiKey)")) }
+        self.query = query
+        var headers = [("Accept", "application/json")]
+        if let header = credential.header { headers.append(header) }
         self.headers = headers
     }
 
     func url(_ path: String) -> URL {
         var text = base.absoluteString
         while text.hasSuffix("/") { text.removeLast() }
-        return URL(string: text + path)!
+        text += path
+        if let query { text += (path.contains("?") ? "&" : "?") + query }
+        return URL(string: text)!
     }
 
     /// POSTs `body` to `path`; returns the parsed answer and the wall time in milliseconds.
     func post(_ path: String, _ body: JSONValue, timeout: Double) async throws -> (JSONValue, Double) {
         try await exchange(
-            HTTPRequest(method: "POST", url: url(path), headers: headers, body: Array(body.serialized().utf8)),
+            HTTPRequest(
+                method: "POST", url: url(path), headers: headers + [("Content-Type", "application/json")],
+                body: Array(body.serialized().utf8)),
+            timeout: timeout)
+    }
+
+    /// POSTs a form with files (an upload) to `path`; the answer as `post`'s.
+    func post(_ path: String, form: MultipartForm, timeout: Double) async throws -> (JSONValue, Double) {
+        try await exchange(
+            HTTPRequest(
+                method: "POST", url: url(path), headers: headers + [("Content-Type", form.contentType)],
+                body: form.body),
             timeout: timeout)
     }
 
@@ -140,6 +160,25 @@ extension JSONValue {
                 return TokenLogprob.Alternative(token: t, logprob: l)
             }
             return TokenLogprob(token: token, logprob: logprob, top: top)
+        }
+    }
+}
+
+/// How a request says who sends it; the key is read from the environment by the caller and
+/// never stored or shown.
+public enum Credential: Sendable {
+    case none
+    /// `Authorization: Bearer KEY`: OpenAI and the servers compatible with it.
+    case bearer(String)
+    /// `api-key: KEY`: Azure OpenAI's data plane.
+    case apiKey(String)
+
+    /// The header that carries it; none for no key, or an empty one.
+    var header: (String, String)? {
+        switch self {
+        case .bearer(let key) where !key.isEmpty: ("Authorization", "Bearer \(key)")
+        case .apiKey(let key) where !key.isEmpty: ("api-key", key)
+        default: nil
         }
     }
 }

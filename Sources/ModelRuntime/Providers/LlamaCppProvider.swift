@@ -25,7 +25,8 @@ public struct LlamaCppProvider: ModelProvider {
         body.merge(request.samplingFields) { _, set in set }
         if request.topLogprobs > 0 { body["n_probs"] = .number(Double(request.topLogprobs)) }
         if let slot = request.slot { body["id_slot"] = .number(Double(slot)) }
-        if let lora = request.lora { body["lora"] = LoraScale.field(lora) }
+        if let lora = request.lora { body["lora"] = LoraScale.json(lora) }
+        if let choice = request.choice { body["grammar"] = .string(ChoiceConstraint.grammar(choice)) }
         let (answer, latency) = try await transport.generate(
             "/completion", .object(body), maxTokens: request.maxTokens, timeout: timeout)
         guard let text = answer["content"]?.stringValue else {
@@ -95,16 +96,33 @@ public struct LlamaCppProvider: ModelProvider {
             slots: answer["total_slots"]?.intValue, model: answer["model_path"]?.stringValue)
     }
 
-    /// The LoRA adapters the server loaded, by id, with their file paths (`GET /lora-adapters`).
-    public func adapters(timeout: Double) async throws -> [(id: Int, path: String)] {
-        let (answer, _) = try await transport.get("/lora-adapters", timeout: timeout)
+    /// The LoRA adapters the server loaded (`GET /lora-adapters`), with the scale it applies each
+    /// at when a request names none. A server too old to have the route has none.
+    public func loadedAdapters(timeout: Double) async throws -> [LoadedAdapter] {
+        let answer: JSONValue
+        do {
+            (answer, _) = try await transport.get("/lora-adapters", timeout: timeout)
+        } catch ModelError.status(let code, _, _, _) where code == 404 {
+            return []
+        }
         guard let list = answer.arrayValue else {
             throw ModelError.malformed(url: transport.url("/lora-adapters").absoluteString, detail: "not a list")
         }
-        return list.compactMap { item in
-            guard let id = item["id"]?.intValue, let path = item["path"]?.stringValue else { return nil }
-            return (id, path)
+        return try list.map { item in
+            guard let id = item["id"]?.intValue, (0...LoadedAdapter.maximumID).contains(id),
+                let path = item["path"]?.stringValue
+            else {
+                throw ModelError.malformed(
+                    url: transport.url("/lora-adapters").absoluteString, detail: "an adapter without an id or a path")
+            }
+            return LoadedAdapter(id: id, path: path, scale: item["scale"]?.doubleValue ?? 0)
         }
+    }
+
+    /// Sets the scale the server applies each adapter at when a request names none
+    /// (`POST /lora-adapters`).
+    public func setAdapterScales(_ scales: [LoraScale], timeout: Double) async throws {
+        _ = try await transport.post("/lora-adapters", LoraScale.json(scales), timeout: timeout)
     }
 
     public func health(timeout: Double) async throws {

@@ -30,16 +30,18 @@ public struct OllamaProvider: ModelProvider {
             path = "/api/chat"
             body["messages"] = .array(messages.map(\.json))
         }
+        if let choice = request.choice { body["format"] = ChoiceConstraint.schema(choice) }
         if request.topLogprobs > 0 {
             body["logprobs"] = true
             body["top_logprobs"] = .number(Double(request.topLogprobs))
         }
         let (answer, latency) = try await transport.generate(
             path, .object(body), maxTokens: request.maxTokens, timeout: timeout)
-        guard let text = answer["response"]?.stringValue ?? answer["message"]?["content"]?.stringValue else {
+        guard var text = answer["response"]?.stringValue ?? answer["message"]?["content"]?.stringValue else {
             throw ModelError.malformed(
                 url: transport.url(path).absoluteString, detail: "no \"response\" or \"message\"")
         }
+        if request.choice != nil { text = ChoiceConstraint.unwrap(text) }
         var timings: [String: JSONValue] = [:]
         for key in ["total_duration", "load_duration", "prompt_eval_duration", "eval_duration"] {
             if let nanoseconds = answer[key]?.doubleValue {

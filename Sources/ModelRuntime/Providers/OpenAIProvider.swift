@@ -17,6 +17,19 @@ public struct OpenAIProvider: ModelProvider {
     }
 
     public func complete(_ request: CompletionRequest, timeout: Double) async throws -> Completion {
+        let (path, body) = OpenAIProvider.wire(request, model: model)
+        let (answer, latency) = try await transport.generate(
+            path, body, maxTokens: request.maxTokens, timeout: timeout)
+        return try OpenAIProvider.completion(
+            answer, request: request, url: transport.url(path).absoluteString, latency: latency,
+            endpoint: endpoint.absoluteString)
+    }
+
+    /// The path (`/chat/completions` or `/completions`) and body that ask for `request`, in the
+    /// wire format OpenAI defined and Azure OpenAI shares.
+    /// - Parameter model: the `model` field; nil leaves it out (a server with one model, or
+    ///   Azure, where the deployment in the path names it).
+    static func wire(_ request: CompletionRequest, model: String?) -> (path: String, body: JSONValue) {
         var body: [String: JSONValue] = [
             "max_tokens": .number(Double(request.maxTokens)), "temperature": .number(request.temperature),
             "stream": false,
@@ -24,36 +37,42 @@ public struct OpenAIProvider: ModelProvider {
         if let model { body["model"] = .string(model) }
         body.merge(request.samplingFields) { _, set in set }
         // llama-server's OpenAI-compatible routes take its per-request adapters too.
-        if let lora = request.lora { body["lora"] = LoraScale.field(lora) }
-        let path: String
+        if let lora = request.lora { body["lora"] = LoraScale.json(lora) }
         switch request.prompt {
         case .text(let prompt):
-            path = "/completions"
             body["prompt"] = .string(prompt)
             if request.topLogprobs > 0 { body["logprobs"] = .number(Double(request.topLogprobs)) }
+            // A raw completion has no response format; vLLM's guided choice constrains it.
+            if let choice = request.choice { body["guided_choice"] = .array(choice.map { .string($0) }) }
+            return ("/completions", .object(body))
         case .chat(let messages):
-            path = "/chat/completions"
             body["messages"] = .array(messages.map(\.json))
             if request.topLogprobs > 0 {
                 body["logprobs"] = true
                 body["top_logprobs"] = .number(Double(request.topLogprobs))
             }
+            if let choice = request.choice { body["response_format"] = ChoiceConstraint.responseFormat(choice) }
+            return ("/chat/completions", .object(body))
         }
-        let (answer, latency) = try await transport.generate(
-            path, .object(body), maxTokens: request.maxTokens, timeout: timeout)
-        let url = transport.url(path).absoluteString
+    }
+
+    /// The completion in an answer of either route; `url` names the route in errors.
+    static func completion(
+        _ answer: JSONValue, request: CompletionRequest, url: String, latency: Double, endpoint: String
+    ) throws -> Completion {
         guard let choice = answer["choices"]?.arrayValue?.first else {
             throw ModelError.malformed(url: url, detail: "no \"choices\"")
         }
-        guard let text = choice["message"]?["content"]?.stringValue ?? choice["text"]?.stringValue else {
+        guard var text = choice["message"]?["content"]?.stringValue ?? choice["text"]?.stringValue else {
             throw ModelError.malformed(url: url, detail: "the first choice has no text")
         }
+        if request.choice != nil, case .chat = request.prompt { text = ChoiceConstraint.unwrap(text) }
         return Completion(
             text: text, promptTokens: answer["usage"]?["prompt_tokens"]?.intValue,
             completionTokens: answer["usage"]?["completion_tokens"]?.intValue, latencyMilliseconds: latency,
             finishReason: FinishReason(choice["finish_reason"]?.stringValue),
             logprobs: request.topLogprobs > 0 ? OpenAIProvider.logprobs(choice["logprobs"]) : nil,
-            serverTimings: answer["timings"], endpoint: endpoint.absoluteString, model: answer["model"]?.stringValue)
+            serverTimings: answer["timings"], endpoint: endpoint, model: answer["model"]?.stringValue)
     }
 
     /// Chat's `{content: [{token, logprob, top_logprobs}]}`, or the completions API's legacy

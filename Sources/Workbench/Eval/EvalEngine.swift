@@ -82,6 +82,8 @@ final class EvalExecution {
     let progress: ((EvalProgress) -> Void)?
     let scorers: [(spec: ScorerSpec, name: String, scorer: (any Scorer)?)]
 
+    /// Cached answers not served because their adapters are unknown, and so asked again.
+    private(set) var askedAgain = 0
     private var pendingWrites: [(run: Int, result: ResultRecord)] = []
     private var done = 0
     private var cachedCount = 0
@@ -103,7 +105,7 @@ final class EvalExecution {
         self.stop = stop
         self.progress = progress
         let specs = evalset.settings.scorers
-        let oneToken = runs.first?.oneToken ?? false
+        let oneToken = runs.first?.reader == .oneToken
         self.scorers = specs.enumerated().map { index, spec in
             let labels = spec.kind == .label || spec.kind == .logprobLabel
             return (
@@ -171,7 +173,7 @@ final class EvalExecution {
                 return "run \(run.record.id)"
             }
             nested = true
-            return "similar \(run.record.revisionID) \(run.record.model) \(run.oneToken)"
+            return "similar \(run.record.revisionID) \(run.record.model) \(run.reader)"
         }
         let groups = items.map { item in
             let key = keys[item.run]
@@ -203,11 +205,14 @@ final class EvalExecution {
         }
         // A cached answer is scored again, not stored again: its timings are not read, nor its
         // log-probabilities unless a request asked for them.
-        let hits =
+        var hits =
             useCache
             ? try workspace.store.cachedResponses(
                 keys: prepared.map(\.key), logprobs: prepared.contains { $0.request.topLogprobs > 0 }, timings: false)
             : [:]
+        // Answers a server may have given with adapters applied are asked again (`Schema.version4`).
+        askedAgain = hits.values.filter(\.adaptersUnknown).count
+        if askedAgain > 0 { hits = hits.filter { !$0.value.adaptersUnknown } }
         // The same request in two runs (two random draws that chose the same examples in the
         // same order) is sent once: the later items take its answer as a cached one, as they
         // would had the runs been scored one after the other.
@@ -229,7 +234,9 @@ final class EvalExecution {
         defer { try? flush() }
         try await withThrowingTaskGroup(of: Finished.self) { group in
             func spawn(_ index: Int, lane: Int, _ phase: Phase, _ request: CompletionRequest, _ key: String) {
-                let client = runs[items[index].run].model.client
+                // A judge grades every run alike: the base model, whatever adapter the run applies.
+                let model = runs[items[index].run].model
+                let client = phase.isAnswer ? model.client : model.client.base
                 busy[lane] += 1
                 group.addTask {
                     do {
@@ -260,8 +267,8 @@ final class EvalExecution {
                     maxTokens: 4, temperature: 0, stop: ["\n"])
                 let model = runs[item.run].model
                 let judgeKey = CacheKey.make(
-                    provider: model.client.kind.rawValue, model: model.identity, request: judgeRequest, sample: 0)
-                if useCache, let hit = try workspace.store.cachedResponse(key: judgeKey) {
+                    provider: model.client.kind.rawValue, model: model.baseIdentity, request: judgeRequest, sample: 0)
+                if useCache, let hit = try workspace.store.cachedResponse(key: judgeKey), !hit.adaptersUnknown {
                     try record(
                         item, completion, cached: cached, responseKey: responseKey, judge: hit.completion(endpoint: ""))
                 } else {
@@ -301,7 +308,7 @@ final class EvalExecution {
                     let response = CachedResponse(completion, key: finished.key)
                     switch finished.phase {
                     case .answer:
-                        pendingResponses.append((response, model, finished.request))
+                        pendingResponses.append((response, model.client.kind, model.identity, finished.request))
                         try answered(
                             finished.index, lane: finished.lane, completion, cached: false, responseKey: finished.key)
                         for index in waiting.removeValue(forKey: finished.key) ?? [] {
@@ -311,7 +318,7 @@ final class EvalExecution {
                                 responseKey: finished.key)
                         }
                     case .judge(let answer, let cached, let responseKey):
-                        pendingResponses.append((response, model, finished.request))
+                        pendingResponses.append((response, model.client.kind, model.baseIdentity, finished.request))
                         try record(item, answer, cached: cached, responseKey: responseKey, judge: completion)
                     }
                 case .failure(let error):
@@ -333,7 +340,8 @@ final class EvalExecution {
         return outage
     }
 
-    private var pendingResponses: [(CachedResponse, ConnectedModel, CompletionRequest)] = []
+    /// Answers to store: each with its provider kind and the identity of the model that answered.
+    private var pendingResponses: [(CachedResponse, ProviderKind, String, CompletionRequest)] = []
 
     /// Scores an answer with every scorer and queues the result for writing.
     /// - Throws: `InputError` naming the setting when a scorer gives up on the answer (a regex
@@ -402,10 +410,9 @@ final class EvalExecution {
         pendingWrites.removeAll(keepingCapacity: true)
         pendingResponses.removeAll(keepingCapacity: true)
         try workspace.store.transaction {
-            for (response, model, request) in responses {
+            for (response, provider, identity, request) in responses {
                 try workspace.store.storeResponse(
-                    response, provider: model.client.kind.rawValue, model: model.identity,
-                    request: request.canonicalJSON)
+                    response, provider: provider.rawValue, model: identity, request: request.canonicalJSON)
             }
             for (run, result) in writes { try workspace.store.insertResult(runID: run, result) }
         }
@@ -432,7 +439,8 @@ extension CachedResponse {
             key: key, output: completion.text, finishReason: completion.finishReason.description,
             promptTokens: completion.promptTokens, completionTokens: completion.completionTokens,
             latencyMilliseconds: completion.latencyMilliseconds,
-            logprobs: completion.logprobs.map { .array($0.map(\.json)) }, timings: completion.serverTimings)
+            logprobs: completion.logprobs.map { .array($0.map(\.json)) }, timings: completion.serverTimings,
+            adapters: LoraScale.json(completion.lora ?? []))
     }
 
     /// The cached answer as a completion: its original tokens and latency.

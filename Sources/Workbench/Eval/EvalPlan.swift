@@ -20,13 +20,9 @@ public struct EvalOptions: Sendable {
     public var strategy = Strategy.zeroShot
     /// A stored LoRA adapter the managed runtime applies to every request (`pwb eval --adapter`).
     public var adapter: String?
-    /// Label tasks: ask for one token with its top log-probabilities and score the label from
-    /// them (`OneTokenLabels`), instead of generating and reading text.
-    public var oneToken = false
-    /// One token where it can tell the labels apart (a label eval set whose labels begin with
-    /// different tokens, a server that gives log-probabilities), else generated: with a note why
-    /// when the eval set's scorers are all labels.
-    public var oneTokenWhereItFits = false
+    /// How the answers are read: generated (the default), the label from one token's
+    /// log-probabilities, or generation constrained to the labels.
+    public var reader = Reader.generate
 
     public init(template: String) {
         self.template = template
@@ -44,8 +40,8 @@ struct PlannedRun {
     /// The few-shot block shared by all cases (random selection), rendered when the run was planned.
     var sharedExamples: String? { record.params.sharedExamples }
 
-    /// Whether the run asks for one token and scores its label from log-probabilities.
-    var oneToken: Bool { record.params.oneToken }
+    /// How the run reads its answers.
+    var reader: Reader { record.params.reader }
 }
 
 extension Workspace {
@@ -139,11 +135,18 @@ extension Workspace {
             run.revision.file, reference: run.revision.reference, vars: stored.evalCase.textVars, examples: examples,
             context: context, seed: temperature > 0 ? seed &+ sample : nil,
             topLogprobs: evalset.settings.scorers.contains { $0.kind == .logprobLabel } ? 20 : 0)
-        request.lora = run.model.lora
-        if run.oneToken {
-            // Both are in the cache key, so a one-token answer never stands in for a generated one.
-            request.maxTokens = 1
+        // What each reader asks is in the cache key, so no answer read one way stands in for another.
+        switch run.reader {
+        case .generate: break
+        case .oneToken:
+            request.maxTokens = run.record.params.readTokens
             request.topLogprobs = max(request.topLogprobs, OneTokenLabels.topLogprobs)
+        case .choice:
+            let labels = evalset.settings.scorers.first { $0.kind == .label || $0.kind == .logprobLabel }?.labels ?? []
+            request.choice = labels
+            // Room for the longest label whatever the template allows: a constrained answer cut
+            // short is no label at all. (A token is at least a byte.)
+            request.maxTokens = max(request.maxTokens, (labels.map(\.utf8.count).max() ?? 0) + 2)
         }
         return request
     }

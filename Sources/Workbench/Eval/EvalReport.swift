@@ -10,8 +10,8 @@ public struct RunReport: Sendable {
     public var variant: String
     public var modelName: String
     public var strategy: Strategy
-    /// Whether the labels were scored from one token's log-probabilities (`--one-token`).
-    public var oneToken: Bool { run.params.oneToken }
+    /// How the answers were read.
+    public var reader: Reader { run.params.reader }
     /// One summary per scorer, the headline first.
     public var scorers: [ScorerSummary]
     public var planned: Int
@@ -37,7 +37,7 @@ public struct RunReport: Sendable {
         [
             "run": .number(Double(run.id)), "revision": .string(reference), "variant": .string(variant),
             "model": .string(modelName), "model_identity": .string(run.model), "strategy": strategy.json,
-            "strategy_label": .string(strategy.label), "one_token": .bool(oneToken),
+            "strategy_label": .string(strategy.label), "reader": .string(reader.rawValue),
             "status": .string(run.status.rawValue),
             "planned": .number(Double(planned)), "scored": .number(Double(scored)), "errors": .number(Double(errors)),
             "failed_requests": .number(Double(failedRequests)), "scorers": .array(scorers.map(\.json)),

@@ -67,7 +67,7 @@ extension Workspace {
         }
         let outcome = try await execute(
             planned, items: items, evalset: first.evalset, cases: cases, options: first.options,
-            concurrency: first.concurrency, stop: stop, progress: progress)
+            concurrency: first.concurrency, stop: stop, notes: notes, progress: progress)
         var reports: [EvalReport] = []
         var interrupted: [EvalInterrupted] = []
         for evaluation in prepared {
@@ -102,12 +102,8 @@ extension Workspace {
         _ options: EvalOptions, environment: [String: String], notes: (String) -> Void,
         connected: inout [String: ConnectedModel]
     ) async throws -> PreparedEvaluation {
-        var options = options
         let revisions = try revisions(for: options)
         let evalset = try evalset(named: try evalsetName(for: options, revisions: revisions))
-        if options.oneTokenWhereItFits && !options.oneToken {
-            options.oneToken = (try? OneTokenLabels.labelScorer(evalset.settings.scorers, evalset: evalset.name)) != nil
-        }
         var cases = try store.cases(evalsetID: evalset.record.id, split: options.split)
         guard !cases.isEmpty else {
             throw Refusal(
@@ -115,7 +111,9 @@ extension Workspace {
         }
         if let limit = options.limit { cases = Array(cases.prefix(limit)) }
         try checkVariables(revisions, cases: cases, evalset: evalset.name)
-        if options.oneToken { _ = try OneTokenLabels.labelScorer(evalset.settings.scorers, evalset: evalset.name) }
+        if options.reader.readsLabels {
+            _ = try OneTokenLabels.labelScorer(evalset.settings.scorers, evalset: evalset.name, reader: options.reader)
+        }
         let strategy = options.strategy
         if strategy.shots > 0 && options.split == .train {
             throw Refusal(
@@ -176,7 +174,7 @@ extension Workspace {
                 params.scorers = evalset.settings.scorers.map(\.json)
                 params.limit = options.limit
                 params.adapter = adapter?.name
-                params.oneToken = options.oneToken
+                params.reader = options.reader
                 params.sharedExamples = shared[revisionIndex]
                 let record = RunRecord(
                     id: 0, batch: batch, templateID: revision.template.id, revisionID: revision.revision.id,
@@ -186,18 +184,11 @@ extension Workspace {
                 planned.append(PlannedRun(record: record, revision: revision, model: model))
             }
         }
-        if options.oneToken,
-            let unfit = try await oneTokenUnfit(
+        if options.reader == .oneToken {
+            let tokens = try await oneTokenReading(
                 planned, cases: cases, evalset: evalset, seed: options.seed, notes: notes)
-        {
-            guard options.oneTokenWhereItFits else {
-                throw Refusal("\(unfit); score without \(setting: "one-token")")
-            }
-            notes("pwb: the labels are generated, not read from one token: \(unfit)")
-            options.oneToken = false
-            for index in planned.indices { planned[index].record.params.oneToken = false }
+            for index in planned.indices { planned[index].record.params.readTokens = tokens }
         }
-        // After one token is settled: a generated answer asks the context for more tokens.
         try await checkPromptsFit(planned, cases: cases, evalset: evalset, seed: options.seed)
         try store.transaction {
             for index in planned.indices {
@@ -283,31 +274,24 @@ extension Workspace {
         options.seed = planned[0].record.params.seed
         let chosenConcurrency = concurrency ?? planned[0].record.params.concurrency
         for run in planned { try store.setRunStatus(run.record.id, .running) }
-        return try await finish(
-            planned, items: items, evalset: evalset, cases: cases, options: options, concurrency: chosenConcurrency,
-            stop: stop, progress: progress, allRuns: batch)
-    }
-
-    /// Runs the items, marks each run completed or interrupted, and builds the report.
-    private func finish(
-        _ planned: [PlannedRun], items: [WorkItem], evalset: LoadedEvalSet, cases: [Int: StoredCase],
-        options: EvalOptions, concurrency: Int, stop: StopRequest?, progress: ((EvalProgress) -> Void)?,
-        allRuns: [RunRecord]? = nil
-    ) async throws -> EvalReport {
         let outage = try await execute(
-            planned, items: items, evalset: evalset, cases: cases, options: options, concurrency: concurrency,
-            stop: stop, progress: progress)
-        return try conclude(planned, outage: outage, allRuns: allRuns)
+            planned, items: items, evalset: evalset, cases: cases, options: options, concurrency: chosenConcurrency,
+            stop: stop, notes: notes, progress: progress)
+        return try conclude(planned, outage: outage, allRuns: batch)
     }
 
     /// Runs the items; returns the runtime outage that stopped them early, if one did.
     private func execute(
         _ planned: [PlannedRun], items: [WorkItem], evalset: LoadedEvalSet, cases: [Int: StoredCase],
-        options: EvalOptions, concurrency: Int, stop: StopRequest?, progress: ((EvalProgress) -> Void)?
+        options: EvalOptions, concurrency: Int, stop: StopRequest?, notes: (String) -> Void,
+        progress: ((EvalProgress) -> Void)?
     ) async throws -> RuntimeUnavailable? {
         let execution = EvalExecution(
             workspace: self, runs: planned, evalset: evalset, cases: cases, useCache: options.useCache,
             concurrency: concurrency, seed: options.seed, stop: stop, progress: progress)
+        defer {
+            if execution.askedAgain > 0 { notes(Workspace.adaptersUnknownNote(execution.askedAgain)) }
+        }
         do {
             return try await execution.execute(items)
         } catch is CancellationError {
@@ -379,45 +363,59 @@ extension Workspace {
         }
     }
 
-    /// Why one token cannot score these runs, or nil: their labels' answers begin with the same
-    /// token (by the server's tokenizer), or the server gives no log-probabilities to score from.
-    /// A server without a tokenizer is asked one case's answer instead, which is kept in the
-    /// response cache.
-    private func oneTokenUnfit(
+    /// The tokens a one-token request of these runs generates: the answering token, after the
+    /// whitespace-only tokens the labels' answers begin with (" 返品" is a space, then 返品).
+    /// Refuses, before anything is scored, labels whose answers begin with the same answering
+    /// token (by the server's tokenizer), and a server that gives no log-probabilities to read
+    /// them from. A server without a tokenizer is asked one case's answer instead (kept in the
+    /// response cache), reading past one whitespace-only token.
+    private func oneTokenReading(
         _ planned: [PlannedRun], cases: [StoredCase], evalset: LoadedEvalSet, seed: Int, notes: (String) -> Void
-    ) async throws -> Message? {
-        let spec = try OneTokenLabels.labelScorer(evalset.settings.scorers, evalset: evalset.name)
+    ) async throws -> Int {
+        let spec = try OneTokenLabels.labelScorer(evalset.settings.scorers, evalset: evalset.name, reader: .oneToken)
+        var lead = 0
         var checked = Set<String>()
-        for run in planned {
+        func refuse(_ why: Message) -> Refusal {
+            Refusal("\(why); score with another \(setting: "reader") (generate, or choice)")
+        }
+        for var run in planned {
             let model = run.model
-            let request = try request(run, case: cases[0], evalset: evalset, sample: 0, seed: seed)
             var prompt: String?
-            if case .text(let text) = request.prompt { prompt = text }
+            if case .text(let text) = try request(run, case: cases[0], evalset: evalset, sample: 0, seed: seed).prompt {
+                prompt = text
+            }
             let texts = spec.labels.map { OneTokenLabels.answerText($0, afterPrompt: prompt) }
             guard checked.insert("\(ObjectIdentifier(model.client))\u{0}\(texts.joined(separator: "\u{0}"))").inserted
             else { continue }
-            var firstTokens: [(label: String, id: Int, piece: String)] = []
+            var answering: [(label: String, id: Int, piece: String)] = []
             var tokenized = true
             for (label, text) in zip(spec.labels, texts) {
                 guard let tokens = try await model.client.tokenize(text) else {
                     tokenized = false
                     break
                 }
-                if let first = tokens.first { firstTokens.append((label, first.id, first.piece)) }
+                guard let index = OneTokenLabels.answeringIndex(tokens.map(\.piece)) else { continue }
+                lead = max(lead, index)
+                answering.append((label, tokens[index].id, tokens[index].piece))
             }
             if tokenized {
-                if let (a, b, piece) = OneTokenLabels.sharedFirstToken(firstTokens) {
-                    return
+                if let (a, b, piece) = OneTokenLabels.sharedFirstToken(answering) {
+                    throw refuse(
                         "labels \"\(a)\" and \"\(b)\" of eval set \(evalset.name) begin with the same token (\"\(piece)\") for \(model.name), so one token cannot tell them apart"
+                    )
                 }
                 continue
             }
             // No tokenizer to ask (OpenAI-compatible, Ollama): whether the server gives
             // log-probabilities at all is seen in one answer.
+            lead = max(lead, 1)
+            run.record.params.readTokens = OneTokenLabels.maxTokens(lead: nil)
+            let request = try request(run, case: cases[0], evalset: evalset, sample: 0, seed: seed)
             let answer = try await model.client.complete(request)
             guard let logprobs = answer.logprobs, !logprobs.isEmpty else {
-                return
-                    "\(setting: "one-token") scores labels from log-probabilities, but \(model.name) (\(model.client.kind.rawValue) at \(model.client.endpoints[0])) returned none"
+                throw refuse(
+                    "\(setting: "reader") one-token scores labels from log-probabilities, but \(model.name) (\(model.client.kind.rawValue) at \(model.client.endpoints[0])) returned none"
+                )
             }
             let key = CacheKey.make(
                 provider: model.client.kind.rawValue, model: model.identity, request: request, sample: 0)
@@ -428,7 +426,7 @@ extension Workspace {
                 "pwb: \(model.name)'s server has no tokenizer to ask, so whether its labels begin with different tokens is not checked"
             )
         }
-        return nil
+        return OneTokenLabels.maxTokens(lead: lead)
     }
 
     /// The revision with this row id, resolved.
@@ -439,6 +437,12 @@ extension Workspace {
         else { throw Refusal("revision \(revisionID) is gone") }
         return ResolvedRevision(
             template: template, variant: variant, revision: revision, file: try PromptFile(parsing: revision.source))
+    }
+
+    /// Cached answers that are asked again because the server may have answered them with LoRA
+    /// adapters applied (`Schema.version4`).
+    static func adaptersUnknownNote(_ count: Int) -> String {
+        "pwb: \(count) cached answer\(count == 1 ? " was" : "s were") stored while LoRA adapters were loaded on the managed runtime, before each request stated every adapter's scale and the server's prompt cache was kept apart from them, so \(count == 1 ? "it may have been computed with the wrong adapters and was" : "they may have been computed with the wrong adapters and were") asked again"
     }
 
     public static func startedNote(_ info: RuntimeInfo) -> String {

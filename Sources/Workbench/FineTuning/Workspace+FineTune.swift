@@ -16,7 +16,13 @@ public struct FineTuneOptions: Sendable {
     /// The adapter's name (one size only); nil names it from what it was trained on.
     public var name: String?
     public var rank = 8
-    public var epochs = 2
+    /// The most epochs; nil sets them from the data (`epochBudget`). The epoch kept is the one
+    /// with the lowest loss on the validation part.
+    public var epochs: Int?
+    /// The share of each adapter's train cases held out to choose its epoch by (never dev or test).
+    public var validationShare = 0.2
+    /// Epochs without a lower validation loss before training stops.
+    public var patience = 3
     public var learningRate = 2e-4
     public var batch = 8
     public var seed = 0
@@ -32,6 +38,29 @@ public struct FineTuneOptions: Sendable {
     /// The fewest train cases an adapter is trained on: with fewer, one epoch is a step or two
     /// and the adapter learns nothing the intervals could tell apart from noise.
     public static let minimumExamples = 8
+
+    /// The most epochs an adapter on `examples` train cases is given when none are asked for.
+    /// BUDGET_RULE
+    public static func epochBudget(examples: Int) -> Int {
+        let trained = examples - heldOut(examples, share: 0.2)
+        let stepsPerEpoch = (trained + 7) / 8
+        return min(32, max(8, (160 + stepsPerEpoch - 1) / stepsPerEpoch))
+    }
+
+    /// The epochs training on `examples` is expected to run, for estimates: all of `most` when
+    /// given without validation; else the epochs validation stops at, as measured.
+    /// EXPECTED_RULE
+    public static func expectedEpochs(_ examples: Int, most: Int?) -> Double {
+        Double(most ?? epochBudget(examples: examples)) * 0.6
+    }
+
+    /// How many of `examples` the trainer holds out for validation at `share`: a share of them,
+    /// at least 2, leaving at least 4 to train on; none at a share of 0 (as `train_lora.py` does).
+    public static func heldOut(_ examples: Int, share: Double) -> Int {
+        guard share > 0 else { return 0 }
+        let count = min(max(2, Int((Double(examples) * share).rounded())), examples - 4)
+        return count < 2 ? 0 : count
+    }
 }
 
 /// How far training is.
@@ -47,6 +76,8 @@ public struct FineTuneProgress: Sendable {
     public var remaining: Double?
     /// What the trainer does now: `loading the model`, `training`, `converting`.
     public var phase: String
+    /// Where it trains (`cpu`, `cuda`, `mps`), once the trainer has said.
+    public var device: String?
 }
 
 /// The trainer could not run or failed; the message says why and what to do (exit 3).
@@ -106,8 +137,10 @@ extension Workspace {
                 "\(setting: "examples") \(count) is outside what eval set \(evalset.name) can train on: between \(FineTuneOptions.minimumExamples) and its \(train.count) train cases"
             )
         }
-        guard (1...256).contains(options.rank), (1...100).contains(options.epochs), (1...512).contains(options.batch),
-            options.learningRate > 0 && options.learningRate < 1
+        guard (1...256).contains(options.rank), (1...100).contains(options.epochs ?? 1),
+            (1...512).contains(options.batch),
+            options.learningRate > 0 && options.learningRate < 1, (0..<1).contains(options.validationShare),
+            (1...100).contains(options.patience)
         else {
             throw Refusal(
                 "training settings out of range: \(setting: "rank") 1…256, \(setting: "epochs") 1…100, \(setting: "learning-rate") between 0 and 1"
@@ -143,22 +176,17 @@ extension Workspace {
         let lines = pairs.map { $0.json.serialized() + "\n" }
         let trainerVersion = try Workspace.trainerVersion()
         var adapters: [AdapterRecord] = []
-        var jobs: [(count: Int, name: String, settings: JSONValue)] = []
+        var jobs: [(name: String, settings: AdapterTraining.Settings)] = []
         for count in counts {
-            let data = lines.prefix(count).joined()
-            let settings: JSONValue = [
-                "rank": .number(Double(options.rank)), "alpha": .number(Double(options.rank * 2)),
-                "epochs": .number(Double(options.epochs)), "learning_rate": .number(options.learningRate),
-                "batch": .number(Double(options.batch)), "seed": .number(Double(options.seed)),
-                "examples": .number(Double(count)), "data_hash": .string(SHA256.hex(data)),
-                "revision": .string(revision.reference), "base_model": .string(base.identity),
-                "trainer": .string(trainerVersion),
-            ]
-            let name =
-                options.name ?? "\(revision.variant.name)-n\(count)-\(SHA256.hex(settings.serialized()).prefix(8))"
+            let settings = AdapterTraining.Settings(
+                rank: options.rank, maxEpochs: options.epochs ?? FineTuneOptions.epochBudget(examples: count),
+                learningRate: options.learningRate, batch: options.batch, seed: options.seed, examples: count,
+                validationShare: options.validationShare, patience: options.patience,
+                dataHash: SHA256.hex(lines.prefix(count).joined()), revision: revision.reference,
+                baseModel: base.identity, trainer: trainerVersion)
+            let name = options.name ?? "\(revision.variant.name)-n\(count)-\(settings.hash.prefix(8))"
             if let existing = try store.adapter(named: name) {
-                let same = (settings.objectValue ?? [:]).allSatisfy { existing.training[$0.key] == $0.value }
-                guard same else {
+                guard existing.local?.settings == settings else {
                     throw Refusal(
                         "an adapter named \(name) exists, trained on other data, settings, model or trainer; choose another \(setting: "name")"
                     )
@@ -171,7 +199,7 @@ extension Workspace {
                 // Its file is gone: trained again, and its record replaced when the new one is stored.
                 try store.deleteAdapter(named: name)
             }
-            jobs.append((count, name, settings))
+            jobs.append((name, settings))
         }
         guard !jobs.isEmpty else { return adapters }
         let trainer = try trainerInstallation(environment: environment, install: options.install, notes: notes)
@@ -187,16 +215,26 @@ extension Workspace {
         var arguments = [
             "-W", "ignore", trainer.script, "--base", modelPath, "--data", dataPath, "--converter", trainer.converter,
             "--cache", try trainer.modelCache(for: modelPath),
-            "--rank", String(options.rank), "--alpha", String(options.rank * 2), "--epochs", String(options.epochs),
+            "--rank", String(options.rank), "--alpha", String(options.rank * 2),
             "--learning-rate", String(options.learningRate), "--batch", String(options.batch), "--seed",
-            String(options.seed),
+            String(options.seed), "--validation", String(options.validationShare), "--patience",
+            String(options.patience),
         ]
-        for (index, job) in jobs.enumerated() { arguments += ["--job", String(job.count), work + "/\(index).gguf"] }
+        for (index, job) in jobs.enumerated() {
+            arguments += [
+                "--job", String(job.settings.examples), String(job.settings.maxEpochs), work + "/\(index).gguf",
+            ]
+        }
         let run = TrainerProcess(python: trainer.python, arguments: arguments, log: directory + "/training.log")
-        var losses: [[Double]] = Array(repeating: [], count: jobs.count)
-        var epochLosses: [[Double]] = Array(repeating: [], count: jobs.count)
+        var records = jobs.map { AdapterTraining(settings: $0.settings, bestEpoch: 0, epochsRun: 0) }
         var loadSeconds = 0.0
-        let jobSteps = jobs.map { ($0.count + options.batch - 1) / options.batch * options.epochs }
+        var device: String?
+        // Steps per job at most; a job that stops early gives the rest up.
+        var jobSteps = jobs.map { job in
+            let trained =
+                job.settings.examples - FineTuneOptions.heldOut(job.settings.examples, share: options.validationShare)
+            return (trained + options.batch - 1) / options.batch * job.settings.maxEpochs
+        }
         let started = ContinuousClock.now
         // Finished jobs' steps and training seconds, and the current job's, for the estimate.
         var finished = (steps: 0, seconds: 0.0)
@@ -208,7 +246,8 @@ extension Workspace {
                 FineTuneProgress(
                     job: job + 1, jobs: jobs.count, step: step, steps: jobSteps[job], loss: loss,
                     elapsed: started.duration(to: .now).inSeconds,
-                    remaining: perStep.map { $0 * Double(jobSteps.reduce(0, +) - done) }, phase: phase))
+                    remaining: perStep.map { $0 * Double(jobSteps.reduce(0, +) - done) }, phase: phase,
+                    device: device))
         }
         report(0, step: 0, loss: nil, phase: "loading the model")
         var trained: [String] = []
@@ -219,39 +258,48 @@ extension Workspace {
                 switch event["event"]?.stringValue {
                 case "loaded":
                     loadSeconds = event["seconds"]?.doubleValue ?? 0
+                    device = event["device"]?.stringValue
                     report(job, step: 0, loss: nil, phase: "training")
                 case "step":
                     let loss = event["loss"]?.doubleValue ?? .nan
-                    losses[job].append(loss)
+                    records[job].losses.append(loss)
                     let step = event["step"]?.intValue ?? 0
                     current = (step, event["elapsed"]?.doubleValue ?? current.seconds)
-                    report(job, step: step, loss: loss, phase: step == jobSteps[job] ? "converting" : "training")
+                    report(job, step: step, loss: loss, phase: "training")
                 case "epoch":
-                    epochLosses[job].append(event["loss"]?.doubleValue ?? .nan)
+                    records[job].epochLosses.append(event["loss"]?.doubleValue ?? .nan)
+                    if let checked = event["validation_loss"]?.doubleValue {
+                        records[job].validationLosses.append(checked)
+                    }
+                case "stopped":
+                    // Validation stopped improving: the steps it would have taken are not to come.
+                    jobSteps[job] = current.steps
+                    report(job, step: current.steps, loss: records[job].losses.last, phase: "converting")
                 case "saved":
                     let spent = event["training_seconds"]?.doubleValue ?? current.seconds
-                    finished = (finished.steps + jobSteps[job], finished.seconds + spent)
+                    finished = (finished.steps + current.steps, finished.seconds + spent)
+                    jobSteps[job] = current.steps
                     current = (0, 0)
-                    let (name, count, settings) = (jobs[job].name, jobs[job].count, jobs[job].settings)
+                    let (name, settings) = (jobs[job].name, jobs[job].settings)
                     let file = directory + "/\(name).gguf"
                     try Workspace.replace(file, with: work + "/\(job).gguf")
-                    var training = settings.objectValue ?? [:]
-                    training["losses"] = .array(losses[job].map { .number($0) })
-                    training["epoch_losses"] = .array(epochLosses[job].map { .number($0) })
-                    training["training_seconds"] = .number(spent)
-                    training["examples_per_second"] = .number(spent > 0 ? Double(count * options.epochs) / spent : 0)
-                    training["load_seconds"] = .number(loadSeconds)
-                    training["converting_seconds"] = .number(event["converting_seconds"]?.doubleValue ?? 0)
-                    training["machine"] = Workspace.machine
-                    // What it was taught, so that no evaluation scores it on those cases.
-                    training["train_inputs"] = .array(
-                        train.prefix(count).map {
-                            .string(Workspace.inputHash($0.evalCase.inputText(inputVariable: evalset.settings.input)))
-                        })
+                    var training = records[job]
+                    training.epochsRun = event["epochs_run"]?.intValue ?? training.epochLosses.count
+                    training.bestEpoch = event["best_epoch"]?.intValue ?? training.epochsRun
+                    training.trainingSeconds = spent
+                    training.examplesPerSecond = spent > 0 ? Double(settings.examples * training.epochsRun) / spent : 0
+                    training.loadSeconds = loadSeconds
+                    training.convertingSeconds = event["converting_seconds"]?.doubleValue ?? 0
+                    training.device = device
+                    training.machine = Workspace.machine
+                    // What it was given, so that no evaluation scores it on those cases.
+                    training.trainInputs = train.prefix(settings.examples).map {
+                        Workspace.inputHash($0.evalCase.inputText(inputVariable: evalset.settings.input))
+                    }
                     let record = AdapterRecord(
                         id: 0, name: name, evalsetID: evalset.record.id, revisionID: revision.revision.id,
                         baseModel: base.identity, path: "adapters/\(name).gguf", hash: try Workspace.fileHash(file),
-                        training: .object(training), createdAt: "")
+                        training: .local(training), createdAt: "")
                     _ = try store.insertAdapter(record)
                     adapters.append(try store.adapter(named: name) ?? record)
                     trained.append(name)
@@ -375,7 +423,7 @@ extension Workspace {
             throw Refusal(
                 "adapter \(adapter.name) was trained on the train split; score it on dev or test (\(setting: "split"))")
         }
-        let taught = Set(adapter.training["train_inputs"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+        let taught = Set(adapter.trainInputs)
         if let seen = cases.first(where: {
             taught.contains(Workspace.inputHash($0.evalCase.inputText(inputVariable: evalset.settings.input)))
         }) {

@@ -8,6 +8,11 @@ trains with the loss on the completion's tokens only. Only the positions that pr
 completion token go through the output layer: with a vocabulary of 262k tokens that layer is most
 of the compute, and the prompt positions need none of it.
 
+How long to train is set from the data, as a practitioner would: part of each job's examples is held
+out for validation, training runs up to --epochs epochs, stopping once the validation loss has not
+improved for --patience epochs, and the adapter kept is the one of the epoch with the lowest
+validation loss. It trains on the GPU when torch sees one (CUDA, or Apple's MPS), else on the CPU.
+
 Progress is printed as one JSON object per line on stdout; errors go to stderr with exit code 1.
 """
 
@@ -44,16 +49,24 @@ def arguments():
     parser.add_argument("--data", required=True, help="JSON lines of prompt/completion pairs")
     parser.add_argument(
         "--job",
-        nargs=2,
+        nargs=3,
         action="append",
         required=True,
-        metavar=("COUNT", "OUT"),
-        help="train on the first COUNT examples and write the GGUF adapter OUT (repeatable: the model is loaded once)",
+        metavar=("COUNT", "EPOCHS", "OUT"),
+        help="train on the first COUNT examples for at most EPOCHS epochs and write the GGUF adapter OUT (repeatable: the model is loaded once)",
     )
     parser.add_argument("--converter", required=True, help="llama.cpp's convert_lora_to_gguf.py")
     parser.add_argument("--rank", type=int, default=8)
     parser.add_argument("--alpha", type=float, default=16)
-    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument(
+        "--validation",
+        type=float,
+        default=0.2,
+        help="the share of each job's examples held out to choose the epoch by (0: none, train every epoch)",
+    )
+    parser.add_argument(
+        "--patience", type=int, default=3, help="stop after this many epochs without a lower validation loss"
+    )
     parser.add_argument("--learning-rate", type=float, default=2e-4)
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--seed", type=int, default=0)
@@ -71,8 +84,20 @@ def encode(tokenizer, record):
     return prompt + completion + [tokenizer.eos_token_id], len(prompt)
 
 
-def completion_loss(model, batch, pad_id, torch):
-    """Mean cross-entropy over the completion tokens of a batch of (ids, prompt length)."""
+def device_of(torch):
+    """The device torch trains fastest on here: a CUDA GPU, Apple's MPS, else the CPU."""
+    if torch.cuda.is_available():
+        return "cuda"
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def completion_loss(model, batch, pad_id, torch, reduction="mean"):
+    """Cross-entropy over the completion tokens of a batch of (ids, prompt length): their mean, or
+    with reduction="sum" their sum (to average over a whole validation set)."""
+    device = next(model.parameters()).device
     width = max(len(ids) for ids, _ in batch)
     input_ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
     attention = torch.zeros((len(batch), width), dtype=torch.long)
@@ -86,12 +111,25 @@ def completion_loss(model, batch, pad_id, torch):
             columns.append(position)
             targets.append(ids[position + 1])
     inner = model.get_base_model()
-    hidden = inner.model(input_ids=input_ids, attention_mask=attention).last_hidden_state
-    logits = inner.lm_head(hidden[torch.tensor(rows), torch.tensor(columns)]).float()
+    hidden = inner.model(input_ids=input_ids.to(device), attention_mask=attention.to(device)).last_hidden_state
+    logits = inner.lm_head(hidden[torch.tensor(rows, device=device), torch.tensor(columns, device=device)]).float()
     cap = getattr(inner.config, "final_logit_softcapping", None)
     if cap:
         logits = torch.tanh(logits / cap) * cap
-    return torch.nn.functional.cross_entropy(logits, torch.tensor(targets))
+    return torch.nn.functional.cross_entropy(logits, torch.tensor(targets, device=device), reduction=reduction)
+
+
+def validation_loss(model, examples, pad_id, options, torch):
+    """The mean loss per completion token over `examples`, without training."""
+    model.eval()
+    total, tokens = 0.0, 0
+    with torch.no_grad():
+        for first in range(0, len(examples), options.batch):
+            batch = examples[first : first + options.batch]
+            total += completion_loss(model, batch, pad_id, torch, reduction="sum").item()
+            tokens += sum(len(ids) - prompt_length for ids, prompt_length in batch)
+    model.train()
+    return total / max(tokens, 1)
 
 
 def stop(number, frame):
@@ -129,7 +167,9 @@ def main():
     random.seed(options.seed)
     torch.set_num_threads(os.cpu_count() or 1)
     tokenizer, model = load(options.base, options.cache, torch, AutoModelForCausalLM, AutoTokenizer)
-    say("loaded", seconds=round(time.monotonic() - started, 2), parameters=model.num_parameters())
+    device = device_of(torch)
+    model = model.to(device)
+    say("loaded", seconds=round(time.monotonic() - started, 2), parameters=model.num_parameters(), device=device)
 
     config = LoraConfig(
         r=options.rank,
@@ -140,11 +180,11 @@ def main():
     )
     examples = [encode(tokenizer, record) for record in records]
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    for job, (count, out) in enumerate(options.job):
-        count = int(count)
+    for job, (count, epochs, out) in enumerate(options.job):
+        count, epochs = int(count), int(epochs)
         if not 0 < count <= len(examples):
             fail(f"--job asks for {count} examples; {options.data} holds {len(examples)}")
-        model = train(model, config, examples[:count], pad_id, options, job, torch, get_peft_model)
+        model = train(model, config, examples[:count], epochs, pad_id, options, job, torch, get_peft_model)
         save(model, out, options.converter, job, started)
         model = model.unload()
 
@@ -197,20 +237,44 @@ def alive(pid):
         return True
 
 
-def train(model, config, examples, pad_id, options, job, torch, get_peft_model):
-    """A fresh adapter on `model`, trained on `examples`; returns the adapted model."""
+def held_out(examples, share, seed):
+    """`examples` split into those trained on and those held out for validation: a seeded draw of
+    `share` of them (at least 2, and at least 4 left to train on), none when share is 0."""
+    count = 0 if share <= 0 else min(max(2, round(len(examples) * share)), len(examples) - 4)
+    if count < 2:
+        return examples, []
+    order = list(range(len(examples)))
+    random.Random(seed).shuffle(order)
+    chosen = set(order[:count])
+    return [e for i, e in enumerate(examples) if i not in chosen], [examples[i] for i in sorted(chosen)]
+
+
+def train(model, config, examples, epochs, pad_id, options, job, torch, get_peft_model):
+    """A fresh adapter on `model`, trained on `examples` less the validation part; returns the
+    adapted model at its best epoch."""
     torch.manual_seed(options.seed)
     shuffle = random.Random(options.seed)
+    examples, validation = held_out(examples, options.validation, options.seed)
     model = get_peft_model(model, config)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=options.learning_rate)
     steps_per_epoch = math.ceil(len(examples) / options.batch)
-    total_steps = steps_per_epoch * options.epochs
-    say("training", job=job, examples=len(examples), steps=total_steps, trainable=trainable)
+    total_steps = steps_per_epoch * epochs
+    say(
+        "training",
+        job=job,
+        examples=len(examples),
+        validation=len(validation),
+        steps=total_steps,
+        steps_per_epoch=steps_per_epoch,
+        trainable=trainable,
+    )
     model.train()
     step = 0
     started = time.monotonic()
-    for epoch in range(1, options.epochs + 1):
+    best = (math.inf, 0, None)  # validation loss, epoch, the adapter's weights then
+    validation_losses = []
+    for epoch in range(1, epochs + 1):
         order = list(range(len(examples)))
         shuffle.shuffle(order)
         epoch_started = time.monotonic()
@@ -232,14 +296,29 @@ def train(model, config, examples, pad_id, options, job, torch, get_peft_model):
                 loss=round(loss.item(), 5),
                 elapsed=round(time.monotonic() - started, 2),
             )
+        checked = validation_loss(model, validation, pad_id, options, torch) if validation else None
+        if checked is not None:
+            validation_losses.append(checked)
+            if checked < best[0]:
+                weights = {k: v.detach().clone() for k, v in model.state_dict().items() if "lora_" in k}
+                best = (checked, epoch, weights)
         say(
             "epoch",
             job=job,
             epoch=epoch,
             loss=round(sum(losses) / len(losses), 5),
+            validation_loss=None if checked is None else round(checked, 5),
             seconds=round(time.monotonic() - epoch_started, 2),
         )
+        if checked is not None and epoch - best[1] >= options.patience and epoch < epochs:
+            say("stopped", job=job, epoch=epoch, best_epoch=best[1])
+            break
+    if best[2] is not None:
+        model.load_state_dict(best[2], strict=False)
     model.training_seconds = time.monotonic() - started
+    model.best_epoch = best[1] if best[2] is not None else epoch
+    model.epochs_run = epoch
+    model.validation_losses = validation_losses
     return model
 
 
@@ -273,6 +352,9 @@ def save(model, out, converter, job, started):
         job=job,
         adapter=out,
         training_seconds=round(model.training_seconds, 2),
+        best_epoch=model.best_epoch,
+        epochs_run=model.epochs_run,
+        validation_losses=[round(v, 5) for v in model.validation_losses],
         converting_seconds=round(time.monotonic() - converting, 2),
         seconds=round(time.monotonic() - started, 2),
     )

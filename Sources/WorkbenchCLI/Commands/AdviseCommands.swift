@@ -31,7 +31,8 @@ enum AdviseCommands {
         "finetune", "train LoRA adapters on 1/4, 1/2 and all train cases here (pwb finetune) and measure each as a rung"
     )
     static let fineTuneEpochs = OptionKey<Int>.number(
-        "finetune-epochs", "E", in: 1...100, "epochs for those adapters (default 2)")
+        "finetune-epochs", "E", in: 1...100,
+        "the most epochs for those adapters (default: set from the data, the epoch kept chosen on a validation part)")
     static let fineTuneMinutes = OptionKey<Double>.decimal(
         "finetune-minutes", "M", in: 0...100_000,
         "the training time allowed; larger sizes that would not fit are left out (default 30)")
@@ -48,12 +49,10 @@ enum AdviseCommands {
         "passages", "N", in: 1...100, "passages retrieved per case (default 3)")
     static let concurrency = OptionKey<Int>.number(
         "concurrency", "N", in: Options.concurrencyRange, "requests at once (default: the server's slots)")
-    static let oneToken = OptionKey<Bool>.flag(
-        "one-token",
-        "label tasks: read every label from one token's log-probabilities (the default where that tells the labels apart), and refuse where it cannot"
+    static let reader = OptionKey<Reader>.choice(
+        "reader", placeholder: "READER",
+        "how every rung reads its answers: generate (the default, as a deployed prompt is read), one-token (label tasks: faster; the rungs that decide are scored generated too, and their generated scores decide) or choice (label tasks: generation constrained to the labels)"
     )
-    static let generate = OptionKey<Bool>.flag(
-        "generate", "label tasks: every rung generates its answer instead of reading the label from one token")
     static let show = OptionKey<String>.text("show", "ID", "print stored advice again (ID, or latest)")
 
     static let advise = Command(
@@ -63,7 +62,8 @@ enum AdviseCommands {
             Options.evalset.option, target.option, volume.option, priceIn.option, priceOut.option,
             fineTuneCost.option, fineTunedModel.option, fineTune.option, fineTuneEpochs.option,
             fineTuneMinutes.option, fineTuneMax.option, Options.model.option, budget.option, maxShots.option,
-            draws.option, passages.option, Options.seed.option, concurrency.option, oneToken.option, generate.option,
+            draws.option, passages.option, Options.seed.option, concurrency.option, reader.option,
+            EvalCommands.oneToken.option,
             show.option,
             Options.json.option,
         ],
@@ -95,7 +95,7 @@ enum AdviseCommands {
         options.fineTuneCostUSD = invocation[fineTuneCost]
         options.fineTunedModel = invocation[fineTunedModel]
         options.fineTune = invocation[fineTune]
-        options.fineTuneEpochs = invocation[fineTuneEpochs] ?? options.fineTuneEpochs
+        options.fineTuneEpochs = invocation[fineTuneEpochs]
         options.fineTuneMinutes = invocation[fineTuneMinutes] ?? options.fineTuneMinutes
         options.fineTuneMaxExamples = invocation[fineTuneMax]
         if !options.fineTune,
@@ -111,10 +111,7 @@ enum AdviseCommands {
         options.draws = invocation[draws] ?? options.draws
         options.passages = invocation[passages] ?? options.passages
         options.seed = invocation[Options.seed] ?? 0
-        if invocation[oneToken] && invocation[generate] {
-            throw UsageError("--one-token reads the label from one token and --generate generates it; choose one")
-        }
-        options.oneToken = invocation[oneToken] ? true : invocation[generate] ? false : nil
+        options.reader = try EvalCommands.readerOption(invocation, reader)
         options.concurrency = invocation[concurrency]
         let stop = StopRequest()
         let bar = ProgressBar(output: invocation.output, label: "advise")

@@ -34,10 +34,11 @@ enum EvalCommands {
         "apply a LoRA adapter from pwb finetune (the local runtime serves it)")
     static let passages = OptionKey<Int>.number(
         "passages", "N", in: 1...100, "passages per case with --rag (default 3)")
-    static let oneToken = OptionKey<Bool>.flag(
-        "one-token",
-        "label tasks: ask for one token and score the label from its log-probabilities (the labels' first tokens must differ)"
+    static let reader = OptionKey<Reader>.choice(
+        "reader", placeholder: "READER",
+        "how answers are read: generate (the default: the scorers read the text), one-token (label tasks: the label from the answering token's log-probabilities) or choice (label tasks: generation constrained to the labels)"
     )
+    static let oneToken = OptionKey<Bool>.flag("one-token", "the same as --reader one-token")
     static let failUnder = OptionKey<Double>.decimal(
         "fail-under", "X", in: 0...1, "exit 1 when the best score is below X")
     static let baseline = OptionKey<Int>.number(
@@ -58,7 +59,8 @@ enum EvalCommands {
         options: [
             variants.option, Options.evalset.option, split.option, models.option, concurrency.option,
             repeats.option, noCache.option, limit.option, seed.option, shots.option, select.option, rag.option,
-            adapter.option, passages.option, oneToken.option, failUnder.option, baseline.option, resume.option,
+            adapter.option, passages.option, reader.option, oneToken.option, failUnder.option, baseline.option,
+            resume.option,
             retryErrors.option, json.option, csv.option,
         ],
         details: """
@@ -163,8 +165,20 @@ enum EvalCommands {
         }
         options.strategy = strategy
         options.adapter = invocation[adapter]
-        options.oneToken = invocation[oneToken]
+        options.reader = try readerOption(invocation)
         return options
+    }
+
+    /// `--reader`, or `--one-token` for short; the two must not disagree.
+    static func readerOption(_ invocation: Invocation, _ key: OptionKey<Reader> = reader) throws -> Reader {
+        let chosen = invocation[key]
+        if invocation[oneToken] {
+            guard chosen == nil || chosen == .oneToken else {
+                throw UsageError("--one-token is --reader one-token; it cannot go with --reader \(chosen!.rawValue)")
+            }
+            return .oneToken
+        }
+        return chosen ?? .generate
     }
 
     /// Every case of every run of the report, as exported, each marked with its run.
@@ -245,6 +259,11 @@ enum EvalCommands {
         if report.runs[0].run.evalsetID != report.runs[1].run.evalsetID {
             invocation.output.warning("the two runs used different eval sets; only shared cases are compared")
         }
+        if report.runs[0].reader != report.runs[1].reader {
+            invocation.output.warning(
+                "run \(ids[0]) was read by \(report.runs[0].reader.rawValue) and run \(ids[1]) by \(report.runs[1].reader.rawValue): the comparison is of two systems that read their answers differently, not only of their prompts"
+            )
+        }
         if invocation[Options.json] {
             invocation.output.line(report.json.serialized(pretty: true))
             return
@@ -274,6 +293,7 @@ enum EvalCommands {
                     "revision": .string("\(listing.template)/\(listing.variant)@\(listing.revision)"),
                     "evalset": .string(listing.evalset), "split": .string(listing.run.split.rawValue),
                     "model": .string(listing.run.model), "strategy": listing.run.strategy.json,
+                    "reader": .string(listing.run.params.reader.rawValue),
                     "status": .string(listing.run.status.rawValue), "done": .number(Double(listing.done)),
                     "planned": .number(Double(listing.run.plan.count * listing.run.samples)),
                     "errors": .number(Double(listing.errors)), "summary": listing.run.summary ?? .null,

@@ -20,7 +20,14 @@ enum FineTuneCommands {
         "train on the first N train cases (several sizes: one adapter each)")
     static let rank = OptionKey<Int>.number(
         "rank", "R", in: 1...256, "LoRA rank (default 8; alpha is twice the rank)")
-    static let epochs = OptionKey<Int>.number("epochs", "E", in: 1...100, "passes over the data (default 2)")
+    static let epochs = OptionKey<Int>.number(
+        "epochs", "E", in: 1...100,
+        "the most passes over the data (default: set from the data); the epoch kept is the one with the lowest loss on a validation part of the train split"
+    )
+    static let validation = OptionKey<Double>.decimal(
+        "validation", "SHARE", in: 0...0.5,
+        "the share of the train cases held out to choose the epoch by (default 0.2; 0 trains every epoch and keeps the last)"
+    )
     static let learningRate = OptionKey<Double>.decimal(
         "learning-rate", "LR", in: 0...1, "AdamW learning rate (default 0.0002)")
     static let seed = OptionKey<Int>.number(
@@ -32,11 +39,12 @@ enum FineTuneCommands {
         "finetune", "train a LoRA adapter for the local model on an eval set's train split",
         arguments: "EVALSET", min: 1, max: 1, completing: .evalsets,
         options: [
-            template.option, name.option, examples.option, rank.option, epochs.option, learningRate.option,
+            template.option, name.option, examples.option, rank.option, epochs.option, validation.option,
+            learningRate.option,
             seed.option, install.option,
         ],
         details: """
-            Trains on CPU with PyTorch and PEFT in a virtual environment under the pwb cache (make trainer
+            Trains with PyTorch and PEFT (on a CUDA or Apple GPU when there is one, else the CPU) in a virtual environment under the pwb cache (make trainer
             installs it), converts the adapter to GGUF and stores it under .pwb/adapters. pwb eval --adapter NAME
             scores it on the same engine as every other run: the managed llama-server loads it beside the base
             model. An adapter trained on the same data with the same settings is reused, not trained again.
@@ -49,7 +57,8 @@ enum FineTuneCommands {
         options.name = invocation[name]
         if let sizes = invocation[examples] { options.examples = sizes }
         options.rank = invocation[rank] ?? options.rank
-        options.epochs = invocation[epochs] ?? options.epochs
+        options.epochs = invocation[epochs]
+        options.validationShare = invocation[validation] ?? options.validationShare
         options.learningRate = invocation[learningRate] ?? options.learningRate
         options.seed = invocation[seed] ?? 0
         options.install = invocation[install]
@@ -76,6 +85,7 @@ enum FineTuneCommands {
         var text = "finetune"
         if progress.jobs > 1 { text += " \(progress.job)/\(progress.jobs)" }
         text += " · \(progress.phase)"
+        if let device = progress.device { text += " on \(device)" }
         if progress.steps > 0 && progress.step > 0 { text += " · step \(progress.step)/\(progress.steps)" }
         if let loss = progress.loss { text += String(format: " · loss %.3f", loss) }
         text += " · \(ProgressBar.clock(progress.elapsed))"
@@ -86,20 +96,33 @@ enum FineTuneCommands {
     /// A table of adapters: name, cases, settings, final loss, training time and speed.
     static func lines(_ adapters: [AdapterRecord]) -> [String] {
         var table = Table([
-            .init("ADAPTER"), .init("CASES", right: true), .init("RANK", right: true), .init("EPOCHS", right: true),
-            .init("LOSS", right: true), .init("TRAINING", right: true), .init("EXAMPLES/S", right: true),
-            .init("HASH"),
+            .init("ADAPTER"), .init("CASES", right: true), .init("RANK", right: true), .init("EPOCH", right: true),
+            .init("LOSS", right: true), .init("VALIDATION", right: true), .init("TRAINING", right: true),
+            .init("EXAMPLES/S", right: true), .init("DEVICE"), .init("HASH"),
         ])
         for adapter in adapters {
-            let training = adapter.training
-            let losses = training["epoch_losses"]?.arrayValue?.compactMap(\.doubleValue) ?? []
+            guard let training = adapter.local else {
+                // A provider's job: its model, the tokens it trained and what it cost.
+                let hosted = adapter.hosted!
+                table.add([
+                    adapter.name, String(hosted.settings.examples), "–", hosted.settings.epochs, "–", "–",
+                    hosted.wallSeconds.map { ProgressBar.clock($0) } ?? hosted.status, "–",
+                    hosted.settings.provider, hosted.fineTunedModel ?? hosted.jobID,
+                ])
+                continue
+            }
+            let kept = training.bestEpoch - 1
+            func at(_ losses: [Double]) -> String {
+                guard let first = losses.first else { return "–" }
+                let chosen = losses.indices.contains(kept) ? losses[kept] : losses[losses.count - 1]
+                return String(format: "%.3f → %.3f", first, chosen)
+            }
             table.add([
-                adapter.name, training["examples"]?.intValue.map(String.init) ?? "?",
-                training["rank"]?.intValue.map(String.init) ?? "?",
-                training["epochs"]?.intValue.map(String.init) ?? "?",
-                losses.map { String(format: "%.3f", $0) }.joined(separator: " → "),
-                training["training_seconds"]?.doubleValue.map { ProgressBar.clock($0) } ?? "?",
-                training["examples_per_second"]?.doubleValue.map { String(format: "%.2f", $0) } ?? "?",
+                adapter.name, String(training.settings.examples), String(training.settings.rank),
+                training.epochsRun > training.bestEpoch
+                    ? "\(training.bestEpoch) of \(training.epochsRun)" : String(training.bestEpoch),
+                at(training.epochLosses), at(training.validationLosses), ProgressBar.clock(training.trainingSeconds),
+                String(format: "%.2f", training.examplesPerSecond), training.device ?? "–",
                 String(adapter.hash.prefix(12)),
             ])
         }
@@ -116,7 +139,7 @@ enum FineTuneCommands {
                 [
                     "name": .string(adapter.name), "path": .string(workspace.adapterPath(adapter)),
                     "hash": .string(adapter.hash), "base_model": .string(adapter.baseModel),
-                    "training": adapter.training, "created_at": .string(adapter.createdAt),
+                    "training": adapter.training.json, "created_at": .string(adapter.createdAt),
                 ]
             }
             invocation.output.line(JSONValue.array(items).serialized(pretty: true))

@@ -40,7 +40,7 @@ extension Advice {
                 "costs are local compute, each rung's tokens at one speed taken from the answers' latencies (\(rate(speeds.secondsPerPromptToken)) tokens/s)"
         }
         // A one-token answer is sampled from the prompt's last step: no generation speed to show.
-        let generated = oneToken == true ? "" : ", \(rate(speeds.secondsPerGeneratedToken)) tokens/s generated"
+        let generated = reader == .oneToken ? "" : ", \(rate(speeds.secondsPerGeneratedToken)) tokens/s generated"
         return
             "costs are local compute, each rung's prompt and answer tokens at the speeds the server reported over the ladder (\(rate(speeds.secondsPerPromptToken)) prompt tokens/s read\(generated))"
     }

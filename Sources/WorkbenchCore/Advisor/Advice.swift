@@ -212,9 +212,9 @@ public struct Advice: Sendable, Hashable, Codable {
     public var rungs: [Rung]
     public var decision: Decision?
     public var elapsedSeconds: Double
-    /// Every rung scored its labels from one token's log-probabilities (the default where that can
-    /// tell the labels apart, or `--one-token`); nil when generated.
-    public var oneToken: Bool?
+    /// How every rung read its answers (nil in advice stored before readers were named, which
+    /// read them from one token where that told the labels apart).
+    public var reader: Reader?
     /// The server's speeds every rung's local compute is reckoned at; nil when no answer had
     /// tokens to measure them by.
     public var speeds: ComputeSpeeds?

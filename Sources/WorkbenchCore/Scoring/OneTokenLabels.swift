@@ -7,44 +7,52 @@ public enum OneTokenLabels {
     /// spellings (" positive", " Positive", "positive") are among them.
     public static let topLogprobs = 20
 
-    /// The label scorer of `scorers` that `--one-token` scores from probabilities, or a sentence
-    /// saying why the eval set cannot be scored that way.
-    public static func labelScorer(_ scorers: [ScorerSpec], evalset: String) throws -> ScorerSpec {
+    /// The label scorer of `scorers` that a label `reader` (one token, or a choice of the labels)
+    /// reads, or a sentence saying why the eval set cannot be read that way.
+    public static func labelScorer(_ scorers: [ScorerSpec], evalset: String, reader: Reader = .oneToken) throws
+        -> ScorerSpec
+    {
         guard let label = scorers.first(where: { $0.kind == .label || $0.kind == .logprobLabel }) else {
             throw Refusal(
-                "\(setting: "one-token") scores a label, but eval set \(evalset) has no label scorer; add {\"type\": \"label\", \"labels\": [...]} to its settings or score without \(setting: "one-token")"
+                "\(setting: "reader") \(reader.rawValue) reads a label, but eval set \(evalset) has no label scorer; add {\"type\": \"label\", \"labels\": [...]} to its settings or read with \(setting: "reader") generate"
             )
         }
         if let other = scorers.first(where: { $0.kind != .label && $0.kind != .logprobLabel }) {
             throw Refusal(
-                "\(setting: "one-token") scores labels only, but eval set \(evalset) also has the \(other.name) scorer, which would read a one-token answer; score without \(setting: "one-token")"
+                "\(setting: "reader") \(reader.rawValue) reads labels only, but eval set \(evalset) also has the \(other.name) scorer, which would read its answer; read with \(setting: "reader") generate"
             )
         }
         return label
     }
 
-    /// The text whose tokens a label's answer begins with after `prompt`: a completion prompt
-    /// that ends in a word character is followed by a space (the model writes " positive", not
-    /// "positive"); after whitespace, in text without spaces, or in a chat answer, the bare label.
+    /// The text a label's answer is written as after `prompt` (`AnswerText.following`): the
+    /// model writes " positive" after `Sentiment:` and " 返品" after `分類:`.
     public static func answerText(_ label: String, afterPrompt prompt: String?) -> String {
-        guard let prompt, let last = prompt.unicodeScalars.last, let first = label.unicodeScalars.first else {
-            return label
-        }
-        if last.properties.isWhitespace || TextNormalizer.isSpacelessScript(first)
-            || TextNormalizer.isSpacelessScript(last)
-        {
-            return label
-        }
-        return " " + label
+        AnswerText.following(prompt, label)
     }
 
-    /// The first two labels whose answers begin with the same token (by token id), with that
-    /// token's text; nil when every first token differs. `firstTokens` is in the labels' order.
-    public static func sharedFirstToken(_ firstTokens: [(label: String, id: Int, piece: String)]) -> (
+    /// Where a label's answer is read: its first token that is not only whitespace. Gemma's
+    /// tokenizer writes " 返品" as a bare space and then 返品, so the label shows only at the
+    /// second step; " positive" is one token and shows at the first.
+    /// - Parameter pieces: the answer's tokens as text (an empty piece is a token the server did
+    ///   not spell, taken as answering).
+    /// - Returns: its index, which is how many whitespace-only tokens come before it; nil when
+    ///   every token is whitespace.
+    public static func answeringIndex(_ pieces: [String]) -> Int? {
+        pieces.firstIndex { $0.isEmpty || !$0.trimmingWhitespace().isEmpty }
+    }
+
+    /// The tokens a one-token request generates to reach the answering step after `lead`
+    /// whitespace-only tokens. A server without a tokenizer to ask is given one token of lead.
+    public static func maxTokens(lead: Int?) -> Int { 1 + min(lead ?? 1, 4) }
+
+    /// The first two labels whose answers begin with the same answering token (by token id), with
+    /// that token's text; nil when every one differs. `answering` is in the labels' order.
+    public static func sharedFirstToken(_ answering: [(label: String, id: Int, piece: String)]) -> (
         String, String, piece: String
     )? {
-        for (index, a) in firstTokens.enumerated() {
-            if let b = firstTokens[(index + 1)...].first(where: { $0.id == a.id }) {
+        for (index, a) in answering.enumerated() {
+            if let b = answering[(index + 1)...].first(where: { $0.id == a.id }) {
                 return (a.label, b.label, a.piece)
             }
         }
