@@ -35,7 +35,8 @@ let package = Package(
             exclude: ["README.md"]
         ),
         .executableTarget(name: "pwb", dependencies: ["WorkbenchCLI"]),
-        .testTarget(name: "WorkbenchCoreTests", dependencies: ["WorkbenchCore"]),
+        // The fuzz harness (FuzzTests) also drives what servers and command lines feed the layers above.
+        .testTarget(name: "WorkbenchCoreTests", dependencies: ["WorkbenchCore", "ModelRuntime", "WorkbenchCLI"]),
         .testTarget(name: "WorkbenchStoreTests", dependencies: ["WorkbenchStore"]),
         // A stub model server for tests (in process) and benchmarks (as its own executable).
         .target(name: "StubRuntime", dependencies: ["WorkbenchCore"], path: "Tests/StubRuntime"),

@@ -2,10 +2,11 @@
 # Installs the Debian packages pwb builds and runs with, only those that are missing:
 # the SQLite and libedit headers (the Swift package links both), and what building
 # llama-server needs (a C++ compiler, cmake, python3 with pip for the PyPI downloads), and
-# Chromium, in which the tests load `pwb report` pages headless and check the rendered DOM.
+# Chromium, in which the tests load `pwb report` pages headless and check the rendered DOM, with a
+# CJK font (Noto CJK): without one, Japanese rows draw as missing-glyph boxes.
 set -euo pipefail
 
-wanted=(libsqlite3-dev libedit-dev pkg-config g++ make python3 python3-pip chromium)
+wanted=(libsqlite3-dev libedit-dev pkg-config g++ make python3 python3-pip chromium fonts-noto-cjk)
 command -v cmake >/dev/null || wanted+=(cmake)
 
 missing=()

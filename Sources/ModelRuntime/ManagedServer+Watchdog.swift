@@ -13,27 +13,45 @@ extension ManagedServer {
     /// The design is a small `/bin/sh` that forks the watchdog loop into a subshell and then
     /// `exec`s the server in its own place. So the pid pwb spawns *is* the server's (its start
     /// time, command line, `runtime stop` and `status` all work as without a watchdog), and the
-    /// watchdog is the server's child: it knows the server is gone when it is handed to another
-    /// parent, which a recycled pid cannot fake, so it never signals a stranger. A shell needs no
-    /// helper binary and no privileges; a loop of `sleep` costs nothing next to a model server.
-    /// When the record is gone it sends SIGTERM, and SIGKILL ten seconds later if the server is
-    /// still its parent.
+    /// watchdog is the server's child. The server was started in a session of its own, so it
+    /// leads a process group, which holds everything it starts (a wrapper script that runs
+    /// `llama-server` without `exec` is the pid; the server is its child) and the watchdog. The
+    /// watchdog watches while its parent lives or, once it does not, while any other process of
+    /// the group does; a group's id is never reused while a process is in it, so it never
+    /// signals a stranger. A shell needs no helper binary and no privileges; a loop of `sleep`
+    /// costs nothing next to a model server. When the record is gone it sends SIGTERM to every
+    /// other process of the group, and SIGKILL to the group ten seconds later if any remains.
     static func watched(_ arguments: [String], record: String, interval: Double = watchInterval) -> [String] {
         ["/bin/sh", "-c", watchdogScript, "pwb-watchdog", record, JSONNumber.format(interval)] + arguments
     }
 
     /// `$1` the record, `$2` the interval, then the server's command line. `$$` is the shell
-    /// that becomes the server; the subshell reads its own parent from `/proc/self/stat`.
+    /// that becomes the server, and the id of its process group; the subshell reads its own pid
+    /// and parent from `/proc/self/stat`, and the group's processes from `/proc/*/stat`.
     static let watchdogScript = #"""
         record=$1 interval=$2
         shift 2
         server=$$
         (
+          read -r line < /proc/self/stat
+          self=${line%% *}
           parent() {
             read -r line < /proc/self/stat || return 1
             set -- ${line##*') '}
             [ "$2" = "$server" ]
           }
+          # Every live process of the server's group but this one, after "others": the pids.
+          others() {
+            found=
+            for stat in /proc/[0-9]*/stat; do
+              read -r line 2>/dev/null < "$stat" || continue
+              pid=${line%% *}
+              set -- ${line##*') '}
+              [ "$3" = "$server" ] && [ "$1" != Z ] && [ "$pid" != "$self" ] && found="$found $pid"
+            done
+            [ -n "$found" ]
+          }
+          alive() { parent || others; }
           names_server() {
             [ -f "$record" ] || return 1
             while IFS= read -r line || [ -n "$line" ]; do
@@ -48,22 +66,59 @@ extension ManagedServer {
             return 1
           }
           while sleep "$interval"; do
-            parent || exit 0
+            alive || exit 0
             names_server || break
           done
-          parent || exit 0
+          others || exit 0
           echo "pwb-watchdog: $record no longer names this server (pid $server); stopping it"
-          kill -TERM "$server"
+          kill -s TERM $found
           count=0
           while [ $count -lt 10 ]; do
             sleep 1
-            parent || exit 0
+            others || exit 0
             count=$((count + 1))
           done
-          kill -KILL "$server"
+          kill -s KILL -- "-$server"
         ) &
         exec "$@"
         """#
+
+    /// Whether a process of group `group` holds the listening socket of 127.0.0.1:`port`; nil
+    /// where that cannot be read.
+    static func holdsPort(group: Int32, port: Int) -> Bool? {
+        var unreadable = false
+        for member in members(ofGroup: group) {
+            switch holdsPort(pid: member, port: port) {
+            case true?: return true
+            case nil: unreadable = true
+            case false?: continue
+            }
+        }
+        return unreadable ? nil : false
+    }
+
+    /// The live (not zombie) processes of process group `group`, from `/proc/*/stat`.
+    static func members(ofGroup group: Int32) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { pid in
+            guard let stat = readWhole("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { return false }
+            // After the command name in parentheses: state, parent, group.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 2 && fields[0] != "Z" && Int32(fields[2]) == group
+        }
+    }
+
+    /// Whether any process of group `group` lives; a zombie child of this process is reaped.
+    static func groupIsAlive(_ group: Int32) -> Bool {
+        if isAlive(pid: group) { return true }
+        return !members(ofGroup: group).isEmpty
+    }
+
+    /// The resident memory of every process of group `group`: a wrapper and the server it runs.
+    public static func residentBytes(group: Int32) -> Int? {
+        let sizes = members(ofGroup: group).compactMap { residentBytes(pid: $0) }
+        return sizes.isEmpty ? nil : sizes.reduce(0, +)
+    }
 
     /// Whether process `pid` holds the listening socket of 127.0.0.1:`port` (from
     /// `/proc/net/tcp*` and `/proc/PID/fd`); nil where that cannot be read. A server of ours

@@ -162,9 +162,11 @@ public struct ManagedServer: Sendable {
     }
 
     /// Whether the recorded server answers `/health` itself: a server of another process that
-    /// holds its port (ours still loading, or it lost the port) is never taken for it.
+    /// holds its port (ours still loading, or it lost the port) is never taken for it. "Itself"
+    /// is its process group: a wrapper script that runs `llama-server` without `exec` is the
+    /// pid pwb started, and the server that holds the port is its child.
     func answers(_ info: RuntimeInfo, timeout: Double) async -> Bool {
-        if ManagedServer.holdsPort(pid: info.pid, port: info.port) == false { return false }
+        if ManagedServer.holdsPort(group: info.pid, port: info.port) == false { return false }
         let provider = LlamaCppProvider(endpoint: info.endpoint, http: http)
         return (try? await provider.health(timeout: timeout)) != nil
     }
@@ -274,6 +276,8 @@ public struct ManagedServer: Sendable {
         let deadline = Date().addingTimeInterval(healthTimeout)
         while Date() < deadline {
             if !ManagedServer.isAlive(pid: pid) {
+                // What a wrapper left behind goes with it.
+                kill(-pid, SIGKILL)
                 try? FileManager.default.removeItem(atPath: infoPath)
                 let log = lastLogLines()
                 throw ManagedServerError(
@@ -286,7 +290,8 @@ public struct ManagedServer: Sendable {
             }
             try await Task.sleep(for: .milliseconds(100))
         }
-        kill(pid, SIGKILL)
+        // The whole group: a wrapper's children with it, or they would run on with nobody to stop them.
+        kill(-pid, SIGKILL)
         var status: Int32 = 0
         waitpid(pid, &status, 0)
         try? FileManager.default.removeItem(atPath: infoPath)
@@ -329,7 +334,7 @@ public struct ManagedServer: Sendable {
                 try await Task.sleep(for: .milliseconds(100))
             }
             let another =
-                ManagedServer.holdsPort(pid: info.pid, port: info.port) == false
+                ManagedServer.holdsPort(group: info.pid, port: info.port) == false
                     && ManagedServer.isListening(port: info.port)
                 ? " (another program answers on its port \(info.port))" : ""
             throw ManagedServerError(
@@ -371,20 +376,27 @@ public struct ManagedServer: Sendable {
         }
     }
 
-    /// Stops the managed server: SIGTERM, then SIGKILL after `grace` seconds. Returns what was
-    /// stopped, or nil when nothing ran.
+    /// Stops the managed server and every process of its group (a wrapper's children, the
+    /// watchdog): SIGTERM, then SIGKILL after `grace` seconds. Returns what was stopped, or nil
+    /// when nothing ran.
     public func stop(grace: Double = 10) async throws -> RuntimeInfo? {
         try await exclusively { try await stopLocked(grace: grace) }
     }
 
     private func stopLocked(grace: Double) async throws -> RuntimeInfo? {
         guard case .running(let info, _) = await status() else { return nil }
-        kill(info.pid, SIGTERM)
+        // The server leads a group of its own (it was started in a session of its own), and its
+        // start time was just checked: the group is ours, and a live group's id is never reused.
+        kill(-info.pid, SIGTERM)
         let deadline = Date().addingTimeInterval(grace)
-        while ManagedServer.isAlive(pid: info.pid) && Date() < deadline {
+        while ManagedServer.groupIsAlive(info.pid) && Date() < deadline {
             try await Task.sleep(for: .milliseconds(50))
         }
-        if ManagedServer.isAlive(pid: info.pid) { kill(info.pid, SIGKILL) }
+        if ManagedServer.groupIsAlive(info.pid) { kill(-info.pid, SIGKILL) }
+        if ManagedServer.isAlive(pid: info.pid) {
+            var status: Int32 = 0
+            waitpid(info.pid, &status, WNOHANG)
+        }
         try? FileManager.default.removeItem(atPath: infoPath)
         return info
     }

@@ -181,13 +181,16 @@ public final class ModelClient: Sendable {
         try await withRetries { try await $0.tokenize(text, timeout: min(timeout, 30)) }
     }
 
-    /// The first endpoint's properties, with the slots of all endpoints added up.
+    /// The first endpoint's properties, with the slots of all endpoints added up. Numbers no
+    /// server could mean are a `ModelError` naming the endpoint.
     public func properties() async throws -> ServerProperties {
-        var first = try await withRetries { try await $0.properties(timeout: min(timeout, 30)) }
+        let timeout = min(timeout, 30)
+        var first = try await withRetries { try await $0.properties(timeout: timeout).checked(url: $0.endpoint) }
         if providers.count > 1, let slots = first.slots {
             var total = slots
             for provider in providers.dropFirst() {
-                total += (try? await provider.properties(timeout: min(timeout, 30)).slots) ?? slots
+                total +=
+                    (try? await provider.properties(timeout: timeout).checked(url: provider.endpoint).slots) ?? slots
             }
             first.slots = total
         }

@@ -22,6 +22,8 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
                 switch code {
                 case 401, 403: "; check the key (api_key_env) of this model in .pwb/config.json"
                 case 404: "; check the endpoint URL and the model name in .pwb/config.json (or PWB_ENDPOINT)"
+                case 300..<400:
+                    "; pwb does not follow a redirect to another scheme, host or port, which would take the key along; if that server is the one to use, put its URL in .pwb/config.json (or PWB_ENDPOINT)"
                 default: ""
                 }
             return "\(url) answered HTTP \(code)\(detail)\(fix)"
@@ -38,10 +40,13 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// The server is there but refuses who is asking or what is asked for (HTTP 401, 403, 404):
-    /// the configuration is wrong, not the runtime gone.
+    /// The server is there but refuses who is asking or what is asked for (HTTP 401, 403, 404),
+    /// or sends it elsewhere (a redirect pwb does not follow): the configuration is wrong, not
+    /// the runtime gone.
     public var isConfigurationRefusal: Bool {
-        if case .status(let code, _, _, _) = self { return [401, 403, 404].contains(code) }
+        if case .status(let code, _, _, _) = self {
+            return [401, 403, 404].contains(code) || (300..<400).contains(code)
+        }
         return false
     }
 

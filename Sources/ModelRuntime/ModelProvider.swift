@@ -212,6 +212,10 @@ extension Completion {
         func bad(_ detail: String) -> ModelError { .malformed(url: endpoint, detail: detail) }
         for (name, count) in [("prompt", promptTokens), ("completion", completionTokens)] {
             if let count, count < 0 { throw bad("a negative \(name) token count, \(count)") }
+            // Counts are summed over every case of a run: one near Int.max would overflow the sum.
+            if let count, count > ServerProperties.contextRange.upperBound {
+                throw bad("a \(name) token count of \(count), more than any context holds")
+            }
         }
         if let problem = serverTimings?.problem { throw bad(problem) }
         return self
@@ -234,6 +238,28 @@ public struct ServerProperties: Sendable, Hashable {
         self.slots = slots
         self.model = model
         self.digest = digest
+    }
+}
+
+extension ServerProperties {
+    /// The slots pwb takes a server to have: each becomes a lane of requests in flight, so a
+    /// number beyond this is no server's (1,024 is far above what one machine serves at once).
+    public static let slotRange = 1...1024
+    /// The context windows, in tokens, pwb takes a server to have: far above any model's.
+    public static let contextRange = 1...100_000_000
+
+    /// The properties, when their numbers are ones a server could mean: a hostile or broken
+    /// server's trillion slots otherwise become a trillion lanes allocated before the first request.
+    func checked(url: URL) throws -> ServerProperties {
+        func bad(_ detail: String) -> ModelError { .malformed(url: url.absoluteString, detail: detail) }
+        if let slots, !Self.slotRange.contains(slots) {
+            throw bad("it reports \(slots) slots; pwb takes a server of 1 to \(Self.slotRange.upperBound)")
+        }
+        if let contextSize, !Self.contextRange.contains(contextSize) {
+            throw bad(
+                "it reports a context of \(contextSize) tokens; pwb takes 1 to \(Self.contextRange.upperBound)")
+        }
+        return self
     }
 }
 

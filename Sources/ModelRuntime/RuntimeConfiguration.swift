@@ -143,16 +143,10 @@ public struct RuntimeConfiguration: Sendable {
                 "is not a setting; settings are \(RuntimeConfiguration.keys.joined(separator: ", "))")
         }
         if let timeout = fields["timeout_seconds"] {
-            guard let seconds = timeout.doubleValue, seconds > 0 else {
-                throw InputError(file: path, field: "timeout_seconds", "must be a number of seconds above 0")
-            }
-            timeoutSeconds = seconds
+            timeoutSeconds = try RuntimeConfiguration.timeout(timeout, path: path, field: "timeout_seconds")
         }
         if let retries = fields["retries"] {
-            guard let count = retries.intValue, count >= 0 else {
-                throw InputError(file: path, field: "retries", "must be a whole number, 0 or more")
-            }
-            self.retries = count
+            self.retries = try RuntimeConfiguration.retries(retries, path: path, field: "retries")
         }
         if let value = fields["default"] {
             guard let name = value.stringValue else {
@@ -199,11 +193,11 @@ public struct RuntimeConfiguration: Sendable {
                 "names \(variable); pwb reads a key only from a variable whose name ends in _API_KEY or starts with PWB_ (e.g. VLLM_API_KEY), so a configuration cannot send another secret"
             )
         }
-        if let value = object["timeout_seconds"], (value.doubleValue ?? 0) <= 0 {
-            throw InputError(file: path, field: "\(field).timeout_seconds", "must be a number of seconds above 0")
+        let timeout = try object["timeout_seconds"].map {
+            try RuntimeConfiguration.timeout($0, path: path, field: "\(field).timeout_seconds")
         }
-        if let value = object["retries"], (value.intValue ?? -1) < 0 {
-            throw InputError(file: path, field: "\(field).retries", "must be a whole number, 0 or more")
+        let retries = try object["retries"].map {
+            try RuntimeConfiguration.retries($0, path: path, field: "\(field).retries")
         }
         let providerName = object["provider"]?.stringValue ?? ProviderKind.llamaCpp.rawValue
         guard let provider = ProviderKind(rawValue: providerName) else {
@@ -247,9 +241,8 @@ public struct RuntimeConfiguration: Sendable {
         let configuration = ModelConfiguration(
             name: name, provider: provider, endpoints: endpoints, model: object["model"]?.stringValue,
             apiKeyEnvironment: object["api_key_env"]?.stringValue,
-            timeoutSeconds: object["timeout_seconds"]?.doubleValue ?? defaults.timeoutSeconds,
-            retries: object["retries"]?.intValue ?? defaults.retries, apiVersion: apiVersion,
-            baseModel: object["base_model"]?.stringValue)
+            timeoutSeconds: timeout ?? defaults.timeoutSeconds, retries: retries ?? defaults.retries,
+            apiVersion: apiVersion, baseModel: object["base_model"]?.stringValue)
         if provider == .azure { _ = try configuration.deployment() }
         return configuration
     }
@@ -258,6 +251,31 @@ public struct RuntimeConfiguration: Sendable {
     static func isPathSegment(_ text: String) -> Bool {
         !text.isEmpty && text.count <= 64 && text != "." && text != ".."
             && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
+    }
+
+    /// The longest wait for one answer: a day. A longer one is no timeout at all, and past a
+    /// few hundred years no clock can even count it.
+    static let timeoutRange = 0.0...86_400
+
+    /// Tries after the first: enough for any outage a retry can outlast.
+    static let retryRange = 0...100
+
+    static func timeout(_ value: JSONValue, path: String, field: String) throws -> Double {
+        guard let seconds = value.doubleValue, seconds > 0, timeoutRange.contains(seconds) else {
+            throw InputError(
+                file: path, field: field,
+                "must be a number of seconds between 0 and \(Int(timeoutRange.upperBound)) (a day), above 0")
+        }
+        return seconds
+    }
+
+    static func retries(_ value: JSONValue, path: String, field: String) throws -> Int {
+        guard let count = value.intValue, retryRange.contains(count) else {
+            throw InputError(
+                file: path, field: field,
+                "must be a whole number of retries, \(retryRange.lowerBound) to \(retryRange.upperBound)")
+        }
+        return count
     }
 
     static func endpointURL(_ text: String, source: String) throws -> URL {
@@ -284,9 +302,7 @@ public struct RuntimeConfiguration: Sendable {
 
     /// Whether a key sent to `url` stays private: https, or plain http to this machine only.
     static func keepsSecrets(_ url: URL) -> Bool {
-        if url.scheme?.lowercased() == "https" { return true }
-        let host = (url.host ?? "").lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        return host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        url.scheme?.lowercased() == "https" || Loopback.contains(url)
     }
 
     /// The model to use: `name` (from `--model` or `PWB_MODEL`), else the default, else the only

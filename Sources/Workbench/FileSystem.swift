@@ -39,8 +39,10 @@ enum FileSystem {
 
     static func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
 
-    /// Every regular file under `directory`, sorted, skipping hidden files and folders.
-    static func files(under directory: String) -> [String] {
+    /// Every regular file under `directory`, sorted, skipping hidden files and folders. Each
+    /// symbolic link met on the way, to a file or a folder, is first handed to `link` (which
+    /// may refuse it); links to folders are not walked.
+    static func files(under directory: String, link: (String) throws -> Void = { _ in }) rethrows -> [String] {
         guard let enumerator = FileManager.default.enumerator(atPath: directory) else { return [] }
         var found: [String] = []
         while let relative = enumerator.nextObject() as? String {
@@ -50,9 +52,27 @@ enum FileSystem {
                 continue
             }
             let full = directory + "/" + relative
+            if isLink(full) { try link(full) }
             if !isDirectory(full) { found.append(full) }
         }
         return found.sorted()
+    }
+
+    static func isLink(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFLNK
+    }
+
+    /// `path` with every link resolved (the file it finally is); nil when that does not exist.
+    static func resolved(_ path: String) -> String? {
+        guard let real = realpath(path, nil) else { return nil }
+        defer { free(real) }
+        return String(cString: real)
+    }
+
+    /// Whether `path` is `folder` or lies inside it; both resolved paths.
+    static func isInside(_ path: String, _ folder: String) -> Bool {
+        path == folder || path.hasPrefix(folder.hasSuffix("/") ? folder : folder + "/")
     }
 
     /// Writes `text` to `path` atomically, creating folders as needed.

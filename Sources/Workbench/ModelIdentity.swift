@@ -1,5 +1,10 @@
 import Foundation
+import ModelRuntime
 import WorkbenchCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// What tells two models apart in the response cache when their names are the same: two GGUF
 /// files both called `model.gguf`, or an Ollama tag pulled again.
@@ -10,10 +15,20 @@ enum ModelIdentity {
     static let sampled = 64 << 10
 
     /// For a model file on this machine: SHA-256 over its size, its first and its last 64 KiB, as
-    /// 16 hex digits; nil when there is no such file here (a server on another machine).
+    /// 16 hex digits; nil when there is no such regular file here (a server on another machine).
+    ///
+    /// The path is whatever a server says, so it is opened without waiting (a FIFO would block
+    /// the open until a writer came) and read only when it is a regular file (a FIFO or a device
+    /// could block or never end).
     static func fingerprint(path: String) -> String? {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
-        defer { try? handle.close() }
+        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
+        guard descriptor >= 0 else { return nil }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            close(descriptor)
+            return nil
+        }
+        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         guard let size = try? handle.seekToEnd(), size > 0 else { return nil }
         var hasher = SHA256()
         hasher.update(Array(String(size).utf8))
@@ -24,6 +39,15 @@ enum ModelIdentity {
             hasher.update([UInt8]((try? handle.read(upToCount: sampled)) ?? Data()))
         }
         return hex(hasher.finalize())
+    }
+
+    /// The fingerprint of the model file a server names, only when every endpoint is on this
+    /// machine (the managed runtime, or a loopback server): a remote server's path names a file
+    /// there, and a file of the same path here is some other file, or one a server could point
+    /// pwb at to make it read.
+    static func fingerprint(path: String, servedFrom endpoints: [URL]) -> String? {
+        guard !endpoints.isEmpty, endpoints.allSatisfy(Loopback.contains) else { return nil }
+        return fingerprint(path: path)
     }
 
     /// A server's own digest (`sha256:…`), shortened the same way.

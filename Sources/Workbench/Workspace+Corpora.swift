@@ -32,7 +32,7 @@ extension Workspace {
         var passages: [String: [Passage]] = [:]
         for path in paths.map({ FileSystem.absolute($0, relativeTo: root) }) {
             guard FileSystem.exists(path) else { throw InputError(file: shown(path), "does not exist") }
-            let files = FileSystem.isDirectory(path) ? documentFiles(under: path) : [path]
+            let files = FileSystem.isDirectory(path) ? try documentFiles(under: path, named: true) : [path]
             if files.isEmpty {
                 throw InputError(file: shown(path), "has no .md, .txt or .jsonl documents to index")
             }
@@ -47,18 +47,23 @@ extension Workspace {
     }
 
     /// The corpora in a `corpora/` folder (each subfolder or JSONL file is one), or the one
-    /// corpus a `corpora/<name>/` folder holds.
-    func pendingCorpora(in folder: String) throws -> [PendingCorpus] {
+    /// corpus a `corpora/<name>/` folder holds. `named`: the user named `folder` to import.
+    func pendingCorpora(in folder: String, named: Bool) throws -> [PendingCorpus] {
         let folderName = (folder as NSString).lastPathComponent
         if folderName != "corpora" {
-            return [try pendingCorpus(named: folderName, files: documentFiles(under: folder), folder: folder)]
+            return [
+                try pendingCorpus(
+                    named: folderName, files: documentFiles(under: folder, named: named), folder: folder)
+            ]
         }
         var found: [PendingCorpus] = []
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: folder))?.sorted() ?? []
         for entry in entries where !entry.hasPrefix(".") {
             let path = folder + "/" + entry
+            if FileSystem.isLink(path) { try checkInsideWorkspace(path, named: named ? folder : nil) }
             if FileSystem.isDirectory(path) {
-                found.append(try pendingCorpus(named: entry, files: documentFiles(under: path), folder: path))
+                found.append(
+                    try pendingCorpus(named: entry, files: documentFiles(under: path, named: named), folder: path))
             } else if entry.hasSuffix(".jsonl") {
                 found.append(
                     try pendingCorpus(named: (entry as NSString).deletingPathExtension, files: [path], folder: path))
@@ -77,8 +82,8 @@ extension Workspace {
         return PendingCorpus(name: name, passagesBySource: passages, replaceAll: true)
     }
 
-    private func documentFiles(under folder: String) -> [String] {
-        FileSystem.files(under: folder).filter {
+    private func documentFiles(under folder: String, named: Bool) throws -> [String] {
+        try filesInsideWorkspace(under: folder, named: named).filter {
             Workspace.documentExtensions.contains(($0 as NSString).pathExtension.lowercased())
         }
     }

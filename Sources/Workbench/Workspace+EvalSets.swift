@@ -53,10 +53,21 @@ extension Workspace {
 
     public static func csvQuoted(_ text: String) -> String {
         let text = formulaSafe(text)
-        if text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r\n" || $0 == "\r" }) {
-            return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        // By scalar, not Character: a comma or quote with a combining mark after it is one
+        // Character to Swift, but a comma or quote to a spreadsheet. A byte-order mark is quoted
+        // too: starting a line unquoted, the reader would take it for a file's.
+        guard
+            text.unicodeScalars.contains(where: {
+                $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\u{FEFF}"
+            })
+        else { return text }
+        var quoted = String.UnicodeScalarView(["\""])
+        for scalar in text.unicodeScalars {
+            quoted.append(scalar)
+            if scalar == "\"" { quoted.append("\"") }
         }
-        return text
+        quoted.append("\"")
+        return String(quoted)
     }
 
     /// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab or carriage return

@@ -73,7 +73,10 @@ extension Workspace {
                     "nothing to import: there is no templates/, evalsets/ or corpora/ folder here; name the files or folders to import"
                 )
             }
+            // Not named by the user: the folders themselves must not lead out of the workspace.
+            for folder in roots { try checkInsideWorkspace(folder) }
         }
+        let named = !paths.isEmpty
         var templates: [PendingTemplate] = []
         var evalsets: [PendingEvalSet] = []
         var corpora: [PendingCorpus] = []
@@ -81,10 +84,10 @@ extension Workspace {
             guard FileSystem.exists(path) else { throw InputError(file: shown(path), "does not exist") }
             if FileSystem.isDirectory(path) {
                 if isCorpusFolder(path) {
-                    corpora += try pendingCorpora(in: path)
+                    corpora += try pendingCorpora(in: path, named: named)
                     continue
                 }
-                let files = FileSystem.files(under: path)
+                let files = try filesInsideWorkspace(under: path, named: named)
                 try collect(files, explicit: false, templates: &templates, evalsets: &evalsets)
             } else {
                 try collect([path], explicit: true, templates: &templates, evalsets: &evalsets)
@@ -172,6 +175,9 @@ extension Workspace {
         var settings = EvalSetSettings()
         var foundSettings: String?
         if FileSystem.exists(settingsPath) {
+            // Found beside the cases, not named: it may lead no further than they lie.
+            try checkInsideWorkspace(
+                settingsPath, named: FileSystem.resolved(path).map { ($0 as NSString).deletingLastPathComponent })
             let settingsText = try FileSystem.readText(
                 settingsPath, limit: SourceFile.settingsLimit, kind: "eval-set settings", shownAs: shown(settingsPath))
             do {

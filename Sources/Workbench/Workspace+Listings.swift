@@ -41,7 +41,20 @@ extension Workspace {
 
     /// Stored runs, newest first, of one template or all.
     public func runListings(limit: Int, template: TemplateRecord? = nil) throws -> [RunListing] {
-        try store.runListings(limit: limit, templateID: template?.id)
+        try store.runListings(limit: limit, templateID: template?.id).map { listing in
+            var listing = listing
+            listing.run = current(listing.run)
+            return listing
+        }
+    }
+
+    /// `run` as it stands: one stored as running that no process holds (it was killed, or
+    /// crashed, and could not mark itself) is interrupted, and `--resume` finishes it.
+    func current(_ run: RunRecord) -> RunRecord {
+        guard run.status == .running, !RunLease.isHeld(storePath: storePath, batch: run.batch) else { return run }
+        var run = run
+        run.status = .interrupted
+        return run
     }
 
     /// The store's schema version.

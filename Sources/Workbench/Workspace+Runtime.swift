@@ -71,7 +71,11 @@ extension Workspace {
         }
         let properties = try await client.properties()
         let served = properties.model.map { ($0 as NSString).lastPathComponent } ?? client.name
-        let content = properties.digest.map(ModelIdentity.short) ?? properties.model.flatMap(ModelIdentity.fingerprint)
+        let content =
+            properties.digest.map(ModelIdentity.short)
+            ?? properties.model.flatMap {
+                ModelIdentity.fingerprint(path: $0, servedFrom: client.providers.map(\.endpoint))
+            }
         let identity = "\(client.kind.rawValue):\(served)" + (content.map { "#" + $0 } ?? "")
         // What the server has loaded decides every request's adapter scales, base requests included.
         let loaded = try await client.loadedAdapters()

@@ -1,4 +1,5 @@
 import Foundation
+import ModelRuntime
 import WorkbenchCore
 
 /// What a value completes to at the REPL prompt: fixed words, or names the workspace holds.
@@ -32,18 +33,21 @@ public struct Option: Sendable {
     public var help: String
     public var repeatable: Bool
     public var completion: Suggestions
+    /// The numbers it takes, as help states them (`1 to 1000`); nil for an option of words.
+    public var range: String?
     /// Turns the text after the option into its value; throws a sentence that follows `--name`.
     let read: @Sendable (String) throws -> any Sendable
 
     init(
         _ name: String, placeholder: String?, repeatable: Bool = false, completion: Suggestions = .none,
-        _ help: String, read: @escaping @Sendable (String) throws -> any Sendable
+        range: String? = nil, _ help: String, read: @escaping @Sendable (String) throws -> any Sendable
     ) {
         self.name = name
         self.placeholder = placeholder
         self.help = help
         self.repeatable = repeatable
         self.completion = completion
+        self.range = range
         self.read = read
     }
 
@@ -63,10 +67,12 @@ public struct OptionKey<Value: Sendable>: Sendable {
     /// `OptionValueError`.
     static func valued(
         _ name: String, _ placeholder: String, repeatable: Bool = false, completion: Suggestions = .none,
-        _ help: String, read: @escaping @Sendable (String) throws -> Value
+        range: String? = nil, _ help: String, read: @escaping @Sendable (String) throws -> Value
     ) -> Self {
         OptionKey(
-            option: Option(name, placeholder: placeholder, repeatable: repeatable, completion: completion, help) {
+            option: Option(
+                name, placeholder: placeholder, repeatable: repeatable, completion: completion, range: range, help
+            ) {
                 try read($0)
             })
     }
@@ -104,17 +110,45 @@ extension OptionKey where Value == [String] {
 }
 
 extension OptionKey where Value == [Int] {
-    /// Whole numbers from 1, separated by commas (`20,40,80`).
-    public static func counts(_ name: String, _ placeholder: String, of what: String, _ help: String) -> Self {
-        valued(name, placeholder, help) { text in
+    /// Whole numbers within `range`, separated by commas (`20,40,80`).
+    public static func counts(
+        _ name: String, _ placeholder: String, in range: ClosedRange<Int>, of what: String, _ help: String
+    ) -> Self {
+        valued(name, placeholder, range: NumberRange.stated(range), help) { text in
             let counts = text.split(separator: ",", omittingEmptySubsequences: false).map {
                 Int($0.trimmingWhitespace())
             }
-            guard !counts.isEmpty, counts.allSatisfy({ ($0 ?? 0) > 0 }) else {
-                throw OptionValueError(problem: "takes counts of \(what) such as 20,40,80, not \"\(text)\"")
+            guard !counts.isEmpty, counts.allSatisfy({ $0.map(range.contains) ?? false }) else {
+                throw OptionValueError(
+                    problem:
+                        "takes counts of \(what) such as 20,40,80, each \(NumberRange.stated(range)), not \"\(text)\"")
             }
             return counts.map { $0! }
         }
+    }
+}
+
+/// How a number option's range reads in help and in its refusals.
+enum NumberRange {
+    /// `1 to 1000`, or `1 or more` when only the type bounds it.
+    static func stated(_ range: ClosedRange<Int>) -> String {
+        range.upperBound == Int.max ? "\(range.lowerBound) or more" : "\(range.lowerBound) to \(range.upperBound)"
+    }
+
+    static func stated(_ range: ClosedRange<Double>) -> String {
+        "\(shown(range.lowerBound)) to \(shown(range.upperBound))"
+    }
+
+    /// The refusal of `number`, outside `range`.
+    static func outside(_ range: ClosedRange<Int>, _ number: String) -> OptionValueError {
+        OptionValueError(
+            problem: range.upperBound == Int.max
+                ? "must be at least \(range.lowerBound), not \(number)"
+                : "must be between \(range.lowerBound) and \(range.upperBound), not \(number)")
+    }
+
+    static func shown(_ number: Double) -> String {
+        number == number.rounded() && abs(number) < 1e15 ? String(Int(number)) : String(number)
     }
 }
 
@@ -144,47 +178,44 @@ extension OptionKey where Value == Assignment {
 }
 
 extension OptionKey where Value == Int {
-    /// A whole number, at least `min` when given.
+    /// A whole number within `range`, which help states: every count pwb takes has a bound, so no
+    /// value typed can overflow or size an allocation past memory.
     public static func number(
-        _ name: String, _ placeholder: String, min: Int? = nil, completion: Suggestions = .none, _ help: String
+        _ name: String, _ placeholder: String, in range: ClosedRange<Int>, completion: Suggestions = .none,
+        _ help: String
     ) -> Self {
-        valued(name, placeholder, completion: completion, help) { text in
+        valued(name, placeholder, completion: completion, range: NumberRange.stated(range), help) { text in
             guard let number = Int(text) else {
+                // Digits past what a whole number holds are out of range, not something else.
+                let digits = text.hasPrefix("-") || text.hasPrefix("+") ? text.dropFirst() : Substring(text)
+                if !digits.isEmpty && digits.allSatisfy({ $0.isASCII && $0.isNumber }) {
+                    throw NumberRange.outside(range, text)
+                }
                 throw OptionValueError(problem: "must be a whole number, not \"\(text)\"")
             }
-            if let min, number < min { throw OptionValueError(problem: "must be at least \(min), not \(number)") }
+            guard range.contains(number) else { throw NumberRange.outside(range, String(number)) }
             return number
         }
     }
 }
 
 extension OptionKey where Value == Double {
-    /// A finite number, within `range` when given.
+    /// A finite number within `range`, which help states.
     public static func decimal(
-        _ name: String, _ placeholder: String, in range: ClosedRange<Double>? = nil, _ help: String
+        _ name: String, _ placeholder: String, in range: ClosedRange<Double>, _ help: String
     ) -> Self {
-        valued(name, placeholder, help) { text in
+        valued(name, placeholder, range: NumberRange.stated(range), help) { text in
             guard let number = Double(text), number.isFinite else {
                 throw OptionValueError(problem: "must be a number, not \"\(text)\"")
             }
-            if let range, !range.contains(number) {
-                let bounds =
-                    range.upperBound == .greatestFiniteMagnitude
-                    ? "\(Self.shown(range.lowerBound)) or more"
-                    : "between \(Self.shown(range.lowerBound)) and \(Self.shown(range.upperBound))"
-                throw OptionValueError(problem: "must be \(bounds), not \(Self.shown(number))")
+            guard range.contains(number) else {
+                throw OptionValueError(
+                    problem:
+                        "must be between \(NumberRange.shown(range.lowerBound)) and \(NumberRange.shown(range.upperBound)), not \(NumberRange.shown(number))"
+                )
             }
             return number
         }
-    }
-
-    /// 0 or more.
-    public static func nonNegative(_ name: String, _ placeholder: String, _ help: String) -> Self {
-        decimal(name, placeholder, in: 0...Double.greatestFiniteMagnitude, help)
-    }
-
-    private static func shown(_ number: Double) -> String {
-        number == number.rounded() && abs(number) < 1e15 ? String(Int(number)) : String(number)
     }
 }
 
@@ -213,7 +244,16 @@ enum Options {
         "model", "NAME", "a model from .pwb/config.json (default: its default, else the managed local one)")
     static let evalset = OptionKey<String>.text(
         "evalset", "NAME", completion: .evalsets, "the eval set (default: the one the template names)")
-    static let seed = OptionKey<Int>.number("seed", "S", "seed for drawing examples (default 0)")
+    static let seed = OptionKey<Int>.number("seed", "S", in: seedRange, "seed for drawing examples (default 0)")
+
+    /// Seeds as llama.cpp and the trainer take them (unsigned 32 bits).
+    static let seedRange = 0...4_294_967_295
+    /// Counts of cases: far above what the largest eval set (32 MiB) holds.
+    static let caseCountRange = 1...10_000_000
+    /// Requests at once: as many as a server may have slots.
+    static let concurrencyRange = ServerProperties.slotRange
+    /// Run ids, looked up rather than counted.
+    static let runIDRange = 1...Int.max
     static let out = OptionKey<String>.text("out", "FILE", "write to FILE instead of standard output")
 }
 
@@ -291,7 +331,10 @@ public struct Command: Sendable {
         if !options.isEmpty {
             lines += ["", "options:"]
             let shown = options.map { option in
-                ("--" + option.name + (option.placeholder.map { " " + $0 } ?? ""), option.help)
+                (
+                    "--" + option.name + (option.placeholder.map { " " + $0 } ?? ""),
+                    option.help + (option.range.map { "; " + $0 } ?? "")
+                )
             }
             let width = shown.map { DisplayWidth.of($0.0) }.max() ?? 0
             for (left, help) in shown { lines.append("  " + DisplayWidth.pad(left, to: width) + "  " + help) }

@@ -27,6 +27,11 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
             return
                 "the store \(path ?? "") cannot grow: the disk (or a quota or file-size limit) is full; what was stored before is kept and sound; free some space, then run the command again (pwb eval --resume RUN finishes an interrupted evaluation)"
         }
+        if code == SQLITE_CORRUPT && sql == nil {
+            // A value pwb never writes, found by pwb reading it back: one row is damaged, not pwb.
+            return
+                "the store is damaged: \(message); pwb never writes that, so the file was changed outside pwb or by a failing disk; restore it from a backup (the other rows are readable)"
+        }
         var text = "the store failed: \(message) (SQLite code \(code))"
         if let sql { text += " in: \(sql.prefix(200))" }
         return text

@@ -107,7 +107,7 @@ extension Store {
         AdapterRecord(
             id: row.int(0), name: row.text(1), evalsetID: row.int(2), revisionID: row.int(3), baseModel: row.text(4),
             path: row.text(5), hash: row.text(6),
-            training: AdapterRecord.Training(json: try JSONValue(parsing: row.text(7))),
+            training: AdapterRecord.Training(json: try row.json(7, "training", of: "adapter \(row.text(1))")),
             createdAt: row.text(8))
     }
 }

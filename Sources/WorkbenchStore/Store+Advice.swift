@@ -32,7 +32,8 @@ extension Store {
 
     static func adviceRecord(_ row: Row) throws -> AdviceRecord {
         AdviceRecord(
-            id: row.int(0), templateID: row.int(1), evalsetID: row.int(2), params: try JSONValue(parsing: row.text(3)),
+            id: row.int(0), templateID: row.int(1), evalsetID: row.int(2),
+            params: try row.json(3, "params", of: "advice \(row.int(0))"),
             report: row.text(4), createdAt: row.text(5))
     }
 }

@@ -24,7 +24,8 @@ public struct RetrievedPassage: Sendable, Hashable {
 extension Store {
     public func corpus(named name: String) throws -> CorpusRecord? {
         try database.queryFirst(
-            "SELECT id, name, description, created_at FROM corpora WHERE name = ?", .text(name), map: Store.corpus)
+            "SELECT id, name, description, created_at FROM corpora WHERE name IN (?1, ?2) ORDER BY name = ?1 DESC",
+            .text(Names.canonical(name)), .text(name), map: Store.corpus)
     }
 
     public func corpora() throws -> [(corpus: CorpusRecord, sources: Int, passages: Int)] {
@@ -45,7 +46,7 @@ extension Store {
 
     public func ensureCorpus(named name: String) throws -> CorpusRecord {
         if let existing = try corpus(named: name) { return existing }
-        try database.run("INSERT INTO corpora (name) VALUES (?)", .text(name))
+        try database.run("INSERT INTO corpora (name) VALUES (?)", .text(Names.canonical(name)))
         return try corpus(named: name)!
     }
 

@@ -30,7 +30,8 @@ public struct CaseChanges: Sendable, Equatable {
 extension Store {
     public func evalset(named name: String) throws -> EvalSetRecord? {
         try database.queryFirst(
-            "SELECT \(Store.evalsetColumns) FROM evalsets WHERE name = ?", .text(name), map: Store.evalset)
+            "SELECT \(Store.evalsetColumns) FROM evalsets WHERE name IN (?1, ?2) ORDER BY name = ?1 DESC",
+            .text(Names.canonical(name)), .text(name), map: Store.evalset)
     }
 
     public func evalset(id: Int) throws -> EvalSetRecord? {
@@ -70,7 +71,7 @@ extension Store {
         }
         try database.run(
             "INSERT INTO evalsets (name, settings, source) VALUES (?, ?, ?)",
-            .text(name), .text(settingsJSON), .text(source))
+            .text(Names.canonical(name)), .text(settingsJSON), .text(source))
         return (try evalset(id: Int(database.lastInsertRowID))!, true)
     }
 
@@ -212,9 +213,10 @@ extension Store {
 
     /// Stored JSON was written by `pwb` itself, so a parse failure means a damaged file.
     static func storedCase(_ row: Row) throws -> StoredCase {
-        let vars = try JSONValue(parsing: row.text(3)).objectValue ?? [:]
-        let expected = try JSONValue(parsing: row.text(4))
-        let tags = try JSONValue(parsing: row.text(6)).arrayValue?.compactMap(\.stringValue) ?? []
+        let name = "case \(row.text(1))"
+        let vars = try row.json(3, "vars", of: name).objectValue ?? [:]
+        let expected = try row.json(4, "expected", of: name)
+        let tags = try row.json(6, "tags", of: name).arrayValue?.compactMap(\.stringValue) ?? []
         let evalCase = EvalCase(
             id: row.text(1), vars: vars, expected: expected, split: Split(rawValue: row.text(5)) ?? .dev, tags: tags)
         return StoredCase(rowID: row.int(0), position: row.int(2), hash: row.text(7), evalCase: evalCase)

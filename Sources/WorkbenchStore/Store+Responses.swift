@@ -5,7 +5,7 @@ extension Store {
     /// settings that were sent, as the engine recorded them. Nil when no response has that key.
     public func responseRequest(key: String) throws -> JSONValue? {
         try database.queryFirst("SELECT request FROM responses WHERE key = ?", .text(key)) { row in
-            try JSONValue(parsing: row.text(0))
+            try row.json(0, "request", of: "cached response \(key)")
         }
     }
 }

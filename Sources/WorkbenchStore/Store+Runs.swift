@@ -301,7 +301,8 @@ extension Store {
                 ResultRecord(
                     caseID: row.int(0), sample: row.int(1), responseKey: row.optionalText(2),
                     output: row.optionalText(3),
-                    score: row.optionalDouble(4), scores: try JSONValue(parsing: row.text(5)),
+                    score: row.optionalDouble(4),
+                    scores: try row.json(5, "scores", of: "the result of case row \(row.int(0)) in run \(runID)"),
                     error: row.optionalText(6),
                     errorKind: row.optionalText(11).flatMap(ResultRecord.ErrorKind.init(rawValue:)),
                     promptTokens: row.optionalInt(7), completionTokens: row.optionalInt(8),
@@ -326,9 +327,10 @@ extension Store {
             key: row.text(0), output: row.text(1), finishReason: row.optionalText(2),
             promptTokens: row.optionalInt(3),
             completionTokens: row.optionalInt(4), latencyMilliseconds: row.double(5),
-            logprobs: try row.optionalText(6).map { try JSONValue(parsing: $0) },
-            timings: try row.optionalText(7).map { try JSONValue(parsing: $0) },
-            adapters: adapters == Store.adaptersUnknown ? nil : try adapters.map { try JSONValue(parsing: $0) })
+            logprobs: try row.optionalJSON(6, "logprobs", of: "cached response \(row.text(0))"),
+            timings: try row.optionalJSON(7, "timings", of: "cached response \(row.text(0))"),
+            adapters: adapters == Store.adaptersUnknown
+                ? nil : try row.optionalJSON(8, "adapters", of: "cached response \(row.text(0))"))
         response.adaptersUnknown = adapters == Store.adaptersUnknown
         return response
     }
@@ -391,18 +393,20 @@ extension Store {
     }
 
     static func runRecord(_ row: Row) throws -> RunRecord {
+        let id = try row.int("id")
+        let name = "run \(id)"
         guard let split = Split(rawValue: try row.text("split")) else {
-            throw StoreError.corrupt("run \(try row.int("id")) has an unknown split")
+            throw StoreError.corrupt("\(name) has an unknown split")
         }
         return try RunRecord(
-            id: row.int("id"), batch: row.text("batch"), templateID: row.int("template_id"),
+            id: id, batch: row.text("batch"), templateID: row.int("template_id"),
             revisionID: row.int("revision_id"), evalsetID: row.int("evalset_id"), split: split,
             provider: row.text("provider"), model: row.text("model"),
-            params: RunParameters(json: try JSONValue(parsing: row.text("params"))),
-            strategy: Strategy(json: try JSONValue(parsing: row.text("strategy"))),
-            plan: try JSONValue(parsing: row.text("plan")).arrayValue?.compactMap(\.intValue) ?? [],
+            params: RunParameters(json: try row.json("params", of: name)),
+            strategy: Strategy(json: try row.json("strategy", of: name)),
+            plan: try row.json("plan", of: name).arrayValue?.compactMap(\.intValue) ?? [],
             status: RunStatus(rawValue: row.text("status")) ?? .interrupted,
-            summary: try row.optionalText("summary").map { try JSONValue(parsing: $0) },
+            summary: try row.optionalJSON("summary", of: name),
             createdAt: row.text("created_at"), finishedAt: row.optionalText("finished_at"))
     }
 }

@@ -32,9 +32,12 @@ public struct TemplateSummary: Sendable {
 }
 
 extension Store {
+    /// Names are stored composed (`Names.canonical`) and found by either spelling; one stored
+    /// as typed before names were composed is still found by that spelling.
     public func template(named name: String) throws -> TemplateRecord? {
         try database.queryFirst(
-            "SELECT id, name, created_at FROM templates WHERE name = ?", .text(name), map: Store.template)
+            "SELECT id, name, created_at FROM templates WHERE name IN (?1, ?2) ORDER BY name = ?1 DESC",
+            .text(Names.canonical(name)), .text(name), map: Store.template)
     }
 
     public func template(id: Int) throws -> TemplateRecord? {
@@ -49,7 +52,7 @@ extension Store {
     /// The template called `name`, created when it does not exist yet.
     public func ensureTemplate(named name: String) throws -> TemplateRecord {
         if let existing = try template(named: name) { return existing }
-        try database.run("INSERT INTO templates (name) VALUES (?)", .text(name))
+        try database.run("INSERT INTO templates (name) VALUES (?)", .text(Names.canonical(name)))
         return try template(id: Int(database.lastInsertRowID))!
     }
 
@@ -61,8 +64,11 @@ extension Store {
 
     public func variant(templateID: Int, named name: String) throws -> VariantRecord? {
         try database.queryFirst(
-            "SELECT id, template_id, name, created_at FROM variants WHERE template_id = ? AND name = ?",
-            SQLValue(templateID), .text(name), map: Store.variant)
+            """
+            SELECT id, template_id, name, created_at FROM variants
+            WHERE template_id = ?1 AND name IN (?2, ?3) ORDER BY name = ?2 DESC
+            """,
+            SQLValue(templateID), .text(Names.canonical(name)), .text(name), map: Store.variant)
     }
 
     public func variant(id: Int) throws -> VariantRecord? {
@@ -72,7 +78,9 @@ extension Store {
 
     public func ensureVariant(templateID: Int, named name: String) throws -> VariantRecord {
         if let existing = try variant(templateID: templateID, named: name) { return existing }
-        try database.run("INSERT INTO variants (template_id, name) VALUES (?, ?)", SQLValue(templateID), .text(name))
+        try database.run(
+            "INSERT INTO variants (template_id, name) VALUES (?, ?)", SQLValue(templateID), .text(Names.canonical(name))
+        )
         return try variant(id: Int(database.lastInsertRowID))!
     }
 

@@ -7,10 +7,10 @@ import Testing
 struct AdviseEndToEndTests {
     @Test(arguments: [
         (["advise", "sentiment", "--target", "1.5"], "--target must be between 0 and 1"),
-        (["advise", "sentiment", "--volume", "-10"], "--volume must be 0 or more"),
-        (["advise", "sentiment", "--price-in", "-0.1"], "--price-in must be 0 or more"),
-        (["advise", "sentiment", "--finetune-cost", "-3"], "--finetune-cost must be 0 or more"),
-        (["advise", "sentiment", "--budget", "0"], "--budget must be at least 1"),
+        (["advise", "sentiment", "--volume", "-10"], "--volume must be between 0 and 1000000000000, not -10"),
+        (["advise", "sentiment", "--price-in", "-0.1"], "--price-in must be between 0 and 1000000, not -0.1"),
+        (["advise", "sentiment", "--finetune-cost", "-3"], "--finetune-cost must be between 0 and 1000000000, not -3"),
+        (["advise", "sentiment", "--budget", "0"], "--budget must be between 1 and 10000000, not 0"),
         (["advise", "--show", "77"], "there is no advice 77"),
         (["advise"], "advise needs a TEMPLATE"),
     ])

@@ -59,7 +59,8 @@ struct EvalEndToEndTests {
         #expect(result.status == 0, "\(result)")
         #expect(
             result.stdout.hasPrefix(
-                "sentiment on sentiment (dev, 30 cases) · model env (llama.cpp:stub-model.gguf) · zero-shot\n"),
+                "sentiment on sentiment (dev, 30 cases) · model env (llama.cpp:stub-model.gguf) · zero-shot · reader generate\n"
+            ),
             "\(result)")
         for variant in ["description", "instruction", "question"] { #expect(result.stdout.contains("\n\(variant)")) }
         #expect(result.stdout.contains("best: "))
@@ -215,6 +216,10 @@ struct EvalEndToEndTests {
         let setup = try await Setup(delay: 0.05)
         let (process, _) = try await startEval(
             setup, ["eval", "sentiment", "--limit", "40", "--no-cache", "--concurrency", "2"], until: 20)
+        let during = try #require(
+            try JSONSerialization.jsonObject(with: Data(await setup.work.pwb("runs", "list", "--json").stdout.utf8))
+                as? [[String: Any]])
+        #expect(during.allSatisfy { $0["status"] as? String == "running" }, "its process holds it: \(during)")
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         let asked = setup.stub.requests(to: "/completion").count
@@ -222,7 +227,10 @@ struct EvalEndToEndTests {
             try JSONSerialization.jsonObject(with: Data(await setup.work.pwb("runs", "list", "--json").stdout.utf8))
                 as? [[String: Any]])
         let stored = listed.compactMap { $0["done"] as? Int }.reduce(0, +)
-        #expect(listed.allSatisfy { $0["status"] as? String == "running" }, "a killed run could not mark itself")
+        // A killed run could not mark itself, but nobody holds it any more: it is shown interrupted.
+        #expect(listed.allSatisfy { $0["status"] as? String == "interrupted" }, "\(listed)")
+        let shown = try await setup.pwb("runs", "show", String(listed.first?["run"] as? Int ?? 0))
+        #expect(shown.stdout.contains("interrupted") && !shown.stdout.contains("running"), "\(shown)")
         #expect(asked - stored <= 2, "at most the two in flight were lost (asked \(asked), stored \(stored))")
 
         let run = try #require(listed.first?["run"] as? Int)

@@ -79,11 +79,16 @@ struct RealFineTuneEndToEndTests {
         defer { work.stopRuntime() }
         // The base model's answers from a server with no adapter loaded: generated, read from one
         // token, and one case's tokens with their log-probabilities.
-        let plain = try await work.pwb("eval", "sentiment", "--variants", "instruction", "--limit", "16", "--json")
+        // One request at a time, each the same computation whatever else the server does: two slots
+        // batched together round differently, enough to move a greedy answer now and then.
+        let one = ["--concurrency", "1"]
+        let plain = try await work.pwb(
+            ["eval", "sentiment", "--variants", "instruction", "--limit", "16", "--json"] + one)
         #expect(plain.status == 0, "\(plain)")
         let reference = try Self.outputs(plain.stdout).outputs
         let plainOneToken = try await work.pwb(
-            "eval", "sentiment", "--variants", "instruction", "--limit", "16", "--reader", "one-token", "--json")
+            ["eval", "sentiment", "--variants", "instruction", "--limit", "16", "--reader", "one-token", "--json"] + one
+        )
         #expect(plainOneToken.status == 0, "\(plainOneToken)")
         let referenceProbabilities = try Self.probabilities(plainOneToken.stdout)
         let probe = try #require(reference.keys.sorted().first)
@@ -137,18 +142,21 @@ struct RealFineTuneEndToEndTests {
         #expect(tunedOneToken.status == 0, "\(tunedOneToken)")
         #expect(try Self.probabilities(tunedOneToken.stdout) != referenceProbabilities, "the adapter moves them")
         let tunedAnswer = try await work.pwb(
-            "eval", "sentiment", "--variants", "instruction", "--limit", "1", "--adapter", "tiny", "--no-cache")
+            ["eval", "sentiment", "--variants", "instruction", "--limit", "1", "--adapter", "tiny", "--no-cache"] + one)
         #expect(tunedAnswer.status == 0, "\(tunedAnswer)")
 
         // The base model asked again, now that the server has the adapter loaded and its slots
         // were last used through it: the answers of a server with no adapter, not the adapter's.
         let fresh = try await work.pwb(
-            "eval", "sentiment", "--variants", "instruction", "--limit", "16", "--no-cache", "--json")
+            ["eval", "sentiment", "--variants", "instruction", "--limit", "16", "--no-cache", "--json"] + one)
         #expect(fresh.status == 0, "\(fresh)")
         #expect(try Self.outputs(fresh.stdout).outputs == reference, "generated base answers beside an adapter")
         let freshOneToken = try await work.pwb(
-            "eval", "sentiment", "--variants", "instruction", "--limit", "16", "--reader", "one-token", "--no-cache",
-            "--json")
+            [
+                "eval", "sentiment", "--variants", "instruction", "--limit", "16", "--reader", "one-token",
+                "--no-cache",
+                "--json",
+            ] + one)
         let probabilities = try Self.probabilities(freshOneToken.stdout)
         #expect(probabilities.keys == referenceProbabilities.keys)
         for (id, expected) in referenceProbabilities {

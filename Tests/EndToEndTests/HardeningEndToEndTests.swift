@@ -95,6 +95,50 @@ struct HardeningEndToEndTests {
         #expect(result.stderr.split(separator: "\n").count == 1, "one sentence: \(result)")
     }
 
+    @Test func aServerClaimingATrillionSlotsIsExit3NotACrash() async throws {
+        let work = try WorkFolder(copyingExamples: true)
+        let stub = try StubServer(model: StubModel { _ in " positive" }) { request in
+            request.path == "/props"
+                ? .json(["total_slots": 1e12, "default_generation_settings": ["n_ctx": 4096], "model_path": "m.gguf"])
+                : nil
+        }
+        defer { stub.stop() }
+        try await work.pwb("import")
+        let eval = try await work.pwb(
+            "eval", "sentiment", "--variants", "instruction", "--limit", "3",
+            environment: ["PWB_ENDPOINT": stub.url.absoluteString])
+        #expect(eval.status == 3, "\(eval)")
+        #expect(eval.stderr.hasPrefix("pwb: error: \(stub.url.absoluteString)"), "\(eval)")
+        #expect(eval.stderr.contains("1000000000000 slots"), "\(eval)")
+        #expect(eval.stderr.split(separator: "\n").count == 1, "one sentence: \(eval)")
+        let listed = try await work.pwb("runs", "list", "--json")
+        #expect(!listed.stdout.contains("\"running\""), "no run is left running: \(listed)")
+    }
+
+    /// Each once crashed pwb (exit 132, 134, 139) after creating its runs, which stayed `running`.
+    @Test(arguments: [
+        (["--repeat", "9223372036854775807"], "--repeat must be between 1 and 1000"),
+        (["--repeat", "100000000"], "--repeat must be between 1 and 1000"),
+        (["--concurrency", "9223372036854775807"], "--concurrency must be between 1 and 1024"),
+    ])
+    func aHugeOptionValueIsAUsageErrorNotACrash(_ options: [String], _ words: String) async throws {
+        let work = try WorkFolder(copyingExamples: true)
+        let stub = try StubServer(model: StubModel { _ in " positive" })
+        defer { stub.stop() }
+        try await work.pwb("import")
+        let environment = [
+            "PWB_ENDPOINT": stub.url.appendingPathComponent("v1").absoluteString, "PWB_PROVIDER": "openai",
+        ]
+        let eval = try await PwbProcess.run(
+            ["eval", "sentiment", "--variants", "instruction", "--limit", "3"] + options, in: work.path,
+            environment: environment)
+        #expect(eval.status == 2, "\(eval)")
+        #expect(eval.stderr.hasPrefix("pwb: error: \(words)"), "\(eval)")
+        #expect(eval.stderr.split(separator: "\n").count == 1, "one sentence: \(eval)")
+        let listed = try await work.pwb("runs", "list", "--json")
+        #expect(!listed.stdout.contains("\"running\""), "no run is left running: \(listed)")
+    }
+
     @Test func aCaseTheServerFindsTooLongIsExit4NamingTheCase() async throws {
         let work = try WorkFolder(copyingExamples: true)
         // The server refuses one case as llama-server does a prompt longer than its context.
@@ -160,6 +204,96 @@ struct HardeningEndToEndTests {
             try JSONSerialization.jsonObject(with: Data(await work.pwb("runs", "list", "--json").stdout.utf8))
                 as? [[String: Any]])
         #expect(after.first?["done"] as? Int == 40 && after.first?["status"] as? String == "completed", "\(after)")
+    }
+
+    /// A value no pwb writes, found in the store (a bad disk, a hand edit): the store's failure,
+    /// exit 5, naming the row and the column, never "a bug in pwb".
+    @Test(arguments: [
+        ("UPDATE runs SET params = '{'", ["runs", "list"], "run 1", "params"),
+        ("UPDATE runs SET summary = 'nope'", ["runs", "show", "1"], "run 1", "summary"),
+        ("UPDATE results SET scores = '[1,'", ["runs", "show", "1"], "run 1", "scores"),
+        ("UPDATE cases SET vars = '{\"text\": '", ["evalset", "show", "sentiment"], "case", "vars"),
+    ])
+    func aCorruptRowIsExit5NamingTheRowAndColumn(
+        _ damage: String, _ command: [String], _ row: String, _ column: String
+    ) async throws {
+        let work = try WorkFolder(copyingExamples: true)
+        let stub = try StubServer(model: StubModel { _ in " positive" })
+        defer { stub.stop() }
+        try await work.pwb("import")
+        let eval = try await work.pwb(
+            "eval", "sentiment", "--variants", "instruction", "--limit", "2",
+            environment: ["PWB_ENDPOINT": stub.url.absoluteString])
+        #expect(eval.status == 0, "\(eval)")
+        let edit = try await PwbProcess.run(
+            [
+                "python3", "-c",
+                "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()",
+                ".pwb/workbench.sqlite", damage,
+            ],
+            in: work.path, executable: "/usr/bin/env")
+        #expect(edit.status == 0, "\(edit)")
+        let result = try await PwbProcess.run(command, in: work.path)
+        #expect(result.status == 5, "\(damage): \(result)")
+        #expect(result.stderr.contains(row) && result.stderr.contains(column), "\(damage): \(result)")
+        #expect(result.stderr.split(separator: "\n").count == 1, "one sentence: \(result)")
+    }
+
+    /// A cloned repository must not pull this machine's files into prompts, searches or
+    /// messages: a link found in the workspace that leads out of it is refused, naming both.
+    @Test(arguments: [
+        ("templates/leak/v.prompt", "secret.prompt"), ("corpora/notes/secret.md", "secret.md"),
+        ("evalsets/leak.jsonl", "secret.jsonl"), ("templates/linked", "folder"),
+    ])
+    func aLinkOutOfTheWorkspaceIsRefusedNamingItsTarget(_ link: String, _ target: String) async throws {
+        let work = try WorkFolder(copyingExamples: true)
+        let outside = try WorkFolder()
+        try outside.write("secret.prompt", "SECRET {{text}}\n")
+        try outside.write("secret.md", "# Keys\n\nSECRET api key\n")
+        try outside.write("secret.jsonl", #"{"vars": {"text": "SECRET"}, "expected": "x"}"# + "\n")
+        try outside.write("folder/v.prompt", "SECRET {{text}}\n")
+        try FileManager.default.createDirectory(
+            atPath: work.path + "/" + (link as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(
+            atPath: work.path + "/" + link, withDestinationPath: outside.path + "/" + target)
+        let imported = try await work.pwb("import")
+        #expect(imported.status == 4, "\(imported)")
+        #expect(imported.stderr.contains(link) && imported.stderr.contains(outside.path), "\(imported)")
+        #expect(imported.stderr.contains("outside the workspace"), "\(imported)")
+        #expect(!imported.stderr.contains("SECRET") && !imported.stdout.contains("SECRET"), "\(imported)")
+        #expect(imported.stderr.split(separator: "\n").count == 1, "one sentence: \(imported)")
+        // Named on the command line, the file is the user's choice and is imported.
+        if target.hasSuffix(".prompt") {
+            let named = try await work.pwb("import", link)
+            #expect(named.status == 0, "\(named)")
+        }
+    }
+
+    @Test func aLinkWithinTheWorkspaceIsImported() async throws {
+        let work = try WorkFolder(copyingExamples: true)
+        try FileManager.default.createSymbolicLink(
+            atPath: work.path + "/templates/sentiment/again.prompt",
+            withDestinationPath: work.path + "/templates/sentiment/question.prompt")
+        let imported = try await work.pwb("import")
+        #expect(imported.status == 0, "\(imported)")
+        #expect(imported.stdout.contains("sentiment/again"), "\(imported)")
+    }
+
+    @Test func aServerNamingAFIFOAsItsModelDoesNotHangPwb() async throws {
+        let work = try WorkFolder(copyingExamples: true)
+        let fifo = work.path + "/model.gguf"
+        #expect(mkfifo(fifo, 0o644) == 0)
+        var model = StubModel { _ in " positive" }
+        model.modelPath = fifo
+        let stub = try StubServer(model: model)
+        defer { stub.stop() }
+        try await work.pwb("import")
+        // Killed after 30 s if it waits on the FIFO.
+        let result = try await PwbProcess.run(
+            ["-s", "KILL", "30", PwbProcess.binary, "run", "sentiment/instruction", "--var", "text=fine"],
+            in: work.path, environment: ["PWB_ENDPOINT": stub.url.absoluteString], executable: "/usr/bin/timeout")
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdout.contains("positive"), "\(result)")
     }
 
     @Test func aFIFOAmongTheEvalSetsIsRefusedNotWaitedOn() async throws {

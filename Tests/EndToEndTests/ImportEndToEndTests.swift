@@ -35,6 +35,36 @@ struct ImportEndToEndTests {
         #expect((japanese["splits"] as? [String: Int]) == ["train": 64, "dev": 64, "test": 16])
     }
 
+    /// がくせい typed on one system and saved on another (macOS file names are decomposed): one
+    /// name, so one template and one eval set, found by either spelling.
+    @Test func composedAndDecomposedSpellingsOfANameAreOneName() async throws {
+        let work = try WorkFolder()
+        let composed = "がくせい"
+        let decomposed = "か\u{3099}くせい"
+        #expect(Array(composed.unicodeScalars) != Array(decomposed.unicodeScalars))
+        try work.write("templates/\(decomposed)/v.prompt", "---\nevalset: \(decomposed)\n---\nQ: {{q}}\nA:\n")
+        try work.write("evalsets/\(decomposed).jsonl", #"{"vars": {"q": "1+1"}, "expected": "2"}"# + "\n")
+        #expect(try await work.pwb("import").status == 0)
+        try work.remove("templates/\(decomposed)")
+        try work.remove("evalsets/\(decomposed).jsonl")
+        try work.write("templates/\(composed)/v.prompt", "---\nevalset: \(composed)\n---\nQ: {{q}}\nAnswer:\n")
+        try work.write("evalsets/\(composed).jsonl", #"{"vars": {"q": "2+2"}, "expected": "4"}"# + "\n")
+        let again = try await work.pwb("import")
+        #expect(again.status == 0, "\(again)")
+        let templates = try #require(
+            try JSONSerialization.jsonObject(with: Data(await work.pwb("template", "list", "--json").stdout.utf8))
+                as? [[String: Any]])
+        #expect(templates.count == 1, "\(templates)")
+        let sets = try #require(
+            try JSONSerialization.jsonObject(with: Data(await work.pwb("evalset", "list", "--json").stdout.utf8))
+                as? [[String: Any]])
+        #expect(sets.count == 1, "\(sets)")
+        for spelling in [composed, decomposed] {
+            let shown = try await work.pwb("template", "show", "\(spelling)/v")
+            #expect(shown.status == 0 && shown.stdout.contains("Answer:"), "\(shown)")
+        }
+    }
+
     @Test func aChangedBodyAddsARevisionThatHistoryAndDiffShow() async throws {
         let work = try WorkFolder(copyingExamples: true)
         try await work.pwb("import")

@@ -136,4 +136,9 @@ final class WorkFolder {
     {
         try await PwbProcess.run(arguments, in: path, input: input, environment: environment)
     }
+
+    @discardableResult
+    func pwb(_ arguments: [String], environment: [String: String] = [:]) async throws -> PwbProcess.Result {
+        try await PwbProcess.run(arguments, in: path, input: nil, environment: environment)
+    }
 }

@@ -44,7 +44,9 @@ struct REPLEndToEndTests {
         #expect(out.contains(" positive\n── "), "try with a variable: \(out)")
         #expect(out.contains(" negative\n── "), "try with a case")
         #expect(
-            out.contains("sentiment on sentiment (dev, 10 cases) · model env (llama.cpp:stub-model.gguf) · zero-shot\n")
+            out.contains(
+                "sentiment on sentiment (dev, 10 cases) · model env (llama.cpp:stub-model.gguf) · zero-shot · reader generate\n"
+            )
         )
         #expect(out.contains("\nterse "), "eval scores the current variant only: \(out)")
         #expect(!out.contains("\ninstruction "))

@@ -103,14 +103,16 @@ struct ReportBrowserTests {
     }
 
     /// Loads `file` (with `hash`) headless and returns the DOM once its scripts have run.
-    static func render(_ file: String, hash: String = "", in work: WorkFolder) async throws -> Rendered {
+    static func render(
+        _ file: String, hash: String = "", in work: WorkFolder, flags: [String] = []
+    ) async throws -> Rendered {
         let browser = try chromium()
         let result = try await PwbProcess.run(
             [
                 "--headless", "--disable-gpu", "--no-sandbox", "--no-first-run", "--enable-logging=stderr", "--v=0",
                 "--user-data-dir=\(work.path)/chromium-profile", "--virtual-time-budget=3000", "--dump-dom",
-                "file://\(work.path)/\(file)" + (hash.isEmpty ? "" : "#" + hash),
-            ], in: work.path, timeout: 120, executable: browser)
+            ] + flags + ["file://\(work.path)/\(file)" + (hash.isEmpty ? "" : "#" + hash)],
+            in: work.path, timeout: 120, executable: browser)
         #expect(result.status == 0, "\(result)")
         return Rendered(dom: result.stdout, log: result.stderr)
     }
@@ -193,6 +195,61 @@ struct ReportBrowserTests {
         let twoRendered = try await Self.render("two.html", hash: "filter=disagree", in: setup.work)
         #expect(twoRendered.attribute("data-matching") == String(discordant))
         #expect(twoRendered.dom.contains("they disagree on \(discordant) ("))
+    }
+
+    /// A page beside the report that frames it and measures a Japanese row as drawn: each of its
+    /// characters against U+0378 (unassigned, so drawn as the missing-glyph box). Without a CJK
+    /// font every Japanese character is that box too, and the row is in the DOM but unreadable.
+    static let measuringPage = #"""
+        <!doctype html>
+        <meta charset="utf-8">
+        <body>
+        <iframe id="page" src="ja.html" style="width: 1400px; height: 900px"></iframe>
+        <script>
+        const frame = document.getElementById('page');
+        frame.addEventListener('load', () => {
+          const out = document.body.dataset;
+          const doc = frame.contentDocument;
+          if (!doc) { out.error = 'no-access'; return; }
+          const japanese = /[぀-ヿ一-鿿]/;
+          const cell = [...doc.querySelectorAll('tr.case td')].find(td => japanese.test(td.textContent));
+          if (!cell) { out.error = 'no-japanese-row'; return; }
+          const chars = [...new Set([...cell.textContent].filter(c => japanese.test(c)))].slice(0, 40);
+          const probe = doc.createElement('span');
+          probe.style.whiteSpace = 'pre';
+          cell.appendChild(probe);
+          const width = text => { probe.textContent = text; return probe.getBoundingClientRect().width; };
+          const box = width('͸');
+          out.chars = chars.join('');
+          out.missing = chars.filter(c => Math.abs(width(c) - box) < 0.01).join('');
+          out.text = width(chars.join(''));
+          out.boxes = width('͸'.repeat(chars.length));
+        });
+        </script>
+        """#
+
+    @Test func japaneseRowsAreDrawnWithRealGlyphsNotMissingGlyphBoxes() async throws {
+        let work = try WorkFolder(copyingExamples: true)
+        let stub = try StubServer(model: StubModel { _ in " 配送" })
+        defer { stub.stop() }
+        try await work.pwb("import")
+        let environment = ["PWB_ENDPOINT": stub.url.absoluteString]
+        let eval = try await work.pwb(
+            "eval", "ja-inquiry", "--variants", "instruction", "--limit", "5", environment: environment)
+        #expect(eval.status == 0, "\(eval)")
+        let report = try await work.pwb("report", "1", "--out", "ja.html")
+        #expect(report.status == 0, "\(report)")
+        try work.write("measure.html", Self.measuringPage)
+        // Files may read each other only with this flag: the measuring page reads the report's layout.
+        let rendered = try await Self.render("measure.html", in: work, flags: ["--allow-file-access-from-files"])
+        #expect(rendered.attribute("data-error") == nil, "\(rendered.dom.prefix(400))")
+        let chars = try #require(rendered.attribute("data-chars"))
+        #expect(chars.count >= 10, "a Japanese row was measured: \(chars)")
+        #expect(
+            rendered.attribute("data-missing") == "",
+            "drawn as missing-glyph boxes: \(rendered.attribute("data-missing") ?? ""); install a CJK font (scripts/install-deps.sh installs fonts-noto-cjk)"
+        )
+        #expect(rendered.attribute("data-text") != rendered.attribute("data-boxes"))
     }
 
     @Test func anAdvicePageRendersWithoutErrorsOrLoads() async throws {

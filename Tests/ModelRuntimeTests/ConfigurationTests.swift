@@ -59,6 +59,15 @@ struct ConfigurationTests {
             (#"{"models": {"x": {}}}"#, "models.x.endpoints", "is missing"),
             (#"{"default": "y", "models": {"x": {"endpoint": "http://a"}}}"#, "default", "not among the models"),
             (#"{"timeout": 3}"#, "timeout", "is not a setting"),
+            // Numbers with ranges, as options have: a thousand-year wait or a quadrillion retries
+            // is a command that never ends.
+            (#"{"timeout_seconds": 1e300}"#, "timeout_seconds", "between 0 and 86400"),
+            (#"{"retries": 3000000000000000}"#, "retries", "0 to 100"),
+            (
+                #"{"models": {"x": {"endpoint": "http://a", "timeout_seconds": 1e12}}}"#, "models.x.timeout_seconds",
+                "between 0 and 86400"
+            ),
+            (#"{"models": {"x": {"endpoint": "http://a", "retries": 101}}}"#, "models.x.retries", "0 to 100"),
         ] as [(String, String?, String)])
     func rejectsBadConfiguration(text: String, field: String?, fragment: String) {
         let error = #expect(throws: InputError.self) {

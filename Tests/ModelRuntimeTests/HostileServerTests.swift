@@ -74,6 +74,39 @@ struct HostileServerTests {
         #expect(error?.description.contains("timings.prompt_ms") == true, "\(String(describing: error))")
     }
 
+    /// Numbers a server sends that size what pwb builds (slots become lanes of requests, the
+    /// context bounds what fits, token counts are summed over every case), each far outside what
+    /// a server could mean: an error naming the URL, never an allocation or an overflow.
+    static let absurdNumbers: [(ProviderKind, String, JSONValue, String)] = [
+        (.llamaCpp, "/props", ["total_slots": 1e12, "default_generation_settings": ["n_ctx": 4096]], "slots"),
+        (.llamaCpp, "/props", ["total_slots": 0, "default_generation_settings": ["n_ctx": 4096]], "slots"),
+        (.llamaCpp, "/props", ["total_slots": 2, "default_generation_settings": ["n_ctx": 1e15]], "context"),
+        (.llamaCpp, "/props", ["total_slots": 2, "n_ctx": -4096], "context"),
+        (.openAI, "/v1/models", ["data": [["id": "stub", "max_model_len": 1e13]]], "context"),
+        (.ollama, "/api/show", ["model_info": ["stub.context_length": -1]], "context"),
+    ]
+
+    @Test(arguments: absurdNumbers.indices)
+    func absurdServerNumbersAreAnErrorNamingTheURL(_ index: Int) async throws {
+        let (kind, path, answer, words) = Self.absurdNumbers[index]
+        let server = try StubServer(model: Self.model) { request in request.path == path ? .json(answer) : nil }
+        defer { server.stop() }
+        let client = try #require(clients(server).first { $0.kind == kind })
+        let error = await #expect(throws: ModelError.self, "\(kind) \(answer)") { try await client.properties() }
+        let text = error?.description ?? ""
+        #expect(text.contains(server.url.absoluteString) && text.contains(words), "\(text)")
+    }
+
+    @Test func aTokenCountNoPromptCouldHaveIsAnErrorNotAnOverflowLater() async throws {
+        let server = try StubServer(model: Self.model) { request in
+            request.path == "/completion"
+                ? .json(["content": " ok", "tokens_evaluated": 8e15, "tokens_predicted": 1, "stop_type": "eos"]) : nil
+        }
+        defer { server.stop() }
+        let error = await #expect(throws: ModelError.self) { try await clients(server)[0].complete(request) }
+        #expect(error?.description.contains("prompt token count") == true, "\(String(describing: error))")
+    }
+
     @Test func aNumberBeyondADoubleIsNotJSON() async throws {
         let server = try StubServer(model: Self.model) { request in
             request.path == "/completion" ? .raw(Self.http(#"{"content": " ok", "tokens_predicted": 1e400}"#)) : nil

@@ -128,6 +128,86 @@ struct ManagedServerLeakTests {
         return text.split(separator: " ").compactMap { Int32($0) }
     }
 
+    /// The stand-in behind a wrapper script that runs it as a child, without `exec`, as a
+    /// packaging wrapper may: the pid pwb starts is the wrapper's, the port the child's.
+    func wrappedFakeServer(in folder: String) throws -> [String: String] {
+        var environment = try fakeServer(in: folder)
+        let wrapper = folder + "/llama-server-wrapper"
+        try "#!/bin/sh\necho wrapping\n\(folder)/fake-llama-server \"$@\"\necho done\n".write(
+            toFile: wrapper, atomically: true, encoding: .utf8)
+        chmod(wrapper, 0o755)
+        environment["PWB_LLAMA_SERVER"] = wrapper
+        return environment
+    }
+
+    /// The live processes of process group `group`.
+    func members(of group: Int32) -> [Int32] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap(Int32.init).filter { pid in
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { return false }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 2 && fields[0] != "Z" && fields[2] == "\(group)"
+        }
+    }
+
+    /// Kills whatever listens on `port`: what a failed test would otherwise leave running.
+    func killListeners(on port: Int) {
+        for pid in ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap(Int32.init)
+        where pid != getpid() && ManagedServer.holdsPort(pid: pid, port: port) == true {
+            kill(pid, SIGKILL)
+        }
+    }
+
+    /// Waits up to `seconds` for process group `group` to have no live process.
+    func groupEnds(_ group: Int32, within seconds: Double) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if members(of: group).isEmpty { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return members(of: group).isEmpty
+    }
+
+    @Test func aWrapperWithoutExecIsHealthyAndStopEndsItsWholeGroup() async throws {
+        let scratch = try folder()
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let environment = try wrappedFakeServer(in: scratch)
+        let server = ManagedServer(stateDirectory: scratch + "/.pwb", environment: environment, http: HTTPClient())
+        let port = ManagedServer.freePort()
+        defer { killListeners(on: port) }
+        // The child holds the port: healthy at once, not after the whole wait.
+        let started = Date()
+        let info = try await server.start(
+            model: scratch + "/model.gguf", port: port, slots: 1, contextPerSlot: 512, healthTimeout: 20)
+        defer { kill(-info.pid, SIGKILL) }
+        #expect(Date().timeIntervalSince(started) < 15)
+        #expect(members(of: info.pid).count >= 3, "the wrapper, the server it runs and the watchdog")
+        guard case .running(_, healthy: true) = await server.status() else {
+            Issue.record("the wrapped server was not found healthy")
+            return
+        }
+        #expect(try await server.stop(grace: 5)?.pid == info.pid)
+        #expect(try await groupEnds(info.pid, within: 10), "left running: \(members(of: info.pid))")
+    }
+
+    @Test func aWrappedServerWhoseWorkspaceIsDeletedExitsWithItsWholeGroup() async throws {
+        let scratch = try folder()
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let environment = try wrappedFakeServer(in: scratch)
+        let server = ManagedServer(
+            stateDirectory: scratch + "/workspace/.pwb", environment: environment, http: HTTPClient())
+        let port = ManagedServer.freePort()
+        defer { killListeners(on: port) }
+        let info = try await server.start(
+            model: scratch + "/model.gguf", port: port, slots: 1, contextPerSlot: 512, healthTimeout: 20)
+        defer { kill(-info.pid, SIGKILL) }
+        try FileManager.default.removeItem(atPath: scratch + "/workspace")
+        #expect(
+            try await groupEnds(info.pid, within: ManagedServer.watchInterval + 15),
+            "left running: \(members(of: info.pid))")
+    }
+
     @Test func aForeignServerOnTheRecordedPortIsNotTakenForOurs() async throws {
         let state = try folder()
         defer { try? FileManager.default.removeItem(atPath: state) }

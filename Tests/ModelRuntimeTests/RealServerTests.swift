@@ -154,3 +154,36 @@ struct ManagedServerPortRaceTests {
         _ = try await server.stop()
     }
 }
+
+/// The real llama-server behind a wrapper script that runs it as a child, without `exec`: pwb
+/// knows the wrapper's pid, the server holds the port. It is found healthy, its memory is the
+/// group's, and stop ends it with the wrapper.
+struct ManagedServerWrapperTests {
+    @Test func aWrapperWithoutExecAroundTheRealServerIsHealthyAndStopLeavesNothing() async throws {
+        let folder = NSTemporaryDirectory() + "pwb-wrapper-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let real = try ManagedServer(
+            stateDirectory: folder, environment: ProcessInfo.processInfo.environment, http: HTTPClient()
+        ).binaryPath()
+        let wrapper = folder + "/llama-server"
+        try "#!/bin/sh\n\"\(real)\" \"$@\"\n".write(toFile: wrapper, atomically: true, encoding: .utf8)
+        chmod(wrapper, 0o755)
+        var environment = ProcessInfo.processInfo.environment
+        environment["PWB_LLAMA_SERVER"] = wrapper
+        let server = ManagedServer(stateDirectory: folder + "/state", environment: environment, http: HTTPClient())
+        let port = ManagedServer.freePort()
+        let info = try await server.start(model: nil, port: port, slots: 1, contextPerSlot: 1024, healthTimeout: 60)
+        defer { kill(-info.pid, SIGKILL) }
+        let group = ManagedServer.members(ofGroup: info.pid)
+        let servers = group.filter { ManagedServer.commandLine(pid: $0).first == real }
+        #expect(servers.count == 1 && servers[0] != info.pid, "the server is the wrapper's child: \(group)")
+        #expect((ManagedServer.residentBytes(group: info.pid) ?? 0) > 100 << 20, "the model's memory counts")
+        await #expect(throws: Never.self) {
+            try await LlamaCppProvider(endpoint: info.endpoint, http: HTTPClient()).health(timeout: 5)
+        }
+        #expect(try await server.stop(grace: 10)?.pid == info.pid)
+        #expect(ManagedServer.members(ofGroup: info.pid).isEmpty, "left running: \(group)")
+        #expect(!ManagedServer.isListening(port: port))
+    }
+}

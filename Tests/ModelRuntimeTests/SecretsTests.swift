@@ -39,6 +39,32 @@ struct SecretsTests {
         }
     }
 
+    /// A host is this machine only when it is a loopback address or `localhost`, not when its
+    /// name merely begins like one: the name can resolve to any machine.
+    @Test(arguments: [
+        "http://127.attacker.example:9643/v1", "http://127.0.0.1.attacker.example/v1",
+        "http://localhost.attacker.example/v1", "http://127.1:8000/v1", "http://[::2]:8000/v1",
+        "http://[::ffff:10.0.0.1]:8000/v1",
+    ])
+    func aHostThatOnlyLooksLikeThisMachineGetsNoKeyInPlainText(_ endpoint: String) throws {
+        let error = #expect(throws: InputError.self) {
+            try model(endpoint).client(http: HTTPClient(), environment: ["VLLM_API_KEY": "sk-secret"])
+        }
+        #expect(error?.description.contains("in plain text over http://") == true, "\(endpoint)")
+    }
+
+    @Test func loopbackAddressesAreThisMachine() throws {
+        for host in [
+            "http://127.0.0.1:1", "http://127.255.3.4:1", "http://LOCALHOST:1", "http://[::1]:1",
+            "http://[0:0:0:0:0:0:0:1]:1", "http://[::ffff:127.0.0.1]:1",
+        ] {
+            #expect(Loopback.contains(try #require(URL(string: host))), "\(host)")
+        }
+        for host in ["http://128.0.0.1:1", "http://127.0.0.1.example:1", "http://[::]:1", "http://0x7f.0.0.1:1"] {
+            #expect(!Loopback.contains(try #require(URL(string: host))), "\(host)")
+        }
+    }
+
     @Test func anEndpointWithCredentialsIsRefusedWithoutPrintingThem() {
         let error = #expect(throws: InputError.self) { try model("https://alice:hunter2@api.example.com/v1") }
         #expect(error?.description.contains("carries a user name or password") == true)

@@ -49,4 +49,36 @@ struct URLSessionTransportTests {
             "\(error.map { $0 as Any } ?? "")".contains("larger than the 64 MiB pwb accepts"),
             "\(String(describing: error))")
     }
+
+    /// A redirect to another scheme, host or port is not followed: the key would go with it, and
+    /// over plain http when the redirect says so. The answer names where it pointed.
+    @Test func aRedirectToAnotherOriginIsNotFollowedWithTheKey() async throws {
+        let elsewhere = try StubServer(model: Self.model)
+        defer { elsewhere.stop() }
+        let target = elsewhere.url.appendingPathComponent("v1/chat/completions").absoluteString
+        let server = try StubServer(model: Self.model) { _ in
+            .text("moved", status: 307, headers: [("Location", target)])
+        }
+        defer { server.stop() }
+        let provider = OpenAIProvider(
+            endpoint: server.url.appendingPathComponent("v1"), model: "m", apiKey: "sk-secret",
+            http: URLSessionTransport())
+        let request = CompletionRequest(prompt: .chat([ChatMessage(role: "user", content: "hi")]), maxTokens: 2)
+        let error = await #expect(throws: ModelError.self) { try await provider.complete(request, timeout: 10) }
+        #expect(elsewhere.requests.isEmpty, "the other server got \(elsewhere.requests.map(\.headers))")
+        #expect(error?.description.contains("redirects to \(target)") == true, "\(String(describing: error))")
+        #expect(error?.isConfigurationRefusal == true, "the endpoint in the configuration is the thing to fix")
+    }
+
+    @Test func aRedirectWithinTheSameServerIsFollowed() async throws {
+        let server = try StubServer(model: Self.model) { request in
+            request.path == "/old" ? .text("moved", status: 307, headers: [("Location", "/completion")]) : nil
+        }
+        defer { server.stop() }
+        let response = try await URLSessionTransport().send(
+            HTTPRequest(method: "POST", url: server.url.appendingPathComponent("old"), body: Array("{}".utf8)),
+            timeout: 10)
+        #expect(response.status == 200)
+        #expect(server.requests(to: "/completion").count == 1)
+    }
 }

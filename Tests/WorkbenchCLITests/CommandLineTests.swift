@@ -9,7 +9,7 @@ struct CommandParsingTests {
     enum Color: String, CaseIterable, Sendable { case red, green, blue }
 
     static let json = OptionKey<Bool>.flag("json", "JSON")
-    static let limit = OptionKey<Int>.number("limit", "N", min: 0, "a limit")
+    static let limit = OptionKey<Int>.number("limit", "N", in: 0...Int.max, "a limit")
     static let variable = OptionKey<String>.text("var", "K=V", repeatable: true, "variables")
     static let color = OptionKey<Color>.choice("color", "a color")
     static let share = OptionKey<Double>.decimal("share", "X", in: 0...1, "a share")
@@ -55,7 +55,7 @@ struct CommandParsingTests {
     @Test func helpListsTheOptionsAndReadsAsTheLineWhereItIsTyped() {
         let help = Self.command.help()
         #expect(help.first == "usage: pwb demo run NAME [MORE] [options]")
-        #expect(help.contains("  --limit N               a limit"))
+        #expect(help.contains("  --limit N               a limit; 0 or more"))
         #expect(help.contains("  --color red|green|blue  a color"))
         #expect(Self.command.help(inREPL: true).first == "usage: demo run [NAME] [options]")
         let error = #expect(throws: UsageError.self) { try Self.command.parse([], inREPL: true) }
@@ -159,5 +159,48 @@ struct CompletionTests {
         #expect(complete(["new", "variant"], "") == ["plain", "terse"])
         #expect(complete(["try"], "") == ["case", "text="])
         #expect(complete(["show"], "") == ["@1"])
+    }
+}
+
+/// Every number an option takes has a range: its help states it and its parser holds to it, so
+/// no value typed can overflow, allocate without bound or trap later (`--repeat` at Int.max).
+@MainActor
+struct OptionRangeTests {
+    /// Each command's options that take numbers: those that read "1" as a number.
+    static var numberOptions: [(command: Command, option: Option)] {
+        Commands.all.flatMap { command in
+            command.options.filter { option in
+                guard !option.isFlag, let value = try? option.read("1") else { return false }
+                return value is Int || value is Double || value is [Int]
+            }.map { (command, $0) }
+        }
+    }
+
+    @Test func everyNumberOptionStatesItsRangeInHelp() throws {
+        #expect(Self.numberOptions.count > 20)
+        for (command, option) in Self.numberOptions {
+            let line = try #require(command.help().first { $0.hasPrefix("  --\(option.name) ") })
+            #expect(
+                line.contains(/[0-9] to [0-9]|[0-9] or more/), "pwb \(command.name) --\(option.name): \(line)")
+        }
+    }
+
+    /// Values far past anything meant: only run ids may be that large (they are looked up, not counted).
+    @Test(arguments: ["9223372036854775807", "99999999999999999999", "-9223372036854775808", "1e308"])
+    func noNumberOptionTakesAValueBeyondItsRange(_ text: String) {
+        for (command, option) in Self.numberOptions where option.placeholder != "RUN" || text.hasPrefix("-") {
+            let error = #expect(throws: UsageError.self, "pwb \(command.name) --\(option.name) \(text)") {
+                try command.parse(
+                    command.minArguments > 0
+                        ? ["x", "x"].prefix(command.minArguments) + ["--\(option.name)", text]
+                        : ["--\(option.name)", text])
+            }
+            // One sentence naming the option and what it takes.
+            let message = error?.message ?? ""
+            #expect(
+                message.hasPrefix("--\(option.name) ")
+                    && message.contains(/between [0-9]+ and [0-9]+|[0-9]+ to [0-9]+|at least [0-9]+|a whole number/),
+                "\(message)")
+        }
     }
 }

@@ -2,6 +2,7 @@ import ModelRuntime
 import Testing
 import WorkbenchCore
 
+@testable import Workbench
 @testable import WorkbenchCLI
 
 /// Each kind of failure has its own documented exit code.
@@ -24,6 +25,15 @@ struct ExitCodeTests {
         #expect(code == ExitCode.usage)
         #expect(message.contains("http://gpu1:8000/v1/completions answered HTTP \(status): nope; check"))
         #expect(message.contains(".pwb/config.json"))
+    }
+
+    /// A run another process scores is locked as a store another process writes is: the same
+    /// code, 5, and the sentence says why.
+    @Test func aRunInUseIsTheStoresCodeAndSaysWhy() {
+        let (code, message) = CLI.classify(RunInUse(runID: 3, holder: "4242"))
+        #expect(code == ExitCode.storeFailure)
+        #expect(message.contains("run 3 is being scored by another pwb process (pid 4242)"), "\(message)")
+        #expect(message.contains("holds it locked, as a writer holds the store"), "\(message)")
     }
 
     @Test func aServerErrorIsStillARuntimeFailure() {

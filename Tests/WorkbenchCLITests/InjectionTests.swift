@@ -44,6 +44,43 @@ struct InjectionTests {
     }
 }
 
+/// A quote, comma or `<` followed by a combining mark (U+0301) is one Character to Swift but still
+/// a quote, comma or `<` to a browser and a spreadsheet: escaping goes by Unicode scalar.
+struct CombiningMarkTests {
+    @Test(arguments: [("\"", "&quot;"), ("'", "&#39;"), ("<", "&lt;"), (">", "&gt;"), ("&", "&amp;")])
+    func htmlEscapingSeesAMarkupCharacterUnderACombiningMark(_ special: String, _ entity: String) {
+        let escaped = HTMLReport.escape("x\(special)\u{301} onmouseover=alert(1)")
+        #expect(Array(escaped.unicodeScalars) == Array("x\(entity)\u{301} onmouseover=alert(1)".unicodeScalars))
+    }
+
+    static let marked = [
+        "a,\u{301}b", "q\"\u{301}r", "\"\u{301}start", "line\n\u{301}x", "cr\r\u{301}", "\r\n\u{301}", "=\u{301}1",
+    ]
+
+    @Test func aCSVCellWithAMarkedSeparatorIsQuotedAndReadsBackAsItWas() throws {
+        #expect(Workspace.csvQuoted("a,\u{301}b") == "\"a,\u{301}b\"")
+        var text = "id,text,expected\n"
+        for (index, value) in Self.marked.enumerated() {
+            text += ["c\(index)", value, value].map(Workspace.csvQuoted).joined(separator: ",") + "\n"
+        }
+        // What a spreadsheet sees, byte by byte: each record has the header's three fields.
+        var fields = [1]
+        var quoted = false
+        for scalar in text.unicodeScalars {
+            if scalar == "\"" { quoted.toggle() }
+            if scalar == "," && !quoted { fields[fields.count - 1] += 1 }
+            if scalar == "\n" && !quoted { fields.append(1) }
+        }
+        #expect(fields.dropLast().allSatisfy { $0 == 3 }, "\(fields)")
+        let cases = try EvalSetParser.parseCSV(text)
+        #expect(cases.count == Self.marked.count)
+        for (read, value) in zip(cases, Self.marked) {
+            #expect(read.vars["text"]?.stringValue.map { Array($0.unicodeScalars) } == Array(value.unicodeScalars))
+            #expect(read.expected.stringValue.map { Array($0.unicodeScalars) } == Array(value.unicodeScalars))
+        }
+    }
+}
+
 struct ControlScanTests {
     /// The byte scan finds exactly the characters the per-character rule escapes, for every
     /// character up to U+00FF and a few beyond, alone and between other text.

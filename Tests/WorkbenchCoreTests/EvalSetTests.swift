@@ -19,6 +19,25 @@ struct EvalSetParserTests {
         #expect(cases[1].textVars == ["text": "bad", "n": "3"])
     }
 
+    /// Two files saved with byte-order marks and put together (`cat a.csv b.csv`) carry a BOM
+    /// at the start of a line inside: it marks the encoding, it is not part of the case.
+    @Test func aByteOrderMarkStartingALineIsNotPartOfTheCase() throws {
+        let csv = try EvalSetParser.parseCSV("id,text,expected\na,hello,x\n\u{FEFF}b,world,y\n")
+        #expect(csv.map(\.id) == ["a", "b"])
+        let jsonl = try EvalSetParser.parseJSONL(
+            #"{"id": "a", "vars": {"t": "1"}, "expected": "x"}"# + "\n\u{FEFF}"
+                + #"{"id": "b", "vars": {"t": "2"}, "expected": "y"}"#)
+        #expect(jsonl.map(\.id) == ["a", "b"])
+    }
+
+    /// An id is typed (`--case ID`) and shown: one with an invisible character could be neither.
+    @Test(arguments: [#"a\uFEFFb"#, #"zero\u200Bwidth"#, #"rtl\u200F"#, #"bell\u0007"#])
+    func anIdWithAnInvisibleCharacterIsRefusedNamingTheField(_ escapedID: String) {
+        let line = #"{"id": "\#(escapedID)", "vars": {"t": "1"}, "expected": "x"}"#
+        let error = #expect(throws: InputError.self) { try EvalSetParser.parseJSONL(line) }
+        #expect(error?.field == "id" && error?.description.contains("U+") == true, "\(String(describing: error))")
+    }
+
     @Test func aCaseWithoutIdOrSplitGetsStableOnesFromItsContent() throws {
         let line = #"{"vars": {"text": "stable"}, "expected": "x"}"#
         let first = try EvalSetParser.parseJSONL(line)[0]

@@ -103,6 +103,16 @@ struct PromptFileTests {
         #expect(try PromptFile(parsing: a.canonicalText) == a)
     }
 
+    /// A line break, tab or leading quote with a combining mark after it is still a line break,
+    /// tab or quote in the file: such a value is written as JSON and reads back as it was.
+    @Test(arguments: ["Review: {{text}}\n\u{301}Answer: {{expected}}", "\"\u{301}quoted", "[\u{301}", "a\t\u{301}b"])
+    func aFrontMatterValueWithAMarkedSpecialCharacterReadsBackFromTheCanonicalText(_ value: String) throws {
+        var file = try PromptFile(parsing: "Review: {{text}}\nAnswer:")
+        file.settings.description = value
+        let again = try PromptFile(parsing: file.canonicalText)
+        #expect(Array(again.settings.description.unicodeScalars) == Array(value.unicodeScalars))
+    }
+
     @Test func windowsLineEndingsReadLikeUnixOnes() throws {
         let unix = try PromptFile(parsing: PromptFileTests.sample)
         let windows = try PromptFile(parsing: PromptFileTests.sample.replacingOccurrences(of: "\n", with: "\r\n"))

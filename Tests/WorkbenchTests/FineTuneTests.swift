@@ -88,7 +88,7 @@ import WorkbenchStore
             #expect(refused?.description.contains("between 8 and its 12 train cases") == true)
         }
         options.examples = [8]
-        for name in ["../escape", "a/b", ".hidden", ""] {
+        for name in ["../escape", "a/b", ".hidden", "", "-rf", "_x"] {
             options.name = name
             let refused = await #expect(throws: Refusal.self) {
                 try await many.workspace.finetune(options, environment: many.environment)
@@ -166,6 +166,48 @@ import WorkbenchStore
             seen?.description.contains("case \(devCase.evalCase.id) has an input adapter taught was trained on") == true
         )
         #expect(work.completions.isEmpty)
+    }
+
+    /// The trainer reads the model file pwb started the managed runtime with, never a path a
+    /// server names in its `/props`: a server pwb did not start could name any file here.
+    @Test func theTrainerIsNeverGivenAPathAServerClaims() async throws {
+        let claimed = NSTemporaryDirectory() + "pwb-claimed-" + UUID().uuidString + ".gguf"
+        FileManager.default.createFile(atPath: claimed, contents: Data("GGUF claimed".utf8))
+        defer { try? FileManager.default.removeItem(atPath: claimed) }
+        let work = try StubWorkspace(
+            fault: { request in
+                request.path == "/props"
+                    ? .json([
+                        "total_slots": 2, "default_generation_settings": ["n_ctx": 4096],
+                        "model_path": .string(claimed),
+                    ])
+                    : nil
+            }, extraFiles: Self.manyReviews())
+        var options = FineTuneOptions(evalset: "many")
+        options.template = "sentiment/plain"
+        let refused = await #expect(throws: Refusal.self) {
+            try await work.workspace.finetune(options, environment: work.environment)
+        }
+        #expect(
+            refused?.description.contains("trains for the model the managed runtime serves") == true,
+            "\(String(describing: refused))")
+    }
+
+    /// The trainer runs third-party code (torch, transformers, peft, a conversion script): it is
+    /// given what Python and the GPU need, not the keys of pwb's environment.
+    @Test func theTrainerGetsNoKeysFromTheEnvironment() async throws {
+        let folder = NSTemporaryDirectory() + "pwb-trainer-env-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        // A name no other test reads; set in this process, as a user's shell would have it.
+        setenv("PWB_TRAINER_CHECK_API_KEY", "sk-not-for-the-trainer", 1)
+        defer { unsetenv("PWB_TRAINER_CHECK_API_KEY") }
+        let log = folder + "/training.log"
+        try await TrainerProcess(python: "/bin/sh", arguments: ["-c", "env >&2"], log: log).events(stop: nil) { _ in }
+        let seen = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(!seen.contains("sk-not-for-the-trainer"), "\(seen)")
+        #expect(!seen.contains("_API_KEY="), "\(seen)")
+        #expect(seen.contains("PATH=") && seen.contains("HF_HUB_OFFLINE=1"), "\(seen)")
     }
 
     @Test func theGainPerDoublingIsTheLeastSquaresSlopeOverLog2() throws {

@@ -1,6 +1,7 @@
 import Foundation
 import ModelRuntime
 import StubRuntime
+import Synchronization
 import Testing
 import WorkbenchCore
 
@@ -25,6 +26,40 @@ import WorkbenchCore
         #expect(ModelIdentity.fingerprint(path: a) == ModelIdentity.fingerprint(path: c))
         #expect(ModelIdentity.fingerprint(path: a)?.count == 16)
         #expect(ModelIdentity.fingerprint(path: "/models/not-here.gguf") == nil)
+    }
+
+    /// A server may name any path as its model: a FIFO would block the open forever, a device
+    /// would never end. Only a regular file is read, opened without waiting.
+    @Test func aFIFONamedAsTheModelIsNotWaitedOn() throws {
+        let folder = NSTemporaryDirectory() + "pwb-model-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let fifo = folder + "/model.gguf"
+        #expect(mkfifo(fifo, 0o644) == 0)
+        let outcome = Mutex<String??>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            let fingerprint = ModelIdentity.fingerprint(path: fifo)
+            outcome.withLock { $0 = .some(fingerprint) }
+            done.signal()
+        }.start()
+        if done.wait(timeout: .now() + 5) == .timedOut {
+            // Let the stuck open go (a writer appears and leaves), then fail.
+            let writer = open(fifo, O_WRONLY | O_NONBLOCK)
+            if writer >= 0 { close(writer) }
+            Issue.record("the fingerprint waited on a FIFO")
+            return
+        }
+        #expect(outcome.withLock { $0 } == .some(nil))
+        #expect(ModelIdentity.fingerprint(path: "/dev/zero") == nil, "a device is not a model file")
+    }
+
+    @Test func onlyAServerOnThisMachineHasItsModelFileRead() throws {
+        let path = try modelFile(Array("GGUF model".utf8))
+        let local = [URL(string: "http://127.0.0.1:8181")!]
+        #expect(ModelIdentity.fingerprint(path: path, servedFrom: local) == ModelIdentity.fingerprint(path: path))
+        #expect(ModelIdentity.fingerprint(path: path, servedFrom: [URL(string: "http://10.1.2.3:8080")!]) == nil)
+        #expect(ModelIdentity.fingerprint(path: path, servedFrom: local + [URL(string: "https://gpu1:8000")!]) == nil)
     }
 
     @Test func aDifferentFileOfTheSameNameIsNotAnsweredFromTheCache() async throws {

@@ -172,6 +172,25 @@ final class URLSessionExchange: NSObject, URLSessionDataDelegate, Sendable {
         completionHandler(received(response) ? .allow : .cancel)
     }
 
+    /// Follows a redirect only to the same scheme, host and port. URLSession would send every
+    /// header along, the API key too, to wherever a server points it, plain http included; a
+    /// redirect it does not follow arrives as the answer, for the provider to say where it pointed.
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+        newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void
+    ) {
+        completionHandler(request.url.map(isSameOrigin) == true ? request : nil)
+    }
+
+    func isSameOrigin(_ other: URL) -> Bool {
+        func origin(_ url: URL) -> (String, String, Int?) {
+            let scheme = url.scheme?.lowercased() ?? ""
+            let port = url.port ?? (scheme == "https" ? 443 : scheme == "http" ? 80 : nil)
+            return (scheme, url.host?.lowercased() ?? "", port)
+        }
+        return origin(other) == origin(url)
+    }
+
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
         _ = received(data)
     }

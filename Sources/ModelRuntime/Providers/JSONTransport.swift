@@ -74,9 +74,12 @@ struct JSONTransport: Sendable {
         let elapsed = started.duration(to: .now)
         let milliseconds = elapsed.inSeconds * 1000
         guard (200..<300).contains(response.status) else {
+            // A redirect the transport did not follow: where it points is what the user must judge.
+            let location = response.headers["location"].flatMap { URL(string: $0, relativeTo: request.url) }
             throw ModelError.status(
                 code: response.status, url: request.url.absoluteString,
-                message: JSONTransport.errorMessage(response.body),
+                message: (300..<400).contains(response.status) && location != nil
+                    ? "redirects to \(location!.absoluteString)" : JSONTransport.errorMessage(response.body),
                 retryAfter: response.headers["retry-after"].flatMap(JSONTransport.retryAfter))
         }
         do {

@@ -139,7 +139,7 @@ extension Workspace {
         var summaries = specs.enumerated().map { index, spec in
             var summary = ScoreAggregation.summarize(
                 spec: spec, scores: scoresByScorer[index], expected: expectedByScorer[index],
-                seed: UInt64(run.params.seed) &+ 1)
+                seed: UInt64(truncatingIfNeeded: run.params.seed) &+ 1)
             summary.name = ScorerNames.name(spec, index: index, in: specs)
             if run.samples > 1 {
                 // Several samples of a case are not independent trials: every scorer's interval
@@ -147,7 +147,8 @@ extension Workspace {
                 let means = perCaseByScorer[index].sorted { $0.key < $1.key }.map {
                     $0.value.sum / Double($0.value.count)
                 }
-                summary.interval = Statistics.bootstrapMean(means, seed: UInt64(run.params.seed) &+ 1)
+                summary.interval = Statistics.bootstrapMean(
+                    means, seed: UInt64(truncatingIfNeeded: run.params.seed) &+ 1)
             }
             return summary
         }
@@ -214,7 +215,7 @@ extension Workspace {
         guard let run = try store.run(id: id) else {
             throw Refusal("there is no run \(id); \(command: "runs list") shows the runs")
         }
-        return run
+        return current(run)
     }
 
     /// The paired test of `run` against the stored run `baselineID` on the cases both scored.

@@ -10,9 +10,11 @@ public struct RunInUse: Error, Sendable, CustomStringConvertible {
     public var runID: Int
     public var holder: String
 
+    /// Exit code 5, the store's: the run is locked by its writer as the store is by one, and in
+    /// both cases waiting for the other process is the fix.
     public var description: String {
-        "run \(runID) is being scored by another pwb process\(holder.isEmpty ? "" : " (pid \(holder))"); "
-            + "wait for it to finish, or stop it with Ctrl-C and resume again"
+        "run \(runID) is being scored by another pwb process\(holder.isEmpty ? "" : " (pid \(holder))"), which "
+            + "holds it locked, as a writer holds the store; wait for it to finish, or stop it with Ctrl-C and resume again"
     }
 }
 
@@ -26,15 +28,19 @@ final class RunLease {
     init(storePath: String, batch: String, runID: Int) throws {
         let folder = storePath + ".locks"
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        // Batch ids are short hex; anything else (a store edited by hand) is hashed to a safe name.
-        let safe = batch.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } ? batch : SHA256.hex(batch)
-        let path = folder + "/batch-" + safe + ".lock"
+        let path = RunLease.path(storePath: storePath, batch: batch)
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw InputError(
                 file: path, "cannot be opened to mark run \(runID) as in use: \(String(cString: strerror(errno)))")
         }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+        // A listing's look (`isHeld`) holds the lock for an instant: a few tries let it pass.
+        var tries = 0
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 && tries < 10 {
+            tries += 1
+            usleep(20_000)
+        }
+        guard tries < 10 else {
             var bytes = [UInt8](repeating: 0, count: 32)
             let count = pread(fd, &bytes, bytes.count, 0)
             close(fd)
@@ -50,5 +56,23 @@ final class RunLease {
     deinit {
         flock(descriptor, LOCK_UN)
         close(descriptor)
+    }
+
+    /// The lock file of `batch` beside the store at `storePath`.
+    static func path(storePath: String, batch: String) -> String {
+        // Batch ids are short hex; anything else (a store edited by hand) is hashed to a safe name.
+        let safe = batch.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } ? batch : SHA256.hex(batch)
+        return storePath + ".locks/batch-" + safe + ".lock"
+    }
+
+    /// Whether a process holds `batch` now. A run stored as running whose batch nobody holds
+    /// was stopped by something that left it no chance to say so: a kill -9, a crash, a reboot.
+    static func isHeld(storePath: String, batch: String) -> Bool {
+        let fd = open(path(storePath: storePath, batch: batch), O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        guard flock(fd, LOCK_SH | LOCK_NB) == 0 else { return errno == EWOULDBLOCK || errno == EINTR }
+        flock(fd, LOCK_UN)
+        return false
     }
 }

@@ -97,7 +97,7 @@ struct TrainerProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
         process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
+        var environment = TrainerEnvironment.from(ProcessInfo.processInfo.environment)
         // No progress bars or downloads: the events are the progress, and the model is local.
         environment["TQDM_DISABLE"] = "1"
         environment["HF_HUB_OFFLINE"] = "1"

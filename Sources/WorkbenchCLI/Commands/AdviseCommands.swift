@@ -16,35 +16,39 @@ enum AdviseCommands {
         return try workspace.advice(id: id)
     }
 
-    static let target = OptionKey<Double>.decimal("target", "X", in: 0...1, "the score to reach, 0 to 1 (default 0.9)")
-    static let volume = OptionKey<Double>.nonNegative(
-        "volume", "REQUESTS_PER_MONTH", "expected requests a month, for costs over a year")
-    static let priceIn = OptionKey<Double>.nonNegative(
-        "price-in", "USD_PER_1M", "price per million prompt tokens (without prices: local compute time)")
-    static let priceOut = OptionKey<Double>.nonNegative(
-        "price-out", "USD_PER_1M", "price per million completion tokens")
-    static let fineTuneCost = OptionKey<Double>.nonNegative(
-        "finetune-cost", "USD", "what fine-tuning costs once (with --finetuned-model: its break-even)")
+    static let target = OptionKey<Double>.decimal("target", "X", in: 0...1, "the score to reach (default 0.9)")
+    static let volume = OptionKey<Double>.decimal(
+        "volume", "REQUESTS_PER_MONTH", in: 0...1e12, "expected requests a month, for costs over a year")
+    static let priceIn = OptionKey<Double>.decimal(
+        "price-in", "USD_PER_1M", in: 0...1e6, "price per million prompt tokens (without prices: local compute time)")
+    static let priceOut = OptionKey<Double>.decimal(
+        "price-out", "USD_PER_1M", in: 0...1e6, "price per million completion tokens")
+    static let fineTuneCost = OptionKey<Double>.decimal(
+        "finetune-cost", "USD", in: 0...1e9, "what fine-tuning costs once (with --finetuned-model: its break-even)")
     static let fineTunedModel = OptionKey<String>.text(
         "finetuned-model", "NAME", "a served fine-tuned model (from config.json) to measure as the ladder's last rung")
     static let fineTune = OptionKey<Bool>.flag(
         "finetune", "train LoRA adapters on 1/4, 1/2 and all train cases here (pwb finetune) and measure each as a rung"
     )
     static let fineTuneEpochs = OptionKey<Int>.number(
-        "finetune-epochs", "E", min: 1,
+        "finetune-epochs", "E", in: 1...100,
         "the most epochs for those adapters (default: set from the data, the epoch kept chosen on a validation part)")
-    static let fineTuneMinutes = OptionKey<Double>.nonNegative(
-        "finetune-minutes", "M", "the training time allowed; larger sizes that would not fit are left out (default 30)")
+    static let fineTuneMinutes = OptionKey<Double>.decimal(
+        "finetune-minutes", "M", in: 0...100_000,
+        "the training time allowed; larger sizes that would not fit are left out (default 30)")
     static let fineTuneMax = OptionKey<Int>.number(
-        "finetune-max", "N", min: 1, "train on at most N train cases (the largest adapter)")
+        "finetune-max", "N", in: Options.caseCountRange, "train on at most N train cases (the largest adapter)")
     static let budget = OptionKey<Int>.number(
-        "budget", "N_CASES", min: 1, "dev cases scored per rung (default 40; more narrows the intervals)")
+        "budget", "N_CASES", in: Options.caseCountRange,
+        "dev cases scored per rung (default 40; more narrows the intervals)")
     static let maxShots = OptionKey<Int>.number(
-        "max-shots", "K", min: 1, "the largest number of examples tried (default 8)")
-    static let draws = OptionKey<Int>.number("draws", "N", min: 1, "random draws of examples for each k (default 3)")
-    static let passages = OptionKey<Int>.number("passages", "N", min: 1, "passages retrieved per case (default 3)")
+        "max-shots", "K", in: 1...10_000, "the largest number of examples tried (default 8)")
+    static let draws = OptionKey<Int>.number(
+        "draws", "N", in: 1...100, "random draws of examples for each k (default 3)")
+    static let passages = OptionKey<Int>.number(
+        "passages", "N", in: 1...100, "passages retrieved per case (default 3)")
     static let concurrency = OptionKey<Int>.number(
-        "concurrency", "N", min: 1, "requests at once (default: the server's slots)")
+        "concurrency", "N", in: Options.concurrencyRange, "requests at once (default: the server's slots)")
     static let reader = OptionKey<Reader>.choice(
         "reader", placeholder: "READER",
         "how every rung reads its answers: generate (the default, as a deployed prompt is read), one-token (label tasks: faster; the rungs that decide are scored generated too, and their generated scores decide) or choice (label tasks: generation constrained to the labels)"
@@ -57,18 +61,20 @@ enum AdviseCommands {
     static let margin = OptionKey<Double>.decimal(
         "margin", "X", in: 0...1,
         "how much worse than the best a cheaper rung may be and be chosen, if it shows it (default 0.02)")
-    static let value = OptionKey<Double>.nonNegative(
-        "value", "USD", "what a correct answer is worth: choose by expected value per request (needs prices)")
+    static let value = OptionKey<Double>.decimal(
+        "value", "USD", in: 0...1e9,
+        "what a correct answer is worth: choose by expected value per request (needs prices)")
     static let followUp = OptionKey<Int>.number(
-        "follow-up", "N", min: 0,
+        "follow-up", "N", in: 0...1_000_000,
         "while the decision is open, score the contenders on more dev cases with up to N more requests (default: 10 per dev case beyond --budget)"
     )
-    static let priceTrain = OptionKey<Double>.nonNegative(
-        "price-train", "USD_PER_1M", "with --finetune on a hosted model: price per million trained tokens")
-    static let priceTunedIn = OptionKey<Double>.nonNegative(
-        "price-tuned-in", "USD_PER_1M", "the tuned model's price per million prompt tokens (default: --price-in)")
-    static let priceTunedOut = OptionKey<Double>.nonNegative(
-        "price-tuned-out", "USD_PER_1M", "the tuned model's price per million completion tokens")
+    static let priceTrain = OptionKey<Double>.decimal(
+        "price-train", "USD_PER_1M", in: 0...1e6, "with --finetune on a hosted model: price per million trained tokens")
+    static let priceTunedIn = OptionKey<Double>.decimal(
+        "price-tuned-in", "USD_PER_1M", in: 0...1e6,
+        "the tuned model's price per million prompt tokens (default: --price-in)")
+    static let priceTunedOut = OptionKey<Double>.decimal(
+        "price-tuned-out", "USD_PER_1M", in: 0...1e6, "the tuned model's price per million completion tokens")
     static let yes = OptionKey<Bool>.flag("yes", "start a paid fine-tuning job without asking")
 
     static let advise = Command(

@@ -16,13 +16,15 @@ enum EvalCommands {
     static let models = OptionKey<[String]>.list(
         "model", "NAME[,NAME…]", repeatable: true, "models from .pwb/config.json (default: the default one)")
     static let concurrency = OptionKey<Int>.number(
-        "concurrency", "N", min: 1, "requests at once (default: the server's slots, else 4)")
-    static let repeats = OptionKey<Int>.number("repeat", "N", min: 1, "samples per case (default 1)")
+        "concurrency", "N", in: Options.concurrencyRange, "requests at once (default: the server's slots, else 4)")
+    static let repeats = OptionKey<Int>.number("repeat", "N", in: 1...1000, "samples per case (default 1)")
     static let noCache = OptionKey<Bool>.flag("no-cache", "ask the model again instead of using stored answers")
-    static let limit = OptionKey<Int>.number("limit", "N", min: 1, "only the first N cases of the split")
-    static let seed = OptionKey<Int>.number("seed", "S", "seed for choosing examples and for sampling (default 0)")
+    static let limit = OptionKey<Int>.number(
+        "limit", "N", in: Options.caseCountRange, "only the first N cases of the split")
+    static let seed = OptionKey<Int>.number(
+        "seed", "S", in: Options.seedRange, "seed for choosing examples and for sampling (default 0)")
     static let shots = OptionKey<Int>.number(
-        "shots", "K", min: 0, "fill {{examples}} with K train cases (written in the template's example_format)")
+        "shots", "K", in: 0...10_000, "fill {{examples}} with K train cases (written in the template's example_format)")
     static let select = OptionKey<Strategy.Selection>.choice(
         "select", "how examples are chosen: the same random ones for every case, or the most similar by BM25")
     static let rag = OptionKey<String>.text(
@@ -30,7 +32,8 @@ enum EvalCommands {
     static let adapter = OptionKey<String>.text(
         "adapter", "NAME", completion: .adapters,
         "apply a LoRA adapter from pwb finetune (the local runtime serves it)")
-    static let passages = OptionKey<Int>.number("passages", "N", min: 1, "passages per case with --rag (default 3)")
+    static let passages = OptionKey<Int>.number(
+        "passages", "N", in: 1...100, "passages per case with --rag (default 3)")
     static let reader = OptionKey<Reader>.choice(
         "reader", placeholder: "READER",
         "how answers are read: generate (the default: the scorers read the text), one-token (label tasks: the label from the answering token's log-probabilities) or choice (label tasks: generation constrained to the labels)"
@@ -39,9 +42,10 @@ enum EvalCommands {
     static let failUnder = OptionKey<Double>.decimal(
         "fail-under", "X", in: 0...1, "exit 1 when the best score is below X")
     static let baseline = OptionKey<Int>.number(
-        "baseline", "RUN", min: 1, completion: .runs, "exit 1 when the best run is significantly worse than RUN")
+        "baseline", "RUN", in: Options.runIDRange, completion: .runs,
+        "exit 1 when the best run is significantly worse than RUN")
     static let resume = OptionKey<Int>.number(
-        "resume", "RUN", min: 1, completion: .runs,
+        "resume", "RUN", in: Options.runIDRange, completion: .runs,
         "finish an interrupted evaluation (any run of it) without redoing finished cases")
     static let retryErrors = OptionKey<Bool>.flag(
         "retry-errors", "with --resume, also try again the cases that ended in an error")
@@ -272,7 +276,8 @@ enum EvalCommands {
 
     static let listTemplate = OptionKey<String>.text(
         "template", "NAME", completion: .templates, "only runs of this template")
-    static let listLimit = OptionKey<Int>.number("limit", "N", min: 1, "at most N runs (default 30)")
+    static let listLimit = OptionKey<Int>.number(
+        "limit", "N", in: 1...1_000_000, "at most N runs (default 30)")
 
     static let runsList = Command(
         "runs list", "list stored runs, newest first",

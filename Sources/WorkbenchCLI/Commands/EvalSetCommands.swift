@@ -10,7 +10,8 @@ enum EvalSetCommands {
 
     static let split = OptionKey<Split>.choice(
         "split", placeholder: "SPLIT", "only cases of this split: train, dev or test")
-    static let showLimit = OptionKey<Int>.number("limit", "N", min: 0, "show at most N cases (default 20; 0 for all)")
+    static let showLimit = OptionKey<Int>.number(
+        "limit", "N", in: 0...Options.caseCountRange.upperBound, "show at most N cases (default 20; 0 for all)")
 
     /// The formats `evalset export` writes.
     enum ExportFormat: String, CaseIterable, Sendable {
@@ -172,7 +173,7 @@ enum CorpusCommands {
         invocation.output.lines(table.render())
     }
 
-    static let searchLimit = OptionKey<Int>.number("limit", "N", min: 1, "passages to show (default 5)")
+    static let searchLimit = OptionKey<Int>.number("limit", "N", in: 1...1000, "passages to show (default 5)")
 
     static let search = Command(
         "corpus search", "show the passages retrieval finds for a query (BM25)",

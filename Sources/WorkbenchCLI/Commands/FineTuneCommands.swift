@@ -13,27 +13,34 @@ enum FineTuneCommands {
         "template", "TEMPLATE/VARIANT", completion: .references,
         "the prompt it learns to answer, as pwb eval sends it zero-shot (default: the eval set's template)")
     static let name = OptionKey<String>.text(
-        "name", "NAME", "the adapter's name (default: variant, cases and a hash of the settings)")
+        "name", "NAME",
+        "the adapter's name: letters, digits, '.', '_' and '-', a letter or digit first (default: variant, cases and a hash of the settings)"
+    )
     static let examples = OptionKey<[Int]>.counts(
-        "examples", "N[,N…]", of: "train cases", "train on the first N train cases (several sizes: one adapter each)")
-    static let rank = OptionKey<Int>.number("rank", "R", min: 1, "LoRA rank (default 8; alpha is twice the rank)")
+        "examples", "N[,N…]", in: Options.caseCountRange, of: "train cases",
+        "train on the first N train cases (several sizes: one adapter each)")
+    static let rank = OptionKey<Int>.number(
+        "rank", "R", in: 1...256, "LoRA rank (default 8; alpha is twice the rank)")
     static let epochs = OptionKey<Int>.number(
-        "epochs", "E", min: 1,
+        "epochs", "E", in: 1...100,
         "the most passes over the data (default: set from the data); the epoch kept is the one with the lowest loss on a validation part of the train split"
     )
     static let validation = OptionKey<Double>.decimal(
         "validation", "SHARE", in: 0...0.5,
         "the share of the train cases held out to choose the epoch by (default 0.2; 0 trains every epoch and keeps the last)"
     )
-    static let learningRate = OptionKey<Double>.decimal("learning-rate", "LR", "AdamW learning rate (default 0.0002)")
-    static let seed = OptionKey<Int>.number("seed", "S", "seed for initialising and shuffling (default 0)")
+    static let learningRate = OptionKey<Double>.decimal(
+        "learning-rate", "LR", in: 0...1, "AdamW learning rate (default 0.0002)")
+    static let seed = OptionKey<Int>.number(
+        "seed", "S", in: Options.seedRange, "seed for initialising and shuffling (default 0)")
     static let install = OptionKey<Bool>.flag(
         "install", "install the trainer first when it is missing (about 5.6 GB from PyPI)")
     static let model = OptionKey<String>.text(
         "model", "NAME",
         "a configured OpenAI or Azure OpenAI model: run the provider's fine-tuning job on it instead of training here")
-    static let priceTrain = OptionKey<Double>.nonNegative(
-        "price-train", "USD_PER_1M", "with --model: price per million trained tokens, for the plan and the record")
+    static let priceTrain = OptionKey<Double>.decimal(
+        "price-train", "USD_PER_1M", in: 0...1e6,
+        "with --model: price per million trained tokens, for the plan and the record")
     static let yes = OptionKey<Bool>.flag("yes", "with --model: start the paid job without asking")
     static let cancel = OptionKey<Bool>.flag(
         "cancel", "with --model: cancel the job under way for this data instead of waiting for it")

@@ -11,10 +11,12 @@ enum RuntimeCommands {
     static let modelFile = OptionKey<String>.text(
         "model", "PATH", "the GGUF model file (default: Gemma 3 270M from the set-up cache)")
     static let port = OptionKey<Int>.number(
-        "port", "N", min: 1, "the port (default 8181, or a free one when that is taken)")
-    static let slots = OptionKey<Int>.number("slots", "N", min: 1, "requests served at once (default 2)")
+        "port", "N", in: 1...65535, "the port (default 8181, or a free one when that is taken)")
+    static let slots = OptionKey<Int>.number(
+        "slots", "N", in: ServerProperties.slotRange, "requests served at once (default 2)")
     static let context = OptionKey<Int>.number(
-        "context", "TOKENS", min: 256, "the context window of each slot (default 4096)")
+        "context", "TOKENS", in: 256...ServerProperties.contextRange.upperBound,
+        "the context window of each slot (default 4096)")
 
     static let start = Command(
         "runtime start", "start the managed llama-server on 127.0.0.1 and wait until it is healthy",
@@ -58,7 +60,7 @@ enum RuntimeCommands {
         var lines: [String] = []
         switch state {
         case .running(let info, let healthy):
-            let resident = ManagedServer.residentBytes(pid: info.pid)
+            let resident = ManagedServer.residentBytes(group: info.pid)
             let fullCache = ManagedServer.commandLine(pid: info.pid).contains("--swa-full")
             json["managed"] = [
                 "state": .string(healthy ? "running" : "not answering"), "pid": .number(Double(info.pid)),

@@ -17,7 +17,15 @@ public enum EvalSetParser {
                 while lineEnd < bytes.count && bytes[lineEnd] != 0x0A { lineEnd += 1 }
                 var contentEnd = lineEnd
                 if contentEnd > lineStart && bytes[contentEnd - 1] == 0x0D { contentEnd -= 1 }
-                let line = UnsafeBufferPointer(rebasing: bytes[lineStart..<contentEnd])
+                // A byte-order mark starting a line (files saved with one, then put together)
+                // marks the encoding, as at the start of the file; it is not part of the case.
+                var contentStart = lineStart
+                if contentEnd - lineStart >= 3 && bytes[lineStart] == 0xEF && bytes[lineStart + 1] == 0xBB
+                    && bytes[lineStart + 2] == 0xBF
+                {
+                    contentStart += 3
+                }
+                let line = UnsafeBufferPointer(rebasing: bytes[contentStart..<contentEnd])
                 if !line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {
                     var parser = JSONParser(bytes: line)
                     let value: JSONValue
@@ -70,6 +78,14 @@ public enum EvalSetParser {
         case .string(let s)?:
             guard !s.isEmpty, !s.contains(where: { $0.isWhitespace }) else {
                 throw InputError(line: line, field: "id", "must be non-empty text without spaces")
+            }
+            // An id is typed (--case ID) and shown: an invisible character would make it neither.
+            if let hidden = s.unicodeScalars.first(where: {
+                $0.properties.generalCategory == .control || $0.properties.generalCategory == .format
+            }) {
+                throw InputError(
+                    line: line, field: "id",
+                    "contains U+\(String(hidden.value, radix: 16, uppercase: true)), an invisible character; remove it")
             }
             id = s
         case .number(let n)? where n.rounded() == n: id = JSONValue.format(n)
@@ -194,25 +210,39 @@ public enum CSV {
         public var line: Int
     }
 
+    /// Reads by Unicode scalar, as a spreadsheet does by byte: a comma or quote followed by a
+    /// combining mark is one Character to Swift but still a comma or quote in the file.
     public static func parse(_ text: String) throws -> [Record] {
         var records: [Record] = []
         var fields: [String] = []
-        var field = ""
+        var field = String.UnicodeScalarView()
         var inQuotes = false
         var line = 1
         var recordLine = 1
         var quoteLine = 1
         var atFieldStart = true
-        var iterator = text.makeIterator()
-        var pending: Character? = nil
-        func next() -> Character? {
+        var iterator = text.unicodeScalars.makeIterator()
+        var pending: Unicode.Scalar? = nil
+        func next() -> Unicode.Scalar? {
             if let p = pending {
                 pending = nil
                 return p
             }
             return iterator.next()
         }
+        func endRecord() {
+            fields.append(String(field))
+            records.append(Record(fields: fields, line: recordLine))
+            fields = []
+            field = String.UnicodeScalarView()
+            atFieldStart = true
+            line += 1
+            recordLine = line
+        }
         while let c = next() {
+            // A byte-order mark starting a record (files saved with one, then put together)
+            // marks the encoding, as at the start of the file; it is not part of the case.
+            if c == "\u{FEFF}" && !inQuotes && fields.isEmpty && field.isEmpty && atFieldStart { continue }
             if inQuotes {
                 if c == "\"" {
                     if let following = next() {
@@ -226,7 +256,8 @@ public enum CSV {
                         inQuotes = false
                     }
                 } else {
-                    if c == "\n" || c == "\r\n" { line += 1 }
+                    // A line break inside quotes is kept; "\r\n" counts as one line.
+                    if c == "\n" { line += 1 }
                     field.append(c)
                 }
                 continue
@@ -240,17 +271,14 @@ public enum CSV {
                 throw InputError(
                     line: line, "a quote inside an unquoted field; quote the whole field and double the quote")
             case ",":
-                fields.append(field)
-                field = ""
+                fields.append(String(field))
+                field = String.UnicodeScalarView()
                 atFieldStart = true
-            case "\n", "\r\n", "\r":
-                fields.append(field)
-                records.append(Record(fields: fields, line: recordLine))
-                fields = []
-                field = ""
-                atFieldStart = true
-                line += 1
-                recordLine = line
+            case "\r":
+                if let following = next(), following != "\n" { pending = following }
+                endRecord()
+            case "\n":
+                endRecord()
             default:
                 field.append(c)
                 atFieldStart = false
@@ -258,7 +286,7 @@ public enum CSV {
         }
         if inQuotes { throw InputError(line: quoteLine, "a quoted field is never closed") }
         if !field.isEmpty || !fields.isEmpty {
-            fields.append(field)
+            fields.append(String(field))
             records.append(Record(fields: fields, line: recordLine))
         }
         return records

@@ -27,6 +27,12 @@ public enum Names {
         return nil
     }
 
+    /// The one spelling a name is stored under: Unicode's composed form (NFC). がくせい typed
+    /// here and がくせい from a macOS file name (decomposed: か and a combining mark) are one name.
+    public static func canonical(_ name: String) -> String {
+        name.precomposedStringWithCanonicalMapping
+    }
+
     /// Throws an `InputError` naming `kind` (e.g. "template name") when `name` is not acceptable.
     public static func validate(_ name: String, kind: String, file: String? = nil) throws {
         if let problem = problem(with: name) {

@@ -152,9 +152,11 @@ public struct PromptFile: Sendable, Hashable {
     static func formatValue(_ value: JSONValue) -> String {
         switch value {
         case .string(let s):
+            // Line breaks and tabs by scalar: one followed by a combining mark is still a line
+            // break (or tab) in the file, though a substring search may not see it.
             let plain =
                 !s.isEmpty && !s.hasPrefix("\"") && !s.hasPrefix("[") && s.trimmingWhitespace() == s
-                && !s.contains("\n") && !s.contains("\r") && !s.contains("\t")
+                && !s.unicodeScalars.contains { $0 == "\n" || $0 == "\r" || $0 == "\t" }
             return plain ? s : value.serialized()
         default:
             return value.serialized()
