@@ -106,10 +106,12 @@ struct RealAdviseEndToEndTests {
                     #"^Advice #1 for sentiment on sentiment \(dev\) · model local \(llama\.cpp:gemma-3-270m-q4_k_m\.gguf#[0-9a-f]{16}\) · reader generate\n"#,
                 options: .regularExpression) != nil,
             "\(out)")
-        #expect(out.contains("20 of 80 dev cases per rung: intervals about 2.00× wider than with all of them."))
+        #expect(
+            out.contains("20 of 80 dev cases per rung to start: intervals about 2.00× wider than with all of them."))
         #expect(out.contains("Baseline: chance with 2 labels 0.500;"))
         #expect(out.contains("3. Retrieval\n   skipped: sentiment/"))
-        #expect(out.contains("4. Fine-tuning\n   not measured"))
+        #expect(out.contains("4. Fine-tuning\n   skipped: not measured"))
+        #expect(out.contains("Read its answers as they were measured: send the prompt as it is"))
         #expect(out.contains("Scenario, not measured: the few-shot learning curve"))
         #expect(out.contains("FIRST YEAR") && out.contains("VS TARGET"))
         #expect(out.contains("\nThe rule: Every rung is tested against the target"))
@@ -125,7 +127,33 @@ struct RealAdviseEndToEndTests {
         #expect(page.stdout.components(separatedBy: "<figure>").count == 4, "ladder, cost against quality, curve")
         let runs = try await work.pwb("runs", "list", "--json")
         let listed = try #require(try JSONSerialization.jsonObject(with: Data(runs.stdout.utf8)) as? [[String: Any]])
-        #expect(listed.count == 3 + 2 * 2, "three variants zero-shot, then k = 1, 2 random and similar")
+        #expect(
+            listed.count >= 3 + 2 * 2, "three variants zero-shot, then k = 1, 2 random and similar (and follow-up runs)"
+        )
+
+        // The recommended prompt, written out with its examples, imported as a variant and scored
+        // again: the advised score, the same prompts answered from the cache.
+        let stored = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let rungs = try #require(stored["rungs"] as? [[String: Any]])
+        let chosen = rungs[try #require((stored["decision"] as? [String: Any])?["chosen"] as? Int)]
+        let exported = try await work.pwb("advise", "--show", "1", "--export", "shipped")
+        guard decision.rung.contains("random") else {
+            #expect(exported.status == 2 && exported.stderr.contains("which is not one prompt to write"), "\(exported)")
+            return
+        }
+        #expect(exported.status == 0, "\(exported)")
+        #expect(exported.stderr.contains("wrote shipped/sentiment/instruction-advice-1.prompt"), "\(exported)")
+        let imported = try await work.pwb("import", "shipped")
+        #expect(imported.status == 0, "\(imported)")
+        let cases = try #require(chosen["cases"] as? Int)
+        let score = try #require((chosen["interval"] as? [String: Any])?["estimate"] as? Double)
+        let again = try await work.pwb(
+            "eval", "sentiment", "--variants", "instruction-advice-1", "--limit", String(cases), "--json")
+        #expect(again.status == 0, "\(again)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any])
+        let run = try #require((report["runs"] as? [[String: Any]])?.first)
+        #expect((run["scorers"] as? [[String: Any]])?.first?["score"] as? Double == score, "\(again.stdout)")
+        #expect(run["cached_share"] as? Double == 1, "the very prompts the advice scored")
     }
 
     @Test func theHandbookNeedsRetrievalAndOrdersAreBeyondTheModel() async throws {

@@ -54,8 +54,9 @@ struct RealFineTuneEndToEndTests {
         return (object["output"] as? String ?? "", object["logprobs"] as? [[String: Any]] ?? [])
     }
 
-    /// Whether two answers are the same tokens with the same top log-probabilities (to 1e-3: two
-    /// slots computing at once batch differently, which moves the last digits).
+    /// Whether two answers are the same tokens with the same top log-probabilities (to 0.05: a prompt
+    /// read after a different cached prefix is computed in other chunks, which moves the last
+    /// digits; an adapter applied moves them much further).
     static func same(_ a: (text: String, logprobs: [[String: Any]]), _ b: (text: String, logprobs: [[String: Any]]))
         -> Bool
     {
@@ -68,7 +69,7 @@ struct RealFineTuneEndToEndTests {
             let ys = (y["top"] as? [[String: Any]] ?? []).map {
                 ($0["token"] as? String ?? "", $0["logprob"] as? Double ?? 0)
             }
-            guard xs.map(\.0) == ys.map(\.0), zip(xs, ys).allSatisfy({ abs($0.1 - $1.1) < 1e-3 }) else { return false }
+            guard xs.map(\.0) == ys.map(\.0), zip(xs, ys).allSatisfy({ abs($0.1 - $1.1) < 0.05 }) else { return false }
         }
         return true
     }
@@ -140,7 +141,6 @@ struct RealFineTuneEndToEndTests {
             "eval", "sentiment", "--variants", "instruction", "--limit", "16", "--reader", "one-token", "--adapter",
             "tiny", "--json")
         #expect(tunedOneToken.status == 0, "\(tunedOneToken)")
-        #expect(try Self.probabilities(tunedOneToken.stdout) != referenceProbabilities, "the adapter moves them")
         let tunedAnswer = try await work.pwb(
             ["eval", "sentiment", "--variants", "instruction", "--limit", "1", "--adapter", "tiny", "--no-cache"] + one)
         #expect(tunedAnswer.status == 0, "\(tunedAnswer)")
@@ -159,12 +159,16 @@ struct RealFineTuneEndToEndTests {
             ] + one)
         let probabilities = try Self.probabilities(freshOneToken.stdout)
         #expect(probabilities.keys == referenceProbabilities.keys)
-        for (id, expected) in referenceProbabilities {
-            let found = probabilities[id] ?? [:]
-            #expect(
-                found.keys == expected.keys && expected.allSatisfy { abs((found[$0.key] ?? -1) - $0.value) < 1e-3 },
-                "case \(id): one-token base probabilities beside an adapter \(found) vs \(expected)")
+        // A prompt read after a different cached prefix is computed in other chunks, which moves the
+        // last digits (up to about 0.01 here); an adapter applied moves them by far more.
+        func farthest(_ a: [String: [String: Double]], _ b: [String: [String: Double]]) -> Double {
+            a.flatMap { id, labels in labels.map { abs($0.value - (b[id]?[$0.key] ?? -1)) } }.max() ?? 0
         }
+        let tunedProbabilities = try Self.probabilities(tunedOneToken.stdout)
+        #expect(farthest(tunedProbabilities, referenceProbabilities) > 0.05, "the adapter moves some case far")
+        #expect(
+            farthest(probabilities, referenceProbabilities) < 0.02,
+            "one-token base probabilities beside an adapter \(probabilities) vs \(referenceProbabilities)")
         let answer = try await Self.answer(work, case: probe)
         #expect(Self.same(answer, referenceAnswer), "pwb run: \(answer) vs \(referenceAnswer)")
 
@@ -186,7 +190,7 @@ struct RealFineTuneEndToEndTests {
         defer { work.stopRuntime() }
         let advice = try await work.pwb(
             "advise", "sentiment", "--budget", "16", "--max-shots", "1", "--draws", "1", "--finetune", "--finetune-max",
-            "16", "--finetune-epochs", "1")
+            "16", "--finetune-epochs", "1", "--follow-up", "0")
         #expect(advice.status == 0, "\(advice)")
         #expect(
             advice.stderr.contains("fine-tuning: adapters on 8, 16 train cases, at most 1 epoch each, about"),
@@ -196,7 +200,8 @@ struct RealFineTuneEndToEndTests {
         #expect(out.contains("per doubling of the train cases"))
         let shown = try await work.pwb("advise", "--show", "1", "--json")
         let json = try #require(try Self.json(shown.stdout) as? [String: Any])
-        let tuned = try #require((json["fine_tuning"] as? [String: Any])?["measured"] as? [String: Any])
+        let steps = try #require(json["steps"] as? [[String: Any]])
+        let tuned = try #require(steps.compactMap { $0["fine_tuning"] as? [String: Any] }.first)
         let adapters = try #require(tuned["adapters"] as? [[String: Any]])
         #expect(adapters.map { $0["train_cases"] as? Int } == [8, 16])
         #expect(tuned["gain_per_doubling"] as? Double != nil)
@@ -206,7 +211,8 @@ struct RealFineTuneEndToEndTests {
         #expect(tunedRungs.allSatisfy { ($0["one_off_seconds"] as? Double ?? 0) > 0 }, "the measured training time")
         #expect(tunedRungs.allSatisfy { $0["cases"] as? Int == 16 }, "scored on the same dev cases")
         let page = try await work.pwb("report", "--advice", "latest")
-        #expect(page.stdout.contains("<h2>Fine-tuning, measured</h2>"), "the HTML advice shows the adapters")
+        #expect(page.stdout.contains("<h2>Fine-tuning</h2>"), "the HTML advice shows the adapters")
+        #expect(page.stdout.contains("LoRA adapters trained here on the first N train cases"))
         // The tuned rungs' runs were made through the adapters, on the same server.
         let runs = try await work.pwb("runs", "list", "--json")
         let listed = try #require(try Self.json(runs.stdout) as? [[String: Any]])

@@ -106,11 +106,13 @@ struct LadderSimulation: Sendable {
             target: target, margin: margin, cost: CostModel(), baseline: baseline,
             looks: FollowUpPolicy.looks(firstCases: cases, devCases: pool, followUp: true))
         var decision = rule.decide(rungs, alsoTested: losers, seed: seed)!
+        var look = 0
         while let round = FollowUpPolicy.nextRound(decision, rungs: rungs, devCases: pool, requestsLeft: .max) {
             for index in round.rungs {
                 rungs[index] = rungs[index].rescored(first(all[index], round.cases), runs: [])
             }
-            decision = rule.decide(rungs, alsoTested: losers, seed: seed)!
+            look += 1
+            decision = rule.decide(rungs, alsoTested: losers, look: look, seed: seed)!
         }
         let projection = Projection.project(series, target: target, trainSize: 80, resamples: 0, seed: seed)
         return Outcome(decision: decision, rungs: rungs, truth: truth, projection: projection)

@@ -46,7 +46,7 @@ extension Workspace {
         let losers = ZeroShotStep.losers(context)
         var decision = rule.decide(context.rungs, alsoTested: losers, seed: context.seed)
         var followUp: Advice.FollowUp?
-        if followUpBudget > 0, decision?.open == true {
+        if followUpBudget > 0, let first = decision, first.open || first.verdict == .atBaseline {
             (decision, followUp) = try await self.followUp(
                 decision, rule: rule, context: context, losers: losers, budget: followUpBudget)
         }
@@ -156,9 +156,10 @@ extension Workspace {
             record.rounds.append(
                 Advice.FollowUp.Round(
                     cases: round.cases, contenders: round.rungs.map { context.rungs[$0].label }, requests: requests))
-            decision = rule.decide(context.rungs, alsoTested: losers, seed: context.seed)
+            decision = rule.decide(
+                context.rungs, alsoTested: losers, look: record.rounds.count, seed: context.seed)
         }
-        let settled = !(decision?.open ?? false)
+        let settled = decision.map { !$0.open && $0.verdict != .atBaseline } ?? true
         let allScored = decision.map { context.rungs[$0.best].cases >= context.devCases } ?? true
         record.ended =
             settled

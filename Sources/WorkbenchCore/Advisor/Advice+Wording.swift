@@ -124,11 +124,13 @@ extension Advice {
                 "\(chosen.label) is cheaper than \(best.label), the best by score, and shown to be at most \(Advice.format(decision.margin)) worse: \(Advice.gap(near)) on \(near.pairs) shared cases, test by betting \(Advice.pValue(near.adjustedP)) after Holm's correction."
             ]
         }
-        let cheaper = ladder.indices.compactMap { index in decision.tests[index].againstBest.map { (index, $0) } }
+        let cheaper = ladder.indices.compactMap { index in
+            decision.tests[index].againstBest.flatMap { $0.cheaper ? (index, $0) : nil }
+        }
         guard let closest = cheaper.max(by: { $0.1.difference < $1.1.difference }) else {
             return ["\(best.label) scores best, and no rung is cheaper."]
         }
-        let contenders = decision.contenders.count - 1
+        let contenders = decision.contenders.filter { decision.tests[$0].againstBest?.cheaper == true }.count
         return [
             "\(best.label) scores best; no cheaper rung showed it is at most \(Advice.format(decision.margin)) worse (the closest, \(ladder[closest.0].label): \(Advice.gap(closest.1)), \(Advice.pValue(closest.1.adjustedP)) after Holm's correction)"
                 + (contenders > 0

@@ -39,6 +39,37 @@ public enum AdviceStep: Sendable, Hashable, Codable {
     case fineTuning(Advice.FineTuned)
     case skipped(Advice.Skipped)
 
+    private enum CodingKeys: String, CodingKey {
+        case zeroShot, fewShot, retrieval, fineTuning, skipped
+    }
+
+    /// As JSON, one key naming the kind of step and its value: `{"few_shot": {…}}`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case .zeroShot(let value): try container.encode(value, forKey: .zeroShot)
+        case .fewShot(let value): try container.encode(value, forKey: .fewShot)
+        case .retrieval(let value): try container.encode(value, forKey: .retrieval)
+        case .fineTuning(let value): try container.encode(value, forKey: .fineTuning)
+        case .skipped(let value): try container.encode(value, forKey: .skipped)
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        guard let key = container.allKeys.first else {
+            throw DecodingError.dataCorrupted(
+                DecodingError.Context(codingPath: decoder.codingPath, debugDescription: "a step names no kind"))
+        }
+        switch key {
+        case .zeroShot: self = .zeroShot(try container.decode(Advice.ZeroShot.self, forKey: key))
+        case .fewShot: self = .fewShot(try container.decode(Advice.FewShot.self, forKey: key))
+        case .retrieval: self = .retrieval(try container.decode(Advice.Retrieval.self, forKey: key))
+        case .fineTuning: self = .fineTuning(try container.decode(Advice.FineTuned.self, forKey: key))
+        case .skipped: self = .skipped(try container.decode(Advice.Skipped.self, forKey: key))
+        }
+    }
+
     /// The step's heading.
     public var title: String {
         switch self {

@@ -103,12 +103,13 @@ public enum FollowUpPolicy {
 
     /// The next round: every contender scored on twice the cases the best has (at most every dev
     /// case), or nil when the decision is settled, every dev case is scored, or the requests left
-    /// cannot pay for the round.
+    /// cannot pay for the round. A ladder no rung of which is shown above the baseline is followed
+    /// up too: more cases may show one is.
     /// - Returns: the contenders and the cases each is to have after the round.
     public static func nextRound(_ decision: Decision, rungs: [Rung], devCases: Int, requestsLeft: Int)
         -> (rungs: [Int], cases: Int)?
     {
-        guard decision.open, decision.verdict != .atBaseline else { return nil }
+        guard decision.open || decision.verdict == .atBaseline else { return nil }
         let have = rungs[decision.best].cases
         let cases = min(devCases, max(have * 2, have + 1))
         guard cases > have else { return nil }
@@ -122,9 +123,10 @@ public enum FollowUpPolicy {
 /// (`DecisionRuleSimulationTests`) and stated in the README.
 ///
 /// A claim is tested at every look at the data: the first, and each round of the follow-up that
-/// scores the contenders on more cases. With at most `looks` of them, each look's p-values are
-/// Holm-adjusted over its claims and multiplied by `looks` (Bonferroni over the looks), so however
-/// many rounds are scored before the decision settles, a false claim stays at most α.
+/// scores the contenders on more cases. With at most `looks` of them, α is spent over the looks in
+/// advance — half on the first, the other half shared by the rest — and each look's p-values are
+/// Holm-adjusted over its claims and divided by its share (`lookShare`), so however many rounds
+/// are scored before the decision settles, a false claim stays at most α.
 public struct DecisionRule: Sendable {
     public static let alpha = 0.05
     public static let defaultMargin = 0.02
@@ -156,9 +158,16 @@ public struct DecisionRule: Sendable {
         self.alpha = alpha
     }
 
-    /// Holm over the claims of one look, then Bonferroni over the looks there can be.
-    func adjusted(_ pValues: [Double]) -> [Double] {
-        Statistics.holm(pValues).map { min(1, $0 * Double(looks)) }
+    /// The share of α look `look` (0 for the first) may spend: all of it when there is one look;
+    /// else half for the first, and the rest shared evenly by the follow-up's looks.
+    public func lookShare(_ look: Int) -> Double {
+        guard looks > 1 else { return 1 }
+        return look == 0 ? 0.5 : 0.5 / Double(looks - 1)
+    }
+
+    /// Holm over the claims of one look, then over the looks there can be (its share of α).
+    func adjusted(_ pValues: [Double], look: Int) -> [Double] {
+        Statistics.holm(pValues).map { min(1, $0 / lookShare(look)) }
     }
 
     /// The rule in words, for reports.
@@ -170,7 +179,7 @@ public struct DecisionRule: Sendable {
         most 5% of the time. The choice starts from the best rung by score and moves to a cheaper one only when it \
         shows it is at most \(Advice.format(margin)) worse (a one-sided paired test by betting, Holm over the cheaper \
         rungs)\(value == nil ? "" : "; with a value per correct answer, the rung of the highest expected value per request is chosen instead"). \
-        A rung not shown above chance or the majority label is never chosen as helping. \(looks > 1 ? "While the decision is open the contenders are scored on more dev cases, at most \(looks) looks in all; each look's tests are held to 5%/\(looks)." : "")
+        A rung not shown above chance or the majority label is never chosen as helping. \(looks > 1 ? "While the decision is open the contenders are scored on more dev cases, at most \(looks) looks in all: the first look's tests are held to 2.5%, the follow-up's share the other 2.5%." : "")
         """
     }
 
@@ -178,7 +187,9 @@ public struct DecisionRule: Sendable {
     /// - Parameter alsoTested: outcomes looked at to build the ladder that are not rungs (the
     ///   zero-shot variants that lost): their tests join the Holm families, since picking the best
     ///   of them is itself a look.
-    public func decide(_ rungs: [Rung], alsoTested: [Outcomes] = [], seed: UInt64 = 1) -> Decision? {
+    /// - Parameter look: which look at the data this is: 0 for the first, one more for each round
+    ///   of the follow-up.
+    public func decide(_ rungs: [Rung], alsoTested: [Outcomes] = [], look: Int = 0, seed: UInt64 = 1) -> Decision? {
         let measured = rungs.indices.filter { rungs[$0].cases > 0 }
         guard !measured.isEmpty else { return nil }
         let family = measured.map { rungs[$0].outcomes } + alsoTested.filter { $0.cases > 0 }
@@ -187,9 +198,9 @@ public struct DecisionRule: Sendable {
                 targetP: 1, targetAdjustedP: 1, meets: false, shortAdjustedP: 1, short: false,
                 aboveBaseline: baseline == nil)
         }
-        let above = adjusted(family.map { $0.upperTest(target) })
-        let below = adjusted(family.map { $0.lowerTest(target) })
-        let baselineP = baseline.map { level in adjusted(family.map { $0.upperTest(level) }) }
+        let above = adjusted(family.map { $0.upperTest(target) }, look: look)
+        let below = adjusted(family.map { $0.lowerTest(target) }, look: look)
+        let baselineP = baseline.map { level in adjusted(family.map { $0.upperTest(level) }, look: look) }
         for (position, index) in measured.enumerated() {
             tests[index].targetP = rungs[index].outcomes.upperTest(target)
             tests[index].targetAdjustedP = above[position]
@@ -209,7 +220,7 @@ public struct DecisionRule: Sendable {
         }!
         let others = candidates.filter { $0 != best }
         let cheaper = Set(others.filter { cost.order(rungs[$0], rungs[best]) })
-        for (index, near) in zip(others, nearBest(others, cheaper: cheaper, best: best, in: rungs, seed: seed)) {
+        for (index, near) in zip(others, nearBest(others, cheaper: cheaper, best: best, in: rungs, look: look)) {
             tests[index].againstBest = near
         }
         var chosen =
@@ -239,7 +250,7 @@ public struct DecisionRule: Sendable {
 
     /// Each of `others` against the best: a cheaper one within the margin (Holm over the cheaper
     /// rungs), and any more than the margin worse (Holm over them all).
-    func nearBest(_ others: [Int], cheaper: Set<Int>, best: Int, in rungs: [Rung], seed: UInt64) -> [NearBest] {
+    func nearBest(_ others: [Int], cheaper: Set<Int>, best: Int, in rungs: [Rung], look: Int) -> [NearBest] {
         let pairs = others.map { index -> (a: [Double], b: [Double]) in
             let mine = rungs[index].outcomes.perCase
             let theirs = rungs[best].outcomes.perCase
@@ -256,9 +267,9 @@ public struct DecisionRule: Sendable {
         let worse = pairs.map { pair in
             Statistics.bettingUpperTest(zip(pair.a, pair.b).map { ($1 - $0 + 1) / 2 }, null: (1 + margin) / 2)
         }
-        let withinAdjusted = Dictionary(uniqueKeysWithValues: zip(claims, adjusted(within)))
+        let withinAdjusted = Dictionary(uniqueKeysWithValues: zip(claims, adjusted(within, look: look)))
         let withinP = Dictionary(uniqueKeysWithValues: zip(claims, within))
-        let worseAdjusted = adjusted(worse)
+        let worseAdjusted = adjusted(worse, look: look)
         return pairs.indices.map { position in
             let differences = zip(pairs[position].a, pairs[position].b).map { $0 - $1 }
             let mean = differences.isEmpty ? 0 : Statistics.mean(differences)
@@ -309,7 +320,7 @@ public struct DecisionRule: Sendable {
             let spread = max(chosen * (1 - chosen), 0.01)
             let distance = abs(chosen - target)
             if distance > 0.005 {
-                let level = z(1 - alpha / Double(max(1, decision.family) * looks))
+                let level = z(1 - alpha * lookShare(max(1, looks - 1)) / Double(max(1, decision.family)))
                 needed.append(pow(level + power, 2) * spread / (distance * distance))
             }
         }
@@ -320,7 +331,7 @@ public struct DecisionRule: Sendable {
             let distance = abs(near.difference + margin)
             guard distance > 0.005 else { continue }
             let spread = max(near.spread * near.spread, 0.0001)
-            let level = z(1 - alpha / Double(max(1, contenders.count) * looks))
+            let level = z(1 - alpha * lookShare(max(1, looks - 1)) / Double(max(1, contenders.count)))
             needed.append(pow(level + power, 2) * spread / (distance * distance))
         }
         guard let most = needed.max(), most.isFinite, most < 1_000_000 else { return nil }
