@@ -232,12 +232,27 @@ public struct ServerProperties: Sendable, Hashable {
     public var model: String?
     /// What the server says identifies the model's content (Ollama's digest), when it says.
     public var digest: String?
+    /// What else the server says about the weights it serves (a size, a parameter count, a
+    /// repository), as canonical text to fingerprint when there is no file or digest to go by, and
+    /// what that is in words; nil when it says nothing more than the name.
+    public var description: (text: String, basis: String)?
 
     public init(contextSize: Int? = nil, slots: Int? = nil, model: String? = nil, digest: String? = nil) {
         self.contextSize = contextSize
         self.slots = slots
         self.model = model
         self.digest = digest
+    }
+
+    public static func == (a: ServerProperties, b: ServerProperties) -> Bool {
+        (a.contextSize, a.slots, a.model, a.digest) == (b.contextSize, b.slots, b.model, b.digest)
+            && a.description?.text == b.description?.text && a.description?.basis == b.description?.basis
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(model)
+        hasher.combine(digest)
+        hasher.combine(description?.text)
     }
 }
 

@@ -50,6 +50,19 @@ enum ModelIdentity {
         return fingerprint(path: path)
     }
 
+    /// What tells the served model apart, 16 hex digits, and what that was read from: a digest the
+    /// server gives (Ollama), the model file on this machine, or what the server says of the
+    /// weights (their size and parameter count, a model card); nil, "the name alone", when the
+    /// server says nothing that two different models could not share.
+    static func content(_ properties: ServerProperties, servedFrom endpoints: [URL]) -> (String?, String) {
+        if let digest = properties.digest { return (short(digest), "the server's digest of the weights") }
+        if let path = properties.model, let file = fingerprint(path: path, servedFrom: endpoints) {
+            return (file, "the model file's content")
+        }
+        if let (text, basis) = properties.description { return (String(SHA256.hex(text).prefix(16)), basis) }
+        return (nil, "the name alone")
+    }
+
     /// A server's own digest (`sha256:…`), shortened the same way.
     static func short(_ digest: String) -> String {
         let hexDigits = digest.split(separator: ":").last.map(String.init) ?? digest

@@ -13,6 +13,9 @@ public struct ConnectedModel: Sendable {
     /// The identity of the model without the adapter the client applies: what a judge, which
     /// grades every rung alike, is cached under.
     public var baseIdentity: String
+    /// What the identity's content was read from, in words (the model file, a digest, what the
+    /// server says of the weights, or nothing but the name).
+    public var identityBasis: String
     /// Set when this command started the managed `llama-server`.
     public var startedRuntime: RuntimeInfo?
 
@@ -71,17 +74,13 @@ extension Workspace {
         }
         let properties = try await client.properties()
         let served = properties.model.map { ($0 as NSString).lastPathComponent } ?? client.name
-        let content =
-            properties.digest.map(ModelIdentity.short)
-            ?? properties.model.flatMap {
-                ModelIdentity.fingerprint(path: $0, servedFrom: client.providers.map(\.endpoint))
-            }
+        let (content, basis) = ModelIdentity.content(properties, servedFrom: client.providers.map(\.endpoint))
         let identity = "\(client.kind.rawValue):\(served)" + (content.map { "#" + $0 } ?? "")
         // What the server has loaded decides every request's adapter scales, base requests included.
         let loaded = try await client.loadedAdapters()
         var model = ConnectedModel(
             client: client.serving(loaded)!, properties: properties, identity: identity, baseIdentity: identity,
-            startedRuntime: started)
+            identityBasis: basis, startedRuntime: started)
         if let adapter, let adapterFile {
             guard adapter.baseModel == model.identity else {
                 throw Refusal(

@@ -29,7 +29,11 @@ enum ReportRendering {
         var heading =
             title
             ?? "\(first.reference.split(separator: "/").first ?? "") on \(report.evalset) (\(report.split), \(first.run.plan.count) cases)"
-        if !shown.model { heading += " · model \(first.modelName) (\(first.run.model))" }
+        if !shown.model {
+            // A model on this machine is known by its file; otherwise say what told it apart.
+            let basis = first.run.params.identityBasis.flatMap { $0 == "the model file's content" ? nil : $0 }
+            heading += " · model \(first.modelName) (\(first.run.model)\(basis.map { ", told apart by \($0)" } ?? ""))"
+        }
         if !shown.strategy { heading += " · \(first.strategy.label)" }
         if !shown.reader { heading += " · " + readerLabel(first.reader) }
         if first.run.samples > 1 { heading += " · \(first.run.samples) samples per case" }

@@ -16,6 +16,9 @@ public struct RunParameters: Sendable, Hashable {
     public var scorers: [JSONValue]?
     /// Only the first `limit` cases of the split.
     public var limit: Int?
+    /// What the model's identity was told apart by: its file's content, a digest, what its server
+    /// says of the weights, or the name alone (nil in runs stored before it was said).
+    public var identityBasis: String?
     /// The LoRA adapter applied, by name.
     public var adapter: String?
     /// How the answers were read (`one_token: true` in runs stored before readers were named).
@@ -38,6 +41,7 @@ public struct RunParameters: Sendable, Hashable {
         scorers = json["scorers"]?.arrayValue
         limit = json["limit"]?.intValue
         adapter = json["adapter"]?.stringValue
+        identityBasis = json["identity_basis"]?.stringValue
         reader =
             json["reader"]?.stringValue.flatMap(Reader.init(rawValue:))
             ?? Reader(storedOneToken: json["one_token"]?.boolValue ?? false)
@@ -54,6 +58,7 @@ public struct RunParameters: Sendable, Hashable {
         if let scorers { object["scorers"] = .array(scorers) }
         if let limit { object["limit"] = .number(Double(limit)) }
         if let adapter { object["adapter"] = .string(adapter) }
+        if let identityBasis { object["identity_basis"] = .string(identityBasis) }
         object["reader"] = .string(reader.rawValue)
         if reader == .oneToken { object["read_tokens"] = .number(Double(readTokens)) }
         if let sharedExamples { object["shared_examples"] = .string(sharedExamples) }

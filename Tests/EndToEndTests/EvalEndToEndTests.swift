@@ -59,7 +59,7 @@ struct EvalEndToEndTests {
         #expect(result.status == 0, "\(result)")
         #expect(
             result.stdout.hasPrefix(
-                "sentiment on sentiment (dev, 30 cases) · model env (llama.cpp:stub-model.gguf) · zero-shot · reader generate\n"
+                "sentiment on sentiment (dev, 30 cases) · model env (llama.cpp:stub-model.gguf, told apart by the name alone) · zero-shot · reader generate\n"
             ),
             "\(result)")
         for variant in ["description", "instruction", "question"] { #expect(result.stdout.contains("\n\(variant)")) }

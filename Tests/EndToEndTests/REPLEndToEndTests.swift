@@ -45,7 +45,7 @@ struct REPLEndToEndTests {
         #expect(out.contains(" negative\n── "), "try with a case")
         #expect(
             out.contains(
-                "sentiment on sentiment (dev, 10 cases) · model env (llama.cpp:stub-model.gguf) · zero-shot · reader generate\n"
+                "sentiment on sentiment (dev, 10 cases) · model env (llama.cpp:stub-model.gguf, told apart by the name alone) · zero-shot · reader generate\n"
             )
         )
         #expect(out.contains("\nterse "), "eval scores the current variant only: \(out)")

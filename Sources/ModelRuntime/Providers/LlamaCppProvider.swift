@@ -92,9 +92,23 @@ public struct LlamaCppProvider: ModelProvider {
 
     public func properties(timeout: Double) async throws -> ServerProperties {
         let (answer, _) = try await transport.get("/props", timeout: timeout)
-        return ServerProperties(
+        var properties = ServerProperties(
             contextSize: answer["default_generation_settings"]?["n_ctx"]?.intValue ?? answer["n_ctx"]?.intValue,
             slots: answer["total_slots"]?.intValue, model: answer["model_path"]?.stringValue)
+        // What the server says of the weights beyond their path (`/v1/models`' meta): a file of
+        // another size or parameter count is another model, wherever it lies. An older server
+        // without the route says nothing more.
+        if let (models, _) = try? await transport.get("/v1/models", timeout: timeout),
+            let meta = models["data"]?.arrayValue?.first?["meta"], meta.objectValue != nil
+        {
+            let described: JSONValue = [
+                "path": answer["model_path"] ?? .null, "ftype": answer["model_ftype"] ?? .null,
+                "size": meta["size"] ?? .null, "n_params": meta["n_params"] ?? .null,
+                "n_vocab": meta["n_vocab"] ?? .null, "n_embd": meta["n_embd"] ?? .null,
+            ]
+            properties.description = (described.serialized(), "the model's path, size and parameter count")
+        }
+        return properties
     }
 
     /// The LoRA adapters the server loaded (`GET /lora-adapters`), with the scale it applies each

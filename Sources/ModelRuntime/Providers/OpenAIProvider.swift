@@ -102,9 +102,20 @@ public struct OpenAIProvider: ModelProvider {
         let (answer, _) = try await transport.get("/models", timeout: timeout)
         let models = answer["data"]?.arrayValue ?? []
         let card = models.first(where: { $0["id"]?.stringValue == model }) ?? models.first
-        return ServerProperties(
+        var properties = ServerProperties(
             contextSize: card?["max_model_len"]?.intValue ?? card?["context_length"]?.intValue,
             slots: nil, model: model ?? card?["id"]?.stringValue)
+        // The model card, less its `created` (vLLM and llama.cpp set it when asked): its owner,
+        // vLLM's root (the weights' path or repository) and parent, llama.cpp's size and parameters.
+        if let card, card.objectValue != nil {
+            let described: JSONValue = [
+                "id": card["id"] ?? .null, "owned_by": card["owned_by"] ?? .null, "root": card["root"] ?? .null,
+                "parent": card["parent"] ?? .null, "size": card["meta"]?["size"] ?? .null,
+                "n_params": card["meta"]?["n_params"] ?? .null,
+            ]
+            properties.description = (described.serialized(), "the server's model card (id, owner, root, size)")
+        }
+        return properties
     }
 
     public func health(timeout: Double) async throws {
