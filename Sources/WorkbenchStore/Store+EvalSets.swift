@@ -141,6 +141,13 @@ extension Store {
             SQLValue(evalsetID), map: Store.storedCase)
     }
 
+    /// The row ids of the split's active cases, in order: a plan to read in parts with `cases(rowIDs:)`.
+    public func caseRowIDs(evalsetID: Int, split: Split) throws -> [Int] {
+        try database.query(
+            "SELECT id FROM cases WHERE evalset_id = ? AND retired = 0 AND split = ? ORDER BY position",
+            SQLValue(evalsetID), .text(split.rawValue), map: { $0.int(0) })
+    }
+
     /// The active case with `key`, or nil.
     public func activeCase(evalsetID: Int, key: String) throws -> StoredCase? {
         try database.queryFirst(

@@ -70,11 +70,19 @@ struct WorkItem {
 
 /// Scores the work items of planned runs: bounded concurrency, cache first, every result
 /// stored as it arrives. Lives on the caller's actor; only model calls run in child tasks.
+///
+/// The items go a part at a time (`partSize` cases): a part's cases are read, its requests
+/// rendered and looked up in the cache, and it is scored before the next is read, so memory is
+/// bounded by the part, not by the eval set, and a stop is heard between parts as within one.
 final class EvalExecution {
+    /// Cases read, rendered and scored together.
+    static let partSize = 2048
+
     let workspace: Workspace
     let runs: [PlannedRun]
     let evalset: LoadedEvalSet
-    let cases: [Int: StoredCase]
+    /// The cases of the part being scored, by row id.
+    private var cases: [Int: StoredCase] = [:]
     let useCache: Bool
     let concurrency: Int
     let seed: Int
@@ -92,13 +100,12 @@ final class EvalExecution {
     private let started = ContinuousClock.now
 
     init(
-        workspace: Workspace, runs: [PlannedRun], evalset: LoadedEvalSet, cases: [Int: StoredCase], useCache: Bool,
-        concurrency: Int, seed: Int, stop: StopRequest?, progress: ((EvalProgress) -> Void)?
+        workspace: Workspace, runs: [PlannedRun], evalset: LoadedEvalSet, useCache: Bool, concurrency: Int, seed: Int,
+        stop: StopRequest?, progress: ((EvalProgress) -> Void)?
     ) {
         self.workspace = workspace
         self.runs = runs
         self.evalset = evalset
-        self.cases = cases
         self.useCache = useCache
         self.concurrency = max(1, concurrency)
         self.seed = seed
@@ -186,9 +193,36 @@ final class EvalExecution {
         return (groups, items.map(\.caseID), items.map { runs[$0.run].strategy.shots })
     }
 
-    /// Runs `items`; returns the runtime outage that stopped it early, if one did.
+    /// Runs `items` (case-major: a case's items together), a part at a time; returns the runtime
+    /// outage that stopped it early, if one did.
     func execute(_ items: [WorkItem]) async throws -> RuntimeUnavailable? {
         total = items.count
+        defer { try? flush() }
+        var start = 0
+        var casesInPart = 0
+        for index in items.indices where index == 0 || items[index].caseID != items[index - 1].caseID {
+            if casesInPart == Self.partSize {
+                if let outage = try await executePart(Array(items[start..<index])) { return outage }
+                guard mayStart() else { return nil }
+                start = index
+                casesInPart = 0
+            }
+            casesInPart += 1
+        }
+        let outage = try await executePart(Array(items[start...]))
+        report()
+        return outage
+    }
+
+    /// Whether another request may go out: no outage, no stop asked, the task not cancelled.
+    private func mayStart(outage: RuntimeUnavailable? = nil) -> Bool {
+        outage == nil && !(stop?.isRequested ?? false) && !Task.isCancelled
+    }
+
+    /// Runs one part's items; returns the runtime outage that stopped it early, if one did.
+    private func executePart(_ items: [WorkItem]) async throws -> RuntimeUnavailable? {
+        guard !items.isEmpty else { return nil }
+        cases = try workspace.store.cases(rowIDs: items.map(\.caseID))
         // Each request is rendered once, and the cache is asked about all of them in a few queries.
         var prepared: [(request: CompletionRequest, key: String)] = []
         prepared.reserveCapacity(items.count)
@@ -231,7 +265,6 @@ final class EvalExecution {
         var order = LaneSchedule(groups: groups, chains: chains, ranks: ranks, lanes: capacity.count)
         var busy = Array(repeating: 0, count: capacity.count)
         var outage: RuntimeUnavailable?
-        defer { try? flush() }
         try await withThrowingTaskGroup(of: Finished.self) { group in
             func spawn(_ index: Int, lane: Int, _ phase: Phase, _ request: CompletionRequest, _ key: String) {
                 // A judge grades every run alike: the base model, whatever adapter the run applies.
@@ -277,10 +310,9 @@ final class EvalExecution {
                         judgeKey)
                 }
             }
-            func mayStart() -> Bool { outage == nil && !(stop?.isRequested ?? false) && !Task.isCancelled }
             func schedule() throws {
                 for lane in capacity.indices {
-                    while busy[lane] < capacity[lane], mayStart(), let index = order.next(lane: lane) {
+                    while busy[lane] < capacity[lane], mayStart(outage: outage), let index = order.next(lane: lane) {
                         var (request, key) = prepared[index]
                         if follows.contains(index) { continue }
                         if let hit = hits[key] {
@@ -336,7 +368,6 @@ final class EvalExecution {
             }
         }
         try flush()
-        report()
         return outage
     }
 

@@ -74,14 +74,29 @@ extension Workspace {
         return only
     }
 
+    /// The cases of `plan` in its order, read a part at a time: an evaluation of any size holds
+    /// one part of its cases, not all of them.
+    /// - Throws: `CancellationError` when the task is cancelled or `stop` is requested between parts.
+    func forEachCasePart(_ plan: [Int], stop: StopRequest?, _ body: ([StoredCase]) throws -> Void) throws {
+        for start in stride(from: 0, to: plan.count, by: EvalExecution.partSize) {
+            if Task.isCancelled || stop?.isRequested == true { throw CancellationError() }
+            let rows = plan[start..<min(start + EvalExecution.partSize, plan.count)]
+            let found = try store.cases(rowIDs: Array(rows))
+            try body(rows.compactMap { found[$0] })
+        }
+    }
+
     /// Every variable each revision uses (in its body, and in its example format when it will be
     /// shown examples) must be defined by every case, before anything is sent.
-    func checkVariables(_ revisions: [ResolvedRevision], cases: [StoredCase], evalset: String, examples: Bool = false)
-        throws
-    {
+    /// - Parameter part: the cases are a part of the split, not all of it (`forEachCasePart`).
+    func checkVariables(
+        _ revisions: [ResolvedRevision], cases: [StoredCase], evalset: String, examples: Bool = false,
+        part: Bool = false
+    ) throws {
         for revision in revisions {
             try Workspace.checkVariables(
-                revision.file.body, cases: cases.map(\.evalCase), evalset: evalset, file: revision.reference)
+                revision.file.body, cases: cases.map(\.evalCase), evalset: evalset, file: revision.reference,
+                part: part)
             if examples, let format = revision.file.settings.exampleFormat {
                 var withExpected = cases.map(\.evalCase)
                 for index in withExpected.indices {
@@ -89,20 +104,26 @@ extension Workspace {
                 }
                 try Workspace.checkVariables(
                     try TemplateBody(format), cases: withExpected, evalset: evalset,
-                    file: revision.reference + " example_format")
+                    file: revision.reference + " example_format", part: part)
             }
         }
     }
 
     /// The first variable of `body` that some case lacks, as an error naming `file` and its line.
-    static func checkVariables(_ body: TemplateBody, cases: [EvalCase], evalset: String, file: String) throws {
+    static func checkVariables(
+        _ body: TemplateBody, cases: [EvalCase], evalset: String, file: String, part: Bool = false
+    )
+        throws
+    {
         for variable in body.caseVariables {
             guard let lacking = cases.first(where: { $0.vars[variable] == nil }) else { continue }
             let defined = Set(cases.flatMap(\.vars.keys)).sorted().joined(separator: ", ")
             let which =
-                cases.allSatisfy({ $0.vars[variable] == nil })
-                ? "no case of eval set \(evalset) defines it (its cases have: \(defined))"
-                : "case \(lacking.id) of eval set \(evalset) does not define it"
+                !cases.allSatisfy({ $0.vars[variable] == nil })
+                ? "case \(lacking.id) of eval set \(evalset) does not define it"
+                : part
+                    ? "cases \(lacking.id) to \(cases[cases.count - 1].id) of eval set \(evalset) do not define it (they have: \(defined))"
+                    : "no case of eval set \(evalset) defines it (its cases have: \(defined))"
             throw InputError(
                 file: file, line: body.line(of: variable),
                 "{{\(variable)}}: \(which); rename the variable or add it to the cases")

@@ -39,7 +39,8 @@ extension Workspace {
         do {
             for options in list {
                 prepared.append(
-                    try await prepare(options, environment: environment, notes: notes, connected: &connected))
+                    try await prepare(
+                        options, environment: environment, stop: stop, notes: notes, connected: &connected))
             }
         } catch {
             // The runs already created never started: resumable, not "running".
@@ -58,15 +59,13 @@ extension Workspace {
         // One execution over every run: each evaluation's items follow the last's, their runs renumbered.
         var planned: [PlannedRun] = []
         var items: [WorkItem] = []
-        var cases: [Int: StoredCase] = [:]
         for evaluation in prepared {
             let offset = planned.count
             planned += evaluation.planned
             items += evaluation.items.map { WorkItem(run: $0.run + offset, caseID: $0.caseID, sample: $0.sample) }
-            cases.merge(evaluation.cases) { first, _ in first }
         }
         let outcome = try await execute(
-            planned, items: items, evalset: first.evalset, cases: cases, options: first.options,
+            planned, items: items, evalset: first.evalset, options: first.options,
             concurrency: first.concurrency, stop: stop, notes: notes, progress: progress)
         var reports: [EvalReport] = []
         var interrupted: [EvalInterrupted] = []
@@ -91,26 +90,25 @@ extension Workspace {
         var planned: [PlannedRun]
         var items: [WorkItem]
         var evalset: LoadedEvalSet
-        var cases: [Int: StoredCase]
         var concurrency: Int
         var lease: RunLease
     }
 
     /// Checks `options`, connects its models and creates its runs: everything before the first request.
     /// - Parameter connected: the models connected so far, by name and adapter; one it connects is added.
+    /// - Throws: `CancellationError` when `stop` is requested while the cases are checked.
     private func prepare(
-        _ options: EvalOptions, environment: [String: String], notes: (String) -> Void,
+        _ options: EvalOptions, environment: [String: String], stop: StopRequest?, notes: (String) -> Void,
         connected: inout [String: ConnectedModel]
     ) async throws -> PreparedEvaluation {
         let revisions = try revisions(for: options)
         let evalset = try evalset(named: try evalsetName(for: options, revisions: revisions))
-        var cases = try store.cases(evalsetID: evalset.record.id, split: options.split)
-        guard !cases.isEmpty else {
+        var plan = try store.caseRowIDs(evalsetID: evalset.record.id, split: options.split)
+        guard !plan.isEmpty else {
             throw Refusal(
                 "eval set \(evalset.name) has no \(options.split.rawValue) cases; choose another \(setting: "split")")
         }
-        if let limit = options.limit { cases = Array(cases.prefix(limit)) }
-        try checkVariables(revisions, cases: cases, evalset: evalset.name)
+        if let limit = options.limit { plan = Array(plan.prefix(limit)) }
         if options.reader.readsLabels {
             _ = try OneTokenLabels.labelScorer(evalset.settings.scorers, evalset: evalset.name, reader: options.reader)
         }
@@ -139,9 +137,21 @@ extension Workspace {
                     "\(revision.reference) has no {{context}} slot for retrieved passages; add one to its body")
             }
         }
-        let shared = try revisions.map { try sharedExamples($0, strategy: strategy, train: train, seed: options.seed) }
         let adapter = try options.adapter.map { try self.adapter(named: $0) }
-        if let adapter { try checkNotTaught(adapter, cases: cases, split: options.split, evalset: evalset) }
+        // Every case is checked, a part at a time; the first and the longest are kept for the
+        // checks that ask the server.
+        var firstCase: StoredCase?
+        var longest: [(stored: StoredCase, length: Int)] = []
+        try forEachCasePart(plan, stop: stop) { cases in
+            firstCase = firstCase ?? cases.first
+            try checkVariables(revisions, cases: cases, evalset: evalset.name, part: cases.count < plan.count)
+            if let adapter { try checkNotTaught(adapter, cases: cases, split: options.split, evalset: evalset) }
+            longest = Array(
+                (longest + cases.map { ($0, $0.evalCase.textVars.values.reduce(0) { $0 + $1.utf8.count }) })
+                    .sorted { $0.length > $1.length }.prefix(3))
+        }
+        guard let firstCase else { throw Refusal("eval set \(evalset.name) changed while it was read; try again") }
+        let shared = try revisions.map { try sharedExamples($0, strategy: strategy, train: train, seed: options.seed) }
         var models: [ConnectedModel] = []
         for name in options.models {
             // An adapter is served by the managed runtime: with no model named, that one.
@@ -159,7 +169,6 @@ extension Workspace {
         }
         let concurrency =
             options.concurrency ?? max(1, models.map { $0.properties.slots ?? 4 }.reduce(0, +) / max(1, models.count))
-        let byRow = Dictionary((cases + train).map { ($0.rowID, $0) }, uniquingKeysWith: { first, _ in first })
         let batch = String(UUID().uuidString.prefix(8)).lowercased()
         // Plan first (nothing stored yet), check the prompts fit, then create the runs together.
         var planned: [PlannedRun] = []
@@ -171,6 +180,7 @@ extension Workspace {
                 params.useCache = options.useCache
                 params.concurrency = concurrency
                 params.modelName = model.name
+                params.identityBasis = model.identityBasis
                 params.scorers = evalset.settings.scorers.map(\.json)
                 params.limit = options.limit
                 params.adapter = adapter?.name
@@ -179,17 +189,17 @@ extension Workspace {
                 let record = RunRecord(
                     id: 0, batch: batch, templateID: revision.template.id, revisionID: revision.revision.id,
                     evalsetID: evalset.record.id, split: options.split, provider: model.client.kind.rawValue,
-                    model: model.identity, params: params, strategy: strategy, plan: cases.map(\.rowID),
+                    model: model.identity, params: params, strategy: strategy, plan: plan,
                     status: .running, summary: nil, createdAt: "", finishedAt: nil)
                 planned.append(PlannedRun(record: record, revision: revision, model: model))
             }
         }
         if options.reader == .oneToken {
             let tokens = try await oneTokenReading(
-                planned, cases: cases, evalset: evalset, seed: options.seed, notes: notes)
+                planned, case: firstCase, evalset: evalset, seed: options.seed, notes: notes)
             for index in planned.indices { planned[index].record.params.readTokens = tokens }
         }
-        try await checkPromptsFit(planned, cases: cases, evalset: evalset, seed: options.seed)
+        try await checkPromptsFit(planned, longest: longest.map(\.stored), evalset: evalset, seed: options.seed)
         try store.transaction {
             for index in planned.indices {
                 planned[index].record = try store.createRun(planned[index].record)
@@ -197,17 +207,16 @@ extension Workspace {
         }
         let lease = try RunLease(storePath: storePath, batch: batch, runID: planned[0].record.id)
         var items: [WorkItem] = []
-        items.reserveCapacity(cases.count * planned.count * options.repeats)
-        for stored in cases {
+        items.reserveCapacity(plan.count * planned.count * options.repeats)
+        for caseID in plan {
             for run in planned.indices {
                 for sample in 0..<options.repeats {
-                    items.append(WorkItem(run: run, caseID: stored.rowID, sample: sample))
+                    items.append(WorkItem(run: run, caseID: caseID, sample: sample))
                 }
             }
         }
         return PreparedEvaluation(
-            options: options, planned: planned, items: items, evalset: evalset, cases: byRow,
-            concurrency: concurrency, lease: lease)
+            options: options, planned: planned, items: items, evalset: evalset, concurrency: concurrency, lease: lease)
     }
 
     /// Completes the unfinished runs of `runID`'s batch without redoing finished cases; the
@@ -251,43 +260,37 @@ extension Workspace {
                     record: record, revision: try resolve(revisionID: record.revisionID), model: models[name ?? ""]!))
         }
         var items: [WorkItem] = []
-        var rows = Set<Int>()
         for (index, run) in planned.enumerated() {
             try store.deleteErrorResults(runID: run.record.id, failedRequestsOnly: !retryErrors)
             let finished = try store.finishedItems(runID: run.record.id)
             for caseID in run.record.plan {
                 for sample in 0..<run.record.samples where !finished.contains([caseID, sample]) {
                     items.append(WorkItem(run: index, caseID: caseID, sample: sample))
-                    rows.insert(caseID)
                 }
             }
         }
         // Case-major order, as the first pass made them, so the variants stay paired.
         let position = Dictionary(uniqueKeysWithValues: planned[0].record.plan.enumerated().map { ($1, $0) })
         items.sort { (position[$0.caseID] ?? 0, $0.run, $0.sample) < (position[$1.caseID] ?? 0, $1.run, $1.sample) }
-        var cases = try store.cases(rowIDs: Array(rows))
-        if planned.contains(where: { $0.strategy.shots > 0 }) {
-            for stored in try store.cases(evalsetID: evalset.record.id, split: .train) { cases[stored.rowID] = stored }
-        }
         var options = EvalOptions(template: planned[0].revision.template.name)
         options.useCache = planned[0].record.params.useCache
         options.seed = planned[0].record.params.seed
         let chosenConcurrency = concurrency ?? planned[0].record.params.concurrency
         for run in planned { try store.setRunStatus(run.record.id, .running) }
         let outage = try await execute(
-            planned, items: items, evalset: evalset, cases: cases, options: options, concurrency: chosenConcurrency,
+            planned, items: items, evalset: evalset, options: options, concurrency: chosenConcurrency,
             stop: stop, notes: notes, progress: progress)
         return try conclude(planned, outage: outage, allRuns: batch)
     }
 
     /// Runs the items; returns the runtime outage that stopped them early, if one did.
     private func execute(
-        _ planned: [PlannedRun], items: [WorkItem], evalset: LoadedEvalSet, cases: [Int: StoredCase],
-        options: EvalOptions, concurrency: Int, stop: StopRequest?, notes: (String) -> Void,
+        _ planned: [PlannedRun], items: [WorkItem], evalset: LoadedEvalSet, options: EvalOptions, concurrency: Int,
+        stop: StopRequest?, notes: (String) -> Void,
         progress: ((EvalProgress) -> Void)?
     ) async throws -> RuntimeUnavailable? {
         let execution = EvalExecution(
-            workspace: self, runs: planned, evalset: evalset, cases: cases, useCache: options.useCache,
+            workspace: self, runs: planned, evalset: evalset, useCache: options.useCache,
             concurrency: concurrency, seed: options.seed, stop: stop, progress: progress)
         defer {
             if execution.askedAgain > 0 { notes(Workspace.adaptersUnknownNote(execution.askedAgain)) }
@@ -341,12 +344,10 @@ extension Workspace {
     }
 
     /// Refuses, before anything is sent, a plan whose longest prompt cannot fit the context.
-    private func checkPromptsFit(_ planned: [PlannedRun], cases: [StoredCase], evalset: LoadedEvalSet, seed: Int)
+    /// - Parameter longest: the cases whose variables are longest (by UTF-8 bytes).
+    private func checkPromptsFit(_ planned: [PlannedRun], longest: [StoredCase], evalset: LoadedEvalSet, seed: Int)
         async throws
     {
-        // Each case's length is measured once, not in every comparison of the sort.
-        let longest = cases.map { ($0, $0.evalCase.textVars.values.reduce(0) { $0 + $1.utf8.count }) }
-            .sorted { $0.1 > $1.1 }.prefix(3).map(\.0)
         for run in planned {
             guard let contextSize = run.model.properties.contextSize else { continue }
             for stored in longest {
@@ -370,7 +371,7 @@ extension Workspace {
     /// them from. A server without a tokenizer is asked one case's answer instead (kept in the
     /// response cache), reading past one whitespace-only token.
     private func oneTokenReading(
-        _ planned: [PlannedRun], cases: [StoredCase], evalset: LoadedEvalSet, seed: Int, notes: (String) -> Void
+        _ planned: [PlannedRun], case first: StoredCase, evalset: LoadedEvalSet, seed: Int, notes: (String) -> Void
     ) async throws -> Int {
         let spec = try OneTokenLabels.labelScorer(evalset.settings.scorers, evalset: evalset.name, reader: .oneToken)
         var lead = 0
@@ -381,7 +382,7 @@ extension Workspace {
         for var run in planned {
             let model = run.model
             var prompt: String?
-            if case .text(let text) = try request(run, case: cases[0], evalset: evalset, sample: 0, seed: seed).prompt {
+            if case .text(let text) = try request(run, case: first, evalset: evalset, sample: 0, seed: seed).prompt {
                 prompt = text
             }
             let texts = spec.labels.map { OneTokenLabels.answerText($0, afterPrompt: prompt) }
@@ -410,7 +411,7 @@ extension Workspace {
             // log-probabilities at all is seen in one answer.
             lead = max(lead, 1)
             run.record.params.readTokens = OneTokenLabels.maxTokens(lead: nil)
-            let request = try request(run, case: cases[0], evalset: evalset, sample: 0, seed: seed)
+            let request = try request(run, case: first, evalset: evalset, sample: 0, seed: seed)
             let answer = try await model.client.complete(request)
             guard let logprobs = answer.logprobs, !logprobs.isEmpty else {
                 throw refuse(
