@@ -254,7 +254,8 @@ struct ReportBrowserTests {
 
     @Test func anAdvicePageRendersWithoutErrorsOrLoads() async throws {
         let setup = try await Setup()
-        let advice = try await setup.pwb("advise", "sentiment", "--budget", "8", "--max-shots", "2", "--draws", "1")
+        let advice = try await setup.pwb(
+            "advise", "sentiment", "--budget", "8", "--max-shots", "2", "--draws", "1", "--follow-up", "0")
         #expect(advice.status == 0, "\(advice)")
         let report = try await setup.pwb("report", "--advice", "latest", "--out", "advice.html")
         #expect(report.status == 0, "\(report)")

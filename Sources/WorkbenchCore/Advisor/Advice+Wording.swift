@@ -158,11 +158,13 @@ extension Advice {
                 "\(extraTokens > 0 ? "+" : "")\(String(format: "%.0f", extraTokens)) prompt tokens per request")
         }
         if let read = rung.promptTokensRead, prices == nil, rung.promptTokens - read >= 0.5 {
+            // Of all its prompt tokens, not of the extra ones: the cache holds the shared beginning.
             costs.append(
-                "of which \(String(format: "%.0f", rung.promptTokens - read)) found in the server's prompt cache")
+                "\(String(format: "%.0f", rung.promptTokens - read)) of its \(String(format: "%.0f", rung.promptTokens)) prompt tokens found in the server's prompt cache"
+            )
         }
         let perRequest = cost.perRequest(rung) - cost.perRequest(zero)
-        costs.append("\(perRequest >= 0 ? "+" : "−")\(money(abs(perRequest))) per request")
+        costs.append("\(perRequest >= 0 ? "+" : "−")\(money(abs(perRequest))) per request than zero-shot")
         if let volume = volumePerMonth {
             costs.append(
                 "\(money(cost.perRequest(rung) * volume)) a month at \(String(format: "%.0f", volume)) requests")
