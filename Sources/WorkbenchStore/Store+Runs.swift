@@ -244,14 +244,6 @@ extension Store {
             SQLValue(failedRequestsOnly))
     }
 
-    /// The error of a run's first request that got no answer, if one did not.
-    public func firstFailedRequest(runID: Int) throws -> String? {
-        try database.queryFirst(
-            "SELECT error FROM results WHERE run_id = ? AND error IS NOT NULL AND output IS NULL ORDER BY id LIMIT 1",
-            SQLValue(runID)
-        ) { $0.text(0) }
-    }
-
     /// A request of a run that got no answer: its case row, its error and the error's kind.
     public struct FailedRequest: Sendable, Hashable {
         public var caseID: Int

@@ -24,7 +24,9 @@ import WorkbenchStore
         #expect(run.failedRequests == 7)
         #expect(run.run.status == .interrupted, "a run whose requests failed is not completed")
         #expect(try work.workspace.run(id: run.run.id).status == .interrupted)
-        #expect(try work.workspace.store.firstFailedRequest(runID: run.run.id)?.contains("HTTP 400") == true)
+        let failed = try work.workspace.store.failedRequestsByKind(runID: run.run.id)
+        #expect(failed.map(\.count) == [7])
+        #expect(failed.first?.first.error.contains("HTTP 400") == true)
 
         refusing.withLock { $0 = false }
         let asked = work.completions.count

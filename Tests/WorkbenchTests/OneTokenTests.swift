@@ -54,9 +54,12 @@ import WorkbenchStore
     }
 
     @Test func aResumedRunStaysOneToken() async throws {
-        let work = try Self.work()
+        // Stopped as its first answer is asked (a stop before that ends it before any run is made).
         let stop = StopRequest()
-        stop.request()
+        let work = try Self.work(fault: { request in
+            if request.path == "/completion" { stop.request() }
+            return nil
+        })
         let interrupted = await #expect(throws: EvalInterrupted.self) {
             try await work.evaluate(
                 work.options {

@@ -2,6 +2,8 @@ import Foundation
 import WorkbenchCore
 import WorkbenchStore
 
+/// Fine-tuning's training data: the variant whose prompt it is written with (for the local
+/// trainer, a hosted job and `pwb export-finetune` alike) and the files the export writes.
 extension Workspace {
     /// The revision whose prompt the training data is written with: the one named, else the
     /// newest revision of the only template (first variant by name) that names this eval set.

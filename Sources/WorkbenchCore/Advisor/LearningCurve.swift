@@ -24,14 +24,6 @@ public struct LearningCurve: Sendable, Hashable, Codable {
     /// True when more examples make things better.
     public var rises: Bool { amplitude > 0 && exponent > 0 }
 
-    /// The smallest k (rounded up) within `tolerance` of the ceiling: where more examples stop paying.
-    public func saturation(tolerance: Double = 0.01) -> Double? {
-        guard rises else { return nil }
-        let k = pow(amplitude / tolerance, 1 / exponent) - 1
-        guard k.isFinite, k <= 1_000_000 else { return nil }
-        return max(0, k.rounded(.up))
-    }
-
     /// The examples needed to reach `target`, or nil when the ceiling is below it or the curve
     /// rises so slowly that it would take more than a million.
     public func examplesToReach(_ target: Double) -> Double? {
