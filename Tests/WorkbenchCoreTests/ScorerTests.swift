@@ -144,24 +144,38 @@ struct ScorerTests {
                     confidences: [0.9, 0.9, 0.6, 0.6], correct: [true, false, true, true]) - 0.4) < 1e-12)
     }
 
-    @Test func eachKindIsListedOnceAndReadBackAsWritten() throws {
+    @Test func eachKindIsListedOnceInTheOrderMessagesGiveThem() {
         let names = Scorers.all.map { $0.name }
         #expect(Set(names).count == names.count)
         #expect(
-            names == [
+            names.starts(with: [
                 "exact", "normalized", "contains", "regex", "label", "json", "numeric", "token_f1", "rouge_l", "chrf",
                 "levenshtein", "rubric", "logprob_label",
-            ])
-        let settings: [String: JSONValue] = [
-            "labels": ["a", "b"], "pattern": "^a", "fields": ["x.y"], "tolerance": 0.5, "rubric": "Polite",
-        ]
-        for kind in Scorers.all {
-            var entry = settings.filter { kind.settingKeys.contains($0.key) }
-            entry["type"] = .string(kind.name)
-            let spec = try ScorerSpec(parsing: .object(entry), labels: [], field: "scorers[0]")
-            #expect(spec.name == kind.name)
-            #expect(spec.json == .object(entry), "\(kind.name)")
-        }
+            ]))
+    }
+
+    @Test(arguments: [
+        #"{"type": "exact"}"#, #"{"type": "regex", "pattern": "^a"}"#, #"{"labels": ["a", "b"], "type": "label"}"#,
+        #"{"fields": ["x.y"], "type": "json"}"#, #"{"tolerance": 0.5, "type": "numeric"}"#, #"{"type": "chrf"}"#,
+        #"{"rubric": "Polite", "type": "rubric"}"#, #"{"labels": ["a", "b"], "type": "logprob_label"}"#,
+    ])
+    func aSpecIsWrittenAsItWasRead(text: String) throws {
+        let entry = try JSONValue(parsing: text)
+        let spec = try ScorerSpec(parsing: entry, labels: [], field: "scorers[0]")
+        #expect(spec.name == entry["type"]?.stringValue)
+        #expect(spec.json == entry)
+    }
+
+    /// The judge's request is part of its cache key: a change to its text or parameters asks every
+    /// cached judgement again.
+    @Test func theJudgeIsAskedExactlyThis() {
+        let judgement = RubricScorer(rubric: "Polite").judgement(input: "q\nr", expected: 3, output: " o ")
+        #expect(
+            judgement.prompt
+                == "You are grading an answer against a rubric.\n\nRubric: Polite\n\nTask input:\nq\nr\n\n"
+                + "Reference answer: 3\n\nAnswer to grade: o\n\nGrade the answer from 1 (fails the rubric) to 5 "
+                + "(fully meets it). Reply with the grade only.\nGrade:")
+        #expect(judgement.maxTokens == 4 && judgement.temperature == 0 && judgement.stop == ["\n"])
     }
 
     @Test func rubricGradesAreReadFromTheJudge() {

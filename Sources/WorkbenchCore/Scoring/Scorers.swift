@@ -1,7 +1,9 @@
 import Foundation
 
 /// The scorer kinds an eval set's settings can name, each listed once: a settings file's
-/// `"type"` is looked up here, in this order in messages.
+/// `"type"` is looked up here, and messages name them in this order. A new scorer is a type
+/// conforming to `Scorer` (`JudgedScorer` when a judge model grades it) in `Scorers/`, and one
+/// line here.
 public enum Scorers {
     public static let all: [any Scorer.Type] = [
         ExactScorer.self,
