@@ -169,7 +169,7 @@ struct BaselineTests {
     // MARK: Trivial-answer floors
 
     @Test func theFloorIsTheBetterOfAnEmptyAnswerAndTheInputCopied() throws {
-        var spec = ScorerSpec(kind: .tokenF1)
+        var spec = ScorerSpec(TokenF1Scorer())
         // "where did the cat sit" against "the cat sat": 2 shared tokens, P 2/5, R 2/3, F1 0.5;
         // "cat" against "dog": 0. The empty answer scores 0 on both.
         let floor = try #require(
@@ -180,13 +180,13 @@ struct BaselineTests {
         #expect(floor.answer == .input)
         #expect(floor.cases == 2)
 
-        spec = ScorerSpec(kind: .chrf)
+        spec = ScorerSpec(ChrFScorer())
         let empty = try #require(
             TrivialFloor.compute(spec: spec, expected: [.string(""), .string("abc")], inputs: ["xyz", "qqq"]))
         #expect(empty.answer == .empty)
         #expect(empty.score == 0.5, "an empty answer to an empty reference scores 1")
 
-        #expect(TrivialFloor.compute(spec: ScorerSpec(kind: .exact), expected: [.string("a")], inputs: ["a"]) == nil)
-        #expect(TrivialFloor.compute(spec: ScorerSpec(kind: .rougeL), expected: [], inputs: []) == nil)
+        #expect(TrivialFloor.compute(spec: ScorerSpec(ExactScorer()), expected: [.string("a")], inputs: ["a"]) == nil)
+        #expect(TrivialFloor.compute(spec: ScorerSpec(RougeLScorer()), expected: [], inputs: []) == nil)
     }
 }

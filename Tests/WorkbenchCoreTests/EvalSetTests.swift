@@ -118,7 +118,7 @@ struct EvalSetSettingsTests {
             parsing:
                 #"{"labels": ["yes", "no"], "scorers": ["label", {"type": "regex", "pattern": "^(yes|no)$"}], "input": "q"}"#
         )
-        #expect(settings.scorers.map(\.kind) == [.label, .regex])
+        #expect(settings.scorers.map(\.name) == ["label", "regex"])
         #expect(settings.scorers[0].labels == ["yes", "no"])
         #expect(settings.input == "q")
         #expect(try EvalSetSettings(parsing: settings.json.serialized()) == settings)

@@ -4,12 +4,10 @@ import WorkbenchCore
 
 @Suite struct OneTokenLabelTests {
     static func spec(_ labels: [String]) -> ScorerSpec {
-        var spec = ScorerSpec(kind: .label)
-        spec.labels = labels
-        return spec
+        ScorerSpec(LabelScorer(labels: labels))
     }
 
-    static let sentiment = OneTokenLabelScorer(spec: spec(["positive", "negative"]))
+    static let sentiment = OneTokenLabelScorer(labels: ["positive", "negative"])
 
     /// One generated token with its alternatives.
     static func step(_ chosen: String, _ top: [(String, Double)]) -> [TokenLogprob] {
@@ -49,7 +47,7 @@ import WorkbenchCore
     }
 
     @Test func japaneseLabelsAreReadFromTheirFirstToken() throws {
-        let scorer = OneTokenLabelScorer(spec: Self.spec(["配送", "返品", "支払い", "アカウント"]))
+        let scorer = OneTokenLabelScorer(labels: ["配送", "返品", "支払い", "アカウント"])
         let logprobs = Self.step("返品", [("返品", log(0.5)), ("配送", log(0.3)), ("支払", log(0.1)), ("。", log(0.05))])
         let score = try #require(scorer.score("返品", expected: "返品", logprobs: logprobs))
         #expect(score.passed == true)
@@ -79,9 +77,9 @@ import WorkbenchCore
     @Test func onlyLabelScorersCanBeScoredFromOneToken() throws {
         let label = Self.spec(["yes", "no"])
         #expect(try OneTokenLabels.labelScorer([label], evalset: "e") == label)
-        #expect(throws: Refusal.self) { try OneTokenLabels.labelScorer([ScorerSpec(kind: .exact)], evalset: "e") }
+        #expect(throws: Refusal.self) { try OneTokenLabels.labelScorer([ScorerSpec(ExactScorer())], evalset: "e") }
         do {
-            _ = try OneTokenLabels.labelScorer([label, ScorerSpec(kind: .contains)], evalset: "e")
+            _ = try OneTokenLabels.labelScorer([label, ScorerSpec(ContainsScorer())], evalset: "e")
             Issue.record("a contains scorer beside the labels was accepted")
         } catch let error as Refusal {
             #expect(error.description.contains("the contains scorer"))

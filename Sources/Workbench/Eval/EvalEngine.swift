@@ -88,7 +88,11 @@ final class EvalExecution {
     let seed: Int
     let stop: StopRequest?
     let progress: ((EvalProgress) -> Void)?
-    let scorers: [(spec: ScorerSpec, name: String, scorer: (any Scorer)?)]
+    /// Each scorer with its name in the stored scores, and what scores an answer: the scorer, or
+    /// for a label scorer the one-token reading of it.
+    let scorers: [(spec: ScorerSpec, name: String, scorer: any AnswerScorer)]
+    /// The scorer a judge model grades for, if one does (an eval set has at most one).
+    let judged: (any JudgedScorer)?
 
     /// Cached answers not served because their adapters are unknown, and so asked again.
     private(set) var askedAgain = 0
@@ -114,12 +118,12 @@ final class EvalExecution {
         let specs = evalset.settings.scorers
         let oneToken = runs.first?.reader == .oneToken
         self.scorers = specs.enumerated().map { index, spec in
-            let labels = spec.kind == .label || spec.kind == .logprobLabel
-            return (
+            (
                 spec, ScorerNames.name(spec, index: index, in: specs),
-                oneToken && labels ? OneTokenLabelScorer(spec: spec) : Scorers.make(spec)
+                oneToken && spec.readsLabels ? OneTokenLabelScorer(labels: spec.labels) : spec.scorer
             )
         }
+        self.judged = specs.lazy.compactMap(\.scorer.judged).first
     }
 
     /// The request for one item: the case rendered with its examples and passages.
@@ -283,21 +287,21 @@ final class EvalExecution {
                     }
                 }
             }
-            /// An answer is in: judge it (from the cache or a new task) when a rubric asks, else score it.
+            /// An answer is in: judge it (from the cache or a new task) when a scorer asks for a
+            /// judgement, else score it.
             func answered(_ index: Int, lane: Int, _ completion: Completion, cached: Bool, responseKey: String) throws {
                 let item = items[index]
-                guard let rubric = scorers.first(where: { $0.spec.kind == .rubric })?.spec else {
+                guard let judged else {
                     try record(item, completion, cached: cached, responseKey: responseKey, judge: nil)
                     return
                 }
                 let stored = cases[item.caseID]!
+                let judgement = judged.judgement(
+                    input: stored.evalCase.inputText(inputVariable: evalset.settings.input),
+                    expected: stored.evalCase.expected, output: completion.text)
                 let judgeRequest = CompletionRequest(
-                    prompt: .text(
-                        RubricJudge.prompt(
-                            rubric: rubric.rubric ?? "",
-                            input: stored.evalCase.inputText(inputVariable: evalset.settings.input),
-                            expected: stored.evalCase.expected.text, output: completion.text)),
-                    maxTokens: 4, temperature: 0, stop: ["\n"])
+                    prompt: .text(judgement.prompt), maxTokens: judgement.maxTokens,
+                    temperature: judgement.temperature, stop: judgement.stop)
                 let model = runs[item.run].model
                 let judgeKey = CacheKey.make(
                     provider: model.client.kind.rawValue, model: model.baseIdentity, request: judgeRequest, sample: 0)
@@ -387,11 +391,11 @@ final class EvalExecution {
         var unscorable: String?
         for (index, entry) in scorers.enumerated() {
             let score: Score?
-            if entry.spec.kind == .rubric {
-                score = judge.flatMap { RubricJudge.score(judgeOutput: $0.text) }
+            if let judged = entry.spec.scorer.judged {
+                score = judge.flatMap { judged.grade($0.text) }
             } else {
                 do {
-                    score = try entry.scorer?.checkedScore(
+                    score = try entry.scorer.checkedScore(
                         completion.text, expected: stored.evalCase.expected, logprobs: completion.logprobs)
                 } catch let slow as ScorerTooSlow {
                     throw InputError(
@@ -405,9 +409,8 @@ final class EvalExecution {
                 headline = score?.value
                 if score == nil {
                     unscorable =
-                        entry.spec.kind == .rubric
-                        ? "the judge gave no grade from 1 to 5 (it said \"\(judge?.text.prefix(40) ?? "")\")"
-                        : "the \(entry.name) scorer needs log-probabilities, which this model's server did not give"
+                        entry.spec.scorer.judged?.ungraded(judge?.text ?? "")
+                        ?? "the \(entry.name) scorer needs log-probabilities, which this model's server did not give"
                 }
             }
         }

@@ -155,7 +155,7 @@ extension Workspace {
         var request = try Prompting.request(
             run.revision.file, reference: run.revision.reference, vars: stored.evalCase.textVars, examples: examples,
             context: context, seed: temperature > 0 ? seed &+ sample : nil,
-            topLogprobs: evalset.settings.scorers.contains { $0.kind == .logprobLabel } ? 20 : 0)
+            topLogprobs: evalset.settings.scorers.contains { $0.kind.needsLogprobs } ? 20 : 0)
         // What each reader asks is in the cache key, so no answer read one way stands in for another.
         switch run.reader {
         case .generate: break
@@ -163,7 +163,7 @@ extension Workspace {
             request.maxTokens = run.record.params.readTokens
             request.topLogprobs = max(request.topLogprobs, OneTokenLabels.topLogprobs)
         case .choice:
-            let labels = evalset.settings.scorers.first { $0.kind == .label || $0.kind == .logprobLabel }?.labels ?? []
+            let labels = evalset.settings.labels
             request.choice = labels
             // Room for the longest label whatever the template allows: a constrained answer cut
             // short is no label at all. (A token is at least a byte.)

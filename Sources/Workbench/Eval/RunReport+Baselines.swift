@@ -7,13 +7,13 @@ enum RunBaselines {
     /// One scored (not failed) result of a run, as the baselines need it.
     struct Answered {
         var sample: Int
-        /// The output, kept only for scorers that read it here (`exact`, `normalized`).
+        /// The output, kept only for scorers whose baseline reads it (`ScorerBaseline.answerSet`).
         var output: String?
     }
 
     /// Whether a scorer's baseline reads the outputs themselves (it has no `predicted` label).
     static func needsOutputs(_ specs: [ScorerSpec]) -> Bool {
-        specs.contains { $0.kind == .exact || $0.kind == .normalized }
+        specs.contains { $0.scorer.baseline.readsOutputs }
     }
 
     /// Sets `baseline` and `floor` on each summary.
@@ -35,8 +35,8 @@ enum RunBaselines {
     }
 
     /// The label baseline of one scorer, over the first sample of each scored case (several
-    /// samples of a case are not independent trials). Nil for scorers that are not label tasks,
-    /// and for `exact`/`normalized` when the expected answers are not a closed set.
+    /// samples of a case are not independent trials). Nil for scorers without a label baseline,
+    /// and for those read over the answers themselves when the expected answers are not a closed set.
     static func labelBaseline(spec: ScorerSpec, scores: [Score?], expected: [JSONValue], answered: [Answered])
         -> LabelBaseline?
     {
@@ -45,11 +45,11 @@ enum RunBaselines {
         var wanted: [String] = []
         var answers: [String?] = []
         var passed: [Bool] = []
-        switch spec.kind {
-        case .label, .logprobLabel:
-            let normalized = spec.labels.map(TextNormalizer.normalize)
+        switch spec.scorer.baseline {
+        case .predictedLabel(let labels):
+            let normalized = labels.map(TextNormalizer.normalize)
             let canonical = { (text: String) -> String in
-                normalized.firstIndex(of: TextNormalizer.normalize(text)).map { spec.labels[$0] } ?? text
+                normalized.firstIndex(of: TextNormalizer.normalize(text)).map { labels[$0] } ?? text
             }
             for (score, (expectation, result)) in zip(scores, zip(expected, answered)) where result.sample == 0 {
                 guard let score else { continue }
@@ -57,11 +57,8 @@ enum RunBaselines {
                 answers.append(score.detail?["predicted"]?.stringValue)
                 passed.append(score.passed == true)
             }
-            return LabelBaseline(expected: wanted, answers: answers, passed: passed, labels: spec.labels)
-        case .exact, .normalized:
-            let form = { (text: String) -> String in
-                spec.kind == .exact ? text.trimmingWhitespace() : TextNormalizer.normalize(text)
-            }
+            return LabelBaseline(expected: wanted, answers: answers, passed: passed, labels: labels)
+        case .answerSet(let form):
             for (score, (expectation, result)) in zip(scores, zip(expected, answered)) where result.sample == 0 {
                 guard let score else { continue }
                 wanted.append(form(expectation.text))
@@ -71,7 +68,7 @@ enum RunBaselines {
             }
             guard let labels = LabelBaseline.closedSet(wanted) else { return nil }
             return LabelBaseline(expected: wanted, answers: answers, passed: passed, labels: labels)
-        default:
+        case .none, .trivialFloor:
             return nil
         }
     }

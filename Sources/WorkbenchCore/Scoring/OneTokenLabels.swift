@@ -12,12 +12,12 @@ public enum OneTokenLabels {
     public static func labelScorer(_ scorers: [ScorerSpec], evalset: String, reader: Reader = .oneToken) throws
         -> ScorerSpec
     {
-        guard let label = scorers.first(where: { $0.kind == .label || $0.kind == .logprobLabel }) else {
+        guard let label = scorers.first(where: \.readsLabels) else {
             throw Refusal(
                 "\(setting: "reader") \(reader.rawValue) reads a label, but eval set \(evalset) has no label scorer; add {\"type\": \"label\", \"labels\": [...]} to its settings or read with \(setting: "reader") generate"
             )
         }
-        if let other = scorers.first(where: { $0.kind != .label && $0.kind != .logprobLabel }) {
+        if let other = scorers.first(where: { !$0.readsLabels }) {
             throw Refusal(
                 "\(setting: "reader") \(reader.rawValue) reads labels only, but eval set \(evalset) also has the \(other.name) scorer, which would read its answer; read with \(setting: "reader") generate"
             )
@@ -64,16 +64,16 @@ public enum OneTokenLabels {
 /// probability at its one generated step (alternatives renormalized over the labels, as
 /// `LogprobLabelScorer` does). A step where no label is among the alternatives fails with no
 /// label predicted; an answer without log-probabilities cannot be scored (nil).
-public struct OneTokenLabelScorer: Scorer {
-    public let spec: ScorerSpec
+public struct OneTokenLabelScorer: AnswerScorer {
+    public let labels: [String]
 
-    public init(spec: ScorerSpec) {
-        self.spec = spec
+    public init(labels: [String]) {
+        self.labels = labels
     }
 
     public func score(_ output: String, expected: JSONValue, logprobs: [TokenLogprob]?) -> Score? {
         guard let logprobs, !logprobs.isEmpty else { return nil }
-        if let scored = LogprobLabelScorer(spec: spec).score(output, expected: expected, logprobs: logprobs) {
+        if let scored = LogprobLabelScorer(labels: labels).score(output, expected: expected, logprobs: logprobs) {
             return scored
         }
         return .pass(false, detail: ["predicted": .null, "probabilities": .object([:])])

@@ -1,8 +1,8 @@
 import Foundation
 
 /// One scorer's result over a run: the mean with its 95% interval, and what its kind adds
-/// (macro-F1 and a confusion matrix for labels, log-loss and calibration for probabilities,
-/// per-field accuracy for JSON).
+/// (`Scorer.summarize`: macro-F1 and a confusion matrix for labels, log-loss and calibration for
+/// probabilities, per-field accuracy for JSON).
 public struct ScorerSummary: Sendable, Hashable {
     public var name: String
     public var isPassFail: Bool
@@ -50,50 +50,17 @@ public enum ScoreAggregation {
     public static func summarize(spec: ScorerSpec, scores: [Score?], expected: [JSONValue], seed: UInt64 = 1)
         -> ScorerSummary
     {
-        var values: [Double] = []
-        var passes = 0
-        var pairs: [(String, String?)] = []
-        var probabilities: [(confidence: Double, correct: Bool, pExpected: Double)] = []
-        var fieldHits: [String: Int] = [:]
-        var fieldTotal = 0
-        for (score, expectation) in zip(scores, expected) {
-            guard let score else { continue }
-            values.append(score.value)
-            if score.passed == true { passes += 1 }
-            if spec.kind == .label || spec.kind == .logprobLabel {
-                pairs.append((expectation.text, score.detail?["predicted"]?.stringValue))
-            }
-            if spec.kind == .logprobLabel, let confidence = score.detail?["confidence"]?.doubleValue,
-                let pExpected = score.detail?["p_expected"]?.doubleValue
-            {
-                probabilities.append((confidence, score.passed == true, pExpected))
-            }
-            if spec.kind == .json, let fields = score.detail?["fields"]?.objectValue {
-                fieldTotal += 1
-                for (field, hit) in fields where hit == .bool(true) { fieldHits[field, default: 0] += 1 }
-            }
+        let scored: [(score: Score, expected: JSONValue)] = zip(scores, expected).compactMap { score, expectation in
+            score.map { ($0, expectation) }
         }
+        let values = scored.map(\.score.value)
+        let isPassFail = spec.kind.isPassFail
         let interval =
-            spec.kind.isPassFail
-            ? Statistics.wilson(successes: passes, trials: values.count)
+            isPassFail
+            ? Statistics.wilson(successes: scored.count { $0.score.passed == true }, trials: values.count)
             : Statistics.bootstrapMean(values, seed: seed)
-        var summary = ScorerSummary(
-            name: spec.name, isPassFail: spec.kind.isPassFail, count: values.count, interval: interval)
-        if !pairs.isEmpty {
-            let (f1, confusion) = macroF1(pairs, labels: spec.labels)
-            summary.macroF1 = f1
-            summary.confusion = confusion
-            summary.labels = spec.labels
-        }
-        if !probabilities.isEmpty {
-            summary.logLoss = Statistics.mean(probabilities.map { -log(max($0.pExpected, 1e-12)) })
-            summary.calibrationError = expectedCalibrationError(
-                confidences: probabilities.map(\.confidence), correct: probabilities.map(\.correct))
-        }
-        if spec.kind == .json && !spec.fields.isEmpty && fieldTotal > 0 {
-            summary.fieldAccuracy = Dictionary(
-                uniqueKeysWithValues: spec.fields.map { ($0, Double(fieldHits[$0] ?? 0) / Double(fieldTotal)) })
-        }
+        var summary = ScorerSummary(name: spec.name, isPassFail: isPassFail, count: values.count, interval: interval)
+        spec.scorer.summarize(scored, into: &summary)
         return summary
     }
 
@@ -142,36 +109,5 @@ public enum ScoreAggregation {
                 * abs(bin.confidence / Double(bin.count) - bin.correct / Double(bin.count))
         }
         return error
-    }
-}
-
-/// A model-graded rubric: the prompt a judge model answers, and the grade read from its answer.
-public enum RubricJudge {
-    /// The judge sees the task input, the reference answer, the answer to grade and the rubric,
-    /// and answers with a grade from 1 to 5.
-    public static func prompt(rubric: String, input: String, expected: String, output: String) -> String {
-        """
-        You are grading an answer against a rubric.
-
-        Rubric: \(rubric)
-
-        Task input:
-        \(input)
-
-        Reference answer: \(expected)
-
-        Answer to grade: \(output.trimmingWhitespace())
-
-        Grade the answer from 1 (fails the rubric) to 5 (fully meets it). Reply with the grade only.
-        Grade:
-        """
-    }
-
-    /// The grade in the judge's answer mapped to 0…1, or nil when it gave none.
-    public static func score(judgeOutput: String) -> Score? {
-        guard let digit = judgeOutput.first(where: { ("1"..."5").contains($0) }), let grade = Int(String(digit)) else {
-            return nil
-        }
-        return Score(value: Double(grade - 1) / 4, detail: ["grade": .number(Double(grade))])
     }
 }

@@ -165,9 +165,8 @@ public struct TrivialFloor: Sendable, Hashable {
     /// for scorers without one (pass/fail scorers, rubric) or no cases.
     public static func compute(spec: ScorerSpec, expected: [JSONValue], inputs: [String]) -> TrivialFloor? {
         precondition(expected.count == inputs.count, "one input per expected answer")
-        guard [.tokenF1, .rougeL, .chrf, .levenshtein].contains(spec.kind), !expected.isEmpty,
-            let scorer = Scorers.make(spec)
-        else { return nil }
+        guard case .trivialFloor = spec.scorer.baseline, !expected.isEmpty else { return nil }
+        let scorer = spec.scorer
         let mean = { (answers: [String]) -> Double in
             Statistics.mean(
                 zip(answers, expected).map { scorer.score($0, expected: $1, logprobs: nil)?.value ?? 0 })

@@ -1,0 +1,19 @@
+import Foundation
+
+/// One minus the character edit distance over the longer length, on normalized text.
+public struct LevenshteinScorer: PlainScorer {
+    public static let name = "levenshtein"
+    public static let isPassFail = false
+
+    public init() {}
+
+    public var baseline: ScorerBaseline { .trivialFloor }
+
+    public func score(_ output: String, expected: JSONValue, logprobs: [TokenLogprob]?) -> Score? {
+        let a = Array(TextNormalizer.normalize(output))
+        let b = Array(TextNormalizer.normalize(expected.text))
+        let longest = max(a.count, b.count)
+        guard longest > 0 else { return Score(value: 1) }
+        return Score(value: 1 - Double(EditDistance.levenshtein(a, b)) / Double(longest))
+    }
+}
