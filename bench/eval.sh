@@ -5,15 +5,20 @@
 #  (b) pwb's own CPU time per case against a stub that answers at once, 10,000 cases, and its
 #      peak memory at 1,000 and 10,000 cases (flat means the ratio stays near 1);
 #  (c) cases per second for a fully cached re-run of 1,000 and of 10,000 cases, its CPU per case
-#      and peak memory, and what starting the process alone takes.
-# Usage: bench/eval.sh [a|b|c]...   (default: all three)
+#      and peak memory, and what starting the process alone takes;
+#  (d) the memory of a large plan: three variants, 4-shot, at 10,000 and at 200,000 cases, the
+#      peak RSS over the first 40 s (the whole plan, then scoring), and how long the process takes
+#      to end after one Ctrl-C there. The ratio of the two peaks is the bound: near 1 when memory
+#      does not grow with the eval set.
+# Usage: bench/eval.sh [a|b|c|d]...   (default: all four)
+# PWB_BENCH_PWB=PATH measures another build of pwb (an older one, say) the same way.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
-which=("${@:-a b c}")
+which=("${@:-a b c d}")
 swift build -c release --product pwb >/dev/null
 swift build -c release --product pwb-stub-runtime >/dev/null
-pwb="$root/.build/release/pwb"
+pwb="${PWB_BENCH_PWB:-$root/.build/release/pwb}"
 stub="$root/.build/release/pwb-stub-runtime"
 work="$(mktemp -d)"
 trap 'cd /; [ -n "${stub_pid:-}" ] && kill "$stub_pid" 2>/dev/null; (cd "$work" && "$pwb" runtime stop >/dev/null 2>&1) ; rm -rf "$work"' EXIT
@@ -130,6 +135,58 @@ c)
   # The process alone: start, open the store, print the version.
   t0=$(date +%s.%N); for _ in 1 2 3 4 5 6 7 8 9 10; do "$pwb" --version >/dev/null; done; t1=$(date +%s.%N)
   python3 -c "print(f'(c) pwb --version (process start): {($t1 - $t0) * 100:.1f} ms each, mean of 10')"
+  ;;
+d)
+  [ -n "${stub_pid:-}" ] || start_stub
+  for n in 10000 200000; do
+    folder="$work/d$n"
+    synthetic "$folder" "$n"
+    cd "$folder"
+    # Two more variants beside plain, each showing examples, and train cases to draw them from.
+    for variant in asked terse; do
+      sed -e "s/^Classify.*$/Is this review positive or negative? ($variant)/" -e '/^evalset:/a example_format: "Review: {{text}}\\nSentiment: {{expected}}"' \
+        templates/bench/plain.prompt >"templates/bench/$variant.prompt"
+    done
+    sed -i '/^evalset:/a example_format: "Review: {{text}}\\nSentiment: {{expected}}"' templates/bench/plain.prompt
+    sed -i 's/^Review: {{text}}$/{{examples}}\nReview: {{text}}/' templates/bench/*.prompt
+    python3 - "evalsets/bench.jsonl" <<'PY'
+import json, random, sys
+rng = random.Random(5)
+words = "the service was quick friendly slow broken lovely awful great poor value price staff room food".split()
+with open(sys.argv[1], "a") as f:
+    for i in range(200):
+        f.write(json.dumps({"id": f"t{i}", "vars": {"text": " ".join(rng.choice(words) for _ in range(12))},
+                            "expected": rng.choice(["positive", "negative"]), "split": "train"}) + "\n")
+PY
+    "$pwb" import >/dev/null
+    start=$(date +%s.%N)
+    PWB_ENDPOINT="$stub_url" "$pwb" eval bench --shots 4 --no-cache --concurrency 8 >/dev/null 2>err.txt &
+    pid=$!
+    : >rss.txt
+    while kill -0 "$pid" 2>/dev/null && python3 -c "import sys; sys.exit(0 if $(date +%s.%N) - $start < 40 else 1)"; do
+      awk '/VmRSS/ {print $2}' "/proc/$pid/status" >>rss.txt 2>/dev/null || true
+      sleep 0.1
+    done
+    stopped=$(date +%s.%N)
+    kill -INT "$pid" 2>/dev/null || true
+    status=0
+    wait "$pid" || status=$?
+    ended=$(date +%s.%N)
+    runs=$("$pwb" runs list --json | python3 -c "import json, sys; print(sum(r.get('done', 0) for r in json.load(sys.stdin)))" 2>/dev/null || echo "?")
+    python3 - "$n" "$stopped" "$ended" "$status" "$runs" <<'PY'
+import sys
+n, stopped, ended, status, scored = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), sys.argv[4], sys.argv[5]
+samples = [int(x) for x in open("rss.txt") if x.strip()]
+peak = max(samples) / 1024
+open("../peak-%d.txt" % n, "w").write(str(peak))
+ending = (f"one Ctrl-C there ended it in {ended - stopped:.2f} s (exit {status})" if status != "0"
+          else "it finished before then (exit 0)")
+print(f"(d) {n:,} cases x 3 variants, 4-shot: peak RSS {peak:.1f} MiB over the first 40 s "
+      f"({len(samples)} samples); {ending}; {scored} results kept")
+PY
+    cd "$work"
+  done
+  python3 -c "print(f'(d) peak RSS at 200,000 cases over that at 10,000: {float(open(\"$work/peak-200000.txt\").read()) / float(open(\"$work/peak-10000.txt\").read()):.2f} (target <= 1.5)')"
   ;;
 esac
 done

@@ -303,6 +303,11 @@ extension Store {
     }
 
     /// The (case, sample) pairs a run has results for.
+    /// The case rows a run holds a result for, each once.
+    public func caseIDsWithResults(runID: Int) throws -> [Int] {
+        try database.query("SELECT DISTINCT case_id FROM results WHERE run_id = ?", SQLValue(runID)) { $0.int(0) }
+    }
+
     public func finishedItems(runID: Int) throws -> Set<[Int]> {
         Set(
             try database.query("SELECT case_id, sample FROM results WHERE run_id = ?", SQLValue(runID)) {

@@ -85,7 +85,8 @@ extension Workspace {
     /// Summarizes a stored run from its results.
     public func runReport(_ run: RunRecord) throws -> RunReport {
         let evalset = try evalset(id: run.evalsetID)
-        let cases = try store.cases(rowIDs: run.plan)
+        // The cases answered, not every case planned: a run stopped early reads what it scored.
+        let cases = try store.cases(rowIDs: try store.caseIDsWithResults(runID: run.id))
         let revision = try store.revision(id: run.revisionID)!
         let variant = try store.variant(id: revision.variantID)!
         let template = try store.template(id: run.templateID)!
