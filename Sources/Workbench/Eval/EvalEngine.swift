@@ -68,12 +68,83 @@ struct WorkItem {
     var sample: Int
 }
 
+/// The work items of an execution, made a part at a time: runs over a plan of cases make their
+/// items as each part is reached, so a plan of any size costs its case ids, not its items.
+struct WorkList {
+    enum Segment {
+        /// Every sample of each of `runs` on each case of `plan`, case-major.
+        case plan(runs: Range<Int>, plan: [Int], samples: Int)
+        /// Items one by one (what a resume has left), case-major.
+        case items([WorkItem])
+    }
+
+    var segments: [Segment] = []
+
+    var count: Int {
+        segments.reduce(0) { total, segment in
+            switch segment {
+            case .plan(let runs, let plan, let samples): total + runs.count * plan.count * samples
+            case .items(let items): total + items.count
+            }
+        }
+    }
+
+    /// Appends `other`'s segments, their runs numbered from `offset`.
+    mutating func append(_ other: WorkList, runsFrom offset: Int) {
+        for segment in other.segments {
+            switch segment {
+            case .plan(let runs, let plan, let samples):
+                segments.append(
+                    .plan(runs: (runs.lowerBound + offset)..<(runs.upperBound + offset), plan: plan, samples: samples))
+            case .items(let items):
+                segments.append(
+                    .items(items.map { WorkItem(run: $0.run + offset, caseID: $0.caseID, sample: $0.sample) }))
+            }
+        }
+    }
+
+    /// Calls `body` with the items in order, `size` cases at a time (a case's items together; the
+    /// last part may be smaller), until it returns false.
+    func forEachPart(of size: Int, _ body: ([WorkItem]) async throws -> Bool) async throws {
+        var part: [WorkItem] = []
+        var cases = 0
+        for segment in segments {
+            switch segment {
+            case .plan(let runs, let plan, let samples):
+                for caseID in plan {
+                    if cases == size {
+                        guard try await body(part) else { return }
+                        (part, cases) = ([], 0)
+                    }
+                    for run in runs {
+                        for sample in 0..<samples { part.append(WorkItem(run: run, caseID: caseID, sample: sample)) }
+                    }
+                    cases += 1
+                }
+            case .items(let items):
+                for (index, item) in items.enumerated() {
+                    if index == 0 || item.caseID != items[index - 1].caseID {
+                        if cases == size {
+                            guard try await body(part) else { return }
+                            (part, cases) = ([], 0)
+                        }
+                        cases += 1
+                    }
+                    part.append(item)
+                }
+            }
+        }
+        if !part.isEmpty { _ = try await body(part) }
+    }
+}
+
 /// Scores the work items of planned runs: bounded concurrency, cache first, every result
 /// stored as it arrives. Lives on the caller's actor; only model calls run in child tasks.
 ///
-/// The items go a part at a time (`partSize` cases): a part's cases are read, its requests
-/// rendered and looked up in the cache, and it is scored before the next is read, so memory is
-/// bounded by the part, not by the eval set, and a stop is heard between parts as within one.
+/// The items go a part at a time (`partSize` cases, `WorkList`): a part's items are made, its
+/// cases read, its requests rendered and looked up in the cache, and it is scored before the next
+/// is made, so memory is bounded by the part, not by the eval set, and a stop is heard between
+/// parts as within one.
 final class EvalExecution {
     /// Cases read, rendered and scored together.
     static let partSize = 2048
@@ -197,24 +268,18 @@ final class EvalExecution {
         return (groups, items.map(\.caseID), items.map { runs[$0.run].strategy.shots })
     }
 
-    /// Runs `items` (case-major: a case's items together), a part at a time; returns the runtime
-    /// outage that stopped it early, if one did.
-    func execute(_ items: [WorkItem]) async throws -> RuntimeUnavailable? {
-        total = items.count
+    /// Runs `work`, a part at a time; returns the runtime outage that stopped it early, if one did.
+    func execute(_ work: WorkList) async throws -> RuntimeUnavailable? {
+        total = work.count
         defer { try? flush() }
-        var start = 0
-        var casesInPart = 0
-        for index in items.indices where index == 0 || items[index].caseID != items[index - 1].caseID {
-            if casesInPart == Self.partSize {
-                if let outage = try await executePart(Array(items[start..<index])) { return outage }
-                guard mayStart() else { return nil }
-                start = index
-                casesInPart = 0
-            }
-            casesInPart += 1
+        var outage: RuntimeUnavailable?
+        var stopped = false
+        try await work.forEachPart(of: Self.partSize) { items in
+            outage = try await executePart(items)
+            stopped = outage != nil || !mayStart()
+            return !stopped
         }
-        let outage = try await executePart(Array(items[start...]))
-        report()
+        if !stopped { report() }
         return outage
     }
 

@@ -56,16 +56,15 @@ extension Workspace {
         else {
             preconditionFailure("evaluations scored together share their eval set, cache setting and seed")
         }
-        // One execution over every run: each evaluation's items follow the last's, their runs renumbered.
+        // One execution over every run: each evaluation's work follows the last's, its runs renumbered.
         var planned: [PlannedRun] = []
-        var items: [WorkItem] = []
+        var work = WorkList()
         for evaluation in prepared {
-            let offset = planned.count
+            work.append(evaluation.work, runsFrom: planned.count)
             planned += evaluation.planned
-            items += evaluation.items.map { WorkItem(run: $0.run + offset, caseID: $0.caseID, sample: $0.sample) }
         }
         let outcome = try await execute(
-            planned, items: items, evalset: first.evalset, options: first.options,
+            planned, work: work, evalset: first.evalset, options: first.options,
             concurrency: first.concurrency, stop: stop, notes: notes, progress: progress)
         var reports: [EvalReport] = []
         var interrupted: [EvalInterrupted] = []
@@ -88,7 +87,7 @@ extension Workspace {
     private struct PreparedEvaluation {
         var options: EvalOptions
         var planned: [PlannedRun]
-        var items: [WorkItem]
+        var work: WorkList
         var evalset: LoadedEvalSet
         var concurrency: Int
         var lease: RunLease
@@ -206,17 +205,9 @@ extension Workspace {
             }
         }
         let lease = try RunLease(storePath: storePath, batch: batch, runID: planned[0].record.id)
-        var items: [WorkItem] = []
-        items.reserveCapacity(plan.count * planned.count * options.repeats)
-        for caseID in plan {
-            for run in planned.indices {
-                for sample in 0..<options.repeats {
-                    items.append(WorkItem(run: run, caseID: caseID, sample: sample))
-                }
-            }
-        }
+        let work = WorkList(segments: [.plan(runs: planned.indices, plan: plan, samples: options.repeats)])
         return PreparedEvaluation(
-            options: options, planned: planned, items: items, evalset: evalset, concurrency: concurrency, lease: lease)
+            options: options, planned: planned, work: work, evalset: evalset, concurrency: concurrency, lease: lease)
     }
 
     /// Completes the unfinished runs of `runID`'s batch without redoing finished cases; the
@@ -278,14 +269,15 @@ extension Workspace {
         let chosenConcurrency = concurrency ?? planned[0].record.params.concurrency
         for run in planned { try store.setRunStatus(run.record.id, .running) }
         let outage = try await execute(
-            planned, items: items, evalset: evalset, options: options, concurrency: chosenConcurrency,
+            planned, work: WorkList(segments: [.items(items)]), evalset: evalset, options: options,
+            concurrency: chosenConcurrency,
             stop: stop, notes: notes, progress: progress)
         return try conclude(planned, outage: outage, allRuns: batch)
     }
 
     /// Runs the items; returns the runtime outage that stopped them early, if one did.
     private func execute(
-        _ planned: [PlannedRun], items: [WorkItem], evalset: LoadedEvalSet, options: EvalOptions, concurrency: Int,
+        _ planned: [PlannedRun], work: WorkList, evalset: LoadedEvalSet, options: EvalOptions, concurrency: Int,
         stop: StopRequest?, notes: (String) -> Void,
         progress: ((EvalProgress) -> Void)?
     ) async throws -> RuntimeUnavailable? {
@@ -296,7 +288,7 @@ extension Workspace {
             if execution.askedAgain > 0 { notes(Workspace.adaptersUnknownNote(execution.askedAgain)) }
         }
         do {
-            return try await execution.execute(items)
+            return try await execution.execute(work)
         } catch is CancellationError {
             // Abandoned with a second Ctrl-C: what finished is stored; the runs are marked after.
             return nil
