@@ -71,8 +71,7 @@ public enum CLI {
                 return ExitCode.ok
             }
             let arguments = try command.parse(rest, inREPL: inREPL)
-            try await command.run(
-                Invocation(command: command, arguments: arguments, session: session, inREPL: inREPL))
+            try await command.run(arguments, session: session, inREPL: inREPL)
             return ExitCode.ok
         } catch {
             return report(error, output: session.output)
