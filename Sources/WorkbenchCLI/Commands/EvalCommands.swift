@@ -402,8 +402,16 @@ struct Interrupted: Error, CustomStringConvertible {
     var description: String { message }
 }
 
+extension Interrupted: ExitCoded {
+    var exitCode: Int32 { ExitCode.interrupted }
+}
+
 /// The runtime went away during an evaluation; what finished is kept (exit 3).
 struct RuntimeStopped: Error, CustomStringConvertible {
     var message: String
     var description: String { message }
+}
+
+extension RuntimeStopped: ExitCoded {
+    var exitCode: Int32 { ExitCode.runtimeUnavailable }
 }
