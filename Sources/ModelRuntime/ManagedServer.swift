@@ -72,6 +72,13 @@ public struct ManagedServerError: Error, Sendable, CustomStringConvertible {
     public var description: String { message.description }
 }
 
+extension ManagedServerError: ExitCoded {
+    /// A server that cannot be had is a runtime unavailable; one the configuration asks wrongly of, a usage error.
+    public var exitCode: Int32 { unavailable ? ExitCode.runtimeUnavailable : ExitCode.usage }
+
+    public func sentence(wording: (Message) -> String) -> String { wording(message) }
+}
+
 /// The local `llama-server` that `pwb` starts and stops itself: loopback only, logging to
 /// `.pwb/runtime.log`, its pid and port in `.pwb/runtime.json`. It keeps running after the
 /// command that started it, so the next command finds it warm; `pwb runtime stop` ends it.

@@ -61,6 +61,16 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+extension ModelError: ExitCoded {
+    public var exitCode: Int32 {
+        if case .promptTooLong = self { return ExitCode.badInput }
+        // A server that answers "unauthorized" or "not found" is reachable: the key, the URL or
+        // the model name is wrong, which is the configuration's to fix, not a lost runtime.
+        if isConfigurationRefusal { return ExitCode.usage }
+        return ExitCode.runtimeUnavailable
+    }
+}
+
 /// No model server could be reached at all: exit code 3, with how to start one.
 public struct RuntimeUnavailable: Error, Sendable, Equatable, CustomStringConvertible {
     public var endpoints: [String]
@@ -77,6 +87,12 @@ public struct RuntimeUnavailable: Error, Sendable, Equatable, CustomStringConver
     }
 
     public var description: String { message.description }
+}
+
+extension RuntimeUnavailable: ExitCoded {
+    public var exitCode: Int32 { ExitCode.runtimeUnavailable }
+
+    public func sentence(wording: (Message) -> String) -> String { wording(message) }
 }
 
 enum JSONNumber {

@@ -25,7 +25,7 @@ public enum Suggestions: Sendable, Equatable {
 
 /// An option a command accepts: a flag (`--json`) or one that takes a value (`--split dev`).
 /// A value is parsed and checked when the line is read, by the option itself, so a command's
-/// `run` reads typed values (`invocation[EvalCommands.split]` is a `Split?`).
+/// `run` reads typed values (`invocation.split` is a `Split?`).
 public struct Option: Sendable {
     public var name: String
     /// The value's placeholder in help (`SPLIT`); nil for a flag.
@@ -59,8 +59,9 @@ struct OptionValueError: Error {
     var problem: String
 }
 
-/// A typed handle on an option: declared once beside its command, read back as `Value`.
-public struct OptionKey<Value: Sendable>: Sendable {
+/// A typed handle on an option: a stored property of a command's `CommandOptions`, read back
+/// as `Value` through that command's `Invocation`.
+public struct OptionKey<Value: Sendable>: Sendable, OptionDeclaration {
     public let option: Option
 
     /// An option that takes a value, which `read` makes from its text or refuses with an
@@ -237,7 +238,42 @@ extension OptionKey where Value: CaseIterable & RawRepresentable & Sendable, Val
     }
 }
 
-/// Shared options.
+/// A command's options, declared once as the stored properties (`OptionKey`s) of a struct: the
+/// command's parser knows exactly these, help lists them in the order they are declared, and the
+/// command's `run` reads them by key path (`invocation.split`), so reading an option the command
+/// did not declare does not compile.
+public protocol CommandOptions: Sendable {
+    init()
+}
+
+/// What a `CommandOptions` property is: an option, whatever its value's type.
+public protocol OptionDeclaration {
+    var option: Option { get }
+}
+
+extension CommandOptions {
+    /// The declared options, in declaration order.
+    static var declared: [Option] {
+        let properties = Mirror(reflecting: Self()).children
+        let options = properties.compactMap { ($0.value as? any OptionDeclaration)?.option }
+        // Only options belong here: anything else would be a value no parser fills.
+        precondition(options.count == properties.count, "\(Self.self) declares a property that is not an option")
+        return options
+    }
+}
+
+/// The options of a command that takes none.
+public struct NoOptions: CommandOptions {
+    public init() {}
+}
+
+/// The options of a command whose only option is `--json`.
+struct JSONOptions: CommandOptions {
+    let json = Options.json
+}
+
+/// Options several commands declare alike; each command lists those it takes in its own
+/// `CommandOptions` (`let json = Options.json`).
 enum Options {
     static let json = OptionKey<Bool>.flag("json", "print JSON instead of a table")
     static let model = OptionKey<String>.text(
@@ -284,18 +320,21 @@ public struct Command: Sendable {
     public var maxArguments: Int
     /// What the positional arguments complete to.
     public var argumentCompletion: Suggestions
-    public var options: [Option]
+    /// The options its `CommandOptions` declares, in their order.
+    public let options: [Option]
     public var scope: Scope
     /// More help: examples, notes.
     public var details: String
-    public var run: @MainActor @Sendable (Invocation) async throws -> Void
+    private let perform: @MainActor @Sendable (Command, ParsedArguments, Session, Bool) async throws -> Void
 
-    public init(
+    /// A command whose options are the properties of `Declared`, which `run` reads by key path.
+    public init<Declared: CommandOptions>(
         _ path: String, _ summary: String, replSummary: String? = nil, arguments: String = "",
         replArguments: String? = nil, min: Int = 0,
-        max: Int = 0, completing argumentCompletion: Suggestions = .references, options: [Option] = [],
+        max: Int = 0, completing argumentCompletion: Suggestions = .references,
+        options: Declared.Type,
         scope: Scope = .everywhere, details: String = "",
-        run: @escaping @MainActor @Sendable (Invocation) async throws -> Void
+        run: @escaping @MainActor @Sendable (Invocation<Declared>) async throws -> Void
     ) {
         self.path = path.split(separator: " ").map(String.init)
         self.summary = summary
@@ -305,10 +344,34 @@ public struct Command: Sendable {
         self.minArguments = min
         self.maxArguments = max
         self.argumentCompletion = argumentCompletion
-        self.options = options
+        self.options = Declared.declared
         self.scope = scope
         self.details = details
-        self.run = run
+        self.perform = { command, arguments, session, inREPL in
+            try await run(
+                Invocation(
+                    command: command, arguments: arguments, session: session, inREPL: inREPL,
+                    options: OptionValues(arguments, declared: Declared())))
+        }
+    }
+
+    /// A command that takes no options.
+    public init(
+        _ path: String, _ summary: String, replSummary: String? = nil, arguments: String = "",
+        replArguments: String? = nil, min: Int = 0,
+        max: Int = 0, completing argumentCompletion: Suggestions = .references,
+        scope: Scope = .everywhere, details: String = "",
+        run: @escaping @MainActor @Sendable (Invocation<NoOptions>) async throws -> Void
+    ) {
+        self.init(
+            path, summary, replSummary: replSummary, arguments: arguments, replArguments: replArguments, min: min,
+            max: max, completing: argumentCompletion, options: NoOptions.self, scope: scope, details: details, run: run)
+    }
+
+    /// Runs the command with `arguments` (from its `parse`) in `session`.
+    @MainActor
+    public func run(_ arguments: ParsedArguments, session: Session, inREPL: Bool) async throws {
+        try await perform(self, arguments, session, inREPL)
     }
 
     public var name: String { path.joined(separator: " ") }
@@ -346,7 +409,7 @@ public struct Command: Sendable {
     /// Splits `words` (after the command's own) into positionals and typed option values,
     /// checking both.
     public func parse(_ words: [String], inREPL: Bool = false) throws -> ParsedArguments {
-        var parsed = ParsedArguments()
+        var parsed = ParsedArguments(declared: options.map(\.name))
         var index = 0
         var onlyPositionals = false
         let usage = self.usage(inREPL: inREPL)
@@ -406,29 +469,22 @@ public struct Command: Sendable {
     }
 }
 
-/// A command's arguments after parsing: positionals as typed, option values as their options read them.
+/// A command's arguments after parsing: positionals as typed, option values as their options
+/// read them. The values are read through `OptionValues`, by the command's own declarations.
 public struct ParsedArguments: Sendable {
     public var positionals: [String] = []
-    var values: [String: [any Sendable]] = [:]
+    fileprivate var values: [String: [any Sendable]] = [:]
+    /// The names of the options the command declares, which alone can be read back.
+    fileprivate let declared: [String]
 
-    /// The option's value (the last, for a repeatable one); for a flag, whether it was given.
-    public subscript<Value>(_ key: OptionKey<Value>) -> Value? {
-        values[key.option.name]?.last as? Value
+    init(declared: [String]) {
+        self.declared = declared
     }
 
-    public subscript(_ key: OptionKey<Bool>) -> Bool {
-        values[key.option.name] != nil
+    /// The option values, read by the key paths of `Declared`: the command's own options.
+    func values<Declared: CommandOptions>(as _: Declared.Type) -> OptionValues<Declared> {
+        OptionValues(self, declared: Declared())
     }
-
-    /// Every value of a repeatable option, in order.
-    public func all<Value>(_ key: OptionKey<Value>) -> [Value] {
-        values[key.option.name]?.compactMap { $0 as? Value } ?? []
-    }
-
-    /// Whether the option was given at all.
-    public func has<Value>(_ key: OptionKey<Value>) -> Bool { has(key.option) }
-
-    public func has(_ option: Option) -> Bool { values[option.name] != nil }
 
     /// The positional arguments as run ids.
     public func runIDs() throws -> [Int] {
@@ -441,19 +497,75 @@ public struct ParsedArguments: Sendable {
     public func positional(_ index: Int) -> String? { index < positionals.count ? positionals[index] : nil }
 }
 
-/// What a running command is given: its arguments and the session it runs in.
-public struct Invocation: Sendable {
+/// The values of a command's options, read by key paths into its `CommandOptions`
+/// (`values.split` is a `Split?`, `values.json` a `Bool`).
+@dynamicMemberLookup
+public struct OptionValues<Declared: CommandOptions>: Sendable {
+    private let values: [String: [any Sendable]]
+    private let declared: Declared
+
+    fileprivate init(_ parsed: ParsedArguments, declared: Declared) {
+        precondition(
+            Declared.declared.map(\.name) == parsed.declared,
+            "\(Declared.self) are not the options these arguments were parsed with")
+        values = parsed.values
+        self.declared = declared
+    }
+
+    /// The option's value (the last, for a repeatable one).
+    public subscript<Value>(dynamicMember key: KeyPath<Declared, OptionKey<Value>>) -> Value? {
+        values[declared[keyPath: key].option.name]?.last as? Value
+    }
+
+    /// For a flag, whether it was given.
+    public subscript(dynamicMember key: KeyPath<Declared, OptionKey<Bool>>) -> Bool {
+        values[declared[keyPath: key].option.name] != nil
+    }
+
+    /// Every value of a repeatable option, in order.
+    public func all<Value>(_ key: KeyPath<Declared, OptionKey<Value>>) -> [Value] {
+        values[declared[keyPath: key].option.name]?.compactMap { $0 as? Value } ?? []
+    }
+
+    /// Whether the option was given at all.
+    public func has<Value>(_ key: KeyPath<Declared, OptionKey<Value>>) -> Bool {
+        values[declared[keyPath: key].option.name] != nil
+    }
+
+    /// Those of `keys`' options that were given, in the order of `keys`.
+    public func given(_ keys: [PartialKeyPath<Declared>]) -> [Option] {
+        keys.compactMap { (declared[keyPath: $0] as? any OptionDeclaration)?.option }
+            .filter { values[$0.name] != nil }
+    }
+}
+
+/// What a running command is given: its arguments, read by its own options' key paths
+/// (`invocation.split`), and the session it runs in.
+@dynamicMemberLookup
+public struct Invocation<Declared: CommandOptions>: Sendable {
     public var command: Command
+    /// The positionals as typed; the options are read through `options`.
     public var arguments: ParsedArguments
     public var session: Session
     /// Typed in the REPL (usage and hints then read as REPL lines).
     public var inREPL: Bool
+    public var options: OptionValues<Declared>
 
     public var output: Output { session.output }
 
-    public subscript<Value>(_ key: OptionKey<Value>) -> Value? { arguments[key] }
-
-    public subscript(_ key: OptionKey<Bool>) -> Bool { arguments[key] }
-
     public var positionals: [String] { arguments.positionals }
+
+    public subscript<Value>(dynamicMember key: KeyPath<Declared, OptionKey<Value>>) -> Value? {
+        options[dynamicMember: key]
+    }
+
+    public subscript(dynamicMember key: KeyPath<Declared, OptionKey<Bool>>) -> Bool {
+        options[dynamicMember: key]
+    }
+
+    public func all<Value>(_ key: KeyPath<Declared, OptionKey<Value>>) -> [Value] { options.all(key) }
+
+    public func has<Value>(_ key: KeyPath<Declared, OptionKey<Value>>) -> Bool { options.has(key) }
+
+    public func given(_ keys: [PartialKeyPath<Declared>]) -> [Option] { options.given(keys) }
 }

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Workbench
+import WorkbenchCore
 
 #if canImport(Glibc)
     import Glibc

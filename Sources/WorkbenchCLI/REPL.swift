@@ -113,3 +113,10 @@ public final class REPL {
 struct Silent: Error {
     var code: Int32
 }
+
+extension Silent: ExitCoded {
+    var exitCode: Int32 { code }
+
+    /// Nothing more to say: the failures were reported as they happened.
+    func sentence(wording: (Message) -> String) -> String { "" }
+}

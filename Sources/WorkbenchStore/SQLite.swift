@@ -1,5 +1,6 @@
 import CSQLite
 import Foundation
+import WorkbenchCore
 
 /// A failed SQLite call: the extended result code, SQLite's message and the statement.
 public struct StoreError: Error, Sendable, CustomStringConvertible {
@@ -46,6 +47,16 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
 
     /// True when another process holds the database longer than the busy timeout.
     public var isBusy: Bool { code & 0xFF == SQLITE_BUSY || code & 0xFF == SQLITE_LOCKED }
+}
+
+extension StoreError: ExitCoded {
+    public var exitCode: Int32 { ExitCode.storeFailure }
+
+    public func sentence(wording: (Message) -> String) -> String {
+        guard isBusy else { return description }
+        return wording(
+            "the store is locked by another pwb process; wait for it to finish, or use another \(setting: "db")")
+    }
 }
 
 /// A value bound to, or read from, an SQL statement.

@@ -55,3 +55,7 @@ public struct StoreVersionError: Error, Sendable, CustomStringConvertible {
             + "upgrade pwb, or choose another store with --db PATH"
     }
 }
+
+extension StoreVersionError: ExitCoded {
+    public var exitCode: Int32 { ExitCode.badInput }
+}

@@ -8,14 +8,16 @@ import WorkbenchCore
 struct CommandParsingTests {
     enum Color: String, CaseIterable, Sendable { case red, green, blue }
 
-    static let json = OptionKey<Bool>.flag("json", "JSON")
-    static let limit = OptionKey<Int>.number("limit", "N", in: 0...Int.max, "a limit")
-    static let variable = OptionKey<String>.text("var", "K=V", repeatable: true, "variables")
-    static let color = OptionKey<Color>.choice("color", "a color")
-    static let share = OptionKey<Double>.decimal("share", "X", in: 0...1, "a share")
+    struct DemoOptions: CommandOptions {
+        let json = OptionKey<Bool>.flag("json", "JSON")
+        let limit = OptionKey<Int>.number("limit", "N", in: 0...Int.max, "a limit")
+        let variable = OptionKey<String>.text("var", "K=V", repeatable: true, "variables")
+        let color = OptionKey<Color>.choice("color", "a color")
+        let share = OptionKey<Double>.decimal("share", "X", in: 0...1, "a share")
+    }
     static let command = Command(
         "demo run", "a command for tests", arguments: "NAME [MORE]", replArguments: "[NAME]", min: 1, max: 2,
-        options: [json.option, limit.option, variable.option, color.option, share.option]
+        options: DemoOptions.self
     ) { _ in }
 
     @Test func splitsPositionalsFlagsAndTypedValues() throws {
@@ -23,14 +25,20 @@ struct CommandParsingTests {
             "a", "--json", "--limit=5", "--var", "x=1", "--var", "y=2", "--color", "green", "--", "--literal",
         ])
         #expect(parsed.positionals == ["a", "--literal"])
-        #expect(parsed[Self.json])
-        #expect(parsed[Self.limit] == 5)
-        #expect(parsed[Self.color] == .green)
-        #expect(parsed[Self.share] == nil)
-        #expect(parsed.all(Self.variable) == ["x=1", "y=2"])
-        let bare = try Self.command.parse(["a"])
-        #expect(!bare[Self.json])
-        #expect(!bare.has(Self.limit))
+        let values = parsed.values(as: DemoOptions.self)
+        #expect(values.json)
+        #expect(values.limit == 5)
+        #expect(values.color == .green)
+        #expect(values.share == nil)
+        #expect(values.all(\.variable) == ["x=1", "y=2"])
+        let bare = try Self.command.parse(["a"]).values(as: DemoOptions.self)
+        #expect(!bare.json)
+        #expect(!bare.has(\.limit))
+    }
+
+    /// The options are the declaration's properties, in its order: help lists them so.
+    @Test func theOptionsAreTheDeclaredPropertiesInOrder() {
+        #expect(Self.command.options.map(\.name) == ["json", "limit", "var", "color", "share"])
     }
 
     @Test(arguments: [

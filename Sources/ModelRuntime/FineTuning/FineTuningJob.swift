@@ -226,3 +226,7 @@ public enum FineTuningError: Error, Sendable, Equatable, CustomStringConvertible
         }
     }
 }
+
+extension FineTuningError: ExitCoded {
+    public var exitCode: Int32 { ExitCode.runtimeUnavailable }
+}

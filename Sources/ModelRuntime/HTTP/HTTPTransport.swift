@@ -1,4 +1,5 @@
 import Foundation
+import WorkbenchCore
 
 /// Sends one HTTP request and returns the whole answer: what the providers talk to, whatever
 /// carries the bytes (`SocketTransport` for plain `http://`, `URLSessionTransport` for
@@ -98,4 +99,8 @@ public struct TransportError: Error, Sendable, Equatable, CustomStringConvertibl
         case .timedOut(let seconds): "the server at \(url) did not answer within \(JSONNumber.format(seconds)) s"
         }
     }
+}
+
+extension TransportError: ExitCoded {
+    public var exitCode: Int32 { ExitCode.runtimeUnavailable }
 }

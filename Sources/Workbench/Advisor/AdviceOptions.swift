@@ -157,6 +157,10 @@ public struct IncompleteRung: Error, Sendable, CustomStringConvertible {
     }
 }
 
+extension IncompleteRung: ExitCoded {
+    public var exitCode: Int32 { cause.exitCode }
+}
+
 extension EvalOptions {
     func with(_ configure: (inout EvalOptions) -> Void) -> EvalOptions {
         var copy = self

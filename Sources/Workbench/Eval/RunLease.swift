@@ -18,6 +18,10 @@ public struct RunInUse: Error, Sendable, CustomStringConvertible {
     }
 }
 
+extension RunInUse: ExitCoded {
+    public var exitCode: Int32 { ExitCode.storeFailure }
+}
+
 /// An exclusive hold on an evaluation batch for as long as one process scores it. It is an
 /// advisory `flock` on a file beside the store (`<store>.locks/batch-<id>.lock`), so the kernel
 /// lets go when the holder exits or is killed: a crash leaves nothing stale to clean up.

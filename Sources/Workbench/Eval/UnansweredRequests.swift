@@ -78,6 +78,23 @@ public struct UnansweredRequests: Error, Sendable, CustomStringConvertible {
     }
 }
 
+extension UnansweredRequests: ExitCoded {
+    public var exitCode: Int32 { cause.exitCode }
+
+    public func sentence(wording: (Message) -> String) -> String { wording(message) }
+}
+
+extension UnansweredRequests.Cause {
+    /// The configuration's to fix (2), the input's (4) or the runtime's (3).
+    public var exitCode: Int32 {
+        switch self {
+        case .configuration: ExitCode.usage
+        case .input: ExitCode.badInput
+        case .runtime: ExitCode.runtimeUnavailable
+        }
+    }
+}
+
 extension Workspace {
     /// Why the report's runs have failed requests, or nil when every request was answered. A
     /// refusal of the configuration comes first, then a prompt too long, then the runtime.

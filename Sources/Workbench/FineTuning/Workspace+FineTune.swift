@@ -100,6 +100,12 @@ public struct TrainerError: Error, Sendable, CustomStringConvertible {
     public var description: String { message.description }
 }
 
+extension TrainerError: ExitCoded {
+    public var exitCode: Int32 { ExitCode.runtimeUnavailable }
+
+    public func sentence(wording: (Message) -> String) -> String { wording(message) }
+}
+
 /// Training was stopped (Ctrl-C); no adapter of the unfinished job was stored.
 public struct TrainingStopped: Error, Sendable, CustomStringConvertible {
     public var finished: [String]
@@ -107,6 +113,10 @@ public struct TrainingStopped: Error, Sendable, CustomStringConvertible {
         "training stopped"
             + (finished.isEmpty ? "; no adapter was stored" : "; stored before it: \(finished.joined(separator: ", "))")
     }
+}
+
+extension TrainingStopped: ExitCoded {
+    public var exitCode: Int32 { ExitCode.interrupted }
 }
 
 /// One prompt and the answer the adapter is to give.

@@ -189,6 +189,12 @@ public struct HostedFineTuneStopped: Error, Sendable, CustomStringConvertible {
     public var description: String { message.description }
 }
 
+extension HostedFineTuneStopped: ExitCoded {
+    public var exitCode: Int32 { ExitCode.interrupted }
+
+    public func sentence(wording: (Message) -> String) -> String { wording(message) }
+}
+
 /// The train cases as the files a job reads: one chat example a line, every fifth held out for
 /// the validation file when at least `HostedFineTuneOptions.minimumExamples` remain to train on
 /// (so the validation part spreads over the split as it was written).

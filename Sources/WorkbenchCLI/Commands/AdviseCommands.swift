@@ -16,78 +16,84 @@ enum AdviseCommands {
         return try workspace.advice(id: id)
     }
 
-    static let target = OptionKey<Double>.decimal("target", "X", in: 0...1, "the score to reach (default 0.9)")
-    static let volume = OptionKey<Double>.decimal(
-        "volume", "REQUESTS_PER_MONTH", in: 0...1e12, "expected requests a month, for costs over a year")
-    static let priceIn = OptionKey<Double>.decimal(
-        "price-in", "USD_PER_1M", in: 0...1e6, "price per million prompt tokens (without prices: local compute time)")
-    static let priceOut = OptionKey<Double>.decimal(
-        "price-out", "USD_PER_1M", in: 0...1e6, "price per million completion tokens")
-    static let fineTuneCost = OptionKey<Double>.decimal(
-        "finetune-cost", "USD", in: 0...1e9, "what fine-tuning costs once (with --finetuned-model: its break-even)")
-    static let fineTunedModel = OptionKey<String>.text(
-        "finetuned-model", "NAME", "a served fine-tuned model (from config.json) to measure as the ladder's last rung")
-    static let fineTune = OptionKey<Bool>.flag(
-        "finetune", "train LoRA adapters on 1/4, 1/2 and all train cases here (pwb finetune) and measure each as a rung"
-    )
-    static let fineTuneEpochs = OptionKey<Int>.number(
-        "finetune-epochs", "E", in: 1...100,
-        "the most epochs for those adapters (default: set from the data, the epoch kept chosen on a validation part)")
-    static let fineTuneMinutes = OptionKey<Double>.decimal(
-        "finetune-minutes", "M", in: 0...100_000,
-        "the training time allowed; larger sizes that would not fit are left out (default 30)")
-    static let fineTuneMax = OptionKey<Int>.number(
-        "finetune-max", "N", in: Options.caseCountRange, "train on at most N train cases (the largest adapter)")
-    static let budget = OptionKey<Int>.number(
-        "budget", "N_CASES", in: Options.caseCountRange,
-        "dev cases scored per rung (default 40; more narrows the intervals)")
-    static let maxShots = OptionKey<Int>.number(
-        "max-shots", "K", in: 1...10_000, "the largest number of examples tried (default 8)")
-    static let draws = OptionKey<Int>.number(
-        "draws", "N", in: 1...100, "random draws of examples for each k (default 3)")
-    static let passages = OptionKey<Int>.number(
-        "passages", "N", in: 1...100, "passages retrieved per case (default 3)")
-    static let concurrency = OptionKey<Int>.number(
-        "concurrency", "N", in: Options.concurrencyRange, "requests at once (default: the server's slots)")
-    static let reader = OptionKey<Reader>.choice(
-        "reader", placeholder: "READER",
-        "how every rung reads its answers: generate (the default, as a deployed prompt is read), one-token (label tasks: faster; the rungs that decide are scored generated too, and their generated scores decide) or choice (label tasks: generation constrained to the labels)"
-    )
-    static let show = OptionKey<String>.text("show", "ID", "print stored advice again (ID, or latest)")
-    static let export = OptionKey<String>.text(
-        "export", "DIR",
-        "with --show: write the recommended prompt, its examples written in, as DIR/TEMPLATE/VARIANT.prompt for pwb import"
-    )
-    static let margin = OptionKey<Double>.decimal(
-        "margin", "X", in: 0...1,
-        "how much worse than the best a cheaper rung may be and be chosen, if it shows it (default 0.02)")
-    static let value = OptionKey<Double>.decimal(
-        "value", "USD", in: 0...1e9,
-        "what a correct answer is worth: choose by expected value per request (needs prices)")
-    static let followUp = OptionKey<Int>.number(
-        "follow-up", "N", in: 0...1_000_000,
-        "while the decision is open, score the contenders on more dev cases with up to N more requests (default: 10 per dev case beyond --budget)"
-    )
-    static let priceTrain = OptionKey<Double>.decimal(
-        "price-train", "USD_PER_1M", in: 0...1e6, "with --finetune on a hosted model: price per million trained tokens")
-    static let priceTunedIn = OptionKey<Double>.decimal(
-        "price-tuned-in", "USD_PER_1M", in: 0...1e6,
-        "the tuned model's price per million prompt tokens (default: --price-in)")
-    static let priceTunedOut = OptionKey<Double>.decimal(
-        "price-tuned-out", "USD_PER_1M", in: 0...1e6, "the tuned model's price per million completion tokens")
-    static let yes = OptionKey<Bool>.flag("yes", "start a paid fine-tuning job without asking")
+    /// `advise`'s options (`AdviceOptions` is what they make).
+    struct AdviseCommandOptions: CommandOptions {
+        let evalset = Options.evalset
+        let target = OptionKey<Double>.decimal("target", "X", in: 0...1, "the score to reach (default 0.9)")
+        let volume = OptionKey<Double>.decimal(
+            "volume", "REQUESTS_PER_MONTH", in: 0...1e12, "expected requests a month, for costs over a year")
+        let priceIn = OptionKey<Double>.decimal(
+            "price-in", "USD_PER_1M", in: 0...1e6,
+            "price per million prompt tokens (without prices: local compute time)")
+        let priceOut = OptionKey<Double>.decimal(
+            "price-out", "USD_PER_1M", in: 0...1e6, "price per million completion tokens")
+        let fineTuneCost = OptionKey<Double>.decimal(
+            "finetune-cost", "USD", in: 0...1e9, "what fine-tuning costs once (with --finetuned-model: its break-even)")
+        let fineTunedModel = OptionKey<String>.text(
+            "finetuned-model", "NAME",
+            "a served fine-tuned model (from config.json) to measure as the ladder's last rung")
+        let fineTune = OptionKey<Bool>.flag(
+            "finetune",
+            "train LoRA adapters on 1/4, 1/2 and all train cases here (pwb finetune) and measure each as a rung"
+        )
+        let fineTuneEpochs = OptionKey<Int>.number(
+            "finetune-epochs", "E", in: 1...100,
+            "the most epochs for those adapters (default: set from the data, the epoch kept chosen on a validation part)"
+        )
+        let fineTuneMinutes = OptionKey<Double>.decimal(
+            "finetune-minutes", "M", in: 0...100_000,
+            "the training time allowed; larger sizes that would not fit are left out (default 30)")
+        let fineTuneMax = OptionKey<Int>.number(
+            "finetune-max", "N", in: Options.caseCountRange, "train on at most N train cases (the largest adapter)")
+        let model = Options.model
+        let budget = OptionKey<Int>.number(
+            "budget", "N_CASES", in: Options.caseCountRange,
+            "dev cases scored per rung (default 40; more narrows the intervals)")
+        let maxShots = OptionKey<Int>.number(
+            "max-shots", "K", in: 1...10_000, "the largest number of examples tried (default 8)")
+        let draws = OptionKey<Int>.number(
+            "draws", "N", in: 1...100, "random draws of examples for each k (default 3)")
+        let passages = OptionKey<Int>.number(
+            "passages", "N", in: 1...100, "passages retrieved per case (default 3)")
+        let seed = Options.seed
+        let concurrency = OptionKey<Int>.number(
+            "concurrency", "N", in: Options.concurrencyRange, "requests at once (default: the server's slots)")
+        let reader = OptionKey<Reader>.choice(
+            "reader", placeholder: "READER",
+            "how every rung reads its answers: generate (the default, as a deployed prompt is read), one-token (label tasks: faster; the rungs that decide are scored generated too, and their generated scores decide) or choice (label tasks: generation constrained to the labels)"
+        )
+        let oneToken = EvalCommands.oneToken
+        let margin = OptionKey<Double>.decimal(
+            "margin", "X", in: 0...1,
+            "how much worse than the best a cheaper rung may be and be chosen, if it shows it (default 0.02)")
+        let value = OptionKey<Double>.decimal(
+            "value", "USD", in: 0...1e9,
+            "what a correct answer is worth: choose by expected value per request (needs prices)")
+        let followUp = OptionKey<Int>.number(
+            "follow-up", "N", in: 0...1_000_000,
+            "while the decision is open, score the contenders on more dev cases with up to N more requests (default: 10 per dev case beyond --budget)"
+        )
+        let priceTrain = OptionKey<Double>.decimal(
+            "price-train", "USD_PER_1M", in: 0...1e6,
+            "with --finetune on a hosted model: price per million trained tokens")
+        let priceTunedIn = OptionKey<Double>.decimal(
+            "price-tuned-in", "USD_PER_1M", in: 0...1e6,
+            "the tuned model's price per million prompt tokens (default: --price-in)")
+        let priceTunedOut = OptionKey<Double>.decimal(
+            "price-tuned-out", "USD_PER_1M", in: 0...1e6, "the tuned model's price per million completion tokens")
+        let yes = OptionKey<Bool>.flag("yes", "start a paid fine-tuning job without asking")
+        let show = OptionKey<String>.text("show", "ID", "print stored advice again (ID, or latest)")
+        let export = OptionKey<String>.text(
+            "export", "DIR",
+            "with --show: write the recommended prompt, its examples written in, as DIR/TEMPLATE/VARIANT.prompt for pwb import"
+        )
+        let json = Options.json
+    }
 
     static let advise = Command(
         "advise", "measure zero-shot, few-shot, retrieval and fine-tuning on your task and recommend one",
         arguments: "TEMPLATE", max: 1, completing: .templates,
-        options: [
-            Options.evalset.option, target.option, volume.option, priceIn.option, priceOut.option,
-            fineTuneCost.option, fineTunedModel.option, fineTune.option, fineTuneEpochs.option,
-            fineTuneMinutes.option, fineTuneMax.option, Options.model.option, budget.option, maxShots.option,
-            draws.option, passages.option, Options.seed.option, concurrency.option, reader.option,
-            EvalCommands.oneToken.option, margin.option, value.option, followUp.option, priceTrain.option,
-            priceTunedIn.option, priceTunedOut.option, yes.option, show.option, export.option, Options.json.option,
-        ],
+        options: AdviseCommandOptions.self,
         details: """
             Every run the advisor makes is an ordinary stored run (cached and resumable: pwb runs list shows
             them), so asking again costs little. Ctrl-C stops it; what finished is kept.
@@ -95,64 +101,62 @@ enum AdviseCommands {
     ) { invocation in
         let session = invocation.session
         let workspace = try session.workspace()
-        if let show = invocation[show] {
+        if let show = invocation.show {
             let advice = try storedAdvice(show, option: "show", in: workspace)
-            if let directory = invocation[export] {
+            if let directory = invocation.export {
                 let path = try workspace.exportAdvice(advice, to: directory)
                 invocation.output.note(
                     "wrote \(workspace.shown(path)); pwb import \(directory) adds it as a variant of \(advice.template)"
                 )
                 return
             }
-            try AdviseCommands.show(advice, json: invocation[Options.json], to: invocation.output)
+            try AdviseCommands.show(advice, json: invocation.json, to: invocation.output)
             return
         }
-        if invocation.arguments.has(export) { throw UsageError("--export writes stored advice; add --show ID") }
+        if invocation.has(\.export) { throw UsageError("--export writes stored advice; add --show ID") }
         guard let template = invocation.positionals.first ?? session.currentTemplate else {
             throw UsageError("advise needs a TEMPLATE; usage: \(invocation.command.usage(inREPL: invocation.inREPL))")
         }
         var options = AdviceOptions(template: template)
-        options.evalset = invocation[Options.evalset]
-        options.target = invocation[target] ?? options.target
-        options.volumePerMonth = invocation[volume]
-        let priceIn = invocation[priceIn]
-        let priceOut = invocation[priceOut]
+        options.evalset = invocation.evalset
+        options.target = invocation.target ?? options.target
+        options.volumePerMonth = invocation.volume
+        let priceIn = invocation.priceIn
+        let priceOut = invocation.priceOut
         if priceIn != nil || priceOut != nil {
             options.prices = Prices(inputPerMillion: priceIn ?? 0, outputPerMillion: priceOut ?? priceIn ?? 0)
         }
-        options.fineTuneCostUSD = invocation[fineTuneCost]
-        options.margin = invocation[margin] ?? options.margin
-        options.value = invocation[value]
-        options.followUpRequests = invocation[followUp]
-        options.priceTrainPerMillion = invocation[priceTrain]
-        let tunedIn = invocation[priceTunedIn]
-        let tunedOut = invocation[priceTunedOut]
+        options.fineTuneCostUSD = invocation.fineTuneCost
+        options.margin = invocation.margin ?? options.margin
+        options.value = invocation.value
+        options.followUpRequests = invocation.followUp
+        options.priceTrainPerMillion = invocation.priceTrain
+        let tunedIn = invocation.priceTunedIn
+        let tunedOut = invocation.priceTunedOut
         if tunedIn != nil || tunedOut != nil {
             options.tunedPrices = Prices(
                 inputPerMillion: tunedIn ?? options.prices?.inputPerMillion ?? 0,
                 outputPerMillion: tunedOut ?? options.prices?.outputPerMillion ?? 0)
         }
-        options.confirmedSpending = invocation[yes]
-        options.fineTunedModel = invocation[fineTunedModel]
-        options.fineTune = invocation[fineTune]
-        options.fineTuneEpochs = invocation[fineTuneEpochs]
-        options.fineTuneMinutes = invocation[fineTuneMinutes] ?? options.fineTuneMinutes
-        options.fineTuneMaxExamples = invocation[fineTuneMax]
+        options.confirmedSpending = invocation.yes
+        options.fineTunedModel = invocation.fineTunedModel
+        options.fineTune = invocation.fineTune
+        options.fineTuneEpochs = invocation.fineTuneEpochs
+        options.fineTuneMinutes = invocation.fineTuneMinutes ?? options.fineTuneMinutes
+        options.fineTuneMaxExamples = invocation.fineTuneMax
         if !options.fineTune,
-            let stray = [fineTuneEpochs.option, fineTuneMinutes.option, fineTuneMax.option].first(where: {
-                invocation.arguments.has($0)
-            })
+            let stray = invocation.given([\.fineTuneEpochs, \.fineTuneMinutes, \.fineTuneMax]).first
         {
             throw UsageError("--\(stray.name) sets how --finetune trains; add --finetune")
         }
-        options.model = invocation[Options.model]
-        options.budget = invocation[budget] ?? options.budget
-        options.maxShots = invocation[maxShots] ?? options.maxShots
-        options.draws = invocation[draws] ?? options.draws
-        options.passages = invocation[passages] ?? options.passages
-        options.seed = invocation[Options.seed] ?? 0
-        options.reader = try EvalCommands.readerOption(invocation, reader)
-        options.concurrency = invocation[concurrency]
+        options.model = invocation.model
+        options.budget = invocation.budget ?? options.budget
+        options.maxShots = invocation.maxShots ?? options.maxShots
+        options.draws = invocation.draws ?? options.draws
+        options.passages = invocation.passages ?? options.passages
+        options.seed = invocation.seed ?? 0
+        options.reader = try EvalCommands.readerOption(invocation.reader, oneToken: invocation.oneToken)
+        options.concurrency = invocation.concurrency
         let stop = StopRequest()
         let bar = ProgressBar(output: invocation.output, label: "advise")
         let advice: Advice
@@ -181,7 +185,7 @@ enum AdviseCommands {
             }
         }
         bar.finish()
-        try show(advice, json: invocation[Options.json], to: invocation.output)
+        try show(advice, json: invocation.json, to: invocation.output)
     }
 
     static func show(_ advice: Advice, json: Bool, to output: Output) throws {
@@ -199,22 +203,23 @@ enum AdviseCommands {
         case text
     }
 
-    static let format = OptionKey<FineTuningFormat>.choice(
-        "format", "OpenAI chat JSONL, prompt/completion JSONL (TRL's SFT trainer), or plain text")
-    static let exportSplit = OptionKey<Split>.choice(
-        "split", placeholder: "SPLIT", "the split to export (default train)")
-    static let exportTemplate = OptionKey<String>.text(
-        "template", "TEMPLATE/VARIANT", completion: .references,
-        "the prompt the user turns are written with (default: the eval set's template)")
-    static let allowEvalSplits = OptionKey<Bool>.flag(
-        "allow-eval-splits", "allow exporting dev or test cases (you would then train on what you score on)")
+    struct ExportFinetuneOptions: CommandOptions {
+        let format = OptionKey<FineTuningFormat>.choice(
+            "format", "OpenAI chat JSONL, prompt/completion JSONL (TRL's SFT trainer), or plain text")
+        let split = OptionKey<Split>.choice(
+            "split", placeholder: "SPLIT", "the split to export (default train)")
+        let template = OptionKey<String>.text(
+            "template", "TEMPLATE/VARIANT", completion: .references,
+            "the prompt the user turns are written with (default: the eval set's template)")
+        let out = Options.out
+        let allowEvalSplits = OptionKey<Bool>.flag(
+            "allow-eval-splits", "allow exporting dev or test cases (you would then train on what you score on)")
+    }
 
     static let exportFinetune = Command(
         "export-finetune", "write an eval set's train cases as fine-tuning data",
         arguments: "EVALSET", min: 1, max: 1, completing: .evalsets,
-        options: [
-            format.option, exportSplit.option, exportTemplate.option, Options.out.option, allowEvalSplits.option,
-        ],
+        options: ExportFinetuneOptions.self,
         details: """
             openai-chat: one {"messages": [system?, user, assistant]} per line; the user turn is the variant's
             prompt without examples, the assistant turn the expected answer. text: every case in the variant's
@@ -225,16 +230,16 @@ enum AdviseCommands {
     ) { invocation in
         let workspace = try invocation.session.workspace()
         let evalset = try workspace.evalset(named: invocation.positionals[0])
-        let split = invocation[exportSplit] ?? .train
-        if split != .train && !invocation[allowEvalSplits] {
+        let split = invocation.split ?? .train
+        if split != .train && !invocation.allowEvalSplits {
             throw UsageError(
                 "exporting the \(split.rawValue) split would train the model on cases it is scored on; export train, or pass --allow-eval-splits if you mean it"
             )
         }
-        guard let format = invocation[format] else {
+        guard let format = invocation.format else {
             throw UsageError("export-finetune needs --format openai-chat, prompt-completion or text")
         }
-        let revision = try workspace.fineTuningRevision(evalset: evalset, reference: invocation[exportTemplate])
+        let revision = try workspace.fineTuningRevision(evalset: evalset, reference: invocation.template)
         let cases = try workspace.cases(evalset, split: split)
         guard !cases.isEmpty else { throw UsageError("eval set \(evalset.name) has no \(split.rawValue) cases") }
         let text: String
@@ -243,7 +248,7 @@ enum AdviseCommands {
         case .promptCompletion: text = try workspace.fineTuningPromptCompletion(cases, revision: revision)
         case .text: text = try workspace.fineTuningText(cases, revision: revision)
         }
-        if let out = invocation[Options.out] {
+        if let out = invocation.out {
             try workspace.writeUserFile(text, to: out)
             invocation.output.note(
                 "wrote \(cases.count) \(split.rawValue) cases of \(evalset.name) to \(out) (\(format.rawValue), prompts from \(revision.reference))"

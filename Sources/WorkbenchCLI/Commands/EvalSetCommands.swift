@@ -8,20 +8,30 @@ import WorkbenchStore
 enum EvalSetCommands {
     static var all: [Command] { [list, show, export] }
 
-    static let split = OptionKey<Split>.choice(
+    /// `evalset show`'s and `evalset export`'s.
+    nonisolated static let split = OptionKey<Split>.choice(
         "split", placeholder: "SPLIT", "only cases of this split: train, dev or test")
-    static let showLimit = OptionKey<Int>.number(
-        "limit", "N", in: 0...Options.caseCountRange.upperBound, "show at most N cases (default 20; 0 for all)")
+
+    struct ShowOptions: CommandOptions {
+        let split = EvalSetCommands.split
+        let limit = OptionKey<Int>.number(
+            "limit", "N", in: 0...Options.caseCountRange.upperBound, "show at most N cases (default 20; 0 for all)")
+        let json = Options.json
+    }
 
     /// The formats `evalset export` writes.
     enum ExportFormat: String, CaseIterable, Sendable {
         case jsonl, csv
     }
 
-    static let format = OptionKey<ExportFormat>.choice("format", "the file format (default jsonl)")
+    struct ExportOptions: CommandOptions {
+        let split = EvalSetCommands.split
+        let format = OptionKey<ExportFormat>.choice("format", "the file format (default jsonl)")
+        let out = Options.out
+    }
 
     static let list = Command(
-        "evalset list", "list eval sets with their split sizes and scorers", options: [Options.json.option]
+        "evalset list", "list eval sets with their split sizes and scorers", options: JSONOptions.self
     ) { invocation in
         let workspace = try invocation.session.workspace()
         var rows: [(LoadedEvalSet, [Split: Int])] = []
@@ -29,7 +39,7 @@ enum EvalSetCommands {
             let loaded = try workspace.evalset(named: record.name)
             rows.append((loaded, try workspace.splitCounts(loaded)))
         }
-        if invocation[Options.json] {
+        if invocation.json {
             let items: [JSONValue] = rows.map { loaded, counts in
                 [
                     "name": .string(loaded.name), "description": .string(loaded.settings.description),
@@ -65,14 +75,14 @@ enum EvalSetCommands {
     static let show = Command(
         "evalset show", "show an eval set's settings and cases",
         arguments: "NAME", min: 1, max: 1, completing: .evalsets,
-        options: [split.option, showLimit.option, Options.json.option]
+        options: ShowOptions.self
     ) { invocation in
         let workspace = try invocation.session.workspace()
         let loaded = try workspace.evalset(named: invocation.positionals[0])
-        let cases = try workspace.cases(loaded, split: invocation[split])
-        let limit = invocation[showLimit] ?? 20
+        let cases = try workspace.cases(loaded, split: invocation.split)
+        let limit = invocation.limit ?? 20
         let shown = limit == 0 ? cases : Array(cases.prefix(limit))
-        if invocation[Options.json] {
+        if invocation.json {
             let value: JSONValue = [
                 "name": .string(loaded.name), "settings": loaded.settings.json, "source": .string(loaded.record.source),
                 "cases": .array(
@@ -113,17 +123,17 @@ enum EvalSetCommands {
     static let export = Command(
         "evalset export", "write an eval set's cases as JSONL (default) or CSV",
         arguments: "NAME", min: 1, max: 1, completing: .evalsets,
-        options: [split.option, format.option, Options.out.option]
+        options: ExportOptions.self
     ) { invocation in
         let workspace = try invocation.session.workspace()
         let loaded = try workspace.evalset(named: invocation.positionals[0])
-        let cases = try workspace.cases(loaded, split: invocation[split])
+        let cases = try workspace.cases(loaded, split: invocation.split)
         let text: String
-        switch invocation[format] ?? .jsonl {
+        switch invocation.format ?? .jsonl {
         case .jsonl: text = workspace.exportJSONL(cases)
         case .csv: text = workspace.exportCSV(cases)
         }
-        if let out = invocation[Options.out] {
+        if let out = invocation.out {
             try workspace.writeUserFile(text, to: out)
             invocation.output.note("wrote \(cases.count) cases to \(out)")
         } else {
@@ -155,10 +165,10 @@ enum CorpusCommands {
     }
 
     static let list = Command(
-        "corpus list", "list corpora with their documents and passages", options: [Options.json.option]
+        "corpus list", "list corpora with their documents and passages", options: JSONOptions.self
     ) { invocation in
         let corpora = try invocation.session.workspace().corpora()
-        if invocation[Options.json] {
+        if invocation.json {
             let items: [JSONValue] = corpora.map {
                 [
                     "name": .string($0.corpus.name), "documents": .number(Double($0.sources)),
@@ -173,18 +183,21 @@ enum CorpusCommands {
         invocation.output.lines(table.render())
     }
 
-    static let searchLimit = OptionKey<Int>.number("limit", "N", in: 1...1000, "passages to show (default 5)")
+    struct SearchOptions: CommandOptions {
+        let limit = OptionKey<Int>.number("limit", "N", in: 1...1000, "passages to show (default 5)")
+        let json = Options.json
+    }
 
     static let search = Command(
         "corpus search", "show the passages retrieval finds for a query (BM25)",
         arguments: "NAME QUERY…", min: 2, max: Int.max, completing: .corpora,
-        options: [searchLimit.option, Options.json.option]
+        options: SearchOptions.self
     ) { invocation in
         let workspace = try invocation.session.workspace()
         let corpus = try workspace.corpus(named: invocation.positionals[0])
         let query = invocation.positionals.dropFirst().joined(separator: " ")
-        let hits = try workspace.searchPassages(corpus: corpus, query: query, limit: invocation[searchLimit] ?? 5)
-        if invocation[Options.json] {
+        let hits = try workspace.searchPassages(corpus: corpus, query: query, limit: invocation.limit ?? 5)
+        if invocation.json {
             let items: [JSONValue] = hits.map {
                 [
                     "source": .string($0.document.source), "chunk": .number(Double($0.document.chunk)),

@@ -9,50 +9,50 @@ import WorkbenchStore
 enum FineTuneCommands {
     static var all: [Command] { [finetune, adapters] }
 
-    static let template = OptionKey<String>.text(
-        "template", "TEMPLATE/VARIANT", completion: .references,
-        "the prompt it learns to answer, as pwb eval sends it zero-shot (default: the eval set's template)")
-    static let name = OptionKey<String>.text(
-        "name", "NAME",
-        "the adapter's name: letters, digits, '.', '_' and '-', a letter or digit first (default: variant, cases and a hash of the settings)"
-    )
-    static let examples = OptionKey<[Int]>.counts(
-        "examples", "N[,N…]", in: Options.caseCountRange, of: "train cases",
-        "train on the first N train cases (several sizes: one adapter each)")
-    static let rank = OptionKey<Int>.number(
-        "rank", "R", in: 1...256, "LoRA rank (default 8; alpha is twice the rank)")
-    static let epochs = OptionKey<Int>.number(
-        "epochs", "E", in: 1...100,
-        "the most passes over the data (default: set from the data); the epoch kept is the one with the lowest loss on a validation part of the train split"
-    )
-    static let validation = OptionKey<Double>.decimal(
-        "validation", "SHARE", in: 0...0.5,
-        "the share of the train cases held out to choose the epoch by (default 0.2; 0 trains every epoch and keeps the last)"
-    )
-    static let learningRate = OptionKey<Double>.decimal(
-        "learning-rate", "LR", in: 0...1, "AdamW learning rate (default 0.0002)")
-    static let seed = OptionKey<Int>.number(
-        "seed", "S", in: Options.seedRange, "seed for initialising and shuffling (default 0)")
-    static let install = OptionKey<Bool>.flag(
-        "install", "install the trainer first when it is missing (about 5.6 GB from PyPI)")
-    static let model = OptionKey<String>.text(
-        "model", "NAME",
-        "a configured OpenAI or Azure OpenAI model: run the provider's fine-tuning job on it instead of training here")
-    static let priceTrain = OptionKey<Double>.decimal(
-        "price-train", "USD_PER_1M", in: 0...1e6,
-        "with --model: price per million trained tokens, for the plan and the record")
-    static let yes = OptionKey<Bool>.flag("yes", "with --model: start the paid job without asking")
-    static let cancel = OptionKey<Bool>.flag(
-        "cancel", "with --model: cancel the job under way for this data instead of waiting for it")
+    /// `finetune`'s options (`FineTuneOptions` and `HostedFineTuneOptions` are what they make).
+    struct FinetuneCommandOptions: CommandOptions {
+        let template = OptionKey<String>.text(
+            "template", "TEMPLATE/VARIANT", completion: .references,
+            "the prompt it learns to answer, as pwb eval sends it zero-shot (default: the eval set's template)")
+        let name = OptionKey<String>.text(
+            "name", "NAME",
+            "the adapter's name: letters, digits, '.', '_' and '-', a letter or digit first (default: variant, cases and a hash of the settings)"
+        )
+        let examples = OptionKey<[Int]>.counts(
+            "examples", "N[,N…]", in: Options.caseCountRange, of: "train cases",
+            "train on the first N train cases (several sizes: one adapter each)")
+        let rank = OptionKey<Int>.number(
+            "rank", "R", in: 1...256, "LoRA rank (default 8; alpha is twice the rank)")
+        let epochs = OptionKey<Int>.number(
+            "epochs", "E", in: 1...100,
+            "the most passes over the data (default: set from the data); the epoch kept is the one with the lowest loss on a validation part of the train split"
+        )
+        let validation = OptionKey<Double>.decimal(
+            "validation", "SHARE", in: 0...0.5,
+            "the share of the train cases held out to choose the epoch by (default 0.2; 0 trains every epoch and keeps the last)"
+        )
+        let learningRate = OptionKey<Double>.decimal(
+            "learning-rate", "LR", in: 0...1, "AdamW learning rate (default 0.0002)")
+        let seed = OptionKey<Int>.number(
+            "seed", "S", in: Options.seedRange, "seed for initialising and shuffling (default 0)")
+        let install = OptionKey<Bool>.flag(
+            "install", "install the trainer first when it is missing (about 5.6 GB from PyPI)")
+        let model = OptionKey<String>.text(
+            "model", "NAME",
+            "a configured OpenAI or Azure OpenAI model: run the provider's fine-tuning job on it instead of training here"
+        )
+        let priceTrain = OptionKey<Double>.decimal(
+            "price-train", "USD_PER_1M", in: 0...1e6,
+            "with --model: price per million trained tokens, for the plan and the record")
+        let yes = OptionKey<Bool>.flag("yes", "with --model: start the paid job without asking")
+        let cancel = OptionKey<Bool>.flag(
+            "cancel", "with --model: cancel the job under way for this data instead of waiting for it")
+    }
 
     static let finetune = Command(
         "finetune", "train a LoRA adapter for the local model on an eval set's train split",
         arguments: "EVALSET", min: 1, max: 1, completing: .evalsets,
-        options: [
-            template.option, name.option, examples.option, rank.option, epochs.option, validation.option,
-            learningRate.option, seed.option, install.option, model.option, priceTrain.option, yes.option,
-            cancel.option,
-        ],
+        options: FinetuneCommandOptions.self,
         details: """
             Trains with PyTorch and PEFT (on a CUDA or Apple GPU when there is one, else the CPU) in a virtual environment under the pwb cache (make trainer
             installs it), converts the adapter to GGUF and stores it under .pwb/adapters. pwb eval --adapter NAME
@@ -62,23 +62,23 @@ enum FineTuneCommands {
     ) { invocation in
         let session = invocation.session
         let workspace = try session.workspace()
-        if let model = invocation[model] {
+        if let model = invocation.model {
             try await hosted(model, invocation: invocation, workspace: workspace)
             return
         }
-        if let stray = [priceTrain.option, yes.option, cancel.option].first(where: { invocation.arguments.has($0) }) {
+        if let stray = invocation.given([\.priceTrain, \.yes, \.cancel]).first {
             throw UsageError("--\(stray.name) is for a hosted job; add --model NAME")
         }
         var options = FineTuneOptions(evalset: invocation.positionals[0])
-        options.template = invocation[template]
-        options.name = invocation[name]
-        if let sizes = invocation[examples] { options.examples = sizes }
-        options.rank = invocation[rank] ?? options.rank
-        options.epochs = invocation[epochs]
-        options.validationShare = invocation[validation] ?? options.validationShare
-        options.learningRate = invocation[learningRate] ?? options.learningRate
-        options.seed = invocation[seed] ?? 0
-        options.install = invocation[install]
+        options.template = invocation.template
+        options.name = invocation.name
+        if let sizes = invocation.examples { options.examples = sizes }
+        options.rank = invocation.rank ?? options.rank
+        options.epochs = invocation.epochs
+        options.validationShare = invocation.validation ?? options.validationShare
+        options.learningRate = invocation.learningRate ?? options.learningRate
+        options.seed = invocation.seed ?? 0
+        options.install = invocation.install
         let stop = StopRequest()
         let adapters = try await Interrupts.run(
             output: invocation.output, stop: stop, stopping: "pwb: stopping the training"
@@ -100,34 +100,34 @@ enum FineTuneCommands {
 
     /// `pwb finetune EVALSET --model NAME`: the plan first, then (confirmed) the provider's job,
     /// waited for with a progress line; Ctrl-C leaves the job running and says how to wait again.
-    static func hosted(_ model: String, invocation: Invocation, workspace: Workspace) async throws {
-        if let local = [name.option, rank.option, validation.option, learningRate.option, install.option].first(
-            where: { invocation.arguments.has($0) })
-        {
+    static func hosted(_ model: String, invocation: Invocation<FinetuneCommandOptions>, workspace: Workspace)
+        async throws
+    {
+        if let local = invocation.given([\.name, \.rank, \.validation, \.learningRate, \.install]).first {
             throw UsageError(
                 "--\(local.name) sets how pwb trains here; a hosted job (--model) takes --epochs and --examples")
         }
         var options = HostedFineTuneOptions(evalset: invocation.positionals[0], model: model)
-        options.template = invocation[template]
-        options.epochs = invocation[epochs]
-        if let sizes = invocation[examples] {
+        options.template = invocation.template
+        options.epochs = invocation.epochs
+        if let sizes = invocation.examples {
             guard sizes.count == 1 else { throw UsageError("--examples takes one size for a hosted job") }
             options.examples = sizes[0]
         }
-        options.seed = invocation[seed]
-        options.priceTrainPerMillion = invocation[priceTrain]
+        options.seed = invocation.seed
+        options.priceTrainPerMillion = invocation.priceTrain
         if let seconds = invocation.session.environment["PWB_FINETUNE_POLL_SECONDS"].flatMap(Double.init), seconds > 0 {
             options.pollInterval = .milliseconds(Int(min(seconds, 3600) * 1000))
         }
         let environment = invocation.session.environment
         let plan = try workspace.hostedFineTunePlan(options, environment: environment)
         for line in plan.summary { invocation.output.note("plan: " + line) }
-        if invocation[cancel] {
+        if invocation.cancel {
             let job = try await workspace.cancelHostedFineTune(plan, environment: environment)
             invocation.output.note("fine-tuning job \(job.id) is \(job.status)")
             return
         }
-        if try plan.spends && !invocation[yes] && !confirm("Start the job, which the provider bills?", invocation) {
+        if try plan.spends && !invocation.yes && !confirm("Start the job, which the provider bills?", invocation) {
             throw UsageError("no job was started; add --yes to start it")
         }
         let stop = StopRequest()
@@ -149,7 +149,7 @@ enum FineTuneCommands {
     }
 
     /// Asks on the terminal; false when standard input is not one.
-    static func confirm(_ question: String, _ invocation: Invocation) throws -> Bool {
+    static func confirm(_ question: String, _ invocation: Invocation<some CommandOptions>) throws -> Bool {
         guard isatty(STDIN_FILENO) != 0 else { return false }
         invocation.output.note(question + " [y/N]")
         let answer = readLine(strippingNewline: true)?.trimmingWhitespace().lowercased() ?? ""
@@ -220,11 +220,11 @@ enum FineTuneCommands {
     }
 
     static let adapters = Command(
-        "adapters", "list the LoRA adapters pwb finetune trained", options: [Options.json.option]
+        "adapters", "list the LoRA adapters pwb finetune trained", options: JSONOptions.self
     ) { invocation in
         let workspace = try invocation.session.workspace()
         let adapters = try workspace.adapters()
-        if invocation[Options.json] {
+        if invocation.json {
             let items: [JSONValue] = adapters.map { adapter in
                 [
                     "name": .string(adapter.name), "path": .string(workspace.adapterPath(adapter)),

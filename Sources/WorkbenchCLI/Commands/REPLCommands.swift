@@ -57,7 +57,7 @@ enum REPLCommands {
     }
 
     static let history = Command(
-        "history", "list the current variant's revisions", completing: .none, options: [Options.json.option],
+        "history", "list the current variant's revisions", completing: .none, options: JSONOptions.self,
         scope: .repl
     ) { invocation in
         let (template, variant) = try current(invocation.session)
@@ -138,9 +138,10 @@ enum REPLCommands {
     }
 
     /// Saves `file` as the next revision and says what changed (or that nothing did).
-    static func save(_ file: PromptFile, template: String, variant: String, origin: String, invocation: Invocation)
-        throws
-    {
+    static func save(
+        _ file: PromptFile, template: String, variant: String, origin: String,
+        invocation: Invocation<some CommandOptions>
+    ) throws {
         let workspace = try invocation.session.workspace()
         if let saved = try workspace.saveRevision(template: template, variant: variant, file: file, origin: origin) {
             invocation.output.line("\(saved.reference): \(saved.revision.note)")
@@ -206,10 +207,16 @@ enum REPLCommands {
         return status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
     }
 
+    struct TryOptions: CommandOptions {
+        let model = Options.model
+        let showPrompt = RuntimeCommands.showPrompt
+        let json = RuntimeCommands.json
+    }
+
     static let tryIt = Command(
         "try", "send the current variant to the model once: with NAME=VALUE variables, or a case",
         arguments: "NAME=VALUE… | case ID", min: 1, max: Int.max, completing: .caseVariables,
-        options: [Options.model.option, RuntimeCommands.showPrompt.option, RuntimeCommands.json.option],
+        options: TryOptions.self,
         scope: .repl,
         details: "The same as pwb run TEMPLATE/VARIANT --var NAME=VALUE … (or --case ID)."
     ) { invocation in
@@ -228,9 +235,9 @@ enum REPLCommands {
                 input.assignments.append(assignment)
             }
         }
-        input.model = invocation[Options.model]
-        input.showPrompt = invocation[RuntimeCommands.showPrompt]
-        input.json = invocation[RuntimeCommands.json]
+        input.model = invocation.model
+        input.showPrompt = invocation.showPrompt
+        input.json = invocation.json
         try await RuntimeCommands.send(input, invocation: invocation)
     }
 

@@ -7,17 +7,19 @@ import WorkbenchCore
 enum ReportCommands {
     static var all: [Command] { [report] }
 
-    static let advice = OptionKey<String>.text(
-        "advice", "ID", "the advice to show (an id, or latest) instead of runs")
-    static let out = OptionKey<String>.text(
-        "out", "FILE", "write to FILE (default: .pwb/reports/… on a terminal, else standard output)")
-    static let open = OptionKey<Bool>.flag(
-        "open", "open the page in the system's browser ($BROWSER, else xdg-open) after writing it")
+    struct ReportOptions: CommandOptions {
+        let advice = OptionKey<String>.text(
+            "advice", "ID", "the advice to show (an id, or latest) instead of runs")
+        let out = OptionKey<String>.text(
+            "out", "FILE", "write to FILE (default: .pwb/reports/… on a terminal, else standard output)")
+        let open = OptionKey<Bool>.flag(
+            "open", "open the page in the system's browser ($BROWSER, else xdg-open) after writing it")
+    }
 
     static let report = Command(
         "report", "write stored runs or advice as a self-contained HTML page with charts",
         arguments: "[RUN…]", min: 0, max: Int.max, completing: .runs,
-        options: [advice.option, out.option, open.option],
+        options: ReportOptions.self,
         details: """
             pwb report 4 5 6            the runs' scores, the paired tests, every case side by side, what was run
             pwb report 4 5 --open       write it under .pwb/reports/ and open it in the browser
@@ -32,7 +34,7 @@ enum ReportCommands {
         let arguments = invocation.arguments
         let html: String
         let name: String
-        if let advice = invocation[advice] {
+        if let advice = invocation.advice {
             guard arguments.positionals.isEmpty else { throw UsageError("report takes runs or --advice, not both") }
             let stored = try AdviseCommands.storedAdvice(advice, option: "advice", in: workspace)
             // Every case with each rung's answer: a rung's first run (a random rung's first draw).
@@ -52,9 +54,9 @@ enum ReportCommands {
             name = "runs-" + ids.map(String.init).joined(separator: "-")
         }
         let defaultPath = "\(workspace.stateDirectory)/reports/\(name).html"
-        let opening = invocation[open]
+        let opening = invocation.open
         guard
-            let out = invocation[out] ?? (invocation.output.stdoutIsTerminal || opening ? defaultPath : nil)
+            let out = invocation.out ?? (invocation.output.stdoutIsTerminal || opening ? defaultPath : nil)
         else {
             invocation.output.raw(html)
             return

@@ -8,26 +8,28 @@ import WorkbenchCore
 enum RuntimeCommands {
     static var all: [Command] { [run, start, stop, status] }
 
-    static let modelFile = OptionKey<String>.text(
-        "model", "PATH", "the GGUF model file (default: Gemma 3 270M from the set-up cache)")
-    static let port = OptionKey<Int>.number(
-        "port", "N", in: 1...65535, "the port (default 8181, or a free one when that is taken)")
-    static let slots = OptionKey<Int>.number(
-        "slots", "N", in: ServerProperties.slotRange, "requests served at once (default 2)")
-    static let context = OptionKey<Int>.number(
-        "context", "TOKENS", in: 256...ServerProperties.contextRange.upperBound,
-        "the context window of each slot (default 4096)")
+    struct StartOptions: CommandOptions {
+        let modelFile = OptionKey<String>.text(
+            "model", "PATH", "the GGUF model file (default: Gemma 3 270M from the set-up cache)")
+        let port = OptionKey<Int>.number(
+            "port", "N", in: 1...65535, "the port (default 8181, or a free one when that is taken)")
+        let slots = OptionKey<Int>.number(
+            "slots", "N", in: ServerProperties.slotRange, "requests served at once (default 2)")
+        let context = OptionKey<Int>.number(
+            "context", "TOKENS", in: 256...ServerProperties.contextRange.upperBound,
+            "the context window of each slot (default 4096)")
+    }
 
     static let start = Command(
         "runtime start", "start the managed llama-server on 127.0.0.1 and wait until it is healthy",
-        options: [modelFile.option, port.option, slots.option, context.option],
+        options: StartOptions.self,
         details: "It keeps running after pwb exits; pwb runtime stop ends it. The log is .pwb/runtime.log."
     ) { invocation in
         let workspace = try invocation.session.workspace()
         let server = workspace.managedServer(environment: invocation.session.environment)
         let info = try await server.start(
-            model: invocation[modelFile], port: invocation[port], slots: invocation[slots],
-            contextPerSlot: invocation[context])
+            model: invocation.modelFile, port: invocation.port, slots: invocation.slots,
+            contextPerSlot: invocation.context)
         invocation.output.line(
             "llama-server is running: pid \(info.pid), http://127.0.0.1:\(info.port), \(info.slots) slots × \(info.contextPerSlot) tokens, model \((info.model as NSString).lastPathComponent)"
         )
@@ -49,7 +51,7 @@ enum RuntimeCommands {
     }
 
     static let status = Command(
-        "runtime status", "show the managed llama-server and the configured models", options: [Options.json.option]
+        "runtime status", "show the managed llama-server and the configured models", options: JSONOptions.self
     ) { invocation in
         let workspace = try invocation.session.workspace()
         let environment = invocation.session.environment
@@ -101,35 +103,40 @@ enum RuntimeCommands {
         lines.append(
             "default model: \(selected.map { "\($0.name) (\($0.provider.rawValue) at \($0.endpoints.map(\.absoluteString).joined(separator: ", ")))" } ?? "local (the managed llama-server)")"
         )
-        if invocation[Options.json] {
+        if invocation.json {
             invocation.output.line(JSONValue.object(json).serialized(pretty: true))
         } else {
             invocation.output.lines(lines)
         }
     }
 
-    static let variable = OptionKey<Assignment>.assignment(
-        "var", repeatable: true, "a variable's value (repeat for several)")
-    static let caseID = OptionKey<String>.text("case", "ID", "take the variables from this case of the eval set")
-    static let caseEvalset = OptionKey<String>.text(
-        "evalset", "NAME", completion: .evalsets, "the eval set for --case (default: the template's)")
-    static let showPrompt = OptionKey<Bool>.flag("prompt", "print the rendered prompt before the answer")
-    static let json = OptionKey<Bool>.flag("json", "print everything as JSON, log-probabilities included")
+    struct RunOptions: CommandOptions {
+        let variable = OptionKey<Assignment>.assignment(
+            "var", repeatable: true, "a variable's value (repeat for several)")
+        let caseID = OptionKey<String>.text("case", "ID", "take the variables from this case of the eval set")
+        let caseEvalset = OptionKey<String>.text(
+            "evalset", "NAME", completion: .evalsets, "the eval set for --case (default: the template's)")
+        let model = Options.model
+        let showPrompt = RuntimeCommands.showPrompt
+        let json = RuntimeCommands.json
+    }
+
+    /// `pwb run`'s and the REPL's `try`'s.
+    nonisolated static let showPrompt = OptionKey<Bool>.flag("prompt", "print the rendered prompt before the answer")
+    nonisolated static let json = OptionKey<Bool>.flag("json", "print everything as JSON, log-probabilities included")
 
     static let run = Command(
         "run", "render a variant with some variables, send it to the model once, print the answer",
         arguments: "TEMPLATE/VARIANT[@N]", min: 1, max: 1,
-        options: [
-            variable.option, caseID.option, caseEvalset.option, Options.model.option, showPrompt.option, json.option,
-        ]
+        options: RunOptions.self
     ) { invocation in
         var input = TryInput(reference: invocation.positionals[0])
-        input.assignments = invocation.arguments.all(variable)
-        input.caseID = invocation[caseID]
-        input.evalset = invocation[caseEvalset]
-        input.model = invocation[Options.model]
-        input.showPrompt = invocation[showPrompt]
-        input.json = invocation[json]
+        input.assignments = invocation.all(\.variable)
+        input.caseID = invocation.caseID
+        input.evalset = invocation.caseEvalset
+        input.model = invocation.model
+        input.showPrompt = invocation.showPrompt
+        input.json = invocation.json
         try await send(input, invocation: invocation)
     }
 
@@ -145,7 +152,7 @@ enum RuntimeCommands {
     }
 
     /// Renders the revision with the input's variables, sends it once and prints the answer.
-    static func send(_ input: TryInput, invocation: Invocation) async throws {
+    static func send(_ input: TryInput, invocation: Invocation<some CommandOptions>) async throws {
         let session = invocation.session
         let workspace = try session.workspace()
         let resolved = try workspace.resolve(RevisionReference(parsing: input.reference))

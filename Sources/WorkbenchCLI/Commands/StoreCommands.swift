@@ -28,7 +28,7 @@ enum StoreCommands {
 
     static let importCommand = Command(
         "import", "import templates, eval sets and corpora from files (default: templates/ evalsets/ corpora/)",
-        arguments: "[PATH…]", max: Int.max, completing: .none, options: [Options.json.option],
+        arguments: "[PATH…]", max: Int.max, completing: .none, options: JSONOptions.self,
         details: """
             A .prompt file is a variant: templates/<template>/<variant>.prompt. A .jsonl or .csv file is an
             eval set named after the file, with optional settings in <name>.json beside it. A folder under
@@ -38,7 +38,7 @@ enum StoreCommands {
     ) { invocation in
         let workspace = try invocation.session.workspace()
         let report = try workspace.importFiles(invocation.positionals)
-        if invocation[Options.json] {
+        if invocation.json {
             invocation.output.line(json(report).serialized(pretty: true))
             return
         }

@@ -9,10 +9,10 @@ enum TemplateCommands {
     static var all: [Command] { [list, show, history, diff, export] }
 
     static let list = Command(
-        "template list", "list templates and their variants", options: [Options.json.option]
+        "template list", "list templates and their variants", options: JSONOptions.self
     ) { invocation in
         let summaries = try invocation.session.workspace().templateSummaries()
-        if invocation[Options.json] {
+        if invocation.json {
             let items: [JSONValue] = summaries.map { summary in
                 [
                     "template": .string(summary.template.name),
@@ -50,11 +50,11 @@ enum TemplateCommands {
 
     static let show = Command(
         "template show", "print a revision of a variant (the newest unless @N)",
-        arguments: "TEMPLATE/VARIANT[@N]", min: 1, max: 1, options: [Options.json.option]
+        arguments: "TEMPLATE/VARIANT[@N]", min: 1, max: 1, options: JSONOptions.self
     ) { invocation in
         let workspace = try invocation.session.workspace()
         let resolved = try workspace.resolve(RevisionReference(parsing: invocation.positionals[0]))
-        if invocation[Options.json] {
+        if invocation.json {
             invocation.output.line(revisionJSON(resolved).serialized(pretty: true))
             return
         }
@@ -86,17 +86,21 @@ enum TemplateCommands {
 
     static let history = Command(
         "template history", "list the revisions of a variant, oldest first",
-        arguments: "TEMPLATE/VARIANT", min: 1, max: 1, options: [Options.json.option]
+        arguments: "TEMPLATE/VARIANT", min: 1, max: 1, options: JSONOptions.self
     ) { invocation in
         let workspace = try invocation.session.workspace()
         try printHistory(workspace, reference: RevisionReference(parsing: invocation.positionals[0]), invocation)
     }
 
-    static func printHistory(_ workspace: Workspace, reference: RevisionReference, _ invocation: Invocation) throws {
+    static func printHistory(
+        _ workspace: Workspace, reference: RevisionReference, _ invocation: Invocation<JSONOptions>
+    )
+        throws
+    {
         let resolved = try workspace.resolve(
             RevisionReference(template: reference.template, variant: reference.variant))
         let revisions = try workspace.revisions(of: resolved.variant)
-        if invocation[Options.json] {
+        if invocation.json {
             let items: [JSONValue] = revisions.map {
                 [
                     "revision": .number(Double($0.number)), "hash": .string($0.hash),
@@ -160,7 +164,8 @@ enum TemplateCommands {
     }
 
     static func printDiff(
-        _ workspace: Workspace, _ old: ResolvedRevision, _ new: ResolvedRevision, _ invocation: Invocation
+        _ workspace: Workspace, _ old: ResolvedRevision, _ new: ResolvedRevision,
+        _ invocation: Invocation<some CommandOptions>
     ) throws {
         let lines = workspace.diff(old, new)
         if lines.count == 2 {
@@ -178,18 +183,20 @@ enum TemplateCommands {
             })
     }
 
-    static let exportFolder = OptionKey<String>.text(
-        "out", "DIR", "write DIR/<template>/<variant>.prompt files (e.g. --out templates)")
+    struct ExportOptions: CommandOptions {
+        let folder = OptionKey<String>.text(
+            "out", "DIR", "write DIR/<template>/<variant>.prompt files (e.g. --out templates)")
+    }
 
     static let export = Command(
         "template export", "write variants back to .prompt files (or one to standard output)",
         arguments: "TEMPLATE[/VARIANT[@N]]", min: 1, max: 1,
-        options: [exportFolder.option],
+        options: ExportOptions.self,
         details: "Without --out, one variant is printed to standard output."
     ) { invocation in
         let workspace = try invocation.session.workspace()
         let reference = try RevisionReference(parsing: invocation.positionals[0])
-        if let folder = invocation[exportFolder] {
+        if let folder = invocation.folder {
             for path in try workspace.exportTemplate(reference, to: folder) { invocation.output.line("wrote \(path)") }
             return
         }

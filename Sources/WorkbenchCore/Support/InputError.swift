@@ -38,6 +38,10 @@ public struct InputError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+extension InputError: ExitCoded {
+    public var exitCode: Int32 { ExitCode.badInput }
+}
+
 /// Reads the files users write, refusing what cannot be a prompt, an eval set or a document:
 /// a missing or empty file, one larger than the limit for its kind, or one that is not UTF-8.
 public enum SourceFile {

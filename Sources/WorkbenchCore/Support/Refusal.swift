@@ -12,6 +12,12 @@ public struct Refusal: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String { message.description }
 }
 
+extension Refusal: ExitCoded {
+    public var exitCode: Int32 { ExitCode.usage }
+
+    public func sentence(wording: (Message) -> String) -> String { wording(message) }
+}
+
 /// Text that names settings and commands for the interface to word: written with string
 /// interpolation, `"choose another \(setting: "split")"`.
 public struct Message: Sendable, Equatable, ExpressibleByStringInterpolation, CustomStringConvertible {
