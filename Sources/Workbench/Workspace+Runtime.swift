@@ -32,13 +32,11 @@ extension Workspace {
             choice, managedServer: managedServer(environment: environment), environment: environment)
     }
 
-    /// The choice of `name` (nil: whatever the configuration picks), applying `adapter` when
-    /// given: a stored LoRA adapter is served by the managed runtime, which a name other than
-    /// `local` cannot be.
-    public func modelChoice(_ name: String?, adapter: AdapterRecord?, environment: [String: String]) throws
+    /// `choice` applying `adapter` when one is given: a stored LoRA adapter is served by the
+    /// managed runtime, so a choice of a configured model is refused.
+    func modelChoice(_ choice: ModelChoice, applying adapter: AdapterRecord?, environment: [String: String]) throws
         -> ModelChoice
     {
-        let choice = ModelChoice(name)
         guard let adapter else { return choice }
         let file = AdapterFile(
             name: adapter.name, path: adapterPath(adapter), hash: adapter.hash, baseModel: adapter.baseModel)

@@ -153,8 +153,8 @@ extension Workspace {
         guard let firstCase else { throw Refusal("eval set \(evalset.name) changed while it was read; try again") }
         let shared = try revisions.map { try sharedExamples($0, strategy: strategy, train: train, seed: options.seed) }
         var models: [ConnectedModel] = []
-        for name in options.models {
-            let choice = try modelChoice(name, adapter: adapter, environment: environment)
+        for choice in options.models {
+            let choice = try modelChoice(choice, applying: adapter, environment: environment)
             models.append(try await model(choice, connected: &connected, environment: environment, notes: notes))
         }
         let concurrency =
@@ -232,7 +232,8 @@ extension Workspace {
         var planned: [PlannedRun] = []
         for record in unfinished {
             let adapter = try record.params.adapter.map { try self.adapter(named: $0) }
-            let choice = try modelChoice(record.params.modelName, adapter: adapter, environment: environment)
+            let choice = try modelChoice(
+                ModelChoice(record.params.modelName), applying: adapter, environment: environment)
             let model = try await model(choice, connected: &connected, environment: environment, notes: notes)
             // A run stored before identities had a content fingerprint resumes with the same file name.
             guard model.identity == record.model || model.identity.hasPrefix(record.model + "#") else {
