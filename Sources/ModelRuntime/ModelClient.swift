@@ -31,43 +31,74 @@ public struct RetryPolicy: Sendable {
 /// connection errors, timeouts, truncated answers, 5xx and 429. When no endpoint can be reached
 /// at all, `RuntimeUnavailable`.
 public final class ModelClient: Sendable {
+    /// The configured model's name (`ModelChoice.managedName` for the managed runtime).
     public let name: String
     public let kind: ProviderKind
+    /// What every endpoint's server can do.
+    public let capabilities: ProviderCapabilities
     public let providers: [any ModelProvider]
     public let timeout: Double
     public let retry: RetryPolicy
+    /// What the model is, adapter included: what its answers are cached and stored under. Until
+    /// the server has said what it serves (`identified(as:)`), its name alone.
+    public let identity: ModelIdentity
     /// The LoRA adapters the server has loaded, and the one this client applies (nil: the base
     /// model). With any loaded, every request states every adapter's scale (see `complete`).
     public let adapters: [LoadedAdapter]
     public let applied: LoadedAdapter?
     private let inFlight: Mutex<[Int]>
 
-    public init(
-        name: String, providers: [any ModelProvider], timeout: Double = 120, retry: RetryPolicy = RetryPolicy(),
-        adapters: [LoadedAdapter] = [], applying applied: LoadedAdapter? = nil
+    public convenience init(
+        name: String, providers: [any ModelProvider], timeout: Double = 120, retry: RetryPolicy = RetryPolicy()
     ) {
         precondition(!providers.isEmpty, "a model needs at least one endpoint")
+        self.init(
+            name: name, providers: providers, timeout: timeout, retry: retry,
+            identity: ModelIdentity(kind: providers[0].kind, served: name), adapters: [], applying: nil)
+    }
+
+    private init(
+        name: String, providers: [any ModelProvider], timeout: Double, retry: RetryPolicy, identity: ModelIdentity,
+        adapters: [LoadedAdapter], applying applied: LoadedAdapter?
+    ) {
         self.name = name
         self.kind = providers[0].kind
+        self.capabilities = providers.dropFirst().reduce(providers[0].capabilities) {
+            $0.intersection($1.capabilities)
+        }
         self.providers = providers
         self.timeout = timeout
         self.retry = retry
+        self.identity = identity
         self.adapters = adapters
         self.applied = applied
         self.inFlight = Mutex([Int](repeating: 0, count: providers.count))
     }
 
-    /// The same model as its server has loaded `adapters`, applying the one whose file is
-    /// `path` (nil: none, the base model). Nil when no loaded adapter has that file.
-    public func serving(_ adapters: [LoadedAdapter], applying path: String? = nil) -> ModelClient? {
+    /// The same model known as `identity` (its adapter part aside: that is the applied adapter's).
+    func identified(as identity: ModelIdentity) -> ModelClient {
+        var identity = identity
+        identity.adapter = self.identity.adapter
+        return ModelClient(
+            name: name, providers: providers, timeout: timeout, retry: retry, identity: identity,
+            adapters: adapters, applying: applied)
+    }
+
+    /// The same model as its server has loaded `adapters`, applying `adapter` at scale 1 (nil:
+    /// none, the base model), its identity naming the adapter. Nil when no loaded adapter has
+    /// that adapter's file.
+    func serving(_ adapters: [LoadedAdapter], applying adapter: AdapterFile? = nil) -> ModelClient? {
         var applied: LoadedAdapter?
-        if let path {
-            let wanted = (path as NSString).standardizingPath
+        var identity = identity.base
+        if let adapter {
+            let wanted = (adapter.path as NSString).standardizingPath
             applied = adapters.first { ($0.path as NSString).standardizingPath == wanted }
             guard applied != nil else { return nil }
+            identity = identity.applying(ModelIdentity.Adapter(hash: adapter.hash))
         }
         return ModelClient(
-            name: name, providers: providers, timeout: timeout, retry: retry, adapters: adapters, applying: applied)
+            name: name, providers: providers, timeout: timeout, retry: retry, identity: identity, adapters: adapters,
+            applying: applied)
     }
 
     /// This model without the adapter it applies: the base model on the same server.

@@ -295,10 +295,35 @@ extension ModelProvider {
     public func loadedAdapters(timeout: Double) async throws -> [LoadedAdapter] { [] }
 }
 
+/// What a model server can do beyond answering a prompt. The engine and the workspace ask these,
+/// never a provider's kind: a new provider states its own and is used for what it states.
+public struct ProviderCapabilities: OptionSet, Sendable, Hashable {
+    public let rawValue: Int
+
+    public init(rawValue: Int) { self.rawValue = rawValue }
+
+    /// Names its slots (llama.cpp's `id_slot`), so requests sharing a prompt prefix can be sent to
+    /// the slot whose cache holds it; `ServerProperties.slots` says how many.
+    public static let namesSlots = ProviderCapabilities(rawValue: 1 << 0)
+    /// Applies loaded LoRA adapters per request, at the scales the request states
+    /// (`CompletionRequest.lora`), and lists what it loaded (`loadedAdapters`).
+    public static let appliesAdapters = ProviderCapabilities(rawValue: 1 << 1)
+    /// Splits text into its tokens on request (`tokenize`, `tokenCount`).
+    public static let tokenizes = ProviderCapabilities(rawValue: 1 << 2)
+    /// Returns each generated token's log-probability and the top alternatives.
+    public static let logprobs = ProviderCapabilities(rawValue: 1 << 3)
+    /// Constrains the answer to one of several texts (`CompletionRequest.choice`).
+    public static let constrainsChoice = ProviderCapabilities(rawValue: 1 << 4)
+}
+
 /// A model server's API: the plug-in point for llama.cpp, OpenAI-compatible and Ollama servers.
 /// A provider talks to one endpoint; `ModelClient` spreads requests over several and retries.
 public protocol ModelProvider: Sendable {
+    /// Which server this is: shown, and part of the identity a response is cached under; what it
+    /// can do is `capabilities`.
     var kind: ProviderKind { get }
+    /// What the server can do beyond a completion.
+    var capabilities: ProviderCapabilities { get }
     /// The base URL, e.g. `http://127.0.0.1:8080`.
     var endpoint: URL { get }
 

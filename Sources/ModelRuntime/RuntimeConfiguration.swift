@@ -305,6 +305,11 @@ public struct RuntimeConfiguration: Sendable {
         url.scheme?.lowercased() == "https" || Loopback.contains(url)
     }
 
+    /// The model to use for `choice`; nil means the managed local runtime. See `select(_:)`.
+    public func select(_ choice: ModelChoice) throws -> ModelConfiguration? {
+        try select(choice.requestedName)
+    }
+
     /// The model to use: `name` (from `--model` or `PWB_MODEL`), else the default, else the only
     /// one; nil means the managed local runtime. Environment overrides are applied.
     public func select(_ requested: String?) throws -> ModelConfiguration? {
@@ -321,12 +326,12 @@ public struct RuntimeConfiguration: Sendable {
         var chosen: ModelConfiguration?
         if let requested, let found = models[requested] {
             chosen = found
-        } else if let requested, endpointOverride == nil, requested != "local" {
+        } else if let requested, endpointOverride == nil, requested != ModelChoice.managedName {
             let known = models.keys.sorted()
             let choices =
                 known.isEmpty
-                ? " (no models are configured; the managed one is called local)"
-                : " (known: \(known.joined(separator: ", ")), local)"
+                ? " (no models are configured; the managed one is called \(ModelChoice.managedName))"
+                : " (known: \(known.joined(separator: ", ")), \(ModelChoice.managedName))"
             throw Refusal("there is no model \"\(requested)\" in .pwb/config.json\(choices)")
         } else if requested == nil {
             chosen = defaultModel.flatMap { models[$0] } ?? (models.count == 1 ? models.values.first : nil)

@@ -41,8 +41,14 @@ import WorkbenchCore
         let loaded = try await plain.loadedAdapters()
         #expect(loaded.map(\.id) == [0, 1] && loaded.allSatisfy { $0.scale == 1 })
         let base = try #require(plain.serving(loaded))
-        let tuned = try #require(plain.serving(loaded, applying: "/w/.pwb/adapters/../adapters/b.gguf"))
-        #expect(plain.serving(loaded, applying: "/elsewhere.gguf") == nil, "an adapter the server has not loaded")
+        func adapter(_ path: String) -> AdapterFile {
+            AdapterFile(name: "b", path: path, hash: String(repeating: "ab", count: 32), baseModel: "llama.cpp:m.gguf")
+        }
+        let tuned = try #require(plain.serving(loaded, applying: adapter("/w/.pwb/adapters/../adapters/b.gguf")))
+        #expect(
+            plain.serving(loaded, applying: adapter("/elsewhere.gguf")) == nil, "an adapter the server has not loaded")
+        #expect(tuned.identity.description == "llama.cpp:local+lora:\(String(repeating: "ab", count: 8))@1")
+        #expect(tuned.base.identity == plain.identity, "the base model's identity names no adapter")
         var request = CompletionRequest(prompt: .text("Review: fine\nSentiment:"), maxTokens: 3)
         // Whatever the caller set, the client states what the server must apply.
         request.lora = [LoraScale(id: 0, scale: 1)]

@@ -6,6 +6,7 @@ import WorkbenchCore
 /// query and the key in an `api-key` header. The bodies and answers are OpenAI's.
 public struct AzureOpenAIProvider: ModelProvider {
     public let kind = ProviderKind.azure
+    public let capabilities: ProviderCapabilities = [.logprobs, .constrainsChoice]
     /// The resource's base URL, e.g. `https://my-resource.openai.azure.com`.
     public let endpoint: URL
     public let deployment: String

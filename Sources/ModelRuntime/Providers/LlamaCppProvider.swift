@@ -5,6 +5,9 @@ import WorkbenchCore
 /// the prompt cache), chat through its `/v1/chat/completions`, `/tokenize`, `/props`, `/health`.
 public struct LlamaCppProvider: ModelProvider {
     public let kind = ProviderKind.llamaCpp
+    public let capabilities: ProviderCapabilities = [
+        .namesSlots, .appliesAdapters, .tokenizes, .logprobs, .constrainsChoice,
+    ]
     public let endpoint: URL
     private let transport: JSONTransport
     private let chat: OpenAIProvider

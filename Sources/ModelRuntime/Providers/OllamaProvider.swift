@@ -4,6 +4,7 @@ import WorkbenchCore
 /// Ollama's native API: raw prompts to `/api/generate`, messages to `/api/chat`.
 public struct OllamaProvider: ModelProvider {
     public let kind = ProviderKind.ollama
+    public let capabilities: ProviderCapabilities = [.logprobs, .constrainsChoice]
     public let endpoint: URL
     public let model: String
     private let transport: JSONTransport

@@ -5,6 +5,7 @@ import WorkbenchCore
 /// ends in `/v1` (vLLM, LM Studio, llama.cpp, Ollama's `/v1`, hosted APIs).
 public struct OpenAIProvider: ModelProvider {
     public let kind = ProviderKind.openAI
+    public let capabilities: ProviderCapabilities = [.logprobs, .constrainsChoice]
     public let endpoint: URL
     public let model: String?
     private let transport: JSONTransport

@@ -106,7 +106,7 @@ extension Workspace {
         let revisions = try revisions(for: EvalOptions(template: options.template))
         var base = EvalOptions(template: options.template)
         base.evalset = try evalsetName(for: base.with { $0.evalset = options.evalset }, revisions: revisions)
-        base.models = [options.model]
+        base.models = [ModelChoice(options.model)]
         base.limit = options.budget
         base.seed = options.seed
         base.concurrency = options.concurrency

@@ -225,12 +225,13 @@ final class EvalExecution {
 
     /// How requests go out: `capacity[lane]` at a time per lane; with `slotted`, lane N's requests
     /// name server slot N (`id_slot`), so each slot keeps the prefix of the run its lane serves.
-    /// Slots are named only when every run asks one llama.cpp server whose slot count is known;
+    /// Slots are named only when every run asks one server that names its slots and says how many;
     /// otherwise (OpenAI-compatible, Ollama, several endpoints or models) the lanes are just a
     /// concurrency bound and the server places requests itself.
     func lanes() -> (capacity: [Int], slotted: Bool) {
         let client = runs[0].model.client
-        if client.kind == .llamaCpp, client.providers.count == 1, let slots = runs[0].model.properties.slots,
+        if client.capabilities.contains(.namesSlots), client.providers.count == 1,
+            let slots = runs[0].model.properties.slots,
             slots > 0, runs.allSatisfy({ $0.model.client === client })
         {
             let count = min(concurrency, slots)

@@ -10,8 +10,8 @@ public struct EvalOptions: Sendable {
     public var variants: [String]?
     public var evalset: String?
     public var split: Split = .dev
-    /// Configured model names; nil in the list means the default model.
-    public var models: [String?] = [nil]
+    /// The models to score with, each as `--model` chose it.
+    public var models: [ModelChoice] = [.automatic]
     public var concurrency: Int?
     public var repeats = 1
     public var useCache = true

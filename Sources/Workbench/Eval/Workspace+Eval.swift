@@ -35,7 +35,7 @@ extension Workspace {
     ) async throws -> [EvalReport] {
         var prepared: [PreparedEvaluation] = []
         defer { withExtendedLifetime(prepared) {} }
-        var connected: [String: ConnectedModel] = [:]
+        var connected: [ModelChoice: ConnectedModel] = [:]
         do {
             for options in list {
                 prepared.append(
@@ -94,11 +94,11 @@ extension Workspace {
     }
 
     /// Checks `options`, connects its models and creates its runs: everything before the first request.
-    /// - Parameter connected: the models connected so far, by name and adapter; one it connects is added.
+    /// - Parameter connected: the models connected so far, by choice; one it connects is added.
     /// - Throws: `CancellationError` when `stop` is requested while the cases are checked.
     private func prepare(
         _ options: EvalOptions, environment: [String: String], stop: StopRequest?, notes: (String) -> Void,
-        connected: inout [String: ConnectedModel]
+        connected: inout [ModelChoice: ConnectedModel]
     ) async throws -> PreparedEvaluation {
         let revisions = try revisions(for: options)
         let evalset = try evalset(named: try evalsetName(for: options, revisions: revisions))
@@ -152,19 +152,9 @@ extension Workspace {
         guard let firstCase else { throw Refusal("eval set \(evalset.name) changed while it was read; try again") }
         let shared = try revisions.map { try sharedExamples($0, strategy: strategy, train: train, seed: options.seed) }
         var models: [ConnectedModel] = []
-        for name in options.models {
-            // An adapter is served by the managed runtime: with no model named, that one.
-            let name = name ?? (adapter == nil ? nil : "local")
-            // Evaluations scored together share one client per model, so their requests can name its slots.
-            let key = "\(name ?? "")\u{0}\(adapter?.name ?? "")"
-            if let model = connected[key] {
-                models.append(model)
-                continue
-            }
-            let model = try await connect(model: name, adapter: adapter, environment: environment)
-            if let started = model.startedRuntime { notes(Workspace.startedNote(started)) }
-            connected[key] = model
-            models.append(model)
+        for choice in options.models {
+            let choice = try modelChoice(choice, applying: adapter, environment: environment)
+            models.append(try await model(choice, connected: &connected, environment: environment, notes: notes))
         }
         let concurrency =
             options.concurrency ?? max(1, models.map { $0.properties.slots ?? 4 }.reduce(0, +) / max(1, models.count))
@@ -229,26 +219,21 @@ extension Workspace {
             )
         }
         let evalset = try evalset(id: batch[0].evalsetID)
-        var models: [String: ConnectedModel] = [:]
+        var connected: [ModelChoice: ConnectedModel] = [:]
         var planned: [PlannedRun] = []
         for record in unfinished {
-            let name = record.params.modelName
-            if models[name ?? ""] == nil {
-                let adapter = try record.params.adapter.map { try self.adapter(named: $0) }
-                let model = try await connect(
-                    model: name ?? (adapter == nil ? nil : "local"), adapter: adapter, environment: environment)
-                if let started = model.startedRuntime { notes(Workspace.startedNote(started)) }
-                // A run stored before identities had a content fingerprint resumes with the same file name.
-                guard model.identity == record.model || model.identity.hasPrefix(record.model + "#") else {
-                    throw Refusal(
-                        "run \(record.id) was made with \(record.model), but the model answering now is \(model.identity); resume needs the same model"
-                    )
-                }
-                models[name ?? ""] = model
+            let adapter = try record.params.adapter.map { try self.adapter(named: $0) }
+            let choice = try modelChoice(
+                ModelChoice(record.params.modelName), applying: adapter, environment: environment)
+            let model = try await model(choice, connected: &connected, environment: environment, notes: notes)
+            // A run stored before identities had a content fingerprint resumes with the same file name.
+            guard model.identity == record.model || model.identity.hasPrefix(record.model + "#") else {
+                throw Refusal(
+                    "run \(record.id) was made with \(record.model), but the model answering now is \(model.identity); resume needs the same model"
+                )
             }
             planned.append(
-                PlannedRun(
-                    record: record, revision: try resolve(revisionID: record.revisionID), model: models[name ?? ""]!))
+                PlannedRun(record: record, revision: try resolve(revisionID: record.revisionID), model: model))
         }
         var items: [WorkItem] = []
         for (index, run) in planned.enumerated() {
@@ -273,6 +258,20 @@ extension Workspace {
             concurrency: chosenConcurrency,
             stop: stop, notes: notes, progress: progress)
         return try conclude(planned, outage: outage, allRuns: batch)
+    }
+
+    /// The model `choice` names, connected once however many runs ask for it: runs scored together
+    /// share one client per model, so their requests can name its slots.
+    /// - Parameter connected: the models connected so far; one connected now is added.
+    private func model(
+        _ choice: ModelChoice, connected: inout [ModelChoice: ConnectedModel], environment: [String: String],
+        notes: (String) -> Void
+    ) async throws -> ConnectedModel {
+        if let model = connected[choice] { return model }
+        let model = try await connect(choice, environment: environment)
+        if let started = model.startedRuntime { notes(Workspace.startedNote(started)) }
+        connected[choice] = model
+        return model
     }
 
     /// Runs the items; returns the runtime outage that stopped them early, if one did.

@@ -178,7 +178,7 @@ extension Workspace {
         try checkTrainingData(pairs, revision: revision)
 
         // The base is the model the managed runtime serves: the adapter is trained for that file.
-        let base = try await connect(model: "local", environment: environment)
+        let base = try await connect(.managed, environment: environment)
         if let started = base.startedRuntime { notes(Workspace.startedNote(started)) }
         // The file pwb started the runtime with, never a path a server names: the trainer reads it.
         guard case .running(let managed, _) = await managedServer(environment: environment).status(),

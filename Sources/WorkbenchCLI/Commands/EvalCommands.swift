@@ -154,7 +154,7 @@ enum EvalCommands {
         options.evalset = invocation.evalset
         if let split = invocation.split { options.split = split }
         let models = invocation.all(\.models).flatMap { $0 }
-        if !models.isEmpty { options.models = models }
+        if !models.isEmpty { options.models = models.map(ModelChoice.init) }
         options.concurrency = invocation.concurrency
         options.repeats = invocation.repeats ?? 1
         options.useCache = !invocation.noCache

@@ -99,9 +99,9 @@ enum RuntimeCommands {
             )
         }
         json["models"] = .array(models)
-        json["default"] = .string(selected?.name ?? "local")
+        json["default"] = .string(selected?.name ?? ModelChoice.managedName)
         lines.append(
-            "default model: \(selected.map { "\($0.name) (\($0.provider.rawValue) at \($0.endpoints.map(\.absoluteString).joined(separator: ", ")))" } ?? "local (the managed llama-server)")"
+            "default model: \(selected.map { "\($0.name) (\($0.provider.rawValue) at \($0.endpoints.map(\.absoluteString).joined(separator: ", ")))" } ?? "\(ModelChoice.managedName) (the managed llama-server)")"
         )
         if invocation.json {
             invocation.output.line(JSONValue.object(json).serialized(pretty: true))
@@ -167,7 +167,7 @@ enum RuntimeCommands {
             throw UsageError("\(missing): give \(needed), or \(invocation.inREPL ? "case ID" : "--case ID")")
         }
         let request = try Prompting.request(resolved.file, reference: resolved.reference, vars: vars, topLogprobs: 5)
-        let model = try await workspace.connect(model: input.model, environment: session.environment)
+        let model = try await workspace.connect(ModelChoice(input.model), environment: session.environment)
         if let started = model.startedRuntime { invocation.output.note(Workspace.startedNote(started)) }
         let completion = try await Interrupts.run(output: invocation.output, stop: nil) {
             try await model.client.checkFits(request, contextSize: model.properties.contextSize)

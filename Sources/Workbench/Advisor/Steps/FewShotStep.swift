@@ -1,4 +1,5 @@
 import Foundation
+import ModelRuntime
 import WorkbenchCore
 import WorkbenchStore
 
@@ -118,7 +119,7 @@ struct FewShotStep: LadderStep {
         -> Int?
     {
         let model = try await context.workspace.connect(
-            model: zeroShot.modelName == "local" ? nil : zeroShot.modelName, environment: context.environment)
+            ModelChoice(zeroShot.modelName), environment: context.environment)
         guard let size = model.properties.contextSize else { return nil }
         let format = try context.workspace.exampleFormat(revision)
         let sample = Array(context.train.prefix(8).map(\.evalCase))

@@ -51,7 +51,7 @@ struct HostedFineTuningStep: LadderStep {
         workspace.servedTunedModels[tuned.name] = tuned
         let evaluation = context.base.with {
             $0.variants = context.pinned
-            $0.models = [tuned.name]
+            $0.models = [ModelChoice(tuned.name)]
         }
         let run = try await context.runTogether("fine-tuned model", [("fine-tuned model", evaluation)])[0].runs[0]
         var rung = try context.rung(

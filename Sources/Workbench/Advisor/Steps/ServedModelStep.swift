@@ -1,4 +1,5 @@
 import Foundation
+import ModelRuntime
 import WorkbenchCore
 import WorkbenchStore
 
@@ -15,7 +16,7 @@ struct ServedModelStep: LadderStep {
         }
         let evaluation = context.base.with {
             $0.variants = context.pinned
-            $0.models = [model]
+            $0.models = [ModelChoice(model)]
         }
         let run = try await context.runTogether("fine-tuned model", [("fine-tuned model", evaluation)])[0].runs[0]
         var rung = try context.rung(

@@ -6,9 +6,77 @@ import WorkbenchCore
     import Glibc
 #endif
 
-/// What tells two models apart in the response cache when their names are the same: two GGUF
-/// files both called `model.gguf`, or an Ollama tag pulled again.
-enum ModelIdentity {
+/// What a model is, for the response cache and stored runs: the provider kind, the model served
+/// (its file name, or its name elsewhere), a fingerprint of its content when one can be had, and
+/// the LoRA adapter applied to it, rendered as `llama.cpp:FILE#FINGERPRINT+lora:HASH@1`. Two GGUF
+/// files both called `model.gguf`, or an Ollama tag pulled again, differ by their fingerprint.
+public struct ModelIdentity: Sendable, Hashable, CustomStringConvertible {
+    /// A LoRA adapter applied to the model: the first 16 hex digits of its content hash, and its scale.
+    public struct Adapter: Sendable, Hashable {
+        public var hash: String
+        public var scale: Double
+
+        public init(hash: String, scale: Double = 1) {
+            self.hash = String(hash.prefix(16))
+            self.scale = scale
+        }
+    }
+
+    public var kind: ProviderKind
+    /// The served model's file name (a server's path loses its folders) or its name.
+    public var served: String
+    /// 16 hex digits of the served model's content; nil when nothing tells it apart but its name.
+    public var fingerprint: String?
+    /// What the fingerprint was read from, in words: not part of the identity's text.
+    public var basis: String
+    public var adapter: Adapter?
+
+    public init(
+        kind: ProviderKind, served: String, fingerprint: String? = nil, basis: String = "the name alone",
+        adapter: Adapter? = nil
+    ) {
+        self.kind = kind
+        self.served = served
+        self.fingerprint = fingerprint
+        self.basis = basis
+        self.adapter = adapter
+    }
+
+    /// The identity of what `properties` describe, served by `kind` from `endpoints`; `name` when
+    /// the server names no model.
+    init(kind: ProviderKind, name: String, properties: ServerProperties, servedFrom endpoints: [URL]) {
+        let (content, basis) = ModelIdentity.content(properties, servedFrom: endpoints)
+        self.init(
+            kind: kind, served: properties.model.map { ($0 as NSString).lastPathComponent } ?? name,
+            fingerprint: content, basis: basis)
+    }
+
+    /// The same model without an adapter.
+    public var base: ModelIdentity {
+        var base = self
+        base.adapter = nil
+        return base
+    }
+
+    /// The same model with `adapter` applied.
+    public func applying(_ adapter: Adapter) -> ModelIdentity {
+        var applied = self
+        applied.adapter = adapter
+        return applied
+    }
+
+    /// As response cache keys and stored runs have it: `KIND:SERVED#FINGERPRINT+lora:HASH@SCALE`.
+    public var description: String {
+        var text = "\(kind.rawValue):\(served)"
+        if let fingerprint { text += "#" + fingerprint }
+        if let adapter {
+            text += "+lora:\(adapter.hash)@" + String(format: "%g", adapter.scale)
+        }
+        return text
+    }
+}
+
+extension ModelIdentity {
     /// How much of each end of a model file is read: a GGUF file starts with its metadata and
     /// ends in weights, so a different model differs in its size or one of its ends. Small, so
     /// that every command that connects pays next to nothing for it.
@@ -20,7 +88,7 @@ enum ModelIdentity {
     /// The path is whatever a server says, so it is opened without waiting (a FIFO would block
     /// the open until a writer came) and read only when it is a regular file (a FIFO or a device
     /// could block or never end).
-    static func fingerprint(path: String) -> String? {
+    public static func fingerprint(path: String) -> String? {
         let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
         guard descriptor >= 0 else { return nil }
         var info = stat()
