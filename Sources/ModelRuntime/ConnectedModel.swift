@@ -2,32 +2,32 @@ import Foundation
 import WorkbenchCore
 
 /// A model ready to take requests, with what its server said of itself.
-public struct ConnectedModel: Sendable {
-    public var client: ModelClient
-    public var properties: ServerProperties
+package struct ConnectedModel: Sendable {
+    package var client: ModelClient
+    package var properties: ServerProperties
     /// Set when connecting started the managed `llama-server`.
-    public var startedRuntime: RuntimeInfo?
+    package var startedRuntime: RuntimeInfo?
 
-    public init(client: ModelClient, properties: ServerProperties, startedRuntime: RuntimeInfo? = nil) {
+    package init(client: ModelClient, properties: ServerProperties, startedRuntime: RuntimeInfo? = nil) {
         self.client = client
         self.properties = properties
         self.startedRuntime = startedRuntime
     }
 
     /// The configured model name (`local` for the managed runtime).
-    public var name: String { client.name }
+    package var name: String { client.name }
 
     /// What identifies the model in the response cache and in stored runs: provider kind, model
     /// name, when known a fingerprint of its content, and the adapter applied (`ModelIdentity`).
-    public var identity: String { client.identity.description }
+    package var identity: String { client.identity.description }
 
     /// The identity of the model without the adapter the client applies: what a judge, which
     /// grades every rung alike, is cached under.
-    public var baseIdentity: String { client.identity.base.description }
+    package var baseIdentity: String { client.identity.base.description }
 
     /// What the identity's content was read from, in words (the model file, a digest, what the
     /// server says of the weights, or nothing but the name).
-    public var identityBasis: String { client.identity.basis }
+    package var identityBasis: String { client.identity.basis }
 }
 
 extension RuntimeConfiguration {
@@ -38,7 +38,7 @@ extension RuntimeConfiguration {
     /// A managed choice with an adapter restarts the managed runtime when it has not loaded the
     /// adapter's file; every request then applies it at scale 1, and the model's identity names
     /// the adapter's hash and scale, so its answers are cached apart from the base model's.
-    public func connect(_ choice: ModelChoice, managedServer server: ManagedServer, environment: [String: String])
+    package func connect(_ choice: ModelChoice, managedServer server: ManagedServer, environment: [String: String])
         async throws -> ConnectedModel
     {
         let adapter = choice.adapter

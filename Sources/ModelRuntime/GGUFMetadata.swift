@@ -5,8 +5,8 @@ import Foundation
 ///
 /// Layout (little-endian): `GGUF`, version u32, tensor count u64, key–value count u64, then per
 /// pair a string key (u64 length + UTF-8), a u32 type and the value.
-public struct GGUFMetadata: Sendable, Hashable {
-    public enum Value: Sendable, Hashable {
+package struct GGUFMetadata: Sendable, Hashable {
+    package enum Value: Sendable, Hashable {
         case integer(Int64)
         case float(Double)
         case bool(Bool)
@@ -15,33 +15,33 @@ public struct GGUFMetadata: Sendable, Hashable {
         case array(count: UInt64)
     }
 
-    public var values: [String: Value]
+    package var values: [String: Value]
 
-    public init(values: [String: Value]) {
+    package init(values: [String: Value]) {
         self.values = values
     }
 
     /// `general.architecture`, e.g. `gemma3`.
-    public var architecture: String? {
+    package var architecture: String? {
         if case .text(let name)? = values["general.architecture"] { return name }
         return nil
     }
 
     /// An integer value of the architecture's own keys, e.g. `attention.sliding_window`.
-    public func architectureInteger(_ suffix: String) -> Int? {
+    package func architectureInteger(_ suffix: String) -> Int? {
         guard let architecture, case .integer(let value)? = values[architecture + "." + suffix] else { return nil }
         return Int(value)
     }
 
     /// The attention window in tokens when the model uses sliding-window attention (Gemma 2 and 3,
     /// Cohere 2, …); nil when every layer attends to the whole context.
-    public var slidingWindow: Int? { architectureInteger("attention.sliding_window").flatMap { $0 > 0 ? $0 : nil } }
+    package var slidingWindow: Int? { architectureInteger("attention.sliding_window").flatMap { $0 > 0 ? $0 : nil } }
 
     /// The context length the model was trained for.
-    public var trainedContextLength: Int? { architectureInteger("context_length") }
+    package var trainedContextLength: Int? { architectureInteger("context_length") }
 
     /// Reads the header of the file at `path`.
-    public init(path: String) throws {
+    package init(path: String) throws {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw GGUFError(path: path, reason: "cannot be opened")
         }
@@ -152,9 +152,9 @@ public struct GGUFMetadata: Sendable, Hashable {
 }
 
 /// A model file whose GGUF header cannot be read.
-public struct GGUFError: Error, Sendable, CustomStringConvertible {
-    public var path: String
-    public var reason: String
+package struct GGUFError: Error, Sendable, CustomStringConvertible {
+    package var path: String
+    package var reason: String
 
-    public var description: String { "the model file \(path) \(reason); check that it is a complete GGUF file" }
+    package var description: String { "the model file \(path) \(reason); check that it is a complete GGUF file" }
 }

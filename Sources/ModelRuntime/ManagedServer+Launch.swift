@@ -42,7 +42,7 @@ extension ManagedServer {
     }
 
     /// The resident memory of process `pid` in bytes (`VmRSS` of `/proc/PID/status`).
-    public static func residentBytes(pid: Int32) -> Int? {
+    package static func residentBytes(pid: Int32) -> Int? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
             let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
         else { return nil }
@@ -52,7 +52,7 @@ extension ManagedServer {
     }
 
     /// The arguments process `pid` was started with.
-    public static func commandLine(pid: Int32) -> [String] {
+    package static func commandLine(pid: Int32) -> [String] {
         guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return [] }
         return data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
     }

@@ -115,7 +115,7 @@ extension ManagedServer {
     }
 
     /// The resident memory of every process of group `group`: a wrapper and the server it runs.
-    public static func residentBytes(group: Int32) -> Int? {
+    package static func residentBytes(group: Int32) -> Int? {
         let sizes = members(ofGroup: group).compactMap { residentBytes(pid: $0) }
         return sizes.isEmpty ? nil : sizes.reduce(0, +)
     }

@@ -6,21 +6,21 @@ import WorkbenchCore
 #endif
 
 /// What `.pwb/runtime.json` records about the `llama-server` that `pwb` started.
-public struct RuntimeInfo: Sendable, Hashable {
-    public var pid: Int32
-    public var port: Int
-    public var model: String
-    public var slots: Int
-    public var contextPerSlot: Int
-    public var binary: String
-    public var startedAt: String
+package struct RuntimeInfo: Sendable, Hashable {
+    package var pid: Int32
+    package var port: Int
+    package var model: String
+    package var slots: Int
+    package var contextPerSlot: Int
+    package var binary: String
+    package var startedAt: String
     /// When the process started, in clock ticks after boot (`/proc/PID/stat`): with the pid,
     /// the process's identity, which a recycled pid cannot share and a renamed binary keeps.
-    public var startTicks: Int?
+    package var startTicks: Int?
     /// LoRA adapters (GGUF paths) loaded unapplied: each request names those it applies.
-    public var adapters: [String] = []
+    package var adapters: [String] = []
 
-    public var endpoint: URL { URL(string: "http://127.0.0.1:\(port)")! }
+    package var endpoint: URL { URL(string: "http://127.0.0.1:\(port)")! }
 
     var json: JSONValue {
         [
@@ -55,67 +55,67 @@ public struct RuntimeInfo: Sendable, Hashable {
 }
 
 /// The managed runtime failed to start or stop; the message says why and what to do.
-public struct ManagedServerError: Error, Sendable, CustomStringConvertible {
+package struct ManagedServerError: Error, Sendable, CustomStringConvertible {
     /// What went wrong; the commands to run next are named as such, for the interface to word.
-    public var message: Message
+    package var message: Message
     /// True when the cause is that nothing is installed or nothing could run (exit code 3).
-    public var unavailable: Bool
+    package var unavailable: Bool
     /// The server could not bind its port: another process took it first.
-    public var portTaken = false
+    package var portTaken = false
 
-    public init(message: Message, unavailable: Bool, portTaken: Bool = false) {
+    package init(message: Message, unavailable: Bool, portTaken: Bool = false) {
         self.message = message
         self.unavailable = unavailable
         self.portTaken = portTaken
     }
 
-    public var description: String { message.description }
+    package var description: String { message.description }
 }
 
 extension ManagedServerError: ExitCoded {
     /// A server that cannot be had is a runtime unavailable; one the configuration asks wrongly of, a usage error.
-    public var exitCode: Int32 { unavailable ? ExitCode.runtimeUnavailable : ExitCode.usage }
+    package var exitCode: Int32 { unavailable ? ExitCode.runtimeUnavailable : ExitCode.usage }
 
-    public func sentence(wording: (Message) -> String) -> String { wording(message) }
+    package func sentence(wording: (Message) -> String) -> String { wording(message) }
 }
 
 /// The local `llama-server` that `pwb` starts and stops itself: loopback only, logging to
 /// `.pwb/runtime.log`, its pid and port in `.pwb/runtime.json`. It keeps running after the
 /// command that started it, so the next command finds it warm; `pwb runtime stop` ends it.
-public struct ManagedServer: Sendable {
-    public static let defaultPort = 8181
+package struct ManagedServer: Sendable {
+    package static let defaultPort = 8181
     /// Two slots, by measurement on the 2-core machine this is developed on: 40 prompts sharing a
     /// 180-token 3-shot block (Gemma 3 270M, --swa-full, 4,096 tokens a slot, a client at the slot
     /// count, warm, the machine shared): 1 slot 133.6 s (399 MiB resident), 2 slots 73.3 s
     /// (585 MiB), 4 slots 74.8 s (794 MiB); 2 slots with --cache-reuse 256 76.7 s, so it is not
     /// used (the shared part is a prefix, which the prompt cache reuses without it); 4 slots
     /// without --swa-full 245.8 s. Four slots cost 200 MiB more for no gain.
-    public static let defaultSlots = 2
-    public static let defaultContextPerSlot = 4096
-    public static let defaultModelFile = "gemma-3-270m-q4_k_m.gguf"
+    package static let defaultSlots = 2
+    package static let defaultContextPerSlot = 4096
+    package static let defaultModelFile = "gemma-3-270m-q4_k_m.gguf"
 
-    public let stateDirectory: String
-    public let environment: [String: String]
+    package let stateDirectory: String
+    package let environment: [String: String]
     let http: HTTPClient
     /// How long to wait for another pwb process that is starting or stopping the server.
-    public var lockTimeout: Double = 300
+    package var lockTimeout: Double = 300
 
-    public init(stateDirectory: String, environment: [String: String], http: HTTPClient) {
+    package init(stateDirectory: String, environment: [String: String], http: HTTPClient) {
         self.stateDirectory = stateDirectory
         self.environment = environment
         self.http = http
     }
 
-    public var logPath: String { stateDirectory + "/runtime.log" }
+    package var logPath: String { stateDirectory + "/runtime.log" }
     var infoPath: String { stateDirectory + "/runtime.json" }
 
     /// `$XDG_CACHE_HOME/pwb` or `~/.cache/pwb`, where set-up puts the server and the model.
-    public var cacheDirectory: String {
+    package var cacheDirectory: String {
         if let xdg = environment["XDG_CACHE_HOME"], !xdg.isEmpty { return xdg + "/pwb" }
         return (environment["HOME"] ?? NSHomeDirectory()) + "/.cache/pwb"
     }
 
-    public func binaryPath() throws -> String {
+    package func binaryPath() throws -> String {
         if let path = environment["PWB_LLAMA_SERVER"], !path.isEmpty {
             guard FileManager.default.isExecutableFile(atPath: path) else {
                 throw ManagedServerError(
@@ -134,7 +134,7 @@ public struct ManagedServer: Sendable {
         return path
     }
 
-    public func defaultModelPath() throws -> String {
+    package func defaultModelPath() throws -> String {
         if let path = environment["PWB_MODEL_PATH"], !path.isEmpty {
             guard FileManager.default.fileExists(atPath: path) else {
                 throw ManagedServerError(message: "PWB_MODEL_PATH=\(path) does not exist", unavailable: true)
@@ -151,7 +151,7 @@ public struct ManagedServer: Sendable {
         return path
     }
 
-    public enum Status: Sendable {
+    package enum Status: Sendable {
         case running(RuntimeInfo, healthy: Bool)
         /// The pid file named a process that is gone (or is something else now); it was removed.
         case stale(RuntimeInfo)
@@ -159,7 +159,7 @@ public struct ManagedServer: Sendable {
     }
 
     /// Whether the recorded server runs; a stale record is removed.
-    public func status() async -> Status {
+    package func status() async -> Status {
         guard let info = readInfo() else { return .stopped }
         guard ManagedServer.isOurs(info) else {
             try? FileManager.default.removeItem(atPath: infoPath)
@@ -180,7 +180,7 @@ public struct ManagedServer: Sendable {
 
     /// Starts `llama-server` on 127.0.0.1 and waits for `/health`.
     /// - Parameter port: nil picks the default port, or a free one when that is taken.
-    public func start(
+    package func start(
         model: String?, port: Int?, slots: Int?, contextPerSlot: Int?, adapters: [String] = [],
         healthTimeout: Double = 120
     ) async throws -> RuntimeInfo {
@@ -311,7 +311,7 @@ public struct ManagedServer: Sendable {
     /// - Parameter adapters: LoRA adapters (GGUF paths) it must have loaded. A server without
     ///   one of them is restarted with the same model and settings and every adapter it had, plus
     ///   the new ones: llama-server loads adapters only when it starts.
-    public func ensureRunning(adapters: [String] = []) async throws -> (info: RuntimeInfo, started: Bool) {
+    package func ensureRunning(adapters: [String] = []) async throws -> (info: RuntimeInfo, started: Bool) {
         try await exclusively { try await ensureRunningLocked(adapters: adapters) }
     }
 
@@ -386,7 +386,7 @@ public struct ManagedServer: Sendable {
     /// Stops the managed server and every process of its group (a wrapper's children, the
     /// watchdog): SIGTERM, then SIGKILL after `grace` seconds. Returns what was stopped, or nil
     /// when nothing ran.
-    public func stop(grace: Double = 10) async throws -> RuntimeInfo? {
+    package func stop(grace: Double = 10) async throws -> RuntimeInfo? {
         try await exclusively { try await stopLocked(grace: grace) }
     }
 

@@ -2,7 +2,7 @@ import Foundation
 import WorkbenchCore
 
 /// Which model a command talks to: what `--model` says, parsed once.
-public enum ModelChoice: Sendable, Hashable {
+package enum ModelChoice: Sendable, Hashable {
     /// What the configuration picks: `PWB_MODEL`, its default model, its only model, else the
     /// managed runtime.
     case automatic
@@ -12,14 +12,14 @@ public enum ModelChoice: Sendable, Hashable {
     case configured(String)
 
     /// What the user types and sees for the managed runtime.
-    public static let managedName = "local"
+    package static let managedName = "local"
 
     /// The managed runtime applying no adapter.
-    public static let managed = ModelChoice.managed(adapter: nil)
+    package static let managed = ModelChoice.managed(adapter: nil)
 
     /// The choice a model name means: none is `automatic`, `local` the managed runtime, any other
     /// a configured model.
-    public init(_ name: String?) {
+    package init(_ name: String?) {
         switch name {
         case nil: self = .automatic
         case ModelChoice.managedName?: self = .managed
@@ -37,22 +37,22 @@ public enum ModelChoice: Sendable, Hashable {
     }
 
     /// The adapter every request applies, when one does.
-    public var adapter: AdapterFile? {
+    package var adapter: AdapterFile? {
         if case .managed(let adapter) = self { adapter } else { nil }
     }
 }
 
 /// A LoRA adapter file for the managed runtime to serve and apply, as the workbench stored it.
-public struct AdapterFile: Sendable, Hashable {
+package struct AdapterFile: Sendable, Hashable {
     /// The name it is known by, for messages.
-    public var name: String
-    public var path: String
+    package var name: String
+    package var path: String
     /// A hash of its content: the model identity names its first 16 hex digits.
-    public var hash: String
+    package var hash: String
     /// The identity of the model it was trained for (`ModelIdentity`'s text).
-    public var baseModel: String
+    package var baseModel: String
 
-    public init(name: String, path: String, hash: String, baseModel: String) {
+    package init(name: String, path: String, hash: String, baseModel: String) {
         self.name = name
         self.path = path
         self.hash = hash
@@ -60,7 +60,7 @@ public struct AdapterFile: Sendable, Hashable {
     }
 
     /// Why a configured model, `model`, cannot apply this adapter.
-    public func refusal(model: String) -> Refusal {
+    package func refusal(model: String) -> Refusal {
         Refusal(
             "adapter \(name) is served by the managed runtime, not by model \(model); leave out \(setting: "model"), or name a tuned model your server serves with \(setting: "model")"
         )

@@ -3,14 +3,14 @@ import Synchronization
 import WorkbenchCore
 
 /// When and how long to wait before trying a request again.
-public struct RetryPolicy: Sendable {
+package struct RetryPolicy: Sendable {
     /// Tries in all, the first included.
-    public var attempts: Int
+    package var attempts: Int
     /// The first back-off; each further one doubles, up to `maxDelay`, with full jitter.
-    public var baseDelay: Double
-    public var maxDelay: Double
+    package var baseDelay: Double
+    package var maxDelay: Double
 
-    public init(attempts: Int = 4, baseDelay: Double = 0.5, maxDelay: Double = 8) {
+    package init(attempts: Int = 4, baseDelay: Double = 0.5, maxDelay: Double = 8) {
         self.attempts = max(1, attempts)
         self.baseDelay = baseDelay
         self.maxDelay = maxDelay
@@ -18,7 +18,7 @@ public struct RetryPolicy: Sendable {
 
     /// The wait before try `attempt + 1`: a random time up to the exponential bound, and never
     /// less than the server's `Retry-After`.
-    public func delay(afterAttempt attempt: Int, retryAfter: Double?) -> Double {
+    package func delay(afterAttempt attempt: Int, retryAfter: Double?) -> Double {
         let bound = min(maxDelay, baseDelay * pow(2, Double(attempt)))
         let jittered = Double.random(in: (bound / 2)...max(bound / 2, bound))
         guard let retryAfter else { return jittered }
@@ -30,25 +30,25 @@ public struct RetryPolicy: Sendable {
 /// fewest in flight, and are retried (on another endpoint when one is down or hung) after
 /// connection errors, timeouts, truncated answers, 5xx and 429. When no endpoint can be reached
 /// at all, `RuntimeUnavailable`.
-public final class ModelClient: Sendable {
+package final class ModelClient: Sendable {
     /// The configured model's name (`ModelChoice.managedName` for the managed runtime).
-    public let name: String
-    public let kind: ProviderKind
+    package let name: String
+    package let kind: ProviderKind
     /// What every endpoint's server can do.
-    public let capabilities: ProviderCapabilities
-    public let providers: [any ModelProvider]
-    public let timeout: Double
-    public let retry: RetryPolicy
+    package let capabilities: ProviderCapabilities
+    package let providers: [any ModelProvider]
+    package let timeout: Double
+    package let retry: RetryPolicy
     /// What the model is, adapter included: what its answers are cached and stored under. Until
     /// the server has said what it serves (`identified(as:)`), its name alone.
-    public let identity: ModelIdentity
+    package let identity: ModelIdentity
     /// The LoRA adapters the server has loaded, and the one this client applies (nil: the base
     /// model). With any loaded, every request states every adapter's scale (see `complete`).
-    public let adapters: [LoadedAdapter]
-    public let applied: LoadedAdapter?
+    package let adapters: [LoadedAdapter]
+    package let applied: LoadedAdapter?
     private let inFlight: Mutex<[Int]>
 
-    public convenience init(
+    package convenience init(
         name: String, providers: [any ModelProvider], timeout: Double = 120, retry: RetryPolicy = RetryPolicy()
     ) {
         precondition(!providers.isEmpty, "a model needs at least one endpoint")
@@ -102,19 +102,19 @@ public final class ModelClient: Sendable {
     }
 
     /// This model without the adapter it applies: the base model on the same server.
-    public var base: ModelClient {
+    package var base: ModelClient {
         applied == nil ? self : serving(adapters)!
     }
 
     /// The scales every request states: the applied adapter at 1, every other loaded one at 0;
     /// nil when the server has none loaded (the request then names none).
-    public var adapterScales: [LoraScale]? {
+    package var adapterScales: [LoraScale]? {
         adapters.isEmpty ? nil : adapters.map { LoraScale(id: $0.id, scale: $0.id == applied?.id ? 1 : 0) }
     }
 
     /// The LoRA adapters the servers behind this model have loaded. Endpoints that loaded
     /// different ones cannot be told which to apply by one list of scales, so they are refused.
-    public func loadedAdapters() async throws -> [LoadedAdapter] {
+    package func loadedAdapters() async throws -> [LoadedAdapter] {
         let first = try await withRetries { try await $0.loadedAdapters(timeout: min(timeout, 30)) }
         for provider in providers.dropFirst() {
             let other = try await provider.loadedAdapters(timeout: min(timeout, 30))
@@ -129,7 +129,7 @@ public final class ModelClient: Sendable {
         return first
     }
 
-    public var endpoints: [String] { providers.map(\.endpoint.absoluteString) }
+    package var endpoints: [String] { providers.map(\.endpoint.absoluteString) }
 
     /// The index of the endpoint to use: fewest requests in flight, avoiding those that just
     /// failed to connect unless every one has.
@@ -193,7 +193,7 @@ public final class ModelClient: Sendable {
     /// every adapter's scale (`adapterScales`), whatever the caller set: a request that named none
     /// would be answered at the server's global scales, which llama-server keeps at 1 for every
     /// adapter it loaded, even with `--lora-init-without-apply`.
-    public func complete(_ request: CompletionRequest) async throws -> Completion {
+    package func complete(_ request: CompletionRequest) async throws -> Completion {
         var request = request
         request.lora = adapterScales
         var completion = try await withRetries { [request] in
@@ -203,18 +203,18 @@ public final class ModelClient: Sendable {
         return completion
     }
 
-    public func tokenCount(_ text: String) async throws -> Int? {
+    package func tokenCount(_ text: String) async throws -> Int? {
         try await withRetries { try await $0.tokenCount(text, timeout: timeout) }
     }
 
     /// How the server's tokenizer splits `text`, or nil when it has none to ask.
-    public func tokenize(_ text: String) async throws -> [Token]? {
+    package func tokenize(_ text: String) async throws -> [Token]? {
         try await withRetries { try await $0.tokenize(text, timeout: min(timeout, 30)) }
     }
 
     /// The first endpoint's properties, with the slots of all endpoints added up. Numbers no
     /// server could mean are a `ModelError` naming the endpoint.
-    public func properties() async throws -> ServerProperties {
+    package func properties() async throws -> ServerProperties {
         let timeout = min(timeout, 30)
         var first = try await withRetries { try await $0.properties(timeout: timeout).checked(url: $0.endpoint) }
         if providers.count > 1, let slots = first.slots {
@@ -228,14 +228,14 @@ public final class ModelClient: Sendable {
         return first
     }
 
-    public func health() async throws {
+    package func health() async throws {
         try await withRetries { try await $0.health(timeout: min(timeout, 30)) }
     }
 
     /// Fails before sending when `request` cannot fit the context window; uses the server's
     /// tokenizer when it has one. Returns the prompt's token count when known.
     @discardableResult
-    public func checkFits(_ request: CompletionRequest, contextSize: Int?) async throws -> Int? {
+    package func checkFits(_ request: CompletionRequest, contextSize: Int?) async throws -> Int? {
         guard let contextSize, let tokens = try await tokenCount(request.promptText) else { return nil }
         if tokens + request.maxTokens > contextSize {
             throw ModelError.promptTooLong(

@@ -2,7 +2,7 @@ import Foundation
 import WorkbenchCore
 
 /// A model server answered, but not with a usable completion.
-public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A non-2xx status. `retryAfter` is the server's `Retry-After`, in seconds.
     case status(code: Int, url: String, message: String, retryAfter: Double?)
     /// The body is not the JSON the API promises (malformed, fields missing).
@@ -14,7 +14,7 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
     /// No answer within the per-request timeout.
     case timedOut(url: String, seconds: Double)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .status(let code, let url, let message, _):
             let detail = message.isEmpty ? "" : ": \(message.prefix(300))"
@@ -43,7 +43,7 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The server is there but refuses who is asking or what is asked for (HTTP 401, 403, 404),
     /// or sends it elsewhere (a redirect pwb does not follow): the configuration is wrong, not
     /// the runtime gone.
-    public var isConfigurationRefusal: Bool {
+    package var isConfigurationRefusal: Bool {
         if case .status(let code, _, _, _) = self {
             return [401, 403, 404].contains(code) || (300..<400).contains(code)
         }
@@ -52,7 +52,7 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// Worth another try: server errors, rate limits, and answers that never came or were cut
     /// short (a hung or dying server; another endpoint, or the same one later, may answer).
-    public var isRetryable: Bool {
+    package var isRetryable: Bool {
         switch self {
         case .status(let code, _, _, _): code == 429 || code >= 500
         case .timedOut, .truncated: true
@@ -62,7 +62,7 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 extension ModelError: ExitCoded {
-    public var exitCode: Int32 {
+    package var exitCode: Int32 {
         if case .promptTooLong = self { return ExitCode.badInput }
         // A server that answers "unauthorized" or "not found" is reachable: the key, the URL or
         // the model name is wrong, which is the configuration's to fix, not a lost runtime.
@@ -72,27 +72,27 @@ extension ModelError: ExitCoded {
 }
 
 /// No model server could be reached at all: exit code 3, with how to start one.
-public struct RuntimeUnavailable: Error, Sendable, Equatable, CustomStringConvertible {
-    public var endpoints: [String]
-    public var reason: String
+package struct RuntimeUnavailable: Error, Sendable, Equatable, CustomStringConvertible {
+    package var endpoints: [String]
+    package var reason: String
 
-    public init(endpoints: [String], reason: String) {
+    package init(endpoints: [String], reason: String) {
         self.endpoints = endpoints
         self.reason = reason
     }
 
     /// What happened and how to start a runtime, the command named for the interface to word.
-    public var message: Message {
+    package var message: Message {
         "no model runtime answers at \(endpoints.joined(separator: ", ")) (\(reason)); start one with \(command: "runtime start"), or point PWB_ENDPOINT or .pwb/config.json at a running server"
     }
 
-    public var description: String { message.description }
+    package var description: String { message.description }
 }
 
 extension RuntimeUnavailable: ExitCoded {
-    public var exitCode: Int32 { ExitCode.runtimeUnavailable }
+    package var exitCode: Int32 { ExitCode.runtimeUnavailable }
 
-    public func sentence(wording: (Message) -> String) -> String { wording(message) }
+    package func sentence(wording: (Message) -> String) -> String { wording(message) }
 }
 
 enum JSONNumber {

@@ -10,28 +10,28 @@ import WorkbenchCore
 /// (its file name, or its name elsewhere), a fingerprint of its content when one can be had, and
 /// the LoRA adapter applied to it, rendered as `llama.cpp:FILE#FINGERPRINT+lora:HASH@1`. Two GGUF
 /// files both called `model.gguf`, or an Ollama tag pulled again, differ by their fingerprint.
-public struct ModelIdentity: Sendable, Hashable, CustomStringConvertible {
+package struct ModelIdentity: Sendable, Hashable, CustomStringConvertible {
     /// A LoRA adapter applied to the model: the first 16 hex digits of its content hash, and its scale.
-    public struct Adapter: Sendable, Hashable {
-        public var hash: String
-        public var scale: Double
+    package struct Adapter: Sendable, Hashable {
+        package var hash: String
+        package var scale: Double
 
-        public init(hash: String, scale: Double = 1) {
+        package init(hash: String, scale: Double = 1) {
             self.hash = String(hash.prefix(16))
             self.scale = scale
         }
     }
 
-    public var kind: ProviderKind
+    package var kind: ProviderKind
     /// The served model's file name (a server's path loses its folders) or its name.
-    public var served: String
+    package var served: String
     /// 16 hex digits of the served model's content; nil when nothing tells it apart but its name.
-    public var fingerprint: String?
+    package var fingerprint: String?
     /// What the fingerprint was read from, in words: not part of the identity's text.
-    public var basis: String
-    public var adapter: Adapter?
+    package var basis: String
+    package var adapter: Adapter?
 
-    public init(
+    package init(
         kind: ProviderKind, served: String, fingerprint: String? = nil, basis: String = "the name alone",
         adapter: Adapter? = nil
     ) {
@@ -52,21 +52,21 @@ public struct ModelIdentity: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The same model without an adapter.
-    public var base: ModelIdentity {
+    package var base: ModelIdentity {
         var base = self
         base.adapter = nil
         return base
     }
 
     /// The same model with `adapter` applied.
-    public func applying(_ adapter: Adapter) -> ModelIdentity {
+    package func applying(_ adapter: Adapter) -> ModelIdentity {
         var applied = self
         applied.adapter = adapter
         return applied
     }
 
     /// As response cache keys and stored runs have it: `KIND:SERVED#FINGERPRINT+lora:HASH@SCALE`.
-    public var description: String {
+    package var description: String {
         var text = "\(kind.rawValue):\(served)"
         if let fingerprint { text += "#" + fingerprint }
         if let adapter {
@@ -88,7 +88,7 @@ extension ModelIdentity {
     /// The path is whatever a server says, so it is opened without waiting (a FIFO would block
     /// the open until a writer came) and read only when it is a regular file (a FIFO or a device
     /// could block or never end).
-    public static func fingerprint(path: String) -> String? {
+    package static func fingerprint(path: String) -> String? {
         let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
         guard descriptor >= 0 else { return nil }
         var info = stat()

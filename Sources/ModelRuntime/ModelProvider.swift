@@ -2,7 +2,7 @@ import Foundation
 import WorkbenchCore
 
 /// The kinds of model servers `pwb` speaks to.
-public enum ProviderKind: String, Sendable, Hashable, CaseIterable {
+package enum ProviderKind: String, Sendable, Hashable, CaseIterable {
     /// llama.cpp's `llama-server` native API: `/completion`, `/tokenize`, `/props`, `/health`.
     case llamaCpp = "llama.cpp"
     /// `/v1/chat/completions` and `/v1/completions`: vLLM, LM Studio, llama.cpp, Ollama, hosted APIs.
@@ -14,52 +14,52 @@ public enum ProviderKind: String, Sendable, Hashable, CaseIterable {
     case azure
 }
 
-public struct ChatMessage: Sendable, Hashable {
-    public var role: String
-    public var content: String
+package struct ChatMessage: Sendable, Hashable {
+    package var role: String
+    package var content: String
 
-    public init(role: String, content: String) {
+    package init(role: String, content: String) {
         self.role = role
         self.content = content
     }
 
     /// `{"role": …, "content": …}`, as every chat API takes it.
-    public var json: JSONValue { ["role": .string(role), "content": .string(content)] }
+    package var json: JSONValue { ["role": .string(role), "content": .string(content)] }
 }
 
 /// What to ask a model: a raw prompt or chat messages, and how to sample.
-public struct CompletionRequest: Sendable, Hashable {
-    public enum Prompt: Sendable, Hashable {
+package struct CompletionRequest: Sendable, Hashable {
+    package enum Prompt: Sendable, Hashable {
         case text(String)
         case chat([ChatMessage])
     }
 
-    public var prompt: Prompt
-    public var maxTokens: Int
-    public var temperature: Double
-    public var topP: Double?
-    public var topK: Int?
-    public var stop: [String]
-    public var seed: Int?
+    package var prompt: Prompt
+    package var maxTokens: Int
+    package var temperature: Double
+    package var topP: Double?
+    package var topK: Int?
+    package var stop: [String]
+    package var seed: Int?
     /// How many alternatives to report for each generated token's log-probability; 0 for none.
-    public var topLogprobs: Int
+    package var topLogprobs: Int
     /// The server slot to run in (llama.cpp's `id_slot`), so prompts sharing a prefix find it in
     /// that slot's cache; nil lets the server choose. Servers without slots ignore it, and it is
     /// not part of the cache key: it changes where the answer is computed, not what it is.
-    public var slot: Int?
+    package var slot: Int?
     /// Every loaded LoRA adapter's scale for this request, by the server's id (llama.cpp's
     /// per-request `lora`). `ModelClient` sets it from what the server has loaded and which adapter
     /// the client applies: a request to a server with adapters always states each one's scale,
     /// since one that states none is answered with the server's global scales, not the base model.
     /// Not part of the cache key: ids change from one server start to the next, so the model's
     /// identity names the adapter instead.
-    public var lora: [LoraScale]?
+    package var lora: [LoraScale]?
     /// Constrains the answer to one of these texts (a label, after an optional space); nil
     /// leaves generation free. Each provider says it its server's way (`ChoiceConstraint`), and
     /// the answer comes back as the chosen text.
-    public var choice: [String]?
+    package var choice: [String]?
 
-    public init(
+    package init(
         prompt: Prompt, maxTokens: Int = 256, temperature: Double = 0, topP: Double? = nil, topK: Int? = nil,
         stop: [String] = [], seed: Int? = nil, topLogprobs: Int = 0, slot: Int? = nil
     ) {
@@ -75,7 +75,7 @@ public struct CompletionRequest: Sendable, Hashable {
     }
 
     /// The whole prompt as text, for token estimates and messages.
-    public var promptText: String {
+    package var promptText: String {
         switch prompt {
         case .text(let text): text
         case .chat(let messages): messages.map(\.content).joined(separator: "\n")
@@ -83,7 +83,7 @@ public struct CompletionRequest: Sendable, Hashable {
     }
 
     /// Everything that determines the answer, as canonical JSON: part of the response cache key.
-    public var canonicalJSON: JSONValue {
+    package var canonicalJSON: JSONValue {
         var object: [String: JSONValue] = [
             "max_tokens": .number(Double(maxTokens)), "temperature": .number(temperature),
             "stop": .array(stop.map { .string($0) }), "top_logprobs": .number(Double(topLogprobs)),
@@ -111,12 +111,12 @@ public struct CompletionRequest: Sendable, Hashable {
 
 /// A LoRA adapter a server has loaded: its id there (ids change from one start to the next), its
 /// file, and the scale the server applies it at to a request that names no scales.
-public struct LoadedAdapter: Sendable, Hashable {
-    public var id: Int
-    public var path: String
-    public var scale: Double
+package struct LoadedAdapter: Sendable, Hashable {
+    package var id: Int
+    package var path: String
+    package var scale: Double
 
-    public init(id: Int, path: String, scale: Double) {
+    package init(id: Int, path: String, scale: Double) {
         self.id = id
         self.path = path
         self.scale = scale
@@ -127,30 +127,30 @@ public struct LoadedAdapter: Sendable, Hashable {
 }
 
 /// One LoRA adapter of a llama.cpp server and the scale to apply it with.
-public struct LoraScale: Sendable, Hashable {
-    public var id: Int
-    public var scale: Double
+package struct LoraScale: Sendable, Hashable {
+    package var id: Int
+    package var scale: Double
 
-    public init(id: Int, scale: Double) {
+    package init(id: Int, scale: Double) {
         self.id = id
         self.scale = scale
     }
 
     /// The list as llama-server takes it: `[{"id": 0, "scale": 1}, …]`.
-    public static func json(_ list: [LoraScale]) -> JSONValue {
+    package static func json(_ list: [LoraScale]) -> JSONValue {
         .array(list.map { ["id": .number(Double($0.id)), "scale": .number($0.scale)] })
     }
 }
 
 /// Why generation stopped.
-public enum FinishReason: Sendable, Hashable, CustomStringConvertible {
+package enum FinishReason: Sendable, Hashable, CustomStringConvertible {
     /// A stop sequence or the end-of-text token.
     case stop
     /// `max_tokens` was reached.
     case length
     case other(String)
 
-    public init(_ text: String?) {
+    package init(_ text: String?) {
         switch text?.lowercased() {
         case "stop", "eos", "word", "end_turn", "stop_sequence": self = .stop
         case "length", "limit", "max_tokens": self = .length
@@ -159,7 +159,7 @@ public enum FinishReason: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .stop: "stop"
         case .length: "length"
@@ -169,25 +169,25 @@ public enum FinishReason: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// A model's answer and what it cost.
-public struct Completion: Sendable, Hashable {
-    public var text: String
-    public var promptTokens: Int?
-    public var completionTokens: Int?
+package struct Completion: Sendable, Hashable {
+    package var text: String
+    package var promptTokens: Int?
+    package var completionTokens: Int?
     /// Wall time from sending the request to the last byte of the answer, in milliseconds.
-    public var latencyMilliseconds: Double
-    public var finishReason: FinishReason
+    package var latencyMilliseconds: Double
+    package var finishReason: FinishReason
     /// Per generated token, when the server reports log-probabilities.
-    public var logprobs: [TokenLogprob]?
+    package var logprobs: [TokenLogprob]?
     /// The compute the server reports for the answer (prompt read, answer generated).
-    public var serverTimings: ServerTimings?
+    package var serverTimings: ServerTimings?
     /// The endpoint that answered.
-    public var endpoint: String
+    package var endpoint: String
     /// The model the server says answered.
-    public var model: String?
+    package var model: String?
     /// The LoRA scales the request stated (nil: the server had no adapter loaded, so none).
-    public var lora: [LoraScale]?
+    package var lora: [LoraScale]?
 
-    public init(
+    package init(
         text: String, promptTokens: Int?, completionTokens: Int?, latencyMilliseconds: Double,
         finishReason: FinishReason, logprobs: [TokenLogprob]? = nil, serverTimings: ServerTimings? = nil,
         endpoint: String, model: String? = nil
@@ -223,33 +223,33 @@ extension Completion {
 }
 
 /// What a server says about itself.
-public struct ServerProperties: Sendable, Hashable {
+package struct ServerProperties: Sendable, Hashable {
     /// The context window per request, in tokens.
-    public var contextSize: Int?
+    package var contextSize: Int?
     /// How many requests it serves at once.
-    public var slots: Int?
+    package var slots: Int?
     /// The model it serves (a path for llama.cpp, a name elsewhere).
-    public var model: String?
+    package var model: String?
     /// What the server says identifies the model's content (Ollama's digest), when it says.
-    public var digest: String?
+    package var digest: String?
     /// What else the server says about the weights it serves (a size, a parameter count, a
     /// repository), as canonical text to fingerprint when there is no file or digest to go by, and
     /// what that is in words; nil when it says nothing more than the name.
-    public var description: (text: String, basis: String)?
+    package var description: (text: String, basis: String)?
 
-    public init(contextSize: Int? = nil, slots: Int? = nil, model: String? = nil, digest: String? = nil) {
+    package init(contextSize: Int? = nil, slots: Int? = nil, model: String? = nil, digest: String? = nil) {
         self.contextSize = contextSize
         self.slots = slots
         self.model = model
         self.digest = digest
     }
 
-    public static func == (a: ServerProperties, b: ServerProperties) -> Bool {
+    package static func == (a: ServerProperties, b: ServerProperties) -> Bool {
         (a.contextSize, a.slots, a.model, a.digest) == (b.contextSize, b.slots, b.model, b.digest)
             && a.description?.text == b.description?.text && a.description?.basis == b.description?.basis
     }
 
-    public func hash(into hasher: inout Hasher) {
+    package func hash(into hasher: inout Hasher) {
         hasher.combine(model)
         hasher.combine(digest)
         hasher.combine(description?.text)
@@ -259,9 +259,9 @@ public struct ServerProperties: Sendable, Hashable {
 extension ServerProperties {
     /// The slots pwb takes a server to have: each becomes a lane of requests in flight, so a
     /// number beyond this is no server's (1,024 is far above what one machine serves at once).
-    public static let slotRange = 1...1024
+    package static let slotRange = 1...1024
     /// The context windows, in tokens, pwb takes a server to have: far above any model's.
-    public static let contextRange = 1...100_000_000
+    package static let contextRange = 1...100_000_000
 
     /// The properties, when their numbers are ones a server could mean: a hostile or broken
     /// server's trillion slots otherwise become a trillion lanes allocated before the first request.
@@ -279,46 +279,46 @@ extension ServerProperties {
 }
 
 /// One token of the server's vocabulary: its id and its text.
-public struct Token: Sendable, Hashable {
-    public var id: Int
-    public var piece: String
+package struct Token: Sendable, Hashable {
+    package var id: Int
+    package var piece: String
 
-    public init(id: Int, piece: String) {
+    package init(id: Int, piece: String) {
         self.id = id
         self.piece = piece
     }
 }
 
 extension ModelProvider {
-    public func tokenize(_ text: String, timeout: Double) async throws -> [Token]? { nil }
+    package func tokenize(_ text: String, timeout: Double) async throws -> [Token]? { nil }
 
-    public func loadedAdapters(timeout: Double) async throws -> [LoadedAdapter] { [] }
+    package func loadedAdapters(timeout: Double) async throws -> [LoadedAdapter] { [] }
 }
 
 /// What a model server can do beyond answering a prompt. The engine and the workspace ask these,
 /// never a provider's kind: a new provider states its own and is used for what it states.
-public struct ProviderCapabilities: OptionSet, Sendable, Hashable {
-    public let rawValue: Int
+package struct ProviderCapabilities: OptionSet, Sendable, Hashable {
+    package let rawValue: Int
 
-    public init(rawValue: Int) { self.rawValue = rawValue }
+    package init(rawValue: Int) { self.rawValue = rawValue }
 
     /// Names its slots (llama.cpp's `id_slot`), so requests sharing a prompt prefix can be sent to
     /// the slot whose cache holds it; `ServerProperties.slots` says how many.
-    public static let namesSlots = ProviderCapabilities(rawValue: 1 << 0)
+    package static let namesSlots = ProviderCapabilities(rawValue: 1 << 0)
     /// Applies loaded LoRA adapters per request, at the scales the request states
     /// (`CompletionRequest.lora`), and lists what it loaded (`loadedAdapters`).
-    public static let appliesAdapters = ProviderCapabilities(rawValue: 1 << 1)
+    package static let appliesAdapters = ProviderCapabilities(rawValue: 1 << 1)
     /// Splits text into its tokens on request (`tokenize`, `tokenCount`).
-    public static let tokenizes = ProviderCapabilities(rawValue: 1 << 2)
+    package static let tokenizes = ProviderCapabilities(rawValue: 1 << 2)
     /// Returns each generated token's log-probability and the top alternatives.
-    public static let logprobs = ProviderCapabilities(rawValue: 1 << 3)
+    package static let logprobs = ProviderCapabilities(rawValue: 1 << 3)
     /// Constrains the answer to one of several texts (`CompletionRequest.choice`).
-    public static let constrainsChoice = ProviderCapabilities(rawValue: 1 << 4)
+    package static let constrainsChoice = ProviderCapabilities(rawValue: 1 << 4)
 }
 
 /// A model server's API: the plug-in point for llama.cpp, OpenAI-compatible and Ollama servers.
 /// A provider talks to one endpoint; `ModelClient` spreads requests over several and retries.
-public protocol ModelProvider: Sendable {
+package protocol ModelProvider: Sendable {
     /// Which server this is: shown, and part of the identity a response is cached under; what it
     /// can do is `capabilities`.
     var kind: ProviderKind { get }

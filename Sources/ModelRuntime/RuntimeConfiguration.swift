@@ -2,24 +2,24 @@ import Foundation
 import WorkbenchCore
 
 /// One model as `.pwb/config.json` describes it.
-public struct ModelConfiguration: Sendable, Hashable {
-    public var name: String
-    public var provider: ProviderKind
-    public var endpoints: [URL]
+package struct ModelConfiguration: Sendable, Hashable {
+    package var name: String
+    package var provider: ProviderKind
+    package var endpoints: [URL]
     /// The model id the server expects (OpenAI-compatible and Ollama), or the deployment's name
     /// (Azure); llama.cpp serves one.
-    public var model: String?
+    package var model: String?
     /// The environment variable holding the API key; the key itself is never stored.
-    public var apiKeyEnvironment: String?
-    public var timeoutSeconds: Double
-    public var retries: Int
+    package var apiKeyEnvironment: String?
+    package var timeoutSeconds: Double
+    package var retries: Int
     /// Azure's `api-version` query; nil takes `AzureOpenAIProvider.defaultAPIVersion`.
-    public var apiVersion: String?
+    package var apiVersion: String?
     /// The model a hosted fine-tuning job starts from, when it is not `model`: on Azure `model`
     /// names a deployment, and jobs take the model behind it (`gpt-4o-mini-2024-07-18`).
-    public var baseModel: String?
+    package var baseModel: String?
 
-    public init(
+    package init(
         name: String, provider: ProviderKind, endpoints: [URL], model: String? = nil, apiKeyEnvironment: String? = nil,
         timeoutSeconds: Double = 120, retries: Int = 3, apiVersion: String? = nil, baseModel: String? = nil
     ) {
@@ -35,10 +35,10 @@ public struct ModelConfiguration: Sendable, Hashable {
     }
 
     /// The `api-version` Azure requests carry.
-    public var azureAPIVersion: String { apiVersion ?? AzureOpenAIProvider.defaultAPIVersion }
+    package var azureAPIVersion: String { apiVersion ?? AzureOpenAIProvider.defaultAPIVersion }
 
     /// A client for this model; the API key is read from the environment now.
-    public func client(http: HTTPClient, environment: [String: String]) throws -> ModelClient {
+    package func client(http: HTTPClient, environment: [String: String]) throws -> ModelClient {
         let apiKey = try key(environment: environment)
         let providers: [any ModelProvider] = try endpoints.map { url in
             switch provider {
@@ -110,14 +110,14 @@ public struct ModelConfiguration: Sendable, Hashable {
 /// `PWB_MODEL` picks a configured model by name (or, with `PWB_ENDPOINT`, is the model id);
 /// `PWB_ENDPOINT` (comma-separated URLs) and `PWB_PROVIDER` override the chosen model's. With no
 /// model configured at all, `pwb` uses its managed local `llama-server`.
-public struct RuntimeConfiguration: Sendable {
-    public var models: [String: ModelConfiguration] = [:]
-    public var defaultModel: String?
-    public var timeoutSeconds: Double = 120
-    public var retries = 3
-    public var environment: [String: String] = [:]
+package struct RuntimeConfiguration: Sendable {
+    package var models: [String: ModelConfiguration] = [:]
+    package var defaultModel: String?
+    package var timeoutSeconds: Double = 120
+    package var retries = 3
+    package var environment: [String: String] = [:]
 
-    public init(environment: [String: String] = [:]) {
+    package init(environment: [String: String] = [:]) {
         self.environment = environment
     }
 
@@ -128,7 +128,7 @@ public struct RuntimeConfiguration: Sendable {
     ]
 
     /// Parses the text of `config.json` (shown as `path` in errors).
-    public init(parsing text: String, path: String, environment: [String: String]) throws {
+    package init(parsing text: String, path: String, environment: [String: String]) throws {
         self.environment = environment
         let value: JSONValue
         do {
@@ -306,13 +306,13 @@ public struct RuntimeConfiguration: Sendable {
     }
 
     /// The model to use for `choice`; nil means the managed local runtime. See `select(_:)`.
-    public func select(_ choice: ModelChoice) throws -> ModelConfiguration? {
+    package func select(_ choice: ModelChoice) throws -> ModelConfiguration? {
         try select(choice.requestedName)
     }
 
     /// The model to use: `name` (from `--model` or `PWB_MODEL`), else the default, else the only
     /// one; nil means the managed local runtime. Environment overrides are applied.
-    public func select(_ requested: String?) throws -> ModelConfiguration? {
+    package func select(_ requested: String?) throws -> ModelConfiguration? {
         let requested = requested ?? environment["PWB_MODEL"].flatMap { $0.isEmpty ? nil : $0 }
         let endpointOverride = environment["PWB_ENDPOINT"].flatMap { $0.isEmpty ? nil : $0 }
         let providerOverride = try environment["PWB_PROVIDER"].flatMap { text -> ProviderKind? in

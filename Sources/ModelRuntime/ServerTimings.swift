@@ -3,17 +3,17 @@ import WorkbenchCore
 /// The compute a server reports for one answer, in one shape whatever the server: what it read of
 /// the prompt and how long that took, and what it generated and how long. llama.cpp's `timings`
 /// and Ollama's durations are read here and nowhere else.
-public struct ServerTimings: Sendable, Hashable {
+package struct ServerTimings: Sendable, Hashable {
     /// Prompt tokens the server read, and the milliseconds it took; those it found in its prompt
     /// cache are not read again.
-    public var promptTokensRead: Int?
-    public var promptMilliseconds: Double?
+    package var promptTokensRead: Int?
+    package var promptMilliseconds: Double?
     /// Prompt tokens found in the prompt cache, when the server says.
-    public var promptTokensCached: Int?
-    public var generatedTokens: Int?
-    public var generationMilliseconds: Double?
+    package var promptTokensCached: Int?
+    package var generatedTokens: Int?
+    package var generationMilliseconds: Double?
 
-    public init(
+    package init(
         promptTokensRead: Int? = nil, promptMilliseconds: Double? = nil, promptTokensCached: Int? = nil,
         generatedTokens: Int? = nil, generationMilliseconds: Double? = nil
     ) {
@@ -46,7 +46,7 @@ public struct ServerTimings: Sendable, Hashable {
     }
 
     /// As the response cache keeps it.
-    public var json: JSONValue {
+    package var json: JSONValue {
         var object: [String: JSONValue] = [:]
         if let promptTokensRead { object["prompt_n"] = .number(Double(promptTokensRead)) }
         if let promptMilliseconds { object["prompt_ms"] = .number(promptMilliseconds) }
@@ -59,7 +59,7 @@ public struct ServerTimings: Sendable, Hashable {
     /// What `json` wrote, and what earlier versions stored: llama.cpp's own `timings`, or the
     /// Ollama durations in milliseconds (`prompt_eval_ms`, `eval_ms`) with the answer's token
     /// counts beside them.
-    public init?(stored: JSONValue?, promptTokens: Int?, completionTokens: Int?) {
+    package init?(stored: JSONValue?, promptTokens: Int?, completionTokens: Int?) {
         guard let stored, stored.objectValue != nil else { return nil }
         if stored["prompt_ms"] != nil || stored["predicted_ms"] != nil {
             self.init(llamaCpp: stored)

@@ -3,13 +3,13 @@ import ModelRuntime
 import WorkbenchCore
 
 /// Turns a revision and a case into the request sent to the model.
-public enum Prompting {
+package enum Prompting {
     /// The default number of tokens to generate when the prompt file does not say.
-    public static let defaultMaxTokens = 256
+    package static let defaultMaxTokens = 256
 
     /// Renders `file` with `vars` and the slots, and sets sampling from its front matter.
     /// Errors name `reference` (e.g. `sentiment/question@2`) and the line.
-    public static func request(
+    package static func request(
         _ file: PromptFile, reference: String, vars: [String: String], examples: String? = nil, context: String? = nil,
         seed: Int? = nil, topLogprobs: Int = 0
     ) throws -> CompletionRequest {

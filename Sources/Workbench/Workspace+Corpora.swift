@@ -3,13 +3,13 @@ import WorkbenchCore
 import WorkbenchStore
 
 /// What adding documents to one corpus did.
-public struct CorpusImport: Sendable {
-    public var name: String
-    public var created: Bool
-    public var sources: Int
-    public var passages: Int
-    public var added: Int
-    public var removed: Int
+package struct CorpusImport: Sendable {
+    package var name: String
+    package var created: Bool
+    package var sources: Int
+    package var passages: Int
+    package var added: Int
+    package var removed: Int
 }
 
 /// Documents of one corpus, read and cut into passages, waiting to be stored.
@@ -26,7 +26,7 @@ extension Workspace {
     /// Indexes documents into the corpus `name`: text and markdown files are cut into passages;
     /// a JSONL file holds one document per line (`{"id": …, "title": …, "text": …}`).
     /// Folders are read recursively. Re-adding unchanged files changes nothing.
-    public func addToCorpus(_ name: String, paths: [String]) throws -> CorpusImport {
+    package func addToCorpus(_ name: String, paths: [String]) throws -> CorpusImport {
         try Names.validate(name, kind: "corpus name")
         guard !paths.isEmpty else { throw Refusal("name the files or folders to add to corpus \(name)") }
         var passages: [String: [Passage]] = [:]

@@ -3,16 +3,16 @@ import WorkbenchCore
 import WorkbenchStore
 
 /// An eval set as the workbench uses it: its record and parsed settings.
-public struct LoadedEvalSet: Sendable {
-    public var record: EvalSetRecord
-    public var settings: EvalSetSettings
+package struct LoadedEvalSet: Sendable {
+    package var record: EvalSetRecord
+    package var settings: EvalSetSettings
 
-    public var name: String { record.name }
+    package var name: String { record.name }
 }
 
 extension Workspace {
     /// The eval set called `name`, or a usage error suggesting the nearest.
-    public func evalset(named name: String) throws -> LoadedEvalSet {
+    package func evalset(named name: String) throws -> LoadedEvalSet {
         guard let record = try store.evalset(named: name) else {
             let names = try store.evalsets().map(\.name)
             let hint: Message = Suggest.nearest(to: name, in: names).map { "; did you mean \($0)?" } ?? ""
@@ -23,7 +23,7 @@ extension Workspace {
     }
 
     /// The cases of an eval set as a JSONL text, one case per line, as `pwb import` reads them.
-    public func exportJSONL(_ cases: [StoredCase]) -> String {
+    package func exportJSONL(_ cases: [StoredCase]) -> String {
         var out = ""
         for stored in cases {
             let line: JSONValue = [
@@ -38,7 +38,7 @@ extension Workspace {
     }
 
     /// The cases as CSV: `id`, one column per variable, `expected`, `split`, `tags`.
-    public func exportCSV(_ cases: [StoredCase]) -> String {
+    package func exportCSV(_ cases: [StoredCase]) -> String {
         let variables = Set(cases.flatMap(\.evalCase.vars.keys)).sorted()
         var rows = [["id"] + variables + ["expected", "split", "tags"]]
         for stored in cases {
@@ -51,7 +51,7 @@ extension Workspace {
         return rows.map { $0.map(Workspace.csvQuoted).joined(separator: ",") }.joined(separator: "\n") + "\n"
     }
 
-    public static func csvQuoted(_ text: String) -> String {
+    package static func csvQuoted(_ text: String) -> String {
         let text = formulaSafe(text)
         // By scalar, not Character: a comma or quote with a combining mark after it is one
         // Character to Swift, but a comma or quote to a spreadsheet. A byte-order mark is quoted
@@ -73,7 +73,7 @@ extension Workspace {
     /// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab or carriage return
     /// first, and not a number) gets a leading `'`, as does one that already starts with `'` and
     /// one of those, so the import can take exactly one off again (`EvalSetParser.unprotected`).
-    public static func formulaSafe(_ text: String) -> String {
+    package static func formulaSafe(_ text: String) -> String {
         guard let first = text.unicodeScalars.first else { return text }
         if EvalSetParser.formulaStarts.contains(first) && Double(text) == nil { return "'" + text }
         if first == "'", let second = text.unicodeScalars.dropFirst().first,

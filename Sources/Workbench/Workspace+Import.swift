@@ -3,35 +3,35 @@ import WorkbenchCore
 import WorkbenchStore
 
 /// What one import did, file by file.
-public struct ImportReport: Sendable {
-    public enum TemplateOutcome: Sendable, Equatable {
+package struct ImportReport: Sendable {
+    package enum TemplateOutcome: Sendable, Equatable {
         case added(revision: Int)
         case revised(revision: Int, changes: String)
         case unchanged(revision: Int)
     }
 
-    public struct TemplateEntry: Sendable {
-        public var template: String
-        public var variant: String
-        public var file: String
-        public var outcome: TemplateOutcome
+    package struct TemplateEntry: Sendable {
+        package var template: String
+        package var variant: String
+        package var file: String
+        package var outcome: TemplateOutcome
     }
 
-    public struct EvalSetEntry: Sendable {
-        public var name: String
-        public var file: String
-        public var created: Bool
-        public var settingsChanged: Bool
-        public var changes: CaseChanges
-        public var splitCounts: [Split: Int]
+    package struct EvalSetEntry: Sendable {
+        package var name: String
+        package var file: String
+        package var created: Bool
+        package var settingsChanged: Bool
+        package var changes: CaseChanges
+        package var splitCounts: [Split: Int]
     }
 
-    public var templates: [TemplateEntry] = []
-    public var evalsets: [EvalSetEntry] = []
-    public var corpora: [CorpusImport] = []
+    package var templates: [TemplateEntry] = []
+    package var evalsets: [EvalSetEntry] = []
+    package var corpora: [CorpusImport] = []
 
     /// True when the import added or changed nothing.
-    public var isUnchanged: Bool {
+    package var isUnchanged: Bool {
         templates.allSatisfy { if case .unchanged = $0.outcome { true } else { false } }
             && evalsets.allSatisfy { !$0.created && !$0.settingsChanged && $0.changes.isEmpty }
             && corpora.allSatisfy { $0.added == 0 && $0.removed == 0 }
@@ -57,14 +57,14 @@ struct PendingEvalSet {
 
 extension Workspace {
     /// The folders `pwb import` reads when given no paths.
-    public static let defaultImportFolders = ["templates", "evalsets", "corpora"]
+    package static let defaultImportFolders = ["templates", "evalsets", "corpora"]
 
     /// Imports templates, eval sets and corpora from files and folders, all in one transaction:
     /// either every file is stored or, on the first error, nothing is.
     ///
     /// Unchanged files add nothing; a changed prompt adds a revision; a changed eval set adds,
     /// retires and replaces cases by id.
-    public func importFiles(_ paths: [String]) throws -> ImportReport {
+    package func importFiles(_ paths: [String]) throws -> ImportReport {
         var roots = paths.map { FileSystem.absolute($0, relativeTo: root) }
         if paths.isEmpty {
             roots = Workspace.defaultImportFolders.map { root + "/" + $0 }.filter(FileSystem.isDirectory)

@@ -4,43 +4,43 @@ import WorkbenchStore
 
 /// What the command layer lists and shows: templates, revisions, eval sets' cases, corpora, runs.
 extension Workspace {
-    public func templateSummaries() throws -> [TemplateSummary] { try store.templateSummaries() }
+    package func templateSummaries() throws -> [TemplateSummary] { try store.templateSummaries() }
 
     /// The variants of `template`, by name order of creation.
-    public func variants(of template: TemplateRecord) throws -> [VariantRecord] {
+    package func variants(of template: TemplateRecord) throws -> [VariantRecord] {
         try store.variants(templateID: template.id)
     }
 
     /// Whether `template` has a variant called `name`.
-    public func hasVariant(_ name: String, in template: TemplateRecord) throws -> Bool {
+    package func hasVariant(_ name: String, in template: TemplateRecord) throws -> Bool {
         try store.variant(templateID: template.id, named: name) != nil
     }
 
     /// Every revision of a variant, oldest first.
-    public func revisions(of variant: VariantRecord) throws -> [RevisionRecord] {
+    package func revisions(of variant: VariantRecord) throws -> [RevisionRecord] {
         try store.revisions(variantID: variant.id)
     }
 
-    public func evalsetRecords() throws -> [EvalSetRecord] { try store.evalsets() }
+    package func evalsetRecords() throws -> [EvalSetRecord] { try store.evalsets() }
 
-    public func splitCounts(_ evalset: LoadedEvalSet) throws -> [Split: Int] {
+    package func splitCounts(_ evalset: LoadedEvalSet) throws -> [Split: Int] {
         try store.splitCounts(evalsetID: evalset.record.id)
     }
 
     /// The eval set's active cases, of one split or all.
-    public func cases(_ evalset: LoadedEvalSet, split: Split? = nil) throws -> [StoredCase] {
+    package func cases(_ evalset: LoadedEvalSet, split: Split? = nil) throws -> [StoredCase] {
         try store.cases(evalsetID: evalset.record.id, split: split)
     }
 
     /// The active case with this id, if there is one.
-    public func activeCase(_ evalset: LoadedEvalSet, id: String) throws -> StoredCase? {
+    package func activeCase(_ evalset: LoadedEvalSet, id: String) throws -> StoredCase? {
         try store.activeCase(evalsetID: evalset.record.id, key: id)
     }
 
-    public func corpora() throws -> [(corpus: CorpusRecord, sources: Int, passages: Int)] { try store.corpora() }
+    package func corpora() throws -> [(corpus: CorpusRecord, sources: Int, passages: Int)] { try store.corpora() }
 
     /// Stored runs, newest first, of one template or all.
-    public func runListings(limit: Int, template: TemplateRecord? = nil) throws -> [RunListing] {
+    package func runListings(limit: Int, template: TemplateRecord? = nil) throws -> [RunListing] {
         try store.runListings(limit: limit, templateID: template?.id).map { listing in
             var listing = listing
             listing.run = current(listing.run)
@@ -58,51 +58,51 @@ extension Workspace {
     }
 
     /// The store's schema version.
-    public func schemaVersion() throws -> Int { try store.userVersion() }
+    package func schemaVersion() throws -> Int { try store.userVersion() }
 
     /// Names for completing a line: each list is empty when the store cannot be read.
-    public var knownNames: KnownNames { KnownNames(workspace: self) }
+    package var knownNames: KnownNames { KnownNames(workspace: self) }
 
-    public struct KnownNames {
+    package struct KnownNames {
         let workspace: Workspace
 
-        public func templates() -> [String] {
+        package func templates() -> [String] {
             ((try? workspace.store.templates().map(\.name)) ?? []).sorted()
         }
 
         /// `template` and `template/variant` for every stored variant.
-        public func references() -> [String] {
+        package func references() -> [String] {
             guard let summaries = try? workspace.store.templateSummaries() else { return [] }
             return summaries.flatMap { summary in
                 [summary.template.name] + summary.variants.map { "\(summary.template.name)/\($0.name)" }
             }
         }
 
-        public func variants(of template: String) -> [String] {
+        package func variants(of template: String) -> [String] {
             guard let record = try? workspace.store.template(named: template) else { return [] }
             return (try? workspace.store.variants(templateID: record.id).map(\.name)) ?? []
         }
 
-        public func evalsets() -> [String] { ((try? workspace.store.evalsets().map(\.name)) ?? []).sorted() }
+        package func evalsets() -> [String] { ((try? workspace.store.evalsets().map(\.name)) ?? []).sorted() }
 
-        public func corpora() -> [String] { ((try? workspace.store.corpora().map(\.corpus.name)) ?? []).sorted() }
+        package func corpora() -> [String] { ((try? workspace.store.corpora().map(\.corpus.name)) ?? []).sorted() }
 
         /// The newest runs' ids.
-        public func runs() -> [String] {
+        package func runs() -> [String] {
             ((try? workspace.store.runListings(limit: 50)) ?? []).map { String($0.run.id) }
         }
 
-        public func adapters() -> [String] { ((try? workspace.adapters().map(\.name)) ?? []).sorted() }
+        package func adapters() -> [String] { ((try? workspace.adapters().map(\.name)) ?? []).sorted() }
 
         /// `@1`…`@N` for the variant's revisions.
-        public func revisions(of template: String, _ variant: String) -> [String] {
+        package func revisions(of template: String, _ variant: String) -> [String] {
             guard let resolved = try? workspace.resolve(RevisionReference(template: template, variant: variant))
             else { return [] }
             return (1...resolved.revision.number).map { "@\($0)" }
         }
 
         /// The variables a case fills in the variant's newest revision.
-        public func caseVariables(of template: String, _ variant: String) -> [String] {
+        package func caseVariables(of template: String, _ variant: String) -> [String] {
             guard let resolved = try? workspace.resolve(RevisionReference(template: template, variant: variant))
             else { return [] }
             return resolved.file.body.caseVariables

@@ -4,7 +4,7 @@ import WorkbenchStore
 
 extension Workspace {
     /// The corpus called `name`, or a usage error suggesting the nearest.
-    public func corpus(named name: String) throws -> CorpusRecord {
+    package func corpus(named name: String) throws -> CorpusRecord {
         if let found = try store.corpus(named: name) { return found }
         let names = try store.corpora().map(\.corpus.name)
         let hint: Message =
@@ -20,14 +20,14 @@ extension Workspace {
     }
 
     /// The `limit` passages of a corpus that best match `query`, by BM25.
-    public func searchPassages(corpus: CorpusRecord, query: String, limit: Int) throws -> [RetrievedPassage] {
+    package func searchPassages(corpus: CorpusRecord, query: String, limit: Int) throws -> [RetrievedPassage] {
         guard let match = SearchQuery.match(query) else { return [] }
         return try store.searchDocuments(corpusID: corpus.id, match: match, limit: limit)
     }
 
     /// The `k` train cases of an eval set whose inputs best match the case's, by BM25. Never the
     /// case itself, nor a train case with the very same input: that would hand the model the answer.
-    public func similarCases(evalsetID: Int, to stored: StoredCase, k: Int, inputVariable: String?) throws
+    package func similarCases(evalsetID: Int, to stored: StoredCase, k: Int, inputVariable: String?) throws
         -> [StoredCase]
     {
         let input = stored.evalCase.inputText(inputVariable: inputVariable)

@@ -4,11 +4,11 @@ import WorkbenchCore
 import WorkbenchStore
 
 extension Workspace {
-    public var configPath: String { stateDirectory + "/config.json" }
+    package var configPath: String { stateDirectory + "/config.json" }
 
     /// `.pwb/config.json` with the environment's overrides, and the tuned models a hosted job made
     /// during this command (`servedTunedModels`); empty when the file does not exist.
-    public func runtimeConfiguration(environment: [String: String]) throws -> RuntimeConfiguration {
+    package func runtimeConfiguration(environment: [String: String]) throws -> RuntimeConfiguration {
         var configuration = RuntimeConfiguration(environment: environment)
         if FileSystem.exists(configPath) {
             let text = try FileSystem.readText(
@@ -21,13 +21,13 @@ extension Workspace {
         return configuration
     }
 
-    public func managedServer(environment: [String: String]) -> ManagedServer {
+    package func managedServer(environment: [String: String]) -> ManagedServer {
         ManagedServer(stateDirectory: stateDirectory, environment: environment, http: http)
     }
 
     /// Connects to the chosen model, starting the managed `llama-server` when no configured model
     /// is chosen. Fails with `RuntimeUnavailable` when nothing answers.
-    public func connect(_ choice: ModelChoice, environment: [String: String]) async throws -> ConnectedModel {
+    package func connect(_ choice: ModelChoice, environment: [String: String]) async throws -> ConnectedModel {
         try await runtimeConfiguration(environment: environment).connect(
             choice, managedServer: managedServer(environment: environment), environment: environment)
     }

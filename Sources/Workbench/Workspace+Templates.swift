@@ -3,19 +3,19 @@ import WorkbenchCore
 import WorkbenchStore
 
 /// A revision resolved from a reference, with its parsed file.
-public struct ResolvedRevision: Sendable {
-    public var template: TemplateRecord
-    public var variant: VariantRecord
-    public var revision: RevisionRecord
-    public var file: PromptFile
+package struct ResolvedRevision: Sendable {
+    package var template: TemplateRecord
+    package var variant: VariantRecord
+    package var revision: RevisionRecord
+    package var file: PromptFile
 
     /// `template/variant@N`
-    public var reference: String { "\(template.name)/\(variant.name)@\(revision.number)" }
+    package var reference: String { "\(template.name)/\(variant.name)@\(revision.number)" }
 }
 
 extension Workspace {
     /// The template named `name`, or a usage error that suggests the nearest one.
-    public func template(named name: String) throws -> TemplateRecord {
+    package func template(named name: String) throws -> TemplateRecord {
         if let found = try store.template(named: name) { return found }
         let names = try store.templates().map(\.name)
         let hint: Message = Suggest.nearest(to: name, in: names).map { "; did you mean \($0)?" } ?? ""
@@ -23,7 +23,7 @@ extension Workspace {
         throw Refusal("there is no template \"\(name)\"\(known)")
     }
 
-    public func variant(of template: TemplateRecord, named name: String) throws -> VariantRecord {
+    package func variant(of template: TemplateRecord, named name: String) throws -> VariantRecord {
         if let found = try store.variant(templateID: template.id, named: name) { return found }
         let names = try store.variants(templateID: template.id).map(\.name)
         let hint = Suggest.nearest(to: name, in: names).map { "did you mean \($0)? " } ?? ""
@@ -34,7 +34,7 @@ extension Workspace {
 
     /// The revision a reference names: `@N`, or the newest. A bare template name is allowed only
     /// when the template has one variant.
-    public func resolve(_ reference: RevisionReference) throws -> ResolvedRevision {
+    package func resolve(_ reference: RevisionReference) throws -> ResolvedRevision {
         let template = try template(named: reference.template)
         let variant: VariantRecord
         if let name = reference.variant {
@@ -67,7 +67,7 @@ extension Workspace {
     }
 
     /// The newest revision of every variant of a template, in name order.
-    public func latestRevisions(of template: TemplateRecord) throws -> [ResolvedRevision] {
+    package func latestRevisions(of template: TemplateRecord) throws -> [ResolvedRevision] {
         try store.variants(templateID: template.id).map {
             try resolve(RevisionReference(template: template.name, variant: $0.name))
         }
@@ -75,7 +75,7 @@ extension Workspace {
 
     /// Saves `file` as the next revision of a variant, creating the variant when it is new.
     /// Returns nil when the file equals the newest revision: nothing to save.
-    public func saveRevision(template: String, variant: String, file: PromptFile, origin: String) throws
+    package func saveRevision(template: String, variant: String, file: PromptFile, origin: String) throws
         -> ResolvedRevision?
     {
         try Names.validate(template, kind: "template name")
@@ -110,14 +110,14 @@ extension Workspace {
     }
 
     /// The unified diff between two revisions, with a header naming both.
-    public func diff(_ old: ResolvedRevision, _ new: ResolvedRevision) -> [String] {
+    package func diff(_ old: ResolvedRevision, _ new: ResolvedRevision) -> [String] {
         let diff = LineDiff(old: old.file.canonicalText, new: new.file.canonicalText)
         return ["--- \(old.reference)", "+++ \(new.reference)"] + diff.unified()
     }
 
     /// Writes the newest revision of each variant (or the one named) as `.prompt` files under
     /// `folder`, as `folder/<template>/<variant>.prompt`. Returns the paths written.
-    public func exportTemplate(_ reference: RevisionReference, to folder: String) throws -> [String] {
+    package func exportTemplate(_ reference: RevisionReference, to folder: String) throws -> [String] {
         let template = try template(named: reference.template)
         let revisions =
             reference.variant == nil ? try latestRevisions(of: template) : [try resolve(reference)]
@@ -133,12 +133,12 @@ extension Workspace {
 }
 
 /// A revision's body uses variables that were not given.
-public struct MissingVariables: Error, Sendable, CustomStringConvertible {
+package struct MissingVariables: Error, Sendable, CustomStringConvertible {
     /// `sentiment/question@2`.
-    public var reference: String
-    public var names: [String]
+    package var reference: String
+    package var names: [String]
 
-    public var description: String {
+    package var description: String {
         "\(reference) needs \(names.map { "{{\($0)}}" }.joined(separator: ", "))"
     }
 }
@@ -147,7 +147,7 @@ extension Workspace {
     /// The variables to render `resolved` with once: those of the case `caseID` of `evalsetName`
     /// (default: the one the revision names) when given, overridden by `values`. Every variable
     /// the body uses must have a value.
-    public func variables(
+    package func variables(
         for resolved: ResolvedRevision, caseID: String?, evalset evalsetName: String?, values: [String: String]
     ) throws -> [String: String] {
         var vars: [String: String] = [:]

@@ -5,22 +5,22 @@ import WorkbenchStore
 
 /// A working directory and its store: where the user's files, `.pwb/` and the SQLite file live.
 /// The use cases of the workbench are methods on it, one file per concern.
-public final class Workspace {
+package final class Workspace {
     /// The working directory, absolute.
-    public let root: String
+    package let root: String
     /// `.pwb/` under the working directory: configuration, runtime log and pid, REPL history.
-    public let stateDirectory: String
-    public let storePath: String
+    package let stateDirectory: String
+    package let storePath: String
     let store: Store
     /// One HTTP client for every model call, so connections are reused.
-    public let http = HTTPClient()
+    package let http = HTTPClient()
     /// Tuned models a provider's fine-tuning job made, by the name they are measured under: models
     /// of the configuration for as long as this workspace is open.
     var servedTunedModels: [String: ModelConfiguration] = [:]
 
     /// Opens the workspace at `root`, creating `.pwb/` and the store when needed.
     /// - Parameter databasePath: another store file (`--db`, `PWB_DB`); relative to `root`.
-    public init(root: String, databasePath: String? = nil) throws {
+    package init(root: String, databasePath: String? = nil) throws {
         self.root = (root as NSString).standardizingPath
         stateDirectory = self.root + "/.pwb"
         storePath = Workspace.storePath(root: self.root, databasePath: databasePath)
@@ -36,13 +36,13 @@ public final class Workspace {
 
     /// The store file of the workspace at `root` (absolute): `databasePath` against `root`, else
     /// `.pwb/workbench.sqlite`.
-    public static func storePath(root: String, databasePath: String?) -> String {
+    package static func storePath(root: String, databasePath: String?) -> String {
         let root = (root as NSString).standardizingPath
         return databasePath.map { FileSystem.absolute($0, relativeTo: root) } ?? root + "/.pwb/workbench.sqlite"
     }
 
     /// Writes a file the user asked for (an export), relative to the working directory.
-    public func writeUserFile(_ text: String, to path: String) throws {
+    package func writeUserFile(_ text: String, to path: String) throws {
         do {
             try FileSystem.write(text, to: FileSystem.absolute(path, relativeTo: root))
         } catch {
@@ -51,8 +51,8 @@ public final class Workspace {
     }
 
     /// `path` made absolute against the working directory.
-    public func absolute(_ path: String) -> String { FileSystem.absolute(path, relativeTo: root) }
+    package func absolute(_ path: String) -> String { FileSystem.absolute(path, relativeTo: root) }
 
     /// `path` as it should appear in messages: relative to the working directory when inside it.
-    public func shown(_ path: String) -> String { FileSystem.relative(path, to: root) }
+    package func shown(_ path: String) -> String { FileSystem.relative(path, to: root) }
 }

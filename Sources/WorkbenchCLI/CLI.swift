@@ -5,42 +5,42 @@ import WorkbenchCore
 import WorkbenchStore
 
 /// The command line was used wrongly: a missing argument, an unknown option or name.
-public struct UsageError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var message: String
+struct UsageError: Error, Sendable, Equatable, CustomStringConvertible {
+    var message: String
 
-    public init(_ message: String) {
+    init(_ message: String) {
         self.message = message
     }
 
-    public var description: String { message }
+    var description: String { message }
 }
 
 extension UsageError: ExitCoded {
-    public var exitCode: Int32 { ExitCode.usage }
+    var exitCode: Int32 { ExitCode.usage }
 }
 
 /// A check the user asked for did not pass; the command has printed its report.
-public struct CheckFailed: Error, Sendable, CustomStringConvertible {
-    public var message: String
+struct CheckFailed: Error, Sendable, CustomStringConvertible {
+    var message: String
 
-    public init(_ message: String) {
+    init(_ message: String) {
         self.message = message
     }
 
-    public var description: String { message }
+    var description: String { message }
 }
 
 extension CheckFailed: ExitCoded {
-    public var exitCode: Int32 { ExitCode.failed }
+    var exitCode: Int32 { ExitCode.failed }
 }
 
 /// The command line: finds the command the words name, runs it, and turns any error into one
 /// sentence on standard error and the exit code documented for it. The only place that does.
 @MainActor
-public enum CLI {
+enum CLI {
     /// Runs one command line (without the program name) in `session`; returns its exit code. In
     /// the REPL (`inREPL`) the same commands run, plus those that work on the current variant.
-    public static func run(_ words: [String], session: Session, inREPL: Bool = false) async -> Int32 {
+    static func run(_ words: [String], session: Session, inREPL: Bool = false) async -> Int32 {
         do {
             let words = try GlobalOptions.take(words, session: session)
             // In the REPL, a line of only --db PATH switches the store for the lines after it.
@@ -70,10 +70,10 @@ public enum CLI {
         }
     }
 
-    public static let version = "0.1.0"
+    static let version = "0.1.0"
 
     /// Prints `error` as one sentence and returns its exit code.
-    public static func report(_ error: any Error, output: Output) -> Int32 {
+    static func report(_ error: any Error, output: Output) -> Int32 {
         let (code, message) = classify(error)
         if !message.isEmpty { output.error(message) }
         return code

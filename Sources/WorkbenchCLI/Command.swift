@@ -3,7 +3,7 @@ import ModelRuntime
 import WorkbenchCore
 
 /// What a value completes to at the REPL prompt: fixed words, or names the workspace holds.
-public enum Suggestions: Sendable, Equatable {
+enum Suggestions: Sendable, Equatable {
     case none
     case words([String])
     case templates
@@ -26,15 +26,15 @@ public enum Suggestions: Sendable, Equatable {
 /// An option a command accepts: a flag (`--json`) or one that takes a value (`--split dev`).
 /// A value is parsed and checked when the line is read, by the option itself, so a command's
 /// `run` reads typed values (`invocation.split` is a `Split?`).
-public struct Option: Sendable {
-    public var name: String
+struct Option: Sendable {
+    var name: String
     /// The value's placeholder in help (`SPLIT`); nil for a flag.
-    public var placeholder: String?
-    public var help: String
-    public var repeatable: Bool
-    public var completion: Suggestions
+    var placeholder: String?
+    var help: String
+    var repeatable: Bool
+    var completion: Suggestions
     /// The numbers it takes, as help states them (`1 to 1000`); nil for an option of words.
-    public var range: String?
+    var range: String?
     /// Turns the text after the option into its value; throws a sentence that follows `--name`.
     let read: @Sendable (String) throws -> any Sendable
 
@@ -51,7 +51,7 @@ public struct Option: Sendable {
         self.read = read
     }
 
-    public var isFlag: Bool { placeholder == nil }
+    var isFlag: Bool { placeholder == nil }
 }
 
 /// Why an option's value was refused, worded to follow `--name`: `must be a whole number, not "x"`.
@@ -61,8 +61,8 @@ struct OptionValueError: Error {
 
 /// A typed handle on an option: a stored property of a command's `CommandOptions`, read back
 /// as `Value` through that command's `Invocation`.
-public struct OptionKey<Value: Sendable>: Sendable, OptionDeclaration {
-    public let option: Option
+struct OptionKey<Value: Sendable>: Sendable, OptionDeclaration {
+    let option: Option
 
     /// An option that takes a value, which `read` makes from its text or refuses with an
     /// `OptionValueError`.
@@ -81,14 +81,14 @@ public struct OptionKey<Value: Sendable>: Sendable, OptionDeclaration {
 
 extension OptionKey where Value == Bool {
     /// A flag: present or not.
-    public static func flag(_ name: String, _ help: String) -> Self {
+    static func flag(_ name: String, _ help: String) -> Self {
         OptionKey(option: Option(name, placeholder: nil, help) { _ in true })
     }
 }
 
 extension OptionKey where Value == String {
     /// Free text: a name, a path, a reference.
-    public static func text(
+    static func text(
         _ name: String, _ placeholder: String, repeatable: Bool = false, completion: Suggestions = .none,
         _ help: String
     ) -> Self {
@@ -98,7 +98,7 @@ extension OptionKey where Value == String {
 
 extension OptionKey where Value == [String] {
     /// Names separated by commas (`a,b`); a repeatable one may also be given again.
-    public static func list(
+    static func list(
         _ name: String, _ placeholder: String, repeatable: Bool = false, completion: Suggestions = .none,
         _ help: String
     ) -> Self {
@@ -112,7 +112,7 @@ extension OptionKey where Value == [String] {
 
 extension OptionKey where Value == [Int] {
     /// Whole numbers within `range`, separated by commas (`20,40,80`).
-    public static func counts(
+    static func counts(
         _ name: String, _ placeholder: String, in range: ClosedRange<Int>, of what: String, _ help: String
     ) -> Self {
         valued(name, placeholder, range: NumberRange.stated(range), help) { text in
@@ -154,12 +154,12 @@ enum NumberRange {
 }
 
 /// `NAME=VALUE`.
-public struct Assignment: Sendable, Hashable {
-    public var name: String
-    public var value: String
+struct Assignment: Sendable, Hashable {
+    var name: String
+    var value: String
 
     /// `NAME=VALUE` with a name; nil otherwise.
-    public init?(_ text: String) {
+    init?(_ text: String) {
         guard let equals = text.firstIndex(of: "="), equals != text.startIndex else { return nil }
         name = String(text[..<equals])
         value = String(text[text.index(after: equals)...])
@@ -168,7 +168,7 @@ public struct Assignment: Sendable, Hashable {
 
 extension OptionKey where Value == Assignment {
     /// `NAME=VALUE`, the name not empty.
-    public static func assignment(_ name: String, repeatable: Bool = false, _ help: String) -> Self {
+    static func assignment(_ name: String, repeatable: Bool = false, _ help: String) -> Self {
         valued(name, "NAME=VALUE", repeatable: repeatable, help) { text in
             guard let assignment = Assignment(text) else {
                 throw OptionValueError(problem: "needs NAME=VALUE, not \"\(text)\"")
@@ -181,7 +181,7 @@ extension OptionKey where Value == Assignment {
 extension OptionKey where Value == Int {
     /// A whole number within `range`, which help states: every count pwb takes has a bound, so no
     /// value typed can overflow or size an allocation past memory.
-    public static func number(
+    static func number(
         _ name: String, _ placeholder: String, in range: ClosedRange<Int>, completion: Suggestions = .none,
         _ help: String
     ) -> Self {
@@ -202,7 +202,7 @@ extension OptionKey where Value == Int {
 
 extension OptionKey where Value == Double {
     /// A finite number within `range`, which help states.
-    public static func decimal(
+    static func decimal(
         _ name: String, _ placeholder: String, in range: ClosedRange<Double>, _ help: String
     ) -> Self {
         valued(name, placeholder, range: NumberRange.stated(range), help) { text in
@@ -222,7 +222,7 @@ extension OptionKey where Value == Double {
 
 extension OptionKey where Value: CaseIterable & RawRepresentable & Sendable, Value.RawValue == String {
     /// One of the type's cases by its raw value; completes to them.
-    public static func choice(_ name: String, placeholder: String? = nil, _ help: String) -> Self {
+    static func choice(_ name: String, placeholder: String? = nil, _ help: String) -> Self {
         let names = Value.allCases.map(\.rawValue)
         return valued(name, placeholder ?? names.joined(separator: "|"), completion: .words(names), help) { text in
             guard let value = Value(rawValue: text) else {
@@ -242,12 +242,12 @@ extension OptionKey where Value: CaseIterable & RawRepresentable & Sendable, Val
 /// command's parser knows exactly these, help lists them in the order they are declared, and the
 /// command's `run` reads them by key path (`invocation.split`), so reading an option the command
 /// did not declare does not compile.
-public protocol CommandOptions: Sendable {
+protocol CommandOptions: Sendable {
     init()
 }
 
 /// What a `CommandOptions` property is: an option, whatever its value's type.
-public protocol OptionDeclaration {
+protocol OptionDeclaration {
     var option: Option { get }
 }
 
@@ -263,8 +263,8 @@ extension CommandOptions {
 }
 
 /// The options of a command that takes none.
-public struct NoOptions: CommandOptions {
-    public init() {}
+struct NoOptions: CommandOptions {
+    init() {}
 }
 
 /// The options of a command whose only option is `--json`.
@@ -294,7 +294,7 @@ enum Options {
 }
 
 /// Where a command can be typed.
-public enum Scope: Sendable {
+enum Scope: Sendable {
     /// On the command line (`pwb NAME …`) and in the REPL (`NAME …`).
     case everywhere
     /// Only in the REPL: it works on the current template and variant.
@@ -306,29 +306,29 @@ public enum Scope: Sendable {
 /// One command: its words, positional arguments, typed options and what it runs. The command
 /// line, the REPL, help and completion are all driven by the list in `Commands.all`, so a new
 /// command is one `Command` value added there.
-public struct Command: Sendable {
+struct Command: Sendable {
     /// The words that name it: `["template", "list"]`.
-    public var path: [String]
-    public var summary: String
+    var path: [String]
+    var summary: String
     /// What it does in the REPL, when that differs (it works on the current variant).
-    public var replSummary: String?
+    var replSummary: String?
     /// The positional arguments as help shows them, e.g. `TEMPLATE/VARIANT[@N]`.
-    public var arguments: String
+    var arguments: String
     /// The same in the REPL, when it differs (`eval [all] [TEMPLATE]`: the current template by default).
-    public var replArguments: String?
-    public var minArguments: Int
-    public var maxArguments: Int
+    var replArguments: String?
+    var minArguments: Int
+    var maxArguments: Int
     /// What the positional arguments complete to.
-    public var argumentCompletion: Suggestions
+    var argumentCompletion: Suggestions
     /// The options its `CommandOptions` declares, in their order.
-    public let options: [Option]
-    public var scope: Scope
+    let options: [Option]
+    var scope: Scope
     /// More help: examples, notes.
-    public var details: String
+    var details: String
     private let perform: @MainActor @Sendable (Command, ParsedArguments, Session, Bool) async throws -> Void
 
     /// A command whose options are the properties of `Declared`, which `run` reads by key path.
-    public init<Declared: CommandOptions>(
+    init<Declared: CommandOptions>(
         _ path: String, _ summary: String, replSummary: String? = nil, arguments: String = "",
         replArguments: String? = nil, min: Int = 0,
         max: Int = 0, completing argumentCompletion: Suggestions = .references,
@@ -356,7 +356,7 @@ public struct Command: Sendable {
     }
 
     /// A command that takes no options.
-    public init(
+    init(
         _ path: String, _ summary: String, replSummary: String? = nil, arguments: String = "",
         replArguments: String? = nil, min: Int = 0,
         max: Int = 0, completing argumentCompletion: Suggestions = .references,
@@ -370,17 +370,17 @@ public struct Command: Sendable {
 
     /// Runs the command with `arguments` (from its `parse`) in `session`.
     @MainActor
-    public func run(_ arguments: ParsedArguments, session: Session, inREPL: Bool) async throws {
+    func run(_ arguments: ParsedArguments, session: Session, inREPL: Bool) async throws {
         try await perform(self, arguments, session, inREPL)
     }
 
-    public var name: String { path.joined(separator: " ") }
+    var name: String { path.joined(separator: " ") }
 
     /// The arguments as the usage shows them where the command is typed.
     func shownArguments(inREPL: Bool) -> String { inREPL ? (replArguments ?? arguments) : arguments }
 
     /// `pwb eval TEMPLATE [options]` on the command line, `eval [all] [TEMPLATE] [options]` in the REPL.
-    public func usage(inREPL: Bool = false) -> String {
+    func usage(inREPL: Bool = false) -> String {
         var text = (inREPL ? "" : "pwb ") + name
         let shown = shownArguments(inREPL: inREPL)
         if !shown.isEmpty { text += " " + shown }
@@ -389,7 +389,7 @@ public struct Command: Sendable {
     }
 
     /// The full help text: usage, summary, options, details.
-    public func help(inREPL: Bool = false) -> [String] {
+    func help(inREPL: Bool = false) -> [String] {
         var lines = ["usage: \(usage(inREPL: inREPL))", "", inREPL ? replSummary ?? summary : summary]
         if !options.isEmpty {
             lines += ["", "options:"]
@@ -408,7 +408,7 @@ public struct Command: Sendable {
 
     /// Splits `words` (after the command's own) into positionals and typed option values,
     /// checking both.
-    public func parse(_ words: [String], inREPL: Bool = false) throws -> ParsedArguments {
+    func parse(_ words: [String], inREPL: Bool = false) throws -> ParsedArguments {
         var parsed = ParsedArguments(declared: options.map(\.name))
         var index = 0
         var onlyPositionals = false
@@ -471,8 +471,8 @@ public struct Command: Sendable {
 
 /// A command's arguments after parsing: positionals as typed, option values as their options
 /// read them. The values are read through `OptionValues`, by the command's own declarations.
-public struct ParsedArguments: Sendable {
-    public var positionals: [String] = []
+struct ParsedArguments: Sendable {
+    var positionals: [String] = []
     fileprivate var values: [String: [any Sendable]] = [:]
     /// The names of the options the command declares, which alone can be read back.
     fileprivate let declared: [String]
@@ -487,20 +487,20 @@ public struct ParsedArguments: Sendable {
     }
 
     /// The positional arguments as run ids.
-    public func runIDs() throws -> [Int] {
+    func runIDs() throws -> [Int] {
         try positionals.map { text in
             guard let id = Int(text) else { throw UsageError("\"\(text)\" is not a run id; pwb runs list shows them") }
             return id
         }
     }
 
-    public func positional(_ index: Int) -> String? { index < positionals.count ? positionals[index] : nil }
+    func positional(_ index: Int) -> String? { index < positionals.count ? positionals[index] : nil }
 }
 
 /// The values of a command's options, read by key paths into its `CommandOptions`
 /// (`values.split` is a `Split?`, `values.json` a `Bool`).
 @dynamicMemberLookup
-public struct OptionValues<Declared: CommandOptions>: Sendable {
+struct OptionValues<Declared: CommandOptions>: Sendable {
     private let values: [String: [any Sendable]]
     private let declared: Declared
 
@@ -513,27 +513,27 @@ public struct OptionValues<Declared: CommandOptions>: Sendable {
     }
 
     /// The option's value (the last, for a repeatable one).
-    public subscript<Value>(dynamicMember key: KeyPath<Declared, OptionKey<Value>>) -> Value? {
+    subscript<Value>(dynamicMember key: KeyPath<Declared, OptionKey<Value>>) -> Value? {
         values[declared[keyPath: key].option.name]?.last as? Value
     }
 
     /// For a flag, whether it was given.
-    public subscript(dynamicMember key: KeyPath<Declared, OptionKey<Bool>>) -> Bool {
+    subscript(dynamicMember key: KeyPath<Declared, OptionKey<Bool>>) -> Bool {
         values[declared[keyPath: key].option.name] != nil
     }
 
     /// Every value of a repeatable option, in order.
-    public func all<Value>(_ key: KeyPath<Declared, OptionKey<Value>>) -> [Value] {
+    func all<Value>(_ key: KeyPath<Declared, OptionKey<Value>>) -> [Value] {
         values[declared[keyPath: key].option.name]?.compactMap { $0 as? Value } ?? []
     }
 
     /// Whether the option was given at all.
-    public func has<Value>(_ key: KeyPath<Declared, OptionKey<Value>>) -> Bool {
+    func has<Value>(_ key: KeyPath<Declared, OptionKey<Value>>) -> Bool {
         values[declared[keyPath: key].option.name] != nil
     }
 
     /// Those of `keys`' options that were given, in the order of `keys`.
-    public func given(_ keys: [PartialKeyPath<Declared>]) -> [Option] {
+    func given(_ keys: [PartialKeyPath<Declared>]) -> [Option] {
         keys.compactMap { (declared[keyPath: $0] as? any OptionDeclaration)?.option }
             .filter { values[$0.name] != nil }
     }
@@ -542,30 +542,30 @@ public struct OptionValues<Declared: CommandOptions>: Sendable {
 /// What a running command is given: its arguments, read by its own options' key paths
 /// (`invocation.split`), and the session it runs in.
 @dynamicMemberLookup
-public struct Invocation<Declared: CommandOptions>: Sendable {
-    public var command: Command
+struct Invocation<Declared: CommandOptions>: Sendable {
+    var command: Command
     /// The positionals as typed; the options are read through `options`.
-    public var arguments: ParsedArguments
-    public var session: Session
+    var arguments: ParsedArguments
+    var session: Session
     /// Typed in the REPL (usage and hints then read as REPL lines).
-    public var inREPL: Bool
-    public var options: OptionValues<Declared>
+    var inREPL: Bool
+    var options: OptionValues<Declared>
 
-    public var output: Output { session.output }
+    var output: Output { session.output }
 
-    public var positionals: [String] { arguments.positionals }
+    var positionals: [String] { arguments.positionals }
 
-    public subscript<Value>(dynamicMember key: KeyPath<Declared, OptionKey<Value>>) -> Value? {
+    subscript<Value>(dynamicMember key: KeyPath<Declared, OptionKey<Value>>) -> Value? {
         options[dynamicMember: key]
     }
 
-    public subscript(dynamicMember key: KeyPath<Declared, OptionKey<Bool>>) -> Bool {
+    subscript(dynamicMember key: KeyPath<Declared, OptionKey<Bool>>) -> Bool {
         options[dynamicMember: key]
     }
 
-    public func all<Value>(_ key: KeyPath<Declared, OptionKey<Value>>) -> [Value] { options.all(key) }
+    func all<Value>(_ key: KeyPath<Declared, OptionKey<Value>>) -> [Value] { options.all(key) }
 
-    public func has<Value>(_ key: KeyPath<Declared, OptionKey<Value>>) -> Bool { options.has(key) }
+    func has<Value>(_ key: KeyPath<Declared, OptionKey<Value>>) -> Bool { options.has(key) }
 
-    public func given(_ keys: [PartialKeyPath<Declared>]) -> [Option] { options.given(keys) }
+    func given(_ keys: [PartialKeyPath<Declared>]) -> [Option] { options.given(keys) }
 }

@@ -7,16 +7,16 @@ import WorkbenchCore
 
 /// Where commands write: results to standard output, messages and progress to standard error.
 /// Colour only when the stream is a terminal and `NO_COLOR` is unset.
-public final class Output: @unchecked Sendable {
+final class Output: @unchecked Sendable {
     // @unchecked: the only mutable state is behind `lock`; the file handles are thread-safe writers.
     private let lock = NSLock()
     private let stdout: FileHandle
     private let stderr: FileHandle
-    public let stdoutIsTerminal: Bool
-    public let stderrIsTerminal: Bool
-    public let colorEnabled: Bool
+    let stdoutIsTerminal: Bool
+    let stderrIsTerminal: Bool
+    let colorEnabled: Bool
 
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         stdout = FileHandle.standardOutput
         stderr = FileHandle.standardError
         stdoutIsTerminal = isatty(STDOUT_FILENO) != 0
@@ -25,18 +25,18 @@ public final class Output: @unchecked Sendable {
     }
 
     /// Writes one line (or several joined) to standard output, control characters made visible.
-    public func line(_ text: String = "") {
+    func line(_ text: String = "") {
         write(Output.visible(text) + "\n", to: stdout)
     }
 
-    public func lines(_ texts: [String]) {
+    func lines(_ texts: [String]) {
         guard !texts.isEmpty else { return }
         write(Output.visible(texts.joined(separator: "\n")) + "\n", to: stdout)
     }
 
     /// Writes lines as they are: for text this program styled itself, from parts already
     /// passed through `visible`.
-    public func styledLines(_ texts: [String]) {
+    func styledLines(_ texts: [String]) {
         guard !texts.isEmpty else { return }
         write(texts.joined(separator: "\n") + "\n", to: stdout)
     }
@@ -44,7 +44,7 @@ public final class Output: @unchecked Sendable {
     /// `text` with every control character but line break and tab written as `\x1B`-style
     /// escapes, so model output, case ids and server messages cannot move the cursor, retitle
     /// the window, rewrite the line or hide text on the terminal they are shown on.
-    public static func visible(_ text: String) -> String {
+    static func visible(_ text: String) -> String {
         func isControl(_ scalar: Unicode.Scalar) -> Bool {
             let value = scalar.value
             return (value < 0x20 && value != 0x0A && value != 0x09) || (0x7F...0x9F).contains(value)
@@ -82,33 +82,33 @@ public final class Output: @unchecked Sendable {
     }
 
     /// Writes raw text to standard output, without adding a line break.
-    public func raw(_ text: String) {
+    func raw(_ text: String) {
         write(text, to: stdout)
     }
 
     /// A message for the person, not the pipeline: standard error.
-    public func note(_ text: String) {
+    func note(_ text: String) {
         write(Output.visible(text) + "\n", to: stderr)
     }
 
     /// `pwb: error: …` on standard error, red on a terminal.
-    public func error(_ text: String) {
+    func error(_ text: String) {
         let prefix = colorEnabled ? "\u{1B}[31mpwb: error:\u{1B}[0m " : "pwb: error: "
         write(prefix + Output.visible(text) + "\n", to: stderr)
     }
 
-    public func warning(_ text: String) {
+    func warning(_ text: String) {
         let prefix = colorEnabled ? "\u{1B}[33mpwb: warning:\u{1B}[0m " : "pwb: warning: "
         write(prefix + Output.visible(text) + "\n", to: stderr)
     }
 
     /// Progress text redrawn in place on a terminal's standard error; nothing when piped.
-    public func progress(_ text: String) {
+    func progress(_ text: String) {
         guard stderrIsTerminal else { return }
         write("\r\u{1B}[K" + Output.visible(text), to: stderr)
     }
 
-    public func clearProgress() {
+    func clearProgress() {
         guard stderrIsTerminal else { return }
         write("\r\u{1B}[K", to: stderr)
     }
@@ -121,32 +121,32 @@ public final class Output: @unchecked Sendable {
 }
 
 /// An aligned text table; widths are measured in terminal columns, so Japanese lines up.
-public struct Table {
-    public struct Column {
-        public var title: String
-        public var alignRight: Bool
-        public var maxWidth: Int?
+struct Table {
+    struct Column {
+        var title: String
+        var alignRight: Bool
+        var maxWidth: Int?
 
-        public init(_ title: String, right: Bool = false, maxWidth: Int? = nil) {
+        init(_ title: String, right: Bool = false, maxWidth: Int? = nil) {
             self.title = title
             self.alignRight = right
             self.maxWidth = maxWidth
         }
     }
 
-    public var columns: [Column]
-    public var rows: [[String]] = []
+    var columns: [Column]
+    var rows: [[String]] = []
 
-    public init(_ columns: [Column]) {
+    init(_ columns: [Column]) {
         self.columns = columns
     }
 
-    public mutating func add(_ row: [String]) {
+    mutating func add(_ row: [String]) {
         rows.append(row)
     }
 
     /// The table as lines: a header, a rule, then the rows, columns two spaces apart.
-    public func render() -> [String] {
+    func render() -> [String] {
         let cells = rows.map { row in
             columns.indices.map { index -> String in
                 let text = (index < row.count ? row[index] : "").replacingOccurrences(of: "\n", with: " ")

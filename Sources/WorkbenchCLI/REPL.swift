@@ -14,7 +14,7 @@ import WorkbenchCore
 /// names; from piped input it reads one command per line, prints no prompt and no colour, and
 /// its exit code is that of the first command that failed (0 when none did).
 @MainActor
-public final class REPL {
+final class REPL {
     let session: Session
     let interactive: Bool
     private var firstFailure: Int32 = 0
@@ -35,12 +35,12 @@ public final class REPL {
         if code != 0 { throw Silent(code: code) }
     }
 
-    public init(session: Session, interactive: Bool) {
+    init(session: Session, interactive: Bool) {
         self.session = session
         self.interactive = interactive
     }
 
-    public func run() async -> Int32 {
+    func run() async -> Int32 {
         if interactive {
             try? FileManager.default.createDirectory(
                 atPath: session.directory + "/.pwb", withIntermediateDirectories: true)

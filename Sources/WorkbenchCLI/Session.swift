@@ -9,21 +9,21 @@ import WorkbenchStore
 /// Main-actor isolated: commands run one at a time, and the store's connection is used from
 /// this actor only; concurrent work (model calls) happens in child tasks that never touch it.
 @MainActor
-public final class Session {
-    public let output: Output
-    public let environment: [String: String]
-    public let directory: String
+final class Session {
+    let output: Output
+    let environment: [String: String]
+    let directory: String
     /// The store file chosen with `--db` or `PWB_DB`; choosing another closes the open one.
-    public var databasePath: String? {
+    var databasePath: String? {
         didSet { if databasePath != oldValue { openWorkspace = nil } }
     }
     private var openWorkspace: Workspace?
 
     /// The REPL's current template and variant (`use sentiment/question`).
-    public var currentTemplate: String?
-    public var currentVariant: String?
+    var currentTemplate: String?
+    var currentVariant: String?
 
-    public init(directory: String, environment: [String: String], output: Output) {
+    init(directory: String, environment: [String: String], output: Output) {
         self.directory = directory
         self.environment = environment
         self.output = output
@@ -31,7 +31,7 @@ public final class Session {
     }
 
     /// The workspace, opened (and the store created or migrated) on first use.
-    public func workspace() throws -> Workspace {
+    func workspace() throws -> Workspace {
         if let openWorkspace { return openWorkspace }
         let workspace = try Workspace(root: directory, databasePath: databasePath)
         openWorkspace = workspace

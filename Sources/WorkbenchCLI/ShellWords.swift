@@ -1,8 +1,8 @@
 /// Splits a command line into words the way a shell would, without expanding anything:
 /// whitespace separates words; 'single quotes' keep everything; "double quotes" keep everything
 /// but backslash escapes (\n, \t, \", \\); outside quotes a backslash keeps the next character.
-public enum ShellWords {
-    public static func split(_ line: String) throws -> [String] {
+enum ShellWords {
+    static func split(_ line: String) throws -> [String] {
         var words: [String] = []
         var word = ""
         var inWord = false

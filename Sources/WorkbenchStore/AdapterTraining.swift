@@ -2,36 +2,36 @@ import WorkbenchCore
 
 /// How an adapter was trained: what `adapters.training` holds. Every key is written and read
 /// here; elsewhere the record is typed.
-public struct AdapterTraining: Sendable, Hashable {
+package struct AdapterTraining: Sendable, Hashable {
     /// What was asked: training again with equal settings reuses the adapter.
-    public struct Settings: Sendable, Hashable {
-        public var rank: Int
-        public var alpha: Int
+    package struct Settings: Sendable, Hashable {
+        package var rank: Int
+        package var alpha: Int
         /// The most epochs; the one kept is chosen by validation loss.
-        public var maxEpochs: Int
-        public var learningRate: Double
-        public var batch: Int
-        public var seed: Int
+        package var maxEpochs: Int
+        package var learningRate: Double
+        package var batch: Int
+        package var seed: Int
         /// Train cases given (the first N of the split), the validation part included.
-        public var examples: Int
+        package var examples: Int
         /// The share of them held out to choose the epoch by; 0 trains every epoch and keeps the last.
-        public var validationShare: Double
+        package var validationShare: Double
         /// Epochs without a lower validation loss before training stops.
-        public var patience: Int
+        package var patience: Int
         /// SHA-256 of the training pairs, hex.
-        public var dataHash: String
+        package var dataHash: String
         /// `template/variant@N` whose zero-shot prompts it learned to answer.
-        public var revision: String
-        public var baseModel: String
+        package var revision: String
+        package var baseModel: String
         /// A hash of the training script and its pinned packages.
-        public var trainer: String
+        package var trainer: String
 
         /// A hash of the settings, hex: part of an adapter's default name.
-        public var hash: String {
+        package var hash: String {
             SHA256.hex(AdapterTraining(settings: self, bestEpoch: 0, epochsRun: 0).settingsJSON.serialized())
         }
 
-        public init(
+        package init(
             rank: Int, maxEpochs: Int, learningRate: Double, batch: Int, seed: Int, examples: Int,
             validationShare: Double, patience: Int, dataHash: String, revision: String, baseModel: String,
             trainer: String
@@ -52,28 +52,28 @@ public struct AdapterTraining: Sendable, Hashable {
         }
     }
 
-    public var settings: Settings
+    package var settings: Settings
     /// The loss of every step, and each epoch's mean.
-    public var losses: [Double] = []
-    public var epochLosses: [Double] = []
+    package var losses: [Double] = []
+    package var epochLosses: [Double] = []
     /// Each epoch's loss on the held-out part, per answer token.
-    public var validationLosses: [Double] = []
+    package var validationLosses: [Double] = []
     /// The epoch whose adapter was kept (the lowest validation loss), and how many ran.
-    public var bestEpoch: Int
-    public var epochsRun: Int
-    public var trainingSeconds = 0.0
+    package var bestEpoch: Int
+    package var epochsRun: Int
+    package var trainingSeconds = 0.0
     /// Train cases times epochs run, over the training seconds.
-    public var examplesPerSecond = 0.0
-    public var loadSeconds = 0.0
-    public var convertingSeconds = 0.0
+    package var examplesPerSecond = 0.0
+    package var loadSeconds = 0.0
+    package var convertingSeconds = 0.0
     /// Where it trained: `cpu`, `cuda` or `mps`.
-    public var device: String?
+    package var device: String?
     /// Cores, CPU and memory of the machine.
-    public var machine: JSONValue?
+    package var machine: JSONValue?
     /// Short hashes of the inputs it was given, so that no evaluation scores it on them.
-    public var trainInputs: [String] = []
+    package var trainInputs: [String] = []
 
-    public init(settings: Settings, bestEpoch: Int, epochsRun: Int) {
+    package init(settings: Settings, bestEpoch: Int, epochsRun: Int) {
         self.settings = settings
         self.bestEpoch = bestEpoch
         self.epochsRun = epochsRun
@@ -81,7 +81,7 @@ public struct AdapterTraining: Sendable, Hashable {
 
     /// Reads what `json` wrote, and records from before the epoch was chosen by validation
     /// (`epochs` trained, all of them kept).
-    public init(json: JSONValue) {
+    package init(json: JSONValue) {
         let epochs = json["max_epochs"]?.intValue ?? json["epochs"]?.intValue ?? 0
         settings = Settings(
             rank: json["rank"]?.intValue ?? 0, maxEpochs: epochs, learningRate: json["learning_rate"]?.doubleValue ?? 0,
@@ -119,7 +119,7 @@ public struct AdapterTraining: Sendable, Hashable {
         ]
     }
 
-    public var json: JSONValue {
+    package var json: JSONValue {
         var object = settingsJSON.objectValue ?? [:]
         object.merge([
             "losses": .array(losses.map { .number($0) }), "epoch_losses": .array(epochLosses.map { .number($0) }),
@@ -140,26 +140,26 @@ public struct AdapterTraining: Sendable, Hashable {
 /// How a provider's fine-tuning job tuned a model (OpenAI, Azure OpenAI): what `adapters.training`
 /// holds for a hosted record, under `hosted` with the settings beside it. Every key is written and
 /// read here.
-public struct HostedTraining: Sendable, Hashable {
+package struct HostedTraining: Sendable, Hashable {
     /// What was asked: a job with equal settings is waited for or its model reused.
-    public struct Settings: Sendable, Hashable {
+    package struct Settings: Sendable, Hashable {
         /// The provider (`openai`, `azure`) and the endpoint the job ran at.
-        public var provider: String
-        public var endpoint: String
+        package var provider: String
+        package var endpoint: String
         /// The model tuned.
-        public var baseModel: String
+        package var baseModel: String
         /// `auto`, or a count of epochs.
-        public var epochs: String
-        public var suffix: String
-        public var seed: Int?
+        package var epochs: String
+        package var suffix: String
+        package var seed: Int?
         /// Train examples sent, and those held out in the validation file.
-        public var examples: Int
-        public var validationExamples: Int
+        package var examples: Int
+        package var validationExamples: Int
         /// SHA-256 of the training and validation files, hex.
-        public var dataHash: String
-        public var revision: String
+        package var dataHash: String
+        package var revision: String
 
-        public init(
+        package init(
             provider: String, endpoint: String, baseModel: String, epochs: String, suffix: String, seed: Int?,
             examples: Int, validationExamples: Int, dataHash: String, revision: String
         ) {
@@ -179,30 +179,30 @@ public struct HostedTraining: Sendable, Hashable {
         static let format = "openai-chat/1"
     }
 
-    public var settings: Settings
-    public var jobID: String
+    package var settings: Settings
+    package var jobID: String
     /// The job's status as the provider last reported it.
-    public var status: String
-    public var trainingFile: String?
-    public var validationFile: String?
+    package var status: String
+    package var trainingFile: String?
+    package var validationFile: String?
     /// The configured model the job was asked through.
-    public var configuredModel: String
+    package var configuredModel: String
     /// When the job was started, ISO 8601.
-    public var started: String?
+    package var started: String?
     /// The tuned model's name at the provider, once the job succeeded.
-    public var fineTunedModel: String?
-    public var trainedTokens: Int?
+    package var fineTunedModel: String?
+    package var trainedTokens: Int?
     /// The hyperparameters the provider chose, as it reported them.
-    public var hyperparameters: JSONValue?
+    package var hyperparameters: JSONValue?
     /// From the job's creation to its end, by the provider's clock when it gives one.
-    public var wallSeconds: Double?
+    package var wallSeconds: Double?
     /// Dollars per million trained tokens when given, and what the job cost at that price.
-    public var priceTrainPerMillion: Double?
-    public var costUSD: Double?
+    package var priceTrainPerMillion: Double?
+    package var costUSD: Double?
     /// Short hashes of the inputs it was given (validation included), so no evaluation scores it on them.
-    public var trainInputs: [String] = []
+    package var trainInputs: [String] = []
 
-    public init(settings: Settings, jobID: String, status: String, configuredModel: String) {
+    package init(settings: Settings, jobID: String, status: String, configuredModel: String) {
         self.settings = settings
         self.jobID = jobID
         self.status = status
@@ -210,7 +210,7 @@ public struct HostedTraining: Sendable, Hashable {
     }
 
     /// Reads what `json` wrote; nil when it is not a hosted record.
-    public init?(json: JSONValue) {
+    package init?(json: JSONValue) {
         guard let hosted = json["hosted"] else { return nil }
         settings = Settings(
             provider: json["provider"]?.stringValue ?? "", endpoint: json["endpoint"]?.stringValue ?? "",
@@ -234,7 +234,7 @@ public struct HostedTraining: Sendable, Hashable {
     }
 
     /// The settings alone, as a hosted record's `training` begins.
-    public var settingsJSON: JSONValue {
+    package var settingsJSON: JSONValue {
         [
             "format": .string(Settings.format), "provider": .string(settings.provider),
             "endpoint": .string(settings.endpoint), "base_model": .string(settings.baseModel),
@@ -246,7 +246,7 @@ public struct HostedTraining: Sendable, Hashable {
         ]
     }
 
-    public var json: JSONValue {
+    package var json: JSONValue {
         var object = settingsJSON.objectValue ?? [:]
         func optional<T>(_ value: T?, _ make: (T) -> JSONValue) -> JSONValue { value.map(make) ?? .null }
         object["hosted"] = [

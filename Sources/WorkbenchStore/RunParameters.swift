@@ -2,37 +2,37 @@ import WorkbenchCore
 
 /// How a run was made, beyond its revision, model, split and strategy: what `runs.params`
 /// holds. Every key is written and read here; elsewhere the parameters are typed.
-public struct RunParameters: Sendable, Hashable {
+package struct RunParameters: Sendable, Hashable {
     /// Samples per case (`--repeat`).
-    public var repeats = 1
+    package var repeats = 1
     /// Seeds choosing examples and sampling.
-    public var seed = 0
-    public var useCache = true
-    public var concurrency = 4
+    package var seed = 0
+    package var useCache = true
+    package var concurrency = 4
     /// The model's name in the configuration (`local` for the managed runtime).
-    public var modelName: String?
+    package var modelName: String?
     /// The scorers the run was made with, as the eval set's settings wrote them, so a later
     /// change to the settings does not rewrite what an old run reported.
-    public var scorers: [JSONValue]?
+    package var scorers: [JSONValue]?
     /// Only the first `limit` cases of the split.
-    public var limit: Int?
+    package var limit: Int?
     /// What the model's identity was told apart by: its file's content, a digest, what its server
     /// says of the weights, or the name alone (nil in runs stored before it was said).
-    public var identityBasis: String?
+    package var identityBasis: String?
     /// The LoRA adapter applied, by name.
-    public var adapter: String?
+    package var adapter: String?
     /// How the answers were read (`one_token: true` in runs stored before readers were named).
-    public var reader = Reader.generate
+    package var reader = Reader.generate
     /// One-token runs: the tokens each request generates to reach the answering step, past the
     /// whitespace-only tokens a label's answer begins with (1 in runs stored before it).
-    public var readTokens = 1
+    package var readTokens = 1
     /// The examples block every case shares (random selection), rendered once.
-    public var sharedExamples: String?
+    package var sharedExamples: String?
 
-    public init() {}
+    package init() {}
 
     /// Reads what `json` wrote; keys it lacks keep their defaults (runs stored before them).
-    public init(json: JSONValue) {
+    package init(json: JSONValue) {
         repeats = json["repeat"]?.intValue ?? 1
         seed = json["seed"]?.intValue ?? 0
         useCache = json["use_cache"]?.boolValue ?? true
@@ -49,7 +49,7 @@ public struct RunParameters: Sendable, Hashable {
         sharedExamples = json["shared_examples"]?.stringValue
     }
 
-    public var json: JSONValue {
+    package var json: JSONValue {
         var object: [String: JSONValue] = [
             "repeat": .number(Double(repeats)), "seed": .number(Double(seed)), "use_cache": .bool(useCache),
             "concurrency": .number(Double(concurrency)),

@@ -3,16 +3,16 @@ import Foundation
 import WorkbenchCore
 
 /// A failed SQLite call: the extended result code, SQLite's message and the statement.
-public struct StoreError: Error, Sendable, CustomStringConvertible {
-    public var code: Int32
-    public var message: String
-    public var sql: String?
+package struct StoreError: Error, Sendable, CustomStringConvertible {
+    package var code: Int32
+    package var message: String
+    package var sql: String?
     /// The operating system's error behind an I/O failure (`sqlite3_system_errno`), 0 if none.
-    public var systemError: Int32 = 0
+    package var systemError: Int32 = 0
     /// The store file, when known.
-    public var path: String?
+    package var path: String?
 
-    public init(code: Int32, message: String, sql: String? = nil, systemError: Int32 = 0, path: String? = nil) {
+    package init(code: Int32, message: String, sql: String? = nil, systemError: Int32 = 0, path: String? = nil) {
         self.code = code
         self.message = message
         self.sql = sql
@@ -23,7 +23,7 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     /// A row that holds what no version of pwb writes.
     static func corrupt(_ message: String) -> StoreError { StoreError(code: SQLITE_CORRUPT, message: message) }
 
-    public var description: String {
+    package var description: String {
         if isFull {
             return
                 "the store \(path ?? "") cannot grow: the disk (or a quota or file-size limit) is full; what was stored before is kept and sound; free some space, then run the command again (pwb eval --resume RUN finishes an interrupted evaluation)"
@@ -40,19 +40,19 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
 
     /// True when the store could not grow: SQLite found the disk full, or a write failed for want
     /// of room (no space, over a quota, past the file-size limit).
-    public var isFull: Bool {
+    package var isFull: Bool {
         code & 0xFF == SQLITE_FULL
             || (code & 0xFF == SQLITE_IOERR && [ENOSPC, EFBIG, EDQUOT].contains(systemError))
     }
 
     /// True when another process holds the database longer than the busy timeout.
-    public var isBusy: Bool { code & 0xFF == SQLITE_BUSY || code & 0xFF == SQLITE_LOCKED }
+    package var isBusy: Bool { code & 0xFF == SQLITE_BUSY || code & 0xFF == SQLITE_LOCKED }
 }
 
 extension StoreError: ExitCoded {
-    public var exitCode: Int32 { ExitCode.storeFailure }
+    package var exitCode: Int32 { ExitCode.storeFailure }
 
-    public func sentence(wording: (Message) -> String) -> String {
+    package func sentence(wording: (Message) -> String) -> String {
         guard isBusy else { return description }
         return wording(
             "the store is locked by another pwb process; wait for it to finish, or use another \(setting: "db")")
@@ -60,7 +60,7 @@ extension StoreError: ExitCoded {
 }
 
 /// A value bound to, or read from, an SQL statement.
-public enum SQLValue: Sendable, Hashable {
+package enum SQLValue: Sendable, Hashable {
     case null
     case integer(Int64)
     case real(Double)
@@ -70,16 +70,16 @@ public enum SQLValue: Sendable, Hashable {
 extension SQLValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByNilLiteral,
     ExpressibleByFloatLiteral
 {
-    public init(stringLiteral value: String) { self = .text(value) }
-    public init(integerLiteral value: Int64) { self = .integer(value) }
-    public init(nilLiteral: ()) { self = .null }
-    public init(floatLiteral value: Double) { self = .real(value) }
+    package init(stringLiteral value: String) { self = .text(value) }
+    package init(integerLiteral value: Int64) { self = .integer(value) }
+    package init(nilLiteral: ()) { self = .null }
+    package init(floatLiteral value: Double) { self = .real(value) }
 
-    public init(_ value: Int) { self = .integer(Int64(value)) }
-    public init(_ value: Int?) { self = value.map { .integer(Int64($0)) } ?? .null }
-    public init(_ value: Double?) { self = value.map { .real($0) } ?? .null }
-    public init(_ value: String?) { self = value.map { .text($0) } ?? .null }
-    public init(_ value: Bool) { self = .integer(value ? 1 : 0) }
+    package init(_ value: Int) { self = .integer(Int64(value)) }
+    package init(_ value: Int?) { self = value.map { .integer(Int64($0)) } ?? .null }
+    package init(_ value: Double?) { self = value.map { .real($0) } ?? .null }
+    package init(_ value: String?) { self = value.map { .text($0) } ?? .null }
+    package init(_ value: Bool) { self = .integer(value ? 1 : 0) }
 }
 
 /// SQLite's "copy the bytes now" destructor, defined once.
@@ -88,16 +88,16 @@ private let SQLITE_TRANSIENT = unsafeBitCast(-1, to: sqlite3_destructor_type.sel
 /// One connection to a SQLite file: the only owner of a `sqlite3` pointer in the project.
 ///
 /// Not `Sendable`: a connection is used from one task at a time, as SQLite's own rules ask.
-public final class Database {
+package final class Database {
     private let handle: OpaquePointer
-    public let path: String
+    package let path: String
     private var statements: [String: Statement] = [:]
 
     /// Opens (creating when asked) the file at `path` with WAL, `synchronous=NORMAL`, foreign
     /// keys and a busy timeout, so a second process waits instead of failing at once. The
     /// timeout is long (five minutes) because a writer waiting is an eval whose answers would
     /// otherwise be lost to an import that happens to hold the lock a while.
-    public init(path: String, create: Bool = true, busyTimeoutMilliseconds: Int32 = 300_000) throws {
+    package init(path: String, create: Bool = true, busyTimeoutMilliseconds: Int32 = 300_000) throws {
         var pointer: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX
         let code = sqlite3_open_v2(path, &pointer, flags, nil)
@@ -132,7 +132,7 @@ public final class Database {
     }
 
     /// Runs one or more statements that take no parameters.
-    public func execute(_ sql: String) throws {
+    package func execute(_ sql: String) throws {
         var errorMessage: UnsafeMutablePointer<CChar>?
         let code = sqlite3_exec(handle, sql, nil, nil, &errorMessage)
         if code != SQLITE_OK {
@@ -144,7 +144,7 @@ public final class Database {
     }
 
     /// A prepared statement for `sql`, kept and reused for the life of the connection.
-    public func statement(_ sql: String) throws -> Statement {
+    package func statement(_ sql: String) throws -> Statement {
         if let cached = statements[sql] {
             cached.reset()
             return cached
@@ -156,26 +156,26 @@ public final class Database {
 
     /// Runs `sql` with `values` bound and returns the number of rows it changed.
     @discardableResult
-    public func run(_ sql: String, _ values: SQLValue...) throws -> Int {
+    package func run(_ sql: String, _ values: SQLValue...) throws -> Int {
         try statement(sql).run(values)
         return Int(sqlite3_changes(handle))
     }
 
     /// Runs a query and maps each row.
-    public func query<T>(_ sql: String, _ values: SQLValue..., map: (Row) throws -> T) throws -> [T] {
+    package func query<T>(_ sql: String, _ values: SQLValue..., map: (Row) throws -> T) throws -> [T] {
         try statement(sql).query(values, map: map)
     }
 
     /// The first row of a query, mapped, or nil when there is none.
-    public func queryFirst<T>(_ sql: String, _ values: SQLValue..., map: (Row) throws -> T) throws -> T? {
+    package func queryFirst<T>(_ sql: String, _ values: SQLValue..., map: (Row) throws -> T) throws -> T? {
         try statement(sql).queryFirst(values, map: map)
     }
 
-    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+    package var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
     /// `IMMEDIATE` takes the write lock up front, so two writers wait rather than deadlock.
-    public func transaction<T>(_ body: () throws -> T) throws -> T {
+    package func transaction<T>(_ body: () throws -> T) throws -> T {
         try execute("BEGIN IMMEDIATE")
         do {
             let result = try body()
@@ -191,49 +191,49 @@ public final class Database {
 }
 
 /// A row of a query result, valid only inside the `map` closure that receives it.
-public struct Row {
+package struct Row {
     fileprivate let handle: OpaquePointer
 
-    public func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
+    package func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
 
-    public func int(_ column: Int32) -> Int { Int(sqlite3_column_int64(handle, column)) }
+    package func int(_ column: Int32) -> Int { Int(sqlite3_column_int64(handle, column)) }
 
-    public func optionalInt(_ column: Int32) -> Int? { isNull(column) ? nil : int(column) }
+    package func optionalInt(_ column: Int32) -> Int? { isNull(column) ? nil : int(column) }
 
-    public func double(_ column: Int32) -> Double { sqlite3_column_double(handle, column) }
+    package func double(_ column: Int32) -> Double { sqlite3_column_double(handle, column) }
 
-    public func optionalDouble(_ column: Int32) -> Double? { isNull(column) ? nil : double(column) }
+    package func optionalDouble(_ column: Int32) -> Double? { isNull(column) ? nil : double(column) }
 
-    public func text(_ column: Int32) -> String {
+    package func text(_ column: Int32) -> String {
         guard let bytes = sqlite3_column_text(handle, column) else { return "" }
         let count = Int(sqlite3_column_bytes(handle, column))
         return String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
     }
 
-    public func optionalText(_ column: Int32) -> String? { isNull(column) ? nil : text(column) }
+    package func optionalText(_ column: Int32) -> String? { isNull(column) ? nil : text(column) }
 
-    public func bool(_ column: Int32) -> Bool { int(column) != 0 }
+    package func bool(_ column: Int32) -> Bool { int(column) != 0 }
 
     /// The index of the result column called `name` (queries name their columns with `AS`).
-    public func column(_ name: String) throws -> Int32 {
+    package func column(_ name: String) throws -> Int32 {
         for index in 0..<sqlite3_column_count(handle) {
             if String(cString: sqlite3_column_name(handle, index)) == name { return index }
         }
         throw StoreError(code: SQLITE_ERROR, message: "the query has no column \(name)")
     }
 
-    public func int(_ name: String) throws -> Int { int(try column(name)) }
+    package func int(_ name: String) throws -> Int { int(try column(name)) }
 
-    public func text(_ name: String) throws -> String { text(try column(name)) }
+    package func text(_ name: String) throws -> String { text(try column(name)) }
 
-    public func optionalText(_ name: String) throws -> String? { optionalText(try column(name)) }
+    package func optionalText(_ name: String) throws -> String? { optionalText(try column(name)) }
 }
 
 /// A prepared statement; finalized when released.
-public final class Statement {
+package final class Statement {
     private let handle: OpaquePointer
     private let databaseHandle: OpaquePointer
-    public let sql: String
+    package let sql: String
 
     fileprivate init(database: Database, handle databaseHandle: OpaquePointer, sql: String) throws {
         var pointer: OpaquePointer?
@@ -281,7 +281,7 @@ public final class Statement {
     }
 
     /// Runs the statement to completion with `values` bound.
-    public func run(_ values: [SQLValue]) throws {
+    package func run(_ values: [SQLValue]) throws {
         try bind(values)
         defer { sqlite3_reset(handle) }
         while true {
@@ -291,7 +291,7 @@ public final class Statement {
         }
     }
 
-    public func query<T>(_ values: [SQLValue], map: (Row) throws -> T) throws -> [T] {
+    package func query<T>(_ values: [SQLValue], map: (Row) throws -> T) throws -> [T] {
         try bind(values)
         defer { sqlite3_reset(handle) }
         var rows: [T] = []
@@ -304,7 +304,7 @@ public final class Statement {
         }
     }
 
-    public func queryFirst<T>(_ values: [SQLValue], map: (Row) throws -> T) throws -> T? {
+    package func queryFirst<T>(_ values: [SQLValue], map: (Row) throws -> T) throws -> T? {
         try bind(values)
         defer { sqlite3_reset(handle) }
         let code = sqlite3_step(handle)

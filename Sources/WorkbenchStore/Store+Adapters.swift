@@ -2,23 +2,23 @@ import WorkbenchCore
 
 /// A stored LoRA adapter: where its GGUF file is, what it was trained for and how. A model tuned by
 /// a hosted fine-tuning job is recorded the same way, marked `hosted`.
-public struct AdapterRecord: Sendable, Hashable {
-    public var id: Int
-    public var name: String
-    public var evalsetID: Int
-    public var revisionID: Int
+package struct AdapterRecord: Sendable, Hashable {
+    package var id: Int
+    package var name: String
+    package var evalsetID: Int
+    package var revisionID: Int
     /// The identity of the model it was trained for, as runs record models.
-    public var baseModel: String
+    package var baseModel: String
     /// The GGUF adapter, relative to the workspace's state directory.
-    public var path: String
+    package var path: String
     /// SHA-256 of the GGUF file, hex.
-    public var hash: String
+    package var hash: String
     /// How it was trained: here (settings, data hash, loss and validation curves, wall time,
     /// device and machine), or by a provider's job.
-    public var training: Training
-    public var createdAt: String
+    package var training: Training
+    package var createdAt: String
 
-    public enum Training: Sendable, Hashable {
+    package enum Training: Sendable, Hashable {
         case local(AdapterTraining)
         /// A provider trained it: there is no file, `path` names the job, and the tuned model is
         /// served by the provider.
@@ -28,7 +28,7 @@ public struct AdapterRecord: Sendable, Hashable {
             self = HostedTraining(json: json).map(Training.hosted) ?? .local(AdapterTraining(json: json))
         }
 
-        public var json: JSONValue {
+        package var json: JSONValue {
             switch self {
             case .local(let training): training.json
             case .hosted(let training): training.json
@@ -37,23 +37,23 @@ public struct AdapterRecord: Sendable, Hashable {
     }
 
     /// How it was trained here; nil for a hosted job's model.
-    public var local: AdapterTraining? {
+    package var local: AdapterTraining? {
         if case .local(let training) = training { return training }
         return nil
     }
 
     /// The provider's job; nil for an adapter trained here.
-    public var hosted: HostedTraining? {
+    package var hosted: HostedTraining? {
         if case .hosted(let training) = training { return training }
         return nil
     }
 
-    public var isHosted: Bool { hosted != nil }
+    package var isHosted: Bool { hosted != nil }
 
     /// Short hashes of the inputs it was taught, so that no evaluation scores it on them.
-    public var trainInputs: [String] { local?.trainInputs ?? hosted?.trainInputs ?? [] }
+    package var trainInputs: [String] { local?.trainInputs ?? hosted?.trainInputs ?? [] }
 
-    public init(
+    package init(
         id: Int, name: String, evalsetID: Int, revisionID: Int, baseModel: String, path: String, hash: String,
         training: Training, createdAt: String
     ) {
@@ -70,7 +70,7 @@ public struct AdapterRecord: Sendable, Hashable {
 }
 
 extension Store {
-    public func insertAdapter(_ adapter: AdapterRecord) throws -> Int {
+    package func insertAdapter(_ adapter: AdapterRecord) throws -> Int {
         try database.run(
             """
             INSERT INTO adapters (name, evalset_id, revision_id, base_model, path, hash, training)
@@ -82,22 +82,22 @@ extension Store {
     }
 
     /// Replaces how an adapter was trained: a hosted job's record as it runs and when it ends.
-    public func updateAdapter(named name: String, hash: String, training: AdapterRecord.Training) throws {
+    package func updateAdapter(named name: String, hash: String, training: AdapterRecord.Training) throws {
         try database.run(
             "UPDATE adapters SET hash = ?, training = ? WHERE name = ?", .text(hash),
             .text(training.json.serialized()), .text(name))
     }
 
-    public func deleteAdapter(named name: String) throws {
+    package func deleteAdapter(named name: String) throws {
         try database.run("DELETE FROM adapters WHERE name = ?", .text(name))
     }
 
-    public func adapter(named name: String) throws -> AdapterRecord? {
+    package func adapter(named name: String) throws -> AdapterRecord? {
         try database.queryFirst(
             "SELECT \(Store.adapterColumns) FROM adapters WHERE name = ?", .text(name), map: Store.adapterRecord)
     }
 
-    public func adapters() throws -> [AdapterRecord] {
+    package func adapters() throws -> [AdapterRecord] {
         try database.query("SELECT \(Store.adapterColumns) FROM adapters ORDER BY id", map: Store.adapterRecord)
     }
 

@@ -1,30 +1,30 @@
 import WorkbenchCore
 
 /// A stored piece of advice: what was asked and the whole report, as JSON text.
-public struct AdviceRecord: Sendable {
-    public var id: Int
-    public var templateID: Int
-    public var evalsetID: Int
-    public var params: JSONValue
-    public var report: String
-    public var createdAt: String
+package struct AdviceRecord: Sendable {
+    package var id: Int
+    package var templateID: Int
+    package var evalsetID: Int
+    package var params: JSONValue
+    package var report: String
+    package var createdAt: String
 }
 
 extension Store {
-    public func insertAdvice(templateID: Int, evalsetID: Int, params: JSONValue, report: String) throws -> Int {
+    package func insertAdvice(templateID: Int, evalsetID: Int, params: JSONValue, report: String) throws -> Int {
         try database.run(
             "INSERT INTO advice (template_id, evalset_id, params, report) VALUES (?, ?, ?, ?)", SQLValue(templateID),
             SQLValue(evalsetID), .text(params.serialized()), .text(report))
         return Int(database.lastInsertRowID)
     }
 
-    public func advice(id: Int) throws -> AdviceRecord? {
+    package func advice(id: Int) throws -> AdviceRecord? {
         try database.queryFirst(
             "SELECT id, template_id, evalset_id, params, report, created_at FROM advice WHERE id = ?", SQLValue(id),
             map: Store.adviceRecord)
     }
 
-    public func latestAdvice() throws -> AdviceRecord? {
+    package func latestAdvice() throws -> AdviceRecord? {
         try database.queryFirst(
             "SELECT id, template_id, evalset_id, params, report, created_at FROM advice ORDER BY id DESC LIMIT 1",
             map: Store.adviceRecord)

@@ -1,34 +1,34 @@
 import WorkbenchCore
 
-public struct CorpusRecord: Sendable, Hashable {
-    public var id: Int
-    public var name: String
-    public var description: String
-    public var createdAt: String
+package struct CorpusRecord: Sendable, Hashable {
+    package var id: Int
+    package var name: String
+    package var description: String
+    package var createdAt: String
 }
 
 /// A stored passage with its place in the corpus.
-public struct DocumentRecord: Sendable, Hashable {
-    public var id: Int
-    public var source: String
-    public var chunk: Int
-    public var passage: Passage
+package struct DocumentRecord: Sendable, Hashable {
+    package var id: Int
+    package var source: String
+    package var chunk: Int
+    package var passage: Passage
 }
 
 /// A passage that retrieval found, with its BM25 rank (lower is better, as SQLite reports it).
-public struct RetrievedPassage: Sendable, Hashable {
-    public var document: DocumentRecord
-    public var rank: Double
+package struct RetrievedPassage: Sendable, Hashable {
+    package var document: DocumentRecord
+    package var rank: Double
 }
 
 extension Store {
-    public func corpus(named name: String) throws -> CorpusRecord? {
+    package func corpus(named name: String) throws -> CorpusRecord? {
         try database.queryFirst(
             "SELECT id, name, description, created_at FROM corpora WHERE name IN (?1, ?2) ORDER BY name = ?1 DESC",
             .text(Names.canonical(name)), .text(name), map: Store.corpus)
     }
 
-    public func corpora() throws -> [(corpus: CorpusRecord, sources: Int, passages: Int)] {
+    package func corpora() throws -> [(corpus: CorpusRecord, sources: Int, passages: Int)] {
         try database.query(
             """
             SELECT c.id, c.name, c.description, c.created_at,
@@ -39,12 +39,12 @@ extension Store {
         ) { (Store.corpus($0), $0.int(4), $0.int(5)) }
     }
 
-    public func passageCount(corpusID: Int) throws -> Int {
+    package func passageCount(corpusID: Int) throws -> Int {
         try database.queryFirst("SELECT COUNT(*) FROM documents WHERE corpus_id = ?", SQLValue(corpusID)) { $0.int(0) }
             ?? 0
     }
 
-    public func ensureCorpus(named name: String) throws -> CorpusRecord {
+    package func ensureCorpus(named name: String) throws -> CorpusRecord {
         if let existing = try corpus(named: name) { return existing }
         try database.run("INSERT INTO corpora (name) VALUES (?)", .text(Names.canonical(name)))
         return try corpus(named: name)!
@@ -52,7 +52,7 @@ extension Store {
 
     /// Makes the passages of `sources` equal the given ones; other sources of the corpus are
     /// kept unless `replaceAll` is set. Returns how many passages were added and removed.
-    public func syncDocuments(corpusID: Int, passagesBySource: [String: [Passage]], replaceAll: Bool) throws
+    package func syncDocuments(corpusID: Int, passagesBySource: [String: [Passage]], replaceAll: Bool) throws
         -> (added: Int, removed: Int)
     {
         var existing: [String: [Int: (id: Int, hash: String)]] = [:]
@@ -105,14 +105,14 @@ extension Store {
         return (inserted.count, removed)
     }
 
-    public func documents(corpusID: Int) throws -> [DocumentRecord] {
+    package func documents(corpusID: Int) throws -> [DocumentRecord] {
         try database.query(
             "SELECT id, source, chunk, title, body FROM documents WHERE corpus_id = ? ORDER BY source, chunk",
             SQLValue(corpusID), map: Store.document)
     }
 
     /// The best passages for an FTS5 `match` expression over `SearchText`, by BM25.
-    public func searchDocuments(corpusID: Int, match: String, limit: Int) throws -> [RetrievedPassage] {
+    package func searchDocuments(corpusID: Int, match: String, limit: Int) throws -> [RetrievedPassage] {
         try database.query(
             """
             SELECT d.id, d.source, d.chunk, d.title, d.body, bm25(documents_fts, 0.0, 1.0) AS rank

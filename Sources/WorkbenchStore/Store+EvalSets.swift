@@ -1,50 +1,50 @@
 import WorkbenchCore
 
-public struct EvalSetRecord: Sendable, Hashable {
-    public var id: Int
-    public var name: String
-    public var settingsJSON: String
-    public var source: String
-    public var createdAt: String
-    public var updatedAt: String
+package struct EvalSetRecord: Sendable, Hashable {
+    package var id: Int
+    package var name: String
+    package var settingsJSON: String
+    package var source: String
+    package var createdAt: String
+    package var updatedAt: String
 }
 
 /// A case as stored: its row id (what results point at) and the case itself.
-public struct StoredCase: Sendable, Hashable {
-    public var rowID: Int
-    public var position: Int
-    public var hash: String
-    public var evalCase: EvalCase
+package struct StoredCase: Sendable, Hashable {
+    package var rowID: Int
+    package var position: Int
+    package var hash: String
+    package var evalCase: EvalCase
 }
 
 /// What an import changed in an eval set's cases.
-public struct CaseChanges: Sendable, Equatable {
-    public var added: [String] = []
-    public var changed: [String] = []
-    public var removed: [String] = []
-    public var unchanged = 0
+package struct CaseChanges: Sendable, Equatable {
+    package var added: [String] = []
+    package var changed: [String] = []
+    package var removed: [String] = []
+    package var unchanged = 0
 
-    public var isEmpty: Bool { added.isEmpty && changed.isEmpty && removed.isEmpty }
+    package var isEmpty: Bool { added.isEmpty && changed.isEmpty && removed.isEmpty }
 }
 
 extension Store {
-    public func evalset(named name: String) throws -> EvalSetRecord? {
+    package func evalset(named name: String) throws -> EvalSetRecord? {
         try database.queryFirst(
             "SELECT \(Store.evalsetColumns) FROM evalsets WHERE name IN (?1, ?2) ORDER BY name = ?1 DESC",
             .text(Names.canonical(name)), .text(name), map: Store.evalset)
     }
 
-    public func evalset(id: Int) throws -> EvalSetRecord? {
+    package func evalset(id: Int) throws -> EvalSetRecord? {
         try database.queryFirst(
             "SELECT \(Store.evalsetColumns) FROM evalsets WHERE id = ?", SQLValue(id), map: Store.evalset)
     }
 
-    public func evalsets() throws -> [EvalSetRecord] {
+    package func evalsets() throws -> [EvalSetRecord] {
         try database.query("SELECT \(Store.evalsetColumns) FROM evalsets ORDER BY name", map: Store.evalset)
     }
 
     /// How many active cases each split of an eval set has.
-    public func splitCounts(evalsetID: Int) throws -> [Split: Int] {
+    package func splitCounts(evalsetID: Int) throws -> [Split: Int] {
         let rows = try database.query(
             "SELECT split, COUNT(*) FROM cases WHERE evalset_id = ? AND retired = 0 GROUP BY split",
             SQLValue(evalsetID)
@@ -56,7 +56,7 @@ extension Store {
 
     /// Creates the eval set or updates its settings and source.
     /// Returns the record and whether its settings changed.
-    public func upsertEvalset(name: String, settingsJSON: String, source: String) throws
+    package func upsertEvalset(name: String, settingsJSON: String, source: String) throws
         -> (record: EvalSetRecord, changed: Bool)
     {
         if let existing = try evalset(named: name) {
@@ -78,7 +78,7 @@ extension Store {
     /// Makes the eval set's active cases equal `cases`: new keys are added, cases whose content
     /// changed are retired and added anew, keys no longer present are retired. Old rows stay, so
     /// results of earlier runs keep the case they were scored against.
-    public func syncCases(evalsetID: Int, cases: [EvalCase], inputVariable: String?) throws -> CaseChanges {
+    package func syncCases(evalsetID: Int, cases: [EvalCase], inputVariable: String?) throws -> CaseChanges {
         var existing: [String: (rowID: Int, hash: String, position: Int)] = [:]
         for (rowID, key, hash, position) in try database.query(
             "SELECT id, key, hash, position FROM cases WHERE evalset_id = ? AND retired = 0", SQLValue(evalsetID),
@@ -130,7 +130,7 @@ extension Store {
     }
 
     /// The active cases of an eval set, in file order; one split, or all when `split` is nil.
-    public func cases(evalsetID: Int, split: Split? = nil) throws -> [StoredCase] {
+    package func cases(evalsetID: Int, split: Split? = nil) throws -> [StoredCase] {
         if let split {
             return try database.query(
                 "SELECT \(Store.caseColumns) FROM cases WHERE evalset_id = ? AND retired = 0 AND split = ? ORDER BY position",
@@ -142,21 +142,21 @@ extension Store {
     }
 
     /// The row ids of the split's active cases, in order: a plan to read in parts with `cases(rowIDs:)`.
-    public func caseRowIDs(evalsetID: Int, split: Split) throws -> [Int] {
+    package func caseRowIDs(evalsetID: Int, split: Split) throws -> [Int] {
         try database.query(
             "SELECT id FROM cases WHERE evalset_id = ? AND retired = 0 AND split = ? ORDER BY position",
             SQLValue(evalsetID), .text(split.rawValue), map: { $0.int(0) })
     }
 
     /// The active case with `key`, or nil.
-    public func activeCase(evalsetID: Int, key: String) throws -> StoredCase? {
+    package func activeCase(evalsetID: Int, key: String) throws -> StoredCase? {
         try database.queryFirst(
             "SELECT \(Store.caseColumns) FROM cases WHERE evalset_id = ? AND retired = 0 AND key = ?",
             SQLValue(evalsetID), .text(key), map: Store.storedCase)
     }
 
     /// Cases by row id, retired ones included (results point at them).
-    public func cases(rowIDs: [Int]) throws -> [Int: StoredCase] {
+    package func cases(rowIDs: [Int]) throws -> [Int: StoredCase] {
         var found: [Int: StoredCase] = [:]
         // A few hundred ids per query: a report reads every case of a run.
         let unique = Array(Set(rowIDs))
@@ -181,7 +181,7 @@ extension Store {
     }
 
     /// Indexes the eval set's active cases anew, by a different input variable.
-    public func reindexCases(evalsetID: Int, inputVariable: String?) throws {
+    package func reindexCases(evalsetID: Int, inputVariable: String?) throws {
         let active = try cases(evalsetID: evalsetID)
         try database.run(
             "DELETE FROM cases_fts WHERE rowid IN (SELECT id FROM cases WHERE evalset_id = ?)", SQLValue(evalsetID))
@@ -194,7 +194,7 @@ extension Store {
 
     /// Active cases of one split whose input matches an FTS5 expression, best BM25 first (ties in
     /// the eval set's order, so the best k are the first k of the best k + 1).
-    public func searchCases(evalsetID: Int, split: Split, match: String, limit: Int, excluding: Int) throws
+    package func searchCases(evalsetID: Int, split: Split, match: String, limit: Int, excluding: Int) throws
         -> [StoredCase]
     {
         try database.query(

@@ -1,34 +1,34 @@
 import WorkbenchCore
 
-public enum RunStatus: String, Sendable, Hashable {
+package enum RunStatus: String, Sendable, Hashable {
     /// `interrupted` covers every way a run can stop early (Ctrl-C, an outage, a failure): all
     /// of them are resumed the same way.
     case running, completed, interrupted
 }
 
 /// A stored run: one revision, one model, one strategy, a planned list of cases.
-public struct RunRecord: Sendable, Hashable {
-    public var id: Int
-    public var batch: String
-    public var templateID: Int
-    public var revisionID: Int
-    public var evalsetID: Int
-    public var split: Split
-    public var provider: String
-    public var model: String
-    public var params: RunParameters
-    public var strategy: Strategy
+package struct RunRecord: Sendable, Hashable {
+    package var id: Int
+    package var batch: String
+    package var templateID: Int
+    package var revisionID: Int
+    package var evalsetID: Int
+    package var split: Split
+    package var provider: String
+    package var model: String
+    package var params: RunParameters
+    package var strategy: Strategy
     /// The case row ids to score, in order.
-    public var plan: [Int]
-    public var status: RunStatus
-    public var summary: JSONValue?
-    public var createdAt: String
-    public var finishedAt: String?
+    package var plan: [Int]
+    package var status: RunStatus
+    package var summary: JSONValue?
+    package var createdAt: String
+    package var finishedAt: String?
 
     /// Samples per case (`--repeat`).
-    public var samples: Int { params.repeats }
+    package var samples: Int { params.repeats }
 
-    public init(
+    package init(
         id: Int, batch: String, templateID: Int, revisionID: Int, evalsetID: Int, split: Split, provider: String,
         model: String, params: RunParameters, strategy: Strategy, plan: [Int], status: RunStatus, summary: JSONValue?,
         createdAt: String, finishedAt: String?
@@ -52,36 +52,36 @@ public struct RunRecord: Sendable, Hashable {
 }
 
 /// A run with the names a listing shows.
-public struct RunListing: Sendable {
-    public var run: RunRecord
-    public var template: String
-    public var variant: String
-    public var revision: Int
-    public var evalset: String
-    public var done: Int
-    public var errors: Int
+package struct RunListing: Sendable {
+    package var run: RunRecord
+    package var template: String
+    package var variant: String
+    package var revision: Int
+    package var evalset: String
+    package var done: Int
+    package var errors: Int
 }
 
 /// One scored (or failed) output of a run.
-public struct ResultRecord: Sendable, Hashable {
-    public var caseID: Int
-    public var sample: Int
-    public var responseKey: String?
-    public var output: String?
+package struct ResultRecord: Sendable, Hashable {
+    package var caseID: Int
+    package var sample: Int
+    package var responseKey: String?
+    package var output: String?
     /// The first scorer's value; nil when the request failed.
-    public var score: Double?
+    package var score: Double?
     /// Every scorer's `Score` JSON by name.
-    public var scores: JSONValue
-    public var error: String?
+    package var scores: JSONValue
+    package var error: String?
     /// What kind of failure `error` is; nil for results stored before kinds were.
-    public var errorKind: ErrorKind?
-    public var promptTokens: Int?
-    public var completionTokens: Int?
-    public var latencyMilliseconds: Double?
-    public var cached: Bool
+    package var errorKind: ErrorKind?
+    package var promptTokens: Int?
+    package var completionTokens: Int?
+    package var latencyMilliseconds: Double?
+    package var cached: Bool
 
     /// Why a result has an error, which decides what the user must do (and the exit code).
-    public enum ErrorKind: String, Sendable, Hashable {
+    package enum ErrorKind: String, Sendable, Hashable {
         /// The model server could not be reached, timed out, or failed (5xx, 429): retry later.
         case noAnswer = "no_answer"
         /// The server answered with something that is not a completion (malformed, cut short).
@@ -96,7 +96,7 @@ public struct ResultRecord: Sendable, Hashable {
         case unscorable
     }
 
-    public init(
+    package init(
         caseID: Int, sample: Int, responseKey: String?, output: String?, score: Double?, scores: JSONValue,
         error: String?, errorKind: ErrorKind? = nil, promptTokens: Int?, completionTokens: Int?,
         latencyMilliseconds: Double?, cached: Bool
@@ -117,23 +117,23 @@ public struct ResultRecord: Sendable, Hashable {
 }
 
 /// A cached model response, as the cache key found it.
-public struct CachedResponse: Sendable, Hashable {
-    public var key: String
-    public var output: String
-    public var finishReason: String?
-    public var promptTokens: Int?
-    public var completionTokens: Int?
-    public var latencyMilliseconds: Double
-    public var logprobs: JSONValue?
-    public var timings: JSONValue?
+package struct CachedResponse: Sendable, Hashable {
+    package var key: String
+    package var output: String
+    package var finishReason: String?
+    package var promptTokens: Int?
+    package var completionTokens: Int?
+    package var latencyMilliseconds: Double
+    package var logprobs: JSONValue?
+    package var timings: JSONValue?
     /// The LoRA scales the request stated, as the server was asked (`[]`: it had no adapter
     /// loaded); nil for an answer stored before they were recorded.
-    public var adapters: JSONValue?
+    package var adapters: JSONValue?
     /// Stored before adapter scales were recorded, by a server that may have applied adapters to
     /// a base request: not to be served (see `Schema.version4`).
-    public var adaptersUnknown = false
+    package var adaptersUnknown = false
 
-    public init(
+    package init(
         key: String, output: String, finishReason: String?, promptTokens: Int?, completionTokens: Int?,
         latencyMilliseconds: Double, logprobs: JSONValue?, timings: JSONValue?, adapters: JSONValue? = nil
     ) {
@@ -159,7 +159,7 @@ extension Store {
     }
 
     /// Stores `run` (its id, status and times are the store's) and returns it as stored.
-    public func createRun(_ run: RunRecord) throws -> RunRecord {
+    package func createRun(_ run: RunRecord) throws -> RunRecord {
         try database.run(
             """
             INSERT INTO runs (batch, template_id, revision_id, evalset_id, split, provider, model, params, strategy, plan)
@@ -172,18 +172,18 @@ extension Store {
         return try self.run(id: Int(database.lastInsertRowID))!
     }
 
-    public func run(id: Int) throws -> RunRecord? {
+    package func run(id: Int) throws -> RunRecord? {
         try database.queryFirst(
             "SELECT \(Store.runColumns()) FROM runs WHERE id = ?", SQLValue(id), map: Store.runRecord)
     }
 
-    public func runs(batch: String) throws -> [RunRecord] {
+    package func runs(batch: String) throws -> [RunRecord] {
         try database.query(
             "SELECT \(Store.runColumns()) FROM runs WHERE batch = ? ORDER BY id", .text(batch), map: Store.runRecord)
     }
 
     /// The newest runs first, with names and progress.
-    public func runListings(limit: Int, templateID: Int? = nil) throws -> [RunListing] {
+    package func runListings(limit: Int, templateID: Int? = nil) throws -> [RunListing] {
         try database.query(
             """
             SELECT \(Store.runColumns("r")),
@@ -208,7 +208,7 @@ extension Store {
         }
     }
 
-    public func setRunStatus(_ id: Int, _ status: RunStatus, summary: JSONValue? = nil) throws {
+    package func setRunStatus(_ id: Int, _ status: RunStatus, summary: JSONValue? = nil) throws {
         let finished = status == .running ? nil : "now"
         try database.run(
             """
@@ -220,7 +220,7 @@ extension Store {
     }
 
     /// Stores one result; a second result for the same case and sample replaces nothing and fails.
-    public func insertResult(runID: Int, _ result: ResultRecord) throws {
+    package func insertResult(runID: Int, _ result: ResultRecord) throws {
         try database.run(
             """
             INSERT INTO results (run_id, case_id, sample, response_key, output, score, scores, error, error_kind,
@@ -238,22 +238,22 @@ extension Store {
     /// - Parameter failedRequestsOnly: only the requests that got no answer (no output), not the
     ///   answers a scorer could not grade.
     @discardableResult
-    public func deleteErrorResults(runID: Int, failedRequestsOnly: Bool = false) throws -> Int {
+    package func deleteErrorResults(runID: Int, failedRequestsOnly: Bool = false) throws -> Int {
         try database.run(
             "DELETE FROM results WHERE run_id = ? AND error IS NOT NULL AND (output IS NULL OR ? = 0)", SQLValue(runID),
             SQLValue(failedRequestsOnly))
     }
 
     /// A request of a run that got no answer: its case row, its error and the error's kind.
-    public struct FailedRequest: Sendable, Hashable {
-        public var caseID: Int
-        public var error: String
-        public var kind: ResultRecord.ErrorKind?
+    package struct FailedRequest: Sendable, Hashable {
+        package var caseID: Int
+        package var error: String
+        package var kind: ResultRecord.ErrorKind?
     }
 
     /// The first failed request of each kind in a run (nil kind: stored before kinds were), with
     /// how many of that kind there are.
-    public func failedRequestsByKind(runID: Int) throws -> [(first: FailedRequest, count: Int)] {
+    package func failedRequestsByKind(runID: Int) throws -> [(first: FailedRequest, count: Int)] {
         try database.query(
             """
             SELECT r.case_id, r.error, r.error_kind, g.n
@@ -273,14 +273,14 @@ extension Store {
         }
     }
 
-    public func results(runID: Int) throws -> [ResultRecord] {
+    package func results(runID: Int) throws -> [ResultRecord] {
         var all: [ResultRecord] = []
         try forEachResult(runID: runID) { all.append($0) }
         return all
     }
 
     /// Visits a run's results one at a time, so summaries of large runs hold none of them.
-    public func forEachResult(runID: Int, _ body: (ResultRecord) throws -> Void) throws {
+    package func forEachResult(runID: Int, _ body: (ResultRecord) throws -> Void) throws {
         _ = try database.query(
             """
             SELECT case_id, sample, response_key, output, score, scores, error, prompt_tokens, completion_tokens,
@@ -304,11 +304,11 @@ extension Store {
 
     /// The (case, sample) pairs a run has results for.
     /// The case rows a run holds a result for, each once.
-    public func caseIDsWithResults(runID: Int) throws -> [Int] {
+    package func caseIDsWithResults(runID: Int) throws -> [Int] {
         try database.query("SELECT DISTINCT case_id FROM results WHERE run_id = ?", SQLValue(runID)) { $0.int(0) }
     }
 
-    public func finishedItems(runID: Int) throws -> Set<[Int]> {
+    package func finishedItems(runID: Int) throws -> Set<[Int]> {
         Set(
             try database.query("SELECT case_id, sample FROM results WHERE run_id = ?", SQLValue(runID)) {
                 [$0.int(0), $0.int(1)]
@@ -337,7 +337,7 @@ extension Store {
 
     /// The cached response under `key`, including one whose adapters are unknown
     /// (`adaptersUnknown`), which the caller must not serve.
-    public func cachedResponse(key: String) throws -> CachedResponse? {
+    package func cachedResponse(key: String) throws -> CachedResponse? {
         try database.queryFirst(
             "SELECT \(Store.responseColumns) FROM responses WHERE key = ?", .text(key), map: Store.cachedResponse)
     }
@@ -348,7 +348,7 @@ extension Store {
     /// - Parameters:
     ///   - logprobs: read the log-probabilities (only scorers that use them need them).
     ///   - timings: read the server's timings (a cached answer is scored, not timed again).
-    public func cachedResponses(keys: [String], logprobs: Bool = true, timings: Bool = true) throws -> [String:
+    package func cachedResponses(keys: [String], logprobs: Bool = true, timings: Bool = true) throws -> [String:
         CachedResponse]
     {
         let unique = Array(Set(keys))
@@ -371,7 +371,7 @@ extension Store {
 
     /// Stores a response under its key (a newer answer to the same key replaces the older), with
     /// the adapter scales it was asked with (`CachedResponse.adapters`; `[]` when none were).
-    public func storeResponse(_ response: CachedResponse, provider: String, model: String, request: JSONValue) throws {
+    package func storeResponse(_ response: CachedResponse, provider: String, model: String, request: JSONValue) throws {
         try database.run(
             """
             INSERT INTO responses (key, provider, model, request, output, finish_reason, prompt_tokens,

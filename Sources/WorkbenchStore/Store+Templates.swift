@@ -1,68 +1,68 @@
 import WorkbenchCore
 
-public struct TemplateRecord: Sendable, Hashable {
-    public var id: Int
-    public var name: String
-    public var createdAt: String
+package struct TemplateRecord: Sendable, Hashable {
+    package var id: Int
+    package var name: String
+    package var createdAt: String
 }
 
-public struct VariantRecord: Sendable, Hashable {
-    public var id: Int
-    public var templateID: Int
-    public var name: String
-    public var createdAt: String
+package struct VariantRecord: Sendable, Hashable {
+    package var id: Int
+    package var templateID: Int
+    package var name: String
+    package var createdAt: String
 }
 
 /// One immutable revision of a variant: its canonical `.prompt` text and where it came from.
-public struct RevisionRecord: Sendable, Hashable {
-    public var id: Int
-    public var variantID: Int
-    public var number: Int
-    public var hash: String
-    public var source: String
-    public var origin: String
-    public var note: String
-    public var createdAt: String
+package struct RevisionRecord: Sendable, Hashable {
+    package var id: Int
+    package var variantID: Int
+    package var number: Int
+    package var hash: String
+    package var source: String
+    package var origin: String
+    package var note: String
+    package var createdAt: String
 }
 
 /// A template with its variants and how many revisions each has, for listings.
-public struct TemplateSummary: Sendable {
-    public var template: TemplateRecord
-    public var variants: [(name: String, revisions: Int, latestHash: String, updatedAt: String)]
+package struct TemplateSummary: Sendable {
+    package var template: TemplateRecord
+    package var variants: [(name: String, revisions: Int, latestHash: String, updatedAt: String)]
 }
 
 extension Store {
     /// Names are stored composed (`Names.canonical`) and found by either spelling; one stored
     /// as typed before names were composed is still found by that spelling.
-    public func template(named name: String) throws -> TemplateRecord? {
+    package func template(named name: String) throws -> TemplateRecord? {
         try database.queryFirst(
             "SELECT id, name, created_at FROM templates WHERE name IN (?1, ?2) ORDER BY name = ?1 DESC",
             .text(Names.canonical(name)), .text(name), map: Store.template)
     }
 
-    public func template(id: Int) throws -> TemplateRecord? {
+    package func template(id: Int) throws -> TemplateRecord? {
         try database.queryFirst(
             "SELECT id, name, created_at FROM templates WHERE id = ?", SQLValue(id), map: Store.template)
     }
 
-    public func templates() throws -> [TemplateRecord] {
+    package func templates() throws -> [TemplateRecord] {
         try database.query("SELECT id, name, created_at FROM templates ORDER BY name", map: Store.template)
     }
 
     /// The template called `name`, created when it does not exist yet.
-    public func ensureTemplate(named name: String) throws -> TemplateRecord {
+    package func ensureTemplate(named name: String) throws -> TemplateRecord {
         if let existing = try template(named: name) { return existing }
         try database.run("INSERT INTO templates (name) VALUES (?)", .text(Names.canonical(name)))
         return try template(id: Int(database.lastInsertRowID))!
     }
 
-    public func variants(templateID: Int) throws -> [VariantRecord] {
+    package func variants(templateID: Int) throws -> [VariantRecord] {
         try database.query(
             "SELECT id, template_id, name, created_at FROM variants WHERE template_id = ? ORDER BY name",
             SQLValue(templateID), map: Store.variant)
     }
 
-    public func variant(templateID: Int, named name: String) throws -> VariantRecord? {
+    package func variant(templateID: Int, named name: String) throws -> VariantRecord? {
         try database.queryFirst(
             """
             SELECT id, template_id, name, created_at FROM variants
@@ -71,12 +71,12 @@ extension Store {
             SQLValue(templateID), .text(Names.canonical(name)), .text(name), map: Store.variant)
     }
 
-    public func variant(id: Int) throws -> VariantRecord? {
+    package func variant(id: Int) throws -> VariantRecord? {
         try database.queryFirst(
             "SELECT id, template_id, name, created_at FROM variants WHERE id = ?", SQLValue(id), map: Store.variant)
     }
 
-    public func ensureVariant(templateID: Int, named name: String) throws -> VariantRecord {
+    package func ensureVariant(templateID: Int, named name: String) throws -> VariantRecord {
         if let existing = try variant(templateID: templateID, named: name) { return existing }
         try database.run(
             "INSERT INTO variants (template_id, name) VALUES (?, ?)", SQLValue(templateID), .text(Names.canonical(name))
@@ -84,31 +84,31 @@ extension Store {
         return try variant(id: Int(database.lastInsertRowID))!
     }
 
-    public func revisions(variantID: Int) throws -> [RevisionRecord] {
+    package func revisions(variantID: Int) throws -> [RevisionRecord] {
         try database.query(
             "SELECT \(Store.revisionColumns) FROM revisions WHERE variant_id = ? ORDER BY number",
             SQLValue(variantID), map: Store.revision)
     }
 
-    public func latestRevision(variantID: Int) throws -> RevisionRecord? {
+    package func latestRevision(variantID: Int) throws -> RevisionRecord? {
         try database.queryFirst(
             "SELECT \(Store.revisionColumns) FROM revisions WHERE variant_id = ? ORDER BY number DESC LIMIT 1",
             SQLValue(variantID), map: Store.revision)
     }
 
-    public func revision(variantID: Int, number: Int) throws -> RevisionRecord? {
+    package func revision(variantID: Int, number: Int) throws -> RevisionRecord? {
         try database.queryFirst(
             "SELECT \(Store.revisionColumns) FROM revisions WHERE variant_id = ? AND number = ?",
             SQLValue(variantID), SQLValue(number), map: Store.revision)
     }
 
-    public func revision(id: Int) throws -> RevisionRecord? {
+    package func revision(id: Int) throws -> RevisionRecord? {
         try database.queryFirst(
             "SELECT \(Store.revisionColumns) FROM revisions WHERE id = ?", SQLValue(id), map: Store.revision)
     }
 
     /// Appends a revision numbered one past the newest.
-    public func addRevision(variantID: Int, source: String, hash: String, origin: String, note: String) throws
+    package func addRevision(variantID: Int, source: String, hash: String, origin: String, note: String) throws
         -> RevisionRecord
     {
         let next = (try latestRevision(variantID: variantID)?.number ?? 0) + 1
@@ -119,7 +119,7 @@ extension Store {
     }
 
     /// Every template with its variants, revision counts and newest hash, in one query.
-    public func templateSummaries() throws -> [TemplateSummary] {
+    package func templateSummaries() throws -> [TemplateSummary] {
         let rows = try database.query(
             """
             SELECT t.id, t.name, t.created_at, v.name,

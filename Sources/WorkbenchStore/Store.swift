@@ -1,20 +1,20 @@
 import WorkbenchCore
 
 /// The workbench's SQLite file: opening it migrates an older schema and refuses a newer one.
-public final class Store {
-    public let database: Database
+package final class Store {
+    package let database: Database
 
     /// Opens (creating) the store at `path` and brings its schema up to date.
-    public init(path: String) throws {
+    package init(path: String) throws {
         database = try Database(path: path)
         try migrate()
     }
 
     /// The schema version this build of `pwb` writes.
-    public static var schemaVersion: Int { Schema.latestVersion }
+    package static var schemaVersion: Int { Schema.latestVersion }
 
     /// The schema version of the open file.
-    public func userVersion() throws -> Int {
+    package func userVersion() throws -> Int {
         try database.queryFirst("PRAGMA user_version") { $0.int(0) } ?? 0
     }
 
@@ -39,23 +39,23 @@ public final class Store {
     }
 
     /// Runs `body` in one transaction: all of it is stored, or none of it.
-    public func transaction<T>(_ body: () throws -> T) throws -> T {
+    package func transaction<T>(_ body: () throws -> T) throws -> T {
         try database.transaction(body)
     }
 }
 
 /// The file was written by a newer `pwb` whose schema this one does not know.
-public struct StoreVersionError: Error, Sendable, CustomStringConvertible {
-    public var path: String
-    public var found: Int
-    public var known: Int
+package struct StoreVersionError: Error, Sendable, CustomStringConvertible {
+    package var path: String
+    package var found: Int
+    package var known: Int
 
-    public var description: String {
+    package var description: String {
         "\(path) was written by a newer pwb (schema version \(found); this pwb knows up to \(known)); "
             + "upgrade pwb, or choose another store with --db PATH"
     }
 }
 
 extension StoreVersionError: ExitCoded {
-    public var exitCode: Int32 { ExitCode.badInput }
+    package var exitCode: Int32 { ExitCode.badInput }
 }

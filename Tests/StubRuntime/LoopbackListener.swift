@@ -6,7 +6,7 @@ import Foundation
 
 /// A TCP socket listening on 127.0.0.1:`port` (0: any free port), and the port it got: what
 /// every test server starts from.
-public func listenOnLoopback(port: Int = 0) throws -> (descriptor: Int32, port: Int) {
+package func listenOnLoopback(port: Int = 0) throws -> (descriptor: Int32, port: Int) {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     var one: Int32 = 1
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))

@@ -10,14 +10,14 @@ import WorkbenchCore
 ///
 /// Give it the first say in a `StubServer` beside a `StubModel`:
 /// `StubServer(model: model) { api.handle($0) }`.
-public final class StubFineTuningAPI: Sendable {
-    public enum Flavor: Sendable, Equatable {
+package final class StubFineTuningAPI: Sendable {
+    package enum Flavor: Sendable, Equatable {
         case openAI
         case azure(apiVersion: String)
     }
 
     /// How a job ends.
-    public enum Outcome: Sendable, Equatable {
+    package enum Outcome: Sendable, Equatable {
         case succeed
         /// Fails with this message (as OpenAI's `error.message`).
         case fail(String)
@@ -26,14 +26,14 @@ public final class StubFineTuningAPI: Sendable {
     }
 
     /// A file as the stub received it.
-    public struct Upload: Sendable {
-        public var id: String
-        public var purpose: String
-        public var filename: String
-        public var contentType: String
-        public var content: [UInt8]
+    package struct Upload: Sendable {
+        package var id: String
+        package var purpose: String
+        package var filename: String
+        package var contentType: String
+        package var content: [UInt8]
 
-        public var lines: [JSONValue] {
+        package var lines: [JSONValue] {
             String(decoding: content, as: UTF8.self).split(separator: "\n").compactMap {
                 try? JSONValue(parsing: String($0))
             }
@@ -56,16 +56,16 @@ public final class StubFineTuningAPI: Sendable {
         var fileChecks: [String: Int] = [:]
     }
 
-    public let flavor: Flavor
+    package let flavor: Flavor
     /// The key requests must carry (as the flavour carries it); nil takes any.
-    public let key: String?
+    package let key: String?
     /// How many running steps a job takes before its outcome.
-    public let runningSteps: Int
+    package let runningSteps: Int
     private let outcome: @Sendable (Int) -> Outcome
     private let state = Mutex(State())
 
     /// - Parameter outcome: how the n-th job created (from 0) ends.
-    public init(
+    package init(
         flavor: Flavor = .openAI, key: String? = "sk-stub", runningSteps: Int = 2,
         outcome: @escaping @Sendable (Int) -> Outcome = { _ in .succeed }
     ) {
@@ -75,13 +75,13 @@ public final class StubFineTuningAPI: Sendable {
         self.outcome = outcome
     }
 
-    public var uploads: [Upload] { state.withLock { $0.uploads } }
+    package var uploads: [Upload] { state.withLock { $0.uploads } }
     /// The bodies of the job creations, in order.
-    public var jobRequests: [JSONValue] { state.withLock { $0.jobs.map(\.request) } }
-    public var cancelledJobs: [String] { state.withLock { $0.jobs.filter(\.cancelled).map(\.id) } }
+    package var jobRequests: [JSONValue] { state.withLock { $0.jobs.map(\.request) } }
+    package var cancelledJobs: [String] { state.withLock { $0.jobs.filter(\.cancelled).map(\.id) } }
 
     /// The tuned model's name a job gets, as each provider forms it.
-    public func tunedModelName(base: String, suffix: String?, job: String) -> String {
+    package func tunedModelName(base: String, suffix: String?, job: String) -> String {
         switch flavor {
         case .openAI: "ft:\(base):stub-org:\(suffix ?? "none"):\(job.suffix(8))"
         case .azure: "\(base).ft-\(job.suffix(8))"
@@ -89,7 +89,7 @@ public final class StubFineTuningAPI: Sendable {
     }
 
     /// Answers a fine-tuning request; nil for any other path (a model's, for the `StubModel`).
-    public func handle(_ request: StubRequest) -> StubReply? {
+    package func handle(_ request: StubRequest) -> StubReply? {
         let (path, query) = split(request.path)
         let prefix = flavor == .openAI ? "/v1" : "/openai"
         guard path.hasPrefix(prefix + "/files") || path.hasPrefix(prefix + "/fine_tuning/") else { return nil }

@@ -7,7 +7,7 @@ extension StubModel {
     /// `tunedAccuracy`. Number n is answered wrong when 37·n mod 100 falls below 100 × (1 −
     /// accuracy): over any hundred consecutive numbers exactly that share, spread evenly, and the
     /// same numbers every time.
-    public static func parity(
+    package static func parity(
         labels: (even: String, odd: String) = ("even", "odd"), baseAccuracy: Double = 0.60,
         tunedAccuracy: Double = 0.95, name: String = "stub-base"
     ) -> StubModel {
@@ -27,7 +27,7 @@ extension StubModel {
 
     /// Whether `model` names a tuned model, as OpenAI (`ft:base:org:suffix:id`) or Azure
     /// (`base.ft-id`) names them.
-    public static func isTunedName(_ model: String) -> Bool {
+    package static func isTunedName(_ model: String) -> Bool {
         model.hasPrefix("ft:") || model.contains(".ft-")
     }
 

@@ -4,21 +4,21 @@ import WorkbenchCore
 /// A pretend model that speaks llama.cpp's, the OpenAI-compatible, Azure OpenAI's and Ollama's
 /// wire formats, answering each prompt with `answer(prompt)`. Token counts are words, so tests can
 /// predict them.
-public struct StubModel: Sendable {
-    public var answer: @Sendable (String) -> String
+package struct StubModel: Sendable {
+    package var answer: @Sendable (String) -> String
     /// Answers by the model a request names (OpenAI's `model`, Azure's deployment) when set, so
     /// one stub serves a base model and a tuned one.
-    public var answerByModel: (@Sendable (_ model: String?, _ prompt: String) -> String)?
+    package var answerByModel: (@Sendable (_ model: String?, _ prompt: String) -> String)?
     /// Log-probabilities of candidate first tokens, for `n_probs` / `top_logprobs`.
-    public var firstTokenProbabilities: @Sendable (String) -> [(String, Double)]
-    public var contextSize: Int
-    public var slots: Int
-    public var name: String
+    package var firstTokenProbabilities: @Sendable (String) -> [(String, Double)]
+    package var contextSize: Int
+    package var slots: Int
+    package var name: String
     /// The path `/props` reports (default `/models/<name>`): a real file makes its content the
     /// model's identity.
-    public var modelPath: String?
+    package var modelPath: String?
 
-    public init(
+    package init(
         contextSize: Int = 4096, slots: Int = 4, name: String = "stub-model.gguf",
         firstTokenProbabilities: @escaping @Sendable (String) -> [(String, Double)] = { _ in [] },
         answer: @escaping @Sendable (String) -> String
@@ -30,13 +30,13 @@ public struct StubModel: Sendable {
         self.name = name
     }
 
-    public static func tokens(_ text: String) -> Int {
+    package static func tokens(_ text: String) -> Int {
         text.split(whereSeparator: { $0 == " " || $0 == "\n" }).count
     }
 
     /// Answers one request the way the real server for its path would. Azure's
     /// `/openai/deployments/NAME/…?api-version=…` is answered as `/v1/…` for model NAME.
-    public func reply(_ request: StubRequest) -> StubReply {
+    package func reply(_ request: StubRequest) -> StubReply {
         var body = request.json ?? .object([:])
         var path = request.path
         if let azure = StubModel.azureRoute(path) {
@@ -194,7 +194,7 @@ public struct StubModel: Sendable {
 
 extension StubServer {
     /// A stub serving `model`, with `fault` given the first say on each request (nil: behave).
-    public convenience init(
+    package convenience init(
         model: StubModel, port: Int = 0, fault: @escaping @Sendable (StubRequest) -> StubReply? = { _ in nil }
     ) throws {
         try self.init(port: port) { request in fault(request) ?? model.reply(request) }

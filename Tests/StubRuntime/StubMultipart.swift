@@ -2,15 +2,15 @@ import Foundation
 
 /// Reads a `multipart/form-data` body as a server would: parts between boundary lines, each a
 /// head (`Content-Disposition`, `Content-Type`) and content.
-public enum StubMultipart {
-    public struct Part: Sendable {
-        public var name: String
-        public var filename: String?
-        public var contentType: String?
-        public var data: [UInt8]
+package enum StubMultipart {
+    package struct Part: Sendable {
+        package var name: String
+        package var filename: String?
+        package var contentType: String?
+        package var data: [UInt8]
     }
 
-    public static func parse(_ body: [UInt8], contentType: String) -> [Part]? {
+    package static func parse(_ body: [UInt8], contentType: String) -> [Part]? {
         guard contentType.lowercased().hasPrefix("multipart/form-data"),
             let range = contentType.range(of: "boundary=")
         else { return nil }

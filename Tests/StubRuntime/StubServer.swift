@@ -7,17 +7,17 @@ import WorkbenchCore
 #endif
 
 /// A request the stub received.
-public struct StubRequest: Sendable {
-    public var method: String
-    public var path: String
-    public var headers: [String: String]
-    public var body: [UInt8]
+package struct StubRequest: Sendable {
+    package var method: String
+    package var path: String
+    package var headers: [String: String]
+    package var body: [UInt8]
 
-    public var json: JSONValue? { try? JSONValue(parsing: body) }
+    package var json: JSONValue? { try? JSONValue(parsing: body) }
 }
 
 /// How the stub answers one request, misbehaviour included.
-public indirect enum StubReply: Sendable {
+package indirect enum StubReply: Sendable {
     case json(JSONValue, status: Int = 200, headers: [(String, String)] = [])
     case text(String, status: Int = 200, headers: [(String, String)] = [])
     /// Waits, then answers.
@@ -42,8 +42,8 @@ public indirect enum StubReply: Sendable {
 
 /// An HTTP/1.1 server on 127.0.0.1 inside the test process: each connection on its own thread,
 /// keep-alive, every request recorded, the answer decided by `handler`.
-public final class StubServer: Sendable {
-    public let port: Int
+package final class StubServer: Sendable {
+    package let port: Int
     private let listener: Int32
     private let handler: @Sendable (StubRequest) -> StubReply
     private let state = Mutex(State())
@@ -56,10 +56,10 @@ public final class StubServer: Sendable {
         var connections: [Int32] = []
     }
 
-    public var url: URL { URL(string: "http://127.0.0.1:\(port)")! }
+    package var url: URL { URL(string: "http://127.0.0.1:\(port)")! }
 
     /// Starts listening on `port` (0: any free port) and serving at once.
-    public init(port: Int = 0, handler: @escaping @Sendable (StubRequest) -> StubReply) throws {
+    package init(port: Int = 0, handler: @escaping @Sendable (StubRequest) -> StubReply) throws {
         self.handler = handler
         (listener, self.port) = try listenOnLoopback(port: port)
         let thread = Thread { [self] in acceptLoop() }
@@ -69,7 +69,7 @@ public final class StubServer: Sendable {
     deinit { stop() }
 
     /// Stops accepting and closes every open connection.
-    public func stop() {
+    package func stop() {
         let connections = state.withLock { state -> [Int32]? in
             if state.stopped { return nil }
             state.stopped = true
@@ -82,12 +82,12 @@ public final class StubServer: Sendable {
         for fd in connections { shutdown(fd, Int32(SHUT_RDWR)) }
     }
 
-    public var requests: [StubRequest] { state.withLock { $0.requests } }
+    package var requests: [StubRequest] { state.withLock { $0.requests } }
 
     /// The most requests the stub was answering at the same moment.
-    public var maxInFlight: Int { state.withLock { $0.maxInFlight } }
+    package var maxInFlight: Int { state.withLock { $0.maxInFlight } }
 
-    public func requests(to path: String) -> [StubRequest] { requests.filter { $0.path == path } }
+    package func requests(to path: String) -> [StubRequest] { requests.filter { $0.path == path } }
 
     private func acceptLoop() {
         defer { close(listener) }

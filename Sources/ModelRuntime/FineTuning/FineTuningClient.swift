@@ -12,14 +12,14 @@ import WorkbenchCore
 /// sent again only when it surely did not start: after a 429, or when the server could not be
 /// reached. After an answer that leaves it open (a 5xx, a timeout) the jobs are listed and one
 /// already training on the same file is taken instead.
-public struct FineTuningClient: Sendable {
-    public enum API: Sendable, Hashable, CustomStringConvertible {
+package struct FineTuningClient: Sendable {
+    package enum API: Sendable, Hashable, CustomStringConvertible {
         /// OpenAI and servers compatible with it; the endpoint ends in `/v1`.
         case openAI
         /// Azure OpenAI's data plane; the endpoint is the resource's URL.
         case azure(apiVersion: String)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .openAI: "OpenAI"
             case .azure: "Azure OpenAI"
@@ -27,15 +27,15 @@ public struct FineTuningClient: Sendable {
         }
     }
 
-    public let api: API
-    public let endpoint: URL
+    package let api: API
+    package let endpoint: URL
     /// Seconds allowed for one request (an upload gets more for its size).
-    public let timeout: Double
-    public let retry: RetryPolicy
+    package let timeout: Double
+    package let retry: RetryPolicy
     private let transport: JSONTransport
 
     /// - Parameter apiKey: read from the environment by the caller; sent as the provider wants it.
-    public init(
+    package init(
         api: API, endpoint: URL, apiKey: String?, http: any HTTPTransport, timeout: Double = 120,
         retry: RetryPolicy = RetryPolicy()
     ) {
@@ -62,13 +62,13 @@ public struct FineTuningClient: Sendable {
     }
 
     /// Where a job lives, for messages: the endpoint, never a key.
-    public var url: String { endpoint.absoluteString }
+    package var url: String { endpoint.absoluteString }
 
     // MARK: Files
 
     /// Uploads `data` (chat-format JSON lines) as a file for fine-tuning; returns it as the
     /// provider first describes it (Azure: still `pending`; see `waitUntilReady`).
-    public func upload(_ data: [UInt8], filename: String) async throws -> UploadedFile {
+    package func upload(_ data: [UInt8], filename: String) async throws -> UploadedFile {
         let form = MultipartForm([
             MultipartForm.Part(name: "purpose", value: "fine-tune"),
             MultipartForm.Part(name: "file", filename: filename, contentType: "application/jsonl", data: data),
@@ -80,7 +80,7 @@ public struct FineTuningClient: Sendable {
         return try FineTuningAnswer(json: answer, url: transport.url(route).absoluteString).uploadedFile()
     }
 
-    public func file(_ id: String) async throws -> UploadedFile {
+    package func file(_ id: String) async throws -> UploadedFile {
         let route = path("/files/\(id)")
         let (answer, _) = try await retrying { try await transport.get(route, timeout: timeout) }
         return try FineTuningAnswer(json: answer, url: transport.url(route).absoluteString).uploadedFile()
@@ -88,7 +88,7 @@ public struct FineTuningClient: Sendable {
 
     /// Waits while the provider checks an uploaded file (Azure's `pending`), up to `limit`.
     /// - Throws: `FineTuningError.fileRefused` when it refuses the file or is still checking it.
-    public func waitUntilReady(
+    package func waitUntilReady(
         _ file: UploadedFile, pollInterval: Duration = .seconds(5), limit: Duration = .seconds(600)
     ) async throws -> UploadedFile {
         var current = file
@@ -114,7 +114,7 @@ public struct FineTuningClient: Sendable {
 
     /// Starts a job. A job that may have started though the answer was lost is looked up by its
     /// training file rather than started twice.
-    public func createJob(_ request: FineTuningJobRequest) async throws -> FineTuningJob {
+    package func createJob(_ request: FineTuningJobRequest) async throws -> FineTuningJob {
         let route = path("/fine_tuning/jobs")
         let address = transport.url(route).absoluteString
         var attempt = 0
@@ -138,21 +138,21 @@ public struct FineTuningClient: Sendable {
     }
 
     /// The newest jobs, at most `limit` (up to 100).
-    public func jobs(limit: Int = 20) async throws -> [FineTuningJob] {
+    package func jobs(limit: Int = 20) async throws -> [FineTuningJob] {
         let count = min(max(limit, 1), 100)
         let route = path("/fine_tuning/jobs?limit=\(count)")
         let (answer, _) = try await retrying { try await transport.get(route, timeout: timeout) }
         return try FineTuningAnswer(json: answer, url: transport.url(route).absoluteString).jobs(limit: count)
     }
 
-    public func job(_ id: String) async throws -> FineTuningJob {
+    package func job(_ id: String) async throws -> FineTuningJob {
         let route = path("/fine_tuning/jobs/\(try checked(id))")
         let (answer, _) = try await retrying { try await transport.get(route, timeout: timeout) }
         return try FineTuningAnswer(json: answer, url: transport.url(route).absoluteString).job()
     }
 
     /// The job's newest events, at most `limit` (up to 100), oldest first.
-    public func events(_ id: String, limit: Int = 20) async throws -> [FineTuningEvent] {
+    package func events(_ id: String, limit: Int = 20) async throws -> [FineTuningEvent] {
         let count = min(max(limit, 1), 100)
         let route = path("/fine_tuning/jobs/\(try checked(id))/events?limit=\(count)")
         let (answer, _) = try await retrying { try await transport.get(route, timeout: timeout) }
@@ -161,7 +161,7 @@ public struct FineTuningClient: Sendable {
     }
 
     /// Asks the provider to stop the job; returns it as the provider then describes it.
-    public func cancel(_ id: String) async throws -> FineTuningJob {
+    package func cancel(_ id: String) async throws -> FineTuningJob {
         let route = path("/fine_tuning/jobs/\(try checked(id))/cancel")
         let (answer, _) = try await retrying { try await transport.post(route, .object([:]), timeout: timeout) }
         return try FineTuningAnswer(json: answer, url: transport.url(route).absoluteString).job()
@@ -177,7 +177,7 @@ public struct FineTuningClient: Sendable {
     ///     `CancellationError` (the job goes on), as cancelling the task does.
     /// - Throws: `FineTuningError.jobFailed` with the provider's reason, `.jobCancelled`,
     ///   `.noTunedModel`, `.stillRunning` at the deadline; `ModelError` when polling kept failing.
-    public func wait(
+    package func wait(
         for id: String, pollInterval: Duration = .seconds(15), deadline: ContinuousClock.Instant? = nil,
         progress: (FineTuningJob, [FineTuningEvent]) -> Void = { _, _ in }, isStopped: () -> Bool = { false }
     ) async throws -> FineTuningJob {

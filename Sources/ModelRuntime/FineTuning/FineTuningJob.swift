@@ -2,7 +2,7 @@ import Foundation
 import WorkbenchCore
 
 /// How many passes over the training data a hosted job makes: a number, or the provider's choice.
-public enum FineTuningEpochs: Sendable, Hashable, CustomStringConvertible {
+package enum FineTuningEpochs: Sendable, Hashable, CustomStringConvertible {
     /// The provider picks from the data's size (OpenAI: 3 for mid-sized sets, more for small ones).
     case auto
     case count(Int)
@@ -14,7 +14,7 @@ public enum FineTuningEpochs: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .auto: "auto"
         case .count(let count): String(count)
@@ -23,17 +23,17 @@ public enum FineTuningEpochs: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// What a hosted fine-tuning job is asked to do (`POST …/fine_tuning/jobs`).
-public struct FineTuningJobRequest: Sendable, Hashable {
+package struct FineTuningJobRequest: Sendable, Hashable {
     /// The base model to tune: OpenAI's model id, or on Azure the model behind a deployment.
-    public var model: String
-    public var trainingFile: String
-    public var validationFile: String?
-    public var epochs: FineTuningEpochs
+    package var model: String
+    package var trainingFile: String
+    package var validationFile: String?
+    package var epochs: FineTuningEpochs
     /// Text the provider puts into the tuned model's name, so a person can tell it apart.
-    public var suffix: String?
-    public var seed: Int?
+    package var suffix: String?
+    package var seed: Int?
 
-    public init(
+    package init(
         model: String, trainingFile: String, validationFile: String? = nil, epochs: FineTuningEpochs = .auto,
         suffix: String? = nil, seed: Int? = nil
     ) {
@@ -59,19 +59,19 @@ public struct FineTuningJobRequest: Sendable, Hashable {
 
 /// The settings a job trained with, as the provider settled them (nil where it has not yet,
 /// or says `auto`).
-public struct FineTuningHyperparameters: Sendable, Hashable {
-    public var epochs: Int?
-    public var batchSize: Int?
-    public var learningRateMultiplier: Double?
+package struct FineTuningHyperparameters: Sendable, Hashable {
+    package var epochs: Int?
+    package var batchSize: Int?
+    package var learningRateMultiplier: Double?
 
-    public init(epochs: Int? = nil, batchSize: Int? = nil, learningRateMultiplier: Double? = nil) {
+    package init(epochs: Int? = nil, batchSize: Int? = nil, learningRateMultiplier: Double? = nil) {
         self.epochs = epochs
         self.batchSize = batchSize
         self.learningRateMultiplier = learningRateMultiplier
     }
 
     /// `{"n_epochs": …, "batch_size": …, "learning_rate_multiplier": …}`, the settled ones only.
-    public var json: JSONValue {
+    package var json: JSONValue {
         var fields: [String: JSONValue] = [:]
         if let epochs { fields["n_epochs"] = .number(Double(epochs)) }
         if let batchSize { fields["batch_size"] = .number(Double(batchSize)) }
@@ -81,8 +81,8 @@ public struct FineTuningHyperparameters: Sendable, Hashable {
 }
 
 /// A hosted fine-tuning job as the provider last described it.
-public struct FineTuningJob: Sendable, Hashable {
-    public enum Status: Sendable, Hashable, CustomStringConvertible {
+package struct FineTuningJob: Sendable, Hashable {
+    package enum Status: Sendable, Hashable, CustomStringConvertible {
         case validatingFiles, queued, running, succeeded, failed, cancelled
         /// A status this version of pwb does not know (Azure's `notRunning`, a new one): not final.
         case other(String)
@@ -101,9 +101,9 @@ public struct FineTuningJob: Sendable, Hashable {
         }
 
         /// Whether the job has ended and will not change again.
-        public var isFinal: Bool { self == .succeeded || self == .failed || self == .cancelled }
+        package var isFinal: Bool { self == .succeeded || self == .failed || self == .cancelled }
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .validatingFiles: "validating files"
             case .queued: "queued"
@@ -116,25 +116,25 @@ public struct FineTuningJob: Sendable, Hashable {
         }
     }
 
-    public var id: String
-    public var status: Status
+    package var id: String
+    package var status: Status
     /// The model it tunes.
-    public var model: String?
+    package var model: String?
     /// The tuned model's name, once the job succeeded: what requests then name as their model
     /// (OpenAI), or what a deployment is made from (Azure).
-    public var fineTunedModel: String?
+    package var fineTunedModel: String?
     /// The tokens billed: the training file's tokens times the epochs.
-    public var trainedTokens: Int?
-    public var hyperparameters: FineTuningHyperparameters
-    public var trainingFile: String?
-    public var validationFile: String?
+    package var trainedTokens: Int?
+    package var hyperparameters: FineTuningHyperparameters
+    package var trainingFile: String?
+    package var validationFile: String?
     /// Why a failed job failed, in the provider's words made one line.
-    public var error: String?
-    public var createdAt: Date?
-    public var finishedAt: Date?
-    public var estimatedFinish: Date?
+    package var error: String?
+    package var createdAt: Date?
+    package var finishedAt: Date?
+    package var estimatedFinish: Date?
 
-    public init(
+    package init(
         id: String, status: Status, model: String? = nil, fineTunedModel: String? = nil, trainedTokens: Int? = nil,
         hyperparameters: FineTuningHyperparameters = FineTuningHyperparameters(), trainingFile: String? = nil,
         validationFile: String? = nil, error: String? = nil, createdAt: Date? = nil, finishedAt: Date? = nil,
@@ -156,14 +156,14 @@ public struct FineTuningJob: Sendable, Hashable {
 }
 
 /// One line of a job's log: `Step 40/120: training loss=0.21`, `Fine-tuning job successfully completed`.
-public struct FineTuningEvent: Sendable, Hashable {
-    public var id: String
-    public var createdAt: Date?
+package struct FineTuningEvent: Sendable, Hashable {
+    package var id: String
+    package var createdAt: Date?
     /// `info`, `warn` or `error`.
-    public var level: String
-    public var message: String
+    package var level: String
+    package var message: String
 
-    public init(id: String, createdAt: Date? = nil, level: String = "info", message: String) {
+    package init(id: String, createdAt: Date? = nil, level: String = "info", message: String) {
         self.id = id
         self.createdAt = createdAt
         self.level = level
@@ -172,15 +172,15 @@ public struct FineTuningEvent: Sendable, Hashable {
 }
 
 /// A file the provider holds for fine-tuning.
-public struct UploadedFile: Sendable, Hashable {
-    public var id: String
-    public var bytes: Int?
+package struct UploadedFile: Sendable, Hashable {
+    package var id: String
+    package var bytes: Int?
     /// `uploaded` or `processed` (ready), `pending` or `running` (Azure still checks it), `error`.
-    public var status: String?
+    package var status: String?
     /// Why the provider refused it, when it did.
-    public var statusDetails: String?
+    package var statusDetails: String?
 
-    public init(id: String, bytes: Int? = nil, status: String? = nil, statusDetails: String? = nil) {
+    package init(id: String, bytes: Int? = nil, status: String? = nil, statusDetails: String? = nil) {
         self.id = id
         self.bytes = bytes
         self.status = status
@@ -188,15 +188,15 @@ public struct UploadedFile: Sendable, Hashable {
     }
 
     /// Whether the provider is still checking the file (Azure), so a job cannot use it yet.
-    public var isBeingChecked: Bool { ["pending", "running"].contains(status?.lowercased() ?? "") }
+    package var isBeingChecked: Bool { ["pending", "running"].contains(status?.lowercased() ?? "") }
 
     /// Whether the provider refused the file or no longer has it.
-    public var isRefused: Bool { ["error", "deleted", "deleting"].contains(status?.lowercased() ?? "") }
+    package var isRefused: Bool { ["error", "deleted", "deleting"].contains(status?.lowercased() ?? "") }
 }
 
 /// A hosted fine-tuning job or its data ended otherwise than asked; each says so in one sentence
 /// naming the job or file and the provider's URL.
-public enum FineTuningError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum FineTuningError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The job failed; `message` is the provider's reason.
     case jobFailed(job: String, url: String, message: String)
     /// The job was cancelled (here or elsewhere) before it finished.
@@ -208,7 +208,7 @@ public enum FineTuningError: Error, Sendable, Equatable, CustomStringConvertible
     /// The job was still running when the time allowed for waiting ran out; it goes on.
     case stillRunning(job: String, url: String, status: FineTuningJob.Status, waitedSeconds: Double)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .jobFailed(let job, let url, let message):
             return
@@ -228,5 +228,5 @@ public enum FineTuningError: Error, Sendable, Equatable, CustomStringConvertible
 }
 
 extension FineTuningError: ExitCoded {
-    public var exitCode: Int32 { ExitCode.runtimeUnavailable }
+    package var exitCode: Int32 { ExitCode.runtimeUnavailable }
 }

@@ -4,11 +4,11 @@ import WorkbenchCore
 extension ModelConfiguration {
     /// Whether the provider has a hosted fine-tuning API (OpenAI and Azure OpenAI); an
     /// OpenAI-compatible server without one (vLLM) answers its requests with 404.
-    public var offersFineTuning: Bool { provider == .openAI || provider == .azure }
+    package var offersFineTuning: Bool { provider == .openAI || provider == .azure }
 
     /// The model a fine-tuning job starts from: `base_model`, else (OpenAI) `model`. Azure's
     /// `model` names a deployment, not a model a job can take, so it needs `base_model`.
-    public func fineTuningBaseModel() throws -> String {
+    package func fineTuningBaseModel() throws -> String {
         if let baseModel { return baseModel }
         if provider == .openAI, let model { return model }
         throw InputError(
@@ -22,7 +22,7 @@ extension ModelConfiguration {
     /// account or resource, not to one server); the key is read from the environment now.
     /// - Throws: `Refusal` when the provider has no fine-tuning API; `InputError` for a key
     ///   that is missing or would be exposed.
-    public func fineTuningClient(http: any HTTPTransport, environment: [String: String]) throws -> FineTuningClient {
+    package func fineTuningClient(http: any HTTPTransport, environment: [String: String]) throws -> FineTuningClient {
         let api: FineTuningClient.API
         switch provider {
         case .openAI: api = .openAI
@@ -40,7 +40,7 @@ extension ModelConfiguration {
 
     /// This model's configuration serving `served` instead: the tuned model's name (OpenAI), or
     /// the deployment made from it (Azure). Endpoints, key and settings stay the same.
-    public func serving(_ served: String, name: String? = nil) -> ModelConfiguration {
+    package func serving(_ served: String, name: String? = nil) -> ModelConfiguration {
         var tuned = self
         tuned.model = served
         if let name { tuned.name = name }

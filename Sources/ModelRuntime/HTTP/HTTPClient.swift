@@ -3,16 +3,16 @@ import Foundation
 /// The transport the providers use unless told otherwise: plain `http://` over `SocketTransport`
 /// (local servers, keep-alive, cheap per request), `https://` through `URLSessionTransport`
 /// (hosted APIs; TLS comes with it).
-public final class HTTPClient: HTTPTransport {
+package final class HTTPClient: HTTPTransport {
     let plain: SocketTransport
     let secure: URLSessionTransport
 
-    public init() {
+    package init() {
         plain = SocketTransport()
         secure = URLSessionTransport()
     }
 
-    public func send(_ request: HTTPRequest, timeout: Double) async throws -> HTTPResponse {
+    package func send(_ request: HTTPRequest, timeout: Double) async throws -> HTTPResponse {
         switch request.url.scheme?.lowercased() {
         case "https": try await secure.send(request, timeout: timeout)
         case "http": try await plain.send(request, timeout: timeout)

@@ -4,7 +4,7 @@ import WorkbenchCore
 /// Sends one HTTP request and returns the whole answer: what the providers talk to, whatever
 /// carries the bytes (`SocketTransport` for plain `http://`, `URLSessionTransport` for
 /// `https://`, `HTTPClient` choosing between them by scheme).
-public protocol HTTPTransport: Sendable {
+package protocol HTTPTransport: Sendable {
     /// Sends `request` and gives up `timeout` seconds after it started, however the answer
     /// trickles in.
     ///
@@ -14,13 +14,13 @@ public protocol HTTPTransport: Sendable {
 }
 
 /// An HTTP request to a model server.
-public struct HTTPRequest: Sendable {
-    public var method: String
-    public var url: URL
-    public var headers: [(String, String)]
-    public var body: [UInt8]
+package struct HTTPRequest: Sendable {
+    package var method: String
+    package var url: URL
+    package var headers: [(String, String)]
+    package var body: [UInt8]
 
-    public init(method: String, url: URL, headers: [(String, String)] = [], body: [UInt8] = []) {
+    package init(method: String, url: URL, headers: [(String, String)] = [], body: [UInt8] = []) {
         self.method = method
         self.url = url
         self.headers = headers
@@ -28,21 +28,21 @@ public struct HTTPRequest: Sendable {
     }
 }
 
-public struct HTTPResponse: Sendable {
-    public var status: Int
+package struct HTTPResponse: Sendable {
+    package var status: Int
     /// Header names in lowercase.
-    public var headers: [String: String]
-    public var body: [UInt8]
+    package var headers: [String: String]
+    package var body: [UInt8]
 
-    public var text: String { String(decoding: body, as: UTF8.self) }
+    package var text: String { String(decoding: body, as: UTF8.self) }
 
     /// The largest answer read: far above any model answer, far below what exhausts memory.
-    public static let maxBodyBytes = 64 << 20
+    package static let maxBodyBytes = 64 << 20
 }
 
 /// Why an HTTP exchange ended without a complete answer, and with which URL.
-public struct TransportError: Error, Sendable, Equatable, CustomStringConvertible {
-    public enum Reason: Sendable, Equatable {
+package struct TransportError: Error, Sendable, Equatable, CustomStringConvertible {
+    package enum Reason: Sendable, Equatable {
         /// Nothing listens, or the host cannot be reached (the system's words): safe to retry
         /// elsewhere.
         case cannotConnect(String)
@@ -63,7 +63,7 @@ public struct TransportError: Error, Sendable, Equatable, CustomStringConvertibl
         case timedOut(seconds: Double)
 
         /// What happened, without the URL: for messages that name the URL themselves.
-        public var detail: String {
+        package var detail: String {
             switch self {
             case .cannotConnect(let reason), .connectionLost(let reason), .malformed(let reason):
                 reason
@@ -77,15 +77,15 @@ public struct TransportError: Error, Sendable, Equatable, CustomStringConvertibl
     }
 
     /// The request's URL.
-    public var url: URL
-    public var reason: Reason
+    package var url: URL
+    package var reason: Reason
 
-    public init(url: URL, reason: Reason) {
+    package init(url: URL, reason: Reason) {
         self.url = url
         self.reason = reason
     }
 
-    public var description: String {
+    package var description: String {
         let url = url.absoluteString
         return switch reason {
         case .cannotConnect(let reason): "pwb cannot connect to \(url) (\(reason))"
@@ -102,5 +102,5 @@ public struct TransportError: Error, Sendable, Equatable, CustomStringConvertibl
 }
 
 extension TransportError: ExitCoded {
-    public var exitCode: Int32 { ExitCode.runtimeUnavailable }
+    package var exitCode: Int32 { ExitCode.runtimeUnavailable }
 }

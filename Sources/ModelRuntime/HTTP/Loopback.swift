@@ -7,12 +7,12 @@ import Foundation
 /// Whether a URL names this machine. The host is parsed as an address, never matched by its
 /// text: `127.attacker.example` is a name like any other, which any DNS server may point at
 /// another machine, and a key sent there in plain text is a key given away.
-public enum Loopback {
+package enum Loopback {
     /// True for `localhost` and for a loopback address written as one: IPv4 in 127.0.0.0/8 as
     /// four decimal numbers, `::1`, or an IPv4-mapped `::ffff:127.x.y.z`. Shorthands that
     /// resolvers also accept (`127.1`, `0x7f.0.0.1`) are not taken: nothing needs them, and a
     /// strict reading cannot be talked into a wrong answer.
-    public static func contains(_ url: URL) -> Bool {
+    package static func contains(_ url: URL) -> Bool {
         guard let host = url.host else { return false }
         return isLoopback(host: host)
     }

@@ -3,22 +3,22 @@ import Foundation
 /// A `multipart/form-data` body (RFC 7578): how a file goes to an upload API such as OpenAI's
 /// `/v1/files`. The transports carry any body; this builds one, and the `Content-Type` that names
 /// its boundary.
-public struct MultipartForm: Sendable {
+package struct MultipartForm: Sendable {
     /// One field of the form: a text value, or a file with its name and media type.
-    public struct Part: Sendable {
-        public var name: String
-        public var filename: String?
-        public var contentType: String?
-        public var data: [UInt8]
+    package struct Part: Sendable {
+        package var name: String
+        package var filename: String?
+        package var contentType: String?
+        package var data: [UInt8]
 
         /// A text field.
-        public init(name: String, value: String) {
+        package init(name: String, value: String) {
             self.name = name
             self.data = Array(value.utf8)
         }
 
         /// A file field.
-        public init(name: String, filename: String, contentType: String, data: [UInt8]) {
+        package init(name: String, filename: String, contentType: String, data: [UInt8]) {
             self.name = name
             self.filename = filename
             self.contentType = contentType
@@ -26,11 +26,11 @@ public struct MultipartForm: Sendable {
         }
     }
 
-    public var parts: [Part]
+    package var parts: [Part]
     /// The boundary between parts: random, and checked to occur in no part's content.
-    public let boundary: String
+    package let boundary: String
 
-    public init(_ parts: [Part]) {
+    package init(_ parts: [Part]) {
         self.parts = parts
         var boundary = MultipartForm.randomBoundary()
         // A part that contains the boundary would end early on the server; with 128 random bits
@@ -42,10 +42,10 @@ public struct MultipartForm: Sendable {
     }
 
     /// The request's `Content-Type` header value.
-    public var contentType: String { "multipart/form-data; boundary=\(boundary)" }
+    package var contentType: String { "multipart/form-data; boundary=\(boundary)" }
 
     /// The whole body: each part's head and content between boundary lines, then the closing line.
-    public var body: [UInt8] {
+    package var body: [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(parts.reduce(0) { $0 + $1.data.count + 200 } + boundary.utf8.count + 8)
         for part in parts {

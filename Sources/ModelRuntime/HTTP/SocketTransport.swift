@@ -4,18 +4,18 @@ import Synchronization
 /// Plain `http://` over its own keep-alive HTTP/1.1 connections, for local servers: URLSession
 /// costs over a millisecond of CPU per request on Linux, more than the whole engine's budget per
 /// case. The blocking socket calls run on `Workers`, at most its `limit` requests at once.
-public final class SocketTransport: HTTPTransport {
+package final class SocketTransport: HTTPTransport {
     private let pool = Mutex<[String: [RawConnection]]>([:])
     private let maxIdlePerHost = 64
     let workers: Workers
 
-    public convenience init() { self.init(workers: .shared) }
+    package convenience init() { self.init(workers: .shared) }
 
     init(workers: Workers) {
         self.workers = workers
     }
 
-    public func send(_ request: HTTPRequest, timeout: Double) async throws -> HTTPResponse {
+    package func send(_ request: HTTPRequest, timeout: Double) async throws -> HTTPResponse {
         guard request.url.scheme?.lowercased() == "http", let host = request.url.host else {
             throw TransportError(url: request.url, reason: .unsupportedScheme)
         }

@@ -14,10 +14,10 @@ import Synchronization
 /// shared session, one huge or hung answer held up the callbacks of every other request. The
 /// session's calls that wait on its internal queue (resume, cancel) are made off Swift's
 /// cooperative threads, which must never block.
-public struct URLSessionTransport: HTTPTransport {
-    public init() {}
+package struct URLSessionTransport: HTTPTransport {
+    package init() {}
 
-    public func send(_ request: HTTPRequest, timeout: Double) async throws -> HTTPResponse {
+    package func send(_ request: HTTPRequest, timeout: Double) async throws -> HTTPResponse {
         var urlRequest = URLRequest(url: request.url)
         urlRequest.httpMethod = request.method
         // URLSession's own timeout is one of silence, and on Linux whole seconds (0.5 would be 0,

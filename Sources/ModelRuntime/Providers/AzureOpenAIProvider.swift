@@ -4,24 +4,24 @@ import WorkbenchCore
 /// Azure OpenAI's classic data plane: one deployment of a resource, asked at
 /// `/openai/deployments/{deployment}/chat/completions` (or `/completions`) with an `api-version`
 /// query and the key in an `api-key` header. The bodies and answers are OpenAI's.
-public struct AzureOpenAIProvider: ModelProvider {
-    public let kind = ProviderKind.azure
-    public let capabilities: ProviderCapabilities = [.logprobs, .constrainsChoice]
+package struct AzureOpenAIProvider: ModelProvider {
+    package let kind = ProviderKind.azure
+    package let capabilities: ProviderCapabilities = [.logprobs, .constrainsChoice]
     /// The resource's base URL, e.g. `https://my-resource.openai.azure.com`.
-    public let endpoint: URL
-    public let deployment: String
-    public let apiVersion: String
+    package let endpoint: URL
+    package let deployment: String
+    package let apiVersion: String
     private let transport: JSONTransport
 
     /// The `api-version` used when `.pwb/config.json` names none: the newest generally available
     /// version of the data plane that has both inference and fine-tuning jobs.
-    public static let defaultAPIVersion = "2024-10-21"
+    package static let defaultAPIVersion = "2024-10-21"
 
     /// - Parameters:
     ///   - deployment: the deployment's name (letters, digits, `-`, `_`, `.`; checked by the
     ///     configuration, since it becomes part of the path).
     ///   - apiKey: sent as the `api-key` header; read from the environment by the caller.
-    public init(endpoint: URL, deployment: String, apiVersion: String, apiKey: String?, http: any HTTPTransport) {
+    package init(endpoint: URL, deployment: String, apiVersion: String, apiKey: String?, http: any HTTPTransport) {
         self.endpoint = endpoint
         self.deployment = deployment
         self.apiVersion = apiVersion
@@ -30,7 +30,7 @@ public struct AzureOpenAIProvider: ModelProvider {
             query: "api-version=\(apiVersion)")
     }
 
-    public func complete(_ request: CompletionRequest, timeout: Double) async throws -> Completion {
+    package func complete(_ request: CompletionRequest, timeout: Double) async throws -> Completion {
         // The deployment names the model; a `model` field would be ignored at best.
         let (route, body) = OpenAIProvider.wire(request, model: nil)
         let path = "/openai/deployments/\(deployment)\(route)"
@@ -43,17 +43,17 @@ public struct AzureOpenAIProvider: ModelProvider {
         return completion
     }
 
-    public func tokenCount(_ text: String, timeout: Double) async throws -> Int? { nil }
+    package func tokenCount(_ text: String, timeout: Double) async throws -> Int? { nil }
 
     /// The deployment's name as the model: the data plane lists the resource's models, not what
     /// a deployment serves or its context size.
-    public func properties(timeout: Double) async throws -> ServerProperties {
+    package func properties(timeout: Double) async throws -> ServerProperties {
         try await health(timeout: timeout)
         return ServerProperties(model: deployment)
     }
 
     /// The resource's model list answers with the key and `api-version` given, so it checks both.
-    public func health(timeout: Double) async throws {
+    package func health(timeout: Double) async throws {
         _ = try await transport.get("/openai/models", timeout: timeout)
     }
 }

@@ -166,7 +166,7 @@ extension JSONValue {
 
 /// How a request says who sends it; the key is read from the environment by the caller and
 /// never stored or shown.
-public enum Credential: Sendable {
+package enum Credential: Sendable {
     case none
     /// `Authorization: Bearer KEY`: OpenAI and the servers compatible with it.
     case bearer(String)

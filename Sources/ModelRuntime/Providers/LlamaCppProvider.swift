@@ -3,22 +3,22 @@ import WorkbenchCore
 
 /// llama.cpp's `llama-server`: raw prompts to `/completion` (with `n_probs` log-probabilities and
 /// the prompt cache), chat through its `/v1/chat/completions`, `/tokenize`, `/props`, `/health`.
-public struct LlamaCppProvider: ModelProvider {
-    public let kind = ProviderKind.llamaCpp
-    public let capabilities: ProviderCapabilities = [
+package struct LlamaCppProvider: ModelProvider {
+    package let kind = ProviderKind.llamaCpp
+    package let capabilities: ProviderCapabilities = [
         .namesSlots, .appliesAdapters, .tokenizes, .logprobs, .constrainsChoice,
     ]
-    public let endpoint: URL
+    package let endpoint: URL
     private let transport: JSONTransport
     private let chat: OpenAIProvider
 
-    public init(endpoint: URL, http: any HTTPTransport) {
+    package init(endpoint: URL, http: any HTTPTransport) {
         self.endpoint = endpoint
         self.transport = JSONTransport(http: http, base: endpoint)
         self.chat = OpenAIProvider(endpoint: transport.url("/v1"), model: nil, apiKey: nil, http: http)
     }
 
-    public func complete(_ request: CompletionRequest, timeout: Double) async throws -> Completion {
+    package func complete(_ request: CompletionRequest, timeout: Double) async throws -> Completion {
         guard case .text(let prompt) = request.prompt else { return try await chat.complete(request, timeout: timeout) }
         var body: [String: JSONValue] = [
             "prompt": .string(prompt), "n_predict": .number(Double(request.maxTokens)),
@@ -60,7 +60,7 @@ public struct LlamaCppProvider: ModelProvider {
         }
     }
 
-    public func tokenCount(_ text: String, timeout: Double) async throws -> Int? {
+    package func tokenCount(_ text: String, timeout: Double) async throws -> Int? {
         let (answer, _) = try await transport.post("/tokenize", ["content": .string(text)], timeout: timeout)
         guard let tokens = answer["tokens"]?.arrayValue else {
             throw ModelError.malformed(url: transport.url("/tokenize").absoluteString, detail: "no \"tokens\" field")
@@ -69,7 +69,7 @@ public struct LlamaCppProvider: ModelProvider {
         return tokens.count + 1
     }
 
-    public func tokenize(_ text: String, timeout: Double) async throws -> [Token]? {
+    package func tokenize(_ text: String, timeout: Double) async throws -> [Token]? {
         let (answer, _) = try await transport.post(
             "/tokenize", ["content": .string(text), "with_pieces": true], timeout: timeout)
         guard let items = answer["tokens"]?.arrayValue else {
@@ -93,7 +93,7 @@ public struct LlamaCppProvider: ModelProvider {
         }
     }
 
-    public func properties(timeout: Double) async throws -> ServerProperties {
+    package func properties(timeout: Double) async throws -> ServerProperties {
         let (answer, _) = try await transport.get("/props", timeout: timeout)
         var properties = ServerProperties(
             contextSize: answer["default_generation_settings"]?["n_ctx"]?.intValue ?? answer["n_ctx"]?.intValue,
@@ -116,7 +116,7 @@ public struct LlamaCppProvider: ModelProvider {
 
     /// The LoRA adapters the server loaded (`GET /lora-adapters`), with the scale it applies each
     /// at when a request names none. A server too old to have the route has none.
-    public func loadedAdapters(timeout: Double) async throws -> [LoadedAdapter] {
+    package func loadedAdapters(timeout: Double) async throws -> [LoadedAdapter] {
         let answer: JSONValue
         do {
             (answer, _) = try await transport.get("/lora-adapters", timeout: timeout)
@@ -139,11 +139,11 @@ public struct LlamaCppProvider: ModelProvider {
 
     /// Sets the scale the server applies each adapter at when a request names none
     /// (`POST /lora-adapters`).
-    public func setAdapterScales(_ scales: [LoraScale], timeout: Double) async throws {
+    package func setAdapterScales(_ scales: [LoraScale], timeout: Double) async throws {
         _ = try await transport.post("/lora-adapters", LoraScale.json(scales), timeout: timeout)
     }
 
-    public func health(timeout: Double) async throws {
+    package func health(timeout: Double) async throws {
         _ = try await transport.get("/health", timeout: timeout)
     }
 }

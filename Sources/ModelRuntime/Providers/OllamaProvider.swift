@@ -2,20 +2,20 @@ import Foundation
 import WorkbenchCore
 
 /// Ollama's native API: raw prompts to `/api/generate`, messages to `/api/chat`.
-public struct OllamaProvider: ModelProvider {
-    public let kind = ProviderKind.ollama
-    public let capabilities: ProviderCapabilities = [.logprobs, .constrainsChoice]
-    public let endpoint: URL
-    public let model: String
+package struct OllamaProvider: ModelProvider {
+    package let kind = ProviderKind.ollama
+    package let capabilities: ProviderCapabilities = [.logprobs, .constrainsChoice]
+    package let endpoint: URL
+    package let model: String
     private let transport: JSONTransport
 
-    public init(endpoint: URL, model: String, http: any HTTPTransport) {
+    package init(endpoint: URL, model: String, http: any HTTPTransport) {
         self.endpoint = endpoint
         self.model = model
         self.transport = JSONTransport(http: http, base: endpoint)
     }
 
-    public func complete(_ request: CompletionRequest, timeout: Double) async throws -> Completion {
+    package func complete(_ request: CompletionRequest, timeout: Double) async throws -> Completion {
         var options: [String: JSONValue] = [
             "num_predict": .number(Double(request.maxTokens)), "temperature": .number(request.temperature),
         ]
@@ -51,9 +51,9 @@ public struct OllamaProvider: ModelProvider {
             serverTimings: ServerTimings(ollama: answer), endpoint: endpoint.absoluteString, model: model)
     }
 
-    public func tokenCount(_ text: String, timeout: Double) async throws -> Int? { nil }
+    package func tokenCount(_ text: String, timeout: Double) async throws -> Int? { nil }
 
-    public func properties(timeout: Double) async throws -> ServerProperties {
+    package func properties(timeout: Double) async throws -> ServerProperties {
         let (answer, _) = try await transport.post("/api/show", ["model": .string(model)], timeout: timeout)
         let info = answer["model_info"]?.objectValue ?? [:]
         let context = info.first(where: { $0.key.hasSuffix(".context_length") })?.value.intValue
@@ -67,7 +67,7 @@ public struct OllamaProvider: ModelProvider {
             contextSize: context, slots: nil, model: model, digest: entry?["digest"]?.stringValue)
     }
 
-    public func health(timeout: Double) async throws {
+    package func health(timeout: Double) async throws {
         _ = try await transport.get("/api/tags", timeout: timeout)
     }
 }

@@ -3,21 +3,21 @@ import WorkbenchCore
 
 /// An OpenAI-compatible server: `/chat/completions` and `/completions` under a base URL that
 /// ends in `/v1` (vLLM, LM Studio, llama.cpp, Ollama's `/v1`, hosted APIs).
-public struct OpenAIProvider: ModelProvider {
-    public let kind = ProviderKind.openAI
-    public let capabilities: ProviderCapabilities = [.logprobs, .constrainsChoice]
-    public let endpoint: URL
-    public let model: String?
+package struct OpenAIProvider: ModelProvider {
+    package let kind = ProviderKind.openAI
+    package let capabilities: ProviderCapabilities = [.logprobs, .constrainsChoice]
+    package let endpoint: URL
+    package let model: String?
     private let transport: JSONTransport
 
     /// - Parameter apiKey: sent as a bearer token; read from the environment by the caller.
-    public init(endpoint: URL, model: String?, apiKey: String?, http: any HTTPTransport) {
+    package init(endpoint: URL, model: String?, apiKey: String?, http: any HTTPTransport) {
         self.endpoint = endpoint
         self.model = model
         self.transport = JSONTransport(http: http, base: endpoint, apiKey: apiKey)
     }
 
-    public func complete(_ request: CompletionRequest, timeout: Double) async throws -> Completion {
+    package func complete(_ request: CompletionRequest, timeout: Double) async throws -> Completion {
         let (path, body) = OpenAIProvider.wire(request, model: model)
         let (answer, latency) = try await transport.generate(
             path, body, maxTokens: request.maxTokens, timeout: timeout)
@@ -97,9 +97,9 @@ public struct OpenAIProvider: ModelProvider {
         }
     }
 
-    public func tokenCount(_ text: String, timeout: Double) async throws -> Int? { nil }
+    package func tokenCount(_ text: String, timeout: Double) async throws -> Int? { nil }
 
-    public func properties(timeout: Double) async throws -> ServerProperties {
+    package func properties(timeout: Double) async throws -> ServerProperties {
         let (answer, _) = try await transport.get("/models", timeout: timeout)
         let models = answer["data"]?.arrayValue ?? []
         let card = models.first(where: { $0["id"]?.stringValue == model }) ?? models.first
@@ -119,7 +119,7 @@ public struct OpenAIProvider: ModelProvider {
         return properties
     }
 
-    public func health(timeout: Double) async throws {
+    package func health(timeout: Double) async throws {
         _ = try await transport.get("/models", timeout: timeout)
     }
 }

@@ -11,7 +11,7 @@ extension Workspace {
     /// generated too, and their generated scores decide. The few-shot learning curve is shown as a
     /// scenario beside it, never as a rung. Every run it makes is an ordinary stored run; the
     /// advice is stored too.
-    public func advise(
+    package func advise(
         _ options: AdviceOptions, environment: [String: String], stop: StopRequest? = nil,
         notes: @escaping (String) -> Void = { _ in }, progress: ((AdviceProgress) -> Void)? = nil
     ) async throws -> Advice {
@@ -237,7 +237,7 @@ extension Workspace {
     }
 
     /// The stored advice `id` (or the newest), as `advise` returned it.
-    public func advice(id: Int?) throws -> Advice {
+    package func advice(id: Int?) throws -> Advice {
         let record = try id.map { try store.advice(id: $0) } ?? store.latestAdvice()
         guard let record else {
             throw Refusal(
@@ -259,7 +259,7 @@ extension Workspace {
 
     /// Writes the prompt advice `advice` recommends as `DIRECTORY/TEMPLATE/VARIANT.prompt`, its
     /// examples written in, for `pwb import` to add as a variant. Returns the file's path.
-    public func exportAdvice(_ advice: Advice, to directory: String) throws -> String {
+    package func exportAdvice(_ advice: Advice, to directory: String) throws -> String {
         guard let chosen = advice.recommended else {
             throw Refusal("advice \(advice.id ?? 0) recommends no rung; there is no prompt to write")
         }
@@ -277,7 +277,7 @@ extension Workspace {
     }
 
     /// Advice as JSON: what is stored, and what `--json` prints.
-    public static func encode(_ advice: Advice, pretty: Bool = false) throws -> String {
+    package static func encode(_ advice: Advice, pretty: Bool = false) throws -> String {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys]

@@ -5,40 +5,40 @@ import WorkbenchCore
 import WorkbenchStore
 
 /// How far an evaluation has come, reported after every result.
-public struct EvalProgress: Sendable {
-    public var done: Int
-    public var total: Int
-    public var cached: Int
-    public var errors: Int
-    public var elapsed: Double
+package struct EvalProgress: Sendable {
+    package var done: Int
+    package var total: Int
+    package var cached: Int
+    package var errors: Int
+    package var elapsed: Double
 }
 
 /// Asks a running evaluation to stop scheduling new requests; those in flight finish and are
 /// kept. (Cancelling the task instead abandons them.)
-public final class StopRequest: Sendable {
+package final class StopRequest: Sendable {
     private let requested = Mutex(false)
 
-    public init() {}
+    package init() {}
 
-    public func request() { requested.withLock { $0 = true } }
+    package func request() { requested.withLock { $0 = true } }
 
-    public var isRequested: Bool { requested.withLock { $0 } }
+    package var isRequested: Bool { requested.withLock { $0 } }
 }
 
 /// An evaluation stopped before every case was scored; what finished is stored and resuming the
 /// run (`pwb eval --resume RUN`) completes it.
-public struct EvalInterrupted: Error, Sendable, CustomStringConvertible {
-    public enum Reason: Sendable {
+package struct EvalInterrupted: Error, Sendable, CustomStringConvertible {
+    package enum Reason: Sendable {
         case stopped
         case runtimeUnavailable(RuntimeUnavailable)
     }
 
-    public var runs: [Int]
-    public var reason: Reason
-    public var report: EvalReport
+    package var runs: [Int]
+    package var reason: Reason
+    package var report: EvalReport
 
     /// What happened and how to finish the runs, the command named for the interface to word.
-    public var message: Message {
+    package var message: Message {
         let resume: Message = "resume with \(command: "eval --resume \(runs.first ?? 0)")"
         switch reason {
         case .stopped: return "interrupted; what finished is kept; \(resume)"
@@ -46,13 +46,13 @@ public struct EvalInterrupted: Error, Sendable, CustomStringConvertible {
         }
     }
 
-    public var description: String { message.description }
+    package var description: String { message.description }
 }
 
 /// The cache key of a request: SHA-256 over the provider kind, the model's identity, the exact
 /// prompt or messages, every sampling parameter (seed included) and the sample index.
-public enum CacheKey {
-    public static func make(provider: String, model: String, request: CompletionRequest, sample: Int) -> String {
+package enum CacheKey {
+    package static func make(provider: String, model: String, request: CompletionRequest, sample: Int) -> String {
         let material: JSONValue = [
             "v": 1, "provider": .string(provider), "model": .string(model), "request": request.canonicalJSON,
             "sample": .number(Double(sample)),

@@ -4,27 +4,27 @@ import WorkbenchCore
 import WorkbenchStore
 
 /// What `pwb eval` is asked to score.
-public struct EvalOptions: Sendable {
-    public var template: String
+package struct EvalOptions: Sendable {
+    package var template: String
     /// Variants by name, optionally `name@N`; nil means every variant's newest revision.
-    public var variants: [String]?
-    public var evalset: String?
-    public var split: Split = .dev
+    package var variants: [String]?
+    package var evalset: String?
+    package var split: Split = .dev
     /// The models to score with, each as `--model` chose it.
-    public var models: [ModelChoice] = [.automatic]
-    public var concurrency: Int?
-    public var repeats = 1
-    public var useCache = true
-    public var limit: Int?
-    public var seed = 0
-    public var strategy = Strategy.zeroShot
+    package var models: [ModelChoice] = [.automatic]
+    package var concurrency: Int?
+    package var repeats = 1
+    package var useCache = true
+    package var limit: Int?
+    package var seed = 0
+    package var strategy = Strategy.zeroShot
     /// A stored LoRA adapter the managed runtime applies to every request (`pwb eval --adapter`).
-    public var adapter: String?
+    package var adapter: String?
     /// How the answers are read: generated (the default), the label from one token's
     /// log-probabilities, or generation constrained to the labels.
-    public var reader = Reader.generate
+    package var reader = Reader.generate
 
-    public init(template: String) {
+    package init(template: String) {
         self.template = template
     }
 }

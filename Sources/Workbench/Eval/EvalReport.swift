@@ -3,37 +3,37 @@ import WorkbenchCore
 import WorkbenchStore
 
 /// One run's results, summarized: what a row of the eval table shows.
-public struct RunReport: Sendable {
-    public var run: RunRecord
+package struct RunReport: Sendable {
+    package var run: RunRecord
     /// `template/variant@N`
-    public var reference: String
-    public var variant: String
-    public var modelName: String
-    public var strategy: Strategy
+    package var reference: String
+    package var variant: String
+    package var modelName: String
+    package var strategy: Strategy
     /// How the answers were read.
-    public var reader: Reader { run.params.reader }
+    package var reader: Reader { run.params.reader }
     /// One summary per scorer, the headline first.
-    public var scorers: [ScorerSummary]
-    public var planned: Int
-    public var scored: Int
-    public var errors: Int
+    package var scorers: [ScorerSummary]
+    package var planned: Int
+    package var scored: Int
+    package var errors: Int
     /// The errors that are requests the model server did not answer (as opposed to answers no
     /// scorer could grade): while there are any, the run is incomplete and `--resume` retries them.
-    public var failedRequests: Int = 0
-    public var meanPromptTokens: Double?
-    public var meanCompletionTokens: Double?
-    public var latencyP50: Double?
-    public var latencyP95: Double?
-    public var cachedShare: Double
+    package var failedRequests: Int = 0
+    package var meanPromptTokens: Double?
+    package var meanCompletionTokens: Double?
+    package var latencyP50: Double?
+    package var latencyP95: Double?
+    package var cachedShare: Double
     /// Total model time of the answers (their latencies), in seconds: what the run cost locally.
-    public var computeSeconds: Double
+    package var computeSeconds: Double
     /// The headline score of each case (mean over samples), by case row id, for paired tests.
-    public var perCase: [Int: Double]
-    public var isPassFail: Bool
+    package var perCase: [Int: Double]
+    package var isPassFail: Bool
 
-    public var headline: ScorerSummary? { scorers.first }
+    package var headline: ScorerSummary? { scorers.first }
 
-    public var json: JSONValue {
+    package var json: JSONValue {
         [
             "run": .number(Double(run.id)), "revision": .string(reference), "variant": .string(variant),
             "model": .string(modelName), "model_identity": .string(run.model), "strategy": strategy.json,
@@ -52,21 +52,21 @@ public struct RunReport: Sendable {
 
 extension RunRecord {
     /// The headline score of the summary stored with the run (`RunReport.json`), once it has one.
-    public var headlineScore: Double? { summary?["scorers"]?.arrayValue?.first?["score"]?.doubleValue }
+    package var headlineScore: Double? { summary?["scorers"]?.arrayValue?.first?["score"]?.doubleValue }
 }
 
 /// The runs of one evaluation side by side, the best named, and paired verdicts against it.
-public struct EvalReport: Sendable {
-    public var batch: String
-    public var evalset: String
-    public var split: String
-    public var runs: [RunReport]
+package struct EvalReport: Sendable {
+    package var batch: String
+    package var evalset: String
+    package var split: String
+    package var runs: [RunReport]
     /// The run with the highest headline score.
-    public var best: Int?
+    package var best: Int?
     /// The best run compared with each other run, Holm-adjusted together: (other run index, comparison).
-    public var comparisons: [(other: Int, comparison: Comparison)]
+    package var comparisons: [(other: Int, comparison: Comparison)]
 
-    public var json: JSONValue {
+    package var json: JSONValue {
         [
             "batch": .string(batch), "evalset": .string(evalset), "split": .string(split),
             "runs": .array(runs.map(\.json)), "best_run": best.map { .number(Double(runs[$0].run.id)) } ?? .null,
@@ -83,7 +83,7 @@ public struct EvalReport: Sendable {
 
 extension Workspace {
     /// Summarizes a stored run from its results.
-    public func runReport(_ run: RunRecord) throws -> RunReport {
+    package func runReport(_ run: RunRecord) throws -> RunReport {
         let evalset = try evalset(id: run.evalsetID)
         // The cases answered, not every case planned: a run stopped early reads what it scored.
         let cases = try store.cases(rowIDs: try store.caseIDsWithResults(runID: run.id))
@@ -174,7 +174,7 @@ extension Workspace {
 
     /// The report for runs scored together: the best by headline score, compared with the rest.
     /// - Parameter midP: compare pass/fail runs with the mid-p McNemar test instead of the exact one.
-    public func report(for runs: [RunRecord], midP: Bool = false) throws -> EvalReport {
+    package func report(for runs: [RunRecord], midP: Bool = false) throws -> EvalReport {
         try report(of: try runs.map(runReport), midP: midP)
     }
 
@@ -212,7 +212,7 @@ extension Workspace {
     }
 
     /// The stored run `id`, or a usage error.
-    public func run(id: Int) throws -> RunRecord {
+    package func run(id: Int) throws -> RunRecord {
         guard let run = try store.run(id: id) else {
             throw Refusal("there is no run \(id); \(command: "runs list") shows the runs")
         }
@@ -220,13 +220,13 @@ extension Workspace {
     }
 
     /// The paired test of `run` against the stored run `baselineID` on the cases both scored.
-    public func compare(_ run: RunReport, withRun baselineID: Int) throws -> Comparison {
+    package func compare(_ run: RunReport, withRun baselineID: Int) throws -> Comparison {
         let baseline = try runReport(try self.run(id: baselineID))
         return Comparisons.paired(run.perCase, baseline.perCase, passFail: run.isPassFail && baseline.isPassFail)
     }
 
     /// The ids of a variant's completed runs, newest first.
-    public func completedRuns(of reference: RevisionReference) throws -> [Int] {
+    package func completedRuns(of reference: RevisionReference) throws -> [Int] {
         let template = try template(named: reference.template)
         return try store.runListings(limit: 200, templateID: template.id).filter {
             $0.variant == reference.variant && $0.run.status == .completed
@@ -234,7 +234,7 @@ extension Workspace {
     }
 
     /// Per-case rows of a run, for JSON and CSV exports.
-    public func caseRows(_ run: RunRecord) throws -> [JSONValue] {
+    package func caseRows(_ run: RunRecord) throws -> [JSONValue] {
         let results = try store.results(runID: run.id)
         let cases = try store.cases(rowIDs: results.map(\.caseID))
         return results.map { result in
@@ -255,8 +255,8 @@ extension Workspace {
 }
 
 /// Scorer names as reports show them: the kind, with `#2` for a second scorer of the same kind.
-public enum ScorerNames {
-    public static func name(_ spec: ScorerSpec, index: Int, in specs: [ScorerSpec]) -> String {
+package enum ScorerNames {
+    package static func name(_ spec: ScorerSpec, index: Int, in specs: [ScorerSpec]) -> String {
         let earlier = specs.prefix(index).filter { $0.kind == spec.kind }.count
         return earlier == 0 ? spec.name : "\(spec.name)#\(earlier + 1)"
     }

@@ -6,20 +6,20 @@ import WorkbenchCore
 #endif
 
 /// Another process is scoring this evaluation now: resuming it too would send its cases twice.
-public struct RunInUse: Error, Sendable, CustomStringConvertible {
-    public var runID: Int
-    public var holder: String
+package struct RunInUse: Error, Sendable, CustomStringConvertible {
+    package var runID: Int
+    package var holder: String
 
     /// Exit code 5, the store's: the run is locked by its writer as the store is by one, and in
     /// both cases waiting for the other process is the fix.
-    public var description: String {
+    package var description: String {
         "run \(runID) is being scored by another pwb process\(holder.isEmpty ? "" : " (pid \(holder))"), which "
             + "holds it locked, as a writer holds the store; wait for it to finish, or stop it with Ctrl-C and resume again"
     }
 }
 
 extension RunInUse: ExitCoded {
-    public var exitCode: Int32 { ExitCode.storeFailure }
+    package var exitCode: Int32 { ExitCode.storeFailure }
 }
 
 /// An exclusive hold on an evaluation batch for as long as one process scores it. It is an

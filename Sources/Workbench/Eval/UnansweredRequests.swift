@@ -40,8 +40,8 @@ extension ResultRecord.ErrorKind {
 /// Requests of an evaluation failed, so its runs are incomplete: their scores cover only the
 /// answered cases and no check can pass. What the user must do depends on why they failed,
 /// so does the exit code: `cause` tells.
-public struct UnansweredRequests: Error, Sendable, CustomStringConvertible {
-    public enum Cause: Sendable {
+package struct UnansweredRequests: Error, Sendable, CustomStringConvertible {
+    package enum Cause: Sendable {
         /// The server refuses the key, the URL or the model name (HTTP 401, 403, 404).
         case configuration
         /// A case's prompt does not fit the model's context: the template, the examples or the
@@ -51,20 +51,20 @@ public struct UnansweredRequests: Error, Sendable, CustomStringConvertible {
         case runtime
     }
 
-    public var cause: Cause
-    public var failed: Int
-    public var planned: Int
-    public var run: Int
+    package var cause: Cause
+    package var failed: Int
+    package var planned: Int
+    package var run: Int
     /// The case (its id in the eval set) and the sentence of the failure the message names.
-    public var caseName: String
-    public var error: String
+    package var caseName: String
+    package var error: String
     /// The checks the command was asked for, which cannot pass (`--fail-under`, `--baseline`).
-    public var checks: [String] = []
+    package var checks: [String] = []
 
-    public var description: String { message.description }
+    package var description: String { message.description }
 
     /// What failed and how to ask again, the command named for the interface to word.
-    public var message: Message {
+    package var message: Message {
         let gate = checks.isEmpty ? "" : ", so \(checks.joined(separator: " and ")) cannot pass"
         let incomplete = "the scores cover only the answered cases and the evaluation is incomplete\(gate)"
         switch cause {
@@ -79,14 +79,14 @@ public struct UnansweredRequests: Error, Sendable, CustomStringConvertible {
 }
 
 extension UnansweredRequests: ExitCoded {
-    public var exitCode: Int32 { cause.exitCode }
+    package var exitCode: Int32 { cause.exitCode }
 
-    public func sentence(wording: (Message) -> String) -> String { wording(message) }
+    package func sentence(wording: (Message) -> String) -> String { wording(message) }
 }
 
 extension UnansweredRequests.Cause {
     /// The configuration's to fix (2), the input's (4) or the runtime's (3).
-    public var exitCode: Int32 {
+    package var exitCode: Int32 {
         switch self {
         case .configuration: ExitCode.usage
         case .input: ExitCode.badInput
@@ -98,7 +98,7 @@ extension UnansweredRequests.Cause {
 extension Workspace {
     /// Why the report's runs have failed requests, or nil when every request was answered. A
     /// refusal of the configuration comes first, then a prompt too long, then the runtime.
-    public func unansweredRequests(in report: EvalReport) throws -> UnansweredRequests? {
+    package func unansweredRequests(in report: EvalReport) throws -> UnansweredRequests? {
         let failing = report.runs.filter { $0.failedRequests > 0 }
         guard let firstRun = failing.first else { return nil }
         var firsts: [(run: Int, failure: Store.FailedRequest, kind: ResultRecord.ErrorKind)] = []

@@ -4,33 +4,33 @@ import WorkbenchStore
 
 /// Every case of a report's runs side by side: its input, the expected answer and each run's
 /// output and score. What a reader opens a report for: which cases changed, and what was said.
-public struct CaseMatrix: Sendable {
+package struct CaseMatrix: Sendable {
     /// One run's answer to one case; several samples are folded into the first output and the
     /// mean score.
-    public struct Cell: Sendable, Hashable {
-        public var output: String?
+    package struct Cell: Sendable, Hashable {
+        package var output: String?
         /// Mean headline score over the samples that were scored; nil when every request failed.
-        public var score: Double?
+        package var score: Double?
         /// The first error, kept only when no sample was scored.
-        public var error: String?
+        package var error: String?
 
-        public init(output: String?, score: Double?, error: String?) {
+        package init(output: String?, score: Double?, error: String?) {
             self.output = output
             self.score = score
             self.error = error
         }
     }
 
-    public struct Row: Sendable, Hashable {
+    package struct Row: Sendable, Hashable {
         /// The case's id in its eval set.
-        public var id: String
+        package var id: String
         /// The eval set's `input` variable, the only variable, or every variable as `name: value` lines.
-        public var input: String
-        public var expected: JSONValue
+        package var input: String
+        package var expected: JSONValue
         /// One per run of the report, in its order; nil where the run has no result for the case.
-        public var cells: [Cell?]
+        package var cells: [Cell?]
 
-        public init(id: String, input: String, expected: JSONValue, cells: [Cell?]) {
+        package init(id: String, input: String, expected: JSONValue, cells: [Cell?]) {
             self.id = id
             self.input = input
             self.expected = expected
@@ -38,13 +38,13 @@ public struct CaseMatrix: Sendable {
         }
     }
 
-    public var rows: [Row]
+    package var rows: [Row]
 
-    public init(rows: [Row]) { self.rows = rows }
+    package init(rows: [Row]) { self.rows = rows }
 
     /// What a case's input reads as: the eval set's `input` variable (or one named `input`), the
     /// only variable, or all of them as `name: value` lines in name order.
-    public static func input(of vars: [String: JSONValue], inputVariable: String? = nil) -> String {
+    package static func input(of vars: [String: JSONValue], inputVariable: String? = nil) -> String {
         if let value = inputVariable.flatMap({ vars[$0] }) ?? vars["input"] { return value.text }
         if vars.count == 1, let only = vars.first { return only.value.text }
         return vars.keys.sorted().map { "\($0): \(vars[$0]!.text)" }.joined(separator: "\n")
@@ -53,23 +53,23 @@ public struct CaseMatrix: Sendable {
 
 /// How one run was made, for the report's "what was run": the prompt file, the request sent for
 /// one case, the errors with their messages.
-public struct RunDetails: Sendable {
-    public var runID: Int
-    public var provider: String
+package struct RunDetails: Sendable {
+    package var runID: Int
+    package var provider: String
     /// The revision's prompt file as stored (front matter and body).
-    public var source: String
+    package var source: String
     /// The case whose request is shown, by its id in the eval set.
-    public var shownCase: String?
+    package var shownCase: String?
     /// The request sent for that case: prompt or messages and sampling, as the engine stored it.
-    public var request: JSONValue?
+    package var request: JSONValue?
     /// Distinct error messages, the most frequent first.
-    public var errors: [(message: String, count: Int)]
+    package var errors: [(message: String, count: Int)]
 }
 
 extension Workspace {
     /// The case matrix of a report's runs: the cases of the first run's plan in its order, then any
     /// case only a later run planned.
-    public func caseMatrix(_ report: EvalReport) throws -> CaseMatrix {
+    package func caseMatrix(_ report: EvalReport) throws -> CaseMatrix {
         var order: [Int] = []
         var seen = Set<Int>()
         for run in report.runs {
@@ -108,7 +108,7 @@ extension Workspace {
 
     /// How each run was made. The request shown is for the same case in every run where they
     /// share one: the first planned case that every run answered.
-    public func runDetails(_ runs: [RunRecord]) throws -> [RunDetails] {
+    package func runDetails(_ runs: [RunRecord]) throws -> [RunDetails] {
         var keys: [[Int: String]] = []
         var errors: [[String: Int]] = []
         for run in runs {

@@ -14,7 +14,7 @@ extension Workspace {
     ///   - progress: called as results arrive, at most ten times a second.
     /// - Throws: `EvalInterrupted` when stopped or when the runtime went away; the runs are
     ///   stored and resumable.
-    public func evaluate(
+    package func evaluate(
         _ options: EvalOptions, environment: [String: String], stop: StopRequest? = nil,
         notes: (String) -> Void = { _ in }, progress: ((EvalProgress) -> Void)? = nil
     ) async throws -> EvalReport {
@@ -203,7 +203,7 @@ extension Workspace {
     /// Completes the unfinished runs of `runID`'s batch without redoing finished cases; the
     /// requests that failed (no answer) are tried again.
     /// - Parameter retryErrors: also try again the answers no scorer could grade.
-    public func resume(
+    package func resume(
         runID: Int, retryErrors: Bool = false, concurrency: Int? = nil, environment: [String: String],
         stop: StopRequest? = nil, notes: (String) -> Void = { _ in }, progress: ((EvalProgress) -> Void)? = nil
     ) async throws -> EvalReport {
@@ -437,7 +437,7 @@ extension Workspace {
         "pwb: \(count) cached answer\(count == 1 ? " was" : "s were") stored while LoRA adapters were loaded on the managed runtime, before each request stated every adapter's scale and the server's prompt cache was kept apart from them, so \(count == 1 ? "it may have been computed with the wrong adapters and was" : "they may have been computed with the wrong adapters and were") asked again"
     }
 
-    public static func startedNote(_ info: RuntimeInfo) -> String {
+    package static func startedNote(_ info: RuntimeInfo) -> String {
         "pwb: started llama-server (pid \(info.pid)) on 127.0.0.1:\(info.port) with \((info.model as NSString).lastPathComponent); it keeps running, pwb runtime stop ends it"
     }
 }

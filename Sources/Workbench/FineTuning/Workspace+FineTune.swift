@@ -8,36 +8,36 @@ import WorkbenchStore
 #endif
 
 /// What `pwb finetune` is asked.
-public struct FineTuneOptions: Sendable {
-    public var evalset: String
+package struct FineTuneOptions: Sendable {
+    package var evalset: String
     /// `template/variant[@N]` whose zero-shot prompt the adapter learns to answer; nil picks the
     /// only template naming the eval set.
-    public var template: String?
+    package var template: String?
     /// The adapter's name (one size only); nil names it from what it was trained on.
-    public var name: String?
-    public var rank = 8
+    package var name: String?
+    package var rank = 8
     /// The most epochs; nil sets them from the data (`epochBudget`). The epoch kept is the one
     /// with the lowest loss on the validation part.
-    public var epochs: Int?
+    package var epochs: Int?
     /// The share of each adapter's train cases held out to choose its epoch by (never dev or test).
-    public var validationShare = 0.2
+    package var validationShare = 0.2
     /// Epochs without a lower validation loss before training stops.
-    public var patience = 3
-    public var learningRate = 2e-4
-    public var batch = 8
-    public var seed = 0
+    package var patience = 3
+    package var learningRate = 2e-4
+    package var batch = 8
+    package var seed = 0
     /// Train one adapter on the first N train cases for each N; nil trains one on all of them.
-    public var examples: [Int]?
+    package var examples: [Int]?
     /// Install the trainer first when it is missing.
-    public var install = false
+    package var install = false
 
-    public init(evalset: String) {
+    package init(evalset: String) {
         self.evalset = evalset
     }
 
     /// The fewest train cases an adapter is trained on: with fewer, one epoch is a step or two
     /// and the adapter learns nothing the intervals could tell apart from noise.
-    public static let minimumExamples = 8
+    package static let minimumExamples = 8
 
     /// The most epochs an adapter on `examples` train cases is given when none are asked for:
     /// enough for about 160 optimizer steps on the part trained on, at least 8 epochs and at most
@@ -45,7 +45,7 @@ public struct FineTuneOptions: Sendable {
     /// cases (51 trained on, 7 steps an epoch) that is 23 epochs; training stopped after 15 and kept
     /// the 12th, which scored 0.844 on the 64 dev cases against 0.516, 0.656, 0.859 and 0.875 for 2,
     /// 4, 8 and 16 epochs on all 64 (README, Fine-tuning).
-    public static func epochBudget(examples: Int) -> Int {
+    package static func epochBudget(examples: Int) -> Int {
         let trained = examples - heldOut(examples, share: 0.2)
         let stepsPerEpoch = (trained + 7) / 8
         return min(32, max(8, (160 + stepsPerEpoch - 1) / stepsPerEpoch))
@@ -53,7 +53,7 @@ public struct FineTuneOptions: Sendable {
 
     /// The epochs training on `examples` is expected to run, for estimates: about two thirds of
     /// the most it may run, as validation stopped it (15 of 23 on ja-inquiry).
-    public static func expectedEpochs(_ examples: Int, most: Int?) -> Double {
+    package static func expectedEpochs(_ examples: Int, most: Int?) -> Double {
         Double(most ?? epochBudget(examples: examples)) * 0.65
     }
 
@@ -61,7 +61,7 @@ public struct FineTuneOptions: Sendable {
     /// the epochs expected (`expectedEpochs`) at the examples per second adapters trained here
     /// reached before (their median), or, before any, 1.5 a second per core (what the default
     /// model reached on a quiet two-core machine, about 3), and converting each adapter.
-    public static func estimatedSeconds(_ sizes: [Int], epochs: Int?, measuredSpeeds: [Double]) -> Double {
+    package static func estimatedSeconds(_ sizes: [Int], epochs: Int?, measuredSpeeds: [Double]) -> Double {
         let cores = Double(max(1, ProcessInfo.processInfo.activeProcessorCount))
         let perSecond = measuredSpeeds.isEmpty ? 1.5 * cores : measuredSpeeds.sorted()[measuredSpeeds.count / 2]
         return 60 + sizes.map { Double($0) * expectedEpochs($0, most: epochs) / perSecond + 15 }.reduce(0, +)
@@ -69,7 +69,7 @@ public struct FineTuneOptions: Sendable {
 
     /// How many of `examples` the trainer holds out for validation at `share`: a share of them,
     /// at least 2, leaving at least 4 to train on; none at a share of 0 (as `train_lora.py` does).
-    public static func heldOut(_ examples: Int, share: Double) -> Int {
+    package static func heldOut(_ examples: Int, share: Double) -> Int {
         guard share > 0 else { return 0 }
         let count = min(max(2, Int((Double(examples) * share).rounded())), examples - 4)
         return count < 2 ? 0 : count
@@ -77,46 +77,46 @@ public struct FineTuneOptions: Sendable {
 }
 
 /// How far training is.
-public struct FineTuneProgress: Sendable {
+package struct FineTuneProgress: Sendable {
     /// Which adapter of how many.
-    public var job: Int
-    public var jobs: Int
-    public var step: Int
-    public var steps: Int
-    public var loss: Double?
+    package var job: Int
+    package var jobs: Int
+    package var step: Int
+    package var steps: Int
+    package var loss: Double?
     /// Seconds since the trainer started, and the estimate of what is left (nil until known).
-    public var elapsed: Double
-    public var remaining: Double?
+    package var elapsed: Double
+    package var remaining: Double?
     /// What the trainer does now: `loading the model`, `training`, `converting`.
-    public var phase: String
+    package var phase: String
     /// Where it trains (`cpu`, `cuda`, `mps`), once the trainer has said.
-    public var device: String?
+    package var device: String?
 }
 
 /// The trainer could not run or failed; the message says why and what to do (exit 3).
-public struct TrainerError: Error, Sendable, CustomStringConvertible {
+package struct TrainerError: Error, Sendable, CustomStringConvertible {
     /// What failed; a command to run next is named as such, for the interface to word.
-    public var message: Message
-    public var description: String { message.description }
+    package var message: Message
+    package var description: String { message.description }
 }
 
 extension TrainerError: ExitCoded {
-    public var exitCode: Int32 { ExitCode.runtimeUnavailable }
+    package var exitCode: Int32 { ExitCode.runtimeUnavailable }
 
-    public func sentence(wording: (Message) -> String) -> String { wording(message) }
+    package func sentence(wording: (Message) -> String) -> String { wording(message) }
 }
 
 /// Training was stopped (Ctrl-C); no adapter of the unfinished job was stored.
-public struct TrainingStopped: Error, Sendable, CustomStringConvertible {
-    public var finished: [String]
-    public var description: String {
+package struct TrainingStopped: Error, Sendable, CustomStringConvertible {
+    package var finished: [String]
+    package var description: String {
         "training stopped"
             + (finished.isEmpty ? "; no adapter was stored" : "; stored before it: \(finished.joined(separator: ", "))")
     }
 }
 
 extension TrainingStopped: ExitCoded {
-    public var exitCode: Int32 { ExitCode.interrupted }
+    package var exitCode: Int32 { ExitCode.interrupted }
 }
 
 /// One prompt and the answer the adapter is to give.
@@ -138,7 +138,7 @@ extension Workspace {
     /// zero-shot, and stores each (GGUF file under `.pwb/adapters`, hash, settings, data hash,
     /// loss curve, wall time, machine). An adapter trained before on the same data, settings and
     /// model is reused, not trained again.
-    public func finetune(
+    package func finetune(
         _ options: FineTuneOptions, environment: [String: String], stop: StopRequest? = nil,
         notes: (String) -> Void = { _ in }, progress: ((FineTuneProgress) -> Void)? = nil
     ) async throws -> [AdapterRecord] {
@@ -337,7 +337,7 @@ extension Workspace {
     }
 
     /// The adapter named `name`, with its file on this machine.
-    public func adapter(named name: String) throws -> AdapterRecord {
+    package func adapter(named name: String) throws -> AdapterRecord {
         guard let adapter = try store.adapter(named: name) else {
             let known = try store.adapters().map(\.name)
             let hint: Message =
@@ -353,10 +353,10 @@ extension Workspace {
         return adapter
     }
 
-    public func adapters() throws -> [AdapterRecord] { try store.adapters() }
+    package func adapters() throws -> [AdapterRecord] { try store.adapters() }
 
     /// Where an adapter's GGUF file is.
-    public func adapterPath(_ adapter: AdapterRecord) -> String { stateDirectory + "/" + adapter.path }
+    package func adapterPath(_ adapter: AdapterRecord) -> String { stateDirectory + "/" + adapter.path }
 
     /// The train split must be large enough to learn from and share no input with dev or test:
     /// a tuned model scored on what it was taught would look better than it is.
@@ -408,7 +408,7 @@ extension Workspace {
     }
 
     /// Prompt/completion JSON lines, the form TRL's SFT trainer reads (and `pwb finetune` trains on).
-    public func fineTuningPromptCompletion(_ cases: [StoredCase], revision: ResolvedRevision) throws -> String {
+    package func fineTuningPromptCompletion(_ cases: [StoredCase], revision: ResolvedRevision) throws -> String {
         try trainingPairs(cases, revision: revision).map { $0.json.serialized() + "\n" }.joined()
     }
 

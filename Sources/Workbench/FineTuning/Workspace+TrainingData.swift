@@ -7,7 +7,7 @@ import WorkbenchStore
 extension Workspace {
     /// The revision whose prompt the training data is written with: the one named, else the
     /// newest revision of the only template (first variant by name) that names this eval set.
-    public func fineTuningRevision(evalset: LoadedEvalSet, reference: String?) throws -> ResolvedRevision {
+    package func fineTuningRevision(evalset: LoadedEvalSet, reference: String?) throws -> ResolvedRevision {
         if let reference { return try resolve(RevisionReference(parsing: reference)) }
         var candidates: [ResolvedRevision] = []
         for template in try store.templates() {
@@ -31,7 +31,7 @@ extension Workspace {
 
     /// OpenAI chat fine-tuning JSONL: system (if the variant has one), the rendered prompt
     /// without examples, and the expected answer.
-    public func fineTuningChat(_ cases: [StoredCase], revision: ResolvedRevision) throws -> String {
+    package func fineTuningChat(_ cases: [StoredCase], revision: ResolvedRevision) throws -> String {
         var out = ""
         for stored in cases {
             let request = try Prompting.request(
@@ -54,7 +54,7 @@ extension Workspace {
     }
 
     /// Plain text for llama.cpp's `llama-finetune`: every case in the variant's example format.
-    public func fineTuningText(_ cases: [StoredCase], revision: ResolvedRevision) throws -> String {
+    package func fineTuningText(_ cases: [StoredCase], revision: ResolvedRevision) throws -> String {
         let format = try exampleFormat(revision)
         return try FewShot.render(cases.map(\.evalCase), format: format, separator: "\n\n") + "\n"
     }

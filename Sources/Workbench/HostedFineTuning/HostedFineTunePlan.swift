@@ -5,36 +5,36 @@ import WorkbenchStore
 
 /// What `pwb finetune EVALSET --model NAME` is asked: a hosted fine-tuning job for a configured
 /// model whose provider has a fine-tuning API (OpenAI, Azure OpenAI).
-public struct HostedFineTuneOptions: Sendable {
-    public var evalset: String
+package struct HostedFineTuneOptions: Sendable {
+    package var evalset: String
     /// `template/variant[@N]` whose zero-shot prompt the model learns to answer; nil picks the
     /// only template naming the eval set.
-    public var template: String?
+    package var template: String?
     /// The configured model (`.pwb/config.json`) whose provider runs the job.
-    public var model: String
+    package var model: String
     /// Passes over the data; nil lets the provider choose (`auto`).
-    public var epochs: Int?
+    package var epochs: Int?
     /// Train on the first N train cases (the validation part is held out of them); nil on all.
-    public var examples: Int?
+    package var examples: Int?
     /// Text the provider puts into the tuned model's name; nil: `pwb-` and the variant.
-    public var suffix: String?
-    public var seed: Int?
+    package var suffix: String?
+    package var seed: Int?
     /// Dollars per million trained tokens, for the plan's estimate and the record's cost.
-    public var priceTrainPerMillion: Double?
+    package var priceTrainPerMillion: Double?
     /// How often the job is asked about while it runs.
-    public var pollInterval: Duration = .seconds(15)
+    package var pollInterval: Duration = .seconds(15)
     /// How long to wait for the job before giving the command back (it goes on); nil: until it ends.
-    public var waitLimit: Duration? = .seconds(4 * 3600)
+    package var waitLimit: Duration? = .seconds(4 * 3600)
     /// When stopped (Ctrl-C), cancel the job at the provider instead of leaving it running.
-    public var cancelOnStop = false
+    package var cancelOnStop = false
 
-    public init(evalset: String, model: String) {
+    package init(evalset: String, model: String) {
         self.evalset = evalset
         self.model = model
     }
 
     /// The fewest examples a job trains on: OpenAI refuses a training file of fewer than 10.
-    public static let minimumExamples = 10
+    package static let minimumExamples = 10
     /// Every fifth train case is held out for the validation file, when at least this many
     /// remain to train on.
     static let validationEvery = 5
@@ -42,8 +42,8 @@ public struct HostedFineTuneOptions: Sendable {
 
 /// What a hosted job would do and cost, worked out before anything is sent: the command shows it
 /// and asks before `Workspace.hostedFineTune` spends anything.
-public struct HostedFineTunePlan: Sendable {
-    public enum Action: Sendable, Equatable {
+package struct HostedFineTunePlan: Sendable {
+    package enum Action: Sendable, Equatable {
         /// Upload the data and start a job: this is what costs money.
         case train
         /// A job on the same data and settings is under way: wait for it (costs nothing more).
@@ -52,36 +52,36 @@ public struct HostedFineTunePlan: Sendable {
         case reuse(tunedModel: String)
     }
 
-    public var action: Action
+    package var action: Action
     /// The record's name, as `pwb adapters` lists it.
-    public var name: String
+    package var name: String
     /// The configured model the job runs for.
-    public var model: String
-    public var provider: ProviderKind
+    package var model: String
+    package var provider: ProviderKind
     /// Where the job runs (the first endpoint).
-    public var endpoint: String
+    package var endpoint: String
     /// The model the job tunes.
-    public var baseModel: String
-    public var revision: String
-    public var evalset: String
-    public var trainExamples: Int
-    public var validationExamples: Int
-    public var epochs: FineTuningEpochs
+    package var baseModel: String
+    package var revision: String
+    package var evalset: String
+    package var trainExamples: Int
+    package var validationExamples: Int
+    package var epochs: FineTuningEpochs
     /// The epochs the estimates assume: those asked for, or what OpenAI's rule for `auto` picks
     /// for this many examples (3, more for small sets, fewer for very large ones).
-    public var estimatedEpochs: Int
+    package var estimatedEpochs: Int
     /// The training file's tokens, estimated (about four characters of English a token, one
     /// character of Japanese or Chinese, a few more for each message's framing).
-    public var tokensPerEpoch: Int
+    package var tokensPerEpoch: Int
     /// What the provider bills: the training file's tokens times the epochs.
-    public var estimatedTrainedTokens: Int { tokensPerEpoch * estimatedEpochs }
+    package var estimatedTrainedTokens: Int { tokensPerEpoch * estimatedEpochs }
     /// The one-off cost at `priceTrainPerMillion`, when a price was given.
-    public var estimatedCostUSD: Double? {
+    package var estimatedCostUSD: Double? {
         priceTrainPerMillion.map { Double(estimatedTrainedTokens) * $0 / 1_000_000 }
     }
-    public var priceTrainPerMillion: Double?
+    package var priceTrainPerMillion: Double?
     /// SHA-256 of the training and validation files: the same data asks for the same job.
-    public var dataHash: String
+    package var dataHash: String
 
     let configuration: ModelConfiguration
     let evalsetID: Int
@@ -101,7 +101,7 @@ public struct HostedFineTunePlan: Sendable {
     let cancelOnStop: Bool
 
     /// The plan in words, one line per fact, for the command to print before it asks.
-    public var summary: [String] {
+    package var summary: [String] {
         var lines = [
             "model \(model) (\(provider.rawValue), \(endpoint)): a fine-tuning job on \(baseModel)",
             "data: \(trainExamples) train cases of eval set \(evalset) as chat examples with \(revision)'s prompt"
@@ -123,7 +123,7 @@ public struct HostedFineTunePlan: Sendable {
     }
 
     /// Whether carrying out the plan spends money: only starting a job does.
-    public var spends: Bool { action == .train }
+    package var spends: Bool { action == .train }
 
     /// The record of its job, as it starts.
     func record(job: String, status: String) -> HostedTraining {
@@ -135,49 +135,49 @@ public struct HostedFineTunePlan: Sendable {
 }
 
 /// How far a hosted job is.
-public struct HostedFineTuneProgress: Sendable {
-    public enum Phase: Sendable, Equatable {
+package struct HostedFineTuneProgress: Sendable {
+    package enum Phase: Sendable, Equatable {
         case uploading, checkingFiles, starting, training
     }
 
-    public var phase: Phase
-    public var job: String?
-    public var status: FineTuningJob.Status?
-    public var trainedTokens: Int?
+    package var phase: Phase
+    package var job: String?
+    package var status: FineTuningJob.Status?
+    package var trainedTokens: Int?
     /// The job's log lines new since the last report, oldest first.
-    public var events: [FineTuningEvent]
+    package var events: [FineTuningEvent]
     /// Seconds since this command began.
-    public var elapsed: Double
+    package var elapsed: Double
 }
 
 /// A tuned model, trained now, waited for or found from before.
-public struct HostedFineTuneResult: Sendable {
+package struct HostedFineTuneResult: Sendable {
     /// Its record, as `pwb adapters` lists it (`training.hosted`).
-    public var adapter: AdapterRecord
+    package var adapter: AdapterRecord
     /// The tuned model's name at the provider.
-    public var tunedModel: String
+    package var tunedModel: String
     /// True when an earlier job's model was reused and nothing was sent.
-    public var reused: Bool
+    package var reused: Bool
     /// The configured model serving the tuned one, to measure it: ready on OpenAI; nil on Azure,
     /// where it must be deployed first (`deployment`).
-    public var tunedConfiguration: ModelConfiguration?
+    package var tunedConfiguration: ModelConfiguration?
     /// Azure: the control-plane step that deploys the tuned model (pwb holds no credentials for
     /// it), after which it is measured under the deployment's name.
-    public var deployment: Message?
+    package var deployment: Message?
 }
 
 /// A hosted fine-tune stopped (Ctrl-C): before its job started (nothing spent), or while waiting
 /// for it (the job goes on, unless it was cancelled as asked).
-public struct HostedFineTuneStopped: Error, Sendable, CustomStringConvertible {
+package struct HostedFineTuneStopped: Error, Sendable, CustomStringConvertible {
     /// The job, when one had started.
-    public var job: String?
-    public var url: String
-    public var cancelled: Bool
+    package var job: String?
+    package var url: String
+    package var cancelled: Bool
     /// The command that waits for the job again (it asks for the same job).
-    public var resume: String
+    package var resume: String
 
     /// What happened and what to do, the command named for the interface to word.
-    public var message: Message {
+    package var message: Message {
         guard let job else {
             return "stopped before a fine-tuning job was started at \(url); nothing was spent"
         }
@@ -186,13 +186,13 @@ public struct HostedFineTuneStopped: Error, Sendable, CustomStringConvertible {
             : "stopped waiting; fine-tuning job \(job) goes on at \(url): \(command: resume) waits for it again (nothing more is spent), and with \(setting: "cancel") stops it"
     }
 
-    public var description: String { message.description }
+    package var description: String { message.description }
 }
 
 extension HostedFineTuneStopped: ExitCoded {
-    public var exitCode: Int32 { ExitCode.interrupted }
+    package var exitCode: Int32 { ExitCode.interrupted }
 
-    public func sentence(wording: (Message) -> String) -> String { wording(message) }
+    package func sentence(wording: (Message) -> String) -> String { wording(message) }
 }
 
 /// The train cases as the files a job reads: one chat example a line, every fifth held out for

@@ -10,7 +10,7 @@ extension Workspace {
     /// The data is the local trainer's (`trainingPairs`: each train case's zero-shot prompt as
     /// `pwb eval` renders it, and its expected answer), written as OpenAI chat examples; every
     /// fifth train case goes to a validation file instead, when at least 10 remain to train on.
-    public func hostedFineTunePlan(_ options: HostedFineTuneOptions, environment: [String: String]) throws
+    package func hostedFineTunePlan(_ options: HostedFineTuneOptions, environment: [String: String]) throws
         -> HostedFineTunePlan
     {
         let configuration = try hostedModel(options.model, environment: environment)
@@ -67,7 +67,7 @@ extension Workspace {
     /// - Throws: `HostedFineTuneStopped`; `FineTuningError` for a job that failed, was cancelled
     ///   elsewhere or outlasted the wait (it goes on); `ModelError`, `TransportError` when the
     ///   provider could not be asked; `InputError` for a key that is missing or would be exposed.
-    public func hostedFineTune(
+    package func hostedFineTune(
         _ plan: HostedFineTunePlan, environment: [String: String], stop: StopRequest? = nil,
         progress: (HostedFineTuneProgress) -> Void = { _ in }
     ) async throws -> HostedFineTuneResult {
@@ -120,7 +120,7 @@ extension Workspace {
 
     /// Cancels the job under way for `plan`'s data and settings, and forgets it.
     /// - Returns: the job as the provider describes it after the cancellation.
-    public func cancelHostedFineTune(_ plan: HostedFineTunePlan, environment: [String: String]) async throws
+    package func cancelHostedFineTune(_ plan: HostedFineTunePlan, environment: [String: String]) async throws
         -> FineTuningJob
     {
         guard case .resume(let id) = plan.action else {

@@ -9,22 +9,22 @@ extension Advice {
     }
 
     /// `p=0.012`; `p<0.001` below that; never rounded across 0.05.
-    public static func pValue(_ p: Double) -> String { Comparison.pText(p) }
+    package static func pValue(_ p: Double) -> String { Comparison.pText(p) }
 
     /// The local cost in its unit: dollars with prices, seconds of compute without.
-    public func money(_ value: Double) -> String {
+    package func money(_ value: Double) -> String {
         prices != nil ? Advice.dollars(value) : Advice.duration(value)
     }
 
     /// Cents for a cent or more; below that two significant digits, so a price per request of a
     /// small prompt reads `$0.0000040`, not `$0.0000`.
-    public static func dollars(_ value: Double) -> String {
+    package static func dollars(_ value: Double) -> String {
         guard value > 0, value < 0.01 else { return String(format: "$%.2f", value) }
         let decimals = min(12, Int(-floor(log10(value))) + 1)
         return String(format: "$%.\(decimals)f", value)
     }
 
-    public static func duration(_ seconds: Double) -> String {
+    package static func duration(_ seconds: Double) -> String {
         if seconds < 1 { return String(format: "%.0f ms", seconds * 1000) }
         if seconds < 120 { return String(format: "%.1f s", seconds) }
         if seconds < 7200 { return String(format: "%.0f min", seconds / 60) }
@@ -32,7 +32,7 @@ extension Advice {
     }
 
     /// How costs are reckoned without prices, in words: each rung's tokens at the server's speeds.
-    public var computeTerms: String {
+    package var computeTerms: String {
         guard let speeds else { return "costs are each rung's median latency (the server reported no token counts)" }
         func rate(_ seconds: Double) -> String { seconds > 0 ? String(format: "%.0f", 1 / seconds) : "–" }
         guard speeds.reportedByServer else {
@@ -46,7 +46,7 @@ extension Advice {
     }
 
     /// What the baseline is, in words: `chance with 4 labels (0.250)`.
-    public var baselineText: String? {
+    package var baselineText: String? {
         guard let baseline else { return nil }
         return baseline.majority > baseline.chance
             ? "always answering \"\(baseline.majorityLabel)\" (\(Advice.format(baseline.majority)))"
@@ -54,7 +54,7 @@ extension Advice {
     }
 
     /// Why the chosen rung, in sentences.
-    public var reasons: [String] {
+    package var reasons: [String] {
         guard let (decision, ladder) = finalDecision, let zero = zeroShotRung else { return [] }
         let chosen = ladder[decision.chosen]
         var lines: [String] = []
@@ -184,7 +184,7 @@ extension Advice {
     }
 
     /// What to do next, in sentences.
-    public var next: [String] {
+    package var next: [String] {
         guard let (decision, ladder) = finalDecision else { return [] }
         let chosen = ladder[decision.chosen]
         var lines: [String] = []
@@ -259,11 +259,11 @@ extension Advice {
     }
 
     /// A rung's gap to the best: `−0.013 [−0.050, +0.025]`, the interval when it was worked out.
-    public static func gap(_ near: NearBest) -> String {
+    package static func gap(_ near: NearBest) -> String {
         signed(near.difference) + (near.interval.map { " [\(format($0.lower)), \(format($0.upper))]" } ?? "")
     }
 
-    public static func signed(_ value: Double) -> String {
+    package static func signed(_ value: Double) -> String {
         (value >= 0 ? "+" : "") + format(value)
     }
 }

@@ -1,49 +1,49 @@
 import Foundation
 
 /// How one rung fared in the decision: against the target, the baseline and the best rung.
-public struct RungTest: Sendable, Hashable, Codable {
+package struct RungTest: Sendable, Hashable, Codable {
     /// Against "the true score is below the target", and after Holm's correction.
-    public var targetP: Double
-    public var targetAdjustedP: Double
+    package var targetP: Double
+    package var targetAdjustedP: Double
     /// Shown to reach the target, with the family-wise error held at α.
-    public var meets: Bool
+    package var meets: Bool
     /// Against "the true score is at or above the target", Holm-adjusted: shown short of it.
-    public var shortAdjustedP: Double
-    public var short: Bool
+    package var shortAdjustedP: Double
+    package var short: Bool
     /// Shown to score above the baseline (chance or the majority label); true without a baseline.
-    public var aboveBaseline: Bool
-    public var baselineAdjustedP: Double?
+    package var aboveBaseline: Bool
+    package var baselineAdjustedP: Double?
     /// Every other helping rung against the best: a cheaper one shown within the margin or not,
     /// and any shown more than the margin worse.
-    public var againstBest: NearBest?
+    package var againstBest: NearBest?
 }
 
 /// A rung against the best, paired on the cases both scored. A cheaper rung's claim to be within
 /// the margin of the best is one it must show: the burden of proof is on the cheap rung.
-public struct NearBest: Sendable, Hashable, Codable {
+package struct NearBest: Sendable, Hashable, Codable {
     /// Cheaper than the best: only then can being within the margin get it chosen.
-    public var cheaper: Bool
-    public var pairs: Int
+    package var cheaper: Bool
+    package var pairs: Int
     /// This rung's mean less the best's on those cases, and the standard deviation of the
     /// per-case differences.
-    public var difference: Double
-    public var spread: Double
+    package var difference: Double
+    package var spread: Double
     /// A 95% paired bootstrap interval of the difference: worked out for the rungs the advice
     /// talks about (the chosen and the closest), nil for the rest.
-    public var interval: Interval?
+    package var interval: Interval?
     /// Against "this rung is more than the margin worse than the best", and after Holm's
     /// correction over every cheaper rung (1 for a costlier rung, which makes no such claim).
-    public var p: Double
-    public var adjustedP: Double
-    public var shown: Bool
+    package var p: Double
+    package var adjustedP: Double
+    package var shown: Bool
     /// Shown the other way: more than the margin worse (Holm over every rung but the best). A rung
     /// shown neither way is still a contender.
-    public var shownWorse: Bool
+    package var shownWorse: Bool
 }
 
 /// The decision over a measured ladder: the verdict on the rung chosen, and every test behind it.
-public struct Decision: Sendable, Hashable, Codable {
-    public enum Verdict: String, Sendable, Hashable, Codable {
+package struct Decision: Sendable, Hashable, Codable {
+    package enum Verdict: String, Sendable, Hashable, Codable {
         /// The chosen rung is shown to reach the target.
         case meets
         /// The data cannot tell whether the chosen rung reaches the target.
@@ -55,42 +55,42 @@ public struct Decision: Sendable, Hashable, Codable {
     }
 
     /// How the rung was chosen.
-    public enum Basis: String, Sendable, Hashable, Codable {
+    package enum Basis: String, Sendable, Hashable, Codable {
         /// The best rung, or the cheapest rung shown within the margin of it.
         case margin
         /// The highest expected value per request (`--value`).
         case value
     }
 
-    public var verdict: Verdict
-    public var basis: Basis
+    package var verdict: Verdict
+    package var basis: Basis
     /// Indices into the ladder's rungs: the rung chosen, and the best by score.
-    public var chosen: Int
-    public var best: Int
+    package var chosen: Int
+    package var best: Int
     /// One per rung, in the ladder's order.
-    public var tests: [RungTest]
-    public var alpha: Double
-    public var margin: Double
-    public var target: Double
-    public var baseline: Double?
+    package var tests: [RungTest]
+    package var alpha: Double
+    package var margin: Double
+    package var target: Double
+    package var baseline: Double?
     /// How many tests against the target Holm's correction covered: the rungs and the zero-shot
     /// variants that lost.
-    public var family: Int
+    package var family: Int
     /// Expected value per request of each rung (`--value`), in the cost's unit.
-    public var expectedValues: [Double]?
+    package var expectedValues: [Double]?
     /// Rungs whose place is not settled: the best, and those not shown more than the margin worse
     /// than it (nor, if cheaper, shown within it). More cases scored for them could change the choice.
-    public var contenders: [Int]
+    package var contenders: [Int]
     /// True while the choice or the verdict could change with more cases.
-    public var open: Bool { verdict == .undecided || contenders.count > 1 }
+    package var open: Bool { verdict == .undecided || contenders.count > 1 }
 }
 
 /// When the decision is open, the contenders are scored on more dev cases, round by round.
-public enum FollowUpPolicy {
+package enum FollowUpPolicy {
     /// The most looks at the data there can be, fixed before the first: every rung's first cases,
     /// then one more for each doubling until every dev case is scored. With no request budget for a
     /// follow-up, one.
-    public static func looks(firstCases: Int, devCases: Int, followUp: Bool) -> Int {
+    package static func looks(firstCases: Int, devCases: Int, followUp: Bool) -> Int {
         guard followUp, firstCases > 0 else { return 1 }
         var looks = 1
         var cases = firstCases
@@ -106,7 +106,7 @@ public enum FollowUpPolicy {
     /// cannot pay for the round. A ladder no rung of which is shown above the baseline is followed
     /// up too: more cases may show one is.
     /// - Returns: the contenders and the cases each is to have after the round.
-    public static func nextRound(_ decision: Decision, rungs: [Rung], devCases: Int, requestsLeft: Int)
+    package static func nextRound(_ decision: Decision, rungs: [Rung], devCases: Int, requestsLeft: Int)
         -> (rungs: [Int], cases: Int)?
     {
         guard decision.open || decision.verdict == .atBaseline else { return nil }
@@ -127,25 +127,25 @@ public enum FollowUpPolicy {
 /// advance — half on the first, the other half shared by the rest — and each look's p-values are
 /// Holm-adjusted over its claims and divided by its share (`lookShare`), so however many rounds
 /// are scored before the decision settles, a false claim stays at most α.
-public struct DecisionRule: Sendable {
-    public static let alpha = 0.05
-    public static let defaultMargin = 0.02
+package struct DecisionRule: Sendable {
+    package static let alpha = 0.05
+    package static let defaultMargin = 0.02
 
-    public var target: Double
+    package var target: Double
     /// How much worse than the best a cheaper rung may be and still be chosen.
-    public var margin = DecisionRule.defaultMargin
-    public var cost: CostModel
+    package var margin = DecisionRule.defaultMargin
+    package var cost: CostModel
     /// Dollars (or compute seconds, in the cost's unit) a correct answer is worth: the choice is
     /// then by expected value per request.
-    public var value: Double?
+    package var value: Double?
     /// What a trivial answer scores (chance or the majority label), for label tasks.
-    public var baseline: Double?
+    package var baseline: Double?
     /// The most looks at the data there can be: the first, and each follow-up round that the dev
     /// cases and the request budget leave room for (`FollowUpPolicy.looks`).
-    public var looks: Int
-    public var alpha = DecisionRule.alpha
+    package var looks: Int
+    package var alpha = DecisionRule.alpha
 
-    public init(
+    package init(
         target: Double, margin: Double = DecisionRule.defaultMargin, cost: CostModel, value: Double? = nil,
         baseline: Double? = nil, looks: Int = 1, alpha: Double = DecisionRule.alpha
     ) {
@@ -160,7 +160,7 @@ public struct DecisionRule: Sendable {
 
     /// The share of α look `look` (0 for the first) may spend: all of it when there is one look;
     /// else half for the first, and the rest shared evenly by the follow-up's looks.
-    public func lookShare(_ look: Int) -> Double {
+    package func lookShare(_ look: Int) -> Double {
         guard looks > 1 else { return 1 }
         return look == 0 ? 0.5 : 0.5 / Double(looks - 1)
     }
@@ -171,7 +171,7 @@ public struct DecisionRule: Sendable {
     }
 
     /// The rule in words, for reports.
-    public var statement: String {
+    package var statement: String {
         """
         Every rung is tested against the target on the same dev cases, one-sided (the exact binomial test for \
         pass/fail scores), with Holm's correction over all rungs and every zero-shot variant looked at: "meets" is \
@@ -189,7 +189,7 @@ public struct DecisionRule: Sendable {
     ///   of them is itself a look.
     /// - Parameter look: which look at the data this is: 0 for the first, one more for each round
     ///   of the follow-up.
-    public func decide(_ rungs: [Rung], alsoTested: [Outcomes] = [], look: Int = 0, seed: UInt64 = 1) -> Decision? {
+    package func decide(_ rungs: [Rung], alsoTested: [Outcomes] = [], look: Int = 0, seed: UInt64 = 1) -> Decision? {
         let measured = rungs.indices.filter { rungs[$0].cases > 0 }
         guard !measured.isEmpty else { return nil }
         let family = measured.map { rungs[$0].outcomes } + alsoTested.filter { $0.cases > 0 }
@@ -287,7 +287,7 @@ public struct DecisionRule: Sendable {
     /// The decision with the intervals the advice shows worked out: the chosen rung's gap to the
     /// best, and the closest cheaper rung's (a paired bootstrap each, too slow to do for every rung
     /// of every decision the simulations make).
-    public func withIntervals(_ decision: Decision, rungs: [Rung], seed: UInt64 = 1) -> Decision {
+    package func withIntervals(_ decision: Decision, rungs: [Rung], seed: UInt64 = 1) -> Decision {
         var decision = decision
         let cheaper = decision.tests.indices.filter { decision.tests[$0].againstBest?.cheaper == true }
         let closest = cheaper.max {
@@ -311,7 +311,7 @@ public struct DecisionRule: Sendable {
     /// differences seen held (a normal approximation, from estimates that selecting the best
     /// biases upward): the best's verdict against the target, and each contender's place against
     /// the best. Nil when the decision is not open, or when no number of cases would settle it.
-    public func casesNeeded(_ decision: Decision, rungs: [Rung]) -> Int? {
+    package func casesNeeded(_ decision: Decision, rungs: [Rung]) -> Int? {
         let z = { (p: Double) in Statistics.normalQuantile(p) }
         let power = z(0.8)
         var needed: [Double] = []

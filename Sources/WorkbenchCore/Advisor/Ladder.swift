@@ -1,45 +1,45 @@
 import Foundation
 
 /// Prices of a hosted model, in US dollars per million tokens.
-public struct Prices: Sendable, Hashable, Codable {
-    public var inputPerMillion: Double
-    public var outputPerMillion: Double
+package struct Prices: Sendable, Hashable, Codable {
+    package var inputPerMillion: Double
+    package var outputPerMillion: Double
 
-    public init(inputPerMillion: Double, outputPerMillion: Double) {
+    package init(inputPerMillion: Double, outputPerMillion: Double) {
         self.inputPerMillion = inputPerMillion
         self.outputPerMillion = outputPerMillion
     }
 }
 
 /// What a rung scored, case by case, by case id.
-public struct Outcomes: Sendable, Hashable {
-    public var perCase: [Int: Double]
+package struct Outcomes: Sendable, Hashable {
+    package var perCase: [Int: Double]
     /// Scores are pass (1) or fail (0).
-    public var passFail: Bool
+    package var passFail: Bool
 
-    public init(_ perCase: [Int: Double], passFail: Bool) {
+    package init(_ perCase: [Int: Double], passFail: Bool) {
         self.perCase = perCase
         self.passFail = passFail
     }
 
     /// Cases with a score (a case every request for failed has none).
-    public var cases: Int { perCase.count }
+    package var cases: Int { perCase.count }
 
     /// The scores in the order a test by betting takes them: shuffled by a hash of the case's key,
     /// fixed before any case was scored and unrelated to its label or its place in the file (an
     /// eval set sorted by label would otherwise bet on a run of one label).
-    public var ordered: [Double] { Outcomes.order(perCase.keys).map { perCase[$0]! } }
+    package var ordered: [Double] { Outcomes.order(perCase.keys).map { perCase[$0]! } }
 
     /// Case keys in the order tests by betting take them: by a multiplicative hash of the key
     /// (Knuth's, which spreads consecutive keys over the whole range), a fixed shuffle.
-    public static func order(_ keys: some Sequence<Int>) -> [Int] {
+    package static func order(_ keys: some Sequence<Int>) -> [Int] {
         keys.map { (UInt64(bitPattern: Int64($0)) &* 0x9E37_79B9_7F4A_7C15, $0) }.sorted { $0 < $1 }.map(\.1)
     }
 
     /// The p-value against "the true mean score is at most `level`": the exact binomial test for
     /// pass/fail scores (valid however hard each case is: a sum of unequal Bernoulli trials is no
     /// more spread than the binomial of their mean), a test by betting for other scores in 0…1.
-    public func upperTest(_ level: Double) -> Double {
+    package func upperTest(_ level: Double) -> Double {
         guard !perCase.isEmpty else { return 1 }
         if passFail {
             return Statistics.binomialUpperTail(
@@ -49,29 +49,29 @@ public struct Outcomes: Sendable, Hashable {
     }
 
     /// The p-value against "the true mean score is at least `level`".
-    public func lowerTest(_ level: Double) -> Double {
+    package func lowerTest(_ level: Double) -> Double {
         Outcomes(perCase.mapValues { 1 - $0 }, passFail: passFail).upperTest(1 - level)
     }
 
     /// The 95% interval of the mean score: Wilson for pass/fail, else the bounded-mean interval
     /// of `Statistics.bootstrapMean`.
-    public func interval(seed: UInt64 = 1) -> Interval {
+    package func interval(seed: UInt64 = 1) -> Interval {
         if passFail { return Statistics.wilson(successes: perCase.values.reduce(0, +), trials: perCase.count) }
         return Statistics.bootstrapMean(ordered, seed: seed)
     }
 }
 
 /// What to deploy to get a rung's score, as the advice names it and `pwb advise --export` writes it.
-public struct Shipping: Sendable, Hashable, Codable {
+package struct Shipping: Sendable, Hashable, Codable {
     /// In words: the examples by id, "the 4 train cases most like each input", an adapter's file.
-    public var description: String
+    package var description: String
     /// The prompt as one `.prompt` file with its examples inline, to import as a variant; nil when
     /// it is not one prompt (examples or passages chosen per case, a tuned model).
-    public var promptFile: String?
+    package var promptFile: String?
     /// The variant the prompt file came from, `template/variant@N`.
-    public var revision: String?
+    package var revision: String?
 
-    public init(description: String, promptFile: String? = nil, revision: String? = nil) {
+    package init(description: String, promptFile: String? = nil, revision: String? = nil) {
         self.description = description
         self.promptFile = promptFile
         self.revision = revision
@@ -79,53 +79,53 @@ public struct Shipping: Sendable, Hashable, Codable {
 }
 
 /// One measured rung of the escalation ladder: how it scored and what it costs.
-public struct Rung: Sendable, Hashable, Codable {
-    public enum Kind: Sendable, Hashable, Codable {
+package struct Rung: Sendable, Hashable, Codable {
+    package enum Kind: Sendable, Hashable, Codable {
         case zeroShot
         case fewShot(k: Int, selection: Strategy.Selection)
         case retrieval(passages: Int)
         case fineTuned
     }
 
-    public var kind: Kind
+    package var kind: Kind
     /// A short name: `zero-shot (question)`, `4-shot random #2`, `retrieval (3 passages)`.
-    public var label: String
-    public var interval: Interval
+    package var label: String
+    package var interval: Interval
     /// Cases scored (with a score: failed requests are left out).
-    public var cases: Int
+    package var cases: Int
     /// Whether its scores are pass/fail.
-    public var passFail: Bool
-    public var promptTokens: Double
+    package var passFail: Bool
+    package var promptTokens: Double
     /// The prompt tokens the server read per request, the rest found in its prompt cache (a
     /// prefix the requests share); nil when the server does not say.
-    public var promptTokensRead: Double?
-    public var completionTokens: Double
+    package var promptTokensRead: Double?
+    package var completionTokens: Double
     /// Local compute per request, seconds: its mean tokens at the ladder's `ComputeSpeeds`.
-    public var computeSeconds: Double
+    package var computeSeconds: Double
     /// A one-off cost (fine-tuning): in dollars when given, in local compute seconds when measured.
-    public var oneOffUSD: Double?
-    public var oneOffSeconds: Double?
+    package var oneOffUSD: Double?
+    package var oneOffSeconds: Double?
     /// The one-off cost is already paid (an adapter trained, measuring it or before): it is shown,
     /// but the choice from here on does not pay it again.
-    public var oneOffPaid = false
+    package var oneOffPaid = false
     /// Labeled examples this rung needs.
-    public var labeledExamples: Int
+    package var labeledExamples: Int
     /// The stored runs behind it.
-    public var runs: [Int]
+    package var runs: [Int]
     /// What to deploy to get this score.
-    public var shipping: Shipping?
+    package var shipping: Shipping?
     /// Its own prices when they differ from the ladder's (a provider's tuned model).
-    public var prices: Prices?
+    package var prices: Prices?
     /// The per-case scores the decision is made from (not stored with the advice: empty when read
     /// back).
-    public var outcomes = Outcomes([:], passFail: false)
+    package var outcomes = Outcomes([:], passFail: false)
 
     enum CodingKeys: String, CodingKey {
         case kind, label, interval, cases, passFail, promptTokens, promptTokensRead, completionTokens, computeSeconds,
             oneOffUSD, oneOffSeconds, oneOffPaid, labeledExamples, runs, shipping, prices
     }
 
-    public init(
+    package init(
         kind: Kind, label: String, outcomes: Outcomes, promptTokens: Double, completionTokens: Double,
         computeSeconds: Double, oneOffUSD: Double? = nil, oneOffSeconds: Double? = nil, labeledExamples: Int = 0,
         runs: [Int] = [], seed: UInt64 = 1
@@ -146,7 +146,7 @@ public struct Rung: Sendable, Hashable, Codable {
     }
 
     /// The rung scored on `outcomes` instead (more cases, after a round of the follow-up).
-    public func rescored(_ outcomes: Outcomes, runs: [Int], seed: UInt64 = 1) -> Rung {
+    package func rescored(_ outcomes: Outcomes, runs: [Int], seed: UInt64 = 1) -> Rung {
         var rung = self
         rung.outcomes = outcomes
         rung.interval = outcomes.interval(seed: seed)
@@ -156,7 +156,7 @@ public struct Rung: Sendable, Hashable, Codable {
     }
 
     /// The order of effort on the ladder: prompting, examples, retrieval, training.
-    public var effort: Int {
+    package var effort: Int {
         switch kind {
         case .zeroShot: 0
         case .fewShot: 1
@@ -165,7 +165,7 @@ public struct Rung: Sendable, Hashable, Codable {
         }
     }
 
-    public var shots: Int {
+    package var shots: Int {
         if case .fewShot(let k, _) = kind { return k }
         return 0
     }
@@ -175,21 +175,21 @@ public struct Rung: Sendable, Hashable, Codable {
 /// over the whole ladder. Every rung's local compute is reckoned from its own tokens at these
 /// speeds, so rungs are ordered by what they ask of the model, not by how busy the machine was
 /// while each one ran: costs a few milliseconds apart would otherwise swap from run to run.
-public struct ComputeSpeeds: Sendable, Hashable, Codable {
-    public var secondsPerPromptToken: Double
-    public var secondsPerGeneratedToken: Double
+package struct ComputeSpeeds: Sendable, Hashable, Codable {
+    package var secondsPerPromptToken: Double
+    package var secondsPerGeneratedToken: Double
     /// From the compute the server reported (llama.cpp's timings, Ollama's durations); false when
     /// taken from request latencies, which give one speed for both kinds of token.
-    public var reportedByServer: Bool
+    package var reportedByServer: Bool
 
-    public init(secondsPerPromptToken: Double, secondsPerGeneratedToken: Double, reportedByServer: Bool) {
+    package init(secondsPerPromptToken: Double, secondsPerGeneratedToken: Double, reportedByServer: Bool) {
         self.secondsPerPromptToken = secondsPerPromptToken
         self.secondsPerGeneratedToken = secondsPerGeneratedToken
         self.reportedByServer = reportedByServer
     }
 
     /// A request's compute: the prompt tokens read and the answer generated.
-    public func seconds(promptTokens: Double, completionTokens: Double) -> Double {
+    package func seconds(promptTokens: Double, completionTokens: Double) -> Double {
         promptTokens * secondsPerPromptToken + completionTokens * secondsPerGeneratedToken
     }
 }
@@ -197,7 +197,7 @@ public struct ComputeSpeeds: Sendable, Hashable, Codable {
 extension Rung {
     /// The rung with its compute per request reckoned at `speeds`: the prompt tokens the server
     /// read (a shared prefix it kept cached is not read again), and those it generated.
-    public func costed(at speeds: ComputeSpeeds) -> Rung {
+    package func costed(at speeds: ComputeSpeeds) -> Rung {
         var rung = self
         rung.computeSeconds = speeds.seconds(
             promptTokens: promptTokensRead ?? promptTokens, completionTokens: completionTokens)
@@ -207,19 +207,19 @@ extension Rung {
 
 /// What a rung costs: per request in dollars (with prices) or in seconds of local compute
 /// (without), and in total over a year at the expected volume.
-public struct CostModel: Sendable, Hashable {
-    public var prices: Prices?
-    public var volumePerMonth: Double?
-    public static let horizonMonths = 12.0
+package struct CostModel: Sendable, Hashable {
+    package var prices: Prices?
+    package var volumePerMonth: Double?
+    package static let horizonMonths = 12.0
 
-    public init(prices: Prices? = nil, volumePerMonth: Double? = nil) {
+    package init(prices: Prices? = nil, volumePerMonth: Double? = nil) {
         self.prices = prices
         self.volumePerMonth = volumePerMonth
     }
 
-    public var unit: String { prices == nil ? "s of local compute" : "USD" }
+    package var unit: String { prices == nil ? "s of local compute" : "USD" }
 
-    public func perRequest(_ rung: Rung) -> Double {
+    package func perRequest(_ rung: Rung) -> Double {
         guard let prices = prices.map({ rung.prices ?? $0 }) else { return rung.computeSeconds }
         return (rung.promptTokens * prices.inputPerMillion + rung.completionTokens * prices.outputPerMillion)
             / 1_000_000
@@ -227,19 +227,19 @@ public struct CostModel: Sendable, Hashable {
 
     /// The one-off cost in this model's unit: dollars with prices, compute seconds without;
     /// nil when the rung has one but it is not known in that unit (fine-tuning without a price).
-    public func oneOff(_ rung: Rung) -> Double? {
+    package func oneOff(_ rung: Rung) -> Double? {
         guard rung.kind == .fineTuned || rung.oneOffUSD != nil || rung.oneOffSeconds != nil else { return 0 }
         return prices == nil ? rung.oneOffSeconds : rung.oneOffUSD
     }
 
     /// The one-off cost still to pay: none once paid.
-    public func unpaidOneOff(_ rung: Rung) -> Double? {
+    package func unpaidOneOff(_ rung: Rung) -> Double? {
         rung.oneOffPaid ? 0 : oneOff(rung)
     }
 
     /// An unpaid one-off cost spread over a year of requests at the volume; 0 without a volume or
     /// when nothing is left to pay, and infinite when it is unknown.
-    public func oneOffPerRequest(_ rung: Rung) -> Double {
+    package func oneOffPerRequest(_ rung: Rung) -> Double {
         guard let unpaid = unpaidOneOff(rung) else { return .infinity }
         guard unpaid > 0 else { return 0 }
         guard let volumePerMonth, volumePerMonth > 0 else { return 0 }
@@ -248,7 +248,7 @@ public struct CostModel: Sendable, Hashable {
 
     /// The unpaid one-off cost plus a year of requests at the volume; without a volume, per
     /// request. Nil when a one-off cost still to pay is unknown.
-    public func total(_ rung: Rung) -> Double? {
+    package func total(_ rung: Rung) -> Double? {
         guard let volumePerMonth else { return perRequest(rung) }
         guard let oneOff = unpaidOneOff(rung) else { return nil }
         return oneOff + perRequest(rung) * volumePerMonth * CostModel.horizonMonths
@@ -257,7 +257,7 @@ public struct CostModel: Sendable, Hashable {
     /// How rungs are ordered from cheapest. Without a volume: by cost per request, rungs with a
     /// one-off cost still to pay after those without (it cannot be spread over requests nobody
     /// counted); a cost already paid is sunk. With a volume: by the first year's total. Then by effort.
-    public func order(_ a: Rung, _ b: Rung) -> Bool {
+    package func order(_ a: Rung, _ b: Rung) -> Bool {
         func key(_ rung: Rung) -> (Int, Double, Int) {
             let unpaid = unpaidOneOff(rung)
             let uncertain = volumePerMonth == nil ? (unpaid ?? 1) > 0 : unpaid == nil
@@ -267,7 +267,7 @@ public struct CostModel: Sendable, Hashable {
     }
 
     /// Requests after which a one-off cost is paid back by a saving on every request.
-    public static func breakEven(oneOff: Double, savingPerRequest: Double) -> Double? {
+    package static func breakEven(oneOff: Double, savingPerRequest: Double) -> Double? {
         guard savingPerRequest > 0 else { return nil }
         return oneOff / savingPerRequest
     }

@@ -3,30 +3,30 @@ import Foundation
 /// How the score grows with the number of examples k: `score(k) = ceiling − amplitude · (k + 1)^−exponent`,
 /// an inverse power law, the usual shape of learning curves (each doubling of examples gains a
 /// little less than the one before, towards a ceiling).
-public struct LearningCurve: Sendable, Hashable, Codable {
-    public var ceiling: Double
-    public var amplitude: Double
-    public var exponent: Double
+package struct LearningCurve: Sendable, Hashable, Codable {
+    package var ceiling: Double
+    package var amplitude: Double
+    package var exponent: Double
     /// Root mean squared error of the fit on the points it was fitted to.
-    public var residual: Double
+    package var residual: Double
 
-    public init(ceiling: Double, amplitude: Double, exponent: Double, residual: Double = 0) {
+    package init(ceiling: Double, amplitude: Double, exponent: Double, residual: Double = 0) {
         self.ceiling = ceiling
         self.amplitude = amplitude
         self.exponent = exponent
         self.residual = residual
     }
 
-    public func predict(_ k: Double) -> Double {
+    package func predict(_ k: Double) -> Double {
         ceiling - amplitude * pow(k + 1, -exponent)
     }
 
     /// True when more examples make things better.
-    public var rises: Bool { amplitude > 0 && exponent > 0 }
+    package var rises: Bool { amplitude > 0 && exponent > 0 }
 
     /// The examples needed to reach `target`, or nil when the ceiling is below it or the curve
     /// rises so slowly that it would take more than a million.
-    public func examplesToReach(_ target: Double) -> Double? {
+    package func examplesToReach(_ target: Double) -> Double? {
         guard rises else { return predict(0) >= target ? 0 : nil }
         guard target < ceiling else { return nil }
         let k = pow(amplitude / (ceiling - target), 1 / exponent) - 1
@@ -35,7 +35,7 @@ public struct LearningCurve: Sendable, Hashable, Codable {
     }
 
     /// The gain from doubling the examples from k.
-    public func gainPerDoubling(at k: Double) -> Double {
+    package func gainPerDoubling(at k: Double) -> Double {
         predict(2 * k + 1) - predict(k)
     }
 
@@ -43,7 +43,7 @@ public struct LearningCurve: Sendable, Hashable, Codable {
     /// amplitude are a linear regression; the exponent with the smallest error wins. Needs at
     /// least four different k (three parameters fitted to three points say nothing); a curve that
     /// falls is returned flat at the mean.
-    public static func fit(_ points: [(k: Double, score: Double)]) -> LearningCurve? {
+    package static func fit(_ points: [(k: Double, score: Double)]) -> LearningCurve? {
         guard Set(points.map(\.k)).count >= minimumPoints else { return nil }
         var best: LearningCurve?
         var bestError = Double.infinity
@@ -75,15 +75,15 @@ public struct LearningCurve: Sendable, Hashable, Codable {
         return best
     }
 
-    public static let minimumPoints = 4
+    package static let minimumPoints = 4
     /// The top of the exponent's search: a fit that ends there is pinned to the grid, not the data.
-    public static let maximumExponent = 6.0
+    package static let maximumExponent = 6.0
 
     /// The fit's exponent is at the top of its search.
-    public var exponentAtBound: Bool { exponent >= LearningCurve.maximumExponent - 0.011 }
+    package var exponentAtBound: Bool { exponent >= LearningCurve.maximumExponent - 0.011 }
 
     /// The curve as a formula, for reports.
-    public var formula: String {
+    package var formula: String {
         guard rises else { return String(format: "score ≈ %.3f (flat)", ceiling) }
         return String(format: "score ≈ %.3f − %.3f·(k+1)^−%.2f", ceiling, amplitude, exponent)
     }

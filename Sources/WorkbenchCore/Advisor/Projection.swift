@@ -5,50 +5,50 @@ import Foundation
 /// without the largest k, it must predict that k (the backtest) — and is never read further out
 /// than that check reached; its band comes from refitting it to the cases resampled, widened by
 /// the backtest's miss.
-public struct Projection: Sendable, Hashable, Codable {
-    public struct Point: Sendable, Hashable, Codable {
-        public var k: Int
-        public var score: Double
+package struct Projection: Sendable, Hashable, Codable {
+    package struct Point: Sendable, Hashable, Codable {
+        package var k: Int
+        package var score: Double
     }
 
     /// The curve fitted without the largest k, against what that k measured.
-    public struct Backtest: Sendable, Hashable, Codable {
-        public var fittedUpTo: Int
-        public var k: Int
-        public var predicted: Double
-        public var observed: Double
-        public var error: Double { predicted - observed }
+    package struct Backtest: Sendable, Hashable, Codable {
+        package var fittedUpTo: Int
+        package var k: Int
+        package var predicted: Double
+        package var observed: Double
+        package var error: Double { predicted - observed }
     }
 
     /// The curve's estimate at k examples with its band.
-    public struct Scenario: Sendable, Hashable, Codable {
-        public var k: Int
-        public var interval: Interval
+    package struct Scenario: Sendable, Hashable, Codable {
+        package var k: Int
+        package var interval: Interval
     }
 
-    public var points: [Point]
-    public var curve: LearningCurve?
-    public var backtest: Backtest?
+    package var points: [Point]
+    package var curve: LearningCurve?
+    package var backtest: Backtest?
     /// The largest k the curve may be read at: as far beyond the largest measured k (in k + 1) as
     /// the backtest reached beyond the points it was fitted to.
-    public var supportedUpTo: Int?
+    package var supportedUpTo: Int?
     /// Why the curve is not to be believed; nil when it passed its checks.
-    public var distrust: String?
+    package var distrust: String?
     /// Examples the curve says reach the target, when that is within what it supports.
-    public var examplesToReach: Int?
+    package var examplesToReach: Int?
     /// The curve at the train split's size: as if every train example could be shown.
-    public var atTrainSize: Scenario?
+    package var atTrainSize: Scenario?
     /// Why there is no scenario at the train split's size.
-    public var atTrainSizeRefused: String?
+    package var atTrainSizeRefused: String?
 
     /// A miss larger than this in the backtest means the curve does not describe the data.
-    public static let backtestTolerance = 0.05
+    package static let backtestTolerance = 0.05
 
-    public var trusted: Bool { curve != nil && distrust == nil }
+    package var trusted: Bool { curve != nil && distrust == nil }
 
     /// Fits and checks the curve over `series`: per-case scores at each k (k = 0 is zero-shot;
     /// random draws averaged per case). Points with no scored case are left out.
-    public static func project(
+    package static func project(
         _ series: [(k: Int, perCase: [Int: Double])], target: Double, trainSize: Int, resamples: Int = 200,
         seed: UInt64 = 1
     ) -> Projection {

@@ -1,11 +1,11 @@
 /// Reads eval-set files: JSON Lines (one case per line) and CSV (a header, then one case per row).
 /// Errors name the line and the field; the caller adds the file.
-public enum EvalSetParser {
-    public static let caseKeys = ["id", "vars", "expected", "split", "tags"]
+package enum EvalSetParser {
+    package static let caseKeys = ["id", "vars", "expected", "split", "tags"]
 
     /// Parses JSON Lines: `{"id": …, "vars": {…}, "expected": …, "split": "dev", "tags": […]}`.
     /// Blank lines are skipped; `id`, `split` and `tags` are optional.
-    public static func parseJSONL(_ text: String) throws -> [EvalCase] {
+    package static func parseJSONL(_ text: String) throws -> [EvalCase] {
         var cases: [EvalCase] = []
         var collector = DuplicateCheck()
         var copy = text
@@ -119,7 +119,7 @@ public enum EvalSetParser {
     /// Parses CSV (RFC 4180: quoted fields may hold commas, quotes and line breaks). The header
     /// names the columns: `expected` is required; `id`, `split` and `tags` (separated by `;`) are
     /// optional; every other column is a variable.
-    public static func parseCSV(_ text: String) throws -> [EvalCase] {
+    package static func parseCSV(_ text: String) throws -> [EvalCase] {
         let records = try CSV.parse(text)
         guard let header = records.first else { throw InputError("has no header row") }
         let names = header.fields.map { $0.trimmingWhitespace() }
@@ -164,7 +164,7 @@ public enum EvalSetParser {
     }
 
     /// The first characters that make a spreadsheet run a cell as a formula.
-    public static let formulaStarts: Set<Unicode.Scalar> = ["=", "+", "-", "@", "\t", "\r"]
+    package static let formulaStarts: Set<Unicode.Scalar> = ["=", "+", "-", "@", "\t", "\r"]
 
     /// A cell with the `'` that a CSV export puts before a formula-like value taken off again.
     static func unprotected(_ value: String) -> String {
@@ -204,15 +204,15 @@ public enum EvalSetParser {
 }
 
 /// A minimal RFC 4180 reader that remembers on which line each record starts.
-public enum CSV {
-    public struct Record: Sendable {
-        public var fields: [String]
-        public var line: Int
+package enum CSV {
+    package struct Record: Sendable {
+        package var fields: [String]
+        package var line: Int
     }
 
     /// Reads by Unicode scalar, as a spreadsheet does by byte: a comma or quote followed by a
     /// combining mark is one Character to Swift but still a comma or quote in the file.
-    public static func parse(_ text: String) throws -> [Record] {
+    package static func parse(_ text: String) throws -> [Record] {
         var records: [Record] = []
         var fields: [String] = []
         var field = String.UnicodeScalarView()

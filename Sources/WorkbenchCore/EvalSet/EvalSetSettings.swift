@@ -1,26 +1,26 @@
 import Foundation
 
 /// One entry of an eval set's `scorers`: a scorer with its settings, as a settings file writes it.
-public struct ScorerSpec: Sendable, Hashable {
-    public let scorer: any Scorer
+package struct ScorerSpec: Sendable, Hashable {
+    package let scorer: any Scorer
 
-    public init(_ scorer: any Scorer) {
+    package init(_ scorer: any Scorer) {
         self.scorer = scorer
     }
 
     /// The scorer's kind, which says its name and whether it is pass/fail.
-    public var kind: any Scorer.Type { type(of: scorer) }
+    package var kind: any Scorer.Type { type(of: scorer) }
 
-    public var name: String { kind.name }
+    package var name: String { kind.name }
 
     /// Whether the scorer reads labels (a label task's scorer).
-    public var readsLabels: Bool { !scorer.labels.isEmpty }
+    package var readsLabels: Bool { !scorer.labels.isEmpty }
 
     /// The labels the scorer reads; empty for scorers that do not read labels.
-    public var labels: [String] { scorer.labels }
+    package var labels: [String] { scorer.labels }
 
     /// Reads one entry of a settings file's `scorers` list: a name, or `{"type": name, …}`.
-    public init(parsing value: JSONValue, labels defaultLabels: [String], field: String) throws {
+    package init(parsing value: JSONValue, labels defaultLabels: [String], field: String) throws {
         let fields: [String: JSONValue]
         switch value {
         case .string(let name): fields = ["type": .string(name)]
@@ -45,35 +45,35 @@ public struct ScorerSpec: Sendable, Hashable {
     }
 
     /// The spec as it is written in a settings file.
-    public var json: JSONValue {
+    package var json: JSONValue {
         .object(scorer.settings.merging(["type": .string(name)]) { _, type in type })
     }
 
-    public static func == (a: ScorerSpec, b: ScorerSpec) -> Bool {
+    package static func == (a: ScorerSpec, b: ScorerSpec) -> Bool {
         a.json == b.json
     }
 
-    public func hash(into hasher: inout Hasher) {
+    package func hash(into hasher: inout Hasher) {
         hasher.combine(json)
     }
 }
 
 /// `evalsets/<name>.json`: what the set is, how it is scored, what stands for a case in search.
-public struct EvalSetSettings: Sendable, Hashable {
-    public var description: String = ""
+package struct EvalSetSettings: Sendable, Hashable {
+    package var description: String = ""
     /// The first scorer gives the headline score; the others are reported beside it.
-    public var scorers: [ScorerSpec] = [ScorerSpec(NormalizedScorer())]
+    package var scorers: [ScorerSpec] = [ScorerSpec(NormalizedScorer())]
     /// The variable that is the case's input for similarity search and retrieval.
-    public var input: String?
+    package var input: String?
     /// The corpus whose passages fill `{{context}}` when retrieval is on.
-    public var corpus: String?
+    package var corpus: String?
 
-    public init() {}
+    package init() {}
 
-    public static let keys = ["description", "scorers", "labels", "input", "corpus"]
+    package static let keys = ["description", "scorers", "labels", "input", "corpus"]
 
     /// Parses a settings file's text.
-    public init(parsing text: String) throws {
+    package init(parsing text: String) throws {
         let value: JSONValue
         do {
             value = try JSONValue(parsing: text)
@@ -130,12 +130,12 @@ public struct EvalSetSettings: Sendable, Hashable {
     }
 
     /// The labels of the first label scorer, if any.
-    public var labels: [String] {
+    package var labels: [String] {
         scorers.first(where: \.readsLabels)?.labels ?? []
     }
 
     /// The settings as JSON, as stored and exported.
-    public var json: JSONValue {
+    package var json: JSONValue {
         var object: [String: JSONValue] = ["scorers": .array(scorers.map(\.json))]
         if !description.isEmpty { object["description"] = .string(description) }
         if let input { object["input"] = .string(input) }

@@ -1,15 +1,15 @@
 /// Why a text is not JSON, and where: `column` counts characters from 1 on the first line of
 /// the input (JSONL lines are parsed one at a time, so a column is all a message needs).
-public struct JSONSyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var message: String
-    public var column: Int
+package struct JSONSyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
+    package var message: String
+    package var column: Int
 
-    public var description: String { "\(message) at column \(column)" }
+    package var description: String { "\(message) at column \(column)" }
 }
 
 extension JSONValue {
     /// Parses one JSON value; whitespace may surround it, nothing else may follow it.
-    public init(parsing text: String) throws {
+    package init(parsing text: String) throws {
         var copy = text
         self = try copy.withUTF8 { bytes in
             var parser = JSONParser(bytes: bytes)
@@ -18,7 +18,7 @@ extension JSONValue {
     }
 
     /// Parses one JSON value from UTF-8 bytes.
-    public init(parsing bytes: some Collection<UInt8>) throws {
+    package init(parsing bytes: some Collection<UInt8>) throws {
         let array = Array(bytes)
         self = try array.withUnsafeBufferPointer { buffer in
             var parser = JSONParser(bytes: buffer)

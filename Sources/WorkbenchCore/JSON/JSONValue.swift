@@ -2,7 +2,7 @@
 ///
 /// Objects keep their keys sorted when serialized, so the same value always has the same text
 /// (content hashes and cache keys depend on it).
-public enum JSONValue: Sendable, Hashable {
+package enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
     case number(Double)
@@ -12,49 +12,49 @@ public enum JSONValue: Sendable, Hashable {
 }
 
 extension JSONValue {
-    public subscript(key: String) -> JSONValue? {
+    package subscript(key: String) -> JSONValue? {
         if case .object(let fields) = self { return fields[key] }
         return nil
     }
 
-    public var stringValue: String? {
+    package var stringValue: String? {
         if case .string(let s) = self { return s }
         return nil
     }
 
-    public var doubleValue: Double? {
+    package var doubleValue: Double? {
         if case .number(let n) = self { return n }
         return nil
     }
 
-    public var intValue: Int? {
+    package var intValue: Int? {
         if case .number(let n) = self, n.rounded() == n, abs(n) < 9.0e15 { return Int(n) }
         return nil
     }
 
-    public var boolValue: Bool? {
+    package var boolValue: Bool? {
         if case .bool(let b) = self { return b }
         return nil
     }
 
-    public var arrayValue: [JSONValue]? {
+    package var arrayValue: [JSONValue]? {
         if case .array(let a) = self { return a }
         return nil
     }
 
-    public var objectValue: [String: JSONValue]? {
+    package var objectValue: [String: JSONValue]? {
         if case .object(let o) = self { return o }
         return nil
     }
 
     /// The value as a prompt or answer sees it: strings as they are, anything else as compact JSON.
-    public var text: String {
+    package var text: String {
         if case .string(let s) = self { return s }
         return serialized()
     }
 
     /// A short name of the value's kind for error messages.
-    public var kindName: String {
+    package var kindName: String {
         switch self {
         case .null: "null"
         case .bool: "a boolean"
@@ -66,7 +66,7 @@ extension JSONValue {
     }
 
     /// Follows a dotted path such as `address.city` or `items.0.name`.
-    public func value(atPath path: String) -> JSONValue? {
+    package func value(atPath path: String) -> JSONValue? {
         var current: JSONValue? = self
         for component in path.split(separator: ".", omittingEmptySubsequences: false) {
             switch current {
@@ -85,22 +85,22 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
     ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral,
     ExpressibleByNilLiteral
 {
-    public init(stringLiteral value: String) { self = .string(value) }
-    public init(integerLiteral value: Int) { self = .number(Double(value)) }
-    public init(floatLiteral value: Double) { self = .number(value) }
-    public init(booleanLiteral value: Bool) { self = .bool(value) }
-    public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
-    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+    package init(stringLiteral value: String) { self = .string(value) }
+    package init(integerLiteral value: Int) { self = .number(Double(value)) }
+    package init(floatLiteral value: Double) { self = .number(value) }
+    package init(booleanLiteral value: Bool) { self = .bool(value) }
+    package init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    package init(dictionaryLiteral elements: (String, JSONValue)...) {
         self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
     }
-    public init(nilLiteral: ()) { self = .null }
+    package init(nilLiteral: ()) { self = .null }
 }
 
 // MARK: - Serialization
 
 extension JSONValue {
     /// Compact JSON with sorted object keys; `pretty` indents by two spaces.
-    public func serialized(pretty: Bool = false) -> String {
+    package func serialized(pretty: Bool = false) -> String {
         // Bytes, not String appends: serialization runs for every case an import hashes.
         var out: [UInt8] = []
         out.reserveCapacity(128)
@@ -182,5 +182,5 @@ extension JSONValue {
 }
 
 extension JSONValue: CustomStringConvertible {
-    public var description: String { serialized() }
+    package var description: String { serialized() }
 }

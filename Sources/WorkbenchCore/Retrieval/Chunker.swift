@@ -1,9 +1,9 @@
 /// A passage of a document: what retrieval finds and puts into `{{context}}`.
-public struct Passage: Sendable, Hashable {
-    public var title: String
-    public var body: String
+package struct Passage: Sendable, Hashable {
+    package var title: String
+    package var body: String
 
-    public init(title: String, body: String) {
+    package init(title: String, body: String) {
         self.title = title
         self.body = body
     }
@@ -11,12 +11,12 @@ public struct Passage: Sendable, Hashable {
 
 /// Cuts documents into passages small enough that several fit in a prompt: at headings, then
 /// between paragraphs, then (for one long paragraph) between sentences, including Japanese `。`.
-public enum Chunker {
-    public static let defaultMaxCharacters = 700
+package enum Chunker {
+    package static let defaultMaxCharacters = 700
 
     /// Splits a text or markdown document. The first `# ` heading (else `fallbackTitle`) titles
     /// every passage; a `##` heading is prefixed to the passages of its section.
-    public static func passages(
+    package static func passages(
         of text: String, fallbackTitle: String, maxCharacters: Int = defaultMaxCharacters
     ) -> [Passage] {
         var title = fallbackTitle

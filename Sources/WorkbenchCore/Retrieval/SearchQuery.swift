@@ -7,14 +7,14 @@ import Foundation
 /// overlapping two-character tokens instead (配送料 → 配送 送料), the usual way to index CJK text:
 /// most words there are two characters long, which FTS5's trigram tokenizer cannot match at all.
 /// Everything else is lowercased words; BM25 then ranks by shared tokens, rarer ones counting more.
-public enum SearchText {
+package enum SearchText {
     /// `text` rewritten for the index: normalized, spaceless runs as overlapping bigrams.
-    public static func indexable(_ text: String) -> String {
+    package static func indexable(_ text: String) -> String {
         tokens(text).joined(separator: " ")
     }
 
     /// The tokens of `text`, in order (with repeats), as the index stores them.
-    public static func tokens(_ text: String) -> [String] {
+    package static func tokens(_ text: String) -> [String] {
         if text.utf8.allSatisfy({ $0 < 0x80 }) { return asciiTokens(text) }
         var tokens: [String] = []
         var word = ""
@@ -79,7 +79,7 @@ extension SearchText {
 
 /// Turns free text (a question, a case's input) into an FTS5 query over `SearchText`: every
 /// distinct token but stopwords, as alternatives (OR).
-public enum SearchQuery {
+package enum SearchQuery {
     /// Words too common to say anything about relevance.
     static let stopwords: Set<String> = [
         "a", "an", "the", "and", "or", "for", "are", "was", "were", "what", "which", "who", "whom", "whose", "when",
@@ -91,7 +91,7 @@ public enum SearchQuery {
     ]
 
     /// The distinct search terms of `text`, in order of appearance.
-    public static func terms(_ text: String) -> [String] {
+    package static func terms(_ text: String) -> [String] {
         var seen = Set<String>()
         return SearchText.tokens(text).filter { token in
             // A lone letter ("s" of "it's") says nothing; a lone ideograph (米) may.
@@ -101,7 +101,7 @@ public enum SearchQuery {
     }
 
     /// The FTS5 `MATCH` expression for `text`, or nil when it has no usable term.
-    public static func match(_ text: String, maxTerms: Int = 64) -> String? {
+    package static func match(_ text: String, maxTerms: Int = 64) -> String? {
         let chosen = terms(text).prefix(maxTerms)
         guard !chosen.isEmpty else { return nil }
         return chosen.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined(separator: " OR ")

@@ -2,14 +2,14 @@
 /// from that step's log-probabilities, not from generated text. It needs labels whose first
 /// tokens differ (otherwise one token cannot tell them apart); in return each case costs one
 /// generated token and comes with a probability for every label.
-public enum OneTokenLabels {
+package enum OneTokenLabels {
     /// How many alternatives to ask for at the answering step: enough that every label's usual
     /// spellings (" positive", " Positive", "positive") are among them.
-    public static let topLogprobs = 20
+    package static let topLogprobs = 20
 
     /// The label scorer of `scorers` that a label `reader` (one token, or a choice of the labels)
     /// reads, or a sentence saying why the eval set cannot be read that way.
-    public static func labelScorer(_ scorers: [ScorerSpec], evalset: String, reader: Reader = .oneToken) throws
+    package static func labelScorer(_ scorers: [ScorerSpec], evalset: String, reader: Reader = .oneToken) throws
         -> ScorerSpec
     {
         guard let label = scorers.first(where: \.readsLabels) else {
@@ -27,7 +27,7 @@ public enum OneTokenLabels {
 
     /// The text a label's answer is written as after `prompt` (`AnswerText.following`): the
     /// model writes " positive" after `Sentiment:` and " 返品" after `分類:`.
-    public static func answerText(_ label: String, afterPrompt prompt: String?) -> String {
+    package static func answerText(_ label: String, afterPrompt prompt: String?) -> String {
         AnswerText.following(prompt, label)
     }
 
@@ -38,17 +38,17 @@ public enum OneTokenLabels {
     ///   not spell, taken as answering).
     /// - Returns: its index, which is how many whitespace-only tokens come before it; nil when
     ///   every token is whitespace.
-    public static func answeringIndex(_ pieces: [String]) -> Int? {
+    package static func answeringIndex(_ pieces: [String]) -> Int? {
         pieces.firstIndex { $0.isEmpty || !$0.trimmingWhitespace().isEmpty }
     }
 
     /// The tokens a one-token request generates to reach the answering step after `lead`
     /// whitespace-only tokens. A server without a tokenizer to ask is given one token of lead.
-    public static func maxTokens(lead: Int?) -> Int { 1 + min(lead ?? 1, 4) }
+    package static func maxTokens(lead: Int?) -> Int { 1 + min(lead ?? 1, 4) }
 
     /// The first two labels whose answers begin with the same answering token (by token id), with
     /// that token's text; nil when every one differs. `answering` is in the labels' order.
-    public static func sharedFirstToken(_ answering: [(label: String, id: Int, piece: String)]) -> (
+    package static func sharedFirstToken(_ answering: [(label: String, id: Int, piece: String)]) -> (
         String, String, piece: String
     )? {
         for (index, a) in answering.enumerated() {
@@ -64,14 +64,14 @@ public enum OneTokenLabels {
 /// probability at its one generated step (alternatives renormalized over the labels, as
 /// `LogprobLabelScorer` does). A step where no label is among the alternatives fails with no
 /// label predicted; an answer without log-probabilities cannot be scored (nil).
-public struct OneTokenLabelScorer: AnswerScorer {
-    public let labels: [String]
+package struct OneTokenLabelScorer: AnswerScorer {
+    package let labels: [String]
 
-    public init(labels: [String]) {
+    package init(labels: [String]) {
         self.labels = labels
     }
 
-    public func score(_ output: String, expected: JSONValue, logprobs: [TokenLogprob]?) -> Score? {
+    package func score(_ output: String, expected: JSONValue, logprobs: [TokenLogprob]?) -> Score? {
         guard let logprobs, !logprobs.isEmpty else { return nil }
         if let scored = LogprobLabelScorer(labels: labels).score(output, expected: expected, logprobs: logprobs) {
             return scored

@@ -1,6 +1,6 @@
 /// How an answer is read from the model. Like the model, it is part of what a score measures: the
 /// same prompt read two ways is two systems, and a score only says how the one read that way does.
-public enum Reader: String, Sendable, Hashable, Codable, CaseIterable {
+package enum Reader: String, Sendable, Hashable, Codable, CaseIterable {
     /// The model generates its answer and the scorers read the text: what a deployed prompt does.
     case generate
     /// Label tasks: the label is read from the log-probabilities of the first answering token (past
@@ -12,15 +12,15 @@ public enum Reader: String, Sendable, Hashable, Codable, CaseIterable {
     case choice
 
     /// The reader a run stored before readers were named was made with.
-    public init(storedOneToken: Bool) {
+    package init(storedOneToken: Bool) {
         self = storedOneToken ? .oneToken : .generate
     }
 
     /// Whether it reads labels only (and so needs a label eval set).
-    public var readsLabels: Bool { self != .generate }
+    package var readsLabels: Bool { self != .generate }
 
     /// How the answers were read, for a report's heading.
-    public var summary: String {
+    package var summary: String {
         switch self {
         case .generate: "answers generated and read by the scorers"
         case .oneToken: "labels read from one token's log-probabilities"
@@ -29,7 +29,7 @@ public enum Reader: String, Sendable, Hashable, Codable, CaseIterable {
     }
 
     /// How to deploy a prompt so that it is read as it was measured.
-    public var deployment: String {
+    package var deployment: String {
         switch self {
         case .generate:
             "send the prompt as it is and read the generated text the way the eval set's scorers do"
@@ -43,11 +43,11 @@ public enum Reader: String, Sendable, Hashable, Codable, CaseIterable {
 
 /// The text a completion prompt's answer is written as: what the model writes after the prompt,
 /// the fine-tuning data teaches, and one-token reading expects, all the same.
-public enum AnswerText {
+package enum AnswerText {
     /// `answer` as it follows `prompt` (nil: a chat answer, written bare). After a prompt that
     /// ends in a word or punctuation of a spaced script (`Sentiment:`, `分類:`) it is preceded by a
     /// space; after whitespace, or after text without spaces (`分類：`, `です。`), it is not.
-    public static func following(_ prompt: String?, _ answer: String) -> String {
+    package static func following(_ prompt: String?, _ answer: String) -> String {
         guard let prompt, let last = prompt.unicodeScalars.last, let first = answer.unicodeScalars.first else {
             return answer
         }

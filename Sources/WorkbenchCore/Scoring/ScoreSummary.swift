@@ -3,25 +3,25 @@ import Foundation
 /// One scorer's result over a run: the mean with its 95% interval, and what its kind adds
 /// (`Scorer.summarize`: macro-F1 and a confusion matrix for labels, log-loss and calibration for
 /// probabilities, per-field accuracy for JSON).
-public struct ScorerSummary: Sendable, Hashable {
-    public var name: String
-    public var isPassFail: Bool
+package struct ScorerSummary: Sendable, Hashable {
+    package var name: String
+    package var isPassFail: Bool
     /// Outputs scored (errors and outputs this scorer cannot score are left out).
-    public var count: Int
-    public var interval: Interval
-    public var macroF1: Double?
+    package var count: Int
+    package var interval: Interval
+    package var macroF1: Double?
     /// Rows are the expected label, columns the predicted one; the last column is "no label".
-    public var confusion: [[Int]]?
-    public var labels: [String]?
-    public var logLoss: Double?
-    public var calibrationError: Double?
-    public var fieldAccuracy: [String: Double]?
+    package var confusion: [[Int]]?
+    package var labels: [String]?
+    package var logLoss: Double?
+    package var calibrationError: Double?
+    package var fieldAccuracy: [String: Double]?
     /// Chance, the majority label and collapse, for label tasks (see `LabelBaseline`).
-    public var baseline: LabelBaseline?
+    package var baseline: LabelBaseline?
     /// What a trivial answer scores, for scorers that give partial credit.
-    public var floor: TrivialFloor?
+    package var floor: TrivialFloor?
 
-    public var json: JSONValue {
+    package var json: JSONValue {
         var object: [String: JSONValue] = [
             "name": .string(name), "n": .number(Double(count)), "score": .number(interval.estimate),
             "ci_low": .number(interval.lower), "ci_high": .number(interval.upper), "pass_fail": .bool(isPassFail),
@@ -42,12 +42,12 @@ public struct ScorerSummary: Sendable, Hashable {
     }
 }
 
-public enum ScoreAggregation {
+package enum ScoreAggregation {
     /// Summarizes `scores` of one scorer (nil where an output could not be scored).
     /// - Parameters:
     ///   - expected: the expected answer of each scored case, for the confusion matrix.
     ///   - seed: the bootstrap's seed, so the interval is the same on every run.
-    public static func summarize(spec: ScorerSpec, scores: [Score?], expected: [JSONValue], seed: UInt64 = 1)
+    package static func summarize(spec: ScorerSpec, scores: [Score?], expected: [JSONValue], seed: UInt64 = 1)
         -> ScorerSummary
     {
         let scored: [(score: Score, expected: JSONValue)] = zip(scores, expected).compactMap { score, expectation in
@@ -66,8 +66,9 @@ public enum ScoreAggregation {
 
     /// Macro-averaged F1 over `labels` and the confusion matrix (an extra last column for
     /// outputs that named no label). Expected labels outside `labels` are matched by normalized text.
-    public static func macroF1(_ pairs: [(expected: String, predicted: String?)], labels: [String]) -> (Double, [[Int]])
-    {
+    package static func macroF1(_ pairs: [(expected: String, predicted: String?)], labels: [String]) -> (
+        Double, [[Int]]
+    ) {
         let normalizedLabels = labels.map(TextNormalizer.normalize)
         let index = { (text: String) -> Int? in
             labels.firstIndex(of: text) ?? normalizedLabels.firstIndex(of: TextNormalizer.normalize(text))
@@ -93,7 +94,7 @@ public enum ScoreAggregation {
 
     /// Expected calibration error with equal-width confidence bins: the case-weighted mean gap
     /// between confidence and accuracy in each bin.
-    public static func expectedCalibrationError(confidences: [Double], correct: [Bool], bins: Int = 10) -> Double {
+    package static func expectedCalibrationError(confidences: [Double], correct: [Bool], bins: Int = 10) -> Double {
         guard !confidences.isEmpty else { return 0 }
         var sums = [(confidence: Double, correct: Double, count: Int)](repeating: (0, 0, 0), count: bins)
         for (confidence, isCorrect) in zip(confidences, correct) {

@@ -1,15 +1,15 @@
 import Foundation
 
 /// One scorer's verdict on one output.
-public struct Score: Sendable, Hashable {
+package struct Score: Sendable, Hashable {
     /// From 0 (wrong) to 1 (right); pass/fail scorers give exactly 0 or 1.
-    public var value: Double
+    package var value: Double
     /// Set by pass/fail scorers.
-    public var passed: Bool?
+    package var passed: Bool?
     /// What the scorer saw: the label it found, the fields that matched, label probabilities.
-    public var detail: JSONValue?
+    package var detail: JSONValue?
 
-    public init(value: Double, passed: Bool? = nil, detail: JSONValue? = nil) {
+    package init(value: Double, passed: Bool? = nil, detail: JSONValue? = nil) {
         self.value = value
         self.passed = passed
         self.detail = detail
@@ -19,21 +19,21 @@ public struct Score: Sendable, Hashable {
         Score(value: passed ? 1 : 0, passed: passed, detail: detail)
     }
 
-    public var json: JSONValue {
+    package var json: JSONValue {
         var object: [String: JSONValue] = ["value": .number(value)]
         if let passed { object["passed"] = .bool(passed) }
         if let detail { object["detail"] = detail }
         return .object(object)
     }
 
-    public init?(json: JSONValue) {
+    package init?(json: JSONValue) {
         guard let value = json["value"]?.doubleValue else { return nil }
         self.init(value: value, passed: json["passed"]?.boolValue, detail: json["detail"])
     }
 }
 
 /// Scores one answer against the expected one: what the engine calls for every case.
-public protocol AnswerScorer: Sendable {
+package protocol AnswerScorer: Sendable {
     /// The score, or nil when this output cannot be scored this way (no log-probabilities).
     func score(_ output: String, expected: JSONValue, logprobs: [TokenLogprob]?) -> Score?
 
@@ -43,7 +43,7 @@ public protocol AnswerScorer: Sendable {
 }
 
 extension AnswerScorer {
-    public func checkedScore(_ output: String, expected: JSONValue, logprobs: [TokenLogprob]?) throws -> Score? {
+    package func checkedScore(_ output: String, expected: JSONValue, logprobs: [TokenLogprob]?) throws -> Score? {
         score(output, expected: expected, logprobs: logprobs)
     }
 }
@@ -52,7 +52,7 @@ extension AnswerScorer {
 /// in one place what the settings file calls it, whether it is pass/fail, its settings and how
 /// they are read, its baseline, whether it needs log-probabilities and how it scores. A value is
 /// one scorer with its settings; `Scorers.all` lists the kinds.
-public protocol Scorer: AnswerScorer {
+package protocol Scorer: AnswerScorer {
     /// Its `"type"` in a settings file's `scorers` list, and its name in reports and stored scores.
     static var name: String { get }
     /// Pass/fail scorers give 0 or 1 per case; the others give a fraction.
@@ -84,29 +84,29 @@ public protocol Scorer: AnswerScorer {
 }
 
 extension Scorer {
-    public static var settingKeys: [String] { [] }
-    public static var needsLogprobs: Bool { false }
-    public var settings: [String: JSONValue] { [:] }
-    public var labels: [String] { [] }
-    public var baseline: ScorerBaseline { .none }
-    public func summarize(_ scored: [(score: Score, expected: JSONValue)], into summary: inout ScorerSummary) {}
-    public var judged: (any JudgedScorer)? { nil }
+    package static var settingKeys: [String] { [] }
+    package static var needsLogprobs: Bool { false }
+    package var settings: [String: JSONValue] { [:] }
+    package var labels: [String] { [] }
+    package var baseline: ScorerBaseline { .none }
+    package func summarize(_ scored: [(score: Score, expected: JSONValue)], into summary: inout ScorerSummary) {}
+    package var judged: (any JudgedScorer)? { nil }
 }
 
 /// A scorer that takes no settings.
-public protocol PlainScorer: Scorer {
+package protocol PlainScorer: Scorer {
     init()
 }
 
 extension PlainScorer {
-    public init(settings: [String: JSONValue], labels: [String], field: String) {
+    package init(settings: [String: JSONValue], labels: [String], field: String) {
         self.init()
     }
 }
 
 /// A scorer whose grade comes from a judge model: it gives the engine the request to answer for a
 /// case, and reads the grade from the answer. The engine sends the request to the run's base model.
-public protocol JudgedScorer: Scorer {
+package protocol JudgedScorer: Scorer {
     /// The request a judge answers to grade `output`, the answer to a case with this input and
     /// expected answer. Its text and parameters are the judgement's cache key.
     func judgement(input: String, expected: JSONValue, output: String) -> Judgement
@@ -117,20 +117,20 @@ public protocol JudgedScorer: Scorer {
 }
 
 extension JudgedScorer {
-    public var judged: (any JudgedScorer)? { self }
+    package var judged: (any JudgedScorer)? { self }
 
     /// A judged scorer cannot score an answer alone.
-    public func score(_ output: String, expected: JSONValue, logprobs: [TokenLogprob]?) -> Score? { nil }
+    package func score(_ output: String, expected: JSONValue, logprobs: [TokenLogprob]?) -> Score? { nil }
 }
 
 /// A request for a judge model: the prompt and the sampling parameters it is asked with.
-public struct Judgement: Sendable, Hashable {
-    public var prompt: String
-    public var maxTokens: Int
-    public var temperature: Double
-    public var stop: [String]
+package struct Judgement: Sendable, Hashable {
+    package var prompt: String
+    package var maxTokens: Int
+    package var temperature: Double
+    package var stop: [String]
 
-    public init(prompt: String, maxTokens: Int, temperature: Double, stop: [String]) {
+    package init(prompt: String, maxTokens: Int, temperature: Double, stop: [String]) {
         self.prompt = prompt
         self.maxTokens = maxTokens
         self.temperature = temperature
@@ -139,7 +139,7 @@ public struct Judgement: Sendable, Hashable {
 }
 
 /// What a trivial strategy scores on a scorer: the baseline a report reads its score against.
-public enum ScorerBaseline: Sendable {
+package enum ScorerBaseline: Sendable {
     /// No baseline (the scorer checks something no trivial answer stands for).
     case none
     /// Chance, the majority label and collapse over `labels`, read from each score's `predicted`
@@ -153,7 +153,7 @@ public enum ScorerBaseline: Sendable {
     case trivialFloor
 
     /// Whether the baseline reads the outputs themselves, not only their scores.
-    public var readsOutputs: Bool {
+    package var readsOutputs: Bool {
         if case .answerSet = self { return true }
         return false
     }
@@ -161,11 +161,11 @@ public enum ScorerBaseline: Sendable {
 
 /// A scorer gave up on an output: its setting (a regular expression that backtracks
 /// catastrophically, such as `(a+)+$`) would take far longer than any scoring should.
-public struct ScorerTooSlow: Error, Sendable, Equatable, CustomStringConvertible {
-    public var pattern: String
-    public var seconds: Double
+package struct ScorerTooSlow: Error, Sendable, Equatable, CustomStringConvertible {
+    package var pattern: String
+    package var seconds: Double
 
-    public var description: String {
+    package var description: String {
         "the regex pattern \"\(pattern)\" took longer than \(seconds) s on one output (it backtracks catastrophically); rewrite it without nested repetition such as (a+)+"
     }
 }

@@ -4,8 +4,8 @@ import Foundation
 /// `"type"` is looked up here, and messages name them in this order. A new scorer is a type
 /// conforming to `Scorer` (`JudgedScorer` when a judge model grades it) in `Scorers/`, and one
 /// line here.
-public enum Scorers {
-    public static let all: [any Scorer.Type] = [
+package enum Scorers {
+    package static let all: [any Scorer.Type] = [
         ExactScorer.self,
         NormalizedScorer.self,
         ContainsScorer.self,
@@ -22,7 +22,7 @@ public enum Scorers {
     ]
 
     /// The kind a settings file calls `name`, if there is one.
-    public static func kind(named name: String) -> (any Scorer.Type)? {
+    package static func kind(named name: String) -> (any Scorer.Type)? {
         all.first { $0.name == name }
     }
 

@@ -1,33 +1,33 @@
 /// One generated token with its log-probability and the most likely alternatives at that step.
-public struct TokenLogprob: Sendable, Hashable {
-    public var token: String
-    public var logprob: Double
-    public var top: [Alternative]
+package struct TokenLogprob: Sendable, Hashable {
+    package var token: String
+    package var logprob: Double
+    package var top: [Alternative]
 
-    public struct Alternative: Sendable, Hashable {
-        public var token: String
-        public var logprob: Double
+    package struct Alternative: Sendable, Hashable {
+        package var token: String
+        package var logprob: Double
 
-        public init(token: String, logprob: Double) {
+        package init(token: String, logprob: Double) {
             self.token = token
             self.logprob = logprob
         }
     }
 
-    public init(token: String, logprob: Double, top: [Alternative]) {
+    package init(token: String, logprob: Double, top: [Alternative]) {
         self.token = token
         self.logprob = logprob
         self.top = top
     }
 
-    public var json: JSONValue {
+    package var json: JSONValue {
         [
             "token": .string(token), "logprob": .number(logprob),
             "top": .array(top.map { ["token": .string($0.token), "logprob": .number($0.logprob)] }),
         ]
     }
 
-    public init?(json: JSONValue) {
+    package init?(json: JSONValue) {
         guard let token = json["token"]?.stringValue, let logprob = json["logprob"]?.doubleValue else { return nil }
         self.token = token
         self.logprob = logprob

@@ -25,52 +25,52 @@ import Foundation
 /// ```
 ///
 /// Several samples of one case are not independent trials; give one sample per case.
-public struct LabelBaseline: Sendable, Hashable {
+package struct LabelBaseline: Sendable, Hashable {
     /// Which baseline a run is tested against: uniform guessing, or always the majority label.
-    public enum Reference: String, Sendable, Hashable {
+    package enum Reference: String, Sendable, Hashable {
         case chance, majority
     }
 
     /// The significance level of `isAbove`.
-    public static let alpha = 0.05
+    package static let alpha = 0.05
     /// The share of cases one answer must cover to count as a collapse.
-    public static let collapseShare = 0.8
+    package static let collapseShare = 0.8
 
     /// How many labels an answer can be (at least 1).
-    public var labelCount: Int
+    package var labelCount: Int
     /// One over the number of labels: what answering at random gets on average.
-    public var chance: Double
+    package var chance: Double
     /// The most common expected label among the scored cases (nil when there are none).
-    public var majorityLabel: String?
+    package var majorityLabel: String?
     /// The share of scored cases whose expected label is `majorityLabel`: what always answering it gets.
-    public var majorityRate: Double
+    package var majorityRate: Double
     /// The higher baseline (chance when they are equal).
-    public var reference: Reference
+    package var reference: Reference
     /// The rate of `reference`: the run is tested against it.
-    public var referenceRate: Double
-    public var successes: Int
-    public var trials: Int
+    package var referenceRate: Double
+    package var successes: Int
+    package var trials: Int
     /// P(X ≥ successes) for X ~ Binomial(trials, referenceRate): how likely a score this high is
     /// from a model no better than the baseline.
-    public var p: Double
+    package var p: Double
     /// The most common answer; nil when it is "no answer".
-    public var topAnswer: String?
+    package var topAnswer: String?
     /// The share of scored cases given `topAnswer` (0 when there are none).
-    public var topAnswerShare: Double
+    package var topAnswerShare: Double
 
     /// The run's score is significantly above the higher baseline.
-    public var isAbove: Bool { p < LabelBaseline.alpha }
+    package var isAbove: Bool { p < LabelBaseline.alpha }
     /// One answer (or no answer) covers at least `collapseShare` of the cases.
-    public var isCollapsed: Bool { trials > 0 && topAnswerShare >= LabelBaseline.collapseShare }
+    package var isCollapsed: Bool { trials > 0 && topAnswerShare >= LabelBaseline.collapseShare }
     /// The run's score: successes over trials.
-    public var score: Double { trials > 0 ? Double(successes) / Double(trials) : 0 }
+    package var score: Double { trials > 0 ? Double(successes) / Double(trials) : 0 }
 
     /// - Parameters:
     ///   - expected: the expected label of each scored case.
     ///   - answers: the answer of each scored case, nil where the model gave none.
     ///   - passed: whether each scored case passed.
     ///   - labels: the label set (its size sets chance; its order breaks ties).
-    public init(expected: [String], answers: [String?], passed: [Bool], labels: [String]) {
+    package init(expected: [String], answers: [String?], passed: [Bool], labels: [String]) {
         precondition(
             expected.count == passed.count && answers.count == passed.count, "one entry per scored case in each list")
         let order = { (label: String?) -> Int in
@@ -103,18 +103,18 @@ public struct LabelBaseline: Sendable, Hashable {
     }
 
     /// "chance" or "the majority label": what the run is tested against, in words.
-    public var referenceName: String { reference == .chance ? "chance" : "the majority label" }
+    package var referenceName: String { reference == .chance ? "chance" : "the majority label" }
 
     /// The test in words, as reports print it: "above chance, p = 0.003", "not above the majority
     /// label (p = 0.412)"; p below 0.001 reads "p < 0.001".
-    public var verdict: String {
+    package var verdict: String {
         let pText = "p" + Comparison.pNumber(p, spaced: true)
         return isAbove ? "above \(referenceName), \(pText)" : "not above \(referenceName) (\(pText))"
     }
 
     /// The collapse in words when there is one: "answers '2' for 88% of cases", "gives no answer
     /// for 100% of cases"; nil when no answer covers `collapseShare` of the cases.
-    public var collapseSentence: String? {
+    package var collapseSentence: String? {
         guard isCollapsed else { return nil }
         let share = "\(Int((topAnswerShare * 100).rounded()))% of cases"
         guard let topAnswer else { return "gives no answer for \(share)" }
@@ -124,7 +124,7 @@ public struct LabelBaseline: Sendable, Hashable {
     /// The expected answers as a closed set of labels, for scorers without one (`exact`): the
     /// distinct values in order of first appearance when there are 2 to 10 of them and each is
     /// expected at least twice; nil when the answers are open-ended.
-    public static func closedSet(_ expected: [String]) -> [String]? {
+    package static func closedSet(_ expected: [String]) -> [String]? {
         var counts: [String: Int] = [:]
         var order: [String] = []
         for value in expected {
@@ -135,7 +135,7 @@ public struct LabelBaseline: Sendable, Hashable {
         return order
     }
 
-    public var json: JSONValue {
+    package var json: JSONValue {
         [
             "labels": .number(Double(labelCount)), "chance": .number(chance),
             "majority_label": majorityLabel.map { .string($0) } ?? .null, "majority": .number(majorityRate),
@@ -150,20 +150,20 @@ public struct LabelBaseline: Sendable, Hashable {
 /// The score a trivial answer gets on a scorer that gives partial credit: the floor a real answer
 /// must clear. The trivial answers are the empty string and a copy of the case's input; the
 /// floor is the higher of their mean scores.
-public struct TrivialFloor: Sendable, Hashable {
-    public enum Answer: String, Sendable, Hashable {
+package struct TrivialFloor: Sendable, Hashable {
+    package enum Answer: String, Sendable, Hashable {
         case empty, input
     }
 
     /// The mean score of the better trivial answer.
-    public var score: Double
+    package var score: Double
     /// Which trivial answer that is.
-    public var answer: Answer
-    public var cases: Int
+    package var answer: Answer
+    package var cases: Int
 
     /// The floor of `spec` over cases with these expected answers and inputs (same order), or nil
     /// for scorers without one (pass/fail scorers, rubric) or no cases.
-    public static func compute(spec: ScorerSpec, expected: [JSONValue], inputs: [String]) -> TrivialFloor? {
+    package static func compute(spec: ScorerSpec, expected: [JSONValue], inputs: [String]) -> TrivialFloor? {
         precondition(expected.count == inputs.count, "one input per expected answer")
         guard case .trivialFloor = spec.scorer.baseline, !expected.isEmpty else { return nil }
         let scorer = spec.scorer
@@ -178,7 +178,7 @@ public struct TrivialFloor: Sendable, Hashable {
             : TrivialFloor(score: empty, answer: .empty, cases: expected.count)
     }
 
-    public var json: JSONValue {
+    package var json: JSONValue {
         ["score": .number(score), "answer": .string(answer.rawValue), "cases": .number(Double(cases))]
     }
 }

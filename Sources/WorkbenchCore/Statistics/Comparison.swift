@@ -1,6 +1,6 @@
 /// Whether one run's score is really different from another's on the same cases.
-public struct Comparison: Sendable, Hashable, Codable {
-    public enum Method: String, Sendable, Hashable, Codable {
+package struct Comparison: Sendable, Hashable, Codable {
+    package enum Method: String, Sendable, Hashable, Codable {
         /// Exact McNemar test on paired pass/fail outcomes.
         case mcnemar = "exact McNemar"
         /// Mid-p McNemar test (asked for with `--mid-p`): less conservative, not exact.
@@ -10,30 +10,30 @@ public struct Comparison: Sendable, Hashable, Codable {
     }
 
     /// Cases both runs scored.
-    public var pairs: Int
+    package var pairs: Int
     /// Mean of A minus mean of B on those cases.
-    public var difference: Double
+    package var difference: Double
     /// The 95% interval of the difference (bootstrap only).
-    public var interval: Interval?
-    public var method: Method
-    public var p: Double
+    package var interval: Interval?
+    package var method: Method
+    package var p: Double
     /// After Holm's correction when several comparisons are made together.
-    public var adjustedP: Double
+    package var adjustedP: Double
     /// Pairs where only A passed and only B passed (McNemar only).
-    public var onlyA: Int?
-    public var onlyB: Int?
+    package var onlyA: Int?
+    package var onlyB: Int?
 
-    public var isSignificant: Bool { adjustedP < 0.05 }
+    package var isSignificant: Bool { adjustedP < 0.05 }
 
     /// `p=0.012`; `p<0.001` below that; never rounded across 0.05, so 0.0496 reads `p=0.0496`
     /// and 0.0504 reads `p=0.0504`, not both `p=0.050`.
-    public static func pText(_ p: Double) -> String {
+    package static func pText(_ p: Double) -> String {
         "p" + pNumber(p)
     }
 
     /// `=0.012` or `<0.001`: the number of `pText`, rounded away from 0.05 near it (down below,
     /// up above), so a p-value's side of 0.05 is always the side its text shows.
-    public static func pNumber(_ p: Double, spaced: Bool = false) -> String {
+    package static func pNumber(_ p: Double, spaced: Bool = false) -> String {
         let (equals, below) = spaced ? (" = ", " < ") : ("=", "<")
         if p < 0.001 { return below + "0.001" }
         if p >= 0.0495 && p < 0.05 { return equals + String(format: "%.4f", (p * 10_000).rounded(.down) / 10_000) }
@@ -42,9 +42,9 @@ public struct Comparison: Sendable, Hashable, Codable {
     }
 
     /// "better" or "worse": A against B, by the sign of the difference on the shared cases.
-    public var direction: String { difference < 0 ? "worse" : "better" }
+    package var direction: String { difference < 0 ? "worse" : "better" }
 
-    public var json: JSONValue {
+    package var json: JSONValue {
         var object: [String: JSONValue] = [
             "pairs": .number(Double(pairs)), "difference": .number(difference), "method": .string(method.rawValue),
             "p": .number(p), "p_adjusted": .number(adjustedP), "significant": .bool(isSignificant),
@@ -61,11 +61,11 @@ public struct Comparison: Sendable, Hashable, Codable {
     }
 }
 
-public enum Comparisons {
+package enum Comparisons {
     /// Compares per-case scores of A and B on the cases both have. Pass/fail scores with one
     /// sample per case use the exact McNemar test (or its mid-p version when `midP`); anything
     /// else the sign-flip permutation test, with a paired bootstrap interval of the difference.
-    public static func paired(
+    package static func paired(
         _ a: [Int: Double], _ b: [Int: Double], passFail: Bool, midP: Bool = false, seed: UInt64 = 1
     ) -> Comparison {
         let shared = Set(a.keys).intersection(b.keys).sorted()
@@ -92,7 +92,7 @@ public enum Comparisons {
     }
 
     /// Adjusts the p-values of comparisons made together (Holm), when there is more than one.
-    public static func adjusted(_ comparisons: [Comparison]) -> [Comparison] {
+    package static func adjusted(_ comparisons: [Comparison]) -> [Comparison] {
         guard comparisons.count > 1 else { return comparisons }
         let adjusted = Statistics.holm(comparisons.map(\.p))
         return zip(comparisons, adjusted).map { comparison, p in

@@ -1,31 +1,31 @@
 import Foundation
 
 /// A 95% (or other) confidence interval around a point estimate.
-public struct Interval: Sendable, Hashable, Codable {
-    public var estimate: Double
-    public var lower: Double
-    public var upper: Double
+package struct Interval: Sendable, Hashable, Codable {
+    package var estimate: Double
+    package var lower: Double
+    package var upper: Double
 
-    public init(estimate: Double, lower: Double, upper: Double) {
+    package init(estimate: Double, lower: Double, upper: Double) {
         self.estimate = estimate
         self.lower = lower
         self.upper = upper
     }
 
     /// Half the interval's width: the "±" a table shows.
-    public var halfWidth: Double { (upper - lower) / 2 }
+    package var halfWidth: Double { (upper - lower) / 2 }
 }
 
 /// A small, fast, seedable random number generator (SplitMix64), so bootstraps and few-shot
 /// draws give the same answer for the same seed on every machine.
-public struct SeededGenerator: RandomNumberGenerator, Sendable {
+package struct SeededGenerator: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
-    public init(seed: UInt64) {
+    package init(seed: UInt64) {
         state = seed
     }
 
-    public mutating func next() -> UInt64 {
+    package mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -35,12 +35,12 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
 }
 
 /// Confidence intervals and paired significance tests for comparing prompt variants.
-public enum Statistics {
+package enum Statistics {
     /// The two-sided 97.5% normal quantile, for 95% intervals.
-    public static let z95 = 1.959963984540054
+    package static let z95 = 1.959963984540054
 
     /// The standard normal quantile: the z with Φ(z) = `p`, by bisection on erfc (to 1e-12).
-    public static func normalQuantile(_ p: Double) -> Double {
+    package static func normalQuantile(_ p: Double) -> Double {
         guard p > 0 else { return -.infinity }
         guard p < 1 else { return .infinity }
         var (low, high) = (-40.0, 40.0)
@@ -53,13 +53,13 @@ public enum Statistics {
 
     /// The Wilson score interval for `successes` out of `trials` (better than the normal
     /// approximation near 0 and 1 and for small samples).
-    public static func wilson(successes: Int, trials: Int, z: Double = z95) -> Interval {
+    package static func wilson(successes: Int, trials: Int, z: Double = z95) -> Interval {
         wilson(successes: Double(successes), trials: trials, z: z)
     }
 
     /// The Wilson interval for a possibly fractional count of successes (a case's share of
     /// passing samples counts as that fraction of a success).
-    public static func wilson(successes: Double, trials: Int, z: Double = z95) -> Interval {
+    package static func wilson(successes: Double, trials: Int, z: Double = z95) -> Interval {
         guard trials > 0 else { return Interval(estimate: 0, lower: 0, upper: 1) }
         let n = Double(trials)
         let p = successes / n
@@ -71,7 +71,7 @@ public enum Statistics {
 
     /// The least-squares line through (`xs`, `ys`): its slope and intercept; nil when the xs do
     /// not vary.
-    public static func leastSquares(_ xs: [Double], _ ys: [Double]) -> (slope: Double, intercept: Double)? {
+    package static func leastSquares(_ xs: [Double], _ ys: [Double]) -> (slope: Double, intercept: Double)? {
         let meanX = mean(xs)
         let meanY = mean(ys)
         var covariance = 0.0
@@ -85,12 +85,12 @@ public enum Statistics {
         return (slope, meanY - slope * meanX)
     }
 
-    public static func mean(_ values: [Double]) -> Double {
+    package static func mean(_ values: [Double]) -> Double {
         values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count)
     }
 
     /// The `q` quantile (0...1) by linear interpolation between order statistics (numpy's default).
-    public static func quantile(_ values: [Double], _ q: Double) -> Double {
+    package static func quantile(_ values: [Double], _ q: Double) -> Double {
         guard !values.isEmpty else { return 0 }
         let sorted = values.sorted()
         let position = q * Double(sorted.count - 1)
@@ -104,7 +104,7 @@ public enum Statistics {
     /// them equal — where it is the Wilson interval of the mean taken as a share of successes. A
     /// score in 0…1 with mean μ has a variance of at most μ(1−μ), so that interval is, if anything,
     /// wide; it never collapses to a point, whatever the data.
-    public static func bootstrapMean(_ values: [Double], resamples: Int = 2000, seed: UInt64 = 1) -> Interval {
+    package static func bootstrapMean(_ values: [Double], resamples: Int = 2000, seed: UInt64 = 1) -> Interval {
         let estimate = mean(values)
         let bounded = values.allSatisfy { (0...1).contains($0) }
         let varies = values.contains { $0 != values[0] }
@@ -132,11 +132,11 @@ public enum Statistics {
 
     /// Below this many values a bootstrap interval is too narrow to trust (it cannot show more
     /// spread than the few values have).
-    public static let minimumForBootstrap = 10
+    package static let minimumForBootstrap = 10
 
     /// The exact one-sided binomial p-value P(X ≥ successes) for X ~ Binomial(trials, probability),
     /// summed in log space so it holds for thousands of trials.
-    public static func binomialUpperTail(successes: Int, trials: Int, probability: Double) -> Double {
+    package static func binomialUpperTail(successes: Int, trials: Int, probability: Double) -> Double {
         guard successes > 0 else { return 1 }
         guard successes <= trials else { return 0 }
         if probability <= 0 { return 0 }
@@ -162,7 +162,7 @@ public enum Statistics {
     ///   are sized for it. A test that may be looked at again after more cases (rounds of a
     ///   follow-up) gives it the most cases there could be; each look's p-value is then valid
     ///   whenever it is looked at, since the wealth is a supermartingale whatever the stopping time.
-    public static func bettingUpperTest(_ values: [Double], null: Double, horizon: Int? = nil) -> Double {
+    package static func bettingUpperTest(_ values: [Double], null: Double, horizon: Int? = nil) -> Double {
         guard null > 0 else { return values.contains { $0 > 0 } ? 0 : 1 }
         guard null < 1 else { return 1 }
         var wealth = 1.0
@@ -187,7 +187,7 @@ public enum Statistics {
     /// The exact two-sided McNemar test on paired pass/fail outcomes: `onlyA` pairs where only A
     /// passed, `onlyB` where only B did. The p-value of a binomial test of the discordant pairs
     /// against 1/2.
-    public static func mcnemarExact(onlyA: Int, onlyB: Int) -> Double {
+    package static func mcnemarExact(onlyA: Int, onlyB: Int) -> Double {
         guard let (tail, _) = discordantTail(onlyA, onlyB) else { return 1 }
         return min(1, 2 * tail)
     }
@@ -195,7 +195,7 @@ public enum Statistics {
     /// The mid-p McNemar test: the exact test less half the probability of the observed split.
     /// Closer to the nominal level than the exact test (which is conservative), but no longer
     /// guaranteed to stay below it; reports name it when it is used.
-    public static func mcnemarMidP(onlyA: Int, onlyB: Int) -> Double {
+    package static func mcnemarMidP(onlyA: Int, onlyB: Int) -> Double {
         guard let (tail, atSplit) = discordantTail(onlyA, onlyB) else { return 1 }
         return min(1, 2 * (tail - atSplit / 2))
     }
@@ -215,7 +215,7 @@ public enum Statistics {
     /// nonzero differences; otherwise up to `resamples` random patterns, stopping once 20 of them
     /// are as extreme as the data (Besag and Clifford's sequential p-value, h/ℓ, which is valid and
     /// makes a clearly null comparison cheap), else (c+1)/(B+1), so that it holds its level.
-    public static func signFlipTest(_ differences: [Double], resamples: Int = 4999, seed: UInt64 = 1) -> Double {
+    package static func signFlipTest(_ differences: [Double], resamples: Int = 4999, seed: UInt64 = 1) -> Double {
         let nonzero = differences.filter { $0 != 0 }
         guard !nonzero.isEmpty else { return 1 }
         let observed = abs(nonzero.reduce(0, +))
@@ -256,7 +256,7 @@ public enum Statistics {
     /// The 95% percentile-bootstrap interval of the mean difference `a − b` over the same cases.
     /// (Its p-value comes from the sign-flip test, which holds its level at small n where a
     /// bootstrap p-value does not.)
-    public static func pairedBootstrap(_ a: [Double], _ b: [Double], resamples: Int = 2000, seed: UInt64 = 1)
+    package static func pairedBootstrap(_ a: [Double], _ b: [Double], resamples: Int = 2000, seed: UInt64 = 1)
         -> Interval
     {
         precondition(a.count == b.count, "paired samples must have the same length")
@@ -276,7 +276,7 @@ public enum Statistics {
     }
 
     /// Holm's step-down adjustment of p-values for several comparisons (same order as given).
-    public static func holm(_ pValues: [Double]) -> [Double] {
+    package static func holm(_ pValues: [Double]) -> [Double] {
         let order = pValues.indices.sorted { pValues[$0] < pValues[$1] }
         var adjusted = [Double](repeating: 1, count: pValues.count)
         var running = 0.0
@@ -290,7 +290,7 @@ public enum Statistics {
 
     /// How much wider a 95% interval is with `capped` cases than with `full` (its width scales
     /// as one over the square root of the sample size).
-    public static func widening(capped: Int, full: Int) -> Double {
+    package static func widening(capped: Int, full: Int) -> Double {
         guard capped > 0, full > 0 else { return 1 }
         return sqrt(Double(full) / Double(capped))
     }

@@ -1,23 +1,24 @@
 /// How a prompt is filled beyond the case itself: few-shot examples from the train split
 /// and retrieved passages from a corpus. Zero-shot is the default.
-public struct Strategy: Sendable, Hashable {
-    public enum Selection: String, Sendable, Hashable, CaseIterable, Codable {
+package struct Strategy: Sendable, Hashable {
+    package enum Selection: String, Sendable, Hashable, CaseIterable, Codable {
         /// The same k examples for every case, drawn at random (seeded).
         case random
         /// For each case, the k train cases most like it (BM25 over their inputs).
         case similar
     }
 
-    public var shots: Int
-    public var selection: Selection
+    package var shots: Int
+    package var selection: Selection
     /// Which random draw (0, 1, 2, …): each draw is a different seeded set of examples.
-    public var draw: Int
+    package var draw: Int
     /// The corpus whose passages fill `{{context}}`, if any.
-    public var corpus: String?
-    public var passages: Int
+    package var corpus: String?
+    package var passages: Int
 
-    public init(shots: Int = 0, selection: Selection = .random, draw: Int = 0, corpus: String? = nil, passages: Int = 3)
-    {
+    package init(
+        shots: Int = 0, selection: Selection = .random, draw: Int = 0, corpus: String? = nil, passages: Int = 3
+    ) {
         self.shots = shots
         self.selection = selection
         self.draw = draw
@@ -25,10 +26,10 @@ public struct Strategy: Sendable, Hashable {
         self.passages = passages
     }
 
-    public static let zeroShot = Strategy()
+    package static let zeroShot = Strategy()
 
     /// A short name for tables: `zero-shot`, `4-shot random #2`, `2-shot similar + rag(3)`.
-    public var label: String {
+    package var label: String {
         var parts: [String] = []
         if shots == 0 {
             parts.append("zero-shot")
@@ -40,7 +41,7 @@ public struct Strategy: Sendable, Hashable {
         return parts.joined(separator: " + ")
     }
 
-    public var json: JSONValue {
+    package var json: JSONValue {
         var object: [String: JSONValue] = [
             "shots": .number(Double(shots)), "selection": .string(selection.rawValue), "draw": .number(Double(draw)),
         ]
@@ -51,7 +52,7 @@ public struct Strategy: Sendable, Hashable {
         return .object(object)
     }
 
-    public init(json: JSONValue) {
+    package init(json: JSONValue) {
         self.init(
             shots: json["shots"]?.intValue ?? 0,
             selection: json["selection"]?.stringValue.flatMap(Selection.init(rawValue:)) ?? .random,
@@ -61,10 +62,10 @@ public struct Strategy: Sendable, Hashable {
 }
 
 /// Few-shot examples: choosing them and writing them into the `{{examples}}` slot.
-public enum FewShot {
+package enum FewShot {
     /// `k` cases from `pool`, chosen by a shuffle seeded with `seed` (the same seed, the same
     /// examples), kept in the pool's order so the prompt reads naturally.
-    public static func random(from pool: [EvalCase], k: Int, seed: UInt64) -> [EvalCase] {
+    package static func random(from pool: [EvalCase], k: Int, seed: UInt64) -> [EvalCase] {
         guard k < pool.count else { return pool }
         var generator = SeededGenerator(seed: seed)
         var indices = Array(pool.indices)
@@ -78,7 +79,7 @@ public enum FewShot {
     /// The examples written with `format` (its `{{expected}}` is the case's answer), each
     /// followed by `separator`, so the case after them is set apart like the examples are from
     /// each other. The slot's own line break follows, so one trailing line break is dropped.
-    public static func render(_ examples: [EvalCase], format: TemplateBody, separator: String = "\n\n") throws
+    package static func render(_ examples: [EvalCase], format: TemplateBody, separator: String = "\n\n") throws
         -> String
     {
         guard !examples.isEmpty else { return "" }
@@ -93,7 +94,7 @@ public enum FewShot {
     }
 
     /// Passages written for `{{context}}`: each with its title, a blank line between.
-    public static func renderContext(_ passages: [Passage]) -> String {
+    package static func renderContext(_ passages: [Passage]) -> String {
         passages.map { "[\($0.title)]\n\($0.body)" }.joined(separator: "\n\n")
     }
 }

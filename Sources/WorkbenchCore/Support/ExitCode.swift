@@ -1,23 +1,23 @@
 /// The documented exit codes (README "Exit codes", DESIGN §9).
-public enum ExitCode {
-    public static let ok: Int32 = 0
+package enum ExitCode {
+    package static let ok: Int32 = 0
     /// A check failed: `--fail-under`, `--baseline`, or the command could not finish its job.
-    public static let failed: Int32 = 1
-    public static let usage: Int32 = 2
-    public static let runtimeUnavailable: Int32 = 3
-    public static let badInput: Int32 = 4
+    package static let failed: Int32 = 1
+    package static let usage: Int32 = 2
+    package static let runtimeUnavailable: Int32 = 3
+    package static let badInput: Int32 = 4
     /// The store could not be read or written (disk full, locked by another process, damaged).
-    public static let storeFailure: Int32 = 5
+    package static let storeFailure: Int32 = 5
     /// A bug in pwb: an error no part of it expected (not a failed check, which is 1).
-    public static let internalError: Int32 = 70
+    package static let internalError: Int32 = 70
     /// Interrupted by Ctrl-C; what was done is kept. (SIGTERM and SIGHUP: 143 and 129.)
-    public static let interrupted: Int32 = 130
+    package static let interrupted: Int32 = 130
 }
 
 /// An error that states the documented exit code it ends a command with, and the sentence it
 /// reads as. Each error type states both beside its definition; the command line asks this
 /// protocol, never the type, so a new error type is one conformance where it is defined.
-public protocol ExitCoded: Error {
+package protocol ExitCoded: Error {
     /// One of `ExitCode`'s. An interruption says `ExitCode.interrupted`, which the command line
     /// turns into the code of the signal that stopped it (143 for SIGTERM, 129 for SIGHUP).
     var exitCode: Int32 { get }
@@ -29,5 +29,5 @@ public protocol ExitCoded: Error {
 
 extension ExitCoded where Self: CustomStringConvertible {
     /// The error's description, for errors whose text names no setting or command.
-    public func sentence(wording: (Message) -> String) -> String { description }
+    package func sentence(wording: (Message) -> String) -> String { description }
 }

@@ -1,19 +1,19 @@
 /// A file a user wrote is not usable as it is. The description is one sentence naming the file,
 /// the line and field where known, what is wrong and, where it is not obvious, the fix.
-public struct InputError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var file: String?
-    public var line: Int?
-    public var field: String?
-    public var message: String
+package struct InputError: Error, Sendable, Equatable, CustomStringConvertible {
+    package var file: String?
+    package var line: Int?
+    package var field: String?
+    package var message: String
 
-    public init(file: String? = nil, line: Int? = nil, field: String? = nil, _ message: String) {
+    package init(file: String? = nil, line: Int? = nil, field: String? = nil, _ message: String) {
         self.file = file
         self.line = line
         self.field = field
         self.message = message
     }
 
-    public var description: String {
+    package var description: String {
         var location = ""
         if let file {
             location = file
@@ -30,7 +30,7 @@ public struct InputError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// The same error, located in `file` (and shifted by `lineOffset` when the text it came from
     /// began further down that file).
-    public func located(in file: String, lineOffset: Int = 0) -> InputError {
+    package func located(in file: String, lineOffset: Int = 0) -> InputError {
         var copy = self
         copy.file = copy.file ?? file
         if let line = copy.line { copy.line = line + lineOffset }
@@ -39,19 +39,19 @@ public struct InputError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 extension InputError: ExitCoded {
-    public var exitCode: Int32 { ExitCode.badInput }
+    package var exitCode: Int32 { ExitCode.badInput }
 }
 
 /// Reads the files users write, refusing what cannot be a prompt, an eval set or a document:
 /// a missing or empty file, one larger than the limit for its kind, or one that is not UTF-8.
-public enum SourceFile {
-    public static let promptLimit = 1 << 20
-    public static let settingsLimit = 1 << 20
-    public static let evalSetLimit = 32 << 20
-    public static let documentLimit = 8 << 20
+package enum SourceFile {
+    package static let promptLimit = 1 << 20
+    package static let settingsLimit = 1 << 20
+    package static let evalSetLimit = 32 << 20
+    package static let documentLimit = 8 << 20
 
     /// Checks bytes read from `path` and decodes them as UTF-8 text.
-    public static func decode(_ bytes: [UInt8], path: String, limit: Int, kind: String) throws -> String {
+    package static func decode(_ bytes: [UInt8], path: String, limit: Int, kind: String) throws -> String {
         if bytes.count > limit {
             throw InputError(
                 file: path,
@@ -84,7 +84,7 @@ public enum SourceFile {
         return line
     }
 
-    public static func formatBytes(_ count: Int) -> String {
+    package static func formatBytes(_ count: Int) -> String {
         if count >= 1 << 20 { return "\(count >> 20) MiB" }
         if count >= 1 << 10 { return "\(count >> 10) KiB" }
         return "\(count) bytes"

@@ -1,11 +1,11 @@
 /// Names of templates, variants, eval sets and corpora: they come from file names and are typed
 /// on the command line (`sentiment/question@3`), so they are letters (any script), digits, `-`,
 /// `_` and `.`, start with a letter or digit, and are at most 64 characters.
-public enum Names {
-    public static let maxLength = 64
+package enum Names {
+    package static let maxLength = 64
 
     /// Returns nil when `name` is acceptable, else the reason in a phrase.
-    public static func problem(with name: String) -> String? {
+    package static func problem(with name: String) -> String? {
         if name.isEmpty { return "is empty" }
         if name.count > maxLength { return "is longer than \(maxLength) characters" }
         guard let first = name.unicodeScalars.first, first.properties.isAlphabetic || isDigit(first) else {
@@ -29,12 +29,12 @@ public enum Names {
 
     /// The one spelling a name is stored under: Unicode's composed form (NFC). がくせい typed
     /// here and がくせい from a macOS file name (decomposed: か and a combining mark) are one name.
-    public static func canonical(_ name: String) -> String {
+    package static func canonical(_ name: String) -> String {
         name.precomposedStringWithCanonicalMapping
     }
 
     /// Throws an `InputError` naming `kind` (e.g. "template name") when `name` is not acceptable.
-    public static func validate(_ name: String, kind: String, file: String? = nil) throws {
+    package static func validate(_ name: String, kind: String, file: String? = nil) throws {
         if let problem = problem(with: name) {
             throw InputError(file: file, "the \(kind) \"\(name)\" \(problem)")
         }

@@ -1,27 +1,27 @@
 /// What was asked cannot be done as asked: a name that does not exist, settings that do not go
 /// together, a value out of range. The message names the settings and commands it mentions as
 /// such, so each interface words them its own way (the command line: `--split`, `pwb runs list`).
-public struct Refusal: Error, Sendable, Equatable, CustomStringConvertible {
-    public var message: Message
+package struct Refusal: Error, Sendable, Equatable, CustomStringConvertible {
+    package var message: Message
 
-    public init(_ message: Message) {
+    package init(_ message: Message) {
         self.message = message
     }
 
     /// The message with settings named plainly (`split`) and commands as `pwb runs list`.
-    public var description: String { message.description }
+    package var description: String { message.description }
 }
 
 extension Refusal: ExitCoded {
-    public var exitCode: Int32 { ExitCode.usage }
+    package var exitCode: Int32 { ExitCode.usage }
 
-    public func sentence(wording: (Message) -> String) -> String { wording(message) }
+    package func sentence(wording: (Message) -> String) -> String { wording(message) }
 }
 
 /// Text that names settings and commands for the interface to word: written with string
 /// interpolation, `"choose another \(setting: "split")"`.
-public struct Message: Sendable, Equatable, ExpressibleByStringInterpolation, CustomStringConvertible {
-    public enum Part: Sendable, Equatable {
+package struct Message: Sendable, Equatable, ExpressibleByStringInterpolation, CustomStringConvertible {
+    package enum Part: Sendable, Equatable {
         case text(String)
         /// A setting of the request, by its name (`split`, `shots`).
         case setting(String)
@@ -29,45 +29,45 @@ public struct Message: Sendable, Equatable, ExpressibleByStringInterpolation, Cu
         case command(String)
     }
 
-    public var parts: [Part]
+    package var parts: [Part]
 
-    public init(stringLiteral value: String) {
+    package init(stringLiteral value: String) {
         parts = [.text(value)]
     }
 
-    public init(stringInterpolation: StringInterpolation) {
+    package init(stringInterpolation: StringInterpolation) {
         parts = stringInterpolation.parts
     }
 
-    public struct StringInterpolation: StringInterpolationProtocol {
+    package struct StringInterpolation: StringInterpolationProtocol {
         var parts: [Part] = []
 
-        public init(literalCapacity: Int, interpolationCount: Int) {}
+        package init(literalCapacity: Int, interpolationCount: Int) {}
 
-        public mutating func appendLiteral(_ literal: String) {
+        package mutating func appendLiteral(_ literal: String) {
             if !literal.isEmpty { parts.append(.text(literal)) }
         }
 
-        public mutating func appendInterpolation(_ value: some Any) {
+        package mutating func appendInterpolation(_ value: some Any) {
             parts.append(.text(String(describing: value)))
         }
 
         /// Another message, its settings and commands kept as such.
-        public mutating func appendInterpolation(_ message: Message) {
+        package mutating func appendInterpolation(_ message: Message) {
             parts += message.parts
         }
 
-        public mutating func appendInterpolation(setting name: String) {
+        package mutating func appendInterpolation(setting name: String) {
             parts.append(.setting(name))
         }
 
-        public mutating func appendInterpolation(command words: String) {
+        package mutating func appendInterpolation(command words: String) {
             parts.append(.command(words))
         }
     }
 
     /// The text, each setting and command worded by the closures.
-    public func worded(setting: (String) -> String, command: (String) -> String) -> String {
+    package func worded(setting: (String) -> String, command: (String) -> String) -> String {
         parts.map { part in
             switch part {
             case .text(let text): text
@@ -78,5 +78,5 @@ public struct Message: Sendable, Equatable, ExpressibleByStringInterpolation, Cu
     }
 
     /// Settings named plainly (`split`), commands as `pwb runs list`.
-    public var description: String { worded(setting: { $0 }, command: { "pwb " + $0 }) }
+    package var description: String { worded(setting: { $0 }, command: { "pwb " + $0 }) }
 }

@@ -1,17 +1,17 @@
 /// SHA-256 (FIPS 180-4), for content hashes of revisions and cases and for cache keys.
 /// Foundation on Linux has no digest API and the project takes no package dependencies.
-public struct SHA256: Sendable {
+package struct SHA256: Sendable {
     private var state: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) = (
         0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19
     )
     private var buffer: [UInt8] = []
     private var length: UInt64 = 0
 
-    public init() {
+    package init() {
         buffer.reserveCapacity(64)
     }
 
-    public mutating func update(_ bytes: some Sequence<UInt8>) {
+    package mutating func update(_ bytes: some Sequence<UInt8>) {
         for byte in bytes {
             buffer.append(byte)
             length &+= 1
@@ -22,11 +22,11 @@ public struct SHA256: Sendable {
         }
     }
 
-    public mutating func update(_ text: String) {
+    package mutating func update(_ text: String) {
         update(text.utf8)
     }
 
-    public consuming func finalize() -> [UInt8] {
+    package consuming func finalize() -> [UInt8] {
         let bitLength = length &* 8
         buffer.append(0x80)
         if buffer.count > 56 {
@@ -51,14 +51,14 @@ public struct SHA256: Sendable {
     }
 
     /// The lowercase hex digest of `text`'s UTF-8 bytes.
-    public static func hex(_ text: String) -> String {
+    package static func hex(_ text: String) -> String {
         var hasher = SHA256()
         hasher.update(text)
         return hasher.finalize().hexString
     }
 
     /// The lowercase hex digest of `bytes`.
-    public static func hex(bytes: some Sequence<UInt8>) -> String {
+    package static func hex(bytes: some Sequence<UInt8>) -> String {
         var hasher = SHA256()
         hasher.update(bytes)
         return hasher.finalize().hexString
@@ -121,7 +121,7 @@ extension UInt32 {
 }
 
 extension Sequence<UInt8> {
-    public var hexString: String {
+    package var hexString: String {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         for byte in self {

@@ -1,28 +1,28 @@
 /// How a prompt is sent: as raw text to a completion endpoint, or as chat messages.
-public enum PromptMode: String, Sendable, Hashable, CaseIterable {
+package enum PromptMode: String, Sendable, Hashable, CaseIterable {
     case completion
     case chat
 }
 
 /// The front matter of a `.prompt` file: how the body is sent and how few-shot examples look.
-public struct PromptSettings: Sendable, Hashable {
-    public var description: String = ""
-    public var evalset: String?
-    public var mode: PromptMode = .completion
-    public var system: String?
-    public var stop: [String] = []
-    public var maxTokens: Int?
-    public var temperature: Double?
-    public var topP: Double?
-    public var topK: Int?
+package struct PromptSettings: Sendable, Hashable {
+    package var description: String = ""
+    package var evalset: String?
+    package var mode: PromptMode = .completion
+    package var system: String?
+    package var stop: [String] = []
+    package var maxTokens: Int?
+    package var temperature: Double?
+    package var topP: Double?
+    package var topK: Int?
     /// How one few-shot example is written: a body over the case's vars plus `{{expected}}`.
-    public var exampleFormat: String?
+    package var exampleFormat: String?
     /// What goes between examples; a blank line unless set.
-    public var exampleSeparator: String?
+    package var exampleSeparator: String?
 
-    public init() {}
+    package init() {}
 
-    public static let keys = [
+    package static let keys = [
         "description", "evalset", "mode", "system", "max_tokens", "stop", "temperature", "top_p", "top_k",
         "example_format", "example_separator",
     ]
@@ -33,17 +33,17 @@ public struct PromptSettings: Sendable, Hashable {
 /// Front matter values are taken as they are, or as JSON when they start with `"` or `[`
 /// (so `stop: ["\n"]` and `example_format: "Q: {{q}}\nA: {{expected}}"` can hold line breaks).
 /// The body's final line break is not part of the prompt: editors add one, prompts rarely want it.
-public struct PromptFile: Sendable, Hashable {
-    public var settings: PromptSettings
-    public var body: TemplateBody
+package struct PromptFile: Sendable, Hashable {
+    package var settings: PromptSettings
+    package var body: TemplateBody
 
-    public init(settings: PromptSettings, body: TemplateBody) {
+    package init(settings: PromptSettings, body: TemplateBody) {
         self.settings = settings
         self.body = body
     }
 
     /// Parses a `.prompt` file's text. Errors carry the line; the caller adds the file.
-    public init(parsing text: String) throws {
+    package init(parsing text: String) throws {
         let lines = text.lines()
         var settings = PromptSettings()
         var bodyStart = 0
@@ -120,7 +120,7 @@ public struct PromptFile: Sendable, Hashable {
 
     /// The file's canonical text: keys in a fixed order, only those set. Equal settings and body
     /// give equal text, so a revision's hash does not change when keys are reordered.
-    public var canonicalText: String {
+    package var canonicalText: String {
         var lines: [String] = []
         for key in PromptSettings.keys {
             if let value = settings.value(for: key) { lines.append("\(key): \(PromptFile.formatValue(value))") }
@@ -132,7 +132,7 @@ public struct PromptFile: Sendable, Hashable {
     }
 
     /// The content hash a revision is known by.
-    public var contentHash: String { SHA256.hex(canonicalText) }
+    package var contentHash: String { SHA256.hex(canonicalText) }
 
     /// Two long values cut down to where they differ: `…Answer: {{expected}}"` → `…Answer (yes or no): {{expected}}"`.
     static func changedParts(_ old: String, _ new: String, width: Int = 40) -> (String, String) {
@@ -169,7 +169,7 @@ extension PromptSettings {
     static let maxWholeNumber = 1_000_000
 
     /// Sets one front matter key from its value, checking its type and range.
-    public mutating func set(_ key: String, _ value: JSONValue) throws {
+    package mutating func set(_ key: String, _ value: JSONValue) throws {
         func string() throws -> String {
             guard let s = value.stringValue else { throw InputError("expected text, found \(value.kindName)") }
             return s
@@ -238,7 +238,7 @@ extension PromptSettings {
     }
 
     /// The value of a key as set, or nil when it is not set.
-    public func value(for key: String) -> JSONValue? {
+    package func value(for key: String) -> JSONValue? {
         switch key {
         case "description": description.isEmpty ? nil : .string(description)
         case "evalset": evalset.map { .string($0) }
@@ -256,7 +256,7 @@ extension PromptSettings {
     }
 
     /// Clears a key back to its default.
-    public mutating func unset(_ key: String) {
+    package mutating func unset(_ key: String) {
         switch key {
         case "description": description = ""
         case "evalset": evalset = nil
@@ -277,7 +277,7 @@ extension PromptSettings {
 extension PromptFile {
     /// What changed from `old` to this file, in a phrase: the settings that differ and the
     /// body's added and removed lines, e.g. `max_tokens: 4 → 8; body: +1 −1 lines`.
-    public func changes(from old: PromptFile) -> String {
+    package func changes(from old: PromptFile) -> String {
         var parts: [String] = []
         for key in PromptSettings.keys {
             let before = old.settings.value(for: key)

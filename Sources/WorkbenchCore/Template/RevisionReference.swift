@@ -1,18 +1,18 @@
 /// How a revision is named on the command line: `template/variant@N`; without `@N` the newest,
 /// and without `/variant` every variant of the template.
-public struct RevisionReference: Sendable, Hashable, CustomStringConvertible {
-    public var template: String
-    public var variant: String?
-    public var number: Int?
+package struct RevisionReference: Sendable, Hashable, CustomStringConvertible {
+    package var template: String
+    package var variant: String?
+    package var number: Int?
 
-    public init(template: String, variant: String? = nil, number: Int? = nil) {
+    package init(template: String, variant: String? = nil, number: Int? = nil) {
         self.template = template
         self.variant = variant
         self.number = number
     }
 
     /// Parses `template`, `template/variant` or `template/variant@N`.
-    public init(parsing text: String) throws {
+    package init(parsing text: String) throws {
         var rest = Substring(text)
         var number: Int?
         if let at = rest.lastIndex(of: "@") {
@@ -35,7 +35,7 @@ public struct RevisionReference: Sendable, Hashable, CustomStringConvertible {
         self.init(template: String(parts[0]), variant: parts.count == 2 ? String(parts[1]) : nil, number: number)
     }
 
-    public var description: String {
+    package var description: String {
         var text = template
         if let variant { text += "/" + variant }
         if let number { text += "@\(number)" }

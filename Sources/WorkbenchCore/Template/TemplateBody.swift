@@ -2,28 +2,28 @@
 ///
 /// `{{examples}}` and `{{context}}` are the slots few-shot and retrieval fill. When a slot is
 /// empty and stands alone on its line, the whole line goes, so a zero-shot prompt has no hole.
-public struct TemplateBody: Sendable, Hashable {
-    public enum Segment: Sendable, Hashable {
+package struct TemplateBody: Sendable, Hashable {
+    package enum Segment: Sendable, Hashable {
         case text(String)
         /// `standalone`: the placeholder is the only thing on its line.
         case variable(name: String, line: Int, standalone: Bool)
     }
 
-    public static let examplesSlot = "examples"
-    public static let contextSlot = "context"
-    public static let slots: Set<String> = [examplesSlot, contextSlot]
+    package static let examplesSlot = "examples"
+    package static let contextSlot = "context"
+    package static let slots: Set<String> = [examplesSlot, contextSlot]
 
-    public let source: String
-    public let segments: [Segment]
+    package let source: String
+    package let segments: [Segment]
 
     /// Parses `source`; `firstLine` is the line of the file on which it begins, for errors.
-    public init(_ source: String, firstLine: Int = 1) throws {
+    package init(_ source: String, firstLine: Int = 1) throws {
         self.source = source
         self.segments = try TemplateBody.parse(source, firstLine: firstLine)
     }
 
     /// The variables the body uses, in order of first use, slots included.
-    public var variables: [String] {
+    package var variables: [String] {
         var seen = Set<String>()
         var names: [String] = []
         for case .variable(let name, _, _) in segments where seen.insert(name).inserted {
@@ -33,16 +33,16 @@ public struct TemplateBody: Sendable, Hashable {
     }
 
     /// The variables a case must provide: everything but the slots.
-    public var caseVariables: [String] { variables.filter { !TemplateBody.slots.contains($0) } }
+    package var caseVariables: [String] { variables.filter { !TemplateBody.slots.contains($0) } }
 
-    public func line(of variable: String) -> Int? {
+    package func line(of variable: String) -> Int? {
         for case .variable(let name, let line, _) in segments where name == variable { return line }
         return nil
     }
 
     /// Fills the placeholders. Slots that are not given render empty; any other missing variable
     /// is an error naming it and its line.
-    public func render(_ values: [String: String]) throws -> String {
+    package func render(_ values: [String: String]) throws -> String {
         var out = ""
         out.reserveCapacity(source.utf8.count + 64)
         var dropLineBreak = false
@@ -78,7 +78,7 @@ public struct TemplateBody: Sendable, Hashable {
     /// The body with `slot` written in as `text` for good, every other placeholder kept: the
     /// prompt a few-shot rung sends, as one file. Nil when `text` holds a `{{`, which the body
     /// would read as a placeholder.
-    public func filling(_ slot: String, with text: String) -> TemplateBody? {
+    package func filling(_ slot: String, with text: String) -> TemplateBody? {
         guard !text.contains("{{") else { return nil }
         var source = ""
         for segment in segments {
@@ -167,7 +167,7 @@ public struct TemplateBody: Sendable, Hashable {
 
 extension StringProtocol {
     /// The text without leading and trailing spaces, tabs and line breaks.
-    public func trimmingWhitespace() -> String {
+    package func trimmingWhitespace() -> String {
         var start = startIndex
         var end = endIndex
         while start < end, self[start].isWhitespace { start = index(after: start) }

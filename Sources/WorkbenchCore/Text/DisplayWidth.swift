@@ -1,13 +1,13 @@
 /// How many terminal columns text takes: East Asian wide and full-width characters and emoji
 /// take two, combining marks and zero-width characters none, everything else one.
-public enum DisplayWidth {
-    public static func of(_ text: some StringProtocol) -> Int {
+package enum DisplayWidth {
+    package static func of(_ text: some StringProtocol) -> Int {
         var width = 0
         for character in text { width += of(character) }
         return width
     }
 
-    public static func of(_ character: Character) -> Int {
+    package static func of(_ character: Character) -> Int {
         guard let first = character.unicodeScalars.first else { return 0 }
         if character.unicodeScalars.count > 1 {
             // Emoji with a variation selector or joiner sequences show as one wide glyph.
@@ -17,7 +17,7 @@ public enum DisplayWidth {
         return of(first)
     }
 
-    public static func of(_ scalar: Unicode.Scalar) -> Int {
+    package static func of(_ scalar: Unicode.Scalar) -> Int {
         let v = scalar.value
         if v == 0 { return 0 }
         if v < 0x20 || (0x7F..<0xA0).contains(v) { return 0 }
@@ -43,7 +43,7 @@ public enum DisplayWidth {
     }
 
     /// `text` cut to at most `width` columns, with `…` when something was cut.
-    public static func truncate(_ text: String, to width: Int) -> String {
+    package static func truncate(_ text: String, to width: Int) -> String {
         if of(text) <= width { return text }
         guard width > 1 else { return width == 1 ? "…" : "" }
         var out = ""
@@ -58,7 +58,7 @@ public enum DisplayWidth {
     }
 
     /// `text` padded with spaces to `width` columns (on the left when `right` is set).
-    public static func pad(_ text: String, to width: Int, right: Bool = false) -> String {
+    package static func pad(_ text: String, to width: Int, right: Bool = false) -> String {
         let gap = max(0, width - of(text))
         let spaces = String(repeating: " ", count: gap)
         return right ? spaces + text : text + spaces

@@ -1,7 +1,7 @@
 /// Edit distances over any sequence of equatable items (characters, words).
-public enum EditDistance {
+package enum EditDistance {
     /// The Levenshtein distance: insertions, deletions and substitutions, each costing one.
-    public static func levenshtein<T: Equatable>(_ a: [T], _ b: [T]) -> Int {
+    package static func levenshtein<T: Equatable>(_ a: [T], _ b: [T]) -> Int {
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }
         var previous = Array(0...b.count)
@@ -18,7 +18,7 @@ public enum EditDistance {
     }
 
     /// The length of the longest common subsequence.
-    public static func longestCommonSubsequence<T: Equatable>(_ a: [T], _ b: [T]) -> Int {
+    package static func longestCommonSubsequence<T: Equatable>(_ a: [T], _ b: [T]) -> Int {
         if a.isEmpty || b.isEmpty { return 0 }
         var previous = [Int](repeating: 0, count: b.count + 1)
         var current = previous
@@ -33,9 +33,9 @@ public enum EditDistance {
 }
 
 /// "Did you mean …?" for mistyped commands, keys and names.
-public enum Suggest {
+package enum Suggest {
     /// The candidate closest to `word` by edit distance, if it is close enough to be a typo.
-    public static func nearest(to word: String, in candidates: some Sequence<String>) -> String? {
+    package static func nearest(to word: String, in candidates: some Sequence<String>) -> String? {
         let target = Array(word.lowercased())
         var best: (name: String, distance: Int)?
         for candidate in candidates {

@@ -1,15 +1,15 @@
 /// A line-by-line difference between two texts, as `diff -u` would show it.
-public struct LineDiff: Sendable, Equatable {
-    public enum Line: Sendable, Equatable {
+package struct LineDiff: Sendable, Equatable {
+    package enum Line: Sendable, Equatable {
         case same(String)
         case removed(String)
         case added(String)
     }
 
-    public let lines: [Line]
+    package let lines: [Line]
 
     /// Compares `old` and `new` by their longest common subsequence of lines.
-    public init(old: String, new: String) {
+    package init(old: String, new: String) {
         let a = old.lines().map(String.init)
         let b = new.lines().map(String.init)
         // Trim the common prefix and suffix first: edits are usually small.
@@ -50,12 +50,12 @@ public struct LineDiff: Sendable, Equatable {
         lines = result
     }
 
-    public var addedCount: Int { lines.count(where: { if case .added = $0 { true } else { false } }) }
-    public var removedCount: Int { lines.count(where: { if case .removed = $0 { true } else { false } }) }
-    public var isEmpty: Bool { addedCount == 0 && removedCount == 0 }
+    package var addedCount: Int { lines.count(where: { if case .added = $0 { true } else { false } }) }
+    package var removedCount: Int { lines.count(where: { if case .removed = $0 { true } else { false } }) }
+    package var isEmpty: Bool { addedCount == 0 && removedCount == 0 }
 
     /// Unified-diff hunks with `context` lines around each change, without the file header.
-    public func unified(context: Int = 3) -> [String] {
+    package func unified(context: Int = 3) -> [String] {
         var changed: [Int] = []
         for (index, line) in lines.enumerated() {
             if case .same = line { continue }
@@ -111,7 +111,7 @@ public struct LineDiff: Sendable, Equatable {
 extension StringProtocol {
     /// The lines of the text, split at `\n` and at `\r\n` (which Swift sees as one character,
     /// so splitting at `"\n"` alone leaves Windows files in one piece). Keeps empty lines.
-    public func lines() -> [SubSequence] {
+    package func lines() -> [SubSequence] {
         split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
     }
 }

@@ -3,9 +3,9 @@ import Foundation
 /// Comparing answers fairly: NFKC (so full-width ＡＢＣ１２３ is ABC123), case folded, punctuation
 /// dropped, whitespace collapsed; and splitting text into tokens that work with and without
 /// spaces between words.
-public enum TextNormalizer {
+package enum TextNormalizer {
     /// NFKC, lowercased, punctuation removed, runs of whitespace as one space, trimmed.
-    public static func normalize(_ text: String) -> String {
+    package static func normalize(_ text: String) -> String {
         // ASCII needs no compatibility mapping, and most answers are ASCII: skip the costly part.
         let compatible =
             text.utf8.allSatisfy { $0 < 0x80 }
@@ -54,7 +54,7 @@ public enum TextNormalizer {
     }
 
     /// Characters written without spaces between words: CJK ideographs, kana, hangul.
-    public static func isSpacelessScript(_ scalar: Unicode.Scalar) -> Bool {
+    package static func isSpacelessScript(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.value {
         case 0x3040...0x30FF, 0x31F0...0x31FF, 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xF900...0xFAFF, 0xFF66...0xFF9F,
             0xAC00...0xD7A3, 0x20000...0x2FFFD:
@@ -66,7 +66,7 @@ public enum TextNormalizer {
 
     /// Tokens of normalized text: words where words are spaced, single characters where the
     /// script has no spaces (so 配送が遅い and "late delivery" both score by meaningful units).
-    public static func tokens(_ text: String) -> [String] {
+    package static func tokens(_ text: String) -> [String] {
         var tokens: [String] = []
         var word = ""
         for scalar in normalize(text).unicodeScalars {

@@ -2,19 +2,19 @@ import Foundation
 
 /// chrF (Popović 2015): the F-score (β = 2) of character n-grams, n = 1…6, averaged over n,
 /// whitespace ignored.
-public struct ChrFScorer: PlainScorer {
-    public static let name = "chrf"
-    public static let isPassFail = false
+package struct ChrFScorer: PlainScorer {
+    package static let name = "chrf"
+    package static let isPassFail = false
 
-    public init() {}
+    package init() {}
 
-    public var baseline: ScorerBaseline { .trivialFloor }
+    package var baseline: ScorerBaseline { .trivialFloor }
 
-    public func score(_ output: String, expected: JSONValue, logprobs: [TokenLogprob]?) -> Score? {
+    package func score(_ output: String, expected: JSONValue, logprobs: [TokenLogprob]?) -> Score? {
         Score(value: ChrFScorer.chrF(output, expected.text))
     }
 
-    public static func chrF(_ hypothesis: String, _ reference: String, maxN: Int = 6, beta: Double = 2) -> Double {
+    package static func chrF(_ hypothesis: String, _ reference: String, maxN: Int = 6, beta: Double = 2) -> Double {
         let hyp = Array(hypothesis.filter { !$0.isWhitespace })
         let ref = Array(reference.filter { !$0.isWhitespace })
         if hyp.isEmpty && ref.isEmpty { return 1 }

@@ -1,15 +1,15 @@
 import Foundation
 
 /// The output, stripped of surrounding whitespace, equals the expected text.
-public struct ExactScorer: PlainScorer {
-    public static let name = "exact"
-    public static let isPassFail = true
+package struct ExactScorer: PlainScorer {
+    package static let name = "exact"
+    package static let isPassFail = true
 
-    public init() {}
+    package init() {}
 
-    public var baseline: ScorerBaseline { .answerSet { $0.trimmingWhitespace() } }
+    package var baseline: ScorerBaseline { .answerSet { $0.trimmingWhitespace() } }
 
-    public func score(_ output: String, expected: JSONValue, logprobs: [TokenLogprob]?) -> Score? {
+    package func score(_ output: String, expected: JSONValue, logprobs: [TokenLogprob]?) -> Score? {
         .pass(output.trimmingWhitespace() == expected.text.trimmingWhitespace())
     }
 }

@@ -2,20 +2,20 @@ import Foundation
 
 /// The output is JSON (the first object or array in it) and the listed fields equal the
 /// expected ones (strings compared normalized, numbers by value).
-public struct JSONFieldsScorer: Scorer {
-    public static let name = "json"
-    public static let isPassFail = true
-    public static let settingKeys = ["fields"]
+package struct JSONFieldsScorer: Scorer {
+    package static let name = "json"
+    package static let isPassFail = true
+    package static let settingKeys = ["fields"]
 
     /// Dotted paths that must be equal in the output's JSON and the expected JSON; empty means
     /// the whole value.
-    public var fields: [String]
+    package var fields: [String]
 
-    public init(fields: [String] = []) {
+    package init(fields: [String] = []) {
         self.fields = fields
     }
 
-    public init(settings: [String: JSONValue], labels: [String], field: String) throws {
+    package init(settings: [String: JSONValue], labels: [String], field: String) throws {
         self.init()
         guard let raw = settings["fields"] else { return }
         guard let items = raw.arrayValue, items.allSatisfy({ $0.stringValue != nil }) else {
@@ -31,12 +31,12 @@ public struct JSONFieldsScorer: Scorer {
         }
     }
 
-    public var settings: [String: JSONValue] {
+    package var settings: [String: JSONValue] {
         fields.isEmpty ? [:] : ["fields": .array(fields.map { .string($0) })]
     }
 
     /// Adds the share of valid answers each listed field was right in.
-    public func summarize(_ scored: [(score: Score, expected: JSONValue)], into summary: inout ScorerSummary) {
+    package func summarize(_ scored: [(score: Score, expected: JSONValue)], into summary: inout ScorerSummary) {
         var hits: [String: Int] = [:]
         var total = 0
         for (score, _) in scored {
@@ -49,7 +49,7 @@ public struct JSONFieldsScorer: Scorer {
             uniqueKeysWithValues: fields.map { ($0, Double(hits[$0] ?? 0) / Double(total)) })
     }
 
-    public func score(_ output: String, expected: JSONValue, logprobs: [TokenLogprob]?) -> Score? {
+    package func score(_ output: String, expected: JSONValue, logprobs: [TokenLogprob]?) -> Score? {
         guard let parsed = JSONFieldsScorer.extractJSON(output) else {
             return .pass(false, detail: ["valid": false])
         }
@@ -68,7 +68,7 @@ public struct JSONFieldsScorer: Scorer {
     }
 
     /// The first JSON object or array in `text` (models often wrap it in prose or code fences).
-    public static func extractJSON(_ text: String) -> JSONValue? {
+    package static func extractJSON(_ text: String) -> JSONValue? {
         if let whole = try? JSONValue(parsing: text.trimmingWhitespace()),
             whole.objectValue != nil || whole.arrayValue != nil
         {

@@ -2,31 +2,31 @@ import Foundation
 
 /// Classification: finds which label the output gives, even in a verbose answer, and compares it
 /// with the expected label. The detail records the label found (`predicted`), or none.
-public struct LabelScorer: Scorer {
-    public static let name = "label"
-    public static let isPassFail = true
-    public static let settingKeys = ["labels"]
+package struct LabelScorer: Scorer {
+    package static let name = "label"
+    package static let isPassFail = true
+    package static let settingKeys = ["labels"]
 
-    public let labels: [String]
+    package let labels: [String]
     private let normalizedLabels: [(label: String, normalized: String)]
 
-    public init(labels: [String]) {
+    package init(labels: [String]) {
         self.labels = labels
         self.normalizedLabels = labels.map { ($0, TextNormalizer.normalize($0)) }
     }
 
-    public init(settings: [String: JSONValue], labels: [String], field: String) throws {
+    package init(settings: [String: JSONValue], labels: [String], field: String) throws {
         self.init(labels: try LabelSettings.parse(settings, default: labels, field: field, scorer: Self.name))
     }
 
-    public var settings: [String: JSONValue] { LabelSettings.json(labels) }
-    public var baseline: ScorerBaseline { .predictedLabel(labels: labels) }
+    package var settings: [String: JSONValue] { LabelSettings.json(labels) }
+    package var baseline: ScorerBaseline { .predictedLabel(labels: labels) }
 
-    public func summarize(_ scored: [(score: Score, expected: JSONValue)], into summary: inout ScorerSummary) {
+    package func summarize(_ scored: [(score: Score, expected: JSONValue)], into summary: inout ScorerSummary) {
         LabelSettings.summarize(scored, labels: labels, into: &summary)
     }
 
-    public func score(_ output: String, expected: JSONValue, logprobs: [TokenLogprob]?) -> Score? {
+    package func score(_ output: String, expected: JSONValue, logprobs: [TokenLogprob]?) -> Score? {
         let predicted = predict(output)
         let expectedLabel = label(matching: expected.text) ?? expected.text
         return .pass(predicted == expectedLabel, detail: ["predicted": predicted.map { .string($0) } ?? .null])
@@ -39,7 +39,7 @@ public struct LabelScorer: Scorer {
 
     /// The label the output states: the whole output, else the label mentioned first (as a
     /// whole word where words are spaced, anywhere in text without spaces).
-    public func predict(_ output: String) -> String? {
+    package func predict(_ output: String) -> String? {
         let text = TextNormalizer.normalize(output)
         if let exact = normalizedLabels.first(where: { $0.normalized == text }) { return exact.label }
         var best: (label: String, position: String.Index, length: Int)?

@@ -1,15 +1,15 @@
 import Foundation
 
 /// One minus the character edit distance over the longer length, on normalized text.
-public struct LevenshteinScorer: PlainScorer {
-    public static let name = "levenshtein"
-    public static let isPassFail = false
+package struct LevenshteinScorer: PlainScorer {
+    package static let name = "levenshtein"
+    package static let isPassFail = false
 
-    public init() {}
+    package init() {}
 
-    public var baseline: ScorerBaseline { .trivialFloor }
+    package var baseline: ScorerBaseline { .trivialFloor }
 
-    public func score(_ output: String, expected: JSONValue, logprobs: [TokenLogprob]?) -> Score? {
+    package func score(_ output: String, expected: JSONValue, logprobs: [TokenLogprob]?) -> Score? {
         let a = Array(TextNormalizer.normalize(output))
         let b = Array(TextNormalizer.normalize(expected.text))
         let longest = max(a.count, b.count)

@@ -3,28 +3,28 @@ import Foundation
 /// Classification from log-probabilities: the probability the model gives each label at the
 /// first token where it answers, renormalized over the labels. Passes when the most probable
 /// label is the expected one; the detail keeps the probabilities for log-loss and calibration.
-public struct LogprobLabelScorer: Scorer {
-    public static let name = "logprob_label"
-    public static let isPassFail = true
-    public static let settingKeys = ["labels"]
-    public static let needsLogprobs = true
+package struct LogprobLabelScorer: Scorer {
+    package static let name = "logprob_label"
+    package static let isPassFail = true
+    package static let settingKeys = ["labels"]
+    package static let needsLogprobs = true
 
-    public let labels: [String]
+    package let labels: [String]
 
-    public init(labels: [String]) {
+    package init(labels: [String]) {
         self.labels = labels
     }
 
-    public init(settings: [String: JSONValue], labels: [String], field: String) throws {
+    package init(settings: [String: JSONValue], labels: [String], field: String) throws {
         self.init(labels: try LabelSettings.parse(settings, default: labels, field: field, scorer: Self.name))
     }
 
-    public var settings: [String: JSONValue] { LabelSettings.json(labels) }
-    public var baseline: ScorerBaseline { .predictedLabel(labels: labels) }
+    package var settings: [String: JSONValue] { LabelSettings.json(labels) }
+    package var baseline: ScorerBaseline { .predictedLabel(labels: labels) }
 
     /// Adds macro-F1 and the confusion matrix, and log-loss and calibration error from the
     /// probabilities.
-    public func summarize(_ scored: [(score: Score, expected: JSONValue)], into summary: inout ScorerSummary) {
+    package func summarize(_ scored: [(score: Score, expected: JSONValue)], into summary: inout ScorerSummary) {
         LabelSettings.summarize(scored, labels: labels, into: &summary)
         let probabilities = scored.compactMap { score, _ -> (confidence: Double, correct: Bool, pExpected: Double)? in
             guard let confidence = score.detail?["confidence"]?.doubleValue,
@@ -38,7 +38,7 @@ public struct LogprobLabelScorer: Scorer {
             confidences: probabilities.map(\.confidence), correct: probabilities.map(\.correct))
     }
 
-    public func score(_ output: String, expected: JSONValue, logprobs: [TokenLogprob]?) -> Score? {
+    package func score(_ output: String, expected: JSONValue, logprobs: [TokenLogprob]?) -> Score? {
         guard let logprobs, let distribution = LogprobLabelScorer.distribution(logprobs, labels: labels) else {
             return nil
         }
@@ -57,7 +57,7 @@ public struct LogprobLabelScorer: Scorer {
 
     /// Label probabilities from the top alternatives at the first generated token that is not
     /// whitespace: each alternative counts for the labels it begins. Nil when none does.
-    public static func distribution(_ logprobs: [TokenLogprob], labels: [String]) -> [String: Double]? {
+    package static func distribution(_ logprobs: [TokenLogprob], labels: [String]) -> [String: Double]? {
         let position = logprobs.first { !$0.token.trimmingWhitespace().isEmpty } ?? logprobs.first
         guard let position else { return nil }
         let normalizedLabels = labels.map { ($0, TextNormalizer.normalize($0)) }

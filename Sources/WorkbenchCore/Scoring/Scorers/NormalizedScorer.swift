@@ -1,15 +1,15 @@
 import Foundation
 
 /// Equal after NFKC, case folding, dropping punctuation and collapsing whitespace.
-public struct NormalizedScorer: PlainScorer {
-    public static let name = "normalized"
-    public static let isPassFail = true
+package struct NormalizedScorer: PlainScorer {
+    package static let name = "normalized"
+    package static let isPassFail = true
 
-    public init() {}
+    package init() {}
 
-    public var baseline: ScorerBaseline { .answerSet(form: TextNormalizer.normalize) }
+    package var baseline: ScorerBaseline { .answerSet(form: TextNormalizer.normalize) }
 
-    public func score(_ output: String, expected: JSONValue, logprobs: [TokenLogprob]?) -> Score? {
+    package func score(_ output: String, expected: JSONValue, logprobs: [TokenLogprob]?) -> Score? {
         .pass(TextNormalizer.normalize(output) == TextNormalizer.normalize(expected.text))
     }
 }

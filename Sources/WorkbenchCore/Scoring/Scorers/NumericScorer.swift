@@ -1,19 +1,19 @@
 import Foundation
 
 /// The first number in the output is within `tolerance` of the expected number.
-public struct NumericScorer: Scorer {
-    public static let name = "numeric"
-    public static let isPassFail = true
-    public static let settingKeys = ["tolerance"]
+package struct NumericScorer: Scorer {
+    package static let name = "numeric"
+    package static let isPassFail = true
+    package static let settingKeys = ["tolerance"]
 
     /// Allowed absolute difference.
-    public var tolerance: Double
+    package var tolerance: Double
 
-    public init(tolerance: Double = 0) {
+    package init(tolerance: Double = 0) {
         self.tolerance = tolerance
     }
 
-    public init(settings: [String: JSONValue], labels: [String], field: String) throws {
+    package init(settings: [String: JSONValue], labels: [String], field: String) throws {
         self.init()
         if let raw = settings["tolerance"] {
             guard let tolerance = raw.doubleValue, tolerance >= 0 else {
@@ -23,9 +23,9 @@ public struct NumericScorer: Scorer {
         }
     }
 
-    public var settings: [String: JSONValue] { ["tolerance": .number(tolerance)] }
+    package var settings: [String: JSONValue] { ["tolerance": .number(tolerance)] }
 
-    public func score(_ output: String, expected: JSONValue, logprobs: [TokenLogprob]?) -> Score? {
+    package func score(_ output: String, expected: JSONValue, logprobs: [TokenLogprob]?) -> Score? {
         let want = expected.doubleValue ?? NumericScorer.firstNumber(expected.text)
         guard let want else { return .pass(false) }
         guard let got = NumericScorer.firstNumber(output) else { return .pass(false, detail: ["found": .null]) }
@@ -33,7 +33,7 @@ public struct NumericScorer: Scorer {
     }
 
     /// The first number written in `text` (full-width digits and thousands separators allowed).
-    public static func firstNumber(_ text: String) -> Double? {
+    package static func firstNumber(_ text: String) -> Double? {
         let normalized = text.precomposedStringWithCompatibilityMapping
         let pattern = try! NSRegularExpression(pattern: #"-?\d[\d,]*(\.\d+)?([eE][-+]?\d+)?|-?\.\d+"#)
         guard let match = pattern.firstMatch(in: normalized, range: NSRange(normalized.startIndex..., in: normalized)),

@@ -1,21 +1,21 @@
 import Foundation
 
 /// The output matches the settings' regular expression.
-public struct RegexScorer: Scorer {
-    public static let name = "regex"
-    public static let isPassFail = true
-    public static let settingKeys = ["pattern"]
+package struct RegexScorer: Scorer {
+    package static let name = "regex"
+    package static let isPassFail = true
+    package static let settingKeys = ["pattern"]
 
     /// The pattern the output must match.
-    public let pattern: String
+    package let pattern: String
     private let expression: NSRegularExpression?
 
-    public init(pattern: String) {
+    package init(pattern: String) {
         self.pattern = pattern
         self.expression = try? NSRegularExpression(pattern: pattern)
     }
 
-    public init(settings: [String: JSONValue], labels: [String], field: String) throws {
+    package init(settings: [String: JSONValue], labels: [String], field: String) throws {
         guard let pattern = settings["pattern"]?.stringValue else {
             throw InputError(field: field + ".pattern", "the regex scorer needs a pattern")
         }
@@ -27,18 +27,18 @@ public struct RegexScorer: Scorer {
         self.init(pattern: pattern)
     }
 
-    public var settings: [String: JSONValue] { ["pattern": .string(pattern)] }
+    package var settings: [String: JSONValue] { ["pattern": .string(pattern)] }
 
     /// How long one output may take to match. A sound pattern matches a model's answer in
     /// microseconds; one that backtracks catastrophically would take years, holding the actor
     /// that also handles Ctrl-C.
-    public static let timeLimit = 0.5
+    package static let timeLimit = 0.5
 
-    public func score(_ output: String, expected: JSONValue, logprobs: [TokenLogprob]?) -> Score? {
+    package func score(_ output: String, expected: JSONValue, logprobs: [TokenLogprob]?) -> Score? {
         (try? checkedScore(output, expected: expected, logprobs: logprobs)) ?? .pass(false)
     }
 
-    public func checkedScore(_ output: String, expected: JSONValue, logprobs: [TokenLogprob]?) throws -> Score? {
+    package func checkedScore(_ output: String, expected: JSONValue, logprobs: [TokenLogprob]?) throws -> Score? {
         .pass(try matches(output, within: RegexScorer.timeLimit))
     }
 

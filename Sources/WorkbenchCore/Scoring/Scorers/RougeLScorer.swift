@@ -1,15 +1,15 @@
 import Foundation
 
 /// ROUGE-L: the F1 of the longest common subsequence of tokens.
-public struct RougeLScorer: PlainScorer {
-    public static let name = "rouge_l"
-    public static let isPassFail = false
+package struct RougeLScorer: PlainScorer {
+    package static let name = "rouge_l"
+    package static let isPassFail = false
 
-    public init() {}
+    package init() {}
 
-    public var baseline: ScorerBaseline { .trivialFloor }
+    package var baseline: ScorerBaseline { .trivialFloor }
 
-    public func score(_ output: String, expected: JSONValue, logprobs: [TokenLogprob]?) -> Score? {
+    package func score(_ output: String, expected: JSONValue, logprobs: [TokenLogprob]?) -> Score? {
         let predicted = TextNormalizer.tokens(output)
         let reference = TextNormalizer.tokens(expected.text)
         if predicted.isEmpty && reference.isEmpty { return Score(value: 1) }

@@ -2,28 +2,28 @@ import Foundation
 
 /// A model-graded rubric: a judge model reads the task input, the reference answer, the answer to
 /// grade and the rubric, and answers with a grade from 1 to 5, mapped to 0…1.
-public struct RubricScorer: JudgedScorer {
-    public static let name = "rubric"
-    public static let isPassFail = false
-    public static let settingKeys = ["rubric"]
+package struct RubricScorer: JudgedScorer {
+    package static let name = "rubric"
+    package static let isPassFail = false
+    package static let settingKeys = ["rubric"]
 
     /// What the judge checks.
-    public var rubric: String
+    package var rubric: String
 
-    public init(rubric: String) {
+    package init(rubric: String) {
         self.rubric = rubric
     }
 
-    public init(settings: [String: JSONValue], labels: [String], field: String) throws {
+    package init(settings: [String: JSONValue], labels: [String], field: String) throws {
         guard let rubric = settings["rubric"]?.stringValue, !rubric.trimmingWhitespace().isEmpty else {
             throw InputError(field: field + ".rubric", "the rubric scorer needs the criteria a judge checks")
         }
         self.init(rubric: rubric)
     }
 
-    public var settings: [String: JSONValue] { ["rubric": .string(rubric)] }
+    package var settings: [String: JSONValue] { ["rubric": .string(rubric)] }
 
-    public func judgement(input: String, expected: JSONValue, output: String) -> Judgement {
+    package func judgement(input: String, expected: JSONValue, output: String) -> Judgement {
         Judgement(
             prompt: """
                 You are grading an answer against a rubric.
@@ -43,14 +43,14 @@ public struct RubricScorer: JudgedScorer {
             maxTokens: 4, temperature: 0, stop: ["\n"])
     }
 
-    public func grade(_ judgeAnswer: String) -> Score? {
+    package func grade(_ judgeAnswer: String) -> Score? {
         guard let digit = judgeAnswer.first(where: { ("1"..."5").contains($0) }), let grade = Int(String(digit)) else {
             return nil
         }
         return Score(value: Double(grade - 1) / 4, detail: ["grade": .number(Double(grade))])
     }
 
-    public func ungraded(_ judgeAnswer: String) -> String {
+    package func ungraded(_ judgeAnswer: String) -> String {
         "the judge gave no grade from 1 to 5 (it said \"\(judgeAnswer.prefix(40))\")"
     }
 }

@@ -1,19 +1,19 @@
 import Foundation
 
 /// The F1 of shared tokens (words, or characters in text without spaces), SQuAD-style.
-public struct TokenF1Scorer: PlainScorer {
-    public static let name = "token_f1"
-    public static let isPassFail = false
+package struct TokenF1Scorer: PlainScorer {
+    package static let name = "token_f1"
+    package static let isPassFail = false
 
-    public init() {}
+    package init() {}
 
-    public var baseline: ScorerBaseline { .trivialFloor }
+    package var baseline: ScorerBaseline { .trivialFloor }
 
-    public func score(_ output: String, expected: JSONValue, logprobs: [TokenLogprob]?) -> Score? {
+    package func score(_ output: String, expected: JSONValue, logprobs: [TokenLogprob]?) -> Score? {
         Score(value: TokenF1Scorer.f1(TextNormalizer.tokens(output), TextNormalizer.tokens(expected.text)))
     }
 
-    public static func f1(_ predicted: [String], _ reference: [String]) -> Double {
+    package static func f1(_ predicted: [String], _ reference: [String]) -> Double {
         if predicted.isEmpty && reference.isEmpty { return 1 }
         guard !predicted.isEmpty, !reference.isEmpty else { return 0 }
         var counts: [String: Int] = [:]
