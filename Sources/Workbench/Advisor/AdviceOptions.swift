@@ -152,13 +152,17 @@ public struct IncompleteRung: Error, Sendable, CustomStringConvertible {
     /// Why the first failure named failed, which decides the exit code.
     public var cause: UnansweredRequests.Cause = .runtime
 
-    public var description: String {
-        "\(failed) of \(planned) requests of the \(rung) rung got no answer\(firstError.map { " (the first: \($0))" } ?? ""); a rung scored on fewer cases than the others would bias the advice, so none is given; the runs made so far are kept, and pwb advise again asks only what is missing"
+    public var message: Message {
+        "\(failed) of \(planned) requests of the \(rung) rung got no answer\(firstError.map { " (the first: \($0))" } ?? ""); a rung scored on fewer cases than the others would bias the advice, so none is given; the runs made so far are kept, and \(command: "advise") again asks only what is missing"
     }
+
+    public var description: String { message.description }
 }
 
 extension IncompleteRung: ExitCoded {
     public var exitCode: Int32 { cause.exitCode }
+
+    public func sentence(wording: (Message) -> String) -> String { wording(message) }
 }
 
 extension EvalOptions {

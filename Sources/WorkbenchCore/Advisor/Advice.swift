@@ -91,9 +91,9 @@ public struct Advice: Sendable, Hashable, Codable {
     /// A step that measured nothing, and why.
     public struct Skipped: Sendable, Hashable, Codable {
         public var title: String
-        public var reason: String
+        public var reason: Message
 
-        public init(title: String, reason: String) {
+        public init(title: String, reason: Message) {
             self.title = title
             self.reason = reason
         }
@@ -127,10 +127,10 @@ public struct Advice: Sendable, Hashable, Codable {
         public var variant: String
         public var draws: Int
         public var maxShots: Int
-        public var limitedBy: String
+        public var limitedBy: Message
         public var points: [FewShotPoint]
 
-        public init(variant: String, draws: Int, maxShots: Int, limitedBy: String, points: [FewShotPoint]) {
+        public init(variant: String, draws: Int, maxShots: Int, limitedBy: Message, points: [FewShotPoint]) {
             self.variant = variant
             self.draws = draws
             self.maxShots = maxShots
@@ -252,7 +252,7 @@ public struct Advice: Sendable, Hashable, Codable {
         public var requestBudget: Int
         public var rounds: [Round] = []
         /// Why it stopped: settled, every dev case scored, or the budget spent.
-        public var ended: String = ""
+        public var ended: Message = ""
 
         public init(requestBudget: Int) {
             self.requestBudget = requestBudget
@@ -415,7 +415,7 @@ public struct Advice: Sendable, Hashable, Codable {
     }
 
     /// Why the step titled `title` measured nothing; nil when it measured something or did not run.
-    public func skipped(_ title: String) -> String? {
+    public func skipped(_ title: String) -> Message? {
         for case .skipped(let skipped) in steps where skipped.title == title { return skipped.reason }
         return nil
     }

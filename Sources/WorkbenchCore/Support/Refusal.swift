@@ -20,8 +20,8 @@ extension Refusal: ExitCoded {
 
 /// Text that names settings and commands for the interface to word: written with string
 /// interpolation, `"choose another \(setting: "split")"`.
-public struct Message: Sendable, Equatable, ExpressibleByStringInterpolation, CustomStringConvertible {
-    public enum Part: Sendable, Equatable {
+public struct Message: Sendable, Hashable, ExpressibleByStringInterpolation, CustomStringConvertible {
+    public enum Part: Sendable, Hashable {
         case text(String)
         /// A setting of the request, by its name (`split`, `shots`).
         case setting(String)
@@ -32,7 +32,7 @@ public struct Message: Sendable, Equatable, ExpressibleByStringInterpolation, Cu
     public var parts: [Part]
 
     public init(stringLiteral value: String) {
-        parts = [.text(value)]
+        parts = value.isEmpty ? [] : [.text(value)]
     }
 
     public init(stringInterpolation: StringInterpolation) {
@@ -45,16 +45,28 @@ public struct Message: Sendable, Equatable, ExpressibleByStringInterpolation, Cu
         public init(literalCapacity: Int, interpolationCount: Int) {}
 
         public mutating func appendLiteral(_ literal: String) {
-            if !literal.isEmpty { parts.append(.text(literal)) }
+            append(literal)
         }
 
         public mutating func appendInterpolation(_ value: some Any) {
-            parts.append(.text(String(describing: value)))
+            append(String(describing: value))
         }
 
         /// Another message, its settings and commands kept as such.
         public mutating func appendInterpolation(_ message: Message) {
-            parts += message.parts
+            for part in message.parts {
+                if case .text(let text) = part { append(text) } else { parts.append(part) }
+            }
+        }
+
+        /// Text joins the text before it, so a message equals the same words written another way.
+        mutating func append(_ text: String) {
+            guard !text.isEmpty else { return }
+            if case .text(let before)? = parts.last {
+                parts[parts.count - 1] = .text(before + text)
+            } else {
+                parts.append(.text(text))
+            }
         }
 
         public mutating func appendInterpolation(setting name: String) {
