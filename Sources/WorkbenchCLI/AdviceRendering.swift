@@ -64,7 +64,9 @@ enum AdviceRendering {
         return "Advice\(id) for \(advice.template) on \(advice.evalset) (dev)"
     }
 
-    static func lines(_ advice: Advice) -> [String] {
+    /// The advice as lines of text; `wording` words the settings and commands its messages name
+    /// (the command line's way unless the REPL asks for its own).
+    static func lines(_ advice: Advice, wording: (Message) -> String = CLI.worded) -> [String] {
         var lines = [
             "\(title(advice)) · model \(advice.model)"
                 + (advice.reader.map { " · " + ReportRendering.readerLabel($0) } ?? "")
@@ -95,7 +97,11 @@ enum AdviceRendering {
         }
 
         for (number, step) in advice.steps.enumerated() {
-            lines += ["", "\(number + 1). \(step.title)"] + self.step(step, advice: advice).map { "   " + $0 }
+            lines +=
+                ["", "\(number + 1). \(step.title)"]
+                + self.step(step, advice: advice, wording: wording).map {
+                    "   " + $0
+                }
         }
 
         if let table = ladder(advice) {
@@ -108,12 +114,12 @@ enum AdviceRendering {
 
         if let projection = advice.projection {
             lines += ["", "Scenario, not measured: the few-shot learning curve"]
-            lines += scenario(projection, advice: advice).map { "   " + $0 }
+            lines += scenario(projection, advice: advice, wording: wording).map { "   " + $0 }
         }
 
         if let followUp = advice.followUp {
             lines += ["", "Follow-up: the contenders scored on more dev cases while the decision was open"]
-            lines += followUpLines(followUp).map { "   " + $0 }
+            lines += followUpLines(followUp, wording: wording).map { "   " + $0 }
         }
         if let (decision, rungs) = advice.finalDecision {
             let chosen = rungs[decision.chosen]
@@ -125,23 +131,23 @@ enum AdviceRendering {
                     "  Against the best, \(rungs[decision.best].label): \(Advice.gap(near)) on \(near.pairs) shared cases."
                 )
             }
-            lines += advice.reasons.map { "  " + $0 }
+            lines += advice.reasons.map { "  " + wording($0) }
             let next = advice.next
-            if !next.isEmpty { lines += ["Next:"] + next.map { "  " + $0 } }
+            if !next.isEmpty { lines += ["Next:"] + next.map { "  " + wording($0) } }
             lines += ["", "The rule: " + advice.rule]
         }
         lines += [
             "",
-            "Measured in \(Advice.duration(advice.elapsedSeconds)).\(advice.id.map { " pwb advise --show \($0) prints this again." } ?? "")",
+            "Measured in \(Advice.duration(advice.elapsedSeconds)).\(advice.id.map { " \(wording("\(command: "advise --show \($0)")")) prints this again." } ?? "")",
         ]
         return lines
     }
 
     /// One step of the ladder: what it measured, or why it measured nothing.
-    static func step(_ step: AdviceStep, advice: Advice) -> [String] {
+    static func step(_ step: AdviceStep, advice: Advice, wording: (Message) -> String = CLI.worded) -> [String] {
         switch step {
         case .skipped(let skipped):
-            return ["skipped: \(skipped.reason)."]
+            return ["skipped: \(wording(skipped.reason))."]
         case .zeroShot(let zeroShot):
             var table = Table([
                 .init("VARIANT"), .init("SCORE [95% CI]"), .init("PROMPT TOK", right: true),
@@ -171,7 +177,7 @@ enum AdviceRendering {
                 ])
             }
             lines += table.render()
-            lines.append("tried k up to \(fewShot.maxShots), limited by \(fewShot.limitedBy)")
+            lines.append("tried k up to \(fewShot.maxShots), limited by \(wording(fewShot.limitedBy))")
             return lines
         case .retrieval(let retrieval):
             return [
@@ -179,13 +185,13 @@ enum AdviceRendering {
                 "against zero-shot: \(comparison(retrieval.comparison, adjusted: false))",
             ]
         case .fineTuning(let tuned):
-            return fineTuned(tuned, advice: advice)
+            return fineTuned(tuned, advice: advice, wording: wording)
         }
     }
 
     /// Fine-tuning measured: the adapters trained here, a provider's job, or a served model; and
     /// what the tuned rung saves against the rung chosen without it.
-    static func fineTuned(_ tuned: Advice.FineTuned, advice: Advice) -> [String] {
+    static func fineTuned(_ tuned: Advice.FineTuned, advice: Advice, wording: (Message) -> String) -> [String] {
         var lines: [String] = []
         if let job = tuned.job {
             lines.append(
@@ -208,28 +214,35 @@ enum AdviceRendering {
             if let volume = advice.volumePerMonth, volume > 0 {
                 text += String(format: " (%.1f months at the given volume)", breakEven / volume)
             }
-            lines.append(text + (advice.value == nil ? "; cost only: quality counts with --value" : ""))
+            lines.append(
+                text + (advice.value == nil ? wording("; cost only: quality counts with \(setting: "value")") : ""))
         } else if let saving = tuned.savingPerRequest, saving <= 0, let alternative = tuned.alternative {
             lines.append(
                 "no break-even: it costs \(advice.money(-saving)) more per request than \(alternative), so its one-off cost is never paid back"
             )
         } else if advice.fineTuneCostUSD == nil && tuned.adapters.isEmpty && tuned.job == nil {
-            lines.append("one-off cost: unknown (--finetune-cost USD states it; with prices it sets the break-even)")
+            lines.append(
+                wording(
+                    "one-off cost: unknown (\(setting: "finetune-cost") USD states it; with prices it sets the break-even)"
+                ))
         } else if advice.prices == nil && tuned.job != nil {
             lines.append(
-                "no break-even: the job's cost is in dollars and, without --price-in/--price-out, requests are costed in compute time"
+                wording(
+                    "no break-even: the job's cost is in dollars and, without \(setting: "price-in")/\(setting: "price-out"), requests are costed in compute time"
+                )
             )
         }
         return lines
     }
 
     /// The follow-up's rounds: the cases, the contenders, the requests; and why it ended.
-    static func followUpLines(_ followUp: Advice.FollowUp) -> [String] {
+    static func followUpLines(_ followUp: Advice.FollowUp, wording: (Message) -> String) -> [String] {
         var lines = followUp.rounds.map { round in
             "\(round.cases) cases: \(round.contenders.joined(separator: ", ")) (\(round.requests) requests)"
         }
         let spent = followUp.rounds.map(\.requests).reduce(0, +)
-        lines.append("\(spent) of \(followUp.requestBudget) requests spent; it ended because \(followUp.ended)")
+        lines.append(
+            "\(spent) of \(followUp.requestBudget) requests spent; it ended because \(wording(followUp.ended))")
         return lines
     }
 
@@ -266,10 +279,10 @@ enum AdviceRendering {
     }
 
     /// The learning curve as a scenario: its fit, its check, and how far it may be read.
-    static func scenario(_ projection: Projection, advice: Advice) -> [String] {
+    static func scenario(_ projection: Projection, advice: Advice, wording: (Message) -> String) -> [String] {
         let ks = projection.points.map { String($0.k) }.joined(separator: ", ")
         guard let curve = projection.curve else {
-            return ["no curve: \(projection.distrust ?? "too few points")."]
+            return ["no curve: \(projection.distrust.map(wording) ?? "too few points")."]
         }
         var lines = [
             "\(curve.formula), fitted to k = \(ks) (random draws averaged; k = 0 is the best zero-shot variant, chosen on the same cases, so a little high)"
@@ -280,7 +293,7 @@ enum AdviceRendering {
             )
         }
         if let distrust = projection.distrust {
-            lines.append("not to be believed: \(distrust).")
+            lines.append("not to be believed: \(wording(distrust)).")
             return lines
         }
         if let supported = projection.supportedUpTo {

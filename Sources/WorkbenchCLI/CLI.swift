@@ -99,7 +99,7 @@ enum CLI {
     }
 
     /// A message from below in the command line's words: settings as options, commands as `pwb` lines.
-    static func worded(_ message: Message) -> String {
+    nonisolated static func worded(_ message: Message) -> String {
         message.worded(setting: { "--" + $0 }, command: { "pwb " + $0 })
     }
 }

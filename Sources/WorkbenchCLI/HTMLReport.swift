@@ -68,8 +68,8 @@ enum HTMLReport {
 
         if let (decision, ladder) = advice.finalDecision {
             let chosen = ladder[decision.chosen]
-            let reasons = advice.reasons.map { "<li>\(escape($0))</li>" }
-            let next = advice.next.map { "<li>\(escape($0))</li>" }
+            let reasons = advice.reasons.map { "<li>\(escape(CLI.worded($0)))</li>" }
+            let next = advice.next.map { "<li>\(escape(CLI.worded($0)))</li>" }
             var box = [
                 "<div class=\"recommendation\"><h2>Recommendation: \(escape(chosen.label))</h2>",
                 "<p class=\"score\">\(escape(AdviceRendering.verdict(decision))): \(escape(AdviceRendering.interval(chosen.interval)))</p>",

@@ -35,6 +35,12 @@ final class REPL {
         if code != 0 { throw Silent(code: code) }
     }
 
+    /// A message from below in the REPL's words: settings by their names, commands as they are
+    /// typed at its prompt (without `pwb`).
+    nonisolated static func worded(_ message: Message) -> String {
+        message.worded(setting: { $0 }, command: { $0 })
+    }
+
     init(session: Session, interactive: Bool) {
         self.session = session
         self.interactive = interactive

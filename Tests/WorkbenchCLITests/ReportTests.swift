@@ -96,6 +96,29 @@ struct AdviceRenderingTests {
         #expect(text.contains("no scenario for fine-tuning: the curve is checked up to about k = 15"))
         #expect(!text.contains("fine-tuned (projected)"))
     }
+
+    /// A curve measured at one k only: the advisor says why it is not to be believed and which
+    /// setting measures more.
+    static let tooFewPoints = Projection.project([(0, SampleAdvice.passes(20))], target: 0.8, trainSize: 64)
+
+    @Test func theREPLWordsTheAdvisorsSettingByItsName() throws {
+        let distrust = try #require(Self.tooFewPoints.distrust)
+        let worded = REPL.worded(distrust)
+        #expect(!worded.contains("--"))
+        #expect(worded.hasSuffix("(a larger max-shots measures more)"))
+        let lines = AdviceRendering.scenario(Self.tooFewPoints, advice: SampleAdvice.advice, wording: REPL.worded)
+        #expect(lines == ["no curve: \(worded)."])
+    }
+
+    @Test func theCommandLineWordsTheSameMessageAsBefore() throws {
+        let distrust = try #require(Self.tooFewPoints.distrust)
+        let expected =
+            "a curve needs scores at \(LearningCurve.minimumPoints) or more different k, and 1 were measured (a larger --max-shots measures more)"
+        #expect(CLI.worded(distrust) == expected)
+        // Stored advice keeps the command line's wording, as it always has.
+        let stored = String(decoding: try JSONEncoder().encode(Self.tooFewPoints), as: UTF8.self)
+        #expect(stored.contains(#""distrust":"\#(expected)""#))
+    }
 }
 
 struct HTMLReportTests {

@@ -128,10 +128,12 @@ struct DecisionRuleTests {
         // The paired test by betting on (a − b + 1) / 2 against (1 − 0.02) / 2, the cases in their
         // hashed order: as a Python port of bettingUpperTest and Outcomes.order computes it.
         #expect(near.cheaper && !near.shown && abs(near.p - 0.38227160384248793) < 1e-12)
-        #expect(advice.reasons[0].contains("0.500 short"))
-        #expect(advice.reasons.contains { $0.contains("no cheaper rung showed it is at most 0.020 worse") })
-        #expect(advice.reasons.contains { $0.hasPrefix("What it costs: +260 prompt tokens per request") })
-        #expect(advice.next.first == "Confirm on the held-out test split (pwb eval --split test) before shipping.")
+        #expect(advice.reasons[0].description.contains("0.500 short"))
+        #expect(advice.reasons.contains { $0.description.contains("no cheaper rung showed it is at most 0.020 worse") })
+        #expect(advice.reasons.contains { $0.description.hasPrefix("What it costs: +260 prompt tokens per request") })
+        #expect(
+            advice.next.first == "Confirm on the held-out test split (\(command: "eval --split test")) before shipping."
+        )
     }
 
     @Test func aCheaperRungThatShowsItIsWithinTheMarginIsChosen() throws {
@@ -142,7 +144,7 @@ struct DecisionRuleTests {
         let near = try #require(decision.tests[1].againstBest)
         #expect(near.shown && abs(near.p - 0.006477639377772006) < 1e-12)
         #expect(abs(near.difference + 1.0 / 80) < 1e-12)
-        #expect(advice.reasons.contains { $0.contains("4-shot random #1 is cheaper than 8-shot similar") })
+        #expect(advice.reasons.contains { $0.description.contains("4-shot random #1 is cheaper than 8-shot similar") })
         #expect(!decision.open)
     }
 
@@ -156,7 +158,7 @@ struct DecisionRuleTests {
         #expect(decision.best == 1 && decision.chosen == 1)
         #expect(decision.verdict == .undecided)
         #expect(decision.contenders == [1, 0] && decision.open)
-        #expect(advice.next.first?.contains("The decision is still open") == true)
+        #expect(advice.next.first?.description.contains("The decision is still open") == true)
         #expect(advice.casesNeeded != nil)
     }
 
@@ -177,8 +179,8 @@ struct DecisionRuleTests {
         let four = Self.rung(.fewShot(k: 4, selection: .random), "4-shot random #1", 45, tokens: 160, examples: 4)
         let advice = Self.advice([zero, four], rule: Self.rule(baseline: 0.5))
         #expect(advice.decision?.verdict == .atBaseline)
-        #expect(advice.reasons.contains { $0.contains("the model cannot do this task as asked") })
-        #expect(advice.next.first?.contains("larger model") == true)
+        #expect(advice.reasons.contains { $0.description.contains("the model cannot do this task as asked") })
+        #expect(advice.next.first?.description.contains("larger model") == true)
         let above = Self.advice(
             [zero, Self.rung(.fewShot(k: 4, selection: .random), "4-shot", 60, tokens: 160)],
             rule: Self.rule(baseline: 0.5))
@@ -201,7 +203,7 @@ struct DecisionRuleTests {
         let yearly = CostModel(prices: Prices(inputPerMillion: 1, outputPerMillion: 2), volumePerMonth: 1000)
         #expect(yearly.order(Self.fourShot, unpaid), "$30 over 12,000 requests is more than 120 tokens each")
         let advice = Self.advice([Self.zeroShot, Self.fourShot, tuned], rule: Self.rule(margin: 0.10, cost: prices))
-        #expect(advice.reasons.contains { $0.contains("a one-off $30.00 to train, already paid") })
+        #expect(advice.reasons.contains { $0.description.contains("a one-off $30.00 to train, already paid") })
     }
 
     @Test func rungsWhoseEveryRequestFailedAreLeftOut() throws {
@@ -274,7 +276,7 @@ struct ProjectionTests {
         let jump = { (k: Int) in k == 8 ? 0.95 : 0.4 + 0.05 * log2(Double(k + 1)) }
         let missed = Projection.project(Self.series(jump), target: 0.9, trainSize: 80)
         #expect(!missed.trusted)
-        #expect(missed.distrust?.contains("fitted without k = 8") == true)
+        #expect(missed.distrust?.description.contains("fitted without k = 8") == true)
         #expect(missed.examplesToReach == nil && missed.atTrainSize == nil)
     }
 }

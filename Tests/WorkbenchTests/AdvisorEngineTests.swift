@@ -25,8 +25,8 @@ import WorkbenchStore
         #expect(fewShot.points.map(\.k) == [1, 2, 4], "k up to the 4 train cases")
         #expect(fewShot.points.allSatisfy { $0.randomMean == 1 })
         #expect(fewShot.limitedBy == "the 4 train cases")
-        #expect(advice.skipped("Retrieval")?.contains("has no {{context}} slot") == true)
-        #expect(advice.skipped("Fine-tuning")?.hasPrefix("not measured") == true)
+        #expect(advice.skipped("Retrieval")?.description.contains("has no {{context}} slot") == true)
+        #expect(advice.skipped("Fine-tuning")?.description.hasPrefix("not measured") == true)
         #expect(!advice.rungs.contains { $0.kind == .fineTuned }, "a projection is never a rung")
         // Two labels, four each in the 8 dev cases: the baseline is 0.5, and zero-shot is at it.
         #expect(advice.baseline?.rate == 0.5)
@@ -39,7 +39,7 @@ import WorkbenchStore
         #expect(try PromptFile(parsing: file).body.caseVariables == ["text"])
         #expect(decision.verdict == .undecided, "8 of 8 is not enough to show a score above 0.9")
         #expect(advice.followUp == nil, "every dev case is scored already: nothing to follow up")
-        #expect(advice.next.first?.hasPrefix("The decision is still open") == true)
+        #expect(advice.next.first?.description.hasPrefix("The decision is still open") == true)
         // Runs are ordinary stored runs; the advice is stored and reads back the same.
         let runs = try work.workspace.store.runListings(limit: 100)
         #expect(runs.count == 2 + 3 * 3)
@@ -159,7 +159,8 @@ import WorkbenchStore
         let cramped = try await tiny.workspace.advise(
             options.with { $0.template = "sentiment" }, environment: tiny.environment)
         #expect(
-            cramped.skipped("Few-shot examples")?.hasPrefix("the context is too small for even one example") == true)
+            cramped.skipped("Few-shot examples")?.description.hasPrefix("the context is too small for even one example")
+                == true)
     }
 
     @Test func refusesBadNumbersBeforeAnyRequest() async throws {

@@ -274,7 +274,7 @@ import WorkbenchStore
         let generated = work.completions.filter { $0.json?["n_predict"] == 3 }
         #expect(generated.count == check.entries.count * 8)
         #expect(advice.finalDecision?.rungs.allSatisfy { $0.interval.estimate == 0 } == true)
-        #expect(advice.reasons.contains { $0.contains("The generated scores decide") })
+        #expect(advice.reasons.contains { $0.description.contains("The generated scores decide") })
         let stored = try work.workspace.advice(id: advice.id)
         #expect(stored.reader == .oneToken && stored.readerCheck?.entries == advice.readerCheck?.entries)
     }

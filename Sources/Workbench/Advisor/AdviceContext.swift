@@ -11,7 +11,7 @@ final class AdviceContext {
     let options: AdviceOptions
     let environment: [String: String]
     let stop: StopRequest?
-    let notes: (String) -> Void
+    let notes: (Message) -> Void
     let progress: ((AdviceProgress) -> Void)?
     /// Every evaluation of the ladder starts from this one: the eval set, the dev cases per rung,
     /// the model, the seed, the reader.
@@ -42,7 +42,7 @@ final class AdviceContext {
 
     init(
         workspace: Workspace, options: AdviceOptions, base: EvalOptions, evalset: LoadedEvalSet, devCases: Int,
-        train: [StoredCase], environment: [String: String], stop: StopRequest?, notes: @escaping (String) -> Void,
+        train: [StoredCase], environment: [String: String], stop: StopRequest?, notes: @escaping (Message) -> Void,
         progress: ((AdviceProgress) -> Void)?
     ) {
         self.workspace = workspace
@@ -73,7 +73,7 @@ final class AdviceContext {
         -> [EvalReport]
     {
         let reports = try await workspace.evaluate(
-            evaluations.map(\.options), environment: environment, stop: stop, notes: notes,
+            evaluations.map(\.options), environment: environment, stop: stop, notes: { notes(Message($0)) },
             progress: progress.map { callback in { callback(AdviceProgress(rung: label, eval: $0)) } })
         for (evaluation, report) in zip(evaluations, reports) {
             if let unanswered = try workspace.unansweredRequests(in: report) {

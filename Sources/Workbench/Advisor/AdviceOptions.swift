@@ -152,13 +152,17 @@ package struct IncompleteRung: Error, Sendable, CustomStringConvertible {
     /// Why the first failure named failed, which decides the exit code.
     package var cause: UnansweredRequests.Cause = .runtime
 
-    package var description: String {
-        "\(failed) of \(planned) requests of the \(rung) rung got no answer\(firstError.map { " (the first: \($0))" } ?? ""); a rung scored on fewer cases than the others would bias the advice, so none is given; the runs made so far are kept, and pwb advise again asks only what is missing"
+    package var message: Message {
+        "\(failed) of \(planned) requests of the \(rung) rung got no answer\(firstError.map { " (the first: \($0))" } ?? ""); a rung scored on fewer cases than the others would bias the advice, so none is given; the runs made so far are kept, and \(command: "advise") again asks only what is missing"
     }
+
+    package var description: String { message.description }
 }
 
 extension IncompleteRung: ExitCoded {
     package var exitCode: Int32 { cause.exitCode }
+
+    package func sentence(wording: (Message) -> String) -> String { wording(message) }
 }
 
 extension EvalOptions {

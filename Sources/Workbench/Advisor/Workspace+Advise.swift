@@ -13,7 +13,7 @@ extension Workspace {
     /// advice is stored too.
     package func advise(
         _ options: AdviceOptions, environment: [String: String], stop: StopRequest? = nil,
-        notes: @escaping (String) -> Void = { _ in }, progress: ((AdviceProgress) -> Void)? = nil
+        notes: @escaping (Message) -> Void = { _ in }, progress: ((AdviceProgress) -> Void)? = nil
     ) async throws -> Advice {
         let configured = try runtimeConfiguration(environment: environment).select(options.model)
         try options.check(configuredModel: configured)
@@ -22,7 +22,7 @@ extension Workspace {
         let followUpBudget = options.followUpRequests ?? 10 * max(0, context.devCases - options.budget)
         if followUpBudget > 0 && context.devCases > options.budget {
             notes(
-                "pwb: while the decision is open, up to \(followUpBudget) more requests score the contenders on more of the \(context.devCases) dev cases (--follow-up N)"
+                "pwb: while the decision is open, up to \(followUpBudget) more requests score the contenders on more of the \(context.devCases) dev cases (\(setting: "follow-up") N)"
             )
         }
         var steps: [AdviceStep] = []
@@ -101,7 +101,7 @@ extension Workspace {
     /// The shared state the ladder's steps start from.
     private func adviceContext(
         _ options: AdviceOptions, environment: [String: String], stop: StopRequest?,
-        notes: @escaping (String) -> Void, progress: ((AdviceProgress) -> Void)?
+        notes: @escaping (Message) -> Void, progress: ((AdviceProgress) -> Void)?
     ) throws -> AdviceContext {
         let revisions = try revisions(for: EvalOptions(template: options.template))
         var base = EvalOptions(template: options.template)
@@ -165,7 +165,8 @@ extension Workspace {
             settled
             ? "the decision settled"
             : allScored
-                ? "every dev case was scored" : "the request budget (--follow-up) would not pay for another round"
+                ? "every dev case was scored"
+                : "the request budget (\(setting: "follow-up")) would not pay for another round"
         return (decision, record)
     }
 

@@ -110,7 +110,7 @@ enum AdviseCommands {
                 )
                 return
             }
-            try AdviseCommands.show(advice, json: invocation.json, to: invocation.output)
+            try AdviseCommands.show(advice, json: invocation.json, inREPL: invocation.inREPL, to: invocation.output)
             return
         }
         if invocation.has(\.export) { throw UsageError("--export writes stored advice; add --show ID") }
@@ -164,7 +164,7 @@ enum AdviseCommands {
             advice = try await Interrupts.run(output: invocation.output, stop: stop) {
                 try await workspace.advise(
                     options, environment: session.environment, stop: stop,
-                    notes: { invocation.output.note($0) },
+                    notes: { invocation.output.note(invocation.inREPL ? REPL.worded($0) : CLI.worded($0)) },
                     progress: { progress in
                         if let eval = progress.eval {
                             bar.update(eval, label: "advise · \(progress.rung)")
@@ -185,14 +185,14 @@ enum AdviseCommands {
             }
         }
         bar.finish()
-        try show(advice, json: invocation.json, to: invocation.output)
+        try show(advice, json: invocation.json, inREPL: invocation.inREPL, to: invocation.output)
     }
 
-    static func show(_ advice: Advice, json: Bool, to output: Output) throws {
+    static func show(_ advice: Advice, json: Bool, inREPL: Bool, to output: Output) throws {
         if json {
             output.line(try Workspace.encode(advice, pretty: true))
         } else {
-            output.lines(AdviceRendering.lines(advice))
+            output.lines(AdviceRendering.lines(advice, wording: inREPL ? REPL.worded : CLI.worded))
         }
     }
 

@@ -54,10 +54,10 @@ extension Advice {
     }
 
     /// Why the chosen rung, in sentences.
-    package var reasons: [String] {
+    package var reasons: [Message] {
         guard let (decision, ladder) = finalDecision, let zero = zeroShotRung else { return [] }
         let chosen = ladder[decision.chosen]
-        var lines: [String] = []
+        var lines: [Message] = []
         let gap = target - zero.interval.estimate
         lines.append(
             gap > 0
@@ -65,21 +65,22 @@ extension Advice {
                 : "No gap: zero-shot already scores \(Advice.interval(zero.interval)) against a target of \(Advice.format(target))."
         )
         lines.append(
-            "What was tried: "
-                + rungs.filter { $0.cases > 0 }.map { "\($0.label) \(Advice.format($0.interval.estimate))" }
-                .joined(separator: "; ") + ".")
-        lines.append(verdictReason(decision, chosen))
-        lines += choiceReasons(decision, ladder)
-        if let check = readerCheck { lines += readerReasons(check) }
+            Message(
+                "What was tried: "
+                    + rungs.filter { $0.cases > 0 }.map { "\($0.label) \(Advice.format($0.interval.estimate))" }
+                    .joined(separator: "; ") + "."))
+        lines.append(Message(verdictReason(decision, chosen)))
+        lines += choiceReasons(decision, ladder).map { Message($0) }
+        if let check = readerCheck { lines += readerReasons(check).map { Message($0) } }
         if chosen != zero {
-            lines.append("What it costs: " + costs(of: chosen, against: zero).joined(separator: ", ") + ".")
+            lines.append("What it costs: \(costs(of: chosen, against: zero).joined(separator: ", ")).")
             var gains = "What it gains: \(Advice.signed(chosen.interval.estimate - zero.interval.estimate)) in score"
             // Without prices the cost above is the compute already; with them, it is said here.
             if prices != nil {
                 let compute = chosen.computeSeconds - zero.computeSeconds
                 gains += "; local compute \(compute >= 0 ? "+" : "−")\(Advice.duration(abs(compute))) per request"
             }
-            lines.append(gains + ".")
+            lines.append(Message(gains + "."))
         }
         if let shipping = chosen.shipping { lines.append("What to ship: \(shipping.description).") }
         if let reader { lines.append("Read its answers as they were measured: \(reader.deployment).") }
@@ -150,8 +151,8 @@ extension Advice {
         ]
     }
 
-    func costs(of rung: Rung, against zero: Rung) -> [String] {
-        var costs: [String] = []
+    func costs(of rung: Rung, against zero: Rung) -> [Message] {
+        var costs: [Message] = []
         let extraTokens = rung.promptTokens - zero.promptTokens
         if abs(extraTokens) >= 0.5 {
             costs.append(
@@ -175,7 +176,7 @@ extension Advice {
         } else if let seconds = rung.oneOffSeconds {
             costs.append("a one-off \(Advice.duration(seconds)) of training, measured\(paid)")
         } else if rung.kind == .fineTuned {
-            costs.append("an unknown one-off cost to train (--finetune-cost USD states it)")
+            costs.append("an unknown one-off cost to train (\(setting: "finetune-cost") USD states it)")
         }
         if rung.labeledExamples > 0 {
             costs.append("\(rung.labeledExamples) labeled example\(rung.labeledExamples == 1 ? "" : "s")")
@@ -184,19 +185,19 @@ extension Advice {
     }
 
     /// What to do next, in sentences.
-    package var next: [String] {
+    package var next: [Message] {
         guard let (decision, ladder) = finalDecision else { return [] }
         let chosen = ladder[decision.chosen]
-        var lines: [String] = []
+        var lines: [Message] = []
         switch decision.verdict {
         case .meets:
-            lines.append("Confirm on the held-out test split (pwb eval --split test) before shipping.")
+            lines.append("Confirm on the held-out test split (\(command: "eval --split test")) before shipping.")
         case .undecided, .short:
             if decision.open {
                 lines.append(
-                    casesNeeded.map { needed in
+                    casesNeeded.map { needed -> Message in
                         needed <= devCases
-                            ? "The decision is still open: about \(needed) cases per contender would settle it (80% power, if the differences seen held); more rounds (--follow-up) or a larger --budget would score them."
+                            ? "The decision is still open: about \(needed) cases per contender would settle it (80% power, if the differences seen held); more rounds (\(setting: "follow-up")) or a larger \(setting: "budget") would score them."
                             : "The decision is still open: about \(needed) cases per contender would settle it (80% power, if the differences seen held); the eval set has \(devCases) dev cases, so label about \(needed - devCases) more."
                     }
                         ?? "The decision is still open, and no number of cases would settle it if the differences seen held: the rungs are too close to the target or to each other."
@@ -205,33 +206,34 @@ extension Advice {
             if decision.verdict == .short {
                 if case .retrieval(let passages) = chosen.kind {
                     lines.append(
-                        "Retrieval helps most: try more passages (--passages \(passages * 2)), check what it finds (pwb corpus search), or a larger model (--model)."
+                        "Retrieval helps most: try more passages (\(setting: "passages") \(passages * 2)), check what it finds (\(command: "corpus search")), or a larger model (\(setting: "model"))."
                     )
                 }
                 lines += curveAdvice()
             }
         case .atBaseline:
             lines.append(
-                "Try a larger model (--model), another phrasing of the task (pwb template new-variant, or edit a variant in the REPL)"
+                "Try a larger model (\(setting: "model")), another phrasing of the task (\(command: "template new-variant"), or edit a variant in the REPL)"
                     + (fineTuning == nil
-                        ? ", or measure fine-tuning (--finetune)."
-                        : ", or fine-tune on more train cases (label more, then pwb advise --finetune).")
+                        ? ", or measure fine-tuning (\(setting: "finetune"))."
+                        : ", or fine-tune on more train cases (label more, then \(command: "advise --finetune")).")
             )
         }
         if decision.verdict != .meets, fineTuning == nil, trainCases > 0 {
             lines.append(
-                "Fine-tuning was not measured: pwb advise --finetune trains LoRA adapters on the \(trainCases) train cases here and scores them on the same cases."
+                "Fine-tuning was not measured: \(command: "advise --finetune") trains LoRA adapters on the \(trainCases) train cases here and scores them on the same cases."
             )
         }
         if chosen.shipping?.promptFile != nil, let id {
             lines.append(
-                "Write the prompt to ship as a variant: pwb advise --show \(id) --export DIR, then pwb import DIR.")
+                "Write the prompt to ship as a variant: \(command: "advise --show \(id) --export DIR"), then \(command: "import DIR")."
+            )
         }
         return lines
     }
 
     /// What the checked learning curve says about more examples, or why it says nothing.
-    func curveAdvice() -> [String] {
+    func curveAdvice() -> [Message] {
         guard let projection, let fewShot else { return [] }
         let similarBest = fewShot.points.map(\.similar).filter { $0.cases > 0 }.map(\.interval.estimate).max()
         guard projection.trusted, let curve = projection.curve else {
@@ -241,7 +243,7 @@ extension Advice {
         }
         if let needed = projection.examplesToReach {
             return [
-                "The learning curve (checked against k = \(projection.backtest?.k ?? 0)) reaches the target at about \(needed) examples: try --max-shots \(needed)."
+                "The learning curve (checked against k = \(projection.backtest?.k ?? 0)) reaches the target at about \(needed) examples: try \(setting: "max-shots") \(needed)."
             ]
         }
         let supported = projection.supportedUpTo ?? 0
@@ -255,7 +257,7 @@ extension Advice {
             text +=
                 " Similar examples scored up to \(Advice.format(similarBest)), above that curve: choosing examples well helps more than adding them."
         }
-        return [text]
+        return [Message(text)]
     }
 
     /// A rung's gap to the best: `−0.013 [−0.050, +0.025]`, the interval when it was worked out.

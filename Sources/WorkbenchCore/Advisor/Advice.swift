@@ -91,9 +91,9 @@ package struct Advice: Sendable, Hashable, Codable {
     /// A step that measured nothing, and why.
     package struct Skipped: Sendable, Hashable, Codable {
         package var title: String
-        package var reason: String
+        package var reason: Message
 
-        package init(title: String, reason: String) {
+        package init(title: String, reason: Message) {
             self.title = title
             self.reason = reason
         }
@@ -127,10 +127,10 @@ package struct Advice: Sendable, Hashable, Codable {
         package var variant: String
         package var draws: Int
         package var maxShots: Int
-        package var limitedBy: String
+        package var limitedBy: Message
         package var points: [FewShotPoint]
 
-        package init(variant: String, draws: Int, maxShots: Int, limitedBy: String, points: [FewShotPoint]) {
+        package init(variant: String, draws: Int, maxShots: Int, limitedBy: Message, points: [FewShotPoint]) {
             self.variant = variant
             self.draws = draws
             self.maxShots = maxShots
@@ -252,7 +252,7 @@ package struct Advice: Sendable, Hashable, Codable {
         package var requestBudget: Int
         package var rounds: [Round] = []
         /// Why it stopped: settled, every dev case scored, or the budget spent.
-        package var ended: String = ""
+        package var ended: Message = ""
 
         package init(requestBudget: Int) {
             self.requestBudget = requestBudget
@@ -415,7 +415,7 @@ package struct Advice: Sendable, Hashable, Codable {
     }
 
     /// Why the step titled `title` measured nothing; nil when it measured something or did not run.
-    package func skipped(_ title: String) -> String? {
+    package func skipped(_ title: String) -> Message? {
         for case .skipped(let skipped) in steps where skipped.title == title { return skipped.reason }
         return nil
     }

@@ -33,7 +33,7 @@ package struct Projection: Sendable, Hashable, Codable {
     /// the backtest reached beyond the points it was fitted to.
     package var supportedUpTo: Int?
     /// Why the curve is not to be believed; nil when it passed its checks.
-    package var distrust: String?
+    package var distrust: Message?
     /// Examples the curve says reach the target, when that is within what it supports.
     package var examplesToReach: Int?
     /// The curve at the train split's size: as if every train example could be shown.
@@ -60,7 +60,7 @@ package struct Projection: Sendable, Hashable, Codable {
             let curve = LearningCurve.fit(points.map { (Double($0.k), $0.score) })
         else {
             projection.distrust =
-                "a curve needs scores at \(LearningCurve.minimumPoints) or more different k, and \(distinct) were measured (a larger --max-shots measures more)"
+                "a curve needs scores at \(LearningCurve.minimumPoints) or more different k, and \(distinct) were measured (a larger \(setting: "max-shots") measures more)"
             return projection
         }
         projection.curve = curve
@@ -79,14 +79,16 @@ package struct Projection: Sendable, Hashable, Codable {
             let reach = Double(last.k + 1) / Double(backtest.fittedUpTo + 1)
             projection.supportedUpTo = Int((Double(last.k + 1) * reach).rounded(.down)) - 1
             if abs(backtest.error) > backtestTolerance {
-                projection.distrust = String(
-                    format:
-                        "fitted without k = %d, the curve predicted %.3f there and %.3f was measured (a miss of %.3f)",
-                    last.k, backtest.predicted, backtest.observed, abs(backtest.error))
+                projection.distrust = Message(
+                    String(
+                        format:
+                            "fitted without k = %d, the curve predicted %.3f there and %.3f was measured (a miss of %.3f)",
+                        last.k, backtest.predicted, backtest.observed, abs(backtest.error)))
             }
         }
         if curve.ceiling > 1 {
-            projection.distrust = projection.distrust ?? String(format: "its ceiling, %.3f, is above 1", curve.ceiling)
+            projection.distrust =
+                projection.distrust ?? Message(String(format: "its ceiling, %.3f, is above 1", curve.ceiling))
         } else if curve.exponentAtBound {
             projection.distrust =
                 projection.distrust ?? "its exponent is pinned at the edge of the search, not set by the data"

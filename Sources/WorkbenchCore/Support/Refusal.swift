@@ -20,8 +20,8 @@ extension Refusal: ExitCoded {
 
 /// Text that names settings and commands for the interface to word: written with string
 /// interpolation, `"choose another \(setting: "split")"`.
-package struct Message: Sendable, Equatable, ExpressibleByStringInterpolation, CustomStringConvertible {
-    package enum Part: Sendable, Equatable {
+package struct Message: Sendable, Hashable, ExpressibleByStringInterpolation, CustomStringConvertible {
+    package enum Part: Sendable, Hashable {
         case text(String)
         /// A setting of the request, by its name (`split`, `shots`).
         case setting(String)
@@ -32,7 +32,7 @@ package struct Message: Sendable, Equatable, ExpressibleByStringInterpolation, C
     package var parts: [Part]
 
     package init(stringLiteral value: String) {
-        parts = [.text(value)]
+        parts = value.isEmpty ? [] : [.text(value)]
     }
 
     package init(stringInterpolation: StringInterpolation) {
@@ -45,16 +45,28 @@ package struct Message: Sendable, Equatable, ExpressibleByStringInterpolation, C
         package init(literalCapacity: Int, interpolationCount: Int) {}
 
         package mutating func appendLiteral(_ literal: String) {
-            if !literal.isEmpty { parts.append(.text(literal)) }
+            append(literal)
         }
 
         package mutating func appendInterpolation(_ value: some Any) {
-            parts.append(.text(String(describing: value)))
+            append(String(describing: value))
         }
 
         /// Another message, its settings and commands kept as such.
         package mutating func appendInterpolation(_ message: Message) {
-            parts += message.parts
+            for part in message.parts {
+                if case .text(let text) = part { append(text) } else { parts.append(part) }
+            }
+        }
+
+        /// Text joins the text before it, so a message equals the same words written another way.
+        mutating func append(_ text: String) {
+            guard !text.isEmpty else { return }
+            if case .text(let before)? = parts.last {
+                parts[parts.count - 1] = .text(before + text)
+            } else {
+                parts.append(.text(text))
+            }
         }
 
         package mutating func appendInterpolation(setting name: String) {

@@ -87,7 +87,7 @@ struct FewShotStep: LadderStep {
                 variant: revision.reference, draws: options.draws, maxShots: limit,
                 limitedBy: limit == context.train.count
                     ? "the \(context.train.count) train cases"
-                    : limit == fit ? "the context window" : "--max-shots \(options.maxShots)",
+                    : limit == fit ? "the context window" : "\(setting: "max-shots") \(options.maxShots)",
                 points: points))
     }
 

@@ -20,7 +20,7 @@ struct FineTuningStep: LadderStep {
         case .train(let planned, let seconds): (sizes, estimate) = (planned, seconds)
         }
         context.notes(
-            "fine-tuning: adapters on \(sizes.map(String.init).joined(separator: ", ")) train cases, \(options.fineTuneEpochs.map { "at most \($0) epoch\($0 == 1 ? "" : "s")" } ?? "epochs chosen on a validation part") each, about \(Advice.duration(estimate)) of training (budget \(Advice.duration(options.fineTuneMinutes * 60)), --finetune-minutes)"
+            "fine-tuning: adapters on \(sizes.map(String.init).joined(separator: ", ")) train cases, \(options.fineTuneEpochs.map { "at most \($0) epoch\($0 == 1 ? "" : "s")" } ?? "epochs chosen on a validation part") each, about \(Advice.duration(estimate)) of training (budget \(Advice.duration(options.fineTuneMinutes * 60)), \(setting: "finetune-minutes"))"
         )
         var request = FineTuneOptions(evalset: context.evalset.name)
         request.template = revision.reference
@@ -28,7 +28,7 @@ struct FineTuningStep: LadderStep {
         request.epochs = options.fineTuneEpochs
         request.seed = options.seed
         let adapters = try await workspace.finetune(
-            request, environment: context.environment, stop: context.stop, notes: context.notes,
+            request, environment: context.environment, stop: context.stop, notes: { context.notes(Message($0)) },
             progress: context.progress.map { callback in
                 { callback(AdviceProgress(rung: "fine-tuning", training: $0)) }
             })
@@ -97,7 +97,7 @@ struct FineTuningNotAsked: LadderStep {
                 title: FineTuningStep.title,
                 reason: context.train.isEmpty
                     ? "the eval set has no train split to fine-tune on"
-                    : "not measured: pwb advise --finetune trains adapters here (or runs the provider's job for --model), or serve a tuned model and pass --finetuned-model NAME"
+                    : "not measured: \(command: "advise --finetune") trains adapters here (or runs the provider's job for \(setting: "model")), or serve a tuned model and pass \(setting: "finetuned-model") NAME"
             ))
     }
 }
@@ -105,7 +105,7 @@ struct FineTuningNotAsked: LadderStep {
 extension Workspace {
     enum FineTuningPlan {
         case train(sizes: [Int], estimatedSeconds: Double)
-        case skip(String)
+        case skip(Message)
     }
 
     /// The adapters the advisor trains — on a quarter, half and all of the train split (at most
@@ -128,7 +128,7 @@ extension Workspace {
         while !chosen.isEmpty && estimate(chosen) > options.fineTuneMinutes * 60 { chosen.removeLast() }
         guard !chosen.isEmpty else {
             return .skip(
-                "training on \(sizes[0]) cases would take about \(Advice.duration(estimate([sizes[0]]))), over the budget of \(Advice.duration(options.fineTuneMinutes * 60)) (--finetune-minutes)"
+                "training on \(sizes[0]) cases would take about \(Advice.duration(estimate([sizes[0]]))), over the budget of \(Advice.duration(options.fineTuneMinutes * 60)) (\(setting: "finetune-minutes"))"
             )
         }
         return .train(sizes: chosen, estimatedSeconds: estimate(chosen))

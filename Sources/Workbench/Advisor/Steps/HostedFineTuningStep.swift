@@ -22,7 +22,7 @@ struct HostedFineTuningStep: LadderStep {
             request.pollInterval = .milliseconds(Int(min(seconds, 3600) * 1000))
         }
         let plan = try workspace.hostedFineTunePlan(request, environment: context.environment)
-        for line in plan.summary { context.notes("fine-tuning: " + line) }
+        for line in plan.summary { context.notes(Message("fine-tuning: " + line)) }
         if plan.spends && !context.options.confirmedSpending {
             throw Refusal(
                 "a fine-tuning job at \(plan.endpoint) would be started and billed (the plan is above); add \(setting: "yes") to start it, or leave out \(setting: "finetune")"
@@ -40,12 +40,12 @@ struct HostedFineTuningStep: LadderStep {
             costUSD: hosted.costUSD, reused: result.reused)
         guard let tuned = result.tunedConfiguration else {
             // Azure: deploying is a control-plane step with other credentials.
-            let step = result.deployment.map { "\($0)" } ?? "deploy it"
+            let step: Message = result.deployment ?? "deploy it"
             return .skipped(
                 Advice.Skipped(
                     title: FineTuningStep.title,
                     reason:
-                        "job \(hosted.jobID) tuned \(result.tunedModel), which must be deployed before it can be measured: \(step); then pwb advise --finetuned-model DEPLOYMENT measures it"
+                        "job \(hosted.jobID) tuned \(result.tunedModel), which must be deployed before it can be measured: \(step); then \(command: "advise --finetuned-model DEPLOYMENT") measures it"
                 ))
         }
         workspace.servedTunedModels[tuned.name] = tuned

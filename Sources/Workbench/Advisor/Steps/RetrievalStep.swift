@@ -8,7 +8,7 @@ struct RetrievalStep: LadderStep {
     static let title = "Retrieval"
 
     func climb(_ context: AdviceContext) async throws -> AdviceStep {
-        func skipped(_ reason: String) -> AdviceStep { .skipped(Advice.Skipped(title: Self.title, reason: reason)) }
+        func skipped(_ reason: Message) -> AdviceStep { .skipped(Advice.Skipped(title: Self.title, reason: reason)) }
         guard let revision = context.bestRevision, let best = context.best else {
             return skipped("there is no zero-shot variant to give passages")
         }
@@ -21,7 +21,7 @@ struct RetrievalStep: LadderStep {
         let passages = try context.workspace.passageCount(corpus: corpusName)
         guard (passages ?? 0) > 0 else {
             return skipped(
-                "corpus \(corpusName) is \(passages == nil ? "not imported" : "empty"); add documents with pwb corpus add \(corpusName) PATH…"
+                "corpus \(corpusName) is \(passages == nil ? "not imported" : "empty"); add documents with \(command: "corpus add \(corpusName) PATH…")"
             )
         }
         let count = context.options.passages
