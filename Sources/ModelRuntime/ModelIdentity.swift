@@ -1,5 +1,4 @@
 import Foundation
-import ModelRuntime
 import WorkbenchCore
 
 #if canImport(Glibc)

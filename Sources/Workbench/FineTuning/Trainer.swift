@@ -90,7 +90,7 @@ struct TrainerProcess {
     /// Runs the trainer, calling `handle` with each event as it is printed. Stops it when `stop`
     /// is requested and throws `TrainingStopped`, or when the task is cancelled.
     func events(stop: StopRequest?, _ handle: (JSONValue) throws -> Void) async throws {
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         guard let logHandle = FileHandle(forWritingAtPath: log) else {
             throw TrainerError(message: "cannot write the training log \(log)")
         }
