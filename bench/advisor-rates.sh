@@ -8,7 +8,7 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 # Top-level code must live in a file named main.swift.
 cp bench/advisor-rates.swift "$out/main.swift"
-swiftc -O -swift-version 6 -enable-upcoming-feature NonisolatedNonsendingByDefault -module-name WorkbenchCore \
+swiftc -O -swift-version 6 -enable-upcoming-feature NonisolatedNonsendingByDefault -package-name pwb -module-name WorkbenchCore \
   $(find Sources/WorkbenchCore -name '*.swift') Tests/WorkbenchCoreTests/LadderSimulation.swift \
   "$out/main.swift" -o "$out/advisor-rates"
 "$out/advisor-rates" "${1:-2000}"
