@@ -28,6 +28,8 @@ package struct ModelIdentity: Sendable, Hashable, CustomStringConvertible {
     package var fingerprint: String?
     /// What the fingerprint was read from, in words: not part of the identity's text.
     package var basis: String
+    /// The basis of a model file on this machine, read: what a heading need not say.
+    package static let fileContentBasis = "the model file's content"
     package var adapter: Adapter?
 
     package init(
@@ -124,7 +126,7 @@ extension ModelIdentity {
     static func content(_ properties: ServerProperties, servedFrom endpoints: [URL]) -> (String?, String) {
         if let digest = properties.digest { return (short(digest), "the server's digest of the weights") }
         if let path = properties.model, let file = fingerprint(path: path, servedFrom: endpoints) {
-            return (file, "the model file's content")
+            return (file, Self.fileContentBasis)
         }
         if let (text, basis) = properties.description { return (String(SHA256.hex(text).prefix(16)), basis) }
         return (nil, "the name alone")

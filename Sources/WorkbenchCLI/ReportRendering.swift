@@ -1,4 +1,5 @@
 import Foundation
+import ModelRuntime
 import Workbench
 import WorkbenchCore
 
@@ -31,7 +32,7 @@ enum ReportRendering {
             ?? "\(first.reference.split(separator: "/").first ?? "") on \(report.evalset) (\(report.split), \(first.run.plan.count) cases)"
         if !shown.model {
             // A model on this machine is known by its file; otherwise say what told it apart.
-            let basis = first.run.params.identityBasis.flatMap { $0 == "the model file's content" ? nil : $0 }
+            let basis = first.run.params.identityBasis.flatMap { $0 == ModelIdentity.fileContentBasis ? nil : $0 }
             heading += " · model \(first.modelName) (\(first.run.model)\(basis.map { ", told apart by \($0)" } ?? ""))"
         }
         if !shown.strategy { heading += " · \(first.strategy.label)" }

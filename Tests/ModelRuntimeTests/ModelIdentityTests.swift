@@ -8,19 +8,11 @@ import WorkbenchCore
 
 /// What tells two models of the same name apart: their content, read only where it is safe.
 @Suite struct ModelIdentityTests {
-    func modelFile(_ bytes: [UInt8]) throws -> String {
-        let folder = NSTemporaryDirectory() + "pwb-model-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let path = folder + "/model.gguf"
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
-        return path
-    }
-
     @Test func theFingerprintFollowsTheContentNotTheName() throws {
         let head = [UInt8](repeating: 7, count: 200 << 10)
-        let a = try modelFile(head + [1])
-        let b = try modelFile(head + [2])
-        let c = try modelFile(head + [1])
+        let a = try temporaryModelFile(head + [1])
+        let b = try temporaryModelFile(head + [2])
+        let c = try temporaryModelFile(head + [1])
         #expect(ModelIdentity.fingerprint(path: a) != ModelIdentity.fingerprint(path: b), "the tail differs")
         #expect(ModelIdentity.fingerprint(path: a) == ModelIdentity.fingerprint(path: c))
         #expect(ModelIdentity.fingerprint(path: a)?.count == 16)
@@ -54,7 +46,7 @@ import WorkbenchCore
     }
 
     @Test func onlyAServerOnThisMachineHasItsModelFileRead() throws {
-        let path = try modelFile(Array("GGUF model".utf8))
+        let path = try temporaryModelFile(Array("GGUF model".utf8))
         let local = [URL(string: "http://127.0.0.1:8181")!]
         #expect(ModelIdentity.fingerprint(path: path, servedFrom: local) == ModelIdentity.fingerprint(path: path))
         #expect(ModelIdentity.fingerprint(path: path, servedFrom: [URL(string: "http://10.1.2.3:8080")!]) == nil)

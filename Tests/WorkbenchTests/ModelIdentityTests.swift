@@ -9,20 +9,12 @@ import WorkbenchCore
 
 /// Two models with the same name are not the same model to the cache.
 @Suite struct ModelIdentityTests {
-    func modelFile(_ bytes: [UInt8]) throws -> String {
-        let folder = NSTemporaryDirectory() + "pwb-model-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let path = folder + "/model.gguf"
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
-        return path
-    }
-
     @Test func aDifferentFileOfTheSameNameIsNotAnsweredFromTheCache() async throws {
         let work = try StubWorkspace()
         var first = StubModel { StubWorkspace.keywordAnswer($0) }
-        first.modelPath = try modelFile(Array("GGUF model one".utf8))
+        first.modelPath = try temporaryModelFile(Array("GGUF model one".utf8))
         var second = StubModel { _ in " positive" }
-        second.modelPath = try modelFile(Array("GGUF model two".utf8))
+        second.modelPath = try temporaryModelFile(Array("GGUF model two".utf8))
         let stubA = try StubServer(model: first)
         let stubB = try StubServer(model: second)
         defer {

@@ -104,6 +104,24 @@ extension PlainScorer {
     }
 }
 
+/// A scorer whose one setting is its labels (`label`, `logprob_label`): parsed, written back and
+/// its baseline (the predicted label against chance and the majority) alike.
+package protocol LabelListScorer: Scorer {
+    init(labels: [String])
+    var labels: [String] { get }
+}
+
+extension LabelListScorer {
+    package static var settingKeys: [String] { ["labels"] }
+
+    package init(settings: [String: JSONValue], labels: [String], field: String) throws {
+        self.init(labels: try LabelSettings.parse(settings, default: labels, field: field, scorer: Self.name))
+    }
+
+    package var settings: [String: JSONValue] { LabelSettings.json(labels) }
+    package var baseline: ScorerBaseline { .predictedLabel(labels: labels) }
+}
+
 /// A scorer whose grade comes from a judge model: it gives the engine the request to answer for a
 /// case, and reads the grade from the answer. The engine sends the request to the run's base model.
 package protocol JudgedScorer: Scorer {

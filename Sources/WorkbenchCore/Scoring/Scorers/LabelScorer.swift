@@ -2,10 +2,9 @@ import Foundation
 
 /// Classification: finds which label the output gives, even in a verbose answer, and compares it
 /// with the expected label. The detail records the label found (`predicted`), or none.
-package struct LabelScorer: Scorer {
+package struct LabelScorer: LabelListScorer {
     package static let name = "label"
     package static let isPassFail = true
-    package static let settingKeys = ["labels"]
 
     package let labels: [String]
     private let normalizedLabels: [(label: String, normalized: String)]
@@ -14,13 +13,6 @@ package struct LabelScorer: Scorer {
         self.labels = labels
         self.normalizedLabels = labels.map { ($0, TextNormalizer.normalize($0)) }
     }
-
-    package init(settings: [String: JSONValue], labels: [String], field: String) throws {
-        self.init(labels: try LabelSettings.parse(settings, default: labels, field: field, scorer: Self.name))
-    }
-
-    package var settings: [String: JSONValue] { LabelSettings.json(labels) }
-    package var baseline: ScorerBaseline { .predictedLabel(labels: labels) }
 
     package func summarize(_ scored: [(score: Score, expected: JSONValue)], into summary: inout ScorerSummary) {
         LabelSettings.summarize(scored, labels: labels, into: &summary)

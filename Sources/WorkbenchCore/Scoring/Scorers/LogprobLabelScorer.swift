@@ -3,10 +3,9 @@ import Foundation
 /// Classification from log-probabilities: the probability the model gives each label at the
 /// first token where it answers, renormalized over the labels. Passes when the most probable
 /// label is the expected one; the detail keeps the probabilities for log-loss and calibration.
-package struct LogprobLabelScorer: Scorer {
+package struct LogprobLabelScorer: LabelListScorer {
     package static let name = "logprob_label"
     package static let isPassFail = true
-    package static let settingKeys = ["labels"]
     package static let needsLogprobs = true
 
     package let labels: [String]
@@ -14,13 +13,6 @@ package struct LogprobLabelScorer: Scorer {
     package init(labels: [String]) {
         self.labels = labels
     }
-
-    package init(settings: [String: JSONValue], labels: [String], field: String) throws {
-        self.init(labels: try LabelSettings.parse(settings, default: labels, field: field, scorer: Self.name))
-    }
-
-    package var settings: [String: JSONValue] { LabelSettings.json(labels) }
-    package var baseline: ScorerBaseline { .predictedLabel(labels: labels) }
 
     /// Adds macro-F1 and the confusion matrix, and log-loss and calibration error from the
     /// probabilities.
