@@ -107,8 +107,11 @@ struct LadderSimulation: Sendable {
             looks: FollowUpPolicy.looks(firstCases: cases, devCases: pool, followUp: true))
         var decision = rule.decide(rungs, alsoTested: losers, seed: seed)!
         var look = 0
-        while let round = FollowUpPolicy.nextRound(decision, rungs: rungs, devCases: pool, requestsLeft: .max) {
+        // As the advisor does at its default request budget.
+        var requestsLeft = FollowUpPolicy.defaultBudget(rungs: rungs, devCases: pool)
+        while let round = FollowUpPolicy.nextRound(decision, rungs: rungs, devCases: pool, requestsLeft: requestsLeft) {
             for index in round.rungs {
+                requestsLeft -= max(0, round.cases - rungs[index].cases)
                 rungs[index] = rungs[index].rescored(first(all[index], round.cases), runs: [])
             }
             look += 1

@@ -101,6 +101,14 @@ package enum FollowUpPolicy {
         return looks
     }
 
+    /// The request budget when the user states none: what scoring every rung on every dev case
+    /// would take. No round can cost more than its share of that, so at the default the follow-up
+    /// ends only when the decision settles or every dev case is scored: the error rates the
+    /// simulation shows are the default's.
+    package static func defaultBudget(rungs: [Rung], devCases: Int) -> Int {
+        rungs.map { max(0, devCases - $0.cases) }.reduce(0, +)
+    }
+
     /// The next round: every contender scored on twice the cases the best has (at most every dev
     /// case), or nil when the decision is settled, every dev case is scored, or the requests left
     /// cannot pay for the round. A ladder no rung of which is shown above the baseline is followed
