@@ -1,5 +1,6 @@
 import Foundation
 import StubRuntime
+import Synchronization
 import Testing
 import WorkbenchCore
 import WorkbenchStore
@@ -54,6 +55,30 @@ import WorkbenchStore
         let before = work.completions.count
         _ = try await work.workspace.advise(options, environment: work.environment)
         #expect(work.completions.count == before)
+    }
+
+    /// Half the dev cases to start and thirteen rungs: the decision is open, and at the default
+    /// request budget the follow-up scores the contenders on every dev case, however many they are
+    /// (a budget of ten requests per added case would not pay for thirteen).
+    @Test func atTheDefaultBudgetTheFollowUpPaysForEveryRound() async throws {
+        let work = try StubWorkspace(answer: Self.learnsFromExamples)
+        var options = AdviceOptions.smallSentiment
+        options.budget = 4
+        options.draws = 3
+        let notes = Mutex<[String]>([])
+        let advice = try await work.workspace.advise(
+            options, environment: work.environment, notes: { note in notes.withLock { $0.append(note.description) } })
+        let followUp = try #require(advice.followUp)
+        #expect(advice.rungs.count == 1 + 3 * 4, "zero-shot, then k = 1, 2, 4: three random draws and similar")
+        #expect(followUp.requestBudget == advice.rungs.count * (8 - 4), "every rung on every dev case")
+        #expect(notes.withLock { $0 }.contains { $0.contains("up to \(followUp.requestBudget) more requests") })
+        let round = try #require(followUp.rounds.first)
+        // On 4 cases zero-shot (2 of 4) is not shown more than the margin worse than the few-shot
+        // rungs (4 of 4): every rung is a contender, and the round is the whole budget.
+        #expect(round.cases == 8 && round.contenders.count == 13)
+        #expect(round.requests == followUp.requestBudget)
+        #expect(followUp.ended.description == "every dev case was scored", "\(followUp.ended)")
+        #expect(advice.rungs.allSatisfy { $0.cases == 8 })
     }
 
     @Test func fewShotRunsAreScoredSideBySideOneRunToASlot() async throws {

@@ -19,14 +19,15 @@ extension Workspace {
         try options.check(configuredModel: configured)
         let started = ContinuousClock.now
         let context = try adviceContext(options, environment: environment, stop: stop, notes: notes, progress: progress)
-        let followUpBudget = options.followUpRequests ?? 10 * max(0, context.devCases - options.budget)
+        var steps: [AdviceStep] = []
+        for step in ladder(options) { steps.append(try await step.climb(context)) }
+        let followUpBudget =
+            options.followUpRequests ?? FollowUpPolicy.defaultBudget(rungs: context.rungs, devCases: context.devCases)
         if followUpBudget > 0 && context.devCases > options.budget {
             notes(
                 "pwb: while the decision is open, up to \(followUpBudget) more requests score the contenders on more of the \(context.devCases) dev cases (\(setting: "follow-up") N)"
             )
         }
-        var steps: [AdviceStep] = []
-        for step in ladder(options) { steps.append(try await step.climb(context)) }
         // Every prompting rung is costed at the same speeds (and so is an adapter, served by the
         // same server and model); a tuned model served elsewhere at its own.
         let speeds = try computeSpeeds(context.ladderRuns)

@@ -71,7 +71,7 @@ enum AdviseCommands {
             "what a correct answer is worth: choose by expected value per request (needs prices)")
         let followUp = OptionKey<Int>.number(
             "follow-up", "N", in: 0...1_000_000,
-            "while the decision is open, score the contenders on more dev cases with up to N more requests (default: 10 per dev case beyond --budget)"
+            "while the decision is open, score the contenders on more dev cases with up to N more requests (default: as many as scoring every rung on every dev case would take, so only the decision settling or the dev cases running out ends it)"
         )
         let priceTrain = OptionKey<Double>.decimal(
             "price-train", "USD_PER_1M", in: 0...1e6,
