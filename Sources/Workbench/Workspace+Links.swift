@@ -16,7 +16,7 @@ extension Workspace {
         guard !allowed.contains(where: { FileSystem.isInside(target, $0) }) else { return }
         throw InputError(
             file: shown(path),
-            "leads to \(target), outside the workspace; pwb does not follow a link out of the workspace to a file it finds (a cloned repository could pull this machine's files into prompts), so copy the file in, or name it to import it anyway (pwb import \(shown(path)))"
+            "leads to \(target), outside the workspace; pwb does not follow a link out of the workspace to a file it finds (a cloned repository could pull this machine's files into prompts), so copy the file in, or name it to import it anyway (\(command: "import \(shown(path))"))"
         )
     }
 

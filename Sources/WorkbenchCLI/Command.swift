@@ -555,6 +555,11 @@ struct Invocation<Declared: CommandOptions>: Sendable {
 
     var positionals: [String] { arguments.positionals }
 
+    /// A note for the person, its settings and commands worded as this interface names them.
+    func note(_ message: Message) {
+        output.note(inREPL ? REPL.worded(message) : CLI.worded(message))
+    }
+
     subscript<Value>(dynamicMember key: KeyPath<Declared, OptionKey<Value>>) -> Value? {
         options[dynamicMember: key]
     }

@@ -78,7 +78,7 @@ struct EvalSetParserTests {
         let error = #expect(throws: InputError.self) { try EvalSetParser.parseJSONL(text) }
         #expect(error?.line == line, "\(String(describing: error))")
         #expect(error?.field == field, "\(String(describing: error))")
-        #expect(error?.message.contains(fragment) == true, "\(String(describing: error))")
+        #expect(error?.message.description.contains(fragment) == true, "\(String(describing: error))")
     }
 
     @Test func parsesCSVWithQuotesCommasAndLineBreaks() throws {
@@ -108,7 +108,7 @@ struct EvalSetParserTests {
     func rejectsBadCSV(text: String, line: Int, fragment: String) {
         let error = #expect(throws: InputError.self) { try EvalSetParser.parseCSV(text) }
         #expect(error?.line == line, "\(String(describing: error))")
-        #expect(error?.message.contains(fragment) == true, "\(String(describing: error))")
+        #expect(error?.message.description.contains(fragment) == true, "\(String(describing: error))")
     }
 }
 
@@ -143,7 +143,7 @@ struct EvalSetSettingsTests {
     func rejectsBadSettings(text: String, field: String, fragment: String) {
         let error = #expect(throws: InputError.self) { try EvalSetSettings(parsing: text) }
         #expect(error?.field == field, "\(String(describing: error))")
-        #expect(error?.message.contains(fragment) == true, "\(String(describing: error))")
+        #expect(error?.message.description.contains(fragment) == true, "\(String(describing: error))")
     }
 }
 
@@ -167,6 +167,6 @@ struct SourceFileTests {
                 Array("ok\nok\ncaf".utf8) + [0xE9] + Array("\n".utf8), path: "c.csv", limit: 100, kind: "x")
         }
         #expect(latin1?.line == 3)
-        #expect(latin1?.message.contains("not UTF-8") == true)
+        #expect(latin1?.message.description.contains("not UTF-8") == true)
     }
 }

@@ -38,7 +38,7 @@ struct TemplateBodyTests {
         let body = try TemplateBody("line one\nline two {{missing}}", firstLine: 5)
         let error = #expect(throws: InputError.self) { try body.render([:]) }
         #expect(error?.line == 6)
-        #expect(error?.message.contains("{{missing}}") == true)
+        #expect(error?.message.description.contains("{{missing}}") == true)
     }
 
     @Test(arguments: [
@@ -51,7 +51,7 @@ struct TemplateBodyTests {
     func rejectsMalformedPlaceholdersWithTheirLine(source: String, line: Int, fragment: String) {
         let error = #expect(throws: InputError.self) { try TemplateBody(source) }
         #expect(error?.line == line)
-        #expect(error?.message.contains(fragment) == true, "\(String(describing: error))")
+        #expect(error?.message.description.contains(fragment) == true, "\(String(describing: error))")
     }
 }
 
@@ -145,7 +145,7 @@ struct PromptFileTests {
         let error = #expect(throws: InputError.self) { try PromptFile(parsing: text) }
         #expect(error?.line == line, "\(String(describing: error))")
         #expect(error?.field == field)
-        #expect(error?.message.contains(fragment) == true, "\(String(describing: error))")
+        #expect(error?.message.description.contains(fragment) == true, "\(String(describing: error))")
     }
 
     @Test func summarizesWhatChanged() throws {

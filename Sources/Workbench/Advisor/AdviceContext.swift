@@ -73,7 +73,7 @@ final class AdviceContext {
         -> [EvalReport]
     {
         let reports = try await workspace.evaluate(
-            evaluations.map(\.options), environment: environment, stop: stop, notes: { notes(Message($0)) },
+            evaluations.map(\.options), environment: environment, stop: stop, notes: notes,
             progress: progress.map { callback in { callback(AdviceProgress(rung: label, eval: $0)) } })
         for (evaluation, report) in zip(evaluations, reports) {
             if let unanswered = try workspace.unansweredRequests(in: report) {

@@ -16,7 +16,7 @@ extension Workspace {
     ///   stored and resumable.
     package func evaluate(
         _ options: EvalOptions, environment: [String: String], stop: StopRequest? = nil,
-        notes: (String) -> Void = { _ in }, progress: ((EvalProgress) -> Void)? = nil
+        notes: (Message) -> Void = { _ in }, progress: ((EvalProgress) -> Void)? = nil
     ) async throws -> EvalReport {
         try await evaluate([options], environment: environment, stop: stop, notes: notes, progress: progress)[0]
     }
@@ -31,7 +31,7 @@ extension Workspace {
     /// - Throws: `EvalInterrupted` (naming the interrupted runs of every evaluation) when stopped.
     func evaluate(
         _ list: [EvalOptions], environment: [String: String], stop: StopRequest? = nil,
-        notes: (String) -> Void = { _ in }, progress: ((EvalProgress) -> Void)? = nil
+        notes: (Message) -> Void = { _ in }, progress: ((EvalProgress) -> Void)? = nil
     ) async throws -> [EvalReport] {
         var prepared: [PreparedEvaluation] = []
         defer { withExtendedLifetime(prepared) {} }
@@ -97,7 +97,7 @@ extension Workspace {
     /// - Parameter connected: the models connected so far, by choice; one it connects is added.
     /// - Throws: `CancellationError` when `stop` is requested while the cases are checked.
     private func prepare(
-        _ options: EvalOptions, environment: [String: String], stop: StopRequest?, notes: (String) -> Void,
+        _ options: EvalOptions, environment: [String: String], stop: StopRequest?, notes: (Message) -> Void,
         connected: inout [ModelChoice: ConnectedModel]
     ) async throws -> PreparedEvaluation {
         let revisions = try revisions(for: options)
@@ -205,7 +205,7 @@ extension Workspace {
     /// - Parameter retryErrors: also try again the answers no scorer could grade.
     package func resume(
         runID: Int, retryErrors: Bool = false, concurrency: Int? = nil, environment: [String: String],
-        stop: StopRequest? = nil, notes: (String) -> Void = { _ in }, progress: ((EvalProgress) -> Void)? = nil
+        stop: StopRequest? = nil, notes: (Message) -> Void = { _ in }, progress: ((EvalProgress) -> Void)? = nil
     ) async throws -> EvalReport {
         let batchID = try run(id: runID).batch
         // Held until this call returns, so a second process resuming the same runs is refused.
@@ -265,7 +265,7 @@ extension Workspace {
     /// - Parameter connected: the models connected so far; one connected now is added.
     private func model(
         _ choice: ModelChoice, connected: inout [ModelChoice: ConnectedModel], environment: [String: String],
-        notes: (String) -> Void
+        notes: (Message) -> Void
     ) async throws -> ConnectedModel {
         if let model = connected[choice] { return model }
         let model = try await connect(choice, environment: environment)
@@ -277,7 +277,7 @@ extension Workspace {
     /// Runs the items; returns the runtime outage that stopped them early, if one did.
     private func execute(
         _ planned: [PlannedRun], work: WorkList, evalset: LoadedEvalSet, options: EvalOptions, concurrency: Int,
-        stop: StopRequest?, notes: (String) -> Void,
+        stop: StopRequest?, notes: (Message) -> Void,
         progress: ((EvalProgress) -> Void)?
     ) async throws -> RuntimeUnavailable? {
         let execution = EvalExecution(
@@ -348,7 +348,7 @@ extension Workspace {
                 } catch ModelError.promptTooLong(let tokens, let maxTokens, let context, _) {
                     throw InputError(
                         file: run.revision.reference,
-                        "with case \(stored.evalCase.id) (\(run.strategy.label)) the prompt is \(tokens) tokens and \(maxTokens) more are asked for, but the context holds \(context); use fewer examples or passages, a shorter template, or a larger --context"
+                        "with case \(stored.evalCase.id) (\(run.strategy.label)) the prompt is \(tokens) tokens and \(maxTokens) more are asked for, but the context holds \(context); use fewer examples or passages, a shorter template, or a larger \(setting: "context")"
                     )
                 }
             }
@@ -362,7 +362,7 @@ extension Workspace {
     /// them from. A server without a tokenizer is asked one case's answer instead (kept in the
     /// response cache), reading past one whitespace-only token.
     private func oneTokenReading(
-        _ planned: [PlannedRun], case first: StoredCase, evalset: LoadedEvalSet, seed: Int, notes: (String) -> Void
+        _ planned: [PlannedRun], case first: StoredCase, evalset: LoadedEvalSet, seed: Int, notes: (Message) -> Void
     ) async throws -> Int {
         let spec = try OneTokenLabels.labelScorer(evalset.settings.scorers, evalset: evalset.name, reader: .oneToken)
         var lead = 0
@@ -433,11 +433,11 @@ extension Workspace {
 
     /// Cached answers that are asked again because the server may have answered them with LoRA
     /// adapters applied (`Schema.version4`).
-    static func adaptersUnknownNote(_ count: Int) -> String {
+    static func adaptersUnknownNote(_ count: Int) -> Message {
         "pwb: \(count) cached answer\(count == 1 ? " was" : "s were") stored while LoRA adapters were loaded on the managed runtime, before each request stated every adapter's scale and the server's prompt cache was kept apart from them, so \(count == 1 ? "it may have been computed with the wrong adapters and was" : "they may have been computed with the wrong adapters and were") asked again"
     }
 
-    package static func startedNote(_ info: RuntimeInfo) -> String {
-        "pwb: started llama-server (pid \(info.pid)) on 127.0.0.1:\(info.port) with \((info.model as NSString).lastPathComponent); it keeps running, pwb runtime stop ends it"
+    package static func startedNote(_ info: RuntimeInfo) -> Message {
+        "pwb: started llama-server (pid \(info.pid)) on 127.0.0.1:\(info.port) with \((info.model as NSString).lastPathComponent); it keeps running, \(command: "runtime stop") ends it"
     }
 }

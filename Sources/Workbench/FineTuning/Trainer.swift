@@ -27,7 +27,7 @@ struct TrainerInstallation {
 
 extension Workspace {
     /// The installed trainer; installs it first when asked and missing.
-    func trainerInstallation(environment: [String: String], install: Bool, notes: (String) -> Void) throws
+    func trainerInstallation(environment: [String: String], install: Bool, notes: (Message) -> Void) throws
         -> TrainerInstallation
     {
         guard let script = Bundle.module.path(forResource: "train_lora", ofType: "py"),

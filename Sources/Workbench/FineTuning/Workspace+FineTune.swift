@@ -140,7 +140,7 @@ extension Workspace {
     /// model is reused, not trained again.
     package func finetune(
         _ options: FineTuneOptions, environment: [String: String], stop: StopRequest? = nil,
-        notes: (String) -> Void = { _ in }, progress: ((FineTuneProgress) -> Void)? = nil
+        notes: (Message) -> Void = { _ in }, progress: ((FineTuneProgress) -> Void)? = nil
     ) async throws -> [AdapterRecord] {
         let evalset = try evalset(named: options.evalset)
         let revision = try fineTuningRevision(evalset: evalset, reference: options.template)

@@ -164,7 +164,7 @@ enum AdviseCommands {
             advice = try await Interrupts.run(output: invocation.output, stop: stop) {
                 try await workspace.advise(
                     options, environment: session.environment, stop: stop,
-                    notes: { invocation.output.note(invocation.inREPL ? REPL.worded($0) : CLI.worded($0)) },
+                    notes: invocation.note,
                     progress: { progress in
                         if let eval = progress.eval {
                             bar.update(eval, label: "advise · \(progress.rung)")

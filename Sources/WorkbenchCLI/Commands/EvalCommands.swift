@@ -80,7 +80,7 @@ enum EvalCommands {
         let stop = StopRequest()
         let bar = ProgressBar(output: invocation.output, label: "eval")
         let progress: (EvalProgress) -> Void = { bar.update($0) }
-        let notes: (String) -> Void = { invocation.output.note($0) }
+        let notes: (Message) -> Void = invocation.note
         let report: EvalReport
         do {
             if let resume = invocation.resume {

@@ -84,7 +84,7 @@ enum FineTuneCommands {
             output: invocation.output, stop: stop, stopping: "pwb: stopping the training"
         ) {
             try await workspace.finetune(
-                options, environment: session.environment, stop: stop, notes: { invocation.output.note($0) },
+                options, environment: session.environment, stop: stop, notes: invocation.note,
                 progress: { invocation.output.progress(FineTuneCommands.progressLine($0)) })
         }
         invocation.output.clearProgress()

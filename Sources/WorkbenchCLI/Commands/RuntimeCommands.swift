@@ -168,7 +168,7 @@ enum RuntimeCommands {
         }
         let request = try Prompting.request(resolved.file, reference: resolved.reference, vars: vars, topLogprobs: 5)
         let model = try await workspace.connect(ModelChoice(input.model), environment: session.environment)
-        if let started = model.startedRuntime { invocation.output.note(Workspace.startedNote(started)) }
+        if let started = model.startedRuntime { invocation.note(Workspace.startedNote(started)) }
         let completion = try await Interrupts.run(output: invocation.output, stop: nil) {
             try await model.client.checkFits(request, contextSize: model.properties.contextSize)
             return try await model.client.complete(request)

@@ -4,29 +4,18 @@ package struct InputError: Error, Sendable, Equatable, CustomStringConvertible {
     package var file: String?
     package var line: Int?
     package var field: String?
-    package var message: String
+    /// What is wrong and the fix; the settings and commands it names are worded by the interface.
+    package var message: Message
 
-    package init(file: String? = nil, line: Int? = nil, field: String? = nil, _ message: String) {
+    package init(file: String? = nil, line: Int? = nil, field: String? = nil, _ message: Message) {
         self.file = file
         self.line = line
         self.field = field
         self.message = message
     }
 
-    package var description: String {
-        var location = ""
-        if let file {
-            location = file
-            if let line { location += ":\(line)" }
-        } else if let line {
-            location = "line \(line)"
-        }
-        var text = location.isEmpty ? "" : location + ": "
-        if let field { text += "field \"\(field)\": " }
-        text += message
-        if !text.hasSuffix(".") && !text.hasSuffix("?") && !text.hasSuffix(")") { text += "." }
-        return text
-    }
+    /// Settings named plainly, commands as `pwb import`.
+    package var description: String { sentence(wording: \.description) }
 
     /// The same error, located in `file` (and shifted by `lineOffset` when the text it came from
     /// began further down that file).
@@ -40,6 +29,22 @@ package struct InputError: Error, Sendable, Equatable, CustomStringConvertible {
 
 extension InputError: ExitCoded {
     package var exitCode: Int32 { ExitCode.badInput }
+
+    /// The location (file, line, field), then the message as the interface words it.
+    package func sentence(wording: (Message) -> String) -> String {
+        var location = ""
+        if let file {
+            location = file
+            if let line { location += ":\(line)" }
+        } else if let line {
+            location = "line \(line)"
+        }
+        var text = location.isEmpty ? "" : location + ": "
+        if let field { text += "field \"\(field)\": " }
+        text += wording(message)
+        if !text.hasSuffix(".") && !text.hasSuffix("?") && !text.hasSuffix(")") { text += "." }
+        return text
+    }
 }
 
 /// Reads the files users write, refusing what cannot be a prompt, an eval set or a document:

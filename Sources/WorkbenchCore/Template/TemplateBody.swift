@@ -62,7 +62,8 @@ package struct TemplateBody: Sendable, Hashable {
                     value = ""
                 } else {
                     throw InputError(
-                        line: line, "{{\(name)}} is not defined; give it a value (the case's vars or --var \(name)=…)")
+                        line: line,
+                        "{{\(name)}} is not defined; give it a value (the case's vars or \(setting: "var") \(name)=…)")
                 }
                 if value.isEmpty && standalone && TemplateBody.slots.contains(name) {
                     while let last = out.last, last == " " || last == "\t" { out.removeLast() }

@@ -28,7 +28,7 @@ struct FineTuningStep: LadderStep {
         request.epochs = options.fineTuneEpochs
         request.seed = options.seed
         let adapters = try await workspace.finetune(
-            request, environment: context.environment, stop: context.stop, notes: { context.notes(Message($0)) },
+            request, environment: context.environment, stop: context.stop, notes: context.notes,
             progress: context.progress.map { callback in
                 { callback(AdviceProgress(rung: "fine-tuning", training: $0)) }
             })
