@@ -247,7 +247,7 @@ extension Workspace {
 
     private func storeTemplate(_ pending: PendingTemplate) throws -> ImportReport.TemplateEntry {
         let origin = shown(pending.path)
-        let (revision, previous) = try addRevisionIfChanged(
+        let (revision, previous) = try library.addRevisionIfChanged(
             template: pending.template, variant: pending.variant, file: pending.file, origin: origin,
             firstNote: "imported")
         let outcome: ImportReport.TemplateOutcome

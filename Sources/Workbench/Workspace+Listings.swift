@@ -2,43 +2,9 @@ import Foundation
 import WorkbenchCore
 import WorkbenchStore
 
-/// What the command layer lists and shows: templates, revisions, eval sets' cases, corpora, runs.
+/// Runs as they stand, and the names a line being typed may complete to. (Templates, eval sets and
+/// corpora are listed from the store as it holds them.)
 extension Workspace {
-    package func templateSummaries() throws -> [TemplateSummary] { try store.templateSummaries() }
-
-    /// The variants of `template`, by name order of creation.
-    package func variants(of template: TemplateRecord) throws -> [VariantRecord] {
-        try store.variants(templateID: template.id)
-    }
-
-    /// Whether `template` has a variant called `name`.
-    package func hasVariant(_ name: String, in template: TemplateRecord) throws -> Bool {
-        try store.variant(templateID: template.id, named: name) != nil
-    }
-
-    /// Every revision of a variant, oldest first.
-    package func revisions(of variant: VariantRecord) throws -> [RevisionRecord] {
-        try store.revisions(variantID: variant.id)
-    }
-
-    package func evalsetRecords() throws -> [EvalSetRecord] { try store.evalsets() }
-
-    package func splitCounts(_ evalset: LoadedEvalSet) throws -> [Split: Int] {
-        try store.splitCounts(evalsetID: evalset.record.id)
-    }
-
-    /// The eval set's active cases, of one split or all.
-    package func cases(_ evalset: LoadedEvalSet, split: Split? = nil) throws -> [StoredCase] {
-        try store.cases(evalsetID: evalset.record.id, split: split)
-    }
-
-    /// The active case with this id, if there is one.
-    package func activeCase(_ evalset: LoadedEvalSet, id: String) throws -> StoredCase? {
-        try store.activeCase(evalsetID: evalset.record.id, key: id)
-    }
-
-    package func corpora() throws -> [(corpus: CorpusRecord, sources: Int, passages: Int)] { try store.corpora() }
-
     /// Stored runs, newest first, of one template or all.
     package func runListings(limit: Int, template: TemplateRecord? = nil) throws -> [RunListing] {
         try store.runListings(limit: limit, templateID: template?.id).map { listing in
@@ -56,9 +22,6 @@ extension Workspace {
         run.status = .interrupted
         return run
     }
-
-    /// The store's schema version.
-    package func schemaVersion() throws -> Int { try store.userVersion() }
 
     /// Names for completing a line: each list is empty when the store cannot be read.
     package var knownNames: KnownNames { KnownNames(workspace: self) }
@@ -92,18 +55,18 @@ extension Workspace {
             ((try? workspace.store.runListings(limit: 50)) ?? []).map { String($0.run.id) }
         }
 
-        package func adapters() -> [String] { ((try? workspace.adapters().map(\.name)) ?? []).sorted() }
+        package func adapters() -> [String] { ((try? workspace.store.adapters().map(\.name)) ?? []).sorted() }
 
         /// `@1`…`@N` for the variant's revisions.
         package func revisions(of template: String, _ variant: String) -> [String] {
-            guard let resolved = try? workspace.resolve(RevisionReference(template: template, variant: variant))
+            guard let resolved = try? workspace.library.resolve(RevisionReference(template: template, variant: variant))
             else { return [] }
             return (1...resolved.revision.number).map { "@\($0)" }
         }
 
         /// The variables a case fills in the variant's newest revision.
         package func caseVariables(of template: String, _ variant: String) -> [String] {
-            guard let resolved = try? workspace.resolve(RevisionReference(template: template, variant: variant))
+            guard let resolved = try? workspace.library.resolve(RevisionReference(template: template, variant: variant))
             else { return [] }
             return resolved.file.body.caseVariables
         }

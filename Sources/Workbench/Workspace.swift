@@ -11,12 +11,11 @@ package final class Workspace {
     /// `.pwb/` under the working directory: configuration, runtime log and pid, REPL history.
     package let stateDirectory: String
     package let storePath: String
-    let store: Store
-    /// One HTTP client for every model call, so connections are reused.
-    package let http = HTTPClient()
-    /// Tuned models a provider's fine-tuning job made, by the name they are measured under: models
-    /// of the configuration for as long as this workspace is open.
-    var servedTunedModels: [String: ModelConfiguration] = [:]
+    package let store: Store
+    /// The templates, eval sets and corpora imported into the store.
+    package let library: Library
+    /// The models it reaches: configuration, managed server, adapters.
+    package let runtime: Runtime
 
     /// Opens the workspace at `root`, creating `.pwb/` and the store when needed.
     /// - Parameter databasePath: another store file (`--db`, `PWB_DB`); relative to `root`.
@@ -32,6 +31,8 @@ package final class Workspace {
             throw InputError(file: folder, "cannot be created: \(error.localizedDescription)")
         }
         store = try Store(path: storePath)
+        library = Library(store: store)
+        runtime = Runtime(stateDirectory: stateDirectory, root: self.root)
     }
 
     /// The store file of the workspace at `root` (absolute): `databasePath` against `root`, else

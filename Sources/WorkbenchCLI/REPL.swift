@@ -88,7 +88,8 @@ final class REPL {
     func prompt() -> String {
         guard let template = session.currentTemplate else { return "pwb> " }
         guard let variant = session.currentVariant else { return "pwb \(template)> " }
-        let number = try? session.workspace().resolve(RevisionReference(template: template, variant: variant)).revision
+        let number = try? session.workspace().library.resolve(RevisionReference(template: template, variant: variant))
+            .revision
             .number
         return "pwb \(template)/\(variant)\(number.map { "@\($0)" } ?? "")> "
     }

@@ -162,7 +162,7 @@ enum ReportRendering {
                 header.map { key in
                     let value = row[key] ?? .null
                     let text = value == .null ? "" : value.text
-                    return Workspace.csvQuoted(text)
+                    return CaseExport.csvQuoted(text)
                 }.joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"

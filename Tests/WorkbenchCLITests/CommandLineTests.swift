@@ -144,7 +144,8 @@ struct CompletionTests {
         let session = Session(directory: folder.path, environment: [:], output: Output(environment: ["NO_COLOR": "1"]))
         let file = try PromptFile(parsing: "Review: {{text}}\nSentiment:")
         for variant in ["plain", "terse"] {
-            _ = try session.workspace().saveRevision(template: "reviews", variant: variant, file: file, origin: "test")
+            _ = try session.workspace().library.saveRevision(
+                template: "reviews", variant: variant, file: file, origin: "test")
         }
         return session
     }

@@ -29,14 +29,14 @@ struct InjectionTests {
         ("plain", "plain"),
     ])
     func csvCellsThatASpreadsheetWouldRunAreQuoted(_ cell: String, _ written: String) {
-        #expect(Workspace.csvQuoted(cell) == written)
+        #expect(CaseExport.csvQuoted(cell) == written)
     }
 
     @Test func anExportedEvalSetReadsBackAsItWas() throws {
         let values = ["=1+1", "+x", "-y", "@z", "'=q", "''=r", "'Tis", "-3", "\tTab"]
         var text = "id,text,expected\n"
         for (index, value) in values.enumerated() {
-            text += ["c\(index)", value, value].map(Workspace.csvQuoted).joined(separator: ",") + "\n"
+            text += ["c\(index)", value, value].map(CaseExport.csvQuoted).joined(separator: ",") + "\n"
         }
         let cases = try EvalSetParser.parseCSV(text)
         #expect(cases.map { $0.vars["text"]?.stringValue } == values)
@@ -58,10 +58,10 @@ struct CombiningMarkTests {
     ]
 
     @Test func aCSVCellWithAMarkedSeparatorIsQuotedAndReadsBackAsItWas() throws {
-        #expect(Workspace.csvQuoted("a,\u{301}b") == "\"a,\u{301}b\"")
+        #expect(CaseExport.csvQuoted("a,\u{301}b") == "\"a,\u{301}b\"")
         var text = "id,text,expected\n"
         for (index, value) in Self.marked.enumerated() {
-            text += ["c\(index)", value, value].map(Workspace.csvQuoted).joined(separator: ",") + "\n"
+            text += ["c\(index)", value, value].map(CaseExport.csvQuoted).joined(separator: ",") + "\n"
         }
         // What a spreadsheet sees, byte by byte: each record has the header's three fields.
         var fields = [1]

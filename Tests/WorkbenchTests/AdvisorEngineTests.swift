@@ -155,8 +155,8 @@ import WorkbenchStore
 
     @Test func adviceStoredInAnEarlierFormIsRefusedWithASentence() async throws {
         let work = try StubWorkspace()
-        let template = try work.workspace.template(named: "sentiment")
-        let evalset = try work.workspace.evalset(named: "reviews")
+        let template = try work.workspace.library.template(named: "sentiment")
+        let evalset = try work.workspace.library.evalset(named: "reviews")
         let id = try work.workspace.store.insertAdvice(
             templateID: template.id, evalsetID: evalset.record.id, params: [:],
             report: #"{"recommendation": {"rung": "1-shot random", "verdict": "likely"}}"#)
@@ -234,9 +234,9 @@ extension AdviceOptions {
         let workspace = try Workspace(root: folder)
         let added = try workspace.addToCorpus("kb", paths: ["docs"])
         #expect(added.sources == 4)
-        let corpus = try workspace.corpus(named: "kb")
+        let corpus = try workspace.library.corpus(named: "kb")
         let top = { (query: String) throws -> String? in
-            try workspace.searchPassages(corpus: corpus, query: query, limit: 3).first?.document.passage.body
+            try workspace.library.searchPassages(corpus: corpus, query: query, limit: 3).first?.document.passage.body
         }
         #expect(try top("Who staffs the security desk?")?.contains("Ines Varga") == true)
         #expect(try top("How many days of paid leave do employees get?")?.contains("27 days") == true)
@@ -244,7 +244,7 @@ extension AdviceOptions {
         #expect(try top("送料は無料になりますか")?.contains("送料無料") == true)
         #expect(try top("返品は何日以内なら受け付けてもらえますか")?.contains("十四日以内") == true)
         #expect(try top("配送にはどのくらいかかりますか")?.contains("三日以内") == true)
-        #expect(try workspace.searchPassages(corpus: corpus, query: "a of", limit: 3).isEmpty)
+        #expect(try workspace.library.searchPassages(corpus: corpus, query: "a of", limit: 3).isEmpty)
         // Adding the same files again changes nothing.
         #expect(try workspace.addToCorpus("kb", paths: ["docs"]).added == 0)
         #expect(throws: InputError.self) { try workspace.addToCorpus("empty", paths: ["nowhere"]) }
@@ -273,7 +273,7 @@ extension AdviceOptions {
             Review: {{text}}
             """
         ])
-        let evalset = try work.workspace.evalset(named: "reviews")
+        let evalset = try work.workspace.library.evalset(named: "reviews")
         let revision = try work.workspace.fineTuningRevision(evalset: evalset, reference: "sentiment/chatty")
         let train = try work.workspace.store.cases(evalsetID: evalset.record.id, split: .train)
         let lines = try work.workspace.fineTuningChat(train, revision: revision).split(separator: "\n")

@@ -308,9 +308,9 @@ final class StubWorkspace {
         #expect(first.hasSuffix("\n\nReview: \(StubWorkspace.reviews[4].0)\nSentiment:"), "\(first)")
         // Another seed draws another set of examples, so every prompt is new.
         let train = try work.workspace.store.cases(
-            evalsetID: try work.workspace.evalset(named: "reviews").record.id, split: .train)
+            evalsetID: try work.workspace.library.evalset(named: "reviews").record.id, split: .train)
         let draws = [0, 99].map {
-            FewShot.random(from: train.map(\.evalCase), k: 2, seed: Workspace.drawSeed(seed: $0, draw: 0))
+            FewShot.random(from: train.map(\.evalCase), k: 2, seed: Library.drawSeed(seed: $0, draw: 0))
         }
         #expect(draws[0] != draws[1])
         _ = try await work.evaluate(

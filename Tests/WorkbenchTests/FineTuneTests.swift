@@ -32,10 +32,10 @@ import WorkbenchStore
 
     @Test func theTrainingPairsAreTheZeroShotPromptsEvalSends() async throws {
         let work = try StubWorkspace()
-        let evalset = try work.workspace.evalset(named: "reviews")
+        let evalset = try work.workspace.library.evalset(named: "reviews")
         let train = try work.workspace.store.cases(evalsetID: evalset.record.id, split: .train)
         for variant in ["plain", "asked"] {
-            let revision = try work.workspace.resolve(RevisionReference(parsing: "sentiment/\(variant)"))
+            let revision = try work.workspace.library.resolve(RevisionReference(parsing: "sentiment/\(variant)"))
             let pairs = try work.workspace.trainingPairs(train, revision: revision)
             let before = work.completions.count
             _ = try await work.evaluate(
@@ -51,11 +51,11 @@ import WorkbenchStore
             #expect(Set(trained) == Set(sent), "\(variant): the prompts eval sends, exactly")
             #expect(trained.count == 4)
         }
-        let plain = try work.workspace.resolve(RevisionReference(parsing: "sentiment/plain"))
+        let plain = try work.workspace.library.resolve(RevisionReference(parsing: "sentiment/plain"))
         let pairs = try work.workspace.trainingPairs(train, revision: plain)
         // After "Sentiment:" a space, then the label, then the variant's stop sequence.
         #expect(pairs.map(\.completion) == [" positive\n", " negative\n", " positive\n", " negative\n"])
-        let asked = try work.workspace.resolve(RevisionReference(parsing: "sentiment/asked"))
+        let asked = try work.workspace.library.resolve(RevisionReference(parsing: "sentiment/asked"))
         #expect(try work.workspace.trainingPairs(train, revision: asked)[0].completion == " positive", "no stop set")
         let exported = try work.workspace.fineTuningPromptCompletion(train, revision: plain)
         let first = try JSONValue(parsing: Array((exported.split(separator: "\n").first ?? "").utf8))
@@ -113,8 +113,8 @@ import WorkbenchStore
             missing?.message.parts.contains(.command("finetune EVALSET")) == true,
             "named as a command, for the CLI to word")
 
-        let evalset = try work.workspace.evalset(named: "reviews")
-        let revision = try work.workspace.resolve(RevisionReference(parsing: "sentiment/plain"))
+        let evalset = try work.workspace.library.evalset(named: "reviews")
+        let revision = try work.workspace.library.resolve(RevisionReference(parsing: "sentiment/plain"))
         try FileManager.default.createDirectory(
             atPath: work.workspace.stateDirectory + "/adapters", withIntermediateDirectories: true)
         FileManager.default.createFile(

@@ -152,9 +152,9 @@ final class HostedWorkspace {
         #expect(messages.withLock { $0 }.last == "The job has successfully completed")
 
         // The files: the local trainer's prompts as the user's turn, the label as the answer.
-        let evalset = try work.workspace.evalset(named: "parity")
+        let evalset = try work.workspace.library.evalset(named: "parity")
         let train = try work.workspace.store.cases(evalsetID: evalset.record.id, split: .train)
-        let revision = try work.workspace.resolve(RevisionReference(parsing: "parity/ask"))
+        let revision = try work.workspace.library.resolve(RevisionReference(parsing: "parity/ask"))
         let pairs = try work.workspace.trainingPairs(train, revision: revision)
         #expect(work.api.uploads.count == 2)
         let (training, validation) = (work.api.uploads[0], work.api.uploads[1])
@@ -214,7 +214,7 @@ final class HostedWorkspace {
 
         // The tuned model answers under its name: most dev numbers right, where the base is at 0.6.
         let tuned = try #require(result.tunedConfiguration).client(http: HTTPClient(), environment: work.environment)
-        let base = try #require(try work.workspace.runtimeConfiguration(environment: work.environment).select("m"))
+        let base = try #require(try work.workspace.runtime.configuration(environment: work.environment).select("m"))
             .client(http: HTTPClient(), environment: work.environment)
         var right = (tuned: 0, base: 0)
         for n in 200..<240 {

@@ -65,7 +65,7 @@ import WorkbenchCore
         if provider == "openai" { work.environment["PWB_MODEL"] = "shared-name.gguf" }
         func identity(_ stub: StubServer) async throws -> ConnectedModel {
             work.environment["PWB_ENDPOINT"] = stub.url.absoluteString + (provider == "openai" ? "/v1" : "")
-            return try await work.workspace.connect(.automatic, environment: work.environment)
+            return try await work.workspace.runtime.connect(.automatic, environment: work.environment)
         }
         let a = try await identity(stubA)
         let b = try await identity(stubB)

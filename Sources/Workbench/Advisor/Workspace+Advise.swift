@@ -15,7 +15,7 @@ extension Workspace {
         _ options: AdviceOptions, environment: [String: String], stop: StopRequest? = nil,
         notes: @escaping (Message) -> Void = { _ in }, progress: ((AdviceProgress) -> Void)? = nil
     ) async throws -> Advice {
-        let configured = try runtimeConfiguration(environment: environment).select(options.model)
+        let configured = try runtime.configuration(environment: environment).select(options.model)
         try options.check(configuredModel: configured)
         let started = ContinuousClock.now
         let context = try adviceContext(options, environment: environment, stop: stop, notes: notes, progress: progress)
@@ -79,7 +79,7 @@ extension Workspace {
         if let (final, rungs) = advice.finalDecision, final.open {
             advice.casesNeeded = rule.casesNeeded(final, rungs: rungs)
         }
-        let template = try template(named: options.template)
+        let template = try library.template(named: options.template)
         advice.id = try store.insertAdvice(
             templateID: template.id, evalsetID: context.evalset.record.id, params: options.json,
             report: try Workspace.encode(advice))
@@ -112,7 +112,7 @@ extension Workspace {
         base.seed = options.seed
         base.concurrency = options.concurrency
         base.reader = options.reader
-        let evalset = try evalset(named: base.evalset!)
+        let evalset = try library.evalset(named: base.evalset!)
         let devCases = try store.cases(evalsetID: evalset.record.id, split: .dev).count
         guard devCases > 0 else {
             throw Refusal("eval set \(evalset.name) has no dev cases to measure the ladder on")

@@ -149,7 +149,10 @@ final class EvalExecution {
     /// Cases read, rendered and scored together.
     static let partSize = 2048
 
-    let workspace: Workspace
+    /// Where results and cached answers are written and read.
+    let store: Store
+    /// What renders each case's request (its examples and passages).
+    let library: Library
     let runs: [PlannedRun]
     let evalset: LoadedEvalSet
     /// The cases of the part being scored, by row id.
@@ -175,10 +178,11 @@ final class EvalExecution {
     private let started = ContinuousClock.now
 
     init(
-        workspace: Workspace, runs: [PlannedRun], evalset: LoadedEvalSet, useCache: Bool, concurrency: Int, seed: Int,
+        library: Library, runs: [PlannedRun], evalset: LoadedEvalSet, useCache: Bool, concurrency: Int, seed: Int,
         stop: StopRequest?, progress: ((EvalProgress) -> Void)?
     ) {
-        self.workspace = workspace
+        self.store = library.store
+        self.library = library
         self.runs = runs
         self.evalset = evalset
         self.useCache = useCache
@@ -199,7 +203,7 @@ final class EvalExecution {
 
     /// The request for one item: the case rendered with its examples and passages.
     func request(for item: WorkItem) throws -> CompletionRequest {
-        try workspace.request(
+        try library.request(
             runs[item.run], case: cases[item.caseID]!, evalset: evalset, sample: item.sample, seed: seed)
     }
 
@@ -292,7 +296,7 @@ final class EvalExecution {
     /// Runs one part's items; returns the runtime outage that stopped it early, if one did.
     private func executePart(_ items: [WorkItem]) async throws -> RuntimeUnavailable? {
         guard !items.isEmpty else { return nil }
-        cases = try workspace.store.cases(rowIDs: items.map(\.caseID))
+        cases = try store.cases(rowIDs: items.map(\.caseID))
         // Each request is rendered once, and the cache is asked about all of them in a few queries.
         var prepared: [(request: CompletionRequest, key: String)] = []
         prepared.reserveCapacity(items.count)
@@ -311,7 +315,7 @@ final class EvalExecution {
         // log-probabilities unless a request asked for them.
         var hits =
             useCache
-            ? try workspace.store.cachedResponses(
+            ? try store.cachedResponses(
                 keys: prepared.map(\.key), logprobs: prepared.contains { $0.request.topLogprobs > 0 }, timings: false)
             : [:]
         // Answers a server may have given with adapters applied are asked again (`Schema.version4`).
@@ -371,7 +375,7 @@ final class EvalExecution {
                 let model = runs[item.run].model
                 let judgeKey = CacheKey.make(
                     provider: model.client.kind.rawValue, model: model.baseIdentity, request: judgeRequest, sample: 0)
-                if useCache, let hit = try workspace.store.cachedResponse(key: judgeKey), !hit.adaptersUnknown {
+                if useCache, let hit = try store.cachedResponse(key: judgeKey), !hit.adaptersUnknown {
                     try record(
                         item, completion, cached: cached, responseKey: responseKey, judge: hit.completion(endpoint: ""))
                 } else {
@@ -509,12 +513,12 @@ final class EvalExecution {
         let responses = pendingResponses
         pendingWrites.removeAll(keepingCapacity: true)
         pendingResponses.removeAll(keepingCapacity: true)
-        try workspace.store.transaction {
+        try store.transaction {
             for (response, provider, identity, request) in responses {
-                try workspace.store.storeResponse(
+                try store.storeResponse(
                     response, provider: provider.rawValue, model: identity, request: request.canonicalJSON)
             }
-            for (run, result) in writes { try workspace.store.insertResult(runID: run, result) }
+            for (run, result) in writes { try store.insertResult(runID: run, result) }
         }
     }
 

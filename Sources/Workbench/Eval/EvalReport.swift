@@ -227,7 +227,7 @@ extension Workspace {
 
     /// The ids of a variant's completed runs, newest first.
     package func completedRuns(of reference: RevisionReference) throws -> [Int] {
-        let template = try template(named: reference.template)
+        let template = try library.template(named: reference.template)
         return try store.runListings(limit: 200, templateID: template.id).filter {
             $0.variant == reference.variant && $0.run.status == .completed
         }.map(\.run.id)

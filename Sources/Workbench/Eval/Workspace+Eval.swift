@@ -101,7 +101,7 @@ extension Workspace {
         connected: inout [ModelChoice: ConnectedModel]
     ) async throws -> PreparedEvaluation {
         let revisions = try revisions(for: options)
-        let evalset = try evalset(named: try evalsetName(for: options, revisions: revisions))
+        let evalset = try library.evalset(named: try evalsetName(for: options, revisions: revisions))
         var plan = try store.caseRowIDs(evalsetID: evalset.record.id, split: options.split)
         guard !plan.isEmpty else {
             throw Refusal(
@@ -127,7 +127,7 @@ extension Workspace {
             try checkVariables(revisions, cases: train, evalset: evalset.name, examples: true)
         }
         if let corpusName = strategy.corpus {
-            guard try store.passageCount(corpusID: try corpus(named: corpusName).id) > 0 else {
+            guard try store.passageCount(corpusID: try library.corpus(named: corpusName).id) > 0 else {
                 throw Refusal(
                     "corpus \(corpusName) is empty; add documents with \(command: "corpus add \(corpusName) PATH…")")
             }
@@ -150,10 +150,12 @@ extension Workspace {
                     .sorted { $0.length > $1.length }.prefix(3))
         }
         guard let firstCase else { throw Refusal("eval set \(evalset.name) changed while it was read; try again") }
-        let shared = try revisions.map { try sharedExamples($0, strategy: strategy, train: train, seed: options.seed) }
+        let shared = try revisions.map {
+            try library.sharedExamples($0, strategy: strategy, train: train, seed: options.seed)
+        }
         var models: [ConnectedModel] = []
         for choice in options.models {
-            let choice = try modelChoice(choice, applying: adapter, environment: environment)
+            let choice = try runtime.choice(choice, applying: adapter, environment: environment)
             models.append(try await model(choice, connected: &connected, environment: environment, notes: notes))
         }
         let concurrency =
@@ -223,7 +225,7 @@ extension Workspace {
         var planned: [PlannedRun] = []
         for record in unfinished {
             let adapter = try record.params.adapter.map { try self.adapter(named: $0) }
-            let choice = try modelChoice(
+            let choice = try runtime.choice(
                 ModelChoice(record.params.modelName), applying: adapter, environment: environment)
             let model = try await model(choice, connected: &connected, environment: environment, notes: notes)
             // A run stored before identities had a content fingerprint resumes with the same file name.
@@ -233,7 +235,7 @@ extension Workspace {
                 )
             }
             planned.append(
-                PlannedRun(record: record, revision: try resolve(revisionID: record.revisionID), model: model))
+                PlannedRun(record: record, revision: try library.resolve(revisionID: record.revisionID), model: model))
         }
         var items: [WorkItem] = []
         for (index, run) in planned.enumerated() {
@@ -268,7 +270,7 @@ extension Workspace {
         notes: (Message) -> Void
     ) async throws -> ConnectedModel {
         if let model = connected[choice] { return model }
-        let model = try await connect(choice, environment: environment)
+        let model = try await runtime.connect(choice, environment: environment)
         if let started = model.startedRuntime { notes(Workspace.startedNote(started)) }
         connected[choice] = model
         return model
@@ -281,7 +283,7 @@ extension Workspace {
         progress: ((EvalProgress) -> Void)?
     ) async throws -> RuntimeUnavailable? {
         let execution = EvalExecution(
-            workspace: self, runs: planned, evalset: evalset, useCache: options.useCache,
+            library: library, runs: planned, evalset: evalset, useCache: options.useCache,
             concurrency: concurrency, seed: options.seed, stop: stop, progress: progress)
         defer {
             if execution.askedAgain > 0 { notes(Workspace.adaptersUnknownNote(execution.askedAgain)) }
@@ -342,7 +344,7 @@ extension Workspace {
         for run in planned {
             guard let contextSize = run.model.properties.contextSize else { continue }
             for stored in longest {
-                let request = try request(run, case: stored, evalset: evalset, sample: 0, seed: seed)
+                let request = try library.request(run, case: stored, evalset: evalset, sample: 0, seed: seed)
                 do {
                     try await run.model.client.checkFits(request, contextSize: contextSize)
                 } catch ModelError.promptTooLong(let tokens, let maxTokens, let context, _) {
@@ -373,7 +375,9 @@ extension Workspace {
         for var run in planned {
             let model = run.model
             var prompt: String?
-            if case .text(let text) = try request(run, case: first, evalset: evalset, sample: 0, seed: seed).prompt {
+            if case .text(let text) = try library.request(run, case: first, evalset: evalset, sample: 0, seed: seed)
+                .prompt
+            {
                 prompt = text
             }
             let texts = spec.labels.map { OneTokenLabels.answerText($0, afterPrompt: prompt) }
@@ -402,7 +406,7 @@ extension Workspace {
             // log-probabilities at all is seen in one answer.
             lead = max(lead, 1)
             run.record.params.readTokens = OneTokenLabels.maxTokens(lead: nil)
-            let request = try request(run, case: first, evalset: evalset, sample: 0, seed: seed)
+            let request = try library.request(run, case: first, evalset: evalset, sample: 0, seed: seed)
             let answer = try await model.client.complete(request)
             guard let logprobs = answer.logprobs, !logprobs.isEmpty else {
                 throw refuse(
@@ -419,16 +423,6 @@ extension Workspace {
             )
         }
         return OneTokenLabels.maxTokens(lead: lead)
-    }
-
-    /// The revision with this row id, resolved.
-    func resolve(revisionID: Int) throws -> ResolvedRevision {
-        guard let revision = try store.revision(id: revisionID),
-            let variant = try store.variant(id: revision.variantID),
-            let template = try store.template(id: variant.templateID)
-        else { throw Refusal("revision \(revisionID) is gone") }
-        return ResolvedRevision(
-            template: template, variant: variant, revision: revision, file: try PromptFile(parsing: revision.source))
     }
 
     /// Cached answers that are asked again because the server may have answered them with LoRA

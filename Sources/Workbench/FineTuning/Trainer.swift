@@ -36,7 +36,7 @@ extension Workspace {
         else {
             throw TrainerError(message: "pwb's training script is missing from its installation; build pwb again")
         }
-        let cache = managedServer(environment: environment).cacheDirectory
+        let cache = runtime.managedServer(environment: environment).cacheDirectory
         func installed() -> TrainerInstallation? {
             let python = cache + "/trainer/bin/python"
             // The environment is current when it was built from these very requirements.

@@ -142,7 +142,7 @@ extension Workspace {
         _ options: FineTuneOptions, environment: [String: String], stop: StopRequest? = nil,
         notes: (Message) -> Void = { _ in }, progress: ((FineTuneProgress) -> Void)? = nil
     ) async throws -> [AdapterRecord] {
-        let evalset = try evalset(named: options.evalset)
+        let evalset = try library.evalset(named: options.evalset)
         let revision = try fineTuningRevision(evalset: evalset, reference: options.template)
         let train = try store.cases(evalsetID: evalset.record.id, split: .train)
         try checkTrainable(train, evalset: evalset)
@@ -178,10 +178,10 @@ extension Workspace {
         try checkTrainingData(pairs, revision: revision)
 
         // The base is the model the managed runtime serves: the adapter is trained for that file.
-        let base = try await connect(.managed, environment: environment)
+        let base = try await runtime.connect(.managed, environment: environment)
         if let started = base.startedRuntime { notes(Workspace.startedNote(started)) }
         // The file pwb started the runtime with, never a path a server names: the trainer reads it.
-        guard case .running(let managed, _) = await managedServer(environment: environment).status(),
+        guard case .running(let managed, _) = await runtime.managedServer(environment: environment).status(),
             base.client.endpoints == [managed.endpoint.absoluteString]
         else {
             throw Refusal(
@@ -214,7 +214,7 @@ extension Workspace {
                         "an adapter named \(name) exists, trained on other data, settings, model or trainer; choose another \(setting: "name")"
                     )
                 }
-                if FileSystem.exists(adapterPath(existing)) {
+                if FileSystem.exists(runtime.adapterPath(existing)) {
                     notes("reusing adapter \(name), trained on the same \(count) cases with the same settings")
                     adapters.append(existing)
                     continue
@@ -345,18 +345,13 @@ extension Workspace {
                 ? "; \(command: "finetune EVALSET") trains one" : " (adapters: \(known.joined(separator: ", ")))"
             throw Refusal("there is no adapter \(name)\(hint)")
         }
-        guard FileSystem.exists(adapterPath(adapter)) else {
+        guard FileSystem.exists(runtime.adapterPath(adapter)) else {
             throw Refusal(
-                "adapter \(name)'s file \(shown(adapterPath(adapter))) is gone; train it again with \(command: "finetune")"
+                "adapter \(name)'s file \(shown(runtime.adapterPath(adapter))) is gone; train it again with \(command: "finetune")"
             )
         }
         return adapter
     }
-
-    package func adapters() throws -> [AdapterRecord] { try store.adapters() }
-
-    /// Where an adapter's GGUF file is.
-    package func adapterPath(_ adapter: AdapterRecord) -> String { stateDirectory + "/" + adapter.path }
 
     /// The train split must be large enough to learn from and share no input with dev or test:
     /// a tuned model scored on what it was taught would look better than it is.

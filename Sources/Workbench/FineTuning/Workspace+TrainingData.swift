@@ -8,10 +8,11 @@ extension Workspace {
     /// The revision whose prompt the training data is written with: the one named, else the
     /// newest revision of the only template (first variant by name) that names this eval set.
     package func fineTuningRevision(evalset: LoadedEvalSet, reference: String?) throws -> ResolvedRevision {
-        if let reference { return try resolve(RevisionReference(parsing: reference)) }
+        if let reference { return try library.resolve(RevisionReference(parsing: reference)) }
         var candidates: [ResolvedRevision] = []
         for template in try store.templates() {
-            for revision in try latestRevisions(of: template) where revision.file.settings.evalset == evalset.name {
+            for revision in try library.latestRevisions(of: template)
+            where revision.file.settings.evalset == evalset.name {
                 candidates.append(revision)
             }
         }
@@ -55,7 +56,7 @@ extension Workspace {
 
     /// Plain text for llama.cpp's `llama-finetune`: every case in the variant's example format.
     package func fineTuningText(_ cases: [StoredCase], revision: ResolvedRevision) throws -> String {
-        let format = try exampleFormat(revision)
+        let format = try library.exampleFormat(revision)
         return try FewShot.render(cases.map(\.evalCase), format: format, separator: "\n\n") + "\n"
     }
 }

@@ -15,7 +15,7 @@ extension Workspace {
     {
         let configuration = try hostedModel(options.model, environment: environment)
         let baseModel = try configuration.fineTuningBaseModel()
-        let evalset = try evalset(named: options.evalset)
+        let evalset = try library.evalset(named: options.evalset)
         let revision = try fineTuningRevision(evalset: evalset, reference: options.template)
         let train = try hostedTrainCases(options, evalset: evalset)
         if let epochs = options.epochs, !(1...50).contains(epochs) {
@@ -78,7 +78,7 @@ extension Workspace {
             }
             return try result(plan, record: record, reused: true)
         }
-        let client = try plan.configuration.fineTuningClient(http: http, environment: environment)
+        let client = try plan.configuration.fineTuningClient(http: runtime.http, environment: environment)
         let started = ContinuousClock.now
         func report(
             _ phase: HostedFineTuneProgress.Phase, _ job: FineTuningJob? = nil, _ events: [FineTuningEvent] = []
@@ -126,7 +126,7 @@ extension Workspace {
         guard case .resume(let id) = plan.action else {
             throw Refusal("no fine-tuning job for this data and these settings is under way at \(plan.endpoint)")
         }
-        let client = try plan.configuration.fineTuningClient(http: http, environment: environment)
+        let client = try plan.configuration.fineTuningClient(http: runtime.http, environment: environment)
         let job = try await client.cancel(id)
         try store.deleteAdapter(named: plan.name)
         return job
@@ -136,7 +136,7 @@ extension Workspace {
 
     /// The configured model `name`, when its provider runs fine-tuning jobs.
     private func hostedModel(_ name: String, environment: [String: String]) throws -> ModelConfiguration {
-        guard let configuration = try runtimeConfiguration(environment: environment).select(name) else {
+        guard let configuration = try runtime.configuration(environment: environment).select(name) else {
             throw Refusal(
                 "\(setting: "model") \(name) is not a model of .pwb/config.json; a hosted fine-tuning job runs for a configured OpenAI or Azure model"
             )

@@ -10,7 +10,7 @@ package struct LoadedEvalSet: Sendable {
     package var name: String { record.name }
 }
 
-extension Workspace {
+extension Library {
     /// The eval set called `name`, or a usage error suggesting the nearest.
     package func evalset(named name: String) throws -> LoadedEvalSet {
         guard let record = try store.evalset(named: name) else {
@@ -21,9 +21,13 @@ extension Workspace {
         }
         return LoadedEvalSet(record: record, settings: try EvalSetSettings(parsing: record.settingsJSON))
     }
+}
 
+/// An eval set's cases written out as a file a user reads: JSON Lines, or CSV safe to open in a
+/// spreadsheet.
+package enum CaseExport {
     /// The cases of an eval set as a JSONL text, one case per line, as `pwb import` reads them.
-    package func exportJSONL(_ cases: [StoredCase]) -> String {
+    package static func jsonl(_ cases: [StoredCase]) -> String {
         var out = ""
         for stored in cases {
             let line: JSONValue = [
@@ -38,7 +42,7 @@ extension Workspace {
     }
 
     /// The cases as CSV: `id`, one column per variable, `expected`, `split`, `tags`.
-    package func exportCSV(_ cases: [StoredCase]) -> String {
+    package static func csv(_ cases: [StoredCase]) -> String {
         let variables = Set(cases.flatMap(\.evalCase.vars.keys)).sorted()
         var rows = [["id"] + variables + ["expected", "split", "tags"]]
         for stored in cases {
@@ -48,7 +52,7 @@ extension Workspace {
                     c.expected.text, c.split.rawValue, c.tags.joined(separator: ";"),
                 ])
         }
-        return rows.map { $0.map(Workspace.csvQuoted).joined(separator: ",") }.joined(separator: "\n") + "\n"
+        return rows.map { $0.map(csvQuoted).joined(separator: ",") }.joined(separator: "\n") + "\n"
     }
 
     package static func csvQuoted(_ text: String) -> String {

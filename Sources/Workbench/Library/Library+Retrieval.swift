@@ -2,7 +2,7 @@ import Foundation
 import WorkbenchCore
 import WorkbenchStore
 
-extension Workspace {
+extension Library {
     /// The corpus called `name`, or a usage error suggesting the nearest.
     package func corpus(named name: String) throws -> CorpusRecord {
         if let found = try store.corpus(named: name) { return found }

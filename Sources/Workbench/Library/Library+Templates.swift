@@ -13,7 +13,7 @@ package struct ResolvedRevision: Sendable {
     package var reference: String { "\(template.name)/\(variant.name)@\(revision.number)" }
 }
 
-extension Workspace {
+extension Library {
     /// The template named `name`, or a usage error that suggests the nearest one.
     package func template(named name: String) throws -> TemplateRecord {
         if let found = try store.template(named: name) { return found }
@@ -66,6 +66,16 @@ extension Workspace {
             template: template, variant: variant, revision: revision, file: try PromptFile(parsing: revision.source))
     }
 
+    /// The revision with this row id, resolved.
+    package func resolve(revisionID: Int) throws -> ResolvedRevision {
+        guard let revision = try store.revision(id: revisionID),
+            let variant = try store.variant(id: revision.variantID),
+            let template = try store.template(id: variant.templateID)
+        else { throw Refusal("revision \(revisionID) is gone") }
+        return ResolvedRevision(
+            template: template, variant: variant, revision: revision, file: try PromptFile(parsing: revision.source))
+    }
+
     /// The newest revision of every variant of a template, in name order.
     package func latestRevisions(of template: TemplateRecord) throws -> [ResolvedRevision] {
         try store.variants(templateID: template.id).map {
@@ -109,27 +119,6 @@ extension Workspace {
         )
     }
 
-    /// The unified diff between two revisions, with a header naming both.
-    package func diff(_ old: ResolvedRevision, _ new: ResolvedRevision) -> [String] {
-        let diff = LineDiff(old: old.file.canonicalText, new: new.file.canonicalText)
-        return ["--- \(old.reference)", "+++ \(new.reference)"] + diff.unified()
-    }
-
-    /// Writes the newest revision of each variant (or the one named) as `.prompt` files under
-    /// `folder`, as `folder/<template>/<variant>.prompt`. Returns the paths written.
-    package func exportTemplate(_ reference: RevisionReference, to folder: String) throws -> [String] {
-        let template = try template(named: reference.template)
-        let revisions =
-            reference.variant == nil ? try latestRevisions(of: template) : [try resolve(reference)]
-        var written: [String] = []
-        for resolved in revisions {
-            let path = FileSystem.absolute(
-                folder + "/\(template.name)/\(resolved.variant.name).prompt", relativeTo: root)
-            try writeUserFile(resolved.file.canonicalText, to: path)
-            written.append(shown(path))
-        }
-        return written
-    }
 }
 
 /// A revision's body uses variables that were not given.
@@ -143,7 +132,7 @@ package struct MissingVariables: Error, Sendable, CustomStringConvertible {
     }
 }
 
-extension Workspace {
+extension Library {
     /// The variables to render `resolved` with once: those of the case `caseID` of `evalsetName`
     /// (default: the one the revision names) when given, overridden by `values`. Every variable
     /// the body uses must have a value.
@@ -156,7 +145,7 @@ extension Workspace {
                 throw Refusal("\(resolved.reference) names no eval set; say which with \(setting: "evalset") NAME")
             }
             let evalset = try evalset(named: setName)
-            guard let stored = try activeCase(evalset, id: caseID) else {
+            guard let stored = try store.activeCase(evalsetID: evalset.record.id, key: caseID) else {
                 throw Refusal("eval set \(setName) has no case \"\(caseID)\"")
             }
             vars = stored.evalCase.textVars
@@ -165,5 +154,29 @@ extension Workspace {
         let missing = resolved.file.body.caseVariables.filter { vars[$0] == nil }
         if !missing.isEmpty { throw MissingVariables(reference: resolved.reference, names: missing) }
         return vars
+    }
+}
+
+extension Workspace {
+    /// The unified diff between two revisions, with a header naming both.
+    package func diff(_ old: ResolvedRevision, _ new: ResolvedRevision) -> [String] {
+        let diff = LineDiff(old: old.file.canonicalText, new: new.file.canonicalText)
+        return ["--- \(old.reference)", "+++ \(new.reference)"] + diff.unified()
+    }
+
+    /// Writes the newest revision of each variant (or the one named) as `.prompt` files under
+    /// `folder`, as `folder/<template>/<variant>.prompt`. Returns the paths written.
+    package func exportTemplate(_ reference: RevisionReference, to folder: String) throws -> [String] {
+        let template = try library.template(named: reference.template)
+        let revisions =
+            reference.variant == nil ? try library.latestRevisions(of: template) : [try library.resolve(reference)]
+        var written: [String] = []
+        for resolved in revisions {
+            let path = FileSystem.absolute(
+                folder + "/\(template.name)/\(resolved.variant.name).prompt", relativeTo: root)
+            try writeUserFile(resolved.file.canonicalText, to: path)
+            written.append(shown(path))
+        }
+        return written
     }
 }

@@ -229,7 +229,7 @@ enum AdviseCommands {
             """
     ) { invocation in
         let workspace = try invocation.session.workspace()
-        let evalset = try workspace.evalset(named: invocation.positionals[0])
+        let evalset = try workspace.library.evalset(named: invocation.positionals[0])
         let split = invocation.split ?? .train
         if split != .train && !invocation.allowEvalSplits {
             throw UsageError(
@@ -240,7 +240,7 @@ enum AdviseCommands {
             throw UsageError("export-finetune needs --format openai-chat, prompt-completion or text")
         }
         let revision = try workspace.fineTuningRevision(evalset: evalset, reference: invocation.template)
-        let cases = try workspace.cases(evalset, split: split)
+        let cases = try workspace.store.cases(evalsetID: evalset.record.id, split: split)
         guard !cases.isEmpty else { throw UsageError("eval set \(evalset.name) has no \(split.rawValue) cases") }
         let text: String
         switch format {

@@ -28,7 +28,7 @@ enum CorpusCommands {
     static let list = Command(
         "corpus list", "list corpora with their documents and passages", options: JSONOptions.self
     ) { invocation in
-        let corpora = try invocation.session.workspace().corpora()
+        let corpora = try invocation.session.workspace().store.corpora()
         if invocation.json {
             let items: [JSONValue] = corpora.map {
                 [
@@ -55,9 +55,9 @@ enum CorpusCommands {
         options: SearchOptions.self
     ) { invocation in
         let workspace = try invocation.session.workspace()
-        let corpus = try workspace.corpus(named: invocation.positionals[0])
+        let corpus = try workspace.library.corpus(named: invocation.positionals[0])
         let query = invocation.positionals.dropFirst().joined(separator: " ")
-        let hits = try workspace.searchPassages(corpus: corpus, query: query, limit: invocation.limit ?? 5)
+        let hits = try workspace.library.searchPassages(corpus: corpus, query: query, limit: invocation.limit ?? 5)
         if invocation.json {
             let items: [JSONValue] = hits.map {
                 [

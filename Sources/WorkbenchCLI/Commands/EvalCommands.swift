@@ -296,7 +296,7 @@ enum EvalCommands {
         options: RunsListOptions.self
     ) { invocation in
         let workspace = try invocation.session.workspace()
-        let template = try invocation.template.map { try workspace.template(named: $0) }
+        let template = try invocation.template.map { try workspace.library.template(named: $0) }
         let listings = try workspace.runListings(limit: invocation.limit ?? 30, template: template)
         if invocation.json {
             let items: [JSONValue] = listings.map { listing in

@@ -35,9 +35,9 @@ enum EvalSetCommands {
     ) { invocation in
         let workspace = try invocation.session.workspace()
         var rows: [(LoadedEvalSet, [Split: Int])] = []
-        for record in try workspace.evalsetRecords() {
-            let loaded = try workspace.evalset(named: record.name)
-            rows.append((loaded, try workspace.splitCounts(loaded)))
+        for record in try workspace.store.evalsets() {
+            let loaded = try workspace.library.evalset(named: record.name)
+            rows.append((loaded, try workspace.store.splitCounts(evalsetID: loaded.record.id)))
         }
         if invocation.json {
             let items: [JSONValue] = rows.map { loaded, counts in
@@ -78,8 +78,8 @@ enum EvalSetCommands {
         options: ShowOptions.self
     ) { invocation in
         let workspace = try invocation.session.workspace()
-        let loaded = try workspace.evalset(named: invocation.positionals[0])
-        let cases = try workspace.cases(loaded, split: invocation.split)
+        let loaded = try workspace.library.evalset(named: invocation.positionals[0])
+        let cases = try workspace.store.cases(evalsetID: loaded.record.id, split: invocation.split)
         let limit = invocation.limit ?? 20
         let shown = limit == 0 ? cases : Array(cases.prefix(limit))
         if invocation.json {
@@ -98,7 +98,7 @@ enum EvalSetCommands {
             invocation.output.line(value.serialized(pretty: true))
             return
         }
-        let counts = try workspace.splitCounts(loaded)
+        let counts = try workspace.store.splitCounts(evalsetID: loaded.record.id)
         var lines = ["\(loaded.name)  (\(loaded.record.source))"]
         if !loaded.settings.description.isEmpty { lines.append(loaded.settings.description) }
         lines.append(
@@ -126,12 +126,12 @@ enum EvalSetCommands {
         options: ExportOptions.self
     ) { invocation in
         let workspace = try invocation.session.workspace()
-        let loaded = try workspace.evalset(named: invocation.positionals[0])
-        let cases = try workspace.cases(loaded, split: invocation.split)
+        let loaded = try workspace.library.evalset(named: invocation.positionals[0])
+        let cases = try workspace.store.cases(evalsetID: loaded.record.id, split: invocation.split)
         let text: String
         switch invocation.format ?? .jsonl {
-        case .jsonl: text = workspace.exportJSONL(cases)
-        case .csv: text = workspace.exportCSV(cases)
+        case .jsonl: text = CaseExport.jsonl(cases)
+        case .csv: text = CaseExport.csv(cases)
         }
         if let out = invocation.out {
             try workspace.writeUserFile(text, to: out)

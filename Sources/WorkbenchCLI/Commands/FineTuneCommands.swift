@@ -91,7 +91,7 @@ enum FineTuneCommands {
         invocation.output.lines(lines(adapters))
         if let first = adapters.first {
             let template = try workspace.fineTuningRevision(
-                evalset: try workspace.evalset(named: options.evalset), reference: options.template)
+                evalset: try workspace.library.evalset(named: options.evalset), reference: options.template)
             invocation.output.note(
                 "score it: pwb eval \(template.template.name) --variants \(template.variant.name) --adapter \(first.name)"
             )
@@ -223,11 +223,11 @@ enum FineTuneCommands {
         "adapters", "list the LoRA adapters pwb finetune trained", options: JSONOptions.self
     ) { invocation in
         let workspace = try invocation.session.workspace()
-        let adapters = try workspace.adapters()
+        let adapters = try workspace.store.adapters()
         if invocation.json {
             let items: [JSONValue] = adapters.map { adapter in
                 [
-                    "name": .string(adapter.name), "path": .string(workspace.adapterPath(adapter)),
+                    "name": .string(adapter.name), "path": .string(workspace.runtime.adapterPath(adapter)),
                     "hash": .string(adapter.hash), "base_model": .string(adapter.baseModel),
                     "training": adapter.training.json, "created_at": .string(adapter.createdAt),
                 ]

@@ -27,15 +27,15 @@ enum REPLCommands {
         let session = invocation.session
         let workspace = try session.workspace()
         let reference = try RevisionReference(parsing: invocation.arguments.positionals[0])
-        let template = try workspace.template(named: reference.template)
-        let variants = try workspace.variants(of: template)
+        let template = try workspace.library.template(named: reference.template)
+        let variants = try workspace.store.variants(templateID: template.id)
         var variant = reference.variant
         if variant == nil && variants.count == 1 { variant = variants[0].name }
-        if let name = variant { _ = try workspace.variant(of: template, named: name) }
+        if let name = variant { _ = try workspace.library.variant(of: template, named: name) }
         session.currentTemplate = template.name
         session.currentVariant = variant
         if let variant {
-            let resolved = try workspace.resolve(RevisionReference(template: template.name, variant: variant))
+            let resolved = try workspace.library.resolve(RevisionReference(template: template.name, variant: variant))
             invocation.output.line(
                 "using \(resolved.reference)\(resolved.file.settings.evalset.map { " (eval set \($0))" } ?? "")")
         } else {
@@ -52,7 +52,7 @@ enum REPLCommands {
         let (template, variant) = try current(invocation.session)
         let suffix = invocation.arguments.positional(0) ?? ""
         let workspace = try invocation.session.workspace()
-        let resolved = try workspace.resolve(RevisionReference(parsing: "\(template)/\(variant)\(suffix)"))
+        let resolved = try workspace.library.resolve(RevisionReference(parsing: "\(template)/\(variant)\(suffix)"))
         invocation.output.lines(TemplateCommands.showLines(resolved))
     }
 
@@ -97,7 +97,7 @@ enum REPLCommands {
     ) { invocation in
         let (template, variant) = try current(invocation.session)
         let workspace = try invocation.session.workspace()
-        let resolved = try workspace.resolve(RevisionReference(template: template, variant: variant))
+        let resolved = try workspace.library.resolve(RevisionReference(template: template, variant: variant))
         let key = invocation.arguments.positionals[0]
         let values = Array(invocation.arguments.positionals.dropFirst())
         var file = resolved.file
@@ -127,7 +127,7 @@ enum REPLCommands {
     ) { invocation in
         let (template, variant) = try current(invocation.session)
         let workspace = try invocation.session.workspace()
-        var file = try workspace.resolve(RevisionReference(template: template, variant: variant)).file
+        var file = try workspace.library.resolve(RevisionReference(template: template, variant: variant)).file
         let key = invocation.arguments.positionals[0]
         guard PromptSettings.keys.contains(key) else {
             throw UsageError(
@@ -143,10 +143,12 @@ enum REPLCommands {
         invocation: Invocation<some CommandOptions>
     ) throws {
         let workspace = try invocation.session.workspace()
-        if let saved = try workspace.saveRevision(template: template, variant: variant, file: file, origin: origin) {
+        if let saved = try workspace.library.saveRevision(
+            template: template, variant: variant, file: file, origin: origin)
+        {
             invocation.output.line("\(saved.reference): \(saved.revision.note)")
         } else {
-            let newest = try workspace.resolve(RevisionReference(template: template, variant: variant))
+            let newest = try workspace.library.resolve(RevisionReference(template: template, variant: variant))
             invocation.output.line("no change; \(newest.reference) stays the newest")
         }
     }
@@ -159,7 +161,7 @@ enum REPLCommands {
         let session = invocation.session
         let (template, variant) = try current(session)
         let workspace = try session.workspace()
-        let resolved = try workspace.resolve(RevisionReference(template: template, variant: variant))
+        let resolved = try workspace.library.resolve(RevisionReference(template: template, variant: variant))
         let folder = workspace.stateDirectory + "/edit"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let draft = folder + "/\(template)--\(variant).prompt"
@@ -260,13 +262,13 @@ enum REPLCommands {
         }
         guard let source else { throw UsageError("say which variant to start from: new variant \(name) from VARIANT") }
         let workspace = try session.workspace()
-        let record = try workspace.template(named: template)
-        if try workspace.hasVariant(name, in: record) {
+        let record = try workspace.library.template(named: template)
+        if try workspace.store.variant(templateID: record.id, named: name) != nil {
             throw UsageError("\(template)/\(name) already exists; use \(template)/\(name) to work on it")
         }
-        let original = try workspace.resolve(RevisionReference(template: template, variant: source))
+        let original = try workspace.library.resolve(RevisionReference(template: template, variant: source))
         guard
-            let created = try workspace.saveRevision(
+            let created = try workspace.library.saveRevision(
                 template: template, variant: name, file: original.file, origin: "repl: new from \(original.reference)")
         else { return }
         session.currentVariant = name

@@ -26,7 +26,7 @@ enum RuntimeCommands {
         details: "It keeps running after pwb exits; pwb runtime stop ends it. The log is .pwb/runtime.log."
     ) { invocation in
         let workspace = try invocation.session.workspace()
-        let server = workspace.managedServer(environment: invocation.session.environment)
+        let server = workspace.runtime.managedServer(environment: invocation.session.environment)
         let info = try await server.start(
             model: invocation.modelFile, port: invocation.port, slots: invocation.slots,
             contextPerSlot: invocation.context)
@@ -38,7 +38,7 @@ enum RuntimeCommands {
 
     static let stop = Command("runtime stop", "stop the managed llama-server") { invocation in
         let workspace = try invocation.session.workspace()
-        let server = workspace.managedServer(environment: invocation.session.environment)
+        let server = workspace.runtime.managedServer(environment: invocation.session.environment)
         if case .stale(let info) = await server.status() {
             invocation.output.line("llama-server (pid \(info.pid)) was not running; removed its stale pid file.")
             return
@@ -55,9 +55,9 @@ enum RuntimeCommands {
     ) { invocation in
         let workspace = try invocation.session.workspace()
         let environment = invocation.session.environment
-        let server = workspace.managedServer(environment: environment)
+        let server = workspace.runtime.managedServer(environment: environment)
         let state = await server.status()
-        let configuration = try workspace.runtimeConfiguration(environment: environment)
+        let configuration = try workspace.runtime.configuration(environment: environment)
         var json: [String: JSONValue] = [:]
         var lines: [String] = []
         switch state {
@@ -155,19 +155,19 @@ enum RuntimeCommands {
     static func send(_ input: TryInput, invocation: Invocation<some CommandOptions>) async throws {
         let session = invocation.session
         let workspace = try session.workspace()
-        let resolved = try workspace.resolve(RevisionReference(parsing: input.reference))
+        let resolved = try workspace.library.resolve(RevisionReference(parsing: input.reference))
         var values: [String: String] = [:]
         for assignment in input.assignments { values[assignment.name] = assignment.value }
         let vars: [String: String]
         do {
-            vars = try workspace.variables(
+            vars = try workspace.library.variables(
                 for: resolved, caseID: input.caseID, evalset: input.evalset, values: values)
         } catch let missing as MissingVariables {
             let needed = missing.names.map { invocation.inREPL ? "\($0)=…" : "--var \($0)=…" }.joined(separator: " ")
             throw UsageError("\(missing): give \(needed), or \(invocation.inREPL ? "case ID" : "--case ID")")
         }
         let request = try Prompting.request(resolved.file, reference: resolved.reference, vars: vars, topLogprobs: 5)
-        let model = try await workspace.connect(ModelChoice(input.model), environment: session.environment)
+        let model = try await workspace.runtime.connect(ModelChoice(input.model), environment: session.environment)
         if let started = model.startedRuntime { invocation.note(Workspace.startedNote(started)) }
         let completion = try await Interrupts.run(output: invocation.output, stop: nil) {
             try await model.client.checkFits(request, contextSize: model.properties.contextSize)

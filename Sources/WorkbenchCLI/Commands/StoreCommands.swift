@@ -16,7 +16,7 @@ enum StoreCommands {
         let existed = FileManager.default.fileExists(
             atPath: Workspace.storePath(root: session.directory, databasePath: session.databasePath))
         let workspace = try session.workspace()
-        let version = try workspace.schemaVersion()
+        let version = try workspace.store.userVersion()
         let path = workspace.shown(workspace.storePath)
         if existed {
             invocation.output.line("pwb store \(path) is ready (schema \(version)).")

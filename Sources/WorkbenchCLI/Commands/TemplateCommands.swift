@@ -11,7 +11,7 @@ enum TemplateCommands {
     static let list = Command(
         "template list", "list templates and their variants", options: JSONOptions.self
     ) { invocation in
-        let summaries = try invocation.session.workspace().templateSummaries()
+        let summaries = try invocation.session.workspace().store.templateSummaries()
         if invocation.json {
             let items: [JSONValue] = summaries.map { summary in
                 [
@@ -53,7 +53,7 @@ enum TemplateCommands {
         arguments: "TEMPLATE/VARIANT[@N]", min: 1, max: 1, options: JSONOptions.self
     ) { invocation in
         let workspace = try invocation.session.workspace()
-        let resolved = try workspace.resolve(RevisionReference(parsing: invocation.positionals[0]))
+        let resolved = try workspace.library.resolve(RevisionReference(parsing: invocation.positionals[0]))
         if invocation.json {
             invocation.output.line(revisionJSON(resolved).serialized(pretty: true))
             return
@@ -97,9 +97,9 @@ enum TemplateCommands {
     )
         throws
     {
-        let resolved = try workspace.resolve(
+        let resolved = try workspace.library.resolve(
             RevisionReference(template: reference.template, variant: reference.variant))
-        let revisions = try workspace.revisions(of: resolved.variant)
+        let revisions = try workspace.store.revisions(variantID: resolved.variant.id)
         if invocation.json {
             let items: [JSONValue] = revisions.map {
                 [
@@ -151,16 +151,16 @@ enum TemplateCommands {
     static func diffPair(_ workspace: Workspace, _ first: RevisionReference, _ second: RevisionReference?) throws
         -> (ResolvedRevision, ResolvedRevision)
     {
-        if let second { return (try workspace.resolve(first), try workspace.resolve(second)) }
-        let newest = try workspace.resolve(RevisionReference(template: first.template, variant: first.variant))
-        if first.number != nil { return (try workspace.resolve(first), newest) }
+        if let second { return (try workspace.library.resolve(first), try workspace.library.resolve(second)) }
+        let newest = try workspace.library.resolve(RevisionReference(template: first.template, variant: first.variant))
+        if first.number != nil { return (try workspace.library.resolve(first), newest) }
         guard newest.revision.number > 1 else {
             throw UsageError("\(newest.reference) is the only revision; there is nothing to compare it with")
         }
         var previous = first
         previous.variant = newest.variant.name
         previous.number = newest.revision.number - 1
-        return (try workspace.resolve(previous), newest)
+        return (try workspace.library.resolve(previous), newest)
     }
 
     static func printDiff(
@@ -201,7 +201,7 @@ enum TemplateCommands {
             return
         }
         // resolve() refuses a bare template name when it has several variants, naming them.
-        invocation.output.raw(try workspace.resolve(reference).file.canonicalText)
+        invocation.output.raw(try workspace.library.resolve(reference).file.canonicalText)
     }
 
     /// `2026-11-21T13:05:00.123Z` → `2026-11-21 13:05`.

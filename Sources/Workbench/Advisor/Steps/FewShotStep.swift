@@ -95,9 +95,9 @@ struct FewShotStep: LadderStep {
     func shipping(_ revision: ResolvedRevision, k: Int, draw: Int, context: AdviceContext) throws -> Shipping {
         let chosen = FewShot.random(
             from: context.train.map(\.evalCase), k: k,
-            seed: Workspace.drawSeed(seed: context.options.seed, draw: draw))
+            seed: Library.drawSeed(seed: context.options.seed, draw: draw))
         let block = try FewShot.render(
-            chosen, format: try context.workspace.exampleFormat(revision),
+            chosen, format: try context.workspace.library.exampleFormat(revision),
             separator: revision.file.settings.exampleSeparator ?? "\n\n")
         let ids = chosen.map(\.id).joined(separator: ", ")
         var file: String?
@@ -118,10 +118,10 @@ struct FewShotStep: LadderStep {
     func maxShotsThatFit(_ revision: ResolvedRevision, zeroShot: RunReport, context: AdviceContext) async throws
         -> Int?
     {
-        let model = try await context.workspace.connect(
+        let model = try await context.workspace.runtime.connect(
             ModelChoice(zeroShot.modelName), environment: context.environment)
         guard let size = model.properties.contextSize else { return nil }
-        let format = try context.workspace.exampleFormat(revision)
+        let format = try context.workspace.library.exampleFormat(revision)
         let sample = Array(context.train.prefix(8).map(\.evalCase))
         let block = try FewShot.render(
             sample, format: format, separator: revision.file.settings.exampleSeparator ?? "\n\n")

@@ -33,8 +33,8 @@ struct FineTuningStep: LadderStep {
                 { callback(AdviceProgress(rung: "fine-tuning", training: $0)) }
             })
         // One restart of the managed runtime loads them all, rather than one per adapter.
-        _ = try await workspace.managedServer(environment: context.environment).ensureRunning(
-            adapters: adapters.map(workspace.adapterPath))
+        _ = try await workspace.runtime.managedServer(environment: context.environment).ensureRunning(
+            adapters: adapters.map(workspace.runtime.adapterPath))
         let prompting = context.rungs
         let bestPrompting = prompting.indices.max {
             (prompting[$0].interval.estimate, -prompting[$0].effort)
@@ -60,7 +60,7 @@ struct FineTuningStep: LadderStep {
                 run, kind: .fineTuned, label: "fine-tuned on \(cases)",
                 shipping: Shipping(
                     description:
-                        "the base model with LoRA adapter \(adapter.name) (\(workspace.shown(workspace.adapterPath(adapter))), trained \(training.bestEpoch) epoch\(training.bestEpoch == 1 ? "" : "s") on \(cases) train cases) and the zero-shot prompt of \(revision.reference)",
+                        "the base model with LoRA adapter \(adapter.name) (\(workspace.shown(workspace.runtime.adapterPath(adapter))), trained \(training.bestEpoch) epoch\(training.bestEpoch == 1 ? "" : "s") on \(cases) train cases) and the zero-shot prompt of \(revision.reference)",
                     revision: revision.reference))
             rung.oneOffSeconds = training.trainingSeconds
             rung.oneOffUSD = options.fineTuneCostUSD

@@ -48,7 +48,7 @@ struct HostedFineTuningStep: LadderStep {
                         "job \(hosted.jobID) tuned \(result.tunedModel), which must be deployed before it can be measured: \(step); then \(command: "advise --finetuned-model DEPLOYMENT") measures it"
                 ))
         }
-        workspace.servedTunedModels[tuned.name] = tuned
+        workspace.runtime.servedTunedModels[tuned.name] = tuned
         let evaluation = context.base.with {
             $0.variants = context.pinned
             $0.models = [ModelChoice(tuned.name)]

@@ -18,7 +18,7 @@ struct RetrievalStep: LadderStep {
         guard let corpusName = context.evalset.settings.corpus else {
             return skipped("no corpus is attached to the eval set (add \"corpus\": NAME to its settings)")
         }
-        let passages = try context.workspace.passageCount(corpus: corpusName)
+        let passages = try context.workspace.library.passageCount(corpus: corpusName)
         guard (passages ?? 0) > 0 else {
             return skipped(
                 "corpus \(corpusName) is \(passages == nil ? "not imported" : "empty"); add documents with \(command: "corpus add \(corpusName) PATH…")"

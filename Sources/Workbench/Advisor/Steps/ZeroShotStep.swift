@@ -14,7 +14,7 @@ struct ZeroShotStep: LadderStep {
             )
         }
         let best = zero.runs[bestIndex]
-        let revision = try context.workspace.resolve(revisionID: best.run.revisionID)
+        let revision = try context.workspace.library.resolve(revisionID: best.run.revisionID)
         context.zeroShot = zero
         context.best = best
         context.bestRevision = revision
