@@ -37,7 +37,7 @@ package struct AdviceOptions: Sendable {
     /// Dev cases scored per rung at first.
     package var budget = 40
     /// The most requests the follow-up may send while the decision is open (scoring the contenders
-    /// on more dev cases); 0 for none.
+    /// on more dev cases); 0 for none, nil for `FollowUpPolicy.defaultBudget`.
     package var followUpRequests: Int?
     /// The largest k tried (besides what fits the context and the train split).
     package var maxShots = 8
