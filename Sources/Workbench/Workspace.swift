@@ -4,7 +4,8 @@ import WorkbenchCore
 import WorkbenchStore
 
 /// A working directory and its store: where the user's files, `.pwb/` and the SQLite file live.
-/// The use cases of the workbench are methods on it, one file per concern.
+/// The use cases of the workbench are methods on it, one file per concern; what they share is its
+/// `library` (what the store holds of the user's files) and its `runtime` (the models it reaches).
 package final class Workspace {
     /// The working directory, absolute.
     package let root: String
