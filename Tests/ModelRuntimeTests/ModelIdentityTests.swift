@@ -60,5 +60,12 @@ import WorkbenchCore
             .properties(timeout: 10)
         #expect(properties.digest == "sha256:" + SHA256.hex("gemma3:270m"))
         #expect(ModelIdentity.short(properties.digest!) == String(SHA256.hex("gemma3:270m").prefix(16)))
+        // The identity the cache keys carry holds the digest, so another build under the same tag is
+        // another model.
+        let identity = ModelIdentity(
+            kind: .ollama, name: "gemma3:270m", properties: properties, servedFrom: [server.url])
+        #expect(identity.fingerprint == String(SHA256.hex("gemma3:270m").prefix(16)))
+        #expect(identity.basis == "the server's digest of the weights")
+        #expect(identity.description.hasSuffix("#" + SHA256.hex("gemma3:270m").prefix(16)), "\(identity)")
     }
 }
