@@ -68,15 +68,11 @@ package struct ManagedServerError: Error, Sendable, CustomStringConvertible {
         self.unavailable = unavailable
         self.portTaken = portTaken
     }
-
-    package var description: String { message.description }
 }
 
-extension ManagedServerError: ExitCoded {
+extension ManagedServerError: MessageError {
     /// A server that cannot be had is a runtime unavailable; one the configuration asks wrongly of, a usage error.
     package var exitCode: Int32 { unavailable ? ExitCode.runtimeUnavailable : ExitCode.usage }
-
-    package func sentence(wording: (Message) -> String) -> String { wording(message) }
 }
 
 /// The local `llama-server` that `pwb` starts and stops itself: loopback only, logging to

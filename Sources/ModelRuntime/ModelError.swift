@@ -85,14 +85,10 @@ package struct RuntimeUnavailable: Error, Sendable, Equatable, CustomStringConve
     package var message: Message {
         "no model runtime answers at \(endpoints.joined(separator: ", ")) (\(reason)); start one with \(command: "runtime start"), or point PWB_ENDPOINT or .pwb/config.json at a running server"
     }
-
-    package var description: String { message.description }
 }
 
-extension RuntimeUnavailable: ExitCoded {
+extension RuntimeUnavailable: MessageError {
     package var exitCode: Int32 { ExitCode.runtimeUnavailable }
-
-    package func sentence(wording: (Message) -> String) -> String { wording(message) }
 }
 
 enum JSONNumber {

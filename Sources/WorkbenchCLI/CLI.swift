@@ -100,6 +100,6 @@ enum CLI {
 
     /// A message from below in the command line's words: settings as options, commands as `pwb` lines.
     nonisolated static func worded(_ message: Message) -> String {
-        message.worded(setting: { "--" + $0 }, command: { "pwb " + $0 })
+        message.commandLine
     }
 }

@@ -155,14 +155,10 @@ package struct IncompleteRung: Error, Sendable, CustomStringConvertible {
     package var message: Message {
         "\(failed) of \(planned) requests of the \(rung) rung got no answer\(firstError.map { " (the first: \($0))" } ?? ""); a rung scored on fewer cases than the others would bias the advice, so none is given; the runs made so far are kept, and \(command: "advise") again asks only what is missing"
     }
-
-    package var description: String { message.description }
 }
 
-extension IncompleteRung: ExitCoded {
+extension IncompleteRung: MessageError {
     package var exitCode: Int32 { cause.exitCode }
-
-    package func sentence(wording: (Message) -> String) -> String { wording(message) }
 }
 
 extension EvalOptions {

@@ -61,8 +61,6 @@ package struct UnansweredRequests: Error, Sendable, CustomStringConvertible {
     /// The checks the command was asked for, which cannot pass (`--fail-under`, `--baseline`).
     package var checks: [String] = []
 
-    package var description: String { message.description }
-
     /// What failed and how to ask again, the command named for the interface to word.
     package var message: Message {
         let gate = checks.isEmpty ? "" : ", so \(checks.joined(separator: " and ")) cannot pass"
@@ -78,10 +76,8 @@ package struct UnansweredRequests: Error, Sendable, CustomStringConvertible {
     }
 }
 
-extension UnansweredRequests: ExitCoded {
+extension UnansweredRequests: MessageError {
     package var exitCode: Int32 { cause.exitCode }
-
-    package func sentence(wording: (Message) -> String) -> String { wording(message) }
 }
 
 extension UnansweredRequests.Cause {

@@ -97,13 +97,10 @@ package struct FineTuneProgress: Sendable {
 package struct TrainerError: Error, Sendable, CustomStringConvertible {
     /// What failed; a command to run next is named as such, for the interface to word.
     package var message: Message
-    package var description: String { message.description }
 }
 
-extension TrainerError: ExitCoded {
+extension TrainerError: MessageError {
     package var exitCode: Int32 { ExitCode.runtimeUnavailable }
-
-    package func sentence(wording: (Message) -> String) -> String { wording(message) }
 }
 
 /// Training was stopped (Ctrl-C); no adapter of the unfinished job was stored.

@@ -185,14 +185,10 @@ package struct HostedFineTuneStopped: Error, Sendable, CustomStringConvertible {
             ? "fine-tuning job \(job) at \(url) was cancelled; asking again starts a new one"
             : "stopped waiting; fine-tuning job \(job) goes on at \(url): \(command: resume) waits for it again (nothing more is spent), and with \(setting: "cancel") stops it"
     }
-
-    package var description: String { message.description }
 }
 
-extension HostedFineTuneStopped: ExitCoded {
+extension HostedFineTuneStopped: MessageError {
     package var exitCode: Int32 { ExitCode.interrupted }
-
-    package func sentence(wording: (Message) -> String) -> String { wording(message) }
 }
 
 /// The train cases as the files a job reads: one chat example a line, every fifth held out for

@@ -9,7 +9,7 @@ extension Message: Codable {
 
     package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
-        try container.encode(worded(setting: { "--" + $0 }, command: { "pwb " + $0 }))
+        try container.encode(commandLine)
     }
 }
 

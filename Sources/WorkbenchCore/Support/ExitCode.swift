@@ -31,3 +31,15 @@ extension ExitCoded where Self: CustomStringConvertible {
     /// The error's description, for errors whose text names no setting or command.
     package func sentence(wording: (Message) -> String) -> String { description }
 }
+
+/// An error whose whole text is one `Message`: its description names settings and commands
+/// plainly, and its sentence is the message as the interface words it.
+package protocol MessageError: ExitCoded, CustomStringConvertible {
+    var message: Message { get }
+}
+
+extension MessageError {
+    package var description: String { message.description }
+
+    package func sentence(wording: (Message) -> String) -> String { wording(message) }
+}

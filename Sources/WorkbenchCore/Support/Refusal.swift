@@ -7,15 +7,10 @@ package struct Refusal: Error, Sendable, Equatable, CustomStringConvertible {
     package init(_ message: Message) {
         self.message = message
     }
-
-    /// The message with settings named plainly (`split`) and commands as `pwb runs list`.
-    package var description: String { message.description }
 }
 
-extension Refusal: ExitCoded {
+extension Refusal: MessageError {
     package var exitCode: Int32 { ExitCode.usage }
-
-    package func sentence(wording: (Message) -> String) -> String { wording(message) }
 }
 
 /// Text that names settings and commands for the interface to word: written with string
@@ -91,4 +86,7 @@ package struct Message: Sendable, Hashable, ExpressibleByStringInterpolation, Cu
 
     /// Settings named plainly (`split`), commands as `pwb runs list`.
     package var description: String { worded(setting: { $0 }, command: { "pwb " + $0 }) }
+
+    /// As the command line words it: settings as options (`--split`), commands as `pwb runs list`.
+    package var commandLine: String { worded(setting: { "--" + $0 }, command: { "pwb " + $0 }) }
 }
